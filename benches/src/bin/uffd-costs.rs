@@ -1,0 +1,3 @@
+fn main() {
+    print!("{}", gc_uffd::Capabilities::get());
+}
