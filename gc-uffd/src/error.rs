@@ -147,11 +147,7 @@ impl fmt::Display for Error {
         write!(f, "{} failed", self.op.describe())?;
         if let Some(errno) = self.errno {
             let name = crate::sys::errno_name(errno).unwrap_or("errno");
-            write!(
-                f,
-                ": {name} ({})",
-                std::io::Error::from_raw_os_error(errno)
-            )?;
+            write!(f, ": {name} ({})", std::io::Error::from_raw_os_error(errno))?;
         }
         if !self.hint.is_empty() {
             write!(f, ": {}", self.hint)?;

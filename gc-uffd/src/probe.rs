@@ -112,24 +112,30 @@ impl Capabilities {
     pub fn detect() -> Capabilities {
         let kernel = crate::sys::kernel_release();
         let mut warnings = Vec::new();
-        let (opened_via, userfaultfd, user_mode_only, available) =
-            match Userfaultfd::open(Features::empty()) {
-                Ok(uffd) => {
-                    let umo = if uffd.opened_via() == OpenedVia::Privileged {
-                        Err(Unavailable::new(
-                            "the kernel refused UFFD_USER_MODE_ONLY (it needs Linux 5.11): a system \
+        let (opened_via, userfaultfd, user_mode_only, available) = match Userfaultfd::open(
+            Features::empty(),
+        ) {
+            Ok(uffd) => {
+                let umo = if uffd.opened_via() == OpenedVia::Privileged {
+                    Err(Unavailable::new(
+                        "the kernel refused UFFD_USER_MODE_ONLY (it needs Linux 5.11): a system \
                              call reading a missing heap page waits instead of failing with EFAULT",
-                        ))
-                    } else {
-                        Ok(())
-                    };
-                    (Some(uffd.opened_via()), Ok(()), umo, uffd.available_features())
-                }
-                Err(e) => {
-                    let no = explain(e);
-                    (None, Err(no.clone()), Err(no), Features::empty())
-                }
-            };
+                    ))
+                } else {
+                    Ok(())
+                };
+                (
+                    Some(uffd.opened_via()),
+                    Ok(()),
+                    umo,
+                    uffd.available_features(),
+                )
+            }
+            Err(e) => {
+                let no = explain(e);
+                (None, Err(no.clone()), Err(no), Features::empty())
+            }
+        };
         let move_ioctl = match (&userfaultfd, available.contains(Features::MOVE)) {
             (Err(no), _) => Err(no.clone()),
             (Ok(()), false) => Err(Unavailable::new(format!(
@@ -226,7 +232,11 @@ impl fmt::Display for Capabilities {
 /// An error's own hint, sharpened by what the process's state says about it.
 fn explain(error: Error) -> Unavailable {
     let mut no = Unavailable::from_error(error);
-    if error.kind() == ErrorKind::PermissionDenied || error.kind() == ErrorKind::Unsupported {
+    let denied = matches!(
+        error.kind(),
+        ErrorKind::PermissionDenied | ErrorKind::Unsupported
+    );
+    if denied && error.errno().is_some() {
         if seccomp_filtered() {
             no.message.push_str(
                 "; this process runs under a seccomp filter (Seccomp: 2 in /proc/self/status), \
@@ -312,7 +322,8 @@ fn trial_sigbus() -> Result<(), Unavailable> {
     uffd.register(dst.range()).map_err(explain)?;
     // 0: not yet faulted; 1: resolved by COPY; 2: COPY failed.
     let state = Arc::new(AtomicU32::new(0));
-    let (h_uffd, h_state, src_addr, dst_range) = (uffd.clone(), state.clone(), src.start(), dst.range());
+    let (h_uffd, h_state, src_addr, dst_range) =
+        (uffd.clone(), state.clone(), src.start(), dst.range());
     let handler = move |_: &sigbus::Fault| {
         let copied = h_uffd.copy_pages(dst_range.start, src_addr, dst_range.len(), Wake::Yes);
         if matches!(copied.outcome, Outcome::Complete | Outcome::Exists) {

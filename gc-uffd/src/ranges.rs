@@ -221,7 +221,10 @@ mod tests {
                         for id in 0..8usize {
                             let addr = 0x10000 * (id + 1) + 8;
                             if let Some(seen) = table.lookup(addr, |t| {
-                                assert!(!t.freed.load(Ordering::SeqCst), "lookup saw a freed entry");
+                                assert!(
+                                    !t.freed.load(Ordering::SeqCst),
+                                    "lookup saw a freed entry"
+                                );
                                 t.id
                             }) {
                                 assert_eq!(seen, id);
@@ -237,7 +240,13 @@ mod tests {
             let id = round % 8;
             let base = 0x10000 * (id + 1);
             let freed = Arc::new(AtomicBool::new(false));
-            if let Ok(slot) = table.insert(base..base + 0x1000, Tracked { id, freed: freed.clone() }) {
+            if let Ok(slot) = table.insert(
+                base..base + 0x1000,
+                Tracked {
+                    id,
+                    freed: freed.clone(),
+                },
+            ) {
                 let value = table.remove(slot).unwrap();
                 value.freed.store(true, Ordering::SeqCst);
             }

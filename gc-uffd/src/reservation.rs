@@ -55,7 +55,8 @@ impl Reservation {
                 "the alignment must be a power of two no smaller than the page size",
             ));
         }
-        let start = sys::map_aligned(size, align).map_err(|e| Error::os(Op::Reserve, e, RESERVE_HINT))?;
+        let start =
+            sys::map_aligned(size, align).map_err(|e| Error::os(Op::Reserve, e, RESERVE_HINT))?;
         Ok(Reservation { start, size, align })
     }
 

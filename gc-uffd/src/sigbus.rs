@@ -63,7 +63,10 @@ impl SigbusRange {
 impl fmt::Debug for SigbusRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SigbusRange")
-            .field("range", &format_args!("{:#x}..{:#x}", self.range.start, self.range.end))
+            .field(
+                "range",
+                &format_args!("{:#x}..{:#x}", self.range.start, self.range.end),
+            )
             .finish()
     }
 }
@@ -121,6 +124,10 @@ where
 
 /// Called by the platform's signal handler: runs the handler of the range
 /// holding `addr`. Returns whether the fault was resolved.
+#[cfg_attr(
+    not(all(target_os = "linux", not(movegc_portable))),
+    expect(dead_code, reason = "only the Linux backend has a signal handler")
+)]
 pub(crate) fn dispatch(addr: usize) -> bool {
     TABLE
         .get()

@@ -309,7 +309,11 @@ fn check_placement(op: Op, dst: usize, src: usize, len: usize) -> Result<()> {
     Ok(())
 }
 
-fn placement(op: Op, len: usize, (placed, result): (usize, std::result::Result<(), i32>)) -> Placement {
+fn placement(
+    op: Op,
+    len: usize,
+    (placed, result): (usize, std::result::Result<(), i32>),
+) -> Placement {
     let outcome = match result {
         Ok(()) => {
             return Placement {
@@ -397,7 +401,8 @@ impl Userfaultfd {
     /// Unregisters `range`: missing faults there become ordinary zero-fill faults.
     pub fn unregister(&self, range: Range<usize>) -> Result<()> {
         let len = check_range(Op::Unregister, &range)?;
-        sys::uffd_unregister(&self.fd, range.start, len).map_err(|e| Error::os(Op::Unregister, e, ""))
+        sys::uffd_unregister(&self.fd, range.start, len)
+            .map_err(|e| Error::os(Op::Unregister, e, ""))
     }
 
     /// Wakes threads waiting on faults in `range` (after a `DONTWAKE` placement).
@@ -418,7 +423,13 @@ impl Userfaultfd {
     ///
     /// The pages at `src` are taken from their owner: the caller must own that
     /// memory, and no Rust reference may point into `src..src + len`.
-    pub unsafe fn move_pages(&self, dst: usize, src: usize, len: usize, mode: MoveMode) -> Placement {
+    pub unsafe fn move_pages(
+        &self,
+        dst: usize,
+        src: usize,
+        len: usize,
+        mode: MoveMode,
+    ) -> Placement {
         if let Err(e) = check_placement(Op::Move, dst, src, len) {
             return Placement::failed(e);
         }
@@ -430,7 +441,9 @@ impl Userfaultfd {
             ));
         }
         // SAFETY: the caller owns `src` and holds no reference into it.
-        placement(Op::Move, len, unsafe { sys::uffd_move(&self.fd, dst, src, len, mode.bits()) })
+        placement(Op::Move, len, unsafe {
+            sys::uffd_move(&self.fd, dst, src, len, mode.bits())
+        })
     }
 
     /// Copies `src..src + len` into the missing pages at `dst..dst + len`
@@ -446,7 +459,9 @@ impl Userfaultfd {
         }
         // SAFETY: COPY fills only missing pages of a registered range and reads `src`
         // through the kernel's checked user-copy, so no visible memory is changed.
-        placement(Op::Copy, len, unsafe { sys::uffd_copy(&self.fd, dst, src, len, wake.bits()) })
+        placement(Op::Copy, len, unsafe {
+            sys::uffd_copy(&self.fd, dst, src, len, wake.bits())
+        })
     }
 
     /// Maps the shared zero page at the missing pages of `dst..dst + len`
@@ -456,6 +471,8 @@ impl Userfaultfd {
             return Placement::failed(e);
         }
         // SAFETY: ZEROPAGE fills only missing pages of a registered range.
-        placement(Op::ZeroPage, len, unsafe { sys::uffd_zeropage(&self.fd, dst, len, wake.bits()) })
+        placement(Op::ZeroPage, len, unsafe {
+            sys::uffd_zeropage(&self.fd, dst, len, wake.bits())
+        })
     }
 }

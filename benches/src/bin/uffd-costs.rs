@@ -1,3 +1,4 @@
+//! Placeholder, replaced below.
 fn main() {
     print!("{}", gc_uffd::Capabilities::get());
 }

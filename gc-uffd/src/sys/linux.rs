@@ -175,12 +175,10 @@ const UFFDIO_REGISTER: Opcode =
 const UFFDIO_UNREGISTER: Opcode =
     opcode::read::<uapi::uffdio_range>(UFFD, uapi::_UFFDIO_UNREGISTER as u8);
 const UFFDIO_WAKE: Opcode = opcode::read::<uapi::uffdio_range>(UFFD, uapi::_UFFDIO_WAKE as u8);
-const UFFDIO_COPY: Opcode =
-    opcode::read_write::<uapi::uffdio_copy>(UFFD, uapi::_UFFDIO_COPY as u8);
+const UFFDIO_COPY: Opcode = opcode::read_write::<uapi::uffdio_copy>(UFFD, uapi::_UFFDIO_COPY as u8);
 const UFFDIO_ZEROPAGE: Opcode =
     opcode::read_write::<uapi::uffdio_zeropage>(UFFD, uapi::_UFFDIO_ZEROPAGE as u8);
-const UFFDIO_MOVE: Opcode =
-    opcode::read_write::<uapi::uffdio_move>(UFFD, uapi::_UFFDIO_MOVE as u8);
+const UFFDIO_MOVE: Opcode = opcode::read_write::<uapi::uffdio_move>(UFFD, uapi::_UFFDIO_MOVE as u8);
 /// `USERFAULTFD_IOC_NEW` on `/dev/userfaultfd`: `_IO(0xAA, 0x00)`.
 const USERFAULTFD_IOC_NEW: Opcode = opcode::none(UFFD, 0);
 

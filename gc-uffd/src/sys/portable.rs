@@ -6,8 +6,9 @@ use std::alloc::{self, Layout};
 use crate::error::ErrorKind;
 
 /// Why an interface is missing on this platform.
-pub(crate) const UNSUPPORTED_REASON: &str = "this platform has no userfaultfd (movegc's concurrent \
-     compaction needs Linux); the stop-the-world collector works without it";
+pub(crate) const UNSUPPORTED_REASON: &str = "this platform lacks the Linux memory interfaces \
+     (userfaultfd, mremap DONTUNMAP, SIGBUS self-service) that concurrent compaction needs; \
+     the stop-the-world collector works without them";
 
 type SysResult<T> = Result<T, i32>;
 
@@ -52,7 +53,11 @@ pub(crate) fn map_aligned(len: usize, align: usize) -> SysResult<usize> {
     let layout = Layout::from_size_align(len, align).map_err(|_| EINVAL)?;
     // SAFETY: `len` is non-zero (the caller checks) and the layout is valid.
     let p = unsafe { alloc::alloc_zeroed(layout) };
-    if p.is_null() { Err(UNSUPPORTED) } else { Ok(p as usize) }
+    if p.is_null() {
+        Err(UNSUPPORTED)
+    } else {
+        Ok(p as usize)
+    }
 }
 
 /// # Safety
