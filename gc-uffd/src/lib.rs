@@ -16,6 +16,35 @@
 //! On platforms other than Linux the crate compiles, reservations come from the
 //! global allocator, and every kernel-only call fails with
 //! [`ErrorKind::Unsupported`].
+//!
+//! # Example
+//!
+//! The core of concurrent compaction: a page is prepared in a shadow range and
+//! moved into a registered heap range without copying.
+//!
+//! ```
+//! use gc_uffd::{Capabilities, Capability, Features, MoveMode, Outcome, Reservation, Userfaultfd};
+//!
+//! # if let Err(no) = Capabilities::get().check(Capability::Move) {
+//! #     assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI needs userfaultfd: {no}");
+//! #     eprintln!("skipped: {no}");
+//! #     return Ok(());
+//! # }
+//! let page = gc_uffd::page_size();
+//! let heap = Reservation::new(16 * page, page)?;
+//! let shadow = Reservation::new(16 * page, page)?;
+//! // SAFETY: the shadow is ours and mapped.
+//! unsafe { shadow.as_ptr().cast::<u64>().write(42) };
+//!
+//! let uffd = Userfaultfd::open(Features::MOVE)?;
+//! uffd.register(heap.range())?;
+//! // SAFETY: the shadow page is ours and nothing references it.
+//! let placed = unsafe { uffd.move_pages(heap.start(), shadow.start(), page, MoveMode::empty()) };
+//! assert_eq!(placed.outcome, Outcome::Complete);
+//! // SAFETY: the heap page is in place now.
+//! assert_eq!(unsafe { heap.as_ptr().cast::<u64>().read() }, 42);
+//! # Ok::<(), gc_uffd::Error>(())
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 

@@ -86,6 +86,37 @@ impl Drop for SigbusRange {
 /// Fails with [`ErrorKind::Unsupported`] where signals cannot be handled this
 /// way (not Linux).
 ///
+/// # Example
+///
+/// A missing page is filled with zeroes by the thread that touches it:
+///
+/// ```
+/// use gc_uffd::sigbus::{self, Fault, FaultAction};
+/// use gc_uffd::{Capabilities, Capability, Features, Outcome, Reservation, Userfaultfd, Wake};
+///
+/// # if let Err(no) = Capabilities::get().check(Capability::Sigbus) {
+/// #     assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI needs userfaultfd: {no}");
+/// #     eprintln!("skipped: {no}");
+/// #     return Ok(());
+/// # }
+/// let page = gc_uffd::page_size();
+/// let heap = Reservation::new(4 * page, page)?;
+/// let uffd = Userfaultfd::open(Features::SIGBUS)?;
+/// uffd.register(heap.range())?;
+/// let handler = move |fault: &Fault| {
+///     let at = fault.addr() & !(page - 1);
+///     match uffd.zero_pages(at, page, Wake::Yes).outcome {
+///         Outcome::Complete | Outcome::Exists => FaultAction::Resolved,
+///         _ => FaultAction::Forward,
+///     }
+/// };
+/// // SAFETY: the handler makes one ioctl: async-signal-safe.
+/// let _range = unsafe { sigbus::register_range(heap.range(), handler)? };
+/// // SAFETY: the page is mapped; the first touch raises SIGBUS, which the handler resolves.
+/// assert_eq!(unsafe { heap.as_ptr().add(page).read_volatile() }, 0);
+/// # Ok::<(), gc_uffd::Error>(())
+/// ```
+///
 /// # Safety
 ///
 /// `handler` runs inside a signal handler, on whatever thread faulted, at any
