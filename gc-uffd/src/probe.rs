@@ -282,10 +282,17 @@ fn page() -> usize {
     crate::page_size()
 }
 
-/// Two single-page reservations, each its own mapping, the source filled with [`PATTERN`].
+/// Two single-page reservations, each its own mapping, the source filled with
+/// [`PATTERN`]. Kept out of forked children: a fork by another thread during
+/// the trial would make the source shared, and MOVE would fail with `EBUSY`.
 fn scratch_pair() -> Result<(Reservation, Reservation), Unavailable> {
-    let src = Reservation::new(page(), page()).map_err(Unavailable::from_error)?;
-    let dst = Reservation::new(page(), page()).map_err(Unavailable::from_error)?;
+    let scratch = || {
+        let r = Reservation::new(page(), page())?;
+        r.exclude_from_fork()?;
+        Ok(r)
+    };
+    let src = scratch().map_err(Unavailable::from_error)?;
+    let dst = scratch().map_err(Unavailable::from_error)?;
     // SAFETY: the reservation is ours, mapped read-write, and at least a word long.
     unsafe { src.as_ptr().cast::<u64>().write_volatile(PATTERN) };
     Ok((src, dst))

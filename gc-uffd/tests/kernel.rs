@@ -289,7 +289,8 @@ fn move_of_a_page_shared_by_fork_is_busy_and_copy_still_places_it() {
         return;
     }
     let uffd = uffd(Features::MOVE);
-    let src = stamped(1, 6);
+    let src = Reservation::new(page(), page()).unwrap();
+    stamp(src.start(), marker(6, 0));
     let dst = empty(1);
     uffd.register(dst.range()).unwrap();
     fork_and_reap();
@@ -313,7 +314,6 @@ fn dontfork_keeps_move_working_across_fork() {
     }
     let uffd = uffd(Features::MOVE);
     let src = empty(1);
-    src.exclude_from_fork().unwrap();
     stamp(src.start(), marker(7, 0));
     let dst = empty(1);
     uffd.register(dst.range()).unwrap();

@@ -61,7 +61,7 @@ pub(crate) fn is_zero(addr: usize) -> bool {
 
 /// A reservation of `pages` pages, each stamped with its marker.
 pub(crate) fn stamped(pages: usize, tag: u64) -> Reservation {
-    let r = Reservation::new(pages * page(), page()).unwrap();
+    let r = empty(pages);
     for i in 0..pages {
         stamp(r.start() + i * page(), marker(tag, i));
     }
@@ -69,8 +69,14 @@ pub(crate) fn stamped(pages: usize, tag: u64) -> Reservation {
 }
 
 /// A reservation of `pages` pages, touched by nobody.
+///
+/// Tests run on parallel threads and some of them fork: a page present during
+/// a fork becomes shared and MOVE of it fails with `EBUSY`. So test memory is
+/// kept out of children, as the collector keeps its heap (`MADV_DONTFORK`).
 pub(crate) fn empty(pages: usize) -> Reservation {
-    Reservation::new(pages * page(), page()).unwrap()
+    let r = Reservation::new(pages * page(), page()).unwrap();
+    r.exclude_from_fork().unwrap();
+    r
 }
 
 /// `read(2)` from a pipe holding data into `addr`: the errno, or `None` on success.
