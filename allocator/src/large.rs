@@ -1,0 +1,102 @@
+//! The large-object allocator.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use gc_uffd::Reservation;
+use parking_lot::Mutex;
+
+use crate::PagePool;
+
+/// Page-aligned allocations, each its own run of pages, with a table of which
+/// are allocated so the collector can sweep them. Large objects are never
+/// copied: a dead one's pages go back to the kernel.
+#[derive(Debug)]
+pub struct LargeObjects {
+    pool: PagePool,
+    objects: Mutex<BTreeMap<usize, usize>>,
+}
+
+impl LargeObjects {
+    /// A large-object space over `range` of `reservation`.
+    pub fn new(reservation: Arc<Reservation>, range: Range<usize>) -> Self {
+        LargeObjects {
+            pool: PagePool::new(reservation, range),
+            objects: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The addresses the space covers.
+    pub fn range(&self) -> Range<usize> {
+        self.pool.range()
+    }
+
+    /// A zeroed, page-aligned block of `size` bytes, or `None` when the space is full.
+    pub fn alloc(&self, size: usize) -> Option<usize> {
+        let start = self.pool.alloc(size)?;
+        self.objects.lock().insert(start, size);
+        Some(start)
+    }
+
+    /// Whether `addr` is the start of an allocated block.
+    pub fn is_object(&self, addr: usize) -> bool {
+        self.objects.lock().contains_key(&addr)
+    }
+
+    /// Bytes in allocated blocks (their sizes, not rounded to pages).
+    pub fn bytes(&self) -> usize {
+        self.objects.lock().values().sum()
+    }
+
+    /// Pages' worth of bytes the space holds.
+    pub fn committed(&self) -> usize {
+        self.pool.in_use()
+    }
+
+    /// Every allocated block as (start, size), in address order.
+    pub fn objects(&self) -> Vec<(usize, usize)> {
+        self.objects.lock().iter().map(|(&a, &s)| (a, s)).collect()
+    }
+
+    /// Frees every block for which `is_live` is false; returns (blocks, bytes) freed.
+    pub fn sweep(&self, mut is_live: impl FnMut(usize) -> bool) -> (usize, usize) {
+        let dead: Vec<(usize, usize)> = {
+            let mut objects = self.objects.lock();
+            let dead: Vec<_> = objects
+                .iter()
+                .filter(|&(&a, _)| !is_live(a))
+                .map(|(&a, &s)| (a, s))
+                .collect();
+            for (a, _) in &dead {
+                objects.remove(a);
+            }
+            dead
+        };
+        for &(a, s) in &dead {
+            self.pool.free(a, s);
+        }
+        (dead.len(), dead.iter().map(|&(_, s)| s).sum())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweeping_frees_the_dead_and_keeps_the_live() {
+        let page = gc_uffd::page_size();
+        let r = Arc::new(Reservation::new(64 * page, page).unwrap());
+        let los = LargeObjects::new(r.clone(), r.range());
+        let a = los.alloc(3 * page).unwrap();
+        let b = los.alloc(40_000).unwrap();
+        assert_eq!(a % page, 0);
+        assert_eq!(b % page, 0);
+        assert!(los.is_object(b) && !los.is_object(b + 8));
+        assert_eq!(los.bytes(), 3 * page + 40_000);
+        assert_eq!(los.sweep(|o| o == b), (1, 3 * page));
+        assert_eq!(los.objects(), vec![(b, 40_000)]);
+        assert_eq!(los.alloc(3 * page), Some(a), "the freed run is reused");
+    }
+}

@@ -1,0 +1,141 @@
+//! Runs of whole pages.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use gc_uffd::Reservation;
+use parking_lot::Mutex;
+
+use crate::align_up;
+
+/// Hands out runs of pages from part of a reservation: first fit from the
+/// lowest address, coalescing on free. Freed runs go back to the kernel at
+/// once, so every run handed out reads as zero.
+#[derive(Debug)]
+pub struct PagePool {
+    reservation: Arc<Reservation>,
+    range: Range<usize>,
+    state: Mutex<PoolState>,
+}
+
+#[derive(Debug)]
+struct PoolState {
+    /// Free runs below the frontier: start → length in bytes.
+    free: BTreeMap<usize, usize>,
+    /// Everything from here to the end of the range has never been handed out.
+    frontier: usize,
+    in_use: usize,
+}
+
+impl PagePool {
+    /// A pool over `range`, which must lie inside `reservation` and be page-aligned.
+    pub fn new(reservation: Arc<Reservation>, range: Range<usize>) -> Self {
+        debug_assert!(reservation.contains(range.start) || range.is_empty());
+        PagePool {
+            reservation,
+            state: Mutex::new(PoolState {
+                free: BTreeMap::new(),
+                frontier: range.start,
+                in_use: 0,
+            }),
+            range,
+        }
+    }
+
+    /// The addresses the pool manages.
+    pub fn range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    /// Bytes handed out and not yet freed.
+    pub fn in_use(&self) -> usize {
+        self.state.lock().in_use
+    }
+
+    /// A zeroed run of at least `bytes` bytes (rounded up to whole pages), or
+    /// `None` when no free run is large enough.
+    pub fn alloc(&self, bytes: usize) -> Option<usize> {
+        let len = align_up(bytes.max(1), gc_uffd::page_size());
+        let mut s = self.state.lock();
+        let fit = s.free.iter().find(|&(_, &l)| l >= len).map(|(&a, &l)| (a, l));
+        let start = match fit {
+            Some((start, run)) => {
+                s.free.remove(&start);
+                if run > len {
+                    s.free.insert(start + len, run - len);
+                }
+                start
+            }
+            None => {
+                let start = s.frontier;
+                if self.range.end - start < len {
+                    return None;
+                }
+                s.frontier += len;
+                start
+            }
+        };
+        s.in_use += len;
+        Some(start)
+    }
+
+    /// Returns the run of `bytes` bytes at `start` (as given by [`alloc`](Self::alloc))
+    /// and gives its memory back to the kernel.
+    pub fn free(&self, start: usize, bytes: usize) {
+        let len = align_up(bytes.max(1), gc_uffd::page_size());
+        // A range inside our own reservation cannot fail to decommit for a reason
+        // the caller could act on; the pages are then merely not returned yet.
+        let _ = self
+            .reservation
+            .decommit(start - self.reservation.start(), len);
+        let mut s = self.state.lock();
+        s.in_use -= len;
+        let (mut start, mut len) = (start, len);
+        if let Some((&prev, &plen)) = s.free.range(..start).next_back()
+            && prev + plen == start
+        {
+            s.free.remove(&prev);
+            start = prev;
+            len += plen;
+        }
+        if let Some(&next_len) = s.free.get(&(start + len)) {
+            s.free.remove(&(start + len));
+            len += next_len;
+        }
+        if start + len == s.frontier {
+            s.frontier = start;
+        } else {
+            s.free.insert(start, len);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_reused_coalesced_and_zeroed() {
+        let page = gc_uffd::page_size();
+        let r = Arc::new(Reservation::new(16 * page, page).unwrap());
+        let pool = PagePool::new(r.clone(), r.range());
+        let a = pool.alloc(page).unwrap();
+        let b = pool.alloc(2 * page + 1).unwrap();
+        let c = pool.alloc(page).unwrap();
+        assert_eq!((b - a, c - b), (page, 3 * page));
+        // SAFETY: `b` is a run of ours.
+        unsafe { (b as *mut u64).write(7) };
+        pool.free(a, page);
+        pool.free(b, 3 * page);
+        assert_eq!(pool.in_use(), page);
+        let d = pool.alloc(4 * page).unwrap();
+        assert_eq!(d, a, "the two freed runs coalesced");
+        // SAFETY: `b` lies inside the run `d`.
+        assert_eq!(unsafe { (b as *const u64).read() }, 0, "freed memory comes back zeroed");
+        assert_eq!(pool.alloc(12 * page), None, "only 11 pages remain");
+        pool.free(c, page);
+        pool.free(d, 4 * page);
+        assert_eq!(pool.alloc(16 * page), Some(r.start()), "everything merged back");
+    }
+}
