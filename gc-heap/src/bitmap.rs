@@ -1,0 +1,175 @@
+//! Side bitmaps: one bit per heap word, in memory reserved (not committed) for
+//! the whole heap, so only the parts in use cost memory.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use gc_uffd::Reservation;
+
+use crate::object::WORD;
+
+/// One bit per word of `covered`.
+#[derive(Debug)]
+pub struct Bitmap {
+    covered: Range<usize>,
+    storage: Reservation,
+}
+
+const BITS: usize = 64;
+
+impl Bitmap {
+    /// A cleared bitmap for the words of `covered` (word-aligned).
+    pub fn new(covered: Range<usize>) -> gc_uffd::Result<Self> {
+        let words = (covered.end - covered.start) / WORD;
+        let bytes = words.div_ceil(BITS) * 8;
+        let page = gc_uffd::page_size();
+        let storage = Reservation::new(bytes.next_multiple_of(page).max(page), page)?;
+        storage.exclude_from_fork()?;
+        Ok(Bitmap { covered, storage })
+    }
+
+    /// The addresses covered.
+    pub fn covered(&self) -> Range<usize> {
+        self.covered.clone()
+    }
+
+    #[inline(always)]
+    fn words(&self) -> *const AtomicU64 {
+        self.storage.as_ptr().cast()
+    }
+
+    /// The bitmap word holding the bit of `index`.
+    #[inline(always)]
+    fn word(&self, index: usize) -> &AtomicU64 {
+        debug_assert!(index * 8 < self.storage.size());
+        // SAFETY: `index` is in bounds of the storage (callers check `addr` is
+        // covered); the storage is mapped, zero-initialised, and only accessed atomically.
+        unsafe { &*self.words().add(index) }
+    }
+
+    #[inline(always)]
+    fn bit(&self, addr: usize) -> usize {
+        debug_assert!(self.covered.contains(&addr), "{addr:#x} outside {:x?}", self.covered);
+        (addr - self.covered.start) / WORD
+    }
+
+    /// Sets the bit of `addr`; returns whether it was already set.
+    #[inline]
+    pub fn set(&self, addr: usize) -> bool {
+        let b = self.bit(addr);
+        let mask = 1u64 << (b % BITS);
+        self.word(b / BITS).fetch_or(mask, Ordering::Relaxed) & mask != 0
+    }
+
+    /// Whether the bit of `addr` is set.
+    #[inline]
+    pub fn is_set(&self, addr: usize) -> bool {
+        let b = self.bit(addr);
+        self.word(b / BITS).load(Ordering::Relaxed) & (1 << (b % BITS)) != 0
+    }
+
+    /// Sets the bits of every word in `range`.
+    pub fn set_range(&self, range: Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        let (first, last) = (self.bit(range.start), self.bit(range.end - WORD));
+        let (fw, lw) = (first / BITS, last / BITS);
+        let low = !0u64 << (first % BITS);
+        let high = !0u64 >> (BITS - 1 - last % BITS);
+        if fw == lw {
+            self.word(fw).fetch_or(low & high, Ordering::Relaxed);
+            return;
+        }
+        self.word(fw).fetch_or(low, Ordering::Relaxed);
+        for w in fw + 1..lw {
+            self.word(w).store(!0, Ordering::Relaxed);
+        }
+        self.word(lw).fetch_or(high, Ordering::Relaxed);
+    }
+
+    /// Raw bitmap word `index` (64 heap words from `covered.start + index * 512`).
+    #[inline]
+    pub fn raw_word(&self, index: usize) -> u64 {
+        self.word(index).load(Ordering::Relaxed)
+    }
+
+    /// Number of bitmap words that cover `covered.start..end`.
+    pub fn words_upto(&self, end: usize) -> usize {
+        ((end - self.covered.start) / WORD).div_ceil(BITS)
+    }
+
+    /// The first set bit's address in `from..to`, if any.
+    pub fn next_set(&self, from: usize, to: usize) -> Option<usize> {
+        if from >= to {
+            return None;
+        }
+        let (start, end) = (self.bit(from), (to - self.covered.start) / WORD);
+        let mut w = start / BITS;
+        let mut bits = self.raw_word(w) & (!0u64 << (start % BITS));
+        loop {
+            if bits != 0 {
+                let b = w * BITS + bits.trailing_zeros() as usize;
+                return (b < end).then(|| self.covered.start + b * WORD);
+            }
+            w += 1;
+            if w * BITS >= end {
+                return None;
+            }
+            bits = self.raw_word(w);
+        }
+    }
+
+    /// The last set bit's address at or below `at`, not below `floor`.
+    pub fn prev_set(&self, at: usize, floor: usize) -> Option<usize> {
+        let (b, low) = (self.bit(at), self.bit(floor));
+        let mut w = b / BITS;
+        let mut bits = self.raw_word(w) & (!0u64 >> (BITS - 1 - b % BITS));
+        loop {
+            if bits != 0 {
+                let found = w * BITS + (BITS - 1 - bits.leading_zeros() as usize);
+                return (found >= low).then(|| self.covered.start + found * WORD);
+            }
+            if w == 0 || w * BITS <= low {
+                return None;
+            }
+            w -= 1;
+            bits = self.raw_word(w);
+        }
+    }
+
+    /// Clears the bits of `covered.start..end` by returning their pages to the kernel.
+    pub fn clear_upto(&self, end: usize) {
+        let bytes = (self.words_upto(end) * 8).next_multiple_of(gc_uffd::page_size());
+        let bytes = bytes.min(self.storage.size());
+        // Decommitting our own, page-aligned storage cannot fail for a reason the
+        // caller could act on.
+        let _ = self.storage.decommit(0, bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_range_scan_and_clear() {
+        let base = 1 << 20;
+        let m = Bitmap::new(base..base + 64 * 1024).unwrap();
+        assert!(!m.set(base + 8));
+        assert!(m.set(base + 8));
+        m.set_range(base + 504..base + 1040);
+        assert_eq!(m.raw_word(0), (1 << 1) | (1 << 63));
+        assert_eq!(m.raw_word(1), !0);
+        assert_eq!(m.raw_word(2), 0b11);
+        assert_eq!(m.next_set(base + 16, base + 4096), Some(base + 504));
+        assert_eq!(m.next_set(base + 1048, base + 4096), None);
+        assert_eq!(m.prev_set(base + 500, base), Some(base + 8));
+        assert_eq!(m.prev_set(base + 2000, base), Some(base + 1032));
+        assert_eq!(m.prev_set(base, base), None);
+        m.set_range(base + 64..base + 72);
+        assert_eq!(m.raw_word(0).count_ones(), 3);
+        m.clear_upto(base + 64 * 1024);
+        assert_eq!(m.next_set(base, base + 64 * 1024), None);
+    }
+}

@@ -1,0 +1,23 @@
+//! movegc's heap layout, knowing nothing of threads or phases.
+//!
+//! - [`object`]: [`ObjRef`] and the one-word [`Header`] (type id + 32 bits).
+//! - [`types`]: the [`TypeTable`] of [`TypeDescriptor`]s the VM registers at start-up.
+//! - [`Spaces`]: one reservation holding the moving space and the large-object
+//!   space, with the side metadata: mark bitmap, live-words [`Bitmap`], and the
+//!   per-chunk prefix sums of the compaction [`Plan`].
+//! - [`compact`]: building a to-space page, shared by every compaction mode.
+//! - [`walk`]: walking the heap and verifying it.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod bitmap;
+pub mod compact;
+pub mod object;
+mod spaces;
+pub mod types;
+pub mod walk;
+
+pub use bitmap::Bitmap;
+pub use object::{Header, ObjRef, WORD};
+pub use spaces::{CHUNK, HEAP_ALIGN, Plan, Spaces};
+pub use types::{Layout, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable};

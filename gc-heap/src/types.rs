@@ -1,0 +1,355 @@
+//! Type descriptors: the VM says, once at start-up, how big each kind of object
+//! is and where its references are. Descriptors live outside the moving heap,
+//! so compaction never reads a moved class.
+
+use std::fmt;
+
+use crate::object::{FILLER, Header, WORD};
+
+/// An index into the type table. VM types start at 1; 0 is the heap's filler.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub struct TypeId(pub u32);
+
+/// What a slot may hold.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SlotKind {
+    /// Null (0) or a reference to an object in this heap.
+    Ref,
+    /// A reference, or a VM value that is not one (a fixnum, a character): the
+    /// table's [`TagScheme`] says which.
+    Tagged,
+}
+
+/// How a type's objects are laid out after the header.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Layout {
+    /// A fixed size in bytes (header included, a multiple of 8), with slots at
+    /// the given byte offsets; every other word is data.
+    Fixed {
+        /// Total size in bytes.
+        size: usize,
+        /// Byte offsets (from the object's start) of the slots, with their kinds.
+        slots: Vec<(u32, SlotKind)>,
+    },
+    /// An array whose every element is a slot of this kind; the length is in the header.
+    Array(SlotKind),
+    /// An array of bytes that are never references.
+    Bytes,
+    /// An array of words that are never references.
+    Words,
+}
+
+/// A type as the VM describes it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct TypeDescriptor {
+    name: String,
+    layout: Layout,
+}
+
+impl TypeDescriptor {
+    /// A fixed-size type: `size` bytes in all (header included), reference
+    /// slots at byte offsets `refs`, tagged slots at `tagged`.
+    pub fn fixed(name: &str, size: usize, refs: &[u32], tagged: &[u32]) -> Self {
+        let mut slots: Vec<(u32, SlotKind)> = refs
+            .iter()
+            .map(|&o| (o, SlotKind::Ref))
+            .chain(tagged.iter().map(|&o| (o, SlotKind::Tagged)))
+            .collect();
+        slots.sort_unstable_by_key(|&(o, _)| o);
+        TypeDescriptor {
+            name: name.to_owned(),
+            layout: Layout::Fixed { size, slots },
+        }
+    }
+
+    /// An array of slots of `kind`.
+    pub fn array(name: &str, kind: SlotKind) -> Self {
+        TypeDescriptor {
+            name: name.to_owned(),
+            layout: Layout::Array(kind),
+        }
+    }
+
+    /// An array of bytes.
+    pub fn bytes(name: &str) -> Self {
+        TypeDescriptor {
+            name: name.to_owned(),
+            layout: Layout::Bytes,
+        }
+    }
+
+    /// An array of non-reference words.
+    pub fn words(name: &str) -> Self {
+        TypeDescriptor {
+            name: name.to_owned(),
+            layout: Layout::Words,
+        }
+    }
+
+    /// The type's name, for messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Whether the type's objects carry a length in the header.
+    pub fn is_array(&self) -> bool {
+        !matches!(self.layout, Layout::Fixed { .. })
+    }
+
+    /// Bytes an object of this type with header low bits `len` occupies.
+    #[inline]
+    pub fn size(&self, len: u32) -> usize {
+        let len = len as usize;
+        match &self.layout {
+            Layout::Fixed { size, .. } => *size,
+            Layout::Array(_) | Layout::Words => WORD + len * WORD,
+            Layout::Bytes => (WORD + len + WORD - 1) & !(WORD - 1),
+        }
+    }
+
+    fn check(&self) -> Result<(), TypeError> {
+        let bad = |why: &'static str| {
+            Err(TypeError::BadLayout {
+                name: self.name.clone(),
+                why,
+            })
+        };
+        if let Layout::Fixed { size, slots } = &self.layout {
+            if *size < WORD || size % WORD != 0 {
+                return bad("the size must be a non-zero multiple of 8 bytes, header included");
+            }
+            if slots.windows(2).any(|w| w[0].0 == w[1].0) {
+                return bad("a slot offset is listed twice");
+            }
+            let misplaced = |&(o, _): &(u32, SlotKind)| {
+                let o = o as usize;
+                o < WORD || o % WORD != 0 || o + WORD > *size
+            };
+            if slots.iter().any(misplaced) {
+                return bad("slot offsets must be multiples of 8 past the header and inside the object");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How a VM tags values in [`SlotKind::Tagged`] slots: a non-zero word `v` is a
+/// reference when `v & mask == tag` (and it lies in the heap).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TagScheme {
+    /// Bits that distinguish references from other values.
+    pub mask: usize,
+    /// Their value in a reference.
+    pub tag: usize,
+}
+
+impl Default for TagScheme {
+    /// Word-aligned values are references; anything with a low bit set is not.
+    fn default() -> Self {
+        TagScheme { mask: 7, tag: 0 }
+    }
+}
+
+/// A type registration the table refused.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum TypeError {
+    /// The descriptor is malformed.
+    BadLayout {
+        /// The type's name.
+        name: String,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// More than `u32::MAX - 1` types.
+    TooMany,
+    /// The tag scheme would classify word-aligned heap addresses as non-references.
+    BadTagScheme,
+}
+
+impl fmt::Display for TypeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TypeError::BadLayout { name, why } => write!(f, "type {name:?}: {why}"),
+            TypeError::TooMany => f.write_str("too many types (the limit is 2^32 - 1)"),
+            TypeError::BadTagScheme => f.write_str(
+                "the tag scheme must accept word-aligned addresses: `tag` must be 0 in the \
+                 low three bits it masks",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TypeError {}
+
+/// Every type the VM registered, indexed by [`TypeId`]. Built at start-up and
+/// immutable after, so the collector reads it without locks.
+#[derive(Clone, Debug)]
+pub struct TypeTable {
+    types: Vec<TypeDescriptor>,
+    tags: TagScheme,
+}
+
+impl Default for TypeTable {
+    fn default() -> Self {
+        TypeTable::new()
+    }
+}
+
+impl TypeTable {
+    /// A table holding only the filler, with the default tag scheme.
+    pub fn new() -> Self {
+        TypeTable {
+            types: vec![TypeDescriptor::words("<filler>")],
+            tags: TagScheme::default(),
+        }
+    }
+
+    /// Adds a type and returns its id.
+    pub fn register(&mut self, descriptor: TypeDescriptor) -> Result<TypeId, TypeError> {
+        descriptor.check()?;
+        let id = u32::try_from(self.types.len()).map_err(|_| TypeError::TooMany)?;
+        self.types.push(descriptor);
+        Ok(TypeId(id))
+    }
+
+    /// Sets how tagged slots tell references from other values.
+    pub fn set_tag_scheme(&mut self, tags: TagScheme) -> Result<(), TypeError> {
+        if tags.tag & tags.mask & (WORD - 1) != 0 || tags.tag & !tags.mask != 0 {
+            return Err(TypeError::BadTagScheme);
+        }
+        self.tags = tags;
+        Ok(())
+    }
+
+    /// The tag scheme.
+    pub fn tag_scheme(&self) -> TagScheme {
+        self.tags
+    }
+
+    /// The descriptor of `id`, if registered (the filler is id 0).
+    #[inline]
+    pub fn get(&self, id: u32) -> Option<&TypeDescriptor> {
+        self.types.get(id as usize)
+    }
+
+    /// Number of ids in use, the filler included.
+    pub fn len(&self) -> usize {
+        self.types.len()
+    }
+
+    /// Whether only the filler is registered.
+    pub fn is_empty(&self) -> bool {
+        self.types.len() == 1
+    }
+
+    /// Bytes the object with `header` occupies, or `None` for an unknown type.
+    #[inline]
+    pub fn size_of(&self, header: Header) -> Option<usize> {
+        if header.type_id() == FILLER {
+            return Some(header.low() as usize * WORD);
+        }
+        self.get(header.type_id()).map(|t| t.size(header.low()))
+    }
+
+    /// Whether the word `value` found in a slot of `kind` is a reference (not
+    /// null, and tagged as one). The caller still checks it lies in the heap.
+    #[inline(always)]
+    pub fn is_ref(&self, kind: SlotKind, value: usize) -> bool {
+        value != 0 && (kind == SlotKind::Ref || value & self.tags.mask == self.tags.tag)
+    }
+
+    /// Calls `f(offset, kind)` for each slot of an object with `header`, in
+    /// address order, for slot offsets in `from..to` (byte offsets from the
+    /// object's start).
+    #[inline]
+    pub fn for_each_slot_in(
+        &self,
+        header: Header,
+        from: usize,
+        to: usize,
+        mut f: impl FnMut(usize, SlotKind),
+    ) {
+        if header.type_id() == FILLER {
+            return;
+        }
+        let Some(t) = self.get(header.type_id()) else {
+            return;
+        };
+        match &t.layout {
+            Layout::Fixed { slots, .. } => {
+                for &(o, kind) in slots {
+                    let o = o as usize;
+                    if o >= from && o < to {
+                        f(o, kind);
+                    }
+                }
+            }
+            Layout::Array(kind) => {
+                let end = (WORD + header.low() as usize * WORD).min(to);
+                let mut o = from.max(WORD).next_multiple_of(WORD);
+                while o < end {
+                    f(o, *kind);
+                    o += WORD;
+                }
+            }
+            Layout::Bytes | Layout::Words => {}
+        }
+    }
+
+    /// Calls `f(offset, kind)` for every slot of an object with `header`.
+    #[inline]
+    pub fn for_each_slot(&self, header: Header, f: impl FnMut(usize, SlotKind)) {
+        self.for_each_slot_in(header, 0, usize::MAX, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_slots_follow_the_layout() {
+        let mut t = TypeTable::new();
+        let pair = t
+            .register(TypeDescriptor::fixed("pair", 24, &[8], &[16]))
+            .unwrap();
+        let vec = t.register(TypeDescriptor::array("vector", SlotKind::Tagged)).unwrap();
+        let bytes = t.register(TypeDescriptor::bytes("string")).unwrap();
+        assert_eq!(pair, TypeId(1));
+        assert_eq!(t.size_of(Header::new(pair.0, 99)), Some(24));
+        assert_eq!(t.size_of(Header::new(vec.0, 3)), Some(32));
+        assert_eq!(t.size_of(Header::new(bytes.0, 9)), Some(24));
+        assert_eq!(t.size_of(Header::new(FILLER, 5)), Some(40));
+        assert_eq!(t.size_of(Header::new(77, 0)), None);
+        let mut seen = vec![];
+        t.for_each_slot(Header::new(pair.0, 0), |o, k| seen.push((o, k)));
+        assert_eq!(seen, vec![(8, SlotKind::Ref), (16, SlotKind::Tagged)]);
+        seen.clear();
+        t.for_each_slot_in(Header::new(vec.0, 3), 16, 32, |o, k| seen.push((o, k)));
+        assert_eq!(seen, vec![(16, SlotKind::Tagged), (24, SlotKind::Tagged)]);
+        assert!(t.is_ref(SlotKind::Tagged, 0x1000) && !t.is_ref(SlotKind::Tagged, 0x1001));
+        assert!(!t.is_ref(SlotKind::Ref, 0));
+    }
+
+    #[test]
+    fn malformed_types_are_refused_with_a_reason() {
+        let mut t = TypeTable::new();
+        let e = t.register(TypeDescriptor::fixed("odd", 20, &[], &[])).unwrap_err();
+        assert!(e.to_string().contains("\"odd\"") && e.to_string().contains("multiple of 8"));
+        let e = t.register(TypeDescriptor::fixed("hdr", 16, &[0], &[])).unwrap_err();
+        assert!(e.to_string().contains("past the header"), "{e}");
+        let e = t.register(TypeDescriptor::fixed("out", 16, &[16], &[])).unwrap_err();
+        assert!(e.to_string().contains("inside the object"), "{e}");
+        assert_eq!(
+            t.set_tag_scheme(TagScheme { mask: 1, tag: 1 }),
+            Err(TypeError::BadTagScheme)
+        );
+        t.set_tag_scheme(TagScheme { mask: 3, tag: 0 }).unwrap();
+    }
+}
