@@ -22,6 +22,16 @@ impl ObjRef {
         }
     }
 
+    /// The reference at `addr`, known to be non-zero.
+    ///
+    /// # Safety
+    /// `addr` must not be 0.
+    #[inline(always)]
+    pub const unsafe fn from_addr_unchecked(addr: usize) -> ObjRef {
+        // SAFETY: as the caller guarantees.
+        ObjRef(unsafe { NonZeroUsize::new_unchecked(addr) })
+    }
+
     /// The address of the header.
     #[inline(always)]
     pub const fn addr(self) -> usize {

@@ -1,0 +1,229 @@
+//! The stop-the-world cycle: stop, mark, plan, rewrite roots, slide, resume.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use gc_heap::compact::InPlace;
+use gc_heap::{SlotKind, Spaces};
+
+use crate::error::GcError;
+use crate::heap::{HeapInner, next_trigger};
+use crate::mark;
+use crate::mutator::{MutatorShared, retire};
+use crate::roots::RootVisitor;
+use crate::stats::{CycleStats, Reason};
+
+/// Runs a collection for `me` (a mutator, which counts as stopped) or for a
+/// thread with no mutator. If another thread is collecting, waits for it
+/// instead (parked at a safepoint) and returns when that collection is done.
+pub(crate) fn collect(
+    heap: &HeapInner,
+    me: Option<&Arc<MutatorShared>>,
+    reason: Reason,
+) -> Result<(), GcError> {
+    let seen = heap.collections.load(Ordering::Acquire);
+    let _collector = loop {
+        if let Some(g) = heap.collector.try_lock() {
+            break g;
+        }
+        match me {
+            Some(me) if heap.handshake.is_requested() => heap.handshake.park(&me.state),
+            _ => std::thread::yield_now(),
+        }
+        if heap.collections.load(Ordering::Acquire) != seen {
+            return Ok(());
+        }
+    };
+    if heap.collections.load(Ordering::Acquire) != seen && reason != Reason::Requested {
+        return Ok(());
+    }
+    let cycle = run(heap, me, reason)?;
+    log::info!("{cycle}");
+    heap.stats.lock().record(cycle);
+    Ok(())
+}
+
+/// Calls `f` with every root slot: global scanners, then each mutator's
+/// scanners and handles.
+fn for_each_root(
+    heap: &HeapInner,
+    mutators: &[Arc<MutatorShared>],
+    f: &mut dyn FnMut(*mut usize, SlotKind),
+) {
+    let mut visitor = RootVisitor::new(f);
+    for scanner in heap.global_roots.lock().iter_mut() {
+        scanner.scan_roots(&mut visitor);
+    }
+    for m in mutators {
+        // SAFETY: the mutator is stopped (or is the collecting thread itself), so
+        // only this thread touches its scanners and handles.
+        let (scanners, handles) = unsafe { (&mut *m.roots.get(), &mut *m.handles.get()) };
+        for scanner in scanners.iter_mut() {
+            scanner.scan_roots(&mut visitor);
+        }
+        for slot in handles.iter_mut() {
+            // SAFETY: the slot is a live element of the handle vector.
+            unsafe { visitor.visit_raw(slot, SlotKind::Ref) };
+        }
+    }
+}
+
+fn verify(heap: &HeapInner, mutators: &[Arc<MutatorShared>]) -> Result<(), GcError> {
+    let spaces = &heap.spaces;
+    let mut report = spaces.verify()?;
+    let mut bad_roots = Vec::new();
+    for_each_root(heap, mutators, &mut |slot, kind| {
+        // SAFETY: root slots are valid for reads during the pause.
+        let value = unsafe { slot.read() };
+        if let Some(problem) = report.check_slot(spaces, kind, value) {
+            bad_roots.push(gc_heap::walk::HeapError {
+                object: 0,
+                type_name: Some("<root>".into()),
+                offset: None,
+                value,
+                problem,
+            });
+        }
+    });
+    report.errors.extend(bad_roots);
+    if report.is_ok() {
+        Ok(())
+    } else {
+        Err(GcError::Corrupt(report.errors))
+    }
+}
+
+fn run(
+    heap: &HeapInner,
+    me: Option<&Arc<MutatorShared>>,
+    reason: Reason,
+) -> Result<CycleStats, GcError> {
+    let start = Instant::now();
+    let mutators = heap.mutators.lock();
+    let others = mutators
+        .iter()
+        .filter(|m| me.is_none_or(|me| !Arc::ptr_eq(m, me)))
+        .map(|m| &m.state);
+    heap.handshake.stop(others);
+    let stopped = Instant::now();
+    for m in mutators.iter() {
+        // SAFETY: the mutator is stopped (or is this thread), so only this thread
+        // touches its TLAB.
+        retire(unsafe { &mut *m.tlab.get() });
+    }
+    let result = stopped_cycle(heap, &mutators, reason);
+    heap.handshake.resume();
+    let mut cycle = result?;
+    cycle.index = heap.collections.fetch_add(1, Ordering::AcqRel) + 1;
+    cycle.stop = stopped - start;
+    cycle.pause = start.elapsed();
+    Ok(cycle)
+}
+
+fn stopped_cycle(
+    heap: &HeapInner,
+    mutators: &[Arc<MutatorShared>],
+    reason: Reason,
+) -> Result<CycleStats, GcError> {
+    let spaces: &Spaces = &heap.spaces;
+    let types = spaces.types();
+    let mut cycle = CycleStats {
+        reason: Some(reason),
+        used_before: spaces.used(),
+        ..CycleStats::default()
+    };
+    if heap.config.verify {
+        verify(heap, mutators)?;
+    }
+
+    let t = Instant::now();
+    spaces.clear_marks();
+    let mut grey = Vec::new();
+    for_each_root(heap, mutators, &mut |slot, kind| {
+        // SAFETY: root slots are valid for reads during the pause.
+        let value = unsafe { slot.read() };
+        if types.is_ref(kind, value) && mark::mark_new(spaces, types, value) {
+            grey.push(value);
+        }
+    });
+    cycle.objects_marked = mark::trace(spaces, heap.pool.as_ref(), grey);
+    cycle.mark = t.elapsed();
+
+    let t = Instant::now();
+    let (large_freed, _) = spaces.large().sweep(|obj| spaces.is_marked(obj));
+    cycle.large_freed = large_freed;
+    let plan = spaces.plan();
+    cycle.plan = t.elapsed();
+
+    let t = Instant::now();
+    let moves = |value: usize| spaces.in_moving(value);
+    for_each_root(heap, mutators, &mut |slot, kind| {
+        // SAFETY: root slots are valid for reads and writes during the pause.
+        let value = unsafe { slot.read() };
+        if types.is_ref(kind, value) && moves(value) {
+            // SAFETY: as above.
+            unsafe { slot.write(plan.forward(value)) };
+        }
+    });
+    for (obj, _) in spaces.large().objects() {
+        // SAFETY: a live large object's header.
+        let header = gc_heap::Header(unsafe { (obj as *const u64).read() });
+        types.for_each_slot(header, |offset, kind| {
+            let slot = (obj + offset) as *mut usize;
+            // SAFETY: the slot lies inside the live large object.
+            let value = unsafe { slot.read() };
+            if types.is_ref(kind, value) && moves(value) {
+                // SAFETY: as above.
+                unsafe { slot.write(plan.forward(value)) };
+            }
+        });
+    }
+    let page = gc_uffd::page_size();
+    let to_space = plan.to_space();
+    let mut at = to_space.start;
+    while at < to_space.end {
+        // SAFETY: marking and planning are complete and every mutator is stopped;
+        // pages are built in place in address order, as `InPlace` requires.
+        let work = unsafe { spaces.build_page(&plan, at, &InPlace, at) };
+        cycle.objects_moved += work.moved;
+        cycle.bytes_moved += work.bytes_moved;
+        at += page;
+    }
+    release_tail(spaces, plan.new_top(), plan.old_top());
+    spaces.moving().reset(plan.new_top());
+    cycle.compact = t.elapsed();
+
+    cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
+    cycle.used_after = spaces.used();
+    heap.live_after.store(cycle.used_after, Ordering::Relaxed);
+    heap.trigger.store(
+        next_trigger(spaces.capacity(), cycle.used_after),
+        Ordering::Relaxed,
+    );
+    if heap.config.verify {
+        verify(heap, mutators)?;
+    }
+    Ok(cycle)
+}
+
+/// Zeroes the rest of the page holding `new_top` and returns the pages above
+/// it, up to `old_top`, to the kernel: memory above the top always reads as
+/// zero, so allocation never has to clear it.
+fn release_tail(spaces: &Spaces, new_top: usize, old_top: usize) {
+    let page = gc_uffd::page_size();
+    let boundary = new_top.next_multiple_of(page);
+    let zero_end = boundary.min(old_top);
+    if zero_end > new_top {
+        // SAFETY: the bytes between the new top and the page boundary are garbage
+        // now, in the mapped moving space.
+        unsafe { std::ptr::write_bytes(new_top as *mut u8, 0, zero_end - new_top) };
+    }
+    if old_top > boundary {
+        let reservation = spaces.reservation();
+        let len = old_top.next_multiple_of(page) - boundary;
+        // Decommitting our own page-aligned range cannot fail for a reason to act on;
+        // if it did, the pages would merely stay resident (and still read correctly).
+        let _ = reservation.decommit(boundary - reservation.start(), len);
+    }
+}

@@ -1,0 +1,309 @@
+//! The heap: configuration, the shared state, and the entry points that are
+//! not per-thread.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use gc_heap::{Spaces, TypeTable};
+
+use crate::error::{GcError, mib};
+use crate::mutator::{Mutator, MutatorShared};
+use crate::roots::RootScanner;
+use crate::safepoint::Handshake;
+use crate::stats::{Reason, Stats};
+
+/// How the heap compacts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The best mode this kernel allows.
+    Auto,
+    /// Concurrent compaction placing pages with `UFFDIO_MOVE`.
+    Move,
+    /// Concurrent compaction placing pages with `UFFDIO_COPY`.
+    Copy,
+    /// Sliding compaction with every mutator stopped; works everywhere.
+    StopTheWorld,
+}
+
+/// Smallest heap the builder accepts.
+const MIN_HEAP: usize = 1 << 20;
+/// Largest heap: post-compact offsets are kept in 32-bit word counts.
+const MAX_HEAP: usize = 16 << 30;
+
+pub(crate) struct Config {
+    pub(crate) verify: bool,
+    pub(crate) large_threshold: usize,
+    pub(crate) tlab_size: usize,
+    pub(crate) mode: Mode,
+}
+
+/// Builds a [`Heap`].
+pub struct HeapBuilder {
+    size: usize,
+    gc_threads: usize,
+    mode: Mode,
+    verify: bool,
+    large_threshold: usize,
+    tlab_size: usize,
+    types: TypeTable,
+    roots: Vec<Box<dyn RootScanner>>,
+}
+
+impl HeapBuilder {
+    /// The heap's size in bytes: the most memory its objects may occupy.
+    pub fn size(mut self, bytes: usize) -> Self {
+        self.size = bytes;
+        self
+    }
+
+    /// Threads that mark in parallel (default: the machine's cores).
+    pub fn gc_threads(mut self, n: usize) -> Self {
+        self.gc_threads = n;
+        self
+    }
+
+    /// The compaction mode (default: [`Mode::Auto`]).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Verify the heap before and after every collection (slow; for tests and debugging).
+    pub fn verify(mut self, on: bool) -> Self {
+        self.verify = on;
+        self
+    }
+
+    /// Objects of at least this many bytes go to the large-object space (default 32 KiB).
+    pub fn large_object_threshold(mut self, bytes: usize) -> Self {
+        self.large_threshold = bytes;
+        self
+    }
+
+    /// Bytes per thread-local allocation buffer (default 32 KiB).
+    pub fn tlab_size(mut self, bytes: usize) -> Self {
+        self.tlab_size = bytes;
+        self
+    }
+
+    /// The VM's types.
+    pub fn types(mut self, types: TypeTable) -> Self {
+        self.types = types;
+        self
+    }
+
+    /// A scanner for roots that belong to no thread (globals, interned tables).
+    pub fn root_scanner(mut self, scanner: Box<dyn RootScanner>) -> Self {
+        self.roots.push(scanner);
+        self
+    }
+
+    /// Reserves the heap and starts it.
+    pub fn build(self) -> Result<Heap, GcError> {
+        if !(MIN_HEAP..=MAX_HEAP).contains(&self.size) {
+            return Err(GcError::Config(format!(
+                "the heap size {} is outside {}..={}",
+                mib(self.size),
+                mib(MIN_HEAP),
+                mib(MAX_HEAP)
+            )));
+        }
+        if self.gc_threads == 0 {
+            return Err(GcError::Config("gc_threads must be at least 1".into()));
+        }
+        let page = gc_uffd::page_size();
+        if self.large_threshold < 2 * gc_heap::WORD || self.large_threshold > self.size / 4 {
+            return Err(GcError::Config(format!(
+                "the large-object threshold must be between 16 bytes and a quarter of the heap, not {}",
+                self.large_threshold
+            )));
+        }
+        if self.tlab_size < page || self.tlab_size > self.size / 16 {
+            return Err(GcError::Config(format!(
+                "the TLAB size must be between one page and a sixteenth of the heap, not {}",
+                self.tlab_size
+            )));
+        }
+        let mode = match self.mode {
+            Mode::Auto | Mode::StopTheWorld => Mode::StopTheWorld,
+            other => {
+                return Err(GcError::Config(format!(
+                    "mode {other:?} (concurrent compaction) is not available in this version; \
+                     use Mode::Auto or Mode::StopTheWorld"
+                )));
+            }
+        };
+        if self.mode == Mode::Auto {
+            log::info!("movegc: mode Auto chose StopTheWorld (the only mode this version has)");
+        }
+        let types = Arc::new(self.types);
+        let spaces = Spaces::new(self.size, types.clone())?;
+        let pool = if self.gc_threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(self.gc_threads)
+                .thread_name(|i| format!("movegc-{i}"))
+                .build()
+                .map_err(|e| GcError::Config(format!("cannot start GC threads: {e}")))?;
+            Some(pool)
+        } else {
+            None
+        };
+        static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+        let capacity = spaces.capacity();
+        Ok(Heap(Arc::new(HeapInner {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            trigger: AtomicUsize::new(initial_trigger(capacity)),
+            spaces,
+            types,
+            config: Config {
+                verify: self.verify,
+                large_threshold: self.large_threshold,
+                tlab_size: self.tlab_size,
+                mode,
+            },
+            handshake: Handshake::new(),
+            mutators: Mutex::new(Vec::new()),
+            collector: Mutex::new(()),
+            global_roots: Mutex::new(self.roots),
+            stats: Mutex::new(Stats {
+                heap_size: capacity,
+                ..Stats::default()
+            }),
+            collections: AtomicU64::new(0),
+            live_after: AtomicUsize::new(0),
+            allocated: AtomicU64::new(0),
+            pool,
+        })))
+    }
+}
+
+/// The policy: collect when bytes in use reach the trigger. After a cycle with
+/// `live` bytes surviving, the next trigger leaves room to allocate as much
+/// again as survived, and at least an eighth of the heap.
+pub(crate) fn next_trigger(capacity: usize, live: usize) -> usize {
+    (live + live.max(capacity / 8)).min(capacity)
+}
+
+fn initial_trigger(capacity: usize) -> usize {
+    next_trigger(capacity, 0).max(capacity / 2)
+}
+
+pub(crate) struct HeapInner {
+    pub(crate) id: usize,
+    pub(crate) spaces: Spaces,
+    pub(crate) types: Arc<TypeTable>,
+    pub(crate) config: Config,
+    pub(crate) handshake: Handshake,
+    pub(crate) mutators: Mutex<Vec<Arc<MutatorShared>>>,
+    pub(crate) collector: Mutex<()>,
+    pub(crate) global_roots: Mutex<Vec<Box<dyn RootScanner>>>,
+    pub(crate) stats: Mutex<Stats>,
+    pub(crate) collections: AtomicU64,
+    pub(crate) trigger: AtomicUsize,
+    pub(crate) live_after: AtomicUsize,
+    pub(crate) allocated: AtomicU64,
+    pub(crate) pool: Option<rayon::ThreadPool>,
+}
+
+thread_local! {
+    /// Ids of the heaps this thread has a mutator attached to.
+    static ATTACHED: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+pub(crate) fn set_attached(heap: usize, attached: bool) {
+    ATTACHED.with(|a| {
+        let mut a = a.borrow_mut();
+        if attached {
+            a.push(heap);
+        } else {
+            a.retain(|&h| h != heap);
+        }
+    });
+}
+
+fn is_attached(heap: usize) -> bool {
+    ATTACHED.with(|a| a.borrow().contains(&heap))
+}
+
+/// A garbage-collected heap. Cloning is cheap (it is shared); the heap lives
+/// until the last clone and the last mutator are gone. Any number of heaps can
+/// live in one process, independently.
+#[derive(Clone)]
+pub struct Heap(pub(crate) Arc<HeapInner>);
+
+impl std::fmt::Debug for Heap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Heap")
+            .field("size", &self.0.spaces.capacity())
+            .field("mode", &self.0.config.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Heap {
+    /// A builder with the defaults: 256 MiB, one GC thread per core, mode Auto.
+    pub fn builder() -> HeapBuilder {
+        HeapBuilder {
+            size: 256 << 20,
+            gc_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            mode: Mode::Auto,
+            verify: false,
+            large_threshold: 32 << 10,
+            tlab_size: 32 << 10,
+            types: TypeTable::new(),
+            roots: Vec::new(),
+        }
+    }
+
+    /// Attaches the calling thread as a mutator. One mutator per heap per thread.
+    pub fn attach(&self) -> Result<Mutator, GcError> {
+        if is_attached(self.0.id) {
+            return Err(GcError::AlreadyAttached);
+        }
+        let shared = Arc::new(MutatorShared::new());
+        self.0.mutators.lock().push(shared.clone());
+        set_attached(self.0.id, true);
+        let mutator = Mutator::new(self.clone(), shared);
+        self.0.handshake.leave_native(mutator.state());
+        Ok(mutator)
+    }
+
+    /// Runs a full collection now, from a thread with no mutator of this heap.
+    pub fn collect(&self) -> Result<(), GcError> {
+        if is_attached(self.0.id) {
+            return Err(GcError::CollectFromMutatorThread);
+        }
+        crate::collect::collect(&self.0, None, Reason::Requested)
+    }
+
+    /// Adds a scanner for roots that belong to no thread.
+    pub fn add_root_scanner(&self, scanner: Box<dyn RootScanner>) {
+        self.0.global_roots.lock().push(scanner);
+    }
+
+    /// The registered types.
+    pub fn types(&self) -> &TypeTable {
+        &self.0.types
+    }
+
+    /// The mode in force.
+    pub fn mode(&self) -> Mode {
+        self.0.config.mode
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.0.stats.lock().clone();
+        s.used = self.0.spaces.used();
+        s.bytes_allocated = self.0.allocated.load(Ordering::Relaxed);
+        s
+    }
+
+    /// The address range the moving space's allocated objects occupy now.
+    pub fn moving_space(&self) -> std::ops::Range<usize> {
+        self.0.spaces.moving().start()..self.0.spaces.moving().top()
+    }
+}

@@ -1,0 +1,34 @@
+//! movegc: a compacting garbage collector for language VMs to embed.
+//!
+//! A VM registers its object layouts in a [`TypeTable`], builds a [`Heap`],
+//! attaches each of its threads as a [`Mutator`], allocates through it, stores
+//! references through its write barrier, polls its safepoint, and reports its
+//! roots with a [`RootScanner`] (or holds them in [`Local`] handles). See
+//! `docs/embedding.md` for a walk-through, and `examples/embedding.rs`.
+//!
+//! - [`heap`]: the [`HeapBuilder`], the [`Heap`] and its [`Mode`].
+//! - [`mutator`]: allocation, safepoints, native code, the write barrier, handles.
+//! - [`roots`]: how a VM reports its roots.
+//! - [`stats`]: per-cycle statistics, also written to the `log` crate's GC log.
+//! - `safepoint`, `mark`, `collect`: the handshake, parallel marking, and the cycle.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod collect;
+mod error;
+pub mod heap;
+mod mark;
+pub mod mutator;
+pub mod roots;
+mod safepoint;
+pub mod stats;
+mod sync;
+
+pub use error::GcError;
+pub use gc_heap::{
+    Header, ObjRef, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable, WORD,
+};
+pub use heap::{Heap, HeapBuilder, Mode};
+pub use mutator::{HandleScope, Local, Mutator};
+pub use roots::{RootScanner, RootVisitor};
+pub use stats::{CycleStats, Reason, Stats};

@@ -1,0 +1,363 @@
+//! Mutators: a thread's handle on the heap, with allocation, safepoints, the
+//! write barrier, and handles for Rust callers.
+
+use std::cell::UnsafeCell;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use allocator::Tlab;
+use gc_heap::{Header, ObjRef, TypeId, TypeTable};
+
+use crate::error::GcError;
+use crate::heap::{Heap, HeapInner, set_attached};
+use crate::roots::RootScanner;
+use crate::safepoint::MutatorState;
+use crate::stats::Reason;
+
+/// The part of a mutator the collector reaches: while the mutator runs, only
+/// its own thread touches these; while it is parked or in native code, only
+/// the collector does. The handshake's sequentially consistent state word
+/// orders the two.
+pub(crate) struct MutatorShared {
+    pub(crate) state: MutatorState,
+    pub(crate) tlab: UnsafeCell<Tlab>,
+    pub(crate) handles: UnsafeCell<Vec<usize>>,
+    pub(crate) roots: UnsafeCell<Vec<Box<dyn RootScanner>>>,
+}
+
+// SAFETY: the cells are accessed by one thread at a time, as described above.
+unsafe impl Sync for MutatorShared {}
+// SAFETY: as above; the root scanners are `Send`.
+unsafe impl Send for MutatorShared {}
+
+impl MutatorShared {
+    pub(crate) fn new() -> Self {
+        MutatorShared {
+            state: MutatorState::new(),
+            tlab: UnsafeCell::new(Tlab::empty()),
+            handles: UnsafeCell::new(Vec::new()),
+            roots: UnsafeCell::new(Vec::new()),
+        }
+    }
+}
+
+/// A thread attached to a heap. Not `Send`: it stands for this thread at the
+/// heap's safepoints.
+///
+/// # References and safepoints
+///
+/// An [`ObjRef`] is an object's address, and objects move at collections. A
+/// collection can happen inside any call that takes `&mut self` here
+/// (allocation, [`safepoint`](Self::safepoint), [`leave_native`](Self::leave_native),
+/// [`collect`](Self::collect)). A raw `ObjRef` held across one is stale unless
+/// it lives in a root the collector rewrites: a [`Local`] handle, or a slot a
+/// [`RootScanner`] reports.
+pub struct Mutator {
+    heap: Heap,
+    shared: Arc<MutatorShared>,
+    types: Arc<TypeTable>,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl Mutator {
+    pub(crate) fn new(heap: Heap, shared: Arc<MutatorShared>) -> Self {
+        let types = heap.0.types.clone();
+        Mutator {
+            heap,
+            shared,
+            types,
+            _not_send: PhantomData,
+        }
+    }
+
+    pub(crate) fn state(&self) -> &MutatorState {
+        &self.shared.state
+    }
+
+    fn inner(&self) -> &HeapInner {
+        &self.heap.0
+    }
+
+    /// The heap.
+    pub fn heap(&self) -> &Heap {
+        &self.heap
+    }
+
+    /// Allocates an object of type `ty`: `len` is an array's length, or the VM
+    /// bits of a fixed-size object's header. Every word after the header is zero.
+    ///
+    /// Fails with [`GcError::OutOfMemory`] when a full collection cannot make
+    /// room; the heap stays usable.
+    #[inline]
+    pub fn alloc(&mut self, ty: TypeId, len: u32) -> Result<ObjRef, GcError> {
+        let Some(desc) = self.types.get(ty.0).filter(|_| ty.0 != gc_heap::object::FILLER) else {
+            return Err(GcError::UnknownType(ty.0));
+        };
+        let size = desc.size(len);
+        // SAFETY: this thread is running, so it alone touches its TLAB.
+        let tlab = unsafe { &mut *self.shared.tlab.get() };
+        if let Some(addr) = tlab.alloc(size) {
+            // SAFETY: `addr..addr + size` was just handed out to us, zeroed.
+            return Ok(unsafe { init(addr, ty, len) });
+        }
+        self.alloc_slow(ty, len, size)
+    }
+
+    #[cold]
+    fn alloc_slow(&mut self, ty: TypeId, len: u32, size: usize) -> Result<ObjRef, GcError> {
+        self.safepoint();
+        let capacity = self.inner().spaces.capacity();
+        if size > capacity / 2 {
+            let name = self.types.get(ty.0).map_or("object", |t| t.name()).to_owned();
+            return Err(GcError::TooLarge {
+                type_name: name,
+                len,
+            });
+        }
+        let mut collected = false;
+        loop {
+            if let Some(addr) = self.try_claim(size, collected) {
+                // SAFETY: freshly claimed, zeroed memory of `size` bytes.
+                return Ok(unsafe { init(addr, ty, len) });
+            }
+            if collected {
+                return Err(GcError::OutOfMemory {
+                    requested: size,
+                    heap_size: capacity,
+                    live_bytes: self.inner().live_after.load(Ordering::Relaxed),
+                });
+            }
+            let heap = self.inner();
+            let full = heap.spaces.used() + size > capacity;
+            let reason = if full { Reason::Full } else { Reason::Budget };
+            crate::collect::collect(heap, Some(&self.shared), reason)?;
+            collected = true;
+        }
+    }
+
+    /// Claims `size` bytes outside the TLAB fast path, within the policy's
+    /// trigger (or, after a collection, within the whole heap).
+    fn try_claim(&mut self, size: usize, collected: bool) -> Option<usize> {
+        let heap = &*self.heap.0;
+        let spaces = &heap.spaces;
+        let limit = if collected {
+            spaces.capacity()
+        } else {
+            heap.trigger.load(Ordering::Relaxed)
+        };
+        if spaces.used() + size > limit {
+            return None;
+        }
+        if size >= heap.config.large_threshold {
+            let addr = spaces.large().alloc(size)?;
+            heap.allocated.fetch_add(size as u64, Ordering::Relaxed);
+            return Some(addr);
+        }
+        if size > heap.config.tlab_size / 4 {
+            let addr = spaces.moving().claim(size)?;
+            heap.allocated.fetch_add(size as u64, Ordering::Relaxed);
+            return Some(addr);
+        }
+        let fresh = spaces.moving().claim_up_to(size, heap.config.tlab_size)?;
+        heap.allocated.fetch_add(fresh.len() as u64, Ordering::Relaxed);
+        // SAFETY: this thread is running, so it alone touches its TLAB.
+        let tlab = unsafe { &mut *self.shared.tlab.get() };
+        retire(tlab);
+        tlab.refill(fresh);
+        tlab.alloc(size)
+    }
+
+    /// A safepoint: if a collection is waiting, stop here until it is done.
+    /// Call it regularly (loop back-edges, calls) so pauses start promptly.
+    #[inline(always)]
+    pub fn safepoint(&mut self) {
+        self.inner().handshake.poll(&self.shared.state);
+    }
+
+    /// Enters native code: collections proceed without waiting for this thread,
+    /// which must not touch the heap until [`leave_native`](Self::leave_native).
+    /// Use it around blocking calls.
+    pub fn enter_native(&mut self) {
+        self.inner().handshake.enter_native(&self.shared.state);
+    }
+
+    /// Leaves native code, waiting for a collection in progress to finish.
+    pub fn leave_native(&mut self) {
+        self.inner().handshake.leave_native(&self.shared.state);
+    }
+
+    /// Runs `f` in native code (between `enter_native` and `leave_native`).
+    pub fn native<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        self.enter_native();
+        let r = f();
+        self.leave_native();
+        r
+    }
+
+    /// Runs a full collection now.
+    pub fn collect(&mut self) -> Result<(), GcError> {
+        crate::collect::collect(&self.heap.0, Some(&self.shared), Reason::Requested)
+    }
+
+    /// Adds a scanner for this thread's own roots (its interpreter stack). The
+    /// collector calls it while this thread is stopped.
+    pub fn add_root_scanner(&mut self, scanner: Box<dyn RootScanner>) {
+        // SAFETY: this thread is running, so it alone touches its scanners.
+        unsafe { &mut *self.shared.roots.get() }.push(scanner);
+    }
+
+    /// Stores `value` in the reference slot at byte `offset` of `obj`: the
+    /// write barrier every reference store goes through.
+    ///
+    /// # Safety
+    /// `obj` must be a live object's current address and `offset` one of its
+    /// reference slots; `value` null or a live object's current address.
+    #[inline(always)]
+    pub unsafe fn write_ref(&mut self, obj: ObjRef, offset: usize, value: Option<ObjRef>) {
+        // SAFETY: as the caller guarantees.
+        unsafe { obj.write_word(offset, ObjRef::to_word(value)) };
+    }
+
+    /// Stores a VM value in the tagged slot at byte `offset` of `obj`, through
+    /// the write barrier (the value may be a reference).
+    ///
+    /// # Safety
+    /// As for [`write_ref`](Self::write_ref), with `offset` a tagged slot.
+    #[inline(always)]
+    pub unsafe fn write_tagged(&mut self, obj: ObjRef, offset: usize, value: usize) {
+        // SAFETY: as the caller guarantees.
+        unsafe { obj.write_word(offset, value) };
+    }
+
+    /// Loads the reference slot at byte `offset` of `obj`.
+    ///
+    /// # Safety
+    /// `obj` must be a live object's current address and `offset` one of its
+    /// reference slots.
+    #[inline(always)]
+    pub unsafe fn read_ref(&self, obj: ObjRef, offset: usize) -> Option<ObjRef> {
+        // SAFETY: as the caller guarantees.
+        ObjRef::from_addr(unsafe { obj.read_word(offset) })
+    }
+
+    /// Runs `f` with a scope for [`Local`] handles: roots the collector
+    /// rewrites when objects move. Handles made in the scope are released when
+    /// it ends, and cannot outlive it.
+    pub fn scope<R>(&mut self, f: impl for<'s> FnOnce(&mut HandleScope<'s>) -> R) -> R {
+        // SAFETY: this thread is running, so it alone touches its handles.
+        let base = unsafe { &*self.shared.handles.get() }.len();
+        let mut scope = HandleScope {
+            mutator: self,
+            base,
+            _brand: PhantomData,
+        };
+        f(&mut scope)
+    }
+}
+
+impl Drop for Mutator {
+    fn drop(&mut self) {
+        // SAFETY: this thread is running, so it alone touches its TLAB.
+        retire(unsafe { &mut *self.shared.tlab.get() });
+        self.enter_native();
+        self.heap
+            .0
+            .mutators
+            .lock()
+            .retain(|m| !Arc::ptr_eq(m, &self.shared));
+        set_attached(self.heap.0.id, false);
+    }
+}
+
+/// Writes the header of a new object.
+///
+/// # Safety
+/// `addr` must start a fresh, zeroed allocation of the object's size.
+#[inline(always)]
+unsafe fn init(addr: usize, ty: TypeId, len: u32) -> ObjRef {
+    // SAFETY: as the caller guarantees; a claimed address is never 0.
+    unsafe {
+        (addr as *mut u64).write(Header::new(ty.0, len).0);
+        ObjRef::from_addr_unchecked(addr)
+    }
+}
+
+/// Abandons a TLAB, covering its unused tail with a filler so the heap stays walkable.
+pub(crate) fn retire(tlab: &mut Tlab) {
+    let rest = tlab.revoke();
+    if !rest.is_empty() {
+        // SAFETY: the tail was handed to this TLAB and holds no object.
+        unsafe { Header::write_filler(rest.start, rest.end) };
+    }
+}
+
+/// A scope for [`Local`] handles, from [`Mutator::scope`].
+pub struct HandleScope<'s> {
+    mutator: &'s mut Mutator,
+    base: usize,
+    _brand: PhantomData<fn(&'s ()) -> &'s ()>,
+}
+
+/// A handle to an object (or null) that stays valid across collections for
+/// the life of its [`HandleScope`]: the collector rewrites it when the object
+/// moves. Read it with [`HandleScope::get`] after every safepoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Local<'s> {
+    index: usize,
+    _brand: PhantomData<fn(&'s ()) -> &'s ()>,
+}
+
+impl<'s> HandleScope<'s> {
+    fn handles(&mut self) -> &mut Vec<usize> {
+        // SAFETY: this thread is running, so it alone touches its handles.
+        unsafe { &mut *self.mutator.shared.handles.get() }
+    }
+
+    /// A new handle holding `obj`.
+    pub fn local(&mut self, obj: Option<ObjRef>) -> Local<'s> {
+        let handles = self.handles();
+        handles.push(ObjRef::to_word(obj));
+        Local {
+            index: handles.len() - 1,
+            _brand: PhantomData,
+        }
+    }
+
+    /// The object a handle holds now. Handles of enclosing scopes are accepted too.
+    pub fn get(&self, local: Local<'_>) -> Option<ObjRef> {
+        // SAFETY: this thread is running, so it alone touches its handles.
+        let handles = unsafe { &*self.mutator.shared.handles.get() };
+        handles.get(local.index).copied().and_then(ObjRef::from_addr)
+    }
+
+    /// Makes a handle hold `obj`.
+    pub fn set(&mut self, local: Local<'_>, obj: Option<ObjRef>) {
+        if let Some(slot) = self.handles().get_mut(local.index) {
+            *slot = ObjRef::to_word(obj);
+        }
+    }
+
+    /// Allocates an object and returns a handle to it.
+    pub fn alloc(&mut self, ty: TypeId, len: u32) -> Result<Local<'s>, GcError> {
+        let obj = self.mutator.alloc(ty, len)?;
+        Ok(self.local(Some(obj)))
+    }
+
+    /// The mutator, for raw operations.
+    pub fn mutator(&mut self) -> &mut Mutator {
+        self.mutator
+    }
+
+    /// A nested scope, whose handles are released when it ends.
+    pub fn scope<R>(&mut self, f: impl for<'t> FnOnce(&mut HandleScope<'t>) -> R) -> R {
+        self.mutator.scope(f)
+    }
+}
+
+impl Drop for HandleScope<'_> {
+    fn drop(&mut self) {
+        let base = self.base;
+        self.handles().truncate(base);
+    }
+}

@@ -1,0 +1,221 @@
+//! The stop-the-world handshake.
+//!
+//! Each mutator publishes a state word: running, parked at a safepoint, in
+//! native code, or detached. The collector raises `requested`, then waits until
+//! no mutator (but itself, if it is one) is running. A mutator polls
+//! `requested` at safepoints and parks while it is raised; a mutator in native
+//! code is not waited for, and when it leaves native code during a pause it
+//! parks until the pause ends.
+//!
+//! Both sides use the Dekker pattern with sequentially consistent accesses: a
+//! mutator stores `RUNNING` and then loads `requested`; the collector stores
+//! `requested` and then loads each state. At least one of them sees the other's
+//! store, so a mutator never runs while the collector believes it stopped.
+
+use crate::sync::{AtomicBool, AtomicU8, Condvar, Mutex, Ordering, lock, wait, yield_now};
+
+pub(crate) const RUNNING: u8 = 0;
+pub(crate) const PARKED: u8 = 1;
+pub(crate) const NATIVE: u8 = 2;
+
+/// One mutator's side of the handshake.
+#[derive(Debug)]
+pub(crate) struct MutatorState {
+    state: AtomicU8,
+}
+
+impl MutatorState {
+    /// A mutator that starts out in native code (not yet running).
+    pub(crate) fn new() -> Self {
+        MutatorState {
+            state: AtomicU8::new(NATIVE),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn get(&self) -> u8 {
+        self.state.load(Ordering::SeqCst)
+    }
+}
+
+/// The heap's side of the handshake.
+#[derive(Debug, Default)]
+pub(crate) struct Handshake {
+    requested: AtomicBool,
+    lock: Mutex<()>,
+    resumed: Condvar,
+}
+
+impl Handshake {
+    pub(crate) fn new() -> Self {
+        Handshake::default()
+    }
+
+    /// The safepoint poll's fast path: one load and a predictable branch.
+    #[inline(always)]
+    pub(crate) fn poll(&self, me: &MutatorState) {
+        if self.requested.load(Ordering::Relaxed) {
+            self.park(me);
+        }
+    }
+
+    /// Whether a pause has been requested.
+    pub(crate) fn is_requested(&self) -> bool {
+        self.requested.load(Ordering::SeqCst)
+    }
+
+    /// Parks `me` until no pause is requested.
+    #[cold]
+    pub(crate) fn park(&self, me: &MutatorState) {
+        loop {
+            me.state.store(PARKED, Ordering::SeqCst);
+            {
+                let mut g = lock(&self.lock);
+                while self.requested.load(Ordering::SeqCst) {
+                    g = wait(&self.resumed, g);
+                }
+            }
+            me.state.store(RUNNING, Ordering::SeqCst);
+            if !self.requested.load(Ordering::SeqCst) {
+                return;
+            }
+        }
+    }
+
+    /// `me` enters native code: the collector will not wait for it.
+    pub(crate) fn enter_native(&self, me: &MutatorState) {
+        me.state.store(NATIVE, Ordering::SeqCst);
+    }
+
+    /// `me` leaves native code, first waiting out a pause in progress.
+    pub(crate) fn leave_native(&self, me: &MutatorState) {
+        me.state.store(RUNNING, Ordering::SeqCst);
+        if self.requested.load(Ordering::SeqCst) {
+            self.park(me);
+        }
+    }
+
+    /// Stops the world: returns once none of `others` is running. The caller
+    /// must hold the collector lock (one collector at a time).
+    pub(crate) fn stop<'a>(&self, others: impl Iterator<Item = &'a MutatorState> + Clone) {
+        self.requested.store(true, Ordering::SeqCst);
+        for m in others {
+            let mut spins = 0u32;
+            while m.state.load(Ordering::SeqCst) == RUNNING {
+                spins += 1;
+                if spins < 64 {
+                    std::hint::spin_loop();
+                } else {
+                    yield_now();
+                }
+            }
+        }
+    }
+
+    /// Ends the pause and wakes every parked mutator.
+    pub(crate) fn resume(&self) {
+        let _g = lock(&self.lock);
+        self.requested.store(false, Ordering::SeqCst);
+        self.resumed.notify_all();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    /// More threads than cores poll, park and pass through native code while a
+    /// collector stops and resumes them; no mutator is ever inside its "heap
+    /// work" while the world is stopped.
+    #[test]
+    fn stress_no_mutator_runs_while_stopped() {
+        let hs = Arc::new(Handshake::new());
+        let working = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicBool::new(false));
+        let states: Vec<Arc<MutatorState>> = (0..6).map(|_| Arc::new(MutatorState::new())).collect();
+        let threads: Vec<_> = states
+            .iter()
+            .enumerate()
+            .map(|(i, me)| {
+                let (hs, working, done, me) = (hs.clone(), working.clone(), done.clone(), me.clone());
+                std::thread::spawn(move || {
+                    hs.leave_native(&me);
+                    let mut n = 0u64;
+                    while !done.load(Ordering::Relaxed) {
+                        working.fetch_add(1, Ordering::SeqCst);
+                        n += 1;
+                        working.fetch_sub(1, Ordering::SeqCst);
+                        if n % 17 == i as u64 {
+                            hs.enter_native(&me);
+                            std::hint::spin_loop();
+                            hs.leave_native(&me);
+                        } else {
+                            hs.poll(&me);
+                        }
+                    }
+                    hs.enter_native(&me);
+                })
+            })
+            .collect();
+        for _ in 0..2000 {
+            hs.stop(states.iter().map(|s| &**s));
+            for s in &states {
+                assert_ne!(s.get(), RUNNING);
+            }
+            assert_eq!(working.load(Ordering::SeqCst), 0, "a mutator ran during the pause");
+            hs.resume();
+        }
+        done.store(true, Ordering::Relaxed);
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+    use loom::sync::atomic::AtomicUsize;
+
+    /// One collector stops and resumes the world while one mutator polls and
+    /// another leaves native code: neither works while the world is stopped.
+    #[test]
+    fn no_mutator_works_during_a_pause() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let hs = Arc::new(Handshake::new());
+            let working = Arc::new(AtomicUsize::new(0));
+            let (a, b) = (Arc::new(MutatorState::new()), Arc::new(MutatorState::new()));
+            hs.leave_native(&a);
+            let poller = {
+                let (hs, working, a) = (hs.clone(), working.clone(), a.clone());
+                loom::thread::spawn(move || {
+                    for _ in 0..2 {
+                        working.fetch_add(1, Ordering::SeqCst);
+                        working.fetch_sub(1, Ordering::SeqCst);
+                        hs.poll(&a);
+                    }
+                    hs.enter_native(&a);
+                })
+            };
+            let native = {
+                let (hs, working, b) = (hs.clone(), working.clone(), b.clone());
+                loom::thread::spawn(move || {
+                    hs.leave_native(&b);
+                    working.fetch_add(1, Ordering::SeqCst);
+                    working.fetch_sub(1, Ordering::SeqCst);
+                    hs.enter_native(&b);
+                })
+            };
+            hs.stop([&*a, &*b].into_iter());
+            assert_eq!(working.load(Ordering::SeqCst), 0);
+            hs.resume();
+            poller.join().unwrap();
+            native.join().unwrap();
+        });
+    }
+}
