@@ -91,17 +91,21 @@ mod tests {
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 let r = r.clone();
-                std::thread::spawn(move || {
-                    std::iter::from_fn(|| r.claim(8)).collect::<Vec<_>>()
-                })
+                std::thread::spawn(move || std::iter::from_fn(|| r.claim(8)).collect::<Vec<_>>())
             })
             .collect();
-        let mut all: Vec<usize> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+        let mut all: Vec<usize> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
         all.sort();
         all.dedup();
         assert_eq!(all.len(), 1000);
         assert_eq!(r.claim_up_to(8, 64), None);
         r.reset(0x10000 + 8 * 990);
-        assert_eq!(r.claim_up_to(8, 1024), Some(0x10000 + 8 * 990..0x10000 + 8 * 1000));
+        assert_eq!(
+            r.claim_up_to(8, 1024),
+            Some(0x10000 + 8 * 990..0x10000 + 8 * 1000)
+        );
     }
 }

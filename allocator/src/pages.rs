@@ -58,7 +58,11 @@ impl PagePool {
     pub fn alloc(&self, bytes: usize) -> Option<usize> {
         let len = align_up(bytes.max(1), gc_uffd::page_size());
         let mut s = self.state.lock();
-        let fit = s.free.iter().find(|&(_, &l)| l >= len).map(|(&a, &l)| (a, l));
+        let fit = s
+            .free
+            .iter()
+            .find(|&(_, &l)| l >= len)
+            .map(|(&a, &l)| (a, l));
         let start = match fit {
             Some((start, run)) => {
                 s.free.remove(&start);
@@ -132,10 +136,18 @@ mod tests {
         let d = pool.alloc(4 * page).unwrap();
         assert_eq!(d, a, "the two freed runs coalesced");
         // SAFETY: `b` lies inside the run `d`.
-        assert_eq!(unsafe { (b as *const u64).read() }, 0, "freed memory comes back zeroed");
+        assert_eq!(
+            unsafe { (b as *const u64).read() },
+            0,
+            "freed memory comes back zeroed"
+        );
         assert_eq!(pool.alloc(12 * page), None, "only 11 pages remain");
         pool.free(c, page);
         pool.free(d, 4 * page);
-        assert_eq!(pool.alloc(16 * page), Some(r.start()), "everything merged back");
+        assert_eq!(
+            pool.alloc(16 * page),
+            Some(r.start()),
+            "everything merged back"
+        );
     }
 }

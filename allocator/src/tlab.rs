@@ -15,7 +15,10 @@ pub struct Tlab {
 impl Tlab {
     /// An empty buffer: every allocation takes the slow path.
     pub const fn empty() -> Self {
-        Tlab { cursor: 0, limit: 0 }
+        Tlab {
+            cursor: 0,
+            limit: 0,
+        }
     }
 
     /// Allocates `size` bytes (a multiple of 8), or `None` when the buffer is
@@ -67,7 +70,11 @@ mod tests {
         assert_eq!(t.alloc(8), None);
         assert_eq!(t.revoke(), 0x1020..0x1020);
         t.refill(0x2000..0x2010);
-        assert_eq!(t.alloc(usize::MAX - 7), None, "overflow is refused, not wrapped");
+        assert_eq!(
+            t.alloc(usize::MAX - 7),
+            None,
+            "overflow is refused, not wrapped"
+        );
         assert_eq!(t.revoke(), 0x2000..0x2010);
         assert_eq!(t.remaining(), 0);
     }

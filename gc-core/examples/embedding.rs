@@ -27,9 +27,16 @@ fn register(table: &mut TypeTable) -> Types {
     Types {
         // A header, then `car` (any value) and `cdr` (a reference or null).
         cons: table
-            .register(TypeDescriptor::fixed("cons", 3 * WORD, &[CDR as u32], &[CAR as u32]))
+            .register(TypeDescriptor::fixed(
+                "cons",
+                3 * WORD,
+                &[CDR as u32],
+                &[CAR as u32],
+            ))
             .expect("a valid layout"),
-        string: table.register(TypeDescriptor::bytes("string")).expect("a valid layout"),
+        string: table
+            .register(TypeDescriptor::bytes("string"))
+            .expect("a valid layout"),
     }
 }
 
@@ -65,7 +72,9 @@ fn main() {
             let cell = push(s.mutator(), &types, head, fixnum(i));
             s.set(list, Some(cell));
             // Garbage: a string nobody keeps.
-            s.mutator().alloc(types.string, 100).expect("heap large enough");
+            s.mutator()
+                .alloc(types.string, 100)
+                .expect("heap large enough");
             s.mutator().safepoint();
         }
         s.mutator().collect().expect("a sound heap");

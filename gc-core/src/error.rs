@@ -59,7 +59,10 @@ impl fmt::Display for GcError {
                  building the heap"
             ),
             GcError::TooLarge { type_name, len } => {
-                write!(f, "a {type_name} of length {len} is larger than the heap can hold")
+                write!(
+                    f,
+                    "a {type_name} of length {len} is larger than the heap can hold"
+                )
             }
             GcError::Config(why) => write!(f, "bad heap configuration: {why}"),
             GcError::Kernel(e) => write!(f, "{e}"),

@@ -96,7 +96,11 @@ pub(crate) fn trace(spaces: &Spaces, pool: Option<&rayon::ThreadPool>, grey: Vec
     scanned.into_inner()
 }
 
-fn steal(injector: &Injector<usize>, stealers: &[Stealer<usize>], local: &Worker<usize>) -> Option<usize> {
+fn steal(
+    injector: &Injector<usize>,
+    stealers: &[Stealer<usize>],
+    local: &Worker<usize>,
+) -> Option<usize> {
     loop {
         let mut retry = false;
         match injector.steal_batch_and_pop(local) {

@@ -91,7 +91,11 @@ impl Mutator {
     /// room; the heap stays usable.
     #[inline]
     pub fn alloc(&mut self, ty: TypeId, len: u32) -> Result<ObjRef, GcError> {
-        let Some(desc) = self.types.get(ty.0).filter(|_| ty.0 != gc_heap::object::FILLER) else {
+        let Some(desc) = self
+            .types
+            .get(ty.0)
+            .filter(|_| ty.0 != gc_heap::object::FILLER)
+        else {
             return Err(GcError::UnknownType(ty.0));
         };
         let size = desc.size(len);
@@ -109,7 +113,11 @@ impl Mutator {
         self.safepoint();
         let capacity = self.inner().spaces.capacity();
         if size > capacity / 2 {
-            let name = self.types.get(ty.0).map_or("object", |t| t.name()).to_owned();
+            let name = self
+                .types
+                .get(ty.0)
+                .map_or("object", |t| t.name())
+                .to_owned();
             return Err(GcError::TooLarge {
                 type_name: name,
                 len,
@@ -160,7 +168,8 @@ impl Mutator {
             return Some(addr);
         }
         let fresh = spaces.moving().claim_up_to(size, heap.config.tlab_size)?;
-        heap.allocated.fetch_add(fresh.len() as u64, Ordering::Relaxed);
+        heap.allocated
+            .fetch_add(fresh.len() as u64, Ordering::Relaxed);
         // SAFETY: this thread is running, so it alone touches its TLAB.
         let tlab = unsafe { &mut *self.shared.tlab.get() };
         retire(tlab);
@@ -328,7 +337,10 @@ impl<'s> HandleScope<'s> {
     pub fn get(&self, local: Local<'_>) -> Option<ObjRef> {
         // SAFETY: this thread is running, so it alone touches its handles.
         let handles = unsafe { &*self.mutator.shared.handles.get() };
-        handles.get(local.index).copied().and_then(ObjRef::from_addr)
+        handles
+            .get(local.index)
+            .copied()
+            .and_then(ObjRef::from_addr)
     }
 
     /// Makes a handle hold `obj`.

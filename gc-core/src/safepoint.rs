@@ -134,12 +134,14 @@ mod tests {
         let hs = Arc::new(Handshake::new());
         let working = Arc::new(AtomicUsize::new(0));
         let done = Arc::new(AtomicBool::new(false));
-        let states: Vec<Arc<MutatorState>> = (0..6).map(|_| Arc::new(MutatorState::new())).collect();
+        let states: Vec<Arc<MutatorState>> =
+            (0..6).map(|_| Arc::new(MutatorState::new())).collect();
         let threads: Vec<_> = states
             .iter()
             .enumerate()
             .map(|(i, me)| {
-                let (hs, working, done, me) = (hs.clone(), working.clone(), done.clone(), me.clone());
+                let (hs, working, done, me) =
+                    (hs.clone(), working.clone(), done.clone(), me.clone());
                 std::thread::spawn(move || {
                     hs.leave_native(&me);
                     let mut n = 0u64;
@@ -164,7 +166,11 @@ mod tests {
             for s in &states {
                 assert_ne!(s.get(), RUNNING);
             }
-            assert_eq!(working.load(Ordering::SeqCst), 0, "a mutator ran during the pause");
+            assert_eq!(
+                working.load(Ordering::SeqCst),
+                0,
+                "a mutator ran during the pause"
+            );
             hs.resume();
         }
         done.store(true, Ordering::Relaxed);

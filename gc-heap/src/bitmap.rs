@@ -49,7 +49,11 @@ impl Bitmap {
 
     #[inline(always)]
     fn bit(&self, addr: usize) -> usize {
-        debug_assert!(self.covered.contains(&addr), "{addr:#x} outside {:x?}", self.covered);
+        debug_assert!(
+            self.covered.contains(&addr),
+            "{addr:#x} outside {:x?}",
+            self.covered
+        );
         (addr - self.covered.start) / WORD
     }
 

@@ -102,15 +102,20 @@ impl Spaces {
                 };
                 work.bytes_moved += piece_end - piece_start;
             }
-            types.for_each_slot_in(header, piece_start - new, piece_end - new, |offset, kind| {
-                let slot = (dst + (new + offset - page_start)) as *mut usize;
-                // SAFETY: the slot lies in the piece just written to `dst`.
-                let value = unsafe { slot.read() };
-                if types.is_ref(kind, value) && self.in_moving(value) {
-                    // SAFETY: as above.
-                    unsafe { slot.write(plan.forward(value)) };
-                }
-            });
+            types.for_each_slot_in(
+                header,
+                piece_start - new,
+                piece_end - new,
+                |offset, kind| {
+                    let slot = (dst + (new + offset - page_start)) as *mut usize;
+                    // SAFETY: the slot lies in the piece just written to `dst`.
+                    let value = unsafe { slot.read() };
+                    if types.is_ref(kind, value) && self.in_moving(value) {
+                        // SAFETY: as above.
+                        unsafe { slot.write(plan.forward(value)) };
+                    }
+                },
+            );
             new += size;
             match plan.next_live(old + size) {
                 Some(next) => old = next,
@@ -185,11 +190,19 @@ mod tests {
             // SAFETY: compacted objects of ours.
             unsafe {
                 assert_eq!(obj.header().type_id(), node.0);
-                assert_eq!((obj.read_word(24), obj.read_word(32)), (i, !i), "object {k}");
+                assert_eq!(
+                    (obj.read_word(24), obj.read_word(32)),
+                    (i, !i),
+                    "object {k}"
+                );
                 if k + 1 < live.len() {
                     assert_eq!(obj.read_word(8), base + (k + 1) * 40, "next of {k}");
                     let untouched = objs[live[k + 1]] | 1;
-                    assert_eq!(obj.read_word(16), untouched, "a tagged non-reference is left alone");
+                    assert_eq!(
+                        obj.read_word(16),
+                        untouched,
+                        "a tagged non-reference is left alone"
+                    );
                 }
             }
         }

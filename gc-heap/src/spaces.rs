@@ -121,7 +121,8 @@ impl Spaces {
     /// the large-object space, ready for marking.
     pub fn clear_marks(&self) {
         self.mark.clear_upto(self.large.range().end);
-        self.live.clear_upto(self.moving.top().max(self.moving.start() + WORD));
+        self.live
+            .clear_upto(self.moving.top().max(self.moving.start() + WORD));
     }
 
     /// Marks the object at `addr` of `size` bytes; returns whether it was

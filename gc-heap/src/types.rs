@@ -131,7 +131,9 @@ impl TypeDescriptor {
                 o < WORD || o % WORD != 0 || o + WORD > *size
             };
             if slots.iter().any(misplaced) {
-                return bad("slot offsets must be multiples of 8 past the header and inside the object");
+                return bad(
+                    "slot offsets must be multiples of 8 past the header and inside the object",
+                );
             }
         }
         Ok(())
@@ -319,7 +321,9 @@ mod tests {
         let pair = t
             .register(TypeDescriptor::fixed("pair", 24, &[8], &[16]))
             .unwrap();
-        let vec = t.register(TypeDescriptor::array("vector", SlotKind::Tagged)).unwrap();
+        let vec = t
+            .register(TypeDescriptor::array("vector", SlotKind::Tagged))
+            .unwrap();
         let bytes = t.register(TypeDescriptor::bytes("string")).unwrap();
         assert_eq!(pair, TypeId(1));
         assert_eq!(t.size_of(Header::new(pair.0, 99)), Some(24));
@@ -340,11 +344,17 @@ mod tests {
     #[test]
     fn malformed_types_are_refused_with_a_reason() {
         let mut t = TypeTable::new();
-        let e = t.register(TypeDescriptor::fixed("odd", 20, &[], &[])).unwrap_err();
+        let e = t
+            .register(TypeDescriptor::fixed("odd", 20, &[], &[]))
+            .unwrap_err();
         assert!(e.to_string().contains("\"odd\"") && e.to_string().contains("multiple of 8"));
-        let e = t.register(TypeDescriptor::fixed("hdr", 16, &[0], &[])).unwrap_err();
+        let e = t
+            .register(TypeDescriptor::fixed("hdr", 16, &[0], &[]))
+            .unwrap_err();
         assert!(e.to_string().contains("past the header"), "{e}");
-        let e = t.register(TypeDescriptor::fixed("out", 16, &[16], &[])).unwrap_err();
+        let e = t
+            .register(TypeDescriptor::fixed("out", 16, &[16], &[]))
+            .unwrap_err();
         assert!(e.to_string().contains("inside the object"), "{e}");
         assert_eq!(
             t.set_tag_scheme(TagScheme { mask: 1, tag: 1 }),

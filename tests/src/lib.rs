@@ -1,0 +1,369 @@
+//! Test support: a VM-shaped random graph with a model kept beside it.
+//!
+//! The model is the graph as plain Rust data. [`GraphTest::check`] walks the
+//! heap graph from its roots and the model graph in step and demands an
+//! isomorphism: same types, lengths, data and edge structure, whatever the
+//! addresses. So any lost, duplicated, corrupted or misdirected object after
+//! any number of collections is caught, in any mode.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use gc_core::{GcError, Local, Mutator, ObjRef, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD};
+
+/// A small, fast, seedable generator (xorshift64*).
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// The types of the test VM.
+#[derive(Clone, Copy, Debug)]
+pub struct Types {
+    /// Two reference slots, one tagged slot, two data words.
+    pub node: TypeId,
+    /// An array of references.
+    pub refs: TypeId,
+    /// An array of tagged values.
+    pub tagged: TypeId,
+    /// Bytes.
+    pub blob: TypeId,
+}
+
+/// Node layout: header, a @8, b @16 (references), c @24 (tagged), id @32, data @40.
+pub const NODE_SIZE: usize = 6 * WORD;
+const NODE_SLOTS: [(usize, SlotKind); 3] = [
+    (8, SlotKind::Ref),
+    (16, SlotKind::Ref),
+    (24, SlotKind::Tagged),
+];
+
+impl Types {
+    /// Registers the test VM's types.
+    pub fn register(table: &mut TypeTable) -> Types {
+        let node = TypeDescriptor::fixed("node", NODE_SIZE, &[8, 16], &[24]);
+        Types {
+            node: table.register(node).expect("valid"),
+            refs: table
+                .register(TypeDescriptor::array("refs", SlotKind::Ref))
+                .expect("valid"),
+            tagged: table
+                .register(TypeDescriptor::array("tagged", SlotKind::Tagged))
+                .expect("valid"),
+            blob: table
+                .register(TypeDescriptor::bytes("blob"))
+                .expect("valid"),
+        }
+    }
+
+    /// A table with only these types.
+    pub fn table() -> (TypeTable, Types) {
+        let mut t = TypeTable::new();
+        let types = Types::register(&mut t);
+        (t, types)
+    }
+}
+
+/// A fixnum in the test VM's tagging: low bit set.
+pub fn fixnum(n: u64) -> usize {
+    ((n as usize) << 1) | 1
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Val {
+    Null,
+    Ref(usize),
+    Fix(u64),
+}
+
+#[derive(Clone, Debug)]
+struct MObj {
+    ty: TypeId,
+    len: u32,
+    data: Vec<u8>,
+    slots: Vec<(usize, Val)>,
+}
+
+/// A random graph in the heap, rooted in one array held by a handle, and its model.
+pub struct GraphTest {
+    types: Types,
+    rng: Rng,
+    objs: Vec<MObj>,
+    roots: Vec<Val>,
+    /// Length of the arrays that go to the large-object space.
+    pub large_len: u32,
+}
+
+/// Number of root slots.
+pub const ROOTS: usize = 64;
+
+impl GraphTest {
+    /// A test with `seed`; `large_len` is an array length that makes a large object.
+    pub fn new(types: Types, seed: u64, large_len: u32) -> Self {
+        GraphTest {
+            types,
+            rng: Rng::new(seed),
+            objs: Vec::new(),
+            roots: vec![Val::Null; ROOTS],
+            large_len,
+        }
+    }
+
+    /// Allocates the root array; keep the handle in the caller's scope.
+    pub fn root_array(&self, m: &mut Mutator) -> Result<ObjRef, GcError> {
+        m.alloc(self.types.refs, ROOTS as u32)
+    }
+
+    fn new_object(&mut self, m: &mut Mutator) -> Result<(ObjRef, MObj), GcError> {
+        let t = self.types;
+        let kind = self.rng.below(100);
+        let (ty, len) = match kind {
+            0..=59 => (t.node, 0),
+            60..=74 => (t.refs, 1 + self.rng.below(12) as u32),
+            75..=84 => (t.tagged, 1 + self.rng.below(12) as u32),
+            85..=98 => (t.blob, self.rng.below(300) as u32),
+            _ => (t.refs, self.large_len),
+        };
+        let obj = m.alloc(ty, len)?;
+        let mut mobj = MObj {
+            ty,
+            len,
+            data: Vec::new(),
+            slots: Vec::new(),
+        };
+        if ty == t.node {
+            for off in [32, 40] {
+                let v = self.rng.next_u64() as usize;
+                // SAFETY: a fresh node; 32 and 40 are its data words.
+                unsafe { obj.write_word(off, v) };
+                mobj.data.extend_from_slice(&v.to_le_bytes());
+            }
+            mobj.slots = NODE_SLOTS.iter().map(|&(o, _)| (o, Val::Null)).collect();
+        } else if ty == t.blob {
+            for i in 0..len as usize {
+                let b = self.rng.next_u64() as u8;
+                // SAFETY: byte `i` of a fresh blob of `len` bytes.
+                unsafe { obj.byte_ptr(WORD + i).write(b) };
+                mobj.data.push(b);
+            }
+        } else {
+            mobj.slots = (0..len as usize)
+                .map(|i| (WORD + i * WORD, Val::Null))
+                .collect();
+        }
+        Ok((obj, mobj))
+    }
+
+    fn slot_kind(&self, ty: TypeId, offset: usize) -> SlotKind {
+        if ty == self.types.node {
+            NODE_SLOTS
+                .iter()
+                .find(|(o, _)| *o == offset)
+                .map_or(SlotKind::Ref, |s| s.1)
+        } else if ty == self.types.tagged {
+            SlotKind::Tagged
+        } else {
+            SlotKind::Ref
+        }
+    }
+
+    /// Performs `n` random mutations: allocations, links (cycles and
+    /// self-references included), descents, clears, tagged stores.
+    pub fn mutate(
+        &mut self,
+        s: &mut gc_core::HandleScope<'_>,
+        roots: Local<'_>,
+        n: usize,
+    ) -> Result<(), GcError> {
+        for _ in 0..n {
+            let root = |s: &gc_core::HandleScope<'_>| s.get(roots).expect("the root array");
+            let op = self.rng.below(100);
+            let i = self.rng.below(ROOTS);
+            let j = self.rng.below(ROOTS);
+            match op {
+                0..=39 => {
+                    let (obj, mobj) = self.new_object(s.mutator())?;
+                    self.objs.push(mobj);
+                    self.roots[i] = Val::Ref(self.objs.len() - 1);
+                    let r = root(s);
+                    // SAFETY: the root array is live, slot `i` is a reference slot.
+                    unsafe { s.mutator().write_ref(r, WORD + i * WORD, Some(obj)) };
+                }
+                40..=69 => {
+                    // root[i].slot := root[j] (or a fixnum, for a tagged slot)
+                    let (Val::Ref(x), target) = (self.roots[i], self.roots[j]) else {
+                        continue;
+                    };
+                    if self.objs[x].slots.is_empty() {
+                        continue;
+                    }
+                    let k = self.rng.below(self.objs[x].slots.len());
+                    let offset = self.objs[x].slots[k].0;
+                    let kind = self.slot_kind(self.objs[x].ty, offset);
+                    let v = if kind == SlotKind::Tagged && self.rng.below(3) == 0 {
+                        Val::Fix(self.rng.next_u64() >> 2)
+                    } else {
+                        target
+                    };
+                    self.objs[x].slots[k].1 = v;
+                    let r = root(s);
+                    // SAFETY: the root array and its referents are live; no safepoint between.
+                    unsafe {
+                        let xo = s.mutator().read_ref(r, WORD + i * WORD).expect("root i");
+                        let yo = s.mutator().read_ref(r, WORD + j * WORD);
+                        let word = match v {
+                            Val::Null => 0,
+                            Val::Fix(n) => fixnum(n),
+                            Val::Ref(_) => ObjRef::to_word(yo),
+                        };
+                        s.mutator().write_tagged(xo, offset, word);
+                    }
+                }
+                70..=89 => {
+                    // root[i] := root[j].slot
+                    let Val::Ref(y) = self.roots[j] else { continue };
+                    if self.objs[y].slots.is_empty() {
+                        continue;
+                    }
+                    let k = self.rng.below(self.objs[y].slots.len());
+                    let (offset, v) = self.objs[y].slots[k];
+                    if let Val::Fix(_) = v {
+                        continue;
+                    }
+                    self.roots[i] = v;
+                    let r = root(s);
+                    // SAFETY: as above.
+                    unsafe {
+                        let yo = s.mutator().read_ref(r, WORD + j * WORD).expect("root j");
+                        let w = yo.read_word(offset);
+                        s.mutator().write_tagged(r, WORD + i * WORD, w);
+                    }
+                }
+                _ => {
+                    self.roots[i] = Val::Null;
+                    let r = root(s);
+                    // SAFETY: as above.
+                    unsafe { s.mutator().write_ref(r, WORD + i * WORD, None) };
+                }
+            }
+            s.mutator().safepoint();
+        }
+        Ok(())
+    }
+
+    /// Checks the heap graph reachable from the root array against the model;
+    /// returns an address-blind digest of it.
+    pub fn check(&self, root_array: ObjRef) -> Result<u64, String> {
+        let mut to_model: HashMap<usize, usize> = HashMap::new();
+        let mut to_heap: HashMap<usize, usize> = HashMap::new();
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        let mut hasher = DefaultHasher::new();
+        let mut link = |a: usize,
+                        m: usize,
+                        stack: &mut Vec<(usize, usize)>|
+         -> Result<(), String> {
+            match (to_model.get(&a), to_heap.get(&m)) {
+                (Some(&mm), _) if mm != m => Err(format!("{a:#x} is model object {mm} and {m}")),
+                (_, Some(&aa)) if aa != a => {
+                    Err(format!("model object {m} is at {aa:#x} and {a:#x}"))
+                }
+                (Some(_), _) => Ok(()),
+                _ => {
+                    to_model.insert(a, m);
+                    to_heap.insert(m, a);
+                    stack.push((a, m));
+                    Ok(())
+                }
+            }
+        };
+        for (i, v) in self.roots.iter().enumerate() {
+            // SAFETY: the root array is live.
+            let w = unsafe { root_array.read_word(WORD + i * WORD) };
+            match *v {
+                Val::Ref(m) => {
+                    if w == 0 {
+                        return Err(format!("root {i} is null, the model has object {m}"));
+                    }
+                    link(w, m, &mut stack)?;
+                }
+                _ if w != 0 => return Err(format!("root {i} holds {w:#x}, the model has {v:?}")),
+                _ => {}
+            }
+        }
+        while let Some((a, m)) = stack.pop() {
+            let obj = ObjRef::from_addr(a).expect("non-null");
+            let mo = &self.objs[m];
+            // SAFETY: a reachable object.
+            let header = unsafe { obj.header() };
+            if header.type_id() != mo.ty.0 || (mo.ty != self.types.node && header.low() != mo.len) {
+                return Err(format!(
+                    "object {m} at {a:#x}: header {header:?}, model {:?} len {}",
+                    mo.ty, mo.len
+                ));
+            }
+            (m, mo.ty).hash(&mut hasher);
+            mo.len.hash(&mut hasher);
+            let data: Vec<u8> = if mo.ty == self.types.node {
+                // SAFETY: the node's data words.
+                unsafe { [obj.read_word(32), obj.read_word(40)] }
+                    .iter()
+                    .flat_map(|w| w.to_le_bytes())
+                    .collect()
+            } else if mo.ty == self.types.blob {
+                // SAFETY: the blob's bytes.
+                (0..mo.len as usize)
+                    .map(|i| unsafe { obj.byte_ptr(WORD + i).read() })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if data != mo.data {
+                return Err(format!("object {m} at {a:#x}: data differs from the model"));
+            }
+            data.hash(&mut hasher);
+            for &(offset, v) in &mo.slots {
+                // SAFETY: a slot of a reachable object.
+                let w = unsafe { obj.read_word(offset) };
+                match v {
+                    Val::Ref(target) => {
+                        if w == 0 || w & 1 == 1 {
+                            return Err(format!(
+                                "object {m} slot +{offset}: {w:#x}, the model has object {target}"
+                            ));
+                        }
+                        link(w, target, &mut stack)?;
+                        (offset, "ref", target).hash(&mut hasher);
+                    }
+                    Val::Null | Val::Fix(_) => {
+                        let expected = if let Val::Fix(n) = v { fixnum(n) } else { 0 };
+                        if w != expected {
+                            return Err(format!(
+                                "object {m} slot +{offset}: {w:#x}, the model has {v:?}"
+                            ));
+                        }
+                        (offset, w).hash(&mut hasher);
+                    }
+                }
+            }
+        }
+        Ok(hasher.finish())
+    }
+}

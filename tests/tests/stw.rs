@@ -1,0 +1,247 @@
+//! The stop-the-world collector against a model: random graphs (cycles,
+//! self-references, large objects, arrays, tagged slots) mutated by 1, 2 and 8
+//! threads, collected over and over with the verifier on, must stay exactly
+//! what the model says.
+
+use std::sync::{Arc, Barrier};
+
+use gc_core::{GcError, Heap, Mode};
+use movegc_tests::{GraphTest, Types};
+
+const LARGE_LEN: u32 = 5000;
+
+fn heap(size: usize, verify: bool) -> (Heap, Types) {
+    let (table, types) = Types::table();
+    let heap = Heap::builder()
+        .size(size)
+        .mode(Mode::StopTheWorld)
+        .gc_threads(2)
+        .verify(verify)
+        .types(table)
+        .build()
+        .expect("heap");
+    (heap, types)
+}
+
+/// One thread's run: `rounds` batches of mutations, the model checked after
+/// each, and an explicit collection every few rounds with the digest compared
+/// across it.
+fn run_thread(
+    heap: &Heap,
+    types: Types,
+    seed: u64,
+    rounds: usize,
+    batch: usize,
+) -> Result<(), String> {
+    let mut m = heap.attach().map_err(|e| e.to_string())?;
+    let mut g = GraphTest::new(types, seed, LARGE_LEN);
+    m.scope(|s| {
+        let array = g.root_array(s.mutator()).map_err(|e| e.to_string())?;
+        let roots = s.local(Some(array));
+        for round in 0..rounds {
+            g.mutate(s, roots, batch).map_err(|e| e.to_string())?;
+            let before = g.check(s.get(roots).unwrap())?;
+            if round % 4 == 3 {
+                s.mutator().collect().map_err(|e| e.to_string())?;
+                let after = g.check(s.get(roots).unwrap())?;
+                if before != after {
+                    return Err(format!("round {round}: digest changed across a collection"));
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn run(threads: usize, rounds: usize, batch: usize) {
+    let (heap, types) = heap(24 << 20, true);
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (heap, barrier) = (heap.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                run_thread(&heap, types, 1000 + t as u64, rounds, batch)
+            })
+        })
+        .collect();
+    for (t, h) in handles.into_iter().enumerate() {
+        if let Err(e) = h.join().expect("thread panicked") {
+            panic!("thread {t}: {e}");
+        }
+    }
+    let stats = heap.stats();
+    assert!(
+        stats.collections >= rounds as u64 / 4,
+        "collections ran: {}",
+        stats.collections
+    );
+    assert!(stats.objects_moved > 0, "objects moved");
+}
+
+#[test]
+fn one_thread_graph_survives_every_collection() {
+    run(1, 40, 2000);
+}
+
+#[test]
+fn two_threads_graphs_survive_every_collection() {
+    run(2, 24, 2000);
+}
+
+#[test]
+fn eight_threads_graphs_survive_every_collection() {
+    run(8, 12, 1500);
+}
+
+#[test]
+fn allocation_pressure_collects_without_being_asked() {
+    let (heap, types) = heap(8 << 20, false);
+    let mut m = heap.attach().unwrap();
+    let mut g = GraphTest::new(types, 7, LARGE_LEN);
+    m.scope(|s| {
+        let array = g.root_array(s.mutator()).unwrap();
+        let roots = s.local(Some(array));
+        for _ in 0..30 {
+            g.mutate(s, roots, 3000).unwrap();
+            g.check(s.get(roots).unwrap()).unwrap();
+        }
+    });
+    let stats = heap.stats();
+    assert!(
+        stats.collections > 3,
+        "only {} collections",
+        stats.collections
+    );
+    assert!(stats.pauses.iter().all(|p| !p.is_zero()));
+}
+
+#[test]
+fn out_of_memory_is_an_error_and_the_heap_stays_usable() {
+    let (heap, types) = heap(4 << 20, false);
+    let mut m = heap.attach().unwrap();
+    let kept = m.scope(|s| {
+        let list = s.local(None);
+        let mut kept = 0usize;
+        loop {
+            match s.alloc(types.refs, 1000) {
+                Ok(cell) => {
+                    let (cell, prev) = (s.get(cell).unwrap(), s.get(list));
+                    // SAFETY: `cell` is fresh, slot 8 is a reference slot.
+                    unsafe { s.mutator().write_ref(cell, 8, prev) };
+                    s.set(list, Some(cell));
+                    kept += 1;
+                }
+                Err(GcError::OutOfMemory {
+                    requested,
+                    heap_size,
+                    live_bytes,
+                }) => {
+                    assert_eq!(requested, 8 + 1000 * 8);
+                    assert_eq!(heap_size, 4 << 20);
+                    assert!(live_bytes > 3 << 20, "live {live_bytes}");
+                    let text = GcError::OutOfMemory {
+                        requested,
+                        heap_size,
+                        live_bytes,
+                    }
+                    .to_string();
+                    assert!(
+                        text.contains("4.0 MiB") && text.contains("raise the heap size"),
+                        "{text}"
+                    );
+                    break kept;
+                }
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+    });
+    assert!(kept > 300);
+    // The list is unreachable now: the heap has room again.
+    for _ in 0..10_000 {
+        m.alloc(types.refs, 1000)
+            .expect("room after the garbage is collected");
+    }
+}
+
+#[test]
+fn unregistered_types_and_impossible_sizes_are_refused() {
+    let (heap, types) = heap(4 << 20, false);
+    let mut m = heap.attach().unwrap();
+    let e = m.alloc(gc_core::TypeId(4242), 0).unwrap_err();
+    assert!(matches!(e, GcError::UnknownType(4242)));
+    assert!(e.to_string().contains("not registered"), "{e}");
+    assert!(matches!(
+        m.alloc(gc_core::TypeId(0), 1),
+        Err(GcError::UnknownType(0))
+    ));
+    let e = m.alloc(types.blob, u32::MAX).unwrap_err();
+    assert!(matches!(e, GcError::TooLarge { .. }), "{e}");
+    assert!(matches!(heap.attach(), Err(GcError::AlreadyAttached)));
+    assert!(matches!(
+        heap.collect(),
+        Err(GcError::CollectFromMutatorThread)
+    ));
+}
+
+#[test]
+fn the_verifier_reports_a_planted_bad_reference() {
+    let (heap, types) = heap(4 << 20, true);
+    let mut m = heap.attach().unwrap();
+    m.scope(|s| {
+        let a = s.alloc(types.node, 0).unwrap();
+        let b = s.alloc(types.node, 0).unwrap();
+        let (a, b) = (s.get(a).unwrap(), s.get(b).unwrap());
+        // Plant an interior pointer: 8 bytes into `b`.
+        // SAFETY: `a` and `b` are live nodes; slot 16 is a reference slot.
+        unsafe { a.write_word(16, b.addr() + 8) };
+        let err = s.mutator().collect().unwrap_err();
+        let text = err.to_string();
+        let GcError::Corrupt(errors) = err else {
+            panic!("expected a verifier report, got {text}")
+        };
+        assert_eq!(errors.len(), 1, "{text}");
+        assert_eq!((errors[0].object, errors[0].offset), (a.addr(), Some(16)));
+        assert!(
+            text.contains("node")
+                && text.contains("slot +16")
+                && text.contains("not the start of an object"),
+            "{text}"
+        );
+        // Repaired, the heap collects again.
+        // SAFETY: as above.
+        unsafe { s.mutator().write_ref(a, 16, Some(b)) };
+        s.mutator().collect().expect("a sound heap collects");
+    });
+}
+
+#[test]
+fn two_heaps_in_one_process_are_independent() {
+    let (h1, t1) = heap(8 << 20, true);
+    let (h2, t2) = heap(8 << 20, true);
+    let (mut m1, mut m2) = (h1.attach().unwrap(), h2.attach().unwrap());
+    let mut g1 = GraphTest::new(t1, 1, LARGE_LEN);
+    let mut g2 = GraphTest::new(t2, 2, LARGE_LEN);
+    m1.scope(|s1| {
+        let r1 = g1.root_array(s1.mutator()).unwrap();
+        let r1 = s1.local(Some(r1));
+        m2.scope(|s2| {
+            let r2 = g2.root_array(s2.mutator()).unwrap();
+            let r2 = s2.local(Some(r2));
+            for _ in 0..5 {
+                g1.mutate(s1, r1, 1000).unwrap();
+                g2.mutate(s2, r2, 1000).unwrap();
+                let d2 = g2.check(s2.get(r2).unwrap()).unwrap();
+                s1.mutator().collect().unwrap();
+                assert_eq!(
+                    g2.check(s2.get(r2).unwrap()).unwrap(),
+                    d2,
+                    "heap 2 is untouched by heap 1's collection"
+                );
+                g1.check(s1.get(r1).unwrap()).unwrap();
+            }
+        });
+    });
+    assert!(h1.stats().collections >= 5);
+    assert_eq!(h2.stats().collections, 0);
+}
