@@ -1,0 +1,447 @@
+//! Classic GC workloads on movegc against `Box` and `Rc`, in one run:
+//! binary-trees (Benchmarks Game rules, single-threaded) and Boehm's GCBench.
+//! One `name: value` line per figure.
+//!
+//! `cargo run --release -p movegc-benches --bin gc-workloads` (`--quick` for a
+//! smoke run with small sizes).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use gc_core::{Heap, Mode, Mutator, ObjRef, RootScanner, RootVisitor, TypeDescriptor, TypeId, TypeTable, WORD};
+
+fn line(name: &str, value: impl std::fmt::Display) {
+    println!("{name}: {value}");
+}
+
+/// Resets the process's peak resident set (Linux 4.0+), so each variant's peak is its own.
+fn reset_peak_rss() {
+    // Where this is not allowed, peaks accumulate across variants; the figure says so.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+// ------------------------------------------------------------ the movegc VM
+
+/// A minimal VM on movegc: a shadow stack of references, reported as roots.
+struct Vm {
+    m: Mutator,
+    stack: Box<Vec<usize>>,
+    node: TypeId,
+    doubles: TypeId,
+}
+
+/// Reports the VM's shadow stack to the collector.
+struct StackRoots(*mut Vec<usize>);
+
+// SAFETY: the collector calls the scanner only while the VM's thread is stopped,
+// so the stack is never accessed from two threads at once.
+unsafe impl Send for StackRoots {}
+
+impl RootScanner for StackRoots {
+    fn scan_roots(&mut self, roots: &mut RootVisitor<'_>) {
+        // SAFETY: the stack outlives the mutator that owns this scanner.
+        for slot in unsafe { &mut *self.0 }.iter_mut() {
+            // SAFETY: a live element of the stack.
+            unsafe { roots.visit_raw(slot, gc_core::SlotKind::Ref) };
+        }
+    }
+}
+
+const LEFT: usize = WORD;
+const RIGHT: usize = 2 * WORD;
+
+impl Vm {
+    fn new(heap: &Heap, node: TypeId, doubles: TypeId) -> Vm {
+        let mut m = heap.attach().expect("attach");
+        let mut stack = Box::new(Vec::with_capacity(64));
+        m.add_root_scanner(Box::new(StackRoots(&mut *stack)));
+        Vm { m, stack, node, doubles }
+    }
+
+    #[inline(always)]
+    fn alloc_node(&mut self) -> ObjRef {
+        self.m.alloc(self.node, 0).expect("the heap is large enough")
+    }
+
+    #[inline(always)]
+    fn set(&mut self, obj: ObjRef, slot: usize, v: ObjRef) {
+        // SAFETY: `obj` and `v` are current (no allocation since they were read) and
+        // `slot` is a reference slot of a node.
+        unsafe { self.m.write_ref(obj, slot, Some(v)) };
+    }
+
+    fn top(&self) -> ObjRef {
+        ObjRef::from_addr(*self.stack.last().expect("pushed")).expect("non-null")
+    }
+
+    /// A complete tree of `depth`, built bottom-up.
+    fn bottom_up(&mut self, depth: u32) -> ObjRef {
+        let node = self.alloc_node();
+        if depth == 0 {
+            return node;
+        }
+        self.stack.push(node.addr());
+        let left = self.bottom_up(depth - 1);
+        let node = self.top();
+        self.set(node, LEFT, left);
+        let right = self.bottom_up(depth - 1);
+        let node = ObjRef::from_addr(self.stack.pop().expect("pushed")).expect("non-null");
+        self.set(node, RIGHT, right);
+        node
+    }
+
+    /// Gives the childless `node` (on top of the stack) two children, recursively, top-down.
+    fn populate(&mut self, depth: u32) {
+        if depth == 0 {
+            return;
+        }
+        for slot in [LEFT, RIGHT] {
+            let child = self.alloc_node();
+            let node = self.top();
+            self.set(node, slot, child);
+            self.stack.push(child.addr());
+            self.populate(depth - 1);
+            self.stack.pop();
+        }
+    }
+
+    fn check(&self, node: ObjRef) -> u64 {
+        // SAFETY: a reachable node; checking allocates nothing, so it stays current.
+        let (l, r) = unsafe { (self.m.read_ref(node, LEFT), self.m.read_ref(node, RIGHT)) };
+        1 + l.map_or(0, |l| self.check(l)) + r.map_or(0, |r| self.check(r))
+    }
+}
+
+fn movegc_heap(size: usize) -> (Heap, TypeId, TypeId) {
+    let mut t = TypeTable::new();
+    // GCBench's node has two ints as well; binary-trees' needs only the links.
+    let node = t
+        .register(TypeDescriptor::fixed("node", 4 * WORD, &[LEFT as u32, RIGHT as u32], &[]))
+        .expect("valid");
+    let doubles = t.register(TypeDescriptor::words("double[]")).expect("valid");
+    let heap = Heap::builder()
+        .size(size)
+        .mode(Mode::StopTheWorld)
+        .types(t)
+        .build()
+        .expect("heap");
+    (heap, node, doubles)
+}
+
+// ------------------------------------------------------------ binary-trees
+
+struct BoxNode(Option<(Box<BoxNode>, Box<BoxNode>)>);
+
+fn box_tree(d: u32) -> Box<BoxNode> {
+    Box::new(BoxNode((d > 0).then(|| (box_tree(d - 1), box_tree(d - 1)))))
+}
+
+fn box_check(n: &BoxNode) -> u64 {
+    1 + n.0.as_ref().map_or(0, |(l, r)| box_check(l) + box_check(r))
+}
+
+struct RcNode(Option<(Rc<RcNode>, Rc<RcNode>)>);
+
+fn rc_tree(d: u32) -> Rc<RcNode> {
+    Rc::new(RcNode((d > 0).then(|| (rc_tree(d - 1), rc_tree(d - 1)))))
+}
+
+fn rc_check(n: &RcNode) -> u64 {
+    1 + n.0.as_ref().map_or(0, |(l, r)| rc_check(l) + rc_check(r))
+}
+
+/// What binary-trees needs of a memory manager.
+trait Trees {
+    /// Builds a tree of `depth` bottom-up, checks it, and lets it die.
+    fn build_check(&mut self, depth: u32) -> u64;
+    /// Builds the long-lived tree.
+    fn keep(&mut self, depth: u32);
+    /// Checks the long-lived tree.
+    fn check_kept(&mut self) -> u64;
+}
+
+/// The Benchmarks Game's schedule, single-threaded; returns the checks' sum.
+fn binary_trees(n: u32, t: &mut impl Trees) -> u64 {
+    const MIN: u32 = 4;
+    let max = n.max(MIN + 2);
+    let mut digest = t.build_check(max + 1);
+    t.keep(max);
+    for d in (MIN..=max).step_by(2) {
+        for _ in 0..1u32 << (max - d + MIN) {
+            digest += t.build_check(d);
+        }
+    }
+    digest + t.check_kept()
+}
+
+#[derive(Default)]
+struct BoxTrees(Option<Box<BoxNode>>);
+
+impl Trees for BoxTrees {
+    fn build_check(&mut self, d: u32) -> u64 {
+        box_check(&box_tree(d))
+    }
+    fn keep(&mut self, d: u32) {
+        self.0 = Some(box_tree(d));
+    }
+    fn check_kept(&mut self) -> u64 {
+        self.0.as_deref().map_or(0, box_check)
+    }
+}
+
+#[derive(Default)]
+struct RcTrees(Option<Rc<RcNode>>);
+
+impl Trees for RcTrees {
+    fn build_check(&mut self, d: u32) -> u64 {
+        rc_check(&rc_tree(d))
+    }
+    fn keep(&mut self, d: u32) {
+        self.0 = Some(rc_tree(d));
+    }
+    fn check_kept(&mut self) -> u64 {
+        self.0.as_deref().map_or(0, rc_check)
+    }
+}
+
+impl Trees for Vm {
+    fn build_check(&mut self, d: u32) -> u64 {
+        let t = self.bottom_up(d);
+        self.check(t)
+    }
+    fn keep(&mut self, d: u32) {
+        let t = self.bottom_up(d);
+        self.stack.push(t.addr());
+    }
+    fn check_kept(&mut self) -> u64 {
+        let t = self.top();
+        self.check(t)
+    }
+}
+
+// ------------------------------------------------------------ GCBench
+
+const STRETCH: u32 = 18;
+const LONG_LIVED: u32 = 16;
+const ARRAY: usize = 500_000;
+const MIN_TREE: u32 = 4;
+const MAX_TREE: u32 = 16;
+
+fn tree_size(d: u32) -> u64 {
+    (1 << (d + 1)) - 1
+}
+
+fn num_iters(d: u32, stretch: u32) -> u64 {
+    2 * tree_size(stretch) / tree_size(d)
+}
+
+#[derive(Default)]
+struct GNode {
+    left: Option<Box<GNode>>,
+    right: Option<Box<GNode>>,
+    _i: i32,
+    _j: i32,
+}
+
+fn g_populate(d: u32, n: &mut GNode) {
+    if d > 0 {
+        let (mut l, mut r) = (Box::<GNode>::default(), Box::<GNode>::default());
+        g_populate(d - 1, &mut l);
+        g_populate(d - 1, &mut r);
+        n.left = Some(l);
+        n.right = Some(r);
+    }
+}
+
+fn g_make(d: u32) -> Box<GNode> {
+    if d == 0 {
+        Box::default()
+    } else {
+        Box::new(GNode { left: Some(g_make(d - 1)), right: Some(g_make(d - 1)), _i: 0, _j: 0 })
+    }
+}
+
+fn g_count(n: &GNode) -> u64 {
+    1 + n.left.as_deref().map_or(0, g_count) + n.right.as_deref().map_or(0, g_count)
+}
+
+#[derive(Default)]
+struct RNode {
+    left: Option<Rc<RefCell<RNode>>>,
+    right: Option<Rc<RefCell<RNode>>>,
+    _i: i32,
+    _j: i32,
+}
+
+fn r_populate(d: u32, n: &Rc<RefCell<RNode>>) {
+    if d > 0 {
+        let (l, r) = (Rc::new(RefCell::new(RNode::default())), Rc::new(RefCell::new(RNode::default())));
+        r_populate(d - 1, &l);
+        r_populate(d - 1, &r);
+        let mut n = n.borrow_mut();
+        n.left = Some(l);
+        n.right = Some(r);
+    }
+}
+
+fn r_make(d: u32) -> Rc<RefCell<RNode>> {
+    let n = RNode::default();
+    let n = if d == 0 { n } else { RNode { left: Some(r_make(d - 1)), right: Some(r_make(d - 1)), ..n } };
+    Rc::new(RefCell::new(n))
+}
+
+fn r_count(n: &Rc<RefCell<RNode>>) -> u64 {
+    let n = n.borrow();
+    1 + n.left.as_ref().map_or(0, r_count) + n.right.as_ref().map_or(0, r_count)
+}
+
+// ------------------------------------------------------------ driver
+
+struct Outcome {
+    wall: Duration,
+    peak_mib: f64,
+    digest: u64,
+}
+
+fn measure(f: impl FnOnce() -> u64) -> Outcome {
+    reset_peak_rss();
+    let t = Instant::now();
+    let digest = f();
+    Outcome { wall: t.elapsed(), peak_mib: peak_rss_mib(), digest }
+}
+
+fn report(bench: &str, variant: &str, o: &Outcome, base: Option<&Outcome>) {
+    line(&format!("{bench}, {variant}, wall s"), format!("{:.3}", o.wall.as_secs_f64()));
+    if let Some(b) = base {
+        line(&format!("{bench}, {variant} / Box"), format!("{:.2}", o.wall.as_secs_f64() / b.wall.as_secs_f64()));
+    }
+    line(&format!("{bench}, {variant}, peak RSS MiB"), format!("{:.0}", o.peak_mib));
+}
+
+fn report_gc(bench: &str, heap: &Heap) {
+    let s = heap.stats();
+    line(&format!("{bench}, movegc, GCs"), s.collections);
+    line(&format!("{bench}, movegc, total pause ms"), format!("{:.1}", s.total_pause.as_secs_f64() * 1e3));
+    line(&format!("{bench}, movegc, max pause ms"), format!("{:.1}", s.max_pause.as_secs_f64() * 1e3));
+}
+
+fn check_digests(bench: &str, outcomes: &[&Outcome]) {
+    if outcomes.windows(2).any(|w| w[0].digest != w[1].digest) {
+        eprintln!("gc-workloads: {bench}: the variants computed different results");
+        std::process::exit(1);
+    }
+}
+
+fn bench_binary_trees(n: u32, heap_size: usize) {
+    let bench = format!("binary-trees {n}");
+    let b = measure(|| binary_trees(n, &mut BoxTrees::default()));
+    let r = measure(|| binary_trees(n, &mut RcTrees::default()));
+    let (heap, node, doubles) = movegc_heap(heap_size);
+    let mut vm = Vm::new(&heap, node, doubles);
+    let g = measure(|| binary_trees(n, &mut vm));
+    check_digests(&bench, &[&b, &r, &g]);
+    report(&bench, "Box", &b, None);
+    report(&bench, "Rc", &r, Some(&b));
+    report(&bench, "movegc", &g, Some(&b));
+    report_gc(&bench, &heap);
+}
+
+fn bench_gcbench(stretch: u32, long_lived: u32, max_tree: u32, heap_size: usize) {
+    let bench = "GCBench".to_owned();
+    let depths = || (MIN_TREE..=max_tree).step_by(2);
+    let b = measure(|| {
+        let mut digest = g_count(&g_make(stretch));
+        let mut keep = GNode::default();
+        g_populate(long_lived, &mut keep);
+        let array: Vec<f64> = (0..ARRAY).map(|i| if i == 0 { 0.0 } else { 1.0 / i as f64 }).collect();
+        for d in depths() {
+            for _ in 0..num_iters(d, stretch) {
+                let mut t = GNode::default();
+                g_populate(d, &mut t);
+                digest += g_count(&t);
+            }
+            for _ in 0..num_iters(d, stretch) {
+                digest += g_count(&g_make(d));
+            }
+        }
+        digest + g_count(&keep) + (array[1000] * 1e6) as u64
+    });
+    let r = measure(|| {
+        let mut digest = r_count(&r_make(stretch));
+        let keep = Rc::new(RefCell::new(RNode::default()));
+        r_populate(long_lived, &keep);
+        let array: Vec<f64> = (0..ARRAY).map(|i| if i == 0 { 0.0 } else { 1.0 / i as f64 }).collect();
+        for d in depths() {
+            for _ in 0..num_iters(d, stretch) {
+                let t = Rc::new(RefCell::new(RNode::default()));
+                r_populate(d, &t);
+                digest += r_count(&t);
+            }
+            for _ in 0..num_iters(d, stretch) {
+                digest += r_count(&r_make(d));
+            }
+        }
+        digest + r_count(&keep) + (array[1000] * 1e6) as u64
+    });
+    let (heap, node, doubles) = movegc_heap(heap_size);
+    let g = {
+        let mut vm = Vm::new(&heap, node, doubles);
+        measure(|| {
+            let t = vm.bottom_up(stretch);
+            let mut digest = vm.check(t);
+            let keep = vm.alloc_node();
+            vm.stack.push(keep.addr());
+            vm.populate(long_lived);
+            let array = vm.m.alloc(vm.doubles, ARRAY as u32).expect("room for the array");
+            for i in 1..ARRAY {
+                // SAFETY: element `i` of the fresh array.
+                unsafe { array.write_word(WORD + i * WORD, (1.0 / i as f64).to_bits() as usize) };
+            }
+            vm.stack.push(array.addr());
+            for d in depths() {
+                for _ in 0..num_iters(d, stretch) {
+                    let t = vm.alloc_node();
+                    vm.stack.push(t.addr());
+                    vm.populate(d);
+                    let t = ObjRef::from_addr(vm.stack.pop().expect("pushed")).expect("non-null");
+                    digest += vm.check(t);
+                }
+                for _ in 0..num_iters(d, stretch) {
+                    let t = vm.bottom_up(d);
+                    digest += vm.check(t);
+                }
+            }
+            let array = ObjRef::from_addr(vm.stack.pop().expect("pushed")).expect("non-null");
+            let keep = ObjRef::from_addr(vm.stack.pop().expect("pushed")).expect("non-null");
+            // SAFETY: element 1000 of the live array.
+            let x = f64::from_bits(unsafe { array.read_word(WORD + 1000 * WORD) } as u64);
+            digest + vm.check(keep) + (x * 1e6) as u64
+        })
+    };
+    check_digests(&bench, &[&b, &r, &g]);
+    report(&bench, "Box", &b, None);
+    report(&bench, "Rc", &r, Some(&b));
+    report(&bench, "movegc", &g, Some(&b));
+    report_gc(&bench, &heap);
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--quick") {
+        bench_binary_trees(10, 64 << 20);
+        bench_gcbench(12, 10, 10, 64 << 20);
+        return;
+    }
+    bench_binary_trees(18, 1 << 30);
+    bench_binary_trees(21, 1 << 30);
+    bench_gcbench(STRETCH, LONG_LIVED, MAX_TREE, 1 << 30);
+}
