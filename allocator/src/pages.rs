@@ -136,11 +136,8 @@ mod tests {
         let d = pool.alloc(4 * page).unwrap();
         assert_eq!(d, a, "the two freed runs coalesced");
         // SAFETY: `b` lies inside the run `d`.
-        assert_eq!(
-            unsafe { (b as *const u64).read() },
-            0,
-            "freed memory comes back zeroed"
-        );
+        let reused = unsafe { (b as *const u64).read() };
+        assert_eq!(reused, 0, "freed memory comes back zeroed");
         assert_eq!(pool.alloc(12 * page), None, "only 11 pages remain");
         pool.free(c, page);
         pool.free(d, 4 * page);

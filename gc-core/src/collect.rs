@@ -181,7 +181,10 @@ fn stopped_cycle(
     }
     let page = gc_uffd::page_size();
     let to_space = plan.to_space();
-    let mut at = to_space.start;
+    let dense_pages_end = plan.dense_end() / page * page;
+    let mut at = to_space.start.max(dense_pages_end);
+    // SAFETY: marking and planning are complete and every mutator is stopped.
+    unsafe { spaces.update_dense_prefix(&plan, at) };
     while at < to_space.end {
         // SAFETY: marking and planning are complete and every mutator is stopped;
         // pages are built in place in address order, as `InPlace` requires.
@@ -190,8 +193,9 @@ fn stopped_cycle(
         cycle.bytes_moved += work.bytes_moved;
         at += page;
     }
-    release_tail(spaces, plan.new_top(), plan.old_top());
-    spaces.moving().reset(plan.new_top());
+    // A requested collection gives memory back; the others keep the pages for
+    // the allocations that come next.
+    spaces.finish_compaction(plan.new_top(), reason == Reason::Requested);
     cycle.compact = t.elapsed();
 
     cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
@@ -205,25 +209,4 @@ fn stopped_cycle(
         verify(heap, mutators)?;
     }
     Ok(cycle)
-}
-
-/// Zeroes the rest of the page holding `new_top` and returns the pages above
-/// it, up to `old_top`, to the kernel: memory above the top always reads as
-/// zero, so allocation never has to clear it.
-fn release_tail(spaces: &Spaces, new_top: usize, old_top: usize) {
-    let page = gc_uffd::page_size();
-    let boundary = new_top.next_multiple_of(page);
-    let zero_end = boundary.min(old_top);
-    if zero_end > new_top {
-        // SAFETY: the bytes between the new top and the page boundary are garbage
-        // now, in the mapped moving space.
-        unsafe { std::ptr::write_bytes(new_top as *mut u8, 0, zero_end - new_top) };
-    }
-    if old_top > boundary {
-        let reservation = spaces.reservation();
-        let len = old_top.next_multiple_of(page) - boundary;
-        // Decommitting our own page-aligned range cannot fail for a reason to act on;
-        // if it did, the pages would merely stay resident (and still read correctly).
-        let _ = reservation.decommit(boundary - reservation.start(), len);
-    }
 }

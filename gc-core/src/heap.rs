@@ -155,7 +155,7 @@ impl HeapBuilder {
         let capacity = spaces.capacity();
         Ok(Heap(Arc::new(HeapInner {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            trigger: AtomicUsize::new(initial_trigger(capacity)),
+            trigger: AtomicUsize::new(next_trigger(capacity, 0)),
             spaces,
             types,
             config: Config {
@@ -180,16 +180,20 @@ impl HeapBuilder {
     }
 }
 
-/// The policy: collect when bytes in use reach the trigger. After a cycle with
-/// `live` bytes surviving, the next trigger leaves room to allocate as much
-/// again as survived, and at least an eighth of the heap.
+/// The policy: collect when bytes in use reach the trigger. A cycle costs in
+/// proportion to the live data, so after a cycle with `live` bytes surviving,
+/// the next cycle comes after allocating four times that (at least
+/// [`MIN_BUDGET`]): the collector's work per byte allocated stays bounded, and
+/// the memory in use stays within about five times the live data. The budget
+/// is capped at three quarters of the free heap, so that a cycle starts before
+/// the heap is full.
 pub(crate) fn next_trigger(capacity: usize, live: usize) -> usize {
-    (live + live.max(capacity / 8)).min(capacity)
+    let free = capacity.saturating_sub(live);
+    live + (live * 4).max(MIN_BUDGET).min(free / 4 * 3)
 }
 
-fn initial_trigger(capacity: usize) -> usize {
-    next_trigger(capacity, 0).max(capacity / 2)
-}
+/// The smallest allocation budget between two cycles.
+const MIN_BUDGET: usize = 32 << 20;
 
 pub(crate) struct HeapInner {
     pub(crate) id: usize,

@@ -163,11 +163,11 @@ impl Mutator {
             return Some(addr);
         }
         if size > heap.config.tlab_size / 4 {
-            let addr = spaces.moving().claim(size)?;
+            let addr = spaces.claim(size)?;
             heap.allocated.fetch_add(size as u64, Ordering::Relaxed);
             return Some(addr);
         }
-        let fresh = spaces.moving().claim_up_to(size, heap.config.tlab_size)?;
+        let fresh = spaces.claim_tlab(size, heap.config.tlab_size)?;
         heap.allocated
             .fetch_add(fresh.len() as u64, Ordering::Relaxed);
         // SAFETY: this thread is running, so it alone touches its TLAB.

@@ -56,6 +56,45 @@ pub struct PageWork {
 }
 
 impl Spaces {
+    /// Rewrites the references held in the slots below `end` (a page boundary
+    /// at or below [`Plan::dense_end`]), where nothing moves: objects are
+    /// walked by their headers, and only references to objects that move are
+    /// rewritten. Pages from `end` up are then built with
+    /// [`build_page`](Self::build_page), which finishes any object straddling `end`.
+    ///
+    /// Long-lived data settles at the bottom of the heap, so this is where most
+    /// of a mature heap's objects are handled: a header read and a compare per slot.
+    ///
+    /// # Safety
+    /// As for [`build_page`](Self::build_page).
+    pub unsafe fn update_dense_prefix(&self, plan: &Plan<'_>, end: usize) -> usize {
+        debug_assert!(end <= plan.dense_end());
+        let types = self.types();
+        let moves_from = plan.dense_end();
+        let mut at = self.moving().start();
+        let mut objects = 0;
+        while at < end {
+            // SAFETY: the dense prefix is a run of live objects; `at` is the start of one.
+            let header = Header(unsafe { (at as *const u64).read() });
+            let Some(size) = types.size_of(header) else {
+                debug_assert!(false, "unknown type {} at {at:#x}", header.type_id());
+                return objects;
+            };
+            types.for_each_slot_in(header, 0, end - at, |offset, kind| {
+                let slot = (at + offset) as *mut usize;
+                // SAFETY: the slot lies inside this live object, below `end`.
+                let value = unsafe { slot.read() };
+                if value >= moves_from && types.is_ref(kind, value) && self.in_moving(value) {
+                    // SAFETY: as above.
+                    unsafe { slot.write(plan.forward(value)) };
+                }
+            });
+            objects += 1;
+            at += size;
+        }
+        objects
+    }
+
     /// Builds the to-space page starting at `page_start` into the page at
     /// `dst`, reading old bytes through `src`.
     ///

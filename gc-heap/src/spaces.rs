@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use allocator::{BumpRegion, LargeObjects};
 use gc_uffd::Reservation;
@@ -29,6 +30,9 @@ pub struct Spaces {
     prefix: Reservation,
     types: Arc<TypeTable>,
     capacity: usize,
+    /// Moving-space memory from here up reads as zero (never touched, or
+    /// returned to the kernel); below it and above the top, it may hold garbage.
+    zeroed_from: AtomicUsize,
 }
 
 impl Spaces {
@@ -52,6 +56,7 @@ impl Spaces {
             live: Bitmap::new(moving_range.clone())?,
             moving: BumpRegion::new(moving_range),
             large: LargeObjects::new(reservation.clone(), large_range),
+            zeroed_from: AtomicUsize::new(start),
             reservation,
             prefix,
             types,
@@ -112,6 +117,68 @@ impl Spaces {
         self.large.range().contains(&addr)
     }
 
+    /// Claims `size` zeroed bytes of the moving space.
+    pub fn claim(&self, size: usize) -> Option<usize> {
+        let addr = self.moving.claim(size)?;
+        self.zero(addr..addr + size);
+        Some(addr)
+    }
+
+    /// Claims between `min` and `max` zeroed bytes of the moving space, for a TLAB.
+    pub fn claim_tlab(&self, min: usize, max: usize) -> Option<Range<usize>> {
+        let range = self.moving.claim_up_to(min, max)?;
+        self.zero(range.clone());
+        Some(range)
+    }
+
+    /// Zeroes the part of a fresh claim that lies below `zeroed_from`.
+    fn zero(&self, range: Range<usize>) {
+        let dirty_end = range.end.min(self.zeroed_from.load(Ordering::Relaxed));
+        if dirty_end > range.start {
+            // SAFETY: the range was just claimed by the caller alone, in the mapped moving space.
+            unsafe { std::ptr::write_bytes(range.start as *mut u8, 0, dirty_end - range.start) };
+        }
+    }
+
+    /// After compaction: the moving space now ends at `new_top`. With
+    /// `release`, every page above it goes back to the kernel (the resident set
+    /// falls to the live data); otherwise the pages stay resident for the
+    /// allocations to come, which zero them one claim at a time (a memset costs
+    /// far less than faulting in a fresh page).
+    ///
+    /// Only while no mutator allocates.
+    pub fn finish_compaction(&self, new_top: usize, release: bool) {
+        let old_top = self.moving.top();
+        let dirty_end = old_top.max(self.zeroed_from.load(Ordering::Relaxed));
+        self.moving.reset(new_top);
+        if !release {
+            self.zeroed_from.store(dirty_end, Ordering::Relaxed);
+            return;
+        }
+        let page = gc_uffd::page_size();
+        let boundary = new_top.next_multiple_of(page);
+        let zero_end = boundary.min(dirty_end);
+        if zero_end > new_top {
+            // SAFETY: the bytes between the new top and the page boundary are
+            // garbage now, in the mapped moving space.
+            unsafe { std::ptr::write_bytes(new_top as *mut u8, 0, zero_end - new_top) };
+        }
+        if dirty_end > boundary {
+            let len = dirty_end.next_multiple_of(page) - boundary;
+            // Decommitting our own page-aligned range cannot fail for a reason to act
+            // on; if it did, the pages would stay resident, and are zeroed on reuse.
+            if self
+                .reservation
+                .decommit(boundary - self.reservation.start(), len)
+                .is_err()
+            {
+                self.zeroed_from.store(dirty_end, Ordering::Relaxed);
+                return;
+            }
+        }
+        self.zeroed_from.store(new_top, Ordering::Relaxed);
+    }
+
     /// Bytes allocated in both spaces (large objects by whole pages).
     pub fn used(&self) -> usize {
         self.moving.used() + self.large.committed()
@@ -159,16 +226,23 @@ impl Spaces {
         let old_top = self.moving.top();
         let chunks = self.live.words_upto(old_top.max(start + WORD));
         let mut words = 0u32;
+        let mut dense_end = None;
         for c in 0..chunks {
             // SAFETY: the prefix array has a slot per chunk and only the collector,
             // stopped-the-world, writes it.
             unsafe { self.prefix_slot(c).write(words) };
-            words += self.live.raw_word(c).count_ones();
+            let live = self.live.raw_word(c);
+            if dense_end.is_none() && live != !0 {
+                dense_end = Some(start + (c * 64 + live.trailing_ones() as usize) * WORD);
+            }
+            words += live.count_ones();
         }
+        let new_top = start + words as usize * WORD;
         Plan {
             spaces: self,
             old_top,
-            new_top: start + words as usize * WORD,
+            new_top,
+            dense_end: dense_end.unwrap_or(new_top).min(new_top),
             chunks,
         }
     }
@@ -180,6 +254,8 @@ pub struct Plan<'a> {
     spaces: &'a Spaces,
     old_top: usize,
     new_top: usize,
+    /// Below this every word is live, so nothing there moves.
+    dense_end: usize,
     chunks: usize,
 }
 
@@ -192,6 +268,12 @@ impl Plan<'_> {
     /// The top after compaction: the end of the live data.
     pub fn new_top(&self) -> usize {
         self.new_top
+    }
+
+    /// The end of the dense prefix: the moving space up to here is all live, so
+    /// no object below it moves (after a few cycles, most long-lived data).
+    pub fn dense_end(&self) -> usize {
+        self.dense_end
     }
 
     /// Live bytes in the moving space.
@@ -210,10 +292,10 @@ impl Plan<'_> {
     /// live words before it in its chunk. No forwarding word is read.
     #[inline]
     pub fn forward(&self, addr: usize) -> usize {
-        let start = self.spaces.moving.start();
-        if addr < start || addr >= self.old_top {
+        if addr < self.dense_end || addr >= self.old_top {
             return addr;
         }
+        let start = self.spaces.moving.start();
         let w = (addr - start) / WORD;
         let (c, bit) = (w / 64, w % 64);
         let before = self.spaces.live.raw_word(c) & ((1u64 << bit) - 1);

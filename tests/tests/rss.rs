@@ -8,10 +8,13 @@ use movegc_tests::{Types, fixnum};
 /// Resident bytes of this process, from /proc/self/statm.
 fn rss() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm");
-    let pages: usize = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).expect("rss field");
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .expect("rss field");
     pages * 4096
 }
-
 
 #[test]
 fn churn_compacts_live_data_to_a_prefix_and_returns_memory() {
@@ -69,12 +72,28 @@ fn churn_compacts_live_data_to_a_prefix_and_returns_memory() {
     let list_bytes = kept * movegc_tests::NODE_SIZE;
     // The space holds the survivors, the root array of the handle... and nothing else but
     // the few objects the scope allocated: at most a page's worth more.
-    assert!(space.len() >= list_bytes && space.len() <= list_bytes + 4096, "space {} for {} bytes live", space.len(), list_bytes);
+    assert!(
+        space.len() >= list_bytes && space.len() <= list_bytes + 4096,
+        "space {} for {} bytes live",
+        space.len(),
+        list_bytes
+    );
     let freed = before.saturating_sub(after);
     let garbage = NODES * movegc_tests::NODE_SIZE - list_bytes;
-    eprintln!("rss before collection {} MiB, after {} MiB", before >> 20, after >> 20);
-    assert!(freed > garbage / 2, "rss fell by {freed} bytes, garbage was {garbage}");
+    eprintln!(
+        "rss before collection {} MiB, after {} MiB",
+        before >> 20,
+        after >> 20
+    );
+    assert!(
+        freed > garbage / 2,
+        "rss fell by {freed} bytes, garbage was {garbage}"
+    );
     let stats = heap.stats();
     let last = stats.last.expect("a cycle ran");
-    assert!(last.objects_moved >= kept - kept / KEEP_EVERY - 1, "moved {}", last.objects_moved);
+    assert!(
+        last.objects_moved >= kept - kept / KEEP_EVERY - 1,
+        "moved {}",
+        last.objects_moved
+    );
 }

@@ -9,7 +9,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use gc_core::{Heap, Mode, Mutator, ObjRef, RootScanner, RootVisitor, TypeDescriptor, TypeId, TypeTable, WORD};
+use gc_core::{
+    Heap, Mode, Mutator, ObjRef, RootScanner, RootVisitor, TypeDescriptor, TypeId, TypeTable, WORD,
+};
 
 fn line(name: &str, value: impl std::fmt::Display) {
     println!("{name}: {value}");
@@ -35,6 +37,10 @@ fn peak_rss_mib() -> f64 {
 /// A minimal VM on movegc: a shadow stack of references, reported as roots.
 struct Vm {
     m: Mutator,
+    #[expect(
+        clippy::box_collection,
+        reason = "the root scanner keeps a pointer to the Vec, which must not move"
+    )]
     stack: Box<Vec<usize>>,
     node: TypeId,
     doubles: TypeId,
@@ -65,12 +71,19 @@ impl Vm {
         let mut m = heap.attach().expect("attach");
         let mut stack = Box::new(Vec::with_capacity(64));
         m.add_root_scanner(Box::new(StackRoots(&mut *stack)));
-        Vm { m, stack, node, doubles }
+        Vm {
+            m,
+            stack,
+            node,
+            doubles,
+        }
     }
 
     #[inline(always)]
     fn alloc_node(&mut self) -> ObjRef {
-        self.m.alloc(self.node, 0).expect("the heap is large enough")
+        self.m
+            .alloc(self.node, 0)
+            .expect("the heap is large enough")
     }
 
     #[inline(always)]
@@ -126,9 +139,16 @@ fn movegc_heap(size: usize) -> (Heap, TypeId, TypeId) {
     let mut t = TypeTable::new();
     // GCBench's node has two ints as well; binary-trees' needs only the links.
     let node = t
-        .register(TypeDescriptor::fixed("node", 4 * WORD, &[LEFT as u32, RIGHT as u32], &[]))
+        .register(TypeDescriptor::fixed(
+            "node",
+            4 * WORD,
+            &[LEFT as u32, RIGHT as u32],
+            &[],
+        ))
         .expect("valid");
-    let doubles = t.register(TypeDescriptor::words("double[]")).expect("valid");
+    let doubles = t
+        .register(TypeDescriptor::words("double[]"))
+        .expect("valid");
     let heap = Heap::builder()
         .size(size)
         .mode(Mode::StopTheWorld)
@@ -267,7 +287,12 @@ fn g_make(d: u32) -> Box<GNode> {
     if d == 0 {
         Box::default()
     } else {
-        Box::new(GNode { left: Some(g_make(d - 1)), right: Some(g_make(d - 1)), _i: 0, _j: 0 })
+        Box::new(GNode {
+            left: Some(g_make(d - 1)),
+            right: Some(g_make(d - 1)),
+            _i: 0,
+            _j: 0,
+        })
     }
 }
 
@@ -285,7 +310,10 @@ struct RNode {
 
 fn r_populate(d: u32, n: &Rc<RefCell<RNode>>) {
     if d > 0 {
-        let (l, r) = (Rc::new(RefCell::new(RNode::default())), Rc::new(RefCell::new(RNode::default())));
+        let (l, r) = (
+            Rc::new(RefCell::new(RNode::default())),
+            Rc::new(RefCell::new(RNode::default())),
+        );
         r_populate(d - 1, &l);
         r_populate(d - 1, &r);
         let mut n = n.borrow_mut();
@@ -296,7 +324,15 @@ fn r_populate(d: u32, n: &Rc<RefCell<RNode>>) {
 
 fn r_make(d: u32) -> Rc<RefCell<RNode>> {
     let n = RNode::default();
-    let n = if d == 0 { n } else { RNode { left: Some(r_make(d - 1)), right: Some(r_make(d - 1)), ..n } };
+    let n = if d == 0 {
+        n
+    } else {
+        RNode {
+            left: Some(r_make(d - 1)),
+            right: Some(r_make(d - 1)),
+            ..n
+        }
+    };
     Rc::new(RefCell::new(n))
 }
 
@@ -317,22 +353,41 @@ fn measure(f: impl FnOnce() -> u64) -> Outcome {
     reset_peak_rss();
     let t = Instant::now();
     let digest = f();
-    Outcome { wall: t.elapsed(), peak_mib: peak_rss_mib(), digest }
+    Outcome {
+        wall: t.elapsed(),
+        peak_mib: peak_rss_mib(),
+        digest,
+    }
 }
 
 fn report(bench: &str, variant: &str, o: &Outcome, base: Option<&Outcome>) {
-    line(&format!("{bench}, {variant}, wall s"), format!("{:.3}", o.wall.as_secs_f64()));
+    line(
+        &format!("{bench}, {variant}, wall s"),
+        format!("{:.3}", o.wall.as_secs_f64()),
+    );
     if let Some(b) = base {
-        line(&format!("{bench}, {variant} / Box"), format!("{:.2}", o.wall.as_secs_f64() / b.wall.as_secs_f64()));
+        line(
+            &format!("{bench}, {variant} / Box"),
+            format!("{:.2}", o.wall.as_secs_f64() / b.wall.as_secs_f64()),
+        );
     }
-    line(&format!("{bench}, {variant}, peak RSS MiB"), format!("{:.0}", o.peak_mib));
+    line(
+        &format!("{bench}, {variant}, peak RSS MiB"),
+        format!("{:.0}", o.peak_mib),
+    );
 }
 
 fn report_gc(bench: &str, heap: &Heap) {
     let s = heap.stats();
     line(&format!("{bench}, movegc, GCs"), s.collections);
-    line(&format!("{bench}, movegc, total pause ms"), format!("{:.1}", s.total_pause.as_secs_f64() * 1e3));
-    line(&format!("{bench}, movegc, max pause ms"), format!("{:.1}", s.max_pause.as_secs_f64() * 1e3));
+    line(
+        &format!("{bench}, movegc, total pause ms"),
+        format!("{:.1}", s.total_pause.as_secs_f64() * 1e3),
+    );
+    line(
+        &format!("{bench}, movegc, max pause ms"),
+        format!("{:.1}", s.max_pause.as_secs_f64() * 1e3),
+    );
 }
 
 fn check_digests(bench: &str, outcomes: &[&Outcome]) {
@@ -363,7 +418,9 @@ fn bench_gcbench(stretch: u32, long_lived: u32, max_tree: u32, heap_size: usize)
         let mut digest = g_count(&g_make(stretch));
         let mut keep = GNode::default();
         g_populate(long_lived, &mut keep);
-        let array: Vec<f64> = (0..ARRAY).map(|i| if i == 0 { 0.0 } else { 1.0 / i as f64 }).collect();
+        let array: Vec<f64> = (0..ARRAY)
+            .map(|i| if i == 0 { 0.0 } else { 1.0 / i as f64 })
+            .collect();
         for d in depths() {
             for _ in 0..num_iters(d, stretch) {
                 let mut t = GNode::default();
@@ -380,7 +437,9 @@ fn bench_gcbench(stretch: u32, long_lived: u32, max_tree: u32, heap_size: usize)
         let mut digest = r_count(&r_make(stretch));
         let keep = Rc::new(RefCell::new(RNode::default()));
         r_populate(long_lived, &keep);
-        let array: Vec<f64> = (0..ARRAY).map(|i| if i == 0 { 0.0 } else { 1.0 / i as f64 }).collect();
+        let array: Vec<f64> = (0..ARRAY)
+            .map(|i| if i == 0 { 0.0 } else { 1.0 / i as f64 })
+            .collect();
         for d in depths() {
             for _ in 0..num_iters(d, stretch) {
                 let t = Rc::new(RefCell::new(RNode::default()));
@@ -402,7 +461,9 @@ fn bench_gcbench(stretch: u32, long_lived: u32, max_tree: u32, heap_size: usize)
             let keep = vm.alloc_node();
             vm.stack.push(keep.addr());
             vm.populate(long_lived);
-            let array = vm.m.alloc(vm.doubles, ARRAY as u32).expect("room for the array");
+            let array =
+                vm.m.alloc(vm.doubles, ARRAY as u32)
+                    .expect("room for the array");
             for i in 1..ARRAY {
                 // SAFETY: element `i` of the fresh array.
                 unsafe { array.write_word(WORD + i * WORD, (1.0 / i as f64).to_bits() as usize) };
