@@ -7,12 +7,19 @@
 //! code is not waited for, and when it leaves native code during a pause it
 //! parks until the pause ends.
 //!
-//! Both sides use the Dekker pattern with sequentially consistent accesses: a
-//! mutator stores `RUNNING` and then loads `requested`; the collector stores
-//! `requested` and then loads each state. At least one of them sees the other's
-//! store, so a mutator never runs while the collector believes it stopped.
+//! Both sides use the Dekker pattern: a mutator stores `RUNNING`, issues a
+//! sequentially consistent fence, and loads `requested`; the collector stores
+//! `requested`, fences, and loads each state. At least one of them sees the
+//! other's store, so a mutator never runs while the collector believes it
+//! stopped. (Fences rather than `SeqCst` accesses: the two are equivalent here,
+//! and loom models the fences but not `SeqCst` loads and stores.)
+//!
+//! Stores of `PARKED`/`NATIVE` release the mutator's heap writes to the
+//! collector, which acquires them when it reads the state; the collector's
+//! writes reach the mutator through the lock it wakes it with, or through the
+//! `requested` flag's release when it is cleared.
 
-use crate::sync::{AtomicBool, AtomicU8, Condvar, Mutex, Ordering, lock, wait, yield_now};
+use crate::sync::{AtomicBool, AtomicU8, Condvar, Mutex, Ordering, fence, lock, wait, yield_now};
 
 pub(crate) const RUNNING: u8 = 0;
 pub(crate) const PARKED: u8 = 1;
@@ -61,22 +68,29 @@ impl Handshake {
 
     /// Whether a pause has been requested.
     pub(crate) fn is_requested(&self) -> bool {
-        self.requested.load(Ordering::SeqCst)
+        self.requested.load(Ordering::Acquire)
+    }
+
+    /// Publishes `RUNNING` for `me`, then reports whether a pause is requested
+    /// (the mutator's half of the Dekker pattern).
+    fn run_and_check(&self, me: &MutatorState) -> bool {
+        me.state.store(RUNNING, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        self.requested.load(Ordering::Acquire)
     }
 
     /// Parks `me` until no pause is requested.
     #[cold]
     pub(crate) fn park(&self, me: &MutatorState) {
         loop {
-            me.state.store(PARKED, Ordering::SeqCst);
+            me.state.store(PARKED, Ordering::Release);
             {
                 let mut g = lock(&self.lock);
-                while self.requested.load(Ordering::SeqCst) {
+                while self.requested.load(Ordering::Acquire) {
                     g = wait(&self.resumed, g);
                 }
             }
-            me.state.store(RUNNING, Ordering::SeqCst);
-            if !self.requested.load(Ordering::SeqCst) {
+            if !self.run_and_check(me) {
                 return;
             }
         }
@@ -84,13 +98,12 @@ impl Handshake {
 
     /// `me` enters native code: the collector will not wait for it.
     pub(crate) fn enter_native(&self, me: &MutatorState) {
-        me.state.store(NATIVE, Ordering::SeqCst);
+        me.state.store(NATIVE, Ordering::Release);
     }
 
     /// `me` leaves native code, first waiting out a pause in progress.
     pub(crate) fn leave_native(&self, me: &MutatorState) {
-        me.state.store(RUNNING, Ordering::SeqCst);
-        if self.requested.load(Ordering::SeqCst) {
+        if self.run_and_check(me) {
             self.park(me);
         }
     }
@@ -98,12 +111,13 @@ impl Handshake {
     /// Stops the world: returns once none of `others` is running. The caller
     /// must hold the collector lock (one collector at a time).
     pub(crate) fn stop<'a>(&self, others: impl Iterator<Item = &'a MutatorState> + Clone) {
-        self.requested.store(true, Ordering::SeqCst);
+        self.requested.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
         for m in others {
             let mut spins = 0u32;
-            while m.state.load(Ordering::SeqCst) == RUNNING {
+            while m.state.load(Ordering::Acquire) == RUNNING {
                 spins += 1;
-                if spins < 64 {
+                if spins < 64 && !cfg!(loom) {
                     std::hint::spin_loop();
                 } else {
                     yield_now();
@@ -115,7 +129,7 @@ impl Handshake {
     /// Ends the pause and wakes every parked mutator.
     pub(crate) fn resume(&self) {
         let _g = lock(&self.lock);
-        self.requested.store(false, Ordering::SeqCst);
+        self.requested.store(false, Ordering::Release);
         self.resumed.notify_all();
     }
 }
