@@ -49,6 +49,11 @@ impl LargeObjects {
         self.objects.lock().values().sum()
     }
 
+    /// The part of the space ever used: every block lies below this address.
+    pub fn extent(&self) -> usize {
+        self.pool.extent()
+    }
+
     /// Pages' worth of bytes the space holds.
     pub fn committed(&self) -> usize {
         self.pool.in_use()

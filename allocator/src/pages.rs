@@ -48,6 +48,11 @@ impl PagePool {
         self.range.clone()
     }
 
+    /// The part of the range ever handed out: runs lie below this address.
+    pub fn extent(&self) -> usize {
+        self.state.lock().frontier
+    }
+
     /// Bytes handed out and not yet freed.
     pub fn in_use(&self) -> usize {
         self.state.lock().in_use

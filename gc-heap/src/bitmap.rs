@@ -142,13 +142,29 @@ impl Bitmap {
         }
     }
 
-    /// Clears the bits of `covered.start..end` by returning their pages to the kernel.
-    pub fn clear_upto(&self, end: usize) {
-        let bytes = (self.words_upto(end) * 8).next_multiple_of(gc_uffd::page_size());
-        let bytes = bytes.min(self.storage.size());
+    /// Clears the bits of the words in `range` (word-aligned, inside `covered`),
+    /// rounded out to whole bitmap words. Only while nothing else uses the bitmap.
+    ///
+    /// A memset, not a decommit: the bitmap's pages stay resident, so the next
+    /// marking does not fault them in again one by one.
+    pub fn clear(&self, range: Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        let first = self.bit(range.start) / BITS;
+        let last = self.words_upto(range.end).min(self.storage.size() / 8);
+        if last > first {
+            // SAFETY: words `first..last` lie in the storage, and the caller
+            // guarantees no concurrent access.
+            unsafe { std::ptr::write_bytes(self.words().add(first).cast_mut(), 0, last - first) };
+        }
+    }
+
+    /// Clears the whole bitmap by returning its pages to the kernel.
+    pub fn clear_all(&self) {
         // Decommitting our own, page-aligned storage cannot fail for a reason the
         // caller could act on.
-        let _ = self.storage.decommit(0, bytes);
+        let _ = self.storage.decommit(0, self.storage.size());
     }
 }
 
@@ -173,7 +189,10 @@ mod tests {
         assert_eq!(m.prev_set(base, base), None);
         m.set_range(base + 64..base + 72);
         assert_eq!(m.raw_word(0).count_ones(), 3);
-        m.clear_upto(base + 64 * 1024);
+        m.clear(base + 512..base + 1024);
+        assert_eq!(m.raw_word(1), 0);
+        assert_eq!(m.next_set(base, base + 64 * 1024), Some(base + 8));
+        m.clear_all();
         assert_eq!(m.next_set(base, base + 64 * 1024), None);
     }
 }

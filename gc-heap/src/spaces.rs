@@ -187,9 +187,11 @@ impl Spaces {
     /// Clears the mark and live bitmaps up to the moving space's top and over
     /// the large-object space, ready for marking.
     pub fn clear_marks(&self) {
-        self.mark.clear_upto(self.large.range().end);
-        self.live
-            .clear_upto(self.moving.top().max(self.moving.start() + WORD));
+        let moving = self.moving.start()..self.moving.top();
+        self.mark.clear(moving.clone());
+        self.mark
+            .clear(self.large.range().start..self.large.extent());
+        self.live.clear(moving);
     }
 
     /// Marks the object at `addr` of `size` bytes; returns whether it was

@@ -28,7 +28,7 @@ fn churn_compacts_live_data_to_a_prefix_and_returns_memory() {
     let mut m = heap.attach().unwrap();
     const KEEP_EVERY: usize = 50;
     const NODES: usize = 2_000_000;
-    let (before, after, kept) = m.scope(|s| {
+    let (before, after, kept, used) = m.scope(|s| {
         let list = s.local(None);
         let mut kept = 0;
         for i in 0..NODES {
@@ -47,6 +47,7 @@ fn churn_compacts_live_data_to_a_prefix_and_returns_memory() {
                 kept += 1;
             }
         }
+        let used = s.mutator().heap().stats().used;
         let before = rss();
         s.mutator().collect().unwrap();
         let after = rss();
@@ -66,7 +67,7 @@ fn churn_compacts_live_data_to_a_prefix_and_returns_memory() {
             n += 1;
         }
         assert_eq!(n, kept);
-        (before, after, kept)
+        (before, after, kept, used)
     });
     let space = heap.moving_space();
     let list_bytes = kept * movegc_tests::NODE_SIZE;
@@ -78,22 +79,24 @@ fn churn_compacts_live_data_to_a_prefix_and_returns_memory() {
         space.len(),
         list_bytes
     );
+    // Collections ran during the churn (and kept their freed pages for reuse); the
+    // requested one returns every page above the live data.
     let freed = before.saturating_sub(after);
-    let garbage = NODES * movegc_tests::NODE_SIZE - list_bytes;
+    let garbage = used - list_bytes;
     eprintln!(
-        "rss before collection {} MiB, after {} MiB",
+        "rss before collection {} MiB, after {} MiB; heap in use before {} MiB",
         before >> 20,
-        after >> 20
+        after >> 20,
+        used >> 20
     );
     assert!(
         freed > garbage / 2,
-        "rss fell by {freed} bytes, garbage was {garbage}"
+        "rss fell by {freed} bytes, the heap held {garbage} bytes of garbage"
     );
-    let stats = heap.stats();
-    let last = stats.last.expect("a cycle ran");
+    // Every survivor but the first had garbage below it, so it moved at least once.
+    let moved = heap.stats().objects_moved;
     assert!(
-        last.objects_moved >= kept - kept / KEEP_EVERY - 1,
-        "moved {}",
-        last.objects_moved
+        moved as usize >= kept - 1,
+        "moved {moved} objects, kept {kept}"
     );
 }

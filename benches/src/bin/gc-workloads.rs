@@ -2,8 +2,10 @@
 //! binary-trees (Benchmarks Game rules, single-threaded) and Boehm's GCBench.
 //! One `name: value` line per figure.
 //!
-//! `cargo run --release -p movegc-benches --bin gc-workloads` (`--quick` for a
-//! smoke run with small sizes).
+//! `cargo run --release -p movegc-benches --bin gc-workloads [--quick] [--gc-log] [BENCH...]`
+//! where BENCH is `binary-trees-18`, `binary-trees-21` or `gcbench` (default: all);
+//! `--quick` runs small sizes (a smoke test), `--gc-log` prints the GC log line of
+//! every collection on stderr.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -496,13 +498,53 @@ fn bench_gcbench(stretch: u32, long_lived: u32, max_tree: u32, heap_size: usize)
     report_gc(&bench, &heap);
 }
 
+/// Prints the GC log (`log::info!` lines from movegc) on stderr.
+struct GcLog;
+
+impl log::Log for GcLog {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        eprintln!("[{}] {}", record.level(), record.args());
+    }
+    fn flush(&self) {}
+}
+
 fn main() {
-    if std::env::args().any(|a| a == "--quick") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--gc-log") {
+        static LOGGER: GcLog = GcLog;
+        if log::set_logger(&LOGGER).is_ok() {
+            log::set_max_level(log::LevelFilter::Info);
+        }
+    }
+    if args.iter().any(|a| a == "--quick") {
         bench_binary_trees(10, 64 << 20);
         bench_gcbench(12, 10, 10, 64 << 20);
         return;
     }
-    bench_binary_trees(18, 1 << 30);
-    bench_binary_trees(21, 1 << 30);
-    bench_gcbench(STRETCH, LONG_LIVED, MAX_TREE, 1 << 30);
+    let names: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .map(String::as_str)
+        .collect();
+    let known = ["binary-trees-18", "binary-trees-21", "gcbench"];
+    if let Some(bad) = names.iter().find(|n| !known.contains(n)) {
+        eprintln!(
+            "gc-workloads: unknown benchmark {bad:?}; known: {}",
+            known.join(", ")
+        );
+        std::process::exit(2);
+    }
+    let wanted = |name: &str| names.is_empty() || names.contains(&name);
+    if wanted("binary-trees-18") {
+        bench_binary_trees(18, 1 << 30);
+    }
+    if wanted("binary-trees-21") {
+        bench_binary_trees(21, 1 << 30);
+    }
+    if wanted("gcbench") {
+        bench_gcbench(STRETCH, LONG_LIVED, MAX_TREE, 1 << 30);
+    }
 }
