@@ -193,18 +193,19 @@ fn stopped_cycle(
         cycle.bytes_moved += work.bytes_moved;
         at += page;
     }
-    // A requested collection gives memory back; the others keep the pages for
-    // the allocations that come next.
-    spaces.finish_compaction(plan.new_top(), reason == Reason::Requested);
-    cycle.compact = t.elapsed();
-
     cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
-    cycle.used_after = spaces.used();
+    cycle.used_after = plan.live_bytes() + spaces.large().committed();
+    let trigger = next_trigger(spaces.capacity(), cycle.used_after);
+    // Keep resident the pages the next cycle's allocations will use, and give
+    // the rest back; a requested collection gives back everything.
+    let keep = match reason {
+        Reason::Requested => 0,
+        Reason::Budget | Reason::Full => trigger - cycle.used_after,
+    };
+    spaces.finish_compaction(plan.new_top(), keep);
+    cycle.compact = t.elapsed();
     heap.live_after.store(cycle.used_after, Ordering::Relaxed);
-    heap.trigger.store(
-        next_trigger(spaces.capacity(), cycle.used_after),
-        Ordering::Relaxed,
-    );
+    heap.trigger.store(trigger, Ordering::Relaxed);
     if heap.config.verify {
         verify(heap, mutators)?;
     }

@@ -140,43 +140,46 @@ impl Spaces {
         }
     }
 
-    /// After compaction: the moving space now ends at `new_top`. With
-    /// `release`, every page above it goes back to the kernel (the resident set
-    /// falls to the live data); otherwise the pages stay resident for the
-    /// allocations to come, which zero them one claim at a time (a memset costs
-    /// far less than faulting in a fresh page).
+    /// After compaction: the moving space now ends at `new_top`. The pages
+    /// from there up to `keep` bytes above it stay resident for the allocations
+    /// to come, which zero them one claim at a time (a memset costs far less
+    /// than faulting in a fresh page); every dirty page above that goes back to
+    /// the kernel. With `keep` 0, the resident set falls to the live data.
     ///
     /// Only while no mutator allocates.
-    pub fn finish_compaction(&self, new_top: usize, release: bool) {
-        let old_top = self.moving.top();
-        let dirty_end = old_top.max(self.zeroed_from.load(Ordering::Relaxed));
+    pub fn finish_compaction(&self, new_top: usize, keep: usize) {
+        let dirty_end = self
+            .moving
+            .top()
+            .max(self.zeroed_from.load(Ordering::Relaxed));
         self.moving.reset(new_top);
-        if !release {
+        let page = gc_uffd::page_size();
+        let release_from = new_top.saturating_add(keep).next_multiple_of(page);
+        if release_from >= dirty_end {
             self.zeroed_from.store(dirty_end, Ordering::Relaxed);
             return;
         }
-        let page = gc_uffd::page_size();
-        let boundary = new_top.next_multiple_of(page);
-        let zero_end = boundary.min(dirty_end);
-        if zero_end > new_top {
+        let len = dirty_end.next_multiple_of(page) - release_from;
+        // Decommitting our own page-aligned range cannot fail for a reason to act
+        // on; if it did, the pages would stay resident, and are zeroed on reuse.
+        if self
+            .reservation
+            .decommit(release_from - self.reservation.start(), len)
+            .is_err()
+        {
+            self.zeroed_from.store(dirty_end, Ordering::Relaxed);
+            return;
+        }
+        // Everything from `release_from` up reads as zero now; below it (down to
+        // the new top) the pages kept are dirty.
+        if keep == 0 && release_from > new_top {
             // SAFETY: the bytes between the new top and the page boundary are
             // garbage now, in the mapped moving space.
-            unsafe { std::ptr::write_bytes(new_top as *mut u8, 0, zero_end - new_top) };
+            unsafe { std::ptr::write_bytes(new_top as *mut u8, 0, release_from - new_top) };
+            self.zeroed_from.store(new_top, Ordering::Relaxed);
+        } else {
+            self.zeroed_from.store(release_from, Ordering::Relaxed);
         }
-        if dirty_end > boundary {
-            let len = dirty_end.next_multiple_of(page) - boundary;
-            // Decommitting our own page-aligned range cannot fail for a reason to act
-            // on; if it did, the pages would stay resident, and are zeroed on reuse.
-            if self
-                .reservation
-                .decommit(boundary - self.reservation.start(), len)
-                .is_err()
-            {
-                self.zeroed_from.store(dirty_end, Ordering::Relaxed);
-                return;
-            }
-        }
-        self.zeroed_from.store(new_top, Ordering::Relaxed);
     }
 
     /// Bytes allocated in both spaces (large objects by whole pages).
