@@ -3,13 +3,14 @@
 //! One `name: value` line per figure.
 //!
 //! `cargo run --release -p movegc-benches --bin gc-workloads [--quick] [--gc-log] [BENCH...]`
-//! where BENCH is `binary-trees-18`, `binary-trees-21` or `gcbench` (default: all);
-//! `--quick` runs small sizes (a smoke test), `--gc-log` prints the GC log line of
-//! every collection on stderr.
+//! where BENCH is `binary-trees-18`, `binary-trees-21` or `gcbench` (default: all
+//! three); `--quick` runs small sizes (a smoke test), `--gc-log` prints the GC log
+//! line of every collection on stderr. Each variant runs in a child process of its
+//! own, so its peak RSS is its own.
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use gc_core::{
     Heap, Mode, Mutator, ObjRef, RootScanner, RootVisitor, TypeDescriptor, TypeId, TypeTable, WORD,
@@ -343,159 +344,281 @@ fn r_count(n: &Rc<RefCell<RNode>>) -> u64 {
     1 + n.left.as_ref().map_or(0, r_count) + n.right.as_ref().map_or(0, r_count)
 }
 
+// ------------------------------------------------------------ GCBench variants
+
+fn gcbench_box(stretch: u32, long_lived: u32, max_tree: u32) -> u64 {
+    let mut digest = g_count(&g_make(stretch));
+    let mut keep = GNode::default();
+    g_populate(long_lived, &mut keep);
+    let array: Vec<f64> = (0..ARRAY)
+        .map(|i| if i == 0 { 0.0 } else { 1.0 / i as f64 })
+        .collect();
+    for d in (MIN_TREE..=max_tree).step_by(2) {
+        for _ in 0..num_iters(d, stretch) {
+            let mut t = GNode::default();
+            g_populate(d, &mut t);
+            digest += g_count(&t);
+        }
+        for _ in 0..num_iters(d, stretch) {
+            digest += g_count(&g_make(d));
+        }
+    }
+    digest + g_count(&keep) + (array[1000] * 1e6) as u64
+}
+
+fn gcbench_rc(stretch: u32, long_lived: u32, max_tree: u32) -> u64 {
+    let mut digest = r_count(&r_make(stretch));
+    let keep = Rc::new(RefCell::new(RNode::default()));
+    r_populate(long_lived, &keep);
+    let array: Vec<f64> = (0..ARRAY)
+        .map(|i| if i == 0 { 0.0 } else { 1.0 / i as f64 })
+        .collect();
+    for d in (MIN_TREE..=max_tree).step_by(2) {
+        for _ in 0..num_iters(d, stretch) {
+            let t = Rc::new(RefCell::new(RNode::default()));
+            r_populate(d, &t);
+            digest += r_count(&t);
+        }
+        for _ in 0..num_iters(d, stretch) {
+            digest += r_count(&r_make(d));
+        }
+    }
+    digest + r_count(&keep) + (array[1000] * 1e6) as u64
+}
+
+fn gcbench_movegc(vm: &mut Vm, stretch: u32, long_lived: u32, max_tree: u32) -> u64 {
+    let pop = |vm: &mut Vm| ObjRef::from_addr(vm.stack.pop().expect("pushed")).expect("non-null");
+    let t = vm.bottom_up(stretch);
+    let mut digest = vm.check(t);
+    let keep = vm.alloc_node();
+    vm.stack.push(keep.addr());
+    vm.populate(long_lived);
+    let array =
+        vm.m.alloc(vm.doubles, ARRAY as u32)
+            .expect("room for the array");
+    for i in 1..ARRAY {
+        // SAFETY: element `i` of the fresh array.
+        unsafe { array.write_word(WORD + i * WORD, (1.0 / i as f64).to_bits() as usize) };
+    }
+    vm.stack.push(array.addr());
+    for d in (MIN_TREE..=max_tree).step_by(2) {
+        for _ in 0..num_iters(d, stretch) {
+            let t = vm.alloc_node();
+            vm.stack.push(t.addr());
+            vm.populate(d);
+            let t = pop(vm);
+            digest += vm.check(t);
+        }
+        for _ in 0..num_iters(d, stretch) {
+            let t = vm.bottom_up(d);
+            digest += vm.check(t);
+        }
+    }
+    let array = pop(vm);
+    let keep = pop(vm);
+    // SAFETY: element 1000 of the live array.
+    let x = f64::from_bits(unsafe { array.read_word(WORD + 1000 * WORD) } as u64);
+    digest + vm.check(keep) + (x * 1e6) as u64
+}
+
 // ------------------------------------------------------------ driver
 
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Workload {
+    BinaryTrees(u32),
+    GcBench {
+        stretch: u32,
+        long_lived: u32,
+        max_tree: u32,
+    },
+}
+
+struct Bench {
+    name: &'static str,
+    title: &'static str,
+    workload: Workload,
+    heap: usize,
+}
+
+const BENCHES: [Bench; 5] = [
+    Bench {
+        name: "binary-trees-18",
+        title: "binary-trees 18",
+        workload: Workload::BinaryTrees(18),
+        heap: 1 << 30,
+    },
+    Bench {
+        name: "binary-trees-21",
+        title: "binary-trees 21",
+        workload: Workload::BinaryTrees(21),
+        heap: 1 << 30,
+    },
+    Bench {
+        name: "gcbench",
+        title: "GCBench",
+        workload: Workload::GcBench {
+            stretch: STRETCH,
+            long_lived: LONG_LIVED,
+            max_tree: MAX_TREE,
+        },
+        heap: 1 << 30,
+    },
+    Bench {
+        name: "binary-trees-14",
+        title: "binary-trees 14",
+        workload: Workload::BinaryTrees(14),
+        heap: 8 << 20,
+    },
+    Bench {
+        name: "gcbench-small",
+        title: "GCBench (small)",
+        workload: Workload::GcBench {
+            stretch: 14,
+            long_lived: 12,
+            max_tree: 12,
+        },
+        heap: 8 << 20,
+    },
+];
+
+const VARIANTS: [&str; 3] = ["Box", "Rc", "movegc"];
+
+/// One variant's run, measured in a process of its own so that no other
+/// variant's memory (the allocator keeps what it freed) shows in its peak.
 struct Outcome {
-    wall: Duration,
+    wall_s: f64,
     peak_mib: f64,
     digest: u64,
+    /// movegc only: collections, total and max pause in ms.
+    gc: Option<(u64, f64, f64)>,
 }
 
-fn measure(f: impl FnOnce() -> u64) -> Outcome {
+/// Runs `variant` of `bench` here and prints its outcome as one line for the parent.
+fn child(bench: &Bench, variant: &str) {
     reset_peak_rss();
     let t = Instant::now();
-    let digest = f();
-    Outcome {
-        wall: t.elapsed(),
-        peak_mib: peak_rss_mib(),
-        digest,
+    let mut gc = None;
+    let digest = match (bench.workload, variant) {
+        (Workload::BinaryTrees(n), "Box") => binary_trees(n, &mut BoxTrees::default()),
+        (Workload::BinaryTrees(n), "Rc") => binary_trees(n, &mut RcTrees::default()),
+        (
+            Workload::GcBench {
+                stretch,
+                long_lived,
+                max_tree,
+            },
+            "Box",
+        ) => gcbench_box(stretch, long_lived, max_tree),
+        (
+            Workload::GcBench {
+                stretch,
+                long_lived,
+                max_tree,
+            },
+            "Rc",
+        ) => gcbench_rc(stretch, long_lived, max_tree),
+        (workload, _) => {
+            let (heap, node, doubles) = movegc_heap(bench.heap);
+            let mut vm = Vm::new(&heap, node, doubles);
+            let digest = match workload {
+                Workload::BinaryTrees(n) => binary_trees(n, &mut vm),
+                Workload::GcBench {
+                    stretch,
+                    long_lived,
+                    max_tree,
+                } => gcbench_movegc(&mut vm, stretch, long_lived, max_tree),
+            };
+            let s = heap.stats();
+            gc = Some((
+                s.collections,
+                s.total_pause.as_secs_f64() * 1e3,
+                s.max_pause.as_secs_f64() * 1e3,
+            ));
+            digest
+        }
+    };
+    let wall = t.elapsed().as_secs_f64();
+    let (gcs, total, max) = gc.unwrap_or((0, 0.0, 0.0));
+    println!("{wall} {} {digest} {gcs} {total} {max}", peak_rss_mib());
+}
+
+fn spawn(bench: &Bench, variant: &str, gc_log: bool) -> Outcome {
+    let mut cmd = std::process::Command::new(std::env::current_exe().expect("own path"));
+    cmd.args(["--child", bench.name, variant]);
+    if gc_log {
+        cmd.arg("--gc-log");
+    }
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("run a child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (
+        out.status.success(),
+        num(0),
+        num(1),
+        f.get(2).and_then(|v| v.parse().ok()),
+        num(3),
+        num(4),
+        num(5),
+    ) {
+        (true, Some(wall_s), Some(peak_mib), Some(digest), Some(gcs), Some(total), Some(max)) => {
+            Outcome {
+                wall_s,
+                peak_mib,
+                digest,
+                gc: (variant == "movegc").then_some((gcs as u64, total, max)),
+            }
+        }
+        _ => {
+            eprintln!(
+                "gc-workloads: {} {variant} failed ({}): {text}",
+                bench.name, out.status
+            );
+            std::process::exit(1);
+        }
     }
 }
 
-fn report(bench: &str, variant: &str, o: &Outcome, base: Option<&Outcome>) {
-    line(
-        &format!("{bench}, {variant}, wall s"),
-        format!("{:.3}", o.wall.as_secs_f64()),
-    );
-    if let Some(b) = base {
-        line(
-            &format!("{bench}, {variant} / Box"),
-            format!("{:.2}", o.wall.as_secs_f64() / b.wall.as_secs_f64()),
-        );
-    }
-    line(
-        &format!("{bench}, {variant}, peak RSS MiB"),
-        format!("{:.0}", o.peak_mib),
-    );
-}
-
-fn report_gc(bench: &str, heap: &Heap) {
-    let s = heap.stats();
-    line(&format!("{bench}, movegc, GCs"), s.collections);
-    line(
-        &format!("{bench}, movegc, total pause ms"),
-        format!("{:.1}", s.total_pause.as_secs_f64() * 1e3),
-    );
-    line(
-        &format!("{bench}, movegc, max pause ms"),
-        format!("{:.1}", s.max_pause.as_secs_f64() * 1e3),
-    );
-}
-
-fn check_digests(bench: &str, outcomes: &[&Outcome]) {
+fn run(bench: &Bench, gc_log: bool) {
+    let outcomes: Vec<Outcome> = VARIANTS.iter().map(|v| spawn(bench, v, gc_log)).collect();
     if outcomes.windows(2).any(|w| w[0].digest != w[1].digest) {
-        eprintln!("gc-workloads: {bench}: the variants computed different results");
+        eprintln!(
+            "gc-workloads: {}: the variants computed different results",
+            bench.title
+        );
         std::process::exit(1);
     }
-}
-
-fn bench_binary_trees(n: u32, heap_size: usize) {
-    let bench = format!("binary-trees {n}");
-    let b = measure(|| binary_trees(n, &mut BoxTrees::default()));
-    let r = measure(|| binary_trees(n, &mut RcTrees::default()));
-    let (heap, node, doubles) = movegc_heap(heap_size);
-    let mut vm = Vm::new(&heap, node, doubles);
-    let g = measure(|| binary_trees(n, &mut vm));
-    check_digests(&bench, &[&b, &r, &g]);
-    report(&bench, "Box", &b, None);
-    report(&bench, "Rc", &r, Some(&b));
-    report(&bench, "movegc", &g, Some(&b));
-    report_gc(&bench, &heap);
-}
-
-fn bench_gcbench(stretch: u32, long_lived: u32, max_tree: u32, heap_size: usize) {
-    let bench = "GCBench".to_owned();
-    let depths = || (MIN_TREE..=max_tree).step_by(2);
-    let b = measure(|| {
-        let mut digest = g_count(&g_make(stretch));
-        let mut keep = GNode::default();
-        g_populate(long_lived, &mut keep);
-        let array: Vec<f64> = (0..ARRAY)
-            .map(|i| if i == 0 { 0.0 } else { 1.0 / i as f64 })
-            .collect();
-        for d in depths() {
-            for _ in 0..num_iters(d, stretch) {
-                let mut t = GNode::default();
-                g_populate(d, &mut t);
-                digest += g_count(&t);
-            }
-            for _ in 0..num_iters(d, stretch) {
-                digest += g_count(&g_make(d));
-            }
+    let base = outcomes[0].wall_s;
+    for (variant, o) in VARIANTS.iter().zip(&outcomes) {
+        line(
+            &format!("{}, {variant}, wall s", bench.title),
+            format!("{:.3}", o.wall_s),
+        );
+        if *variant != "Box" {
+            line(
+                &format!("{}, {variant} / Box", bench.title),
+                format!("{:.2}", o.wall_s / base),
+            );
         }
-        digest + g_count(&keep) + (array[1000] * 1e6) as u64
-    });
-    let r = measure(|| {
-        let mut digest = r_count(&r_make(stretch));
-        let keep = Rc::new(RefCell::new(RNode::default()));
-        r_populate(long_lived, &keep);
-        let array: Vec<f64> = (0..ARRAY)
-            .map(|i| if i == 0 { 0.0 } else { 1.0 / i as f64 })
-            .collect();
-        for d in depths() {
-            for _ in 0..num_iters(d, stretch) {
-                let t = Rc::new(RefCell::new(RNode::default()));
-                r_populate(d, &t);
-                digest += r_count(&t);
-            }
-            for _ in 0..num_iters(d, stretch) {
-                digest += r_count(&r_make(d));
-            }
+        line(
+            &format!("{}, {variant}, peak RSS MiB", bench.title),
+            format!("{:.0}", o.peak_mib),
+        );
+        if let Some((gcs, total, max)) = o.gc {
+            line(&format!("{}, {variant}, GCs", bench.title), gcs);
+            line(
+                &format!("{}, {variant}, total pause ms", bench.title),
+                format!("{total:.1}"),
+            );
+            line(
+                &format!("{}, {variant}, max pause ms", bench.title),
+                format!("{max:.1}"),
+            );
         }
-        digest + r_count(&keep) + (array[1000] * 1e6) as u64
-    });
-    let (heap, node, doubles) = movegc_heap(heap_size);
-    let g = {
-        let mut vm = Vm::new(&heap, node, doubles);
-        measure(|| {
-            let t = vm.bottom_up(stretch);
-            let mut digest = vm.check(t);
-            let keep = vm.alloc_node();
-            vm.stack.push(keep.addr());
-            vm.populate(long_lived);
-            let array =
-                vm.m.alloc(vm.doubles, ARRAY as u32)
-                    .expect("room for the array");
-            for i in 1..ARRAY {
-                // SAFETY: element `i` of the fresh array.
-                unsafe { array.write_word(WORD + i * WORD, (1.0 / i as f64).to_bits() as usize) };
-            }
-            vm.stack.push(array.addr());
-            for d in depths() {
-                for _ in 0..num_iters(d, stretch) {
-                    let t = vm.alloc_node();
-                    vm.stack.push(t.addr());
-                    vm.populate(d);
-                    let t = ObjRef::from_addr(vm.stack.pop().expect("pushed")).expect("non-null");
-                    digest += vm.check(t);
-                }
-                for _ in 0..num_iters(d, stretch) {
-                    let t = vm.bottom_up(d);
-                    digest += vm.check(t);
-                }
-            }
-            let array = ObjRef::from_addr(vm.stack.pop().expect("pushed")).expect("non-null");
-            let keep = ObjRef::from_addr(vm.stack.pop().expect("pushed")).expect("non-null");
-            // SAFETY: element 1000 of the live array.
-            let x = f64::from_bits(unsafe { array.read_word(WORD + 1000 * WORD) } as u64);
-            digest + vm.check(keep) + (x * 1e6) as u64
-        })
-    };
-    check_digests(&bench, &[&b, &r, &g]);
-    report(&bench, "Box", &b, None);
-    report(&bench, "Rc", &r, Some(&b));
-    report(&bench, "movegc", &g, Some(&b));
-    report_gc(&bench, &heap);
+    }
 }
 
 /// Prints the GC log (`log::info!` lines from movegc) on stderr.
@@ -513,38 +636,57 @@ impl log::Log for GcLog {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--gc-log") {
+    let gc_log = args.iter().any(|a| a == "--gc-log");
+    if gc_log {
         static LOGGER: GcLog = GcLog;
         if log::set_logger(&LOGGER).is_ok() {
             log::set_max_level(log::LevelFilter::Info);
         }
     }
-    if args.iter().any(|a| a == "--quick") {
-        bench_binary_trees(10, 64 << 20);
-        bench_gcbench(12, 10, 10, 64 << 20);
+    if let Some(at) = args.iter().position(|a| a == "--child") {
+        let (name, variant) = (args.get(at + 1), args.get(at + 2));
+        match (
+            BENCHES.iter().find(|b| Some(&b.name.to_owned()) == name),
+            variant,
+        ) {
+            (Some(bench), Some(variant)) if VARIANTS.contains(&variant.as_str()) => {
+                child(bench, variant)
+            }
+            _ => {
+                eprintln!("gc-workloads: bad child arguments {args:?}");
+                std::process::exit(2);
+            }
+        }
         return;
     }
+    let quick = args.iter().any(|a| a == "--quick");
     let names: Vec<&str> = args
         .iter()
         .filter(|a| !a.starts_with("--"))
         .map(String::as_str)
         .collect();
-    let known = ["binary-trees-18", "binary-trees-21", "gcbench"];
-    if let Some(bad) = names.iter().find(|n| !known.contains(n)) {
+    if let Some(bad) = names
+        .iter()
+        .find(|n| !BENCHES.iter().any(|b| b.name == **n))
+    {
+        let known: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
         eprintln!(
             "gc-workloads: unknown benchmark {bad:?}; known: {}",
             known.join(", ")
         );
         std::process::exit(2);
     }
-    let wanted = |name: &str| names.is_empty() || names.contains(&name);
-    if wanted("binary-trees-18") {
-        bench_binary_trees(18, 1 << 30);
-    }
-    if wanted("binary-trees-21") {
-        bench_binary_trees(21, 1 << 30);
-    }
-    if wanted("gcbench") {
-        bench_gcbench(STRETCH, LONG_LIVED, MAX_TREE, 1 << 30);
+    let defaults: &[&str] = if quick {
+        &["binary-trees-14", "gcbench-small"]
+    } else {
+        &["binary-trees-18", "binary-trees-21", "gcbench"]
+    };
+    let wanted = if names.is_empty() {
+        defaults
+    } else {
+        &names[..]
+    };
+    for bench in BENCHES.iter().filter(|b| wanted.contains(&b.name)) {
+        run(bench, gc_log);
     }
 }
