@@ -38,11 +38,6 @@ impl MutatorState {
             state: AtomicU8::new(NATIVE),
         }
     }
-
-    #[cfg(test)]
-    pub(crate) fn get(&self) -> u8 {
-        self.state.load(Ordering::SeqCst)
-    }
 }
 
 /// The heap's side of the handshake.
@@ -177,9 +172,9 @@ mod tests {
             .collect();
         for _ in 0..2000 {
             hs.stop(states.iter().map(|s| &**s));
-            for s in &states {
-                assert_ne!(s.get(), RUNNING);
-            }
+            // A parked mutator woken by the previous resume may show RUNNING for a
+            // moment before it sees the new request and parks again; what must never
+            // happen is work.
             assert_eq!(
                 working.load(Ordering::SeqCst),
                 0,
