@@ -1,18 +1,28 @@
 //! Atomics, locks and waiting, from loom when model-checking (`--cfg loom`), else from std.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, Ordering, fence};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering, fence};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
 #[cfg(loom)]
 pub(crate) use loom::thread::yield_now;
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, Ordering, fence};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering, fence};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 #[cfg(not(loom))]
 pub(crate) use std::thread::yield_now;
+
+/// Waits a moment in a spin loop; under loom, lets another thread run.
+#[inline]
+pub(crate) fn spin() {
+    if cfg!(loom) {
+        yield_now();
+    } else {
+        std::hint::spin_loop();
+    }
+}
 
 /// Locks `m`, ignoring poisoning: the data these locks guard stays consistent
 /// across a panic (they guard nothing but the wait itself).
