@@ -247,3 +247,79 @@ fn two_heaps_in_one_process_are_independent() {
     assert!(h1.stats().collections >= 5);
     assert_eq!(h2.stats().collections, 0);
 }
+
+/// A thread blocked in native code does not hold up collections, and when it
+/// leaves native code its handles have been rewritten like everyone's.
+#[test]
+fn threads_in_native_code_do_not_block_collections() {
+    let (heap, types) = heap(16 << 20, true);
+    let (to_sleeper, sleeper_rx) = std::sync::mpsc::channel::<()>();
+    let (to_main, main_rx) = std::sync::mpsc::channel::<()>();
+    let h = heap.clone();
+    let sleeper = std::thread::spawn(move || {
+        let mut m = h.attach().unwrap();
+        let mut g = GraphTest::new(types, 99, LARGE_LEN);
+        m.scope(|s| {
+            let array = g.root_array(s.mutator()).unwrap();
+            let roots = s.local(Some(array));
+            g.mutate(s, roots, 2000).unwrap();
+            let before = g.check(s.get(roots).unwrap()).unwrap();
+            // Block in native code until the main thread has collected.
+            s.mutator().native(|| {
+                to_main.send(()).unwrap();
+                sleeper_rx.recv().unwrap();
+            });
+            let after = g.check(s.get(roots).unwrap()).unwrap();
+            assert_eq!(before, after);
+        });
+    });
+    main_rx.recv().unwrap();
+    for _ in 0..3 {
+        heap.collect()
+            .expect("collects while the other thread is in native code");
+    }
+    to_sleeper.send(()).unwrap();
+    sleeper.join().unwrap();
+    assert!(heap.stats().collections >= 3);
+}
+
+/// Mutators attach, allocate and detach over and over (more threads than
+/// cores) while another thread keeps collecting.
+#[test]
+fn mutators_come_and_go_during_collections() {
+    let (heap, types) = heap(16 << 20, true);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let collector = {
+        let (heap, stop) = (heap.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                heap.collect().unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    let workers: Vec<_> = (0..4)
+        .map(|t| {
+            let heap = heap.clone();
+            std::thread::spawn(move || {
+                for round in 0..20 {
+                    let mut m = heap.attach().unwrap();
+                    let mut g = GraphTest::new(types, (t * 100 + round) as u64, LARGE_LEN);
+                    m.scope(|s| {
+                        let array = g.root_array(s.mutator()).unwrap();
+                        let roots = s.local(Some(array));
+                        g.mutate(s, roots, 300).unwrap();
+                        g.check(s.get(roots).unwrap()).unwrap();
+                    });
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(collector.join().unwrap() > 0);
+}
