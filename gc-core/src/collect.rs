@@ -157,26 +157,16 @@ fn stopped_cycle(
     cycle.plan = t.elapsed();
 
     let t = Instant::now();
-    let moves = |value: usize| spaces.in_moving(value);
     for_each_root(heap, mutators, &mut |slot, kind| {
         // SAFETY: root slots are valid for reads and writes during the pause.
-        let value = unsafe { slot.read() };
-        if types.is_ref(kind, value) && moves(value) {
-            // SAFETY: as above.
-            unsafe { slot.write(plan.forward(value)) };
-        }
+        unsafe { plan.rewrite_slot(slot, kind) };
     });
     for (obj, _) in spaces.large().objects() {
         // SAFETY: a live large object's header.
         let header = gc_heap::Header(unsafe { (obj as *const u64).read() });
         types.for_each_slot(header, |offset, kind| {
-            let slot = (obj + offset) as *mut usize;
             // SAFETY: the slot lies inside the live large object.
-            let value = unsafe { slot.read() };
-            if types.is_ref(kind, value) && moves(value) {
-                // SAFETY: as above.
-                unsafe { slot.write(plan.forward(value)) };
-            }
+            unsafe { plan.rewrite_slot((obj + offset) as *mut usize, kind) };
         });
     }
     let page = gc_uffd::page_size();

@@ -70,7 +70,6 @@ impl Spaces {
     pub unsafe fn update_dense_prefix(&self, plan: &Plan<'_>, end: usize) -> usize {
         debug_assert!(end <= plan.dense_end());
         let types = self.types();
-        let moves_from = plan.dense_end();
         let mut at = self.moving().start();
         let mut objects = 0;
         while at < end {
@@ -81,13 +80,8 @@ impl Spaces {
                 return objects;
             };
             types.for_each_slot_in(header, 0, end - at, |offset, kind| {
-                let slot = (at + offset) as *mut usize;
                 // SAFETY: the slot lies inside this live object, below `end`.
-                let value = unsafe { slot.read() };
-                if value >= moves_from && types.is_ref(kind, value) && self.in_moving(value) {
-                    // SAFETY: as above.
-                    unsafe { slot.write(plan.forward(value)) };
-                }
+                unsafe { plan.rewrite_slot((at + offset) as *mut usize, kind) };
             });
             objects += 1;
             at += size;
@@ -148,11 +142,7 @@ impl Spaces {
                 |offset, kind| {
                     let slot = (dst + (new + offset - page_start)) as *mut usize;
                     // SAFETY: the slot lies in the piece just written to `dst`.
-                    let value = unsafe { slot.read() };
-                    if types.is_ref(kind, value) && self.in_moving(value) {
-                        // SAFETY: as above.
-                        unsafe { slot.write(plan.forward(value)) };
-                    }
+                    unsafe { plan.rewrite_slot(slot, kind) };
                 },
             );
             new += size;

@@ -10,7 +10,7 @@ use gc_uffd::Reservation;
 
 use crate::bitmap::Bitmap;
 use crate::object::WORD;
-use crate::types::TypeTable;
+use crate::types::{SlotKind, TypeTable};
 
 /// The reservation is aligned to this, so that a shadow at the same alignment
 /// can be remapped by moving whole upper page-table entries (docs/kernel-layer.md).
@@ -305,6 +305,24 @@ impl Plan<'_> {
         let (c, bit) = (w / 64, w % 64);
         let before = self.spaces.live.raw_word(c) & ((1u64 << bit) - 1);
         start + (self.prefix(c) + before.count_ones() as usize) * WORD
+    }
+
+    /// Rewrites the slot at `slot`, of `kind`, if it holds a reference to an
+    /// object that moves: one compare for a value below the dense prefix's end.
+    ///
+    /// # Safety
+    /// `slot` must be valid for reads and writes, and no mutator running.
+    #[inline(always)]
+    pub unsafe fn rewrite_slot(&self, slot: *mut usize, kind: SlotKind) {
+        // SAFETY: as the caller guarantees.
+        let value = unsafe { slot.read() };
+        if value >= self.dense_end
+            && value < self.old_top
+            && self.spaces.types().is_ref(kind, value)
+        {
+            // SAFETY: as above.
+            unsafe { slot.write(self.forward(value)) };
+        }
     }
 
     /// The old address of the first live object whose post-compact copy

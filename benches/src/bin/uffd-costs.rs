@@ -129,32 +129,34 @@ fn move_per_page(cfg: &Config, uffd: &Userfaultfd, batch: usize) -> f64 {
     })
 }
 
-fn copy_per_page(cfg: &Config, uffd: &Userfaultfd) -> f64 {
-    let src = populated(cfg.pages);
+/// Median nanoseconds per page placing one page per call into a fresh
+/// registered range with `place(dst, offset, len)`.
+fn single_pages(
+    cfg: &Config,
+    uffd: &Userfaultfd,
+    mut place: impl FnMut(usize, usize, usize) -> Placement,
+) -> f64 {
     per_page(cfg, 1, |_| {
         let dst = registered(uffd, cfg.pages);
         let t = Instant::now();
         for i in 0..cfg.pages {
             let off = i * page();
-            place_all(page(), |o, len| {
-                uffd.copy_pages(dst.start() + off + o, src.start() + off + o, len, Wake::Yes)
-            });
+            place_all(page(), |o, len| place(dst.start() + off + o, off + o, len));
         }
         t.elapsed()
     })
 }
 
+fn copy_per_page(cfg: &Config, uffd: &Userfaultfd) -> f64 {
+    let src = populated(cfg.pages);
+    single_pages(cfg, uffd, |dst, off, len| {
+        uffd.copy_pages(dst, src.start() + off, len, Wake::Yes)
+    })
+}
+
 fn zeropage_per_page(cfg: &Config, uffd: &Userfaultfd) -> f64 {
-    per_page(cfg, 1, |_| {
-        let dst = registered(uffd, cfg.pages);
-        let t = Instant::now();
-        for i in 0..cfg.pages {
-            let off = i * page();
-            place_all(page(), |o, len| {
-                uffd.zero_pages(dst.start() + off + o, len, Wake::Yes)
-            });
-        }
-        t.elapsed()
+    single_pages(cfg, uffd, |dst, _, len| {
+        uffd.zero_pages(dst, len, Wake::Yes)
     })
 }
 
