@@ -5,8 +5,9 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use gc_heap::compact::InPlace;
-use gc_heap::{SlotKind, Spaces};
+use gc_heap::{Plan, SlotKind, Spaces};
 
+use crate::concurrent::{self, Compaction};
 use crate::error::GcError;
 use crate::heap::{HeapInner, next_trigger};
 use crate::mark;
@@ -18,7 +19,7 @@ use crate::stats::{CycleStats, Reason};
 /// thread with no mutator. If another thread is collecting, waits for it
 /// instead (parked at a safepoint) and returns when that collection is done.
 pub(crate) fn collect(
-    heap: &HeapInner,
+    heap: &Arc<HeapInner>,
     me: Option<&Arc<MutatorShared>>,
     reason: Reason,
 ) -> Result<(), GcError> {
@@ -95,10 +96,14 @@ fn verify(heap: &HeapInner, mutators: &[Arc<MutatorShared>]) -> Result<(), GcErr
 }
 
 fn run(
-    heap: &HeapInner,
+    heap: &Arc<HeapInner>,
     me: Option<&Arc<MutatorShared>>,
     reason: Reason,
 ) -> Result<CycleStats, GcError> {
+    if let Some(c) = &heap.concurrent {
+        // The last cycle's pages must all be in place before this one marks.
+        c.wait();
+    }
     let start = Instant::now();
     let mutators = heap.mutators.lock();
     let others = mutators
@@ -114,18 +119,30 @@ fn run(
     }
     let result = stopped_cycle(heap, &mutators, reason);
     heap.handshake.resume();
-    let mut cycle = result?;
+    let (mut cycle, compaction) = result?;
     cycle.index = heap.collections.fetch_add(1, Ordering::AcqRel) + 1;
     cycle.stop = stopped - start;
     cycle.pause = start.elapsed();
+    if let Some(compaction) = compaction {
+        concurrent::spawn(heap, compaction);
+        if reason == Reason::Requested
+            && let Some(c) = &heap.concurrent
+        {
+            // Whoever asks for a collection gets a compacted heap back.
+            c.wait();
+        }
+    }
     Ok(cycle)
 }
 
+/// A cycle's result: its statistics, and the concurrent compaction it started, if any.
+type Stopped = (CycleStats, Option<Arc<Compaction>>);
+
 fn stopped_cycle(
-    heap: &HeapInner,
+    heap: &Arc<HeapInner>,
     mutators: &[Arc<MutatorShared>],
     reason: Reason,
-) -> Result<CycleStats, GcError> {
+) -> Result<Stopped, GcError> {
     let spaces: &Spaces = &heap.spaces;
     let types = spaces.types();
     let mut cycle = CycleStats {
@@ -169,35 +186,55 @@ fn stopped_cycle(
             unsafe { plan.rewrite_slot((obj + offset) as *mut usize, kind) };
         });
     }
+    let compaction = match heap.concurrent {
+        Some(_) => match concurrent::start(heap, &plan) {
+            Ok(started) => Some(started),
+            Err(e) => {
+                log::warn!("movegc: concurrent compaction could not start ({e}); sliding in place");
+                None
+            }
+        },
+        None => None,
+    };
+    if compaction.is_none() {
+        slide_in_place(spaces, &plan, &mut cycle);
+    }
+    cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
+    cycle.used_after = plan.live_bytes() + spaces.large().committed();
+    let trigger = next_trigger(spaces.capacity(), cycle.used_after);
+    if compaction.is_none() {
+        // Keep resident the pages the next cycle's allocations will use, and give
+        // the rest back; a requested collection gives back everything.
+        let keep = match reason {
+            Reason::Requested => 0,
+            Reason::Budget | Reason::Full => trigger - cycle.used_after,
+        };
+        spaces.finish_compaction(plan.new_top(), keep);
+    }
+    cycle.compact = t.elapsed();
+    heap.live_after.store(cycle.used_after, Ordering::Relaxed);
+    heap.trigger.store(trigger, Ordering::Relaxed);
+    if heap.config.verify && compaction.is_none() {
+        verify(heap, mutators)?;
+    }
+    Ok((cycle, compaction))
+}
+
+/// The stop-the-world slide: the dense prefix's references, then every other
+/// page built in place in address order.
+fn slide_in_place(spaces: &Spaces, plan: &Plan<'_>, cycle: &mut CycleStats) {
     let page = gc_uffd::page_size();
     let to_space = plan.to_space();
     let dense_pages_end = plan.dense_end() / page * page;
     let mut at = to_space.start.max(dense_pages_end);
     // SAFETY: marking and planning are complete and every mutator is stopped.
-    unsafe { spaces.update_dense_prefix(&plan, at) };
+    unsafe { spaces.update_dense_prefix(plan, at) };
     while at < to_space.end {
-        // SAFETY: marking and planning are complete and every mutator is stopped;
-        // pages are built in place in address order, as `InPlace` requires.
-        let work = unsafe { spaces.build_page(&plan, at, &InPlace, at) };
+        // SAFETY: as above; pages are built in place in address order, as
+        // `InPlace` requires.
+        let work = unsafe { spaces.build_page(plan, at, &InPlace, at) };
         cycle.objects_moved += work.moved;
         cycle.bytes_moved += work.bytes_moved;
         at += page;
     }
-    cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
-    cycle.used_after = plan.live_bytes() + spaces.large().committed();
-    let trigger = next_trigger(spaces.capacity(), cycle.used_after);
-    // Keep resident the pages the next cycle's allocations will use, and give
-    // the rest back; a requested collection gives back everything.
-    let keep = match reason {
-        Reason::Requested => 0,
-        Reason::Budget | Reason::Full => trigger - cycle.used_after,
-    };
-    spaces.finish_compaction(plan.new_top(), keep);
-    cycle.compact = t.elapsed();
-    heap.live_after.store(cycle.used_after, Ordering::Relaxed);
-    heap.trigger.store(trigger, Ordering::Relaxed);
-    if heap.config.verify {
-        verify(heap, mutators)?;
-    }
-    Ok(cycle)
 }

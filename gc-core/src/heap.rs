@@ -129,15 +129,21 @@ impl HeapBuilder {
         }
         let mode = match self.mode {
             Mode::Auto | Mode::StopTheWorld => Mode::StopTheWorld,
-            other => {
-                return Err(GcError::Config(format!(
-                    "mode {other:?} (concurrent compaction) is not available in this version; \
-                     use Mode::Auto or Mode::StopTheWorld"
-                )));
-            }
+            Mode::Move | Mode::Copy => match crate::concurrent::unavailable(self.mode) {
+                Some(why) => {
+                    return Err(GcError::Config(format!(
+                        "mode {:?} cannot run here: {why}; use Mode::Auto or Mode::StopTheWorld",
+                        self.mode
+                    )));
+                }
+                None => self.mode,
+            },
         };
         if self.mode == Mode::Auto {
-            log::info!("movegc: mode Auto chose StopTheWorld (the only mode this version has)");
+            log::info!(
+                "movegc: mode Auto chose StopTheWorld (Move and Copy are opt-in until they have \
+                 concurrent marking)"
+            );
         }
         let types = Arc::new(self.types);
         let spaces = Spaces::new(self.size, types.clone())?;
@@ -150,6 +156,10 @@ impl HeapBuilder {
             Some(pool)
         } else {
             None
+        };
+        let concurrent = match mode {
+            Mode::Move | Mode::Copy => Some(crate::concurrent::Concurrent::new(&spaces, mode)?),
+            Mode::Auto | Mode::StopTheWorld => None,
         };
         static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
         let capacity = spaces.capacity();
@@ -176,6 +186,7 @@ impl HeapBuilder {
             live_after: AtomicUsize::new(0),
             allocated: AtomicU64::new(0),
             pool,
+            concurrent,
         })))
     }
 }
@@ -210,6 +221,7 @@ pub(crate) struct HeapInner {
     pub(crate) live_after: AtomicUsize,
     pub(crate) allocated: AtomicU64,
     pub(crate) pool: Option<rayon::ThreadPool>,
+    pub(crate) concurrent: Option<crate::concurrent::Concurrent>,
 }
 
 thread_local! {

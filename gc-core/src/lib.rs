@@ -15,6 +15,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod collect;
+mod concurrent;
 mod error;
 pub mod heap;
 mod mark;

@@ -136,10 +136,9 @@ impl Mutator {
                     live_bytes: self.inner().live_after.load(Ordering::Relaxed),
                 });
             }
-            let heap = self.inner();
-            let full = heap.spaces.used() + size > capacity;
+            let full = self.inner().spaces.used() + size > capacity;
             let reason = if full { Reason::Full } else { Reason::Budget };
-            crate::collect::collect(heap, Some(&self.shared), reason)?;
+            crate::collect::collect(&self.heap.0, Some(&self.shared), reason)?;
             collected = true;
         }
     }

@@ -106,6 +106,16 @@ pub struct Stats {
     pub heap_size: usize,
     /// The last cycle, if any.
     pub last: Option<CycleStats>,
+    /// Concurrent modes: to-space pages built by the compaction thread.
+    pub pages_by_gc: u64,
+    /// Concurrent modes: to-space pages built by mutators in their SIGBUS handlers.
+    pub pages_by_mutators: u64,
+    /// Concurrent modes: pages placed with `UFFDIO_MOVE`.
+    pub pages_moved: u64,
+    /// Concurrent modes: pages placed with `UFFDIO_COPY`.
+    pub pages_copied: u64,
+    /// Concurrent modes: pages above the new top filled with zeroes on a mutator's fault.
+    pub pages_zero_filled: u64,
 }
 
 impl Stats {

@@ -44,6 +44,27 @@ impl PageSource for InPlace {
     }
 }
 
+/// Concurrent compaction: the old bytes are in a shadow mapping `delta` bytes
+/// from the heap, where every header stays intact until the cycle ends.
+#[derive(Clone, Copy, Debug)]
+pub struct Shadow {
+    /// Shadow address minus heap address, wrapping (the shadow may lie below).
+    pub delta: usize,
+}
+
+impl PageSource for Shadow {
+    #[inline(always)]
+    fn old_bytes(&self, old: usize) -> usize {
+        old.wrapping_add(self.delta)
+    }
+
+    #[inline(always)]
+    fn header(&self, old: usize, _new: usize, _page_start: usize) -> Header {
+        // SAFETY: the shadow holds the object's old bytes, header included.
+        Header(unsafe { (old.wrapping_add(self.delta) as *const u64).read() })
+    }
+}
+
 /// What building one page did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PageWork {

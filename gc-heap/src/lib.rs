@@ -19,5 +19,5 @@ pub mod walk;
 
 pub use bitmap::Bitmap;
 pub use object::{Header, ObjRef, WORD};
-pub use spaces::{CHUNK, HEAP_ALIGN, Plan, Spaces};
+pub use spaces::{CHUNK, HEAP_ALIGN, Plan, PlanParts, Spaces};
 pub use types::{Layout, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable};

@@ -182,6 +182,22 @@ impl Spaces {
         }
     }
 
+    /// For concurrent compaction, at the pause: the moving space now ends at
+    /// `new_top`, and every page above it will read as zero (the caller moves
+    /// all of them out to the shadow). Returns the end of the pages that hold
+    /// anything: the range the caller must move out.
+    ///
+    /// Only while no mutator allocates.
+    pub fn begin_concurrent_compaction(&self, new_top: usize) -> usize {
+        let dirty_end = self
+            .moving
+            .top()
+            .max(self.zeroed_from.load(Ordering::Relaxed));
+        self.moving.reset(new_top);
+        self.zeroed_from.store(new_top, Ordering::Relaxed);
+        dirty_end.next_multiple_of(gc_uffd::page_size())
+    }
+
     /// Bytes allocated in both spaces (large objects by whole pages).
     pub fn used(&self) -> usize {
         self.moving.used() + self.large.committed()
@@ -264,7 +280,52 @@ pub struct Plan<'a> {
     chunks: usize,
 }
 
+/// A [`Plan`] without its borrow of the [`Spaces`], to keep across threads
+/// while the metadata it was computed from stays untouched (until the next
+/// marking).
+#[derive(Clone, Copy, Debug)]
+pub struct PlanParts {
+    old_top: usize,
+    new_top: usize,
+    dense_end: usize,
+    chunks: usize,
+}
+
+impl Spaces {
+    /// The plan `parts` came from, again.
+    ///
+    /// # Safety
+    /// No marking or planning may have run on these spaces since `parts` was taken.
+    pub unsafe fn plan_from(&self, parts: PlanParts) -> Plan<'_> {
+        Plan {
+            spaces: self,
+            old_top: parts.old_top,
+            new_top: parts.new_top,
+            dense_end: parts.dense_end,
+            chunks: parts.chunks,
+        }
+    }
+
+    /// Whether any word of the page at `page_start` (in the moving space) was
+    /// live at the last marking: a page with none is a source of nothing.
+    pub fn page_has_live(&self, page_start: usize) -> bool {
+        let first = (page_start - self.moving.start()) / CHUNK;
+        let chunks = gc_uffd::page_size() / CHUNK;
+        (first..first + chunks).any(|c| self.live.raw_word(c) != 0)
+    }
+}
+
 impl Plan<'_> {
+    /// The plan without its borrow, for [`Spaces::plan_from`].
+    pub fn parts(&self) -> PlanParts {
+        PlanParts {
+            old_top: self.old_top,
+            new_top: self.new_top,
+            dense_end: self.dense_end,
+            chunks: self.chunks,
+        }
+    }
+
     /// The moving space's top before compaction.
     pub fn old_top(&self) -> usize {
         self.old_top

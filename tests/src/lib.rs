@@ -9,7 +9,11 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use gc_core::{GcError, Local, Mutator, ObjRef, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD};
+use std::sync::{Arc, Barrier};
+
+use gc_core::{
+    GcError, Heap, Local, Mutator, ObjRef, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD,
+};
 
 /// A small, fast, seedable generator (xorshift64*).
 #[derive(Clone, Debug)]
@@ -365,5 +369,62 @@ impl GraphTest {
             }
         }
         Ok(hasher.finish())
+    }
+}
+
+/// One thread's run: `rounds` batches of mutations, the model checked after
+/// each, and an explicit collection every fourth round with the digest
+/// compared across it.
+pub fn graph_workout(
+    heap: &Heap,
+    types: Types,
+    seed: u64,
+    rounds: usize,
+    batch: usize,
+    large_len: u32,
+) -> Result<(), String> {
+    let mut m = heap.attach().map_err(|e| e.to_string())?;
+    let mut g = GraphTest::new(types, seed, large_len);
+    m.scope(|s| {
+        let array = g.root_array(s.mutator()).map_err(|e| e.to_string())?;
+        let roots = s.local(Some(array));
+        for round in 0..rounds {
+            g.mutate(s, roots, batch).map_err(|e| e.to_string())?;
+            let before = g.check(s.get(roots).ok_or("root array lost")?)?;
+            if round % 4 == 3 {
+                s.mutator().collect().map_err(|e| e.to_string())?;
+                let after = g.check(s.get(roots).ok_or("root array lost")?)?;
+                if before != after {
+                    return Err(format!("round {round}: digest changed across a collection"));
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// [`graph_workout`] on `threads` threads at once; panics with the first failure.
+pub fn run_threads(
+    heap: &Heap,
+    types: Types,
+    threads: usize,
+    rounds: usize,
+    batch: usize,
+    large_len: u32,
+) {
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (heap, barrier) = (heap.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                graph_workout(&heap, types, 1000 + t as u64, rounds, batch, large_len)
+            })
+        })
+        .collect();
+    for (t, h) in handles.into_iter().enumerate() {
+        if let Err(e) = h.join().expect("thread panicked") {
+            panic!("thread {t}: {e}");
+        }
     }
 }

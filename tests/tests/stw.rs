@@ -3,7 +3,7 @@
 //! threads, collected over and over with the verifier on, must stay exactly
 //! what the model says.
 
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 
 use gc_core::{GcError, Heap, Mode};
 use movegc_tests::{GraphTest, Types};
@@ -23,53 +23,9 @@ fn heap(size: usize, verify: bool) -> (Heap, Types) {
     (heap, types)
 }
 
-/// One thread's run: `rounds` batches of mutations, the model checked after
-/// each, and an explicit collection every few rounds with the digest compared
-/// across it.
-fn run_thread(
-    heap: &Heap,
-    types: Types,
-    seed: u64,
-    rounds: usize,
-    batch: usize,
-) -> Result<(), String> {
-    let mut m = heap.attach().map_err(|e| e.to_string())?;
-    let mut g = GraphTest::new(types, seed, LARGE_LEN);
-    m.scope(|s| {
-        let array = g.root_array(s.mutator()).map_err(|e| e.to_string())?;
-        let roots = s.local(Some(array));
-        for round in 0..rounds {
-            g.mutate(s, roots, batch).map_err(|e| e.to_string())?;
-            let before = g.check(s.get(roots).unwrap())?;
-            if round % 4 == 3 {
-                s.mutator().collect().map_err(|e| e.to_string())?;
-                let after = g.check(s.get(roots).unwrap())?;
-                if before != after {
-                    return Err(format!("round {round}: digest changed across a collection"));
-                }
-            }
-        }
-        Ok(())
-    })
-}
-
 fn run(threads: usize, rounds: usize, batch: usize) {
     let (heap, types) = heap(24 << 20, true);
-    let barrier = Arc::new(Barrier::new(threads));
-    let handles: Vec<_> = (0..threads)
-        .map(|t| {
-            let (heap, barrier) = (heap.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                barrier.wait();
-                run_thread(&heap, types, 1000 + t as u64, rounds, batch)
-            })
-        })
-        .collect();
-    for (t, h) in handles.into_iter().enumerate() {
-        if let Err(e) = h.join().expect("thread panicked") {
-            panic!("thread {t}: {e}");
-        }
-    }
+    movegc_tests::run_threads(&heap, types, threads, rounds, batch, LARGE_LEN);
     let stats = heap.stats();
     assert!(
         stats.collections >= rounds as u64 / 4,

@@ -138,7 +138,7 @@ impl Vm {
     }
 }
 
-fn movegc_heap(size: usize) -> (Heap, TypeId, TypeId) {
+fn movegc_heap(size: usize, mode: Mode) -> (Heap, TypeId, TypeId) {
     let mut t = TypeTable::new();
     // GCBench's node has two ints as well; binary-trees' needs only the links.
     let node = t
@@ -154,7 +154,7 @@ fn movegc_heap(size: usize) -> (Heap, TypeId, TypeId) {
         .expect("valid");
     let heap = Heap::builder()
         .size(size)
-        .mode(Mode::StopTheWorld)
+        .mode(mode)
         .types(t)
         .build()
         .expect("heap");
@@ -481,7 +481,9 @@ const BENCHES: [Bench; 5] = [
     },
 ];
 
-const VARIANTS: [&str; 3] = ["Box", "Rc", "movegc"];
+/// `movegc` is the stop-the-world mode; `movegc-move` compacts concurrently
+/// with `UFFDIO_MOVE`.
+const VARIANTS: [&str; 4] = ["Box", "Rc", "movegc", "movegc-move"];
 
 /// One variant's run, measured in a process of its own so that no other
 /// variant's memory (the allocator keeps what it freed) shows in its peak.
@@ -517,8 +519,13 @@ fn child(bench: &Bench, variant: &str) {
             },
             "Rc",
         ) => gcbench_rc(stretch, long_lived, max_tree),
-        (workload, _) => {
-            let (heap, node, doubles) = movegc_heap(bench.heap);
+        (workload, variant) => {
+            let mode = if variant == "movegc-move" {
+                Mode::Move
+            } else {
+                Mode::StopTheWorld
+            };
+            let (heap, node, doubles) = movegc_heap(bench.heap, mode);
             let mut vm = Vm::new(&heap, node, doubles);
             let digest = match workload {
                 Workload::BinaryTrees(n) => binary_trees(n, &mut vm),
@@ -569,7 +576,9 @@ fn spawn(bench: &Bench, variant: &str, gc_log: bool) -> Outcome {
                 wall_s,
                 peak_mib,
                 digest,
-                gc: (variant == "movegc").then_some((gcs as u64, total, max)),
+                gc: variant
+                    .starts_with("movegc")
+                    .then_some((gcs as u64, total, max)),
             }
         }
         _ => {
