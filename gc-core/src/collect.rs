@@ -124,7 +124,7 @@ fn run(
     cycle.stop = stopped - start;
     cycle.pause = start.elapsed();
     if let Some(compaction) = compaction {
-        concurrent::spawn(heap, compaction);
+        concurrent::spawn(heap, compaction, cycle.index);
         if reason == Reason::Requested
             && let Some(c) = &heap.concurrent
         {

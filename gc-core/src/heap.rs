@@ -18,7 +18,8 @@ use crate::stats::{Reason, Stats};
 /// How the heap compacts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// The best mode this kernel allows.
+    /// The best mode this kernel allows: `Move`, else `Copy`, else
+    /// `StopTheWorld`. The heap logs its choice and the reason when built.
     Auto,
     /// Concurrent compaction placing pages with `UFFDIO_MOVE`.
     Move,
@@ -50,6 +51,8 @@ pub struct HeapBuilder {
     tlab_size: usize,
     types: TypeTable,
     roots: Vec<Box<dyn RootScanner>>,
+    #[cfg(feature = "fault-injection")]
+    inject: crate::inject::Injection,
 }
 
 impl HeapBuilder {
@@ -95,6 +98,13 @@ impl HeapBuilder {
         self
     }
 
+    /// Failures to simulate in the concurrent modes, to test their fallbacks.
+    #[cfg(feature = "fault-injection")]
+    pub fn inject(mut self, failures: crate::inject::Injection) -> Self {
+        self.inject = failures;
+        self
+    }
+
     /// A scanner for roots that belong to no thread (globals, interned tables).
     pub fn root_scanner(mut self, scanner: Box<dyn RootScanner>) -> Self {
         self.roots.push(scanner);
@@ -127,9 +137,14 @@ impl HeapBuilder {
                 self.tlab_size
             )));
         }
+        #[cfg(feature = "fault-injection")]
+        let no_uffd = self.inject.uffd_unavailable;
+        #[cfg(not(feature = "fault-injection"))]
+        let no_uffd = false;
+        let unavailable = |mode| crate::concurrent::unavailable(mode, no_uffd);
         let mode = match self.mode {
-            Mode::Auto | Mode::StopTheWorld => Mode::StopTheWorld,
-            Mode::Move | Mode::Copy => match crate::concurrent::unavailable(self.mode) {
+            Mode::StopTheWorld => Mode::StopTheWorld,
+            Mode::Move | Mode::Copy => match unavailable(self.mode) {
                 Some(why) => {
                     return Err(GcError::Config(format!(
                         "mode {:?} cannot run here: {why}; use Mode::Auto or Mode::StopTheWorld",
@@ -138,13 +153,16 @@ impl HeapBuilder {
                 }
                 None => self.mode,
             },
+            Mode::Auto => {
+                let (mode, why) = match (unavailable(Mode::Move), unavailable(Mode::Copy)) {
+                    (None, _) => (Mode::Move, "UFFDIO_MOVE and SIGBUS faults work here".into()),
+                    (Some(no_move), None) => (Mode::Copy, no_move),
+                    (Some(_), Some(no_copy)) => (Mode::StopTheWorld, no_copy),
+                };
+                log::info!("movegc: mode Auto chose {mode:?}: {why}");
+                mode
+            }
         };
-        if self.mode == Mode::Auto {
-            log::info!(
-                "movegc: mode Auto chose StopTheWorld (Move and Copy are opt-in until they have \
-                 concurrent marking)"
-            );
-        }
         let types = Arc::new(self.types);
         let spaces = Spaces::new(self.size, types.clone())?;
         let pool = if self.gc_threads > 1 {
@@ -158,7 +176,12 @@ impl HeapBuilder {
             None
         };
         let concurrent = match mode {
-            Mode::Move | Mode::Copy => Some(crate::concurrent::Concurrent::new(&spaces, mode)?),
+            Mode::Move | Mode::Copy => Some(Arc::new(crate::concurrent::Concurrent::new(
+                &spaces,
+                mode,
+                #[cfg(feature = "fault-injection")]
+                self.inject,
+            )?)),
             Mode::Auto | Mode::StopTheWorld => None,
         };
         static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
@@ -221,7 +244,7 @@ pub(crate) struct HeapInner {
     pub(crate) live_after: AtomicUsize,
     pub(crate) allocated: AtomicU64,
     pub(crate) pool: Option<rayon::ThreadPool>,
-    pub(crate) concurrent: Option<crate::concurrent::Concurrent>,
+    pub(crate) concurrent: Option<Arc<crate::concurrent::Concurrent>>,
 }
 
 thread_local! {
@@ -271,6 +294,8 @@ impl Heap {
             tlab_size: 32 << 10,
             types: TypeTable::new(),
             roots: Vec::new(),
+            #[cfg(feature = "fault-injection")]
+            inject: crate::inject::Injection::default(),
         }
     }
 

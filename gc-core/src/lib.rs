@@ -10,6 +10,7 @@
 //! - [`mutator`]: allocation, safepoints, native code, the write barrier, handles.
 //! - [`roots`]: how a VM reports its roots.
 //! - [`stats`]: per-cycle statistics, also written to the `log` crate's GC log.
+//! - `inject` (cargo feature `fault-injection`): simulated kernel failures, for tests.
 //! - `safepoint`, `mark`, `collect`: the handshake, parallel marking, and the cycle.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -18,6 +19,8 @@ mod collect;
 mod concurrent;
 mod error;
 pub mod heap;
+#[cfg(feature = "fault-injection")]
+pub mod inject;
 mod mark;
 pub mod mutator;
 pub mod roots;
@@ -32,4 +35,4 @@ pub use gc_heap::{
 pub use heap::{Heap, HeapBuilder, Mode};
 pub use mutator::{HandleScope, Local, Mutator};
 pub use roots::{RootScanner, RootVisitor};
-pub use stats::{CycleStats, Reason, Stats};
+pub use stats::{CompactionStats, CycleStats, Latency, Reason, Stats};

@@ -164,9 +164,15 @@ impl Mutator {
         if size > heap.config.tlab_size / 4 {
             let addr = spaces.claim(size)?;
             heap.allocated.fetch_add(size as u64, Ordering::Relaxed);
+            if let Some(c) = &heap.concurrent {
+                c.populate(addr..addr + size);
+            }
             return Some(addr);
         }
         let fresh = spaces.claim_tlab(size, heap.config.tlab_size)?;
+        if let Some(c) = &heap.concurrent {
+            c.populate(fresh.clone());
+        }
         heap.allocated
             .fetch_add(fresh.len() as u64, Ordering::Relaxed);
         // SAFETY: this thread is running, so it alone touches its TLAB.

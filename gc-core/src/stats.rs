@@ -83,6 +83,121 @@ impl fmt::Display for CycleStats {
     }
 }
 
+/// A distribution of durations, summarised.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Latency {
+    /// How many were recorded.
+    pub count: u64,
+    /// The median (to within 1/16: the upper bound of its histogram bucket).
+    pub median: Duration,
+    /// The 99th percentile (to within 1/16).
+    pub p99: Duration,
+    /// The largest, exactly.
+    pub max: Duration,
+}
+
+impl fmt::Display for Latency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        write!(
+            f,
+            "{} (median {:.1} us, p99 {:.1} us, max {:.1} us)",
+            self.count,
+            us(self.median),
+            us(self.p99),
+            us(self.max)
+        )
+    }
+}
+
+/// One concurrent compaction (modes `Move` and `Copy`), reported when its last
+/// page is in place: who built the pages, how they were placed, what it cost.
+#[derive(Clone, Debug, Default)]
+pub struct CompactionStats {
+    /// The collection ([`CycleStats::index`]) whose pause started it.
+    pub cycle: u64,
+    /// To-space pages built and placed.
+    pub pages: usize,
+    /// Of those, built by the compaction thread.
+    pub by_gc: usize,
+    /// Of those, built by mutators in their SIGBUS handlers.
+    pub by_mutators: usize,
+    /// Pages placed with `UFFDIO_MOVE`: no byte copied, no page allocated.
+    pub moved: usize,
+    /// Pages placed with `UFFDIO_COPY`: the kernel allocated a page for each.
+    pub copied: usize,
+    /// `UFFDIO_MOVE` calls (contiguous runs go in one).
+    pub move_calls: usize,
+    /// Shadow pages with no live data, used as buffers to build pages in.
+    pub buffers_free: usize,
+    /// Shadow pages recycled as buffers once every object on them was in place.
+    pub buffers_recycled: usize,
+    /// Pages above the new top placed (zero-filled) for allocations, one call
+    /// per claim of the allocation region.
+    pub allocation_pages: usize,
+    /// Pages above the new top zero-filled in a mutator's SIGBUS handler.
+    pub zero_filled: usize,
+    /// Objects that moved to a new address.
+    pub objects_moved: usize,
+    /// Bytes copied to new addresses (in user space, into buffer pages).
+    pub bytes_moved: usize,
+    /// Minor page faults the compaction thread took (a recycled or free buffer
+    /// page costs none: it is already resident).
+    pub gc_minor_faults: u64,
+    /// Mutator faults on the heap and how long their handlers took, from
+    /// entering the handler to leaving it (the kernel's delivery of the signal,
+    /// a few microseconds, comes on top).
+    pub faults: Latency,
+    /// Time in mutators' SIGBUS handlers, all threads.
+    pub mutator_time: Duration,
+    /// CPU time of the compaction thread.
+    pub gc_cpu: Duration,
+    /// From the end of the pause to the last page in place.
+    pub wall: Duration,
+    /// `UFFDIO_MOVE` met `EBUSY` (pages shared with a child process) and the
+    /// rest of the cycle copied.
+    pub switched_to_copy: bool,
+}
+
+impl CompactionStats {
+    /// Pages the kernel allocated per page compacted (COPY placements): the
+    /// closer to zero, the less memory traffic a compaction causes.
+    pub fn fresh_per_page(&self) -> f64 {
+        (self.copied as f64 + self.gc_minor_faults as f64) / self.pages.max(1) as f64
+    }
+}
+
+impl fmt::Display for CompactionStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "gc #{} compaction: {} pages ({} by GC, {} by mutators), {} moved in {} calls, \
+             {} copied; buffers {} free + {} recycled; {} allocation pages, {} zero-filled; \
+             wall {:.2} ms, GC cpu {:.2} ms, {} GC minor faults; mutator faults {}{}",
+            self.cycle,
+            self.pages,
+            self.by_gc,
+            self.by_mutators,
+            self.moved,
+            self.move_calls,
+            self.copied,
+            self.buffers_free,
+            self.buffers_recycled,
+            self.allocation_pages,
+            self.zero_filled,
+            ms(self.wall),
+            ms(self.gc_cpu),
+            self.gc_minor_faults,
+            self.faults,
+            if self.switched_to_copy {
+                "; MOVE met EBUSY, the rest was copied"
+            } else {
+                ""
+            },
+        )
+    }
+}
+
 /// Totals since the heap was built, and the last cycle.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
@@ -106,6 +221,10 @@ pub struct Stats {
     pub heap_size: usize,
     /// The last cycle, if any.
     pub last: Option<CycleStats>,
+    /// Concurrent modes: compactions finished.
+    pub compactions: u64,
+    /// Concurrent modes: the last compaction, if any.
+    pub last_compaction: Option<CompactionStats>,
     /// Concurrent modes: to-space pages built by the compaction thread.
     pub pages_by_gc: u64,
     /// Concurrent modes: to-space pages built by mutators in their SIGBUS handlers.
@@ -114,8 +233,17 @@ pub struct Stats {
     pub pages_moved: u64,
     /// Concurrent modes: pages placed with `UFFDIO_COPY`.
     pub pages_copied: u64,
-    /// Concurrent modes: pages above the new top filled with zeroes on a mutator's fault.
+    /// Concurrent modes: shadow pages recycled as buffers.
+    pub pages_recycled: u64,
+    /// Concurrent modes: pages above the new top filled with zeroes, for
+    /// allocation claims or on a mutator's fault.
     pub pages_zero_filled: u64,
+    /// Concurrent modes: mutator faults handled.
+    pub mutator_faults: u64,
+    /// Concurrent modes: the longest a mutator's fault handler took.
+    pub max_fault: Duration,
+    /// Concurrent modes: cycles whose MOVEs met `EBUSY` and copied instead.
+    pub switched_to_copy: u64,
 }
 
 impl Stats {
@@ -127,5 +255,20 @@ impl Stats {
         self.bytes_freed += cycle.freed() as u64;
         self.objects_moved += cycle.objects_moved as u64;
         self.last = Some(cycle);
+    }
+
+    pub(crate) fn record_compaction(&mut self, c: CompactionStats) {
+        self.compactions += 1;
+        self.objects_moved += c.objects_moved as u64;
+        self.pages_by_gc += c.by_gc as u64;
+        self.pages_by_mutators += c.by_mutators as u64;
+        self.pages_moved += c.moved as u64;
+        self.pages_copied += c.copied as u64;
+        self.pages_recycled += c.buffers_recycled as u64;
+        self.pages_zero_filled += (c.allocation_pages + c.zero_filled) as u64;
+        self.mutator_faults += c.faults.count;
+        self.max_fault = self.max_fault.max(c.faults.max);
+        self.switched_to_copy += u64::from(c.switched_to_copy);
+        self.last_compaction = Some(c);
     }
 }

@@ -1,14 +1,16 @@
 //! Atomics, locks and waiting, from loom when model-checking (`--cfg loom`), else from std.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering, fence};
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering, fence,
+};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
 #[cfg(loom)]
 pub(crate) use loom::thread::yield_now;
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering, fence};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering, fence};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 #[cfg(not(loom))]
@@ -34,3 +36,36 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) fn wait<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
     cv.wait(g).unwrap_or_else(|p| p.into_inner())
 }
+
+/// `n` atomics holding zero. Made from zeroed memory, which the allocator
+/// gets lazily from the kernel: a compaction pause allocates per-page tables
+/// this way without touching them, so its cost does not grow with the heap.
+pub(crate) fn zeroed<A: Zeroable>(n: usize) -> Box<[A]> {
+    A::zeroed(n)
+}
+
+/// An atomic that [`zeroed`] can make.
+pub(crate) trait Zeroable: Sized {
+    fn zeroed(n: usize) -> Box<[Self]>;
+}
+
+macro_rules! zeroable {
+    ($($atomic:ident: $int:ty),*) => {$(
+        impl Zeroable for $atomic {
+            #[cfg(not(loom))]
+            fn zeroed(n: usize) -> Box<[Self]> {
+                let ints: Box<[$int]> = vec![0; n].into_boxed_slice();
+                // SAFETY: the atomic has the same size, alignment and bit validity
+                // as its integer (std documents it), so the slice reinterprets.
+                unsafe { Box::from_raw(Box::into_raw(ints) as *mut [$atomic]) }
+            }
+
+            #[cfg(loom)]
+            fn zeroed(n: usize) -> Box<[Self]> {
+                (0..n).map(|_| $atomic::new(0)).collect()
+            }
+        }
+    )*};
+}
+
+zeroable!(AtomicU8: u8, AtomicUsize: usize, AtomicU64: u64);

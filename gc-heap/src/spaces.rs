@@ -148,10 +148,7 @@ impl Spaces {
     ///
     /// Only while no mutator allocates.
     pub fn finish_compaction(&self, new_top: usize, keep: usize) {
-        let dirty_end = self
-            .moving
-            .top()
-            .max(self.zeroed_from.load(Ordering::Relaxed));
+        let dirty_end = self.dirty_end();
         self.moving.reset(new_top);
         let page = gc_uffd::page_size();
         let release_from = new_top.saturating_add(keep).next_multiple_of(page);
@@ -189,13 +186,18 @@ impl Spaces {
     ///
     /// Only while no mutator allocates.
     pub fn begin_concurrent_compaction(&self, new_top: usize) -> usize {
-        let dirty_end = self
-            .moving
-            .top()
-            .max(self.zeroed_from.load(Ordering::Relaxed));
+        let dirty_end = self.dirty_end();
         self.moving.reset(new_top);
         self.zeroed_from.store(new_top, Ordering::Relaxed);
         dirty_end.next_multiple_of(gc_uffd::page_size())
+    }
+
+    /// The end of the moving space's pages that may hold anything but zeroes:
+    /// allocated, or dirty and kept resident for allocations to come.
+    pub fn dirty_end(&self) -> usize {
+        self.moving
+            .top()
+            .max(self.zeroed_from.load(Ordering::Relaxed))
     }
 
     /// Bytes allocated in both spaces (large objects by whole pages).

@@ -62,6 +62,24 @@ pub use probe::{Capabilities, Capability};
 pub use reservation::Reservation;
 pub use uffd::{Features, MoveMode, OpenedVia, Outcome, Placement, RangeIoctls, Userfaultfd, Wake};
 
+/// The calling thread's resource use so far: for a GC thread's per-cycle
+/// statistics. Where the platform cannot tell, zero.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ThreadUsage {
+    /// CPU time, user and system.
+    pub cpu: std::time::Duration,
+    /// Minor page faults: pages the kernel had to find for this thread.
+    pub minor_faults: u64,
+}
+
+impl ThreadUsage {
+    /// The calling thread's usage now.
+    pub fn now() -> ThreadUsage {
+        let (cpu, minor_faults) = sys::thread_usage();
+        ThreadUsage { cpu, minor_faults }
+    }
+}
+
 /// The size of a base page, in bytes.
 pub fn page_size() -> usize {
     sys::page_size()

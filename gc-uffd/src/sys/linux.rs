@@ -45,6 +45,22 @@ pub(crate) fn kernel_release() -> String {
         .into_owned()
 }
 
+/// The calling thread's CPU time (user + system) and minor page faults.
+pub(crate) fn thread_usage() -> (std::time::Duration, u64) {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is writable and rusage-sized; RUSAGE_THREAD cannot fail
+    // for the calling thread.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_THREAD, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let tv = |t: libc::timeval| std::time::Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    (
+        tv(usage.ru_utime) + tv(usage.ru_stime),
+        usage.ru_minflt as u64,
+    )
+}
+
 pub(crate) fn classify(errno: i32) -> ErrorKind {
     match Errno::from_raw_os_error(errno) {
         Errno::NOSYS | Errno::NOTTY | Errno::OPNOTSUPP => ErrorKind::Unsupported,

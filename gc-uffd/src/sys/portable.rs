@@ -41,6 +41,10 @@ pub(crate) fn kernel_release() -> String {
     std::env::consts::OS.to_owned()
 }
 
+pub(crate) fn thread_usage() -> (std::time::Duration, u64) {
+    (std::time::Duration::ZERO, 0)
+}
+
 pub(crate) fn classify(_errno: i32) -> ErrorKind {
     ErrorKind::Unsupported
 }

@@ -1,0 +1,606 @@
+//! One cycle's compaction, shared by the compaction thread and every
+//! mutator's SIGBUS handler. Everything the handler touches is atomics,
+//! immutable data and ioctls: it is async-signal-safe.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use gc_heap::compact::Shadow;
+use gc_heap::{Header, Plan, PlanParts, Spaces};
+use gc_uffd::sigbus::FaultAction;
+use gc_uffd::{MoveMode, Outcome, Placement, ThreadUsage, Wake};
+
+use super::buffers::Buffers;
+use super::latency::Histogram;
+use super::pages::PageStates;
+use super::{Concurrent, PAGE};
+use crate::heap::HeapInner;
+use crate::stats::CompactionStats;
+
+/// The most pages the compaction thread claims, builds and places as one run.
+/// A mutator faulting on one of them waits for the whole run to be built, so
+/// it stays short: 16 pages build in tens of microseconds.
+const RUN: usize = 16;
+
+/// Buffer pages the compaction thread keeps published for mutators' faults.
+const RESERVE: usize = 64;
+
+/// Counters of one compaction.
+#[derive(Default)]
+struct Counts {
+    by_gc: AtomicUsize,
+    by_mutators: AtomicUsize,
+    moved: AtomicUsize,
+    copied: AtomicUsize,
+    move_calls: AtomicUsize,
+    #[cfg(feature = "fault-injection")]
+    calls: AtomicUsize,
+    allocation_pages: AtomicUsize,
+    zero_filled: AtomicUsize,
+    objects_moved: AtomicUsize,
+    bytes_moved: AtomicUsize,
+}
+
+/// One cycle's compaction.
+pub(crate) struct Compaction {
+    heap: Arc<HeapInner>,
+    machinery: Arc<Concurrent>,
+    parts: PlanParts,
+    /// The whole moving space: registered, and covered by the SIGBUS range.
+    moving: Range<usize>,
+    /// The end of the pages moved out to the shadow.
+    dirty_end: usize,
+    delta: usize,
+    dense_pages: usize,
+    pages: PageStates,
+    buffers: Buffers,
+    copy_only: AtomicBool,
+    counts: Counts,
+    faults: Histogram,
+}
+
+/// A page-aligned page, for building when no buffer page is free.
+#[repr(C, align(4096))]
+struct PageBuf([u8; PAGE]);
+
+/// The compaction thread's own bookkeeping: which buffer pages it has
+/// published so far.
+struct Producer {
+    /// The free-page scan has looked at every page below this.
+    scan: usize,
+    /// Pages from here up have been recycled (or held no live data).
+    recycled_from: usize,
+    /// Every to-space page from this index up is mapped.
+    mapped_from: usize,
+    free: usize,
+    recycled: usize,
+}
+
+impl Compaction {
+    /// A compaction of the moving space (pages below `dirty_end` hold
+    /// anything) into the post-compact layout `plan`, reading old bytes from
+    /// the shadow at `shadow_start`.
+    pub(super) fn new(
+        heap: Arc<HeapInner>,
+        machinery: Arc<Concurrent>,
+        plan: &Plan<'_>,
+        dirty_end: usize,
+    ) -> Self {
+        let shadow_start = machinery.shadow.start();
+        let start = heap.spaces.moving().start();
+        let moving = start..start + heap.spaces.capacity();
+        Compaction {
+            parts: plan.parts(),
+            moving,
+            dirty_end,
+            delta: shadow_start.wrapping_sub(start),
+            dense_pages: (plan.dense_end() - start) / PAGE,
+            pages: PageStates::new((plan.new_top() - start).div_ceil(PAGE)),
+            buffers: Buffers::new((dirty_end - start) / PAGE),
+            copy_only: AtomicBool::new(false),
+            counts: Counts::default(),
+            faults: Histogram::new(),
+            heap,
+            machinery,
+        }
+    }
+
+    fn concurrent(&self) -> &Concurrent {
+        &self.machinery
+    }
+
+    fn spaces(&self) -> &Spaces {
+        &self.heap.spaces
+    }
+
+    fn plan(&self) -> Plan<'_> {
+        // SAFETY: the next marking waits for this compaction to finish.
+        unsafe { self.spaces().plan_from(self.parts) }
+    }
+
+    fn page(&self, index: usize) -> usize {
+        self.moving.start + index * PAGE
+    }
+
+    fn shadow(&self, addr: usize) -> usize {
+        addr.wrapping_add(self.delta)
+    }
+
+    /// The moved range: pages below here were moved out to the shadow.
+    pub(super) fn moved_len(&self) -> usize {
+        self.dirty_end - self.moving.start
+    }
+
+    /// The SIGBUS handler's work: place the page holding `addr`.
+    pub(super) fn on_fault(&self, addr: usize) -> FaultAction {
+        let started = Instant::now();
+        let page = addr & !(PAGE - 1);
+        if !self.moving.contains(&page) {
+            return FaultAction::Forward;
+        }
+        let index = (page - self.moving.start) / PAGE;
+        let resolved = if index < self.pages.len() {
+            let (mapped, mine) = self.pages.serve(index, || self.build_one(index));
+            if mine {
+                self.counts.by_mutators.fetch_add(1, Ordering::Relaxed);
+            }
+            mapped
+        } else {
+            let zeroed = self.zero_fill(page..page + PAGE);
+            self.counts.zero_filled.fetch_add(zeroed, Ordering::Relaxed);
+            // Zero pages placed, or the page exists already, or the cycle is
+            // ending (its range unregistered): the retried access succeeds.
+            true
+        };
+        self.faults.record(started.elapsed());
+        if resolved {
+            FaultAction::Resolved
+        } else {
+            FaultAction::Forward
+        }
+    }
+
+    /// Places zero pages over `range` (pages above the new top), skipping
+    /// pages already present. Returns the pages placed; stops early if the
+    /// cycle is ending.
+    fn zero_fill(&self, range: Range<usize>) -> usize {
+        let c = self.concurrent();
+        let zero = c.zero.start();
+        let mut at = range.start;
+        let mut placed = 0;
+        while at < range.end {
+            let len = (range.end - at).min(c.zero.size());
+            let p = c.uffd.copy_pages(at, zero, len, Wake::No);
+            at += p.placed;
+            placed += p.placed / PAGE;
+            match p.outcome {
+                Outcome::Complete | Outcome::Again => {}
+                Outcome::Exists => at += PAGE,
+                // ENOENT or EINVAL: the range was unregistered as the cycle ended,
+                // and these pages take ordinary faults now.
+                _ => break,
+            }
+        }
+        placed
+    }
+
+    /// Before a mutator allocates in `claim` (above the new top), places its
+    /// pages with one call instead of a fault per page.
+    pub(super) fn populate(&self, claim: Range<usize>) {
+        let above = self.page(self.pages.len());
+        // A claim's first page, if partial, was placed with the claim below it.
+        let start = claim.start.next_multiple_of(PAGE).max(above);
+        let end = claim.end.next_multiple_of(PAGE);
+        if start < end {
+            let placed = self.zero_fill(start..end);
+            self.counts
+                .allocation_pages
+                .fetch_add(placed, Ordering::Relaxed);
+        }
+    }
+
+    /// The page whose shadow page must stay for now because it holds the
+    /// header of an object overlapping page `index + 1` that is not all in
+    /// place yet (the builders of the pages it covers read that header).
+    fn pinned_header(&self, plan: &Plan<'_>, index: usize) -> Option<usize> {
+        let next = self.page(index + 1);
+        let obj = plan.first_object(next).filter(|&o| o < next)?;
+        let unmapped = (index + 1..self.pages.len())
+            .take_while(|&k| k == index + 1 || plan.first_object(self.page(k)) == Some(obj))
+            .any(|k| !self.pages.is_mapped(k));
+        unmapped.then_some((obj - self.moving.start) / PAGE)
+    }
+
+    /// Builds to-space page `index` into the page at `dst`.
+    fn build(&self, plan: &Plan<'_>, index: usize, dst: usize) {
+        let page = self.page(index);
+        // SAFETY: marking and planning are done; `dst` is this page's own shadow
+        // page (dense: nothing on it moves, so rewriting it in place disturbs no
+        // other page's sources) or a buffer that is no page's source.
+        let work = unsafe {
+            let work = self
+                .spaces()
+                .build_page(plan, page, &Shadow { delta: self.delta }, dst);
+            self.zero_tail(plan, page, dst);
+            work
+        };
+        self.counts
+            .objects_moved
+            .fetch_add(work.moved, Ordering::Relaxed);
+        self.counts
+            .bytes_moved
+            .fetch_add(work.bytes_moved, Ordering::Relaxed);
+    }
+
+    /// Zeroes the part of a built page above the new top.
+    ///
+    /// # Safety
+    /// `buffer` must be a writable page.
+    unsafe fn zero_tail(&self, plan: &Plan<'_>, page: usize, buffer: usize) {
+        let live = plan.new_top().saturating_sub(page);
+        if live < PAGE {
+            // SAFETY: inside the buffer page.
+            unsafe { std::ptr::write_bytes((buffer + live) as *mut u8, 0, PAGE - live) };
+        }
+    }
+
+    /// A mutator's page: build it and place it.
+    fn build_one(&self, index: usize) -> bool {
+        let plan = self.plan();
+        let page = self.page(index);
+        if index < self.dense_pages {
+            let own = self.shadow(page);
+            self.build(&plan, index, own);
+            return if self.pinned_header(&plan, index) == Some(index) {
+                self.copy(page, own, 1)
+            } else {
+                self.place(page, own, 1)
+            };
+        }
+        if let Some(buffer) = self.take_buffer() {
+            self.build(&plan, index, buffer);
+            return self.place(page, buffer, 1);
+        }
+        // The SIGBUS handler runs on the thread's own stack (no SA_ONSTACK).
+        let mut private = PageBuf([0; PAGE]);
+        let buffer = private.0.as_mut_ptr() as usize;
+        self.build(&plan, index, buffer);
+        self.copy(page, buffer, 1)
+    }
+
+    fn take_buffer(&self) -> Option<usize> {
+        #[cfg(feature = "fault-injection")]
+        if self.concurrent().inject.no_buffers {
+            return None;
+        }
+        self.buffers.take()
+    }
+
+    /// Places `n` built pages from `src` at `dst`: moved where MOVE works,
+    /// else copied.
+    fn place(&self, dst: usize, src: usize, n: usize) -> bool {
+        let c = self.concurrent();
+        let mut done = 0;
+        if c.use_move {
+            while done < n && !self.copy_only.load(Ordering::Relaxed) {
+                let p = self.ioctl(
+                    dst + done * PAGE,
+                    src + done * PAGE,
+                    (n - done) * PAGE,
+                    true,
+                );
+                self.counts.move_calls.fetch_add(1, Ordering::Relaxed);
+                self.counts
+                    .moved
+                    .fetch_add(p.placed / PAGE, Ordering::Relaxed);
+                done += p.placed / PAGE;
+                match p.outcome {
+                    Outcome::Complete => return true,
+                    Outcome::Again => {}
+                    Outcome::Busy => {
+                        if !self.copy_only.swap(true, Ordering::Relaxed) {
+                            log::warn!(
+                                "movegc: UFFDIO_MOVE met EBUSY (pages shared with a child process \
+                                 after fork?): copying the rest of this cycle's pages"
+                            );
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        }
+        self.copy(dst + done * PAGE, src + done * PAGE, n - done)
+    }
+
+    /// Copies `n` built pages from `src` to `dst`.
+    fn copy(&self, dst: usize, src: usize, n: usize) -> bool {
+        let mut done = 0;
+        while done < n {
+            let p = self.ioctl(
+                dst + done * PAGE,
+                src + done * PAGE,
+                (n - done) * PAGE,
+                false,
+            );
+            self.counts
+                .copied
+                .fetch_add(p.placed / PAGE, Ordering::Relaxed);
+            done += p.placed / PAGE;
+            match p.outcome {
+                Outcome::Complete => return true,
+                Outcome::Again => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// One MOVE (`mov`) or COPY call, where failures may be injected.
+    fn ioctl(&self, dst: usize, src: usize, len: usize, mov: bool) -> Placement {
+        let c = self.concurrent();
+        let real = |len: usize| {
+            if mov {
+                // SAFETY: `src` is a shadow page this thread claimed (its page's own,
+                // or a buffer) and nothing references it.
+                unsafe { c.uffd.move_pages(dst, src, len, MoveMode::empty()) }
+            } else {
+                c.uffd.copy_pages(dst, src, len, Wake::No)
+            }
+        };
+        #[cfg(feature = "fault-injection")]
+        {
+            let call = self.counts.calls.fetch_add(1, Ordering::Relaxed) + 1;
+            let inject = &c.inject;
+            if mov
+                && let Some(after) = inject.move_busy_after
+                && self.counts.move_calls.load(Ordering::Relaxed) >= after
+            {
+                return Placement {
+                    placed: 0,
+                    outcome: Outcome::Busy,
+                };
+            }
+            if inject.again_every.is_some_and(|n| call % n.max(1) == 0) {
+                let part = (len / PAGE / 2) * PAGE;
+                let p = if part > 0 {
+                    real(part)
+                } else {
+                    Placement {
+                        placed: 0,
+                        outcome: Outcome::Complete,
+                    }
+                };
+                if p.outcome == Outcome::Complete {
+                    return Placement {
+                        placed: p.placed,
+                        outcome: Outcome::Again,
+                    };
+                }
+                return p;
+            }
+        }
+        real(len)
+    }
+
+    /// The compaction thread: build every page nobody has claimed, top down
+    /// in runs, recycling shadow pages behind it; wait for the mutators'
+    /// pages; then end the cycle's registration and release the shadow.
+    pub(super) fn run(self: Arc<Self>, cycle: u64, resumed: Instant) {
+        let usage = ThreadUsage::now();
+        let plan = self.plan();
+        let mut scratch: Box<[PageBuf]> = (0..RUN).map(|_| PageBuf([0; PAGE])).collect();
+        let scratch = scratch.as_mut_ptr() as usize;
+        let mut producer = Producer {
+            scan: self.moving.start,
+            recycled_from: plan.old_top().next_multiple_of(PAGE),
+            mapped_from: self.pages.len(),
+            free: 0,
+            recycled: 0,
+        };
+        self.publish_free(&mut producer, RESERVE);
+        let mut failed = 0;
+        let mut i = self.pages.len();
+        while i > 0 {
+            i -= 1;
+            if !self.pages.try_claim(i) {
+                continue;
+            }
+            let hi = i;
+            let dense = hi < self.dense_pages;
+            while hi - i + 1 < RUN
+                && i > 0
+                && (i - 1 < self.dense_pages) == dense
+                && self.pages.try_claim(i - 1)
+            {
+                i -= 1;
+            }
+            failed += if dense {
+                self.dense_run(&plan, i, hi)
+            } else {
+                self.sliding_run(&plan, i, hi, scratch)
+            };
+            self.counts.by_gc.fetch_add(hi - i + 1, Ordering::Relaxed);
+            self.recycle(&plan, &mut producer);
+            self.publish_free(&mut producer, RESERVE);
+        }
+        failed += self.pages.wait_all();
+        self.finish(cycle, resumed, usage, &producer, failed);
+    }
+
+    /// Builds dense pages `lo..=hi` in their own shadow pages and moves them
+    /// back, except one whose header a page above still needs. Returns the
+    /// pages that could not be placed.
+    fn dense_run(&self, plan: &Plan<'_>, lo: usize, hi: usize) -> usize {
+        for k in (lo..=hi).rev() {
+            self.build(plan, k, self.shadow(self.page(k)));
+        }
+        let pinned = self
+            .pinned_header(plan, hi)
+            .filter(|p| (lo..=hi).contains(p));
+        let mut failed = 0;
+        let mut place = |from: usize, to: usize, mov: bool| {
+            if from > to {
+                return;
+            }
+            let (dst, n) = (self.page(from), to - from + 1);
+            let ok = if mov {
+                self.place(dst, self.shadow(dst), n)
+            } else {
+                self.copy(dst, self.shadow(dst), n)
+            };
+            for k in from..=to {
+                self.pages.finish(k, ok);
+            }
+            failed += if ok { 0 } else { n };
+        };
+        match pinned {
+            Some(p) => {
+                place(p + 1, hi, true);
+                place(p, p, false);
+                if p > lo {
+                    place(lo, p - 1, true);
+                }
+            }
+            None => place(lo, hi, true),
+        }
+        failed
+    }
+
+    /// Builds sliding pages `lo..=hi` into buffer pages (or the thread's
+    /// scratch pages when none is free) and places each contiguous stretch
+    /// with one call. Returns the pages that could not be placed.
+    fn sliding_run(&self, plan: &Plan<'_>, lo: usize, hi: usize, scratch: usize) -> usize {
+        let n = hi - lo + 1;
+        let mut buffers = [(0usize, false); RUN];
+        for (k, b) in buffers.iter_mut().enumerate().take(n) {
+            *b = match self.take_buffer() {
+                Some(page) => (page, true),
+                None => (scratch + k * PAGE, false),
+            };
+        }
+        for k in (0..n).rev() {
+            self.build(plan, lo + k, buffers[k].0);
+        }
+        let mut failed = 0;
+        let mut k = 0;
+        while k < n {
+            let (first, recycled) = buffers[k];
+            let mut e = k + 1;
+            while e < n && buffers[e] == (first + (e - k) * PAGE, recycled) {
+                e += 1;
+            }
+            let dst = self.page(lo + k);
+            let ok = if recycled {
+                self.place(dst, first, e - k)
+            } else {
+                self.copy(dst, first, e - k)
+            };
+            for j in k..e {
+                self.pages.finish(lo + j, ok);
+            }
+            failed += if ok { 0 } else { e - k };
+            k = e;
+        }
+        failed
+    }
+
+    /// Publishes free shadow pages (no live data) until `want` are available.
+    fn publish_free(&self, producer: &mut Producer, want: usize) {
+        let spaces = self.spaces();
+        while self.buffers.available() < want && producer.scan < self.dirty_end {
+            let page = producer.scan;
+            producer.scan += PAGE;
+            if !spaces.page_has_live(page) && self.buffers.push(self.shadow(page)) {
+                producer.free += 1;
+            }
+        }
+    }
+
+    /// Publishes, as buffers, the shadow pages no page still to be built reads.
+    ///
+    /// Objects keep their order, so the sources of to-space pages below index
+    /// `m` lie below the end of the first object overlapping page `m`. Once
+    /// every page from `m` up is mapped (not merely claimed: a mutator may be
+    /// reading sources for one right now), the live pages above that end are
+    /// sources of nothing more.
+    fn recycle(&self, plan: &Plan<'_>, producer: &mut Producer) {
+        while producer.mapped_from > 0 && self.pages.is_mapped(producer.mapped_from - 1) {
+            producer.mapped_from -= 1;
+        }
+        let m = producer.mapped_from;
+        // Dense pages' shadow pages are moved back, never recycled.
+        if m <= self.dense_pages {
+            return;
+        }
+        let Some(obj) = plan.first_object(self.page(m)) else {
+            return;
+        };
+        let end = if plan.forward(obj) >= self.page(m) {
+            obj
+        } else {
+            // SAFETY: the object straddles into page `m - 1`, not yet mapped: it is
+            // a source of that page, so its shadow page is in place and unrecycled.
+            let header = Header(unsafe { (self.shadow(obj) as *const u64).read() });
+            obj + self.spaces().types().size_of(header).unwrap_or(0)
+        };
+        let from = end.next_multiple_of(PAGE).max(self.page(self.dense_pages));
+        let spaces = self.spaces();
+        for page in (from..producer.recycled_from).step_by(PAGE) {
+            if spaces.page_has_live(page) && self.buffers.push(self.shadow(page)) {
+                producer.recycled += 1;
+            }
+        }
+        producer.recycled_from = producer.recycled_from.min(from);
+    }
+
+    /// Ends the cycle: unregister, retire the handler's view of this
+    /// compaction, release the shadow, and report.
+    fn finish(
+        &self,
+        cycle: u64,
+        resumed: Instant,
+        usage: ThreadUsage,
+        producer: &Producer,
+        failed: usize,
+    ) {
+        let c = self.concurrent();
+        if let Err(e) = c.uffd.unregister(self.moving.clone()) {
+            log::error!("movegc: ending concurrent compaction: {e}");
+        }
+        c.current.retire();
+        if let Err(e) = c.shadow.decommit(0, self.moved_len()) {
+            log::error!("movegc: releasing the shadow: {e}");
+        }
+        if failed > 0 {
+            log::error!("movegc: {failed} page(s) could not be placed; their accesses will fault");
+        }
+        let now = ThreadUsage::now();
+        let n = |a: &AtomicUsize| a.load(Ordering::Relaxed);
+        let k = &self.counts;
+        let stats = CompactionStats {
+            cycle,
+            pages: self.pages.len(),
+            by_gc: n(&k.by_gc),
+            by_mutators: n(&k.by_mutators),
+            moved: n(&k.moved),
+            copied: n(&k.copied),
+            move_calls: n(&k.move_calls),
+            buffers_free: producer.free,
+            buffers_recycled: producer.recycled,
+            allocation_pages: n(&k.allocation_pages),
+            zero_filled: n(&k.zero_filled),
+            objects_moved: n(&k.objects_moved),
+            bytes_moved: n(&k.bytes_moved),
+            gc_minor_faults: now.minor_faults.saturating_sub(usage.minor_faults),
+            faults: self.faults.summary(),
+            mutator_time: self.faults.total(),
+            gc_cpu: now.cpu.saturating_sub(usage.cpu),
+            wall: resumed.elapsed(),
+            switched_to_copy: self.copy_only.load(Ordering::Relaxed),
+        };
+        log::info!("movegc: {stats}");
+        self.heap.stats.lock().record_compaction(stats);
+    }
+}

@@ -1,0 +1,263 @@
+//! Concurrent compaction through userfaultfd (modes `Move` and `Copy`).
+//!
+//! At the pause (after marking and planning, with roots already rewritten) the
+//! moving space is registered for missing faults and its pages are
+//! `mremap`ped into the shadow. Mutators resume at once. A compaction thread
+//! then builds to-space pages from the top down, and a mutator that touches a
+//! page first builds it itself in its SIGBUS handler ([`pages`] holds the
+//! per-page protocol):
+//!
+//! - a dense page (nothing on it moves) is rewritten in the shadow page itself
+//!   and moved back: zero bytes copied;
+//! - any other page is built into a buffer, a shadow page with no live data or
+//!   one whose objects are all in place ([`buffers`]), and moved in; with none
+//!   left, it is built in a private page and copied in;
+//! - the compaction thread moves contiguous runs with one call;
+//! - pages above the new top, where mutators allocate meanwhile, are placed
+//!   as zero pages when a mutator claims them, one call per claim.
+//!
+//! `UFFDIO_MOVE` failing with `EBUSY` (a page shared after `fork`) switches the
+//! rest of the cycle to `UFFDIO_COPY`. See docs/concurrent-compaction.md.
+
+mod buffers;
+mod compaction;
+mod latency;
+mod pages;
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use gc_heap::{HEAP_ALIGN, Plan, Spaces};
+use gc_uffd::sigbus::{self, Fault, FaultAction, SigbusRange};
+use gc_uffd::{Capabilities, Capability, Features, Reservation, Userfaultfd};
+use parking_lot::Mutex;
+
+pub(crate) use compaction::Compaction;
+
+use crate::error::GcError;
+use crate::heap::{HeapInner, Mode};
+
+/// The page size the concurrent modes support: pages are built on the stack
+/// when no free buffer page is left.
+const PAGE: usize = 4096;
+
+/// The most bytes one call places as zero pages.
+const ZERO_SOURCE: usize = 256 << 10;
+
+/// A heap's concurrent-compaction machinery, made once.
+pub(crate) struct Concurrent {
+    uffd: Userfaultfd,
+    shadow: Reservation,
+    /// Reads as zeroes: the source for placing zero pages, many per call.
+    zero: Reservation,
+    use_move: bool,
+    #[cfg(feature = "fault-injection")]
+    inject: crate::inject::Injection,
+    running: Mutex<Option<std::thread::JoinHandle<()>>>,
+    current: Arc<Current>,
+    /// Registered for the heap's whole life, not per cycle: a fault taken just
+    /// before a cycle ends can deliver its SIGBUS just after, and must still
+    /// find a handler (which then lets the access retry as an ordinary fault).
+    _range: SigbusRange,
+}
+
+/// The compaction the SIGBUS handler serves, published through one state word:
+/// `LIVE`, and the number of handlers using it. Ending a cycle clears `LIVE`
+/// and waits for the count to drain before dropping the compaction, so a
+/// handler never uses a freed one (the protocol of gc-uffd's range table).
+#[derive(Default)]
+struct Current {
+    state: AtomicUsize,
+    compaction: AtomicPtr<Compaction>,
+}
+
+const LIVE: usize = 1 << (usize::BITS - 1);
+
+impl Current {
+    fn publish(&self, compaction: Arc<Compaction>) {
+        self.compaction
+            .store(Arc::into_raw(compaction).cast_mut(), Ordering::Relaxed);
+        self.state.fetch_or(LIVE, Ordering::Release);
+    }
+
+    fn retire(&self) {
+        self.state.fetch_and(!LIVE, Ordering::AcqRel);
+        while self.state.load(Ordering::Acquire) & !LIVE != 0 {
+            std::thread::yield_now();
+        }
+        let p = self
+            .compaction
+            .swap(std::ptr::null_mut(), Ordering::Acquire);
+        if !p.is_null() {
+            // SAFETY: `p` came from `Arc::into_raw` in `publish`; LIVE is clear and
+            // no handler holds it any more.
+            drop(unsafe { Arc::from_raw(p) });
+        }
+    }
+
+    /// Runs `f` on the live compaction, if one is: the count held meanwhile
+    /// keeps [`retire`](Self::retire) from freeing it.
+    fn with<R>(&self, f: impl FnOnce(&Compaction) -> R) -> Option<R> {
+        let state = self.state.fetch_add(1, Ordering::Acquire);
+        let result = (state & LIVE != 0).then(|| {
+            // SAFETY: published before LIVE was set, and not freed while our count
+            // is held (see `retire`).
+            f(unsafe { &*self.compaction.load(Ordering::Relaxed) })
+        });
+        self.state.fetch_sub(1, Ordering::Release);
+        result
+    }
+
+    fn on_fault(&self, addr: usize) -> FaultAction {
+        // No cycle live: the fault was taken while the last one ended and its
+        // range is unregistered now, so the retried access succeeds.
+        self.with(|c| c.on_fault(addr))
+            .unwrap_or(FaultAction::Resolved)
+    }
+}
+
+/// Why `mode` cannot run here, if it cannot.
+pub(crate) fn unavailable(mode: Mode, injected: bool) -> Option<String> {
+    if injected {
+        return Some("userfaultfd is unavailable (injected failure)".into());
+    }
+    if gc_uffd::page_size() != PAGE {
+        return Some(format!(
+            "concurrent compaction supports 4 KiB pages; this system's are {} bytes",
+            gc_uffd::page_size()
+        ));
+    }
+    let caps = Capabilities::get();
+    let needs: &[Capability] = match mode {
+        Mode::Move => &[
+            Capability::Userfaultfd,
+            Capability::Move,
+            Capability::Sigbus,
+            Capability::DontUnmap,
+        ],
+        _ => &[
+            Capability::Userfaultfd,
+            Capability::Sigbus,
+            Capability::DontUnmap,
+        ],
+    };
+    needs.iter().find_map(|&c| {
+        caps.check(c)
+            .err()
+            .map(|no| format!("{c:?} is unavailable: {no}"))
+    })
+}
+
+impl Concurrent {
+    pub(crate) fn new(
+        spaces: &Spaces,
+        mode: Mode,
+        #[cfg(feature = "fault-injection")] inject: crate::inject::Injection,
+    ) -> Result<Self, GcError> {
+        let use_move = mode == Mode::Move;
+        let features = if use_move {
+            Features::SIGBUS | Features::MOVE
+        } else {
+            Features::SIGBUS
+        };
+        let uffd = Userfaultfd::open(features)?;
+        let shadow = Reservation::new(spaces.capacity(), HEAP_ALIGN)?;
+        shadow.exclude_from_fork()?;
+        shadow.disable_huge_pages()?;
+        let zero = Reservation::new(ZERO_SOURCE, PAGE)?;
+        let current = Arc::new(Current::default());
+        let handler = current.clone();
+        let start = spaces.moving().start();
+        // SAFETY: the handler uses atomics, memory reads and writes and ioctls
+        // only: async-signal-safe.
+        let range = unsafe {
+            sigbus::register_range(start..start + spaces.capacity(), move |f: &Fault| {
+                handler.on_fault(f.addr())
+            })
+        }?;
+        Ok(Concurrent {
+            uffd,
+            shadow,
+            zero,
+            use_move,
+            #[cfg(feature = "fault-injection")]
+            inject,
+            running: Mutex::new(None),
+            current,
+            _range: range,
+        })
+    }
+
+    /// Before a mutator allocates in `claim`, places the pages a compaction
+    /// in progress left missing above its new top, with one call instead of a
+    /// SIGBUS per page. Without a compaction, one load.
+    pub(crate) fn populate(&self, claim: Range<usize>) {
+        if self.current.state.load(Ordering::Relaxed) & LIVE != 0 {
+            self.current.with(|c| c.populate(claim));
+        }
+    }
+
+    /// Waits for the last cycle's compaction to finish.
+    pub(crate) fn wait(&self) {
+        if let Some(thread) = self.running.lock().take() {
+            // The compaction thread does not panic (it reports failures in the log);
+            // a join error would only repeat what it logged.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The compaction pause's work, after roots are rewritten: publish the cycle
+/// to the SIGBUS handler, register the moving space for missing faults, and
+/// move its pages to the shadow. Its cost does not grow with the heap: two
+/// system calls and tables of zeroed memory. On failure everything is undone
+/// and the caller slides in place.
+pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compaction>, GcError> {
+    let Some(c) = heap.concurrent.as_ref() else {
+        return Err(GcError::Config("no concurrent machinery".into()));
+    };
+    let spaces = &heap.spaces;
+    let start = spaces.moving().start();
+    let moving = start..start + spaces.capacity();
+    let dirty_end = spaces
+        .dirty_end()
+        .max(plan.old_top())
+        .next_multiple_of(PAGE);
+    let comp = Arc::new(Compaction::new(heap.clone(), c.clone(), plan, dirty_end));
+    c.current.publish(comp.clone());
+    if let Err(e) = c.uffd.register(moving.clone()) {
+        c.current.retire();
+        return Err(e.into());
+    }
+    if let Err(e) = spaces
+        .reservation()
+        .remap_into(0, comp.moved_len(), &c.shadow, 0)
+    {
+        let _ = c.uffd.unregister(moving);
+        c.current.retire();
+        return Err(e.into());
+    }
+    spaces.begin_concurrent_compaction(plan.new_top());
+    Ok(comp)
+}
+
+/// Starts the compaction thread for the cycle numbered `cycle`, begun by [`start`].
+pub(crate) fn spawn(heap: &HeapInner, comp: Arc<Compaction>, cycle: u64) {
+    let Some(c) = heap.concurrent.as_ref() else {
+        return;
+    };
+    let resumed = Instant::now();
+    let mine = comp.clone();
+    let thread = std::thread::Builder::new()
+        .name("movegc-compact".into())
+        .spawn(move || mine.run(cycle, resumed));
+    match thread {
+        Ok(t) => *c.running.lock() = Some(t),
+        Err(e) => {
+            log::warn!("movegc: cannot start the compaction thread ({e}): compacting on this one");
+            comp.run(cycle, resumed);
+        }
+    }
+}

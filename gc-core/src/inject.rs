@@ -1,0 +1,20 @@
+//! Injected failures, for testing the concurrent modes' fallbacks (cargo
+//! feature `fault-injection`; never in a production build). Each failure is
+//! one the kernel can really produce but a test cannot provoke on demand.
+
+/// Which failures a heap built with [`HeapBuilder::inject`](crate::HeapBuilder::inject)
+/// simulates.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Injection {
+    /// After this many `UFFDIO_MOVE` calls in a cycle, every further one fails
+    /// with `EBUSY`, as after a `fork` that shares the heap's pages.
+    pub move_busy_after: Option<usize>,
+    /// Every this many page-placing calls (MOVE or COPY), the call places only
+    /// part of its range (nothing, for one page) and reports `EAGAIN`.
+    pub again_every: Option<usize>,
+    /// No buffer page is ever available: every sliding page is built in a
+    /// private page and copied.
+    pub no_buffers: bool,
+    /// The capability probe reports userfaultfd unavailable.
+    pub uffd_unavailable: bool,
+}
