@@ -1,0 +1,176 @@
+//! Output, control, the collector, and the rest.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::{ANY, Args, Body, Control, Primitive, prim};
+use crate::errors::Error;
+use crate::value::Value;
+use crate::vm::{Vm, is_procedure};
+
+type Result<T> = std::result::Result<T, Error>;
+
+fn emit(vm: &mut Vm, text: &str) -> Result<Value> {
+    vm.out
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::runtime(format!("cannot write the output: {e}"), vec![]))?;
+    Ok(Value::UNSPECIFIED)
+}
+
+fn display(vm: &mut Vm, a: Args) -> Result<Value> {
+    let text = vm.print(vm.arg(a, 0), true);
+    emit(vm, &text)
+}
+
+fn write(vm: &mut Vm, a: Args) -> Result<Value> {
+    let text = vm.print(vm.arg(a, 0), false);
+    emit(vm, &text)
+}
+
+fn newline(vm: &mut Vm, _: Args) -> Result<Value> {
+    emit(vm, "\n")
+}
+
+fn write_char(vm: &mut Vm, a: Args) -> Result<Value> {
+    let c = vm.char_arg("write-char", a, 0)?;
+    emit(vm, c.encode_utf8(&mut [0; 4]))
+}
+
+fn write_string(vm: &mut Vm, a: Args) -> Result<Value> {
+    let s = vm.obj_arg("write-string", a, 0, vm.gc.t.string, "a string")?;
+    let text = vm.gc.rust_string(s);
+    emit(vm, &text)
+}
+
+fn flush_output(vm: &mut Vm, _: Args) -> Result<Value> {
+    let _ = vm.out.flush();
+    Ok(Value::UNSPECIFIED)
+}
+
+fn exit(vm: &mut Vm, a: Args) -> Result<Value> {
+    let code = if a.len == 0 {
+        0
+    } else {
+        match vm.arg(a, 0) {
+            Value::TRUE => 0,
+            Value::FALSE => 1,
+            v => v.as_fixnum().map_or(1, |n| n as i32),
+        }
+    };
+    Err(Error::Exit(code))
+}
+
+/// `(gc)`: a full collection now.
+fn gc(vm: &mut Vm, _: Args) -> Result<Value> {
+    vm.gc.mutator().collect()?;
+    Ok(Value::UNSPECIFIED)
+}
+
+/// `(gc-stats)`: the collector's figures, as an association list.
+fn gc_stats(vm: &mut Vm, _: Args) -> Result<Value> {
+    let s = vm.gc.stats();
+    let ms = |d: std::time::Duration| (d.as_micros() / 1000) as i64;
+    let figures: [(&str, i64); 7] = [
+        ("collections", s.collections as i64),
+        ("total-pause-ms", ms(s.total_pause)),
+        ("max-pause-ms", ms(s.max_pause)),
+        ("bytes-allocated", s.bytes_allocated as i64),
+        ("bytes-in-use", s.used as i64),
+        ("heap-size", s.heap_size as i64),
+        ("objects-moved", s.objects_moved as i64),
+    ];
+    vm.list_of(figures.len(), |vm, i| {
+        let (name, n) = figures[i];
+        let sym = vm.gc.intern(name)?;
+        vm.gc.cons(sym, Value::fixnum(n).unwrap_or(Value::FALSE))
+    })
+}
+
+fn command_line(vm: &mut Vm, _: Args) -> Result<Value> {
+    let args = vm.command_line.clone();
+    vm.list_of(args.len(), |vm, i| vm.gc.string(&args[i]))
+}
+
+thread_local! {
+    static EPOCH: Instant = Instant::now();
+}
+
+fn current_jiffy(_: &mut Vm, _: Args) -> Result<Value> {
+    let micros = EPOCH.with(|e| e.elapsed().as_micros());
+    Ok(Value::fixnum(micros as i64).unwrap_or(Value::FALSE))
+}
+
+fn jiffies_per_second(_: &mut Vm, _: Args) -> Result<Value> {
+    Ok(Value::small(1_000_000))
+}
+
+fn current_second(vm: &mut Vm, _: Args) -> Result<Value> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    vm.gc.flonum(now)
+}
+
+fn is_procedure_prim(vm: &mut Vm, a: Args) -> Result<Value> {
+    Ok(Value::bool(is_procedure(&vm.gc, vm.arg(a, 0))))
+}
+
+fn is_boolean(vm: &mut Vm, a: Args) -> Result<Value> {
+    let v = vm.arg(a, 0);
+    Ok(Value::bool(v == Value::TRUE || v == Value::FALSE))
+}
+
+fn not(vm: &mut Vm, a: Args) -> Result<Value> {
+    Ok(Value::bool(vm.arg(a, 0) == Value::FALSE))
+}
+
+fn eof_object(_: &mut Vm, _: Args) -> Result<Value> {
+    Ok(Value::EOF)
+}
+
+fn is_eof_object(vm: &mut Vm, a: Args) -> Result<Value> {
+    Ok(Value::bool(vm.arg(a, 0) == Value::EOF))
+}
+
+const fn control(name: &'static str, min: u16, max: u16, c: Control) -> Primitive {
+    Primitive {
+        name,
+        min,
+        max,
+        body: Body::Control(c),
+    }
+}
+
+pub(super) const PRIMITIVES: &[Primitive] = &[
+    prim("display", 1, 2, display),
+    prim("write", 1, 2, write),
+    prim("write-shared", 1, 2, write),
+    prim("write-simple", 1, 2, write),
+    prim("newline", 0, 1, newline),
+    prim("write-char", 1, 2, write_char),
+    prim("write-string", 1, 2, write_string),
+    prim("flush-output-port", 0, 1, flush_output),
+    prim("exit", 0, 1, exit),
+    prim("emergency-exit", 0, 1, exit),
+    prim("gc", 0, 0, gc),
+    prim("gc-stats", 0, 0, gc_stats),
+    prim("command-line", 0, 0, command_line),
+    prim("current-jiffy", 0, 0, current_jiffy),
+    prim("jiffies-per-second", 0, 0, jiffies_per_second),
+    prim("current-second", 0, 0, current_second),
+    prim("procedure?", 1, 1, is_procedure_prim),
+    prim("boolean?", 1, 1, is_boolean),
+    prim("not", 1, 1, not),
+    prim("eof-object", 0, 0, eof_object),
+    prim("eof-object?", 1, 1, is_eof_object),
+    Primitive {
+        name: "apply",
+        min: 2,
+        max: ANY,
+        body: Body::Apply,
+    },
+    control("call-with-current-continuation", 1, 1, Control::CallCc),
+    control("call/cc", 1, 1, Control::CallCc),
+    control("with-exception-handler", 2, 2, Control::WithHandler),
+    control("raise", 1, 1, Control::Raise),
+    control("raise-continuable", 1, 1, Control::RaiseContinuable),
+];

@@ -1,0 +1,1018 @@
+//! The compiler: a [`Datum`] to a [`Proto`], resolving every variable to a
+//! frame slot or a global at compile time.
+//!
+//! Derived forms (`let*`, `when`, `do`, `case`, quasiquote, records...) are
+//! rewritten into core forms first. A rewrite that needs a built-in procedure
+//! names it with a leading NUL (`"\0cons"`), which no program can write or
+//! shadow.
+
+use std::rc::Rc;
+
+use crate::code::{Op, Proto};
+use crate::errors::{Error, Pos};
+use crate::reader::{Datum, Kind};
+use crate::value::{FIXNUM_MAX, FIXNUM_MIN, Value};
+use crate::vm::Vm;
+
+/// Compiles top-level forms.
+pub(crate) struct Compiler<'v> {
+    vm: &'v mut Vm,
+    /// The frames in scope at run time, outermost first: each its variables' names.
+    scopes: Vec<Vec<Rc<str>>>,
+    /// The code of the procedure being compiled.
+    code: Vec<Op>,
+}
+
+type Result<T> = std::result::Result<T, Error>;
+
+fn syntax<T>(pos: &Pos, message: impl Into<String>) -> Result<T> {
+    Err(Error::Syntax {
+        pos: pos.clone(),
+        message: message.into(),
+    })
+}
+
+/// A name only rewrites can produce.
+const HIDDEN: char = '\0';
+
+const SPECIAL_FORMS: &[&str] = &[
+    "quote",
+    "quasiquote",
+    "lambda",
+    "define",
+    "set!",
+    "if",
+    "begin",
+    "let",
+    "let*",
+    "letrec",
+    "letrec*",
+    "and",
+    "or",
+    "when",
+    "unless",
+    "cond",
+    "case",
+    "do",
+    "guard",
+    "define-record-type",
+    "unquote",
+    "unquote-splicing",
+];
+
+impl<'v> Compiler<'v> {
+    /// A compiler for top-level forms of `vm`.
+    pub(crate) fn new(vm: &'v mut Vm) -> Self {
+        Compiler {
+            vm,
+            scopes: Vec::new(),
+            code: Vec::new(),
+        }
+    }
+
+    /// Compiles a top-level form into a procedure of no arguments.
+    pub(crate) fn toplevel(mut self, d: &Datum) -> Result<usize> {
+        self.expr(d, true)?;
+        Ok(self.vm.add_proto(Proto {
+            name: "top level".into(),
+            required: 0,
+            rest: false,
+            frame_size: 0,
+            code: self.code,
+        }))
+    }
+
+    fn emit(&mut self, op: Op) -> usize {
+        self.code.push(op);
+        self.code.len() - 1
+    }
+
+    fn here(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    /// Points the jump at `at` to the current end of the code.
+    fn patch(&mut self, at: usize) {
+        let to = self.here();
+        match &mut self.code[at] {
+            Op::Jump(pc) | Op::JumpIfFalse(pc) | Op::JumpIfTrue(pc) | Op::PushGuard(pc) => {
+                *pc = to
+            }
+            _ => unreachable!("only jumps are patched"),
+        }
+    }
+
+    fn ret(&mut self, tail: bool) {
+        if tail {
+            self.emit(Op::Return);
+        }
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    fn expr(&mut self, d: &Datum, tail: bool) -> Result<()> {
+        match &d.kind {
+            Kind::Sym(name) => {
+                self.variable(name, &d.pos)?;
+                self.ret(tail);
+            }
+            Kind::List(items, None) => {
+                if let Some(name) = items[0].as_sym()
+                    && SPECIAL_FORMS.contains(&name)
+                    && self.lookup(name).is_none()
+                {
+                    return self.special(name, d, &items[1..], tail);
+                }
+                for arg in &items[1..] {
+                    self.expr(arg, false)?;
+                    self.emit(Op::Push);
+                }
+                self.expr(&items[0], false)?;
+                let n = (items.len() - 1) as u32;
+                self.emit(if tail { Op::TailCall(n) } else { Op::Call(n) });
+            }
+            Kind::List(_, Some(_)) => return syntax(&d.pos, "a dotted list is not an expression"),
+            _ => {
+                self.constant(d)?;
+                self.ret(tail);
+            }
+        }
+        Ok(())
+    }
+
+    fn sequence(&mut self, forms: &[Datum], tail: bool) -> Result<()> {
+        let Some((last, init)) = forms.split_last() else {
+            self.emit(Op::Imm(Value::UNSPECIFIED));
+            self.ret(tail);
+            return Ok(());
+        };
+        for f in init {
+            self.expr(f, false)?;
+        }
+        self.expr(last, tail)
+    }
+
+    /// A literal or quoted datum.
+    fn constant(&mut self, d: &Datum) -> Result<()> {
+        let immediate = match &d.kind {
+            Kind::Int(n) => match Value::fixnum(*n) {
+                Some(v) => Some(v),
+                None => {
+                    return syntax(
+                        &d.pos,
+                        format!("integer too large (fixnums are {FIXNUM_MIN}..={FIXNUM_MAX})"),
+                    );
+                }
+            },
+            Kind::Bool(b) => Some(Value::bool(*b)),
+            Kind::Char(c) => Some(Value::char(*c)),
+            Kind::Nil => Some(Value::NIL),
+            _ => None,
+        };
+        match immediate {
+            Some(v) => self.emit(Op::Imm(v)),
+            None => {
+                let v = self.datum_value(d)?;
+                let n = self.vm.add_constant(v);
+                self.emit(Op::Const(n))
+            }
+        };
+        Ok(())
+    }
+
+    /// The heap value of a datum.
+    fn datum_value(&mut self, d: &Datum) -> Result<Value> {
+        let gc = &mut self.vm.gc;
+        Ok(match &d.kind {
+            Kind::Int(n) => match Value::fixnum(*n) {
+                Some(v) => v,
+                None => return syntax(&d.pos, "integer too large"),
+            },
+            Kind::Float(x) => gc.flonum(*x)?,
+            Kind::Bool(b) => Value::bool(*b),
+            Kind::Char(c) => Value::char(*c),
+            Kind::Str(s) => gc.string(s)?,
+            Kind::Sym(s) => gc.intern(s)?,
+            Kind::Nil => Value::NIL,
+            Kind::Bytes(b) => gc.bytevector(b)?,
+            Kind::List(items, tail) => {
+                let mark = self.vm.gc.roots.scratch.len();
+                let r = self.kept_values(items);
+                let tail = match (r, tail) {
+                    (Err(e), _) => Err(e),
+                    (Ok(()), Some(t)) => self.datum_value(t),
+                    (Ok(()), None) => Ok(Value::NIL),
+                };
+                match tail {
+                    Ok(t) => self.vm.gc.list_from_kept(mark, t)?,
+                    Err(e) => {
+                        self.vm.gc.release(mark);
+                        return Err(e);
+                    }
+                }
+            }
+            Kind::Vector(items) => {
+                let mark = self.vm.gc.roots.scratch.len();
+                let r = self
+                    .kept_values(items)
+                    .and_then(|()| self.vm.gc.vector(items.len(), Value::UNSPECIFIED));
+                let v = match r {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.vm.gc.release(mark);
+                        return Err(e);
+                    }
+                };
+                let gc = &mut self.vm.gc;
+                let obj = v.as_ref().expect("a vector is a reference");
+                for i in 0..items.len() {
+                    gc.set_elem(obj, i, gc.kept(mark + i));
+                }
+                gc.release(mark);
+                v
+            }
+        })
+    }
+
+    /// Keeps the values of `items`, in order.
+    fn kept_values(&mut self, items: &[Datum]) -> Result<()> {
+        for item in items {
+            let v = self.datum_value(item)?;
+            self.vm.gc.keep(v);
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ variables
+
+    /// The frame depth and slot of a local variable.
+    fn lookup(&self, name: &str) -> Option<(u16, u16)> {
+        for (depth, scope) in self.scopes.iter().rev().enumerate() {
+            if let Some(i) = scope.iter().rposition(|n| &**n == name) {
+                return Some((depth as u16, (i + 1) as u16));
+            }
+        }
+        None
+    }
+
+    fn variable(&mut self, name: &str, pos: &Pos) -> Result<()> {
+        if let Some(hidden) = name.strip_prefix(HIDDEN)
+            && let Some(prim) = self.vm.primitive(hidden)
+        {
+            self.emit(Op::Imm(prim));
+            return Ok(());
+        }
+        if let Some((depth, index)) = self.lookup(name) {
+            self.emit(Op::Local(depth, index));
+        } else if self.scopes.len() >= u16::MAX as usize {
+            return syntax(pos, "procedures nested too deeply");
+        } else {
+            let g = self.vm.global(name);
+            self.emit(Op::Global(g));
+        }
+        Ok(())
+    }
+
+    fn assign(&mut self, name: &str, define: bool) {
+        if let Some((depth, index)) = self.lookup(name) {
+            self.emit(Op::SetLocal(depth, index));
+        } else {
+            let g = self.vm.global(name);
+            self.emit(if define {
+                Op::DefineGlobal(g)
+            } else {
+                Op::SetGlobal(g)
+            });
+        }
+    }
+
+    // ------------------------------------------------------------ special forms
+
+    fn special(&mut self, name: &str, d: &Datum, args: &[Datum], tail: bool) -> Result<()> {
+        let pos = &d.pos;
+        match name {
+            "quote" => {
+                let [datum] = args else {
+                    return syntax(pos, "quote takes one datum");
+                };
+                self.constant(datum)?;
+                self.ret(tail);
+                Ok(())
+            }
+            "quasiquote" => {
+                let [template] = args else {
+                    return syntax(pos, "quasiquote takes one template");
+                };
+                let expr = quasi(template, 1)?;
+                self.expr(&expr, tail)
+            }
+            "unquote" | "unquote-splicing" => syntax(pos, format!("{name} outside quasiquote")),
+            "lambda" => {
+                let Some((params, body)) = args.split_first() else {
+                    return syntax(pos, "lambda needs parameters and a body");
+                };
+                self.lambda("lambda".into(), params, body, pos)?;
+                self.ret(tail);
+                Ok(())
+            }
+            "define" => self.define(args, pos, tail),
+            "set!" => {
+                let [target, value] = args else {
+                    return syntax(pos, "set! takes a variable and an expression");
+                };
+                let Some(var) = target.as_sym() else {
+                    return syntax(&target.pos, "set! needs a variable");
+                };
+                self.expr(value, false)?;
+                self.assign(var, false);
+                self.emit(Op::Imm(Value::UNSPECIFIED));
+                self.ret(tail);
+                Ok(())
+            }
+            "if" => {
+                let (test, then, otherwise) = match args {
+                    [t, a] => (t, a, None),
+                    [t, a, b] => (t, a, Some(b)),
+                    _ => return syntax(pos, "if takes a test and one or two branches"),
+                };
+                self.expr(test, false)?;
+                let to_else = self.emit(Op::JumpIfFalse(0));
+                self.expr(then, tail)?;
+                let to_end = self.emit(Op::Jump(0));
+                self.patch(to_else);
+                match otherwise {
+                    Some(e) => self.expr(e, tail)?,
+                    None => {
+                        self.emit(Op::Imm(Value::UNSPECIFIED));
+                        self.ret(tail);
+                    }
+                }
+                self.patch(to_end);
+                Ok(())
+            }
+            "begin" => {
+                if self.scopes.is_empty() {
+                    // At top level, definitions inside `begin` are top-level ones.
+                    let Some((last, init)) = args.split_last() else {
+                        self.emit(Op::Imm(Value::UNSPECIFIED));
+                        self.ret(tail);
+                        return Ok(());
+                    };
+                    for f in init {
+                        self.expr(f, false)?;
+                    }
+                    return self.expr(last, tail);
+                }
+                self.sequence(args, tail)
+            }
+            "let" => self.let_form(args, pos, tail),
+            "let*" => {
+                let Some((bindings, body)) = args.split_first() else {
+                    return syntax(pos, "let* needs bindings and a body");
+                };
+                let Some(bindings) = bindings.as_list() else {
+                    return syntax(&bindings.pos, "let* bindings must be a list");
+                };
+                let expr = match bindings.split_first() {
+                    None => form(pos, "let", [Datum::new(pos, Kind::Nil)], body),
+                    Some((first, rest)) => {
+                        let inner = form(pos, "let*", [Datum::list(pos, rest.to_vec())], body);
+                        form(pos, "let", [Datum::list(pos, vec![first.clone()])], &[inner])
+                    }
+                };
+                self.expr(&expr, tail)
+            }
+            "letrec" | "letrec*" => {
+                let Some((bindings, body)) = args.split_first() else {
+                    return syntax(pos, format!("{name} needs bindings and a body"));
+                };
+                let bindings = parse_bindings(bindings)?;
+                let enter = self.emit(Op::Enter { args: 0, size: 0 });
+                self.scopes
+                    .push(bindings.iter().map(|(n, _)| n.clone()).collect());
+                for (i, (n, init)) in bindings.iter().enumerate() {
+                    self.named_expr(n, init)?;
+                    self.emit(Op::SetLocal(0, (i + 1) as u16));
+                }
+                self.body(body, pos, tail)?;
+                self.close_scope(enter, tail, pos)
+            }
+            "and" | "or" => {
+                let Some((last, init)) = args.split_last() else {
+                    self.emit(Op::Imm(Value::bool(name == "and")));
+                    self.ret(tail);
+                    return Ok(());
+                };
+                let mut exits = Vec::new();
+                for e in init {
+                    self.expr(e, false)?;
+                    exits.push(self.emit(if name == "and" {
+                        Op::JumpIfFalse(0)
+                    } else {
+                        Op::JumpIfTrue(0)
+                    }));
+                }
+                self.expr(last, tail)?;
+                for at in exits {
+                    self.patch(at);
+                }
+                self.ret(tail && !init.is_empty());
+                Ok(())
+            }
+            "when" | "unless" => {
+                let Some((test, body)) = args.split_first() else {
+                    return syntax(pos, format!("{name} needs a test"));
+                };
+                self.expr(test, false)?;
+                let skip = self.emit(if name == "when" {
+                    Op::JumpIfFalse(0)
+                } else {
+                    Op::JumpIfTrue(0)
+                });
+                self.sequence(body, tail)?;
+                let end = self.emit(Op::Jump(0));
+                self.patch(skip);
+                self.emit(Op::Imm(Value::UNSPECIFIED));
+                self.patch(end);
+                self.ret(tail);
+                Ok(())
+            }
+            "cond" => self.cond(args, pos, tail),
+            "case" => {
+                let expr = case(args, pos)?;
+                self.expr(&expr, tail)
+            }
+            "do" => {
+                let expr = do_loop(args, pos)?;
+                self.expr(&expr, tail)
+            }
+            "guard" => self.guard(args, pos, tail),
+            "define-record-type" => {
+                let defs = record_type(args, pos)?;
+                self.expr(&form(pos, "begin", [], &defs), tail)
+            }
+            _ => unreachable!("every special form is handled"),
+        }
+    }
+
+    /// Compiles `init` for a binding of `name`, naming it if it is a lambda.
+    fn named_expr(&mut self, name: &Rc<str>, init: &Datum) -> Result<()> {
+        if let Some([head, params, body @ ..]) = init.as_list()
+            && head.as_sym() == Some("lambda")
+            && self.lookup("lambda").is_none()
+            && !body.is_empty()
+        {
+            return self.lambda(name.clone(), params, body, &init.pos);
+        }
+        self.expr(init, false)
+    }
+
+    fn define(&mut self, args: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
+        let (name, value): (Rc<str>, Option<Datum>) = match args {
+            [target, rest @ ..] => match &target.kind {
+                Kind::Sym(name) => match rest {
+                    [] => (name.clone(), None),
+                    [value] => (name.clone(), Some(value.clone())),
+                    _ => return syntax(pos, "define takes a variable and one expression"),
+                },
+                // (define (name . params) body...)
+                Kind::List(items, tail_params) => {
+                    let Some(name) = items[0].as_sym() else {
+                        return syntax(&items[0].pos, "define needs a name to define");
+                    };
+                    if rest.is_empty() {
+                        return syntax(pos, "a procedure definition needs a body");
+                    }
+                    let params = match (&items[1..], tail_params) {
+                        ([], Some(t)) => (**t).clone(),
+                        (ps, t) => Datum::new(
+                            &target.pos,
+                            if ps.is_empty() {
+                                Kind::Nil
+                            } else {
+                                Kind::List(ps.to_vec(), t.clone())
+                            },
+                        ),
+                    };
+                    let name: Rc<str> = name.into();
+                    self.lambda(name.clone(), &params, rest, pos)?;
+                    self.finish_define(&name, pos)?;
+                    self.ret(tail);
+                    return Ok(());
+                }
+                _ => return syntax(&target.pos, "define needs a name to define"),
+            },
+            [] => return syntax(pos, "define needs a name to define"),
+        };
+        match value {
+            Some(v) => self.named_expr(&name, &v)?,
+            None => {
+                self.emit(Op::Imm(Value::UNSPECIFIED));
+            }
+        }
+        self.finish_define(&name, pos)?;
+        self.ret(tail);
+        Ok(())
+    }
+
+    fn finish_define(&mut self, name: &str, pos: &Pos) -> Result<()> {
+        if !self.scopes.is_empty() {
+            match self.lookup(name) {
+                Some((0, _)) => {}
+                _ => return syntax(pos, "define is only allowed at top level or at the start of a body"),
+            }
+        }
+        self.assign(name, true);
+        self.emit(Op::Imm(Value::UNSPECIFIED));
+        Ok(())
+    }
+
+    /// Compiles a lambda expression: `val` = a closure.
+    fn lambda(&mut self, name: Rc<str>, params: &Datum, body: &[Datum], pos: &Pos) -> Result<()> {
+        if body.is_empty() {
+            return syntax(pos, "a procedure needs a body");
+        }
+        let (names, rest) = match &params.kind {
+            Kind::Nil => (Vec::new(), None),
+            Kind::Sym(s) => (Vec::new(), Some(s.clone())),
+            Kind::List(items, tail) => {
+                let rest = match tail.as_deref() {
+                    None => None,
+                    Some(t) => match t.as_sym() {
+                        Some(s) => Some(s.into()),
+                        None => return syntax(&t.pos, "a rest parameter must be a symbol"),
+                    },
+                };
+                (items.clone(), rest)
+            }
+            _ => return syntax(&params.pos, "parameters must be a list of symbols"),
+        };
+        let mut scope: Vec<Rc<str>> = Vec::new();
+        for p in &names {
+            match p.as_sym() {
+                Some(s) if !scope.iter().any(|n| &**n == s) => scope.push(s.into()),
+                Some(s) => return syntax(&p.pos, format!("parameter {s} appears twice")),
+                None => return syntax(&p.pos, "a parameter must be a symbol"),
+            }
+        }
+        let required = scope.len();
+        if let Some(r) = &rest {
+            scope.push(r.clone());
+        }
+        let outer = std::mem::take(&mut self.code);
+        self.scopes.push(scope);
+        let compiled = self.body(body, pos, true);
+        let scope = self.scopes.pop().unwrap_or_default();
+        let code = std::mem::replace(&mut self.code, outer);
+        compiled?;
+        let proto = self.vm.add_proto(Proto {
+            name,
+            required,
+            rest: rest.is_some(),
+            frame_size: scope.len(),
+            code,
+        });
+        self.emit(Op::Closure(proto as u32));
+        Ok(())
+    }
+
+    /// A body: internal definitions become variables of the innermost frame.
+    fn body(&mut self, forms: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
+        if forms.is_empty() {
+            return syntax(pos, "a body needs at least one expression");
+        }
+        let mut flat = Vec::new();
+        flatten_body(forms, &mut flat, self)?;
+        for f in &flat {
+            if let Some(name) = defined_name(f, self) {
+                let scope = self.scopes.last_mut().expect("a body is inside a frame");
+                if !scope.iter().any(|n| **n == *name) {
+                    scope.push(name);
+                }
+            }
+        }
+        if self.scopes.last().map_or(0, Vec::len) >= u16::MAX as usize {
+            return syntax(pos, "too many variables in one frame");
+        }
+        self.sequence(&flat, tail)
+    }
+
+    /// Ends a frame opened at `enter`: sets its size, and leaves it unless the
+    /// body returned.
+    fn close_scope(&mut self, enter: usize, tail: bool, pos: &Pos) -> Result<()> {
+        let scope = self.scopes.pop().unwrap_or_default();
+        let Ok(size) = u16::try_from(scope.len()) else {
+            return syntax(pos, "too many variables in one frame");
+        };
+        if let Op::Enter { size: s, .. } = &mut self.code[enter] {
+            *s = size;
+        }
+        if !tail {
+            self.emit(Op::Leave);
+        }
+        Ok(())
+    }
+
+    fn let_form(&mut self, args: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
+        let Some((first, rest)) = args.split_first() else {
+            return syntax(pos, "let needs bindings and a body");
+        };
+        if let Some(loop_name) = first.as_sym() {
+            return self.named_let(loop_name.into(), rest, pos, tail);
+        }
+        let bindings = parse_bindings(first)?;
+        if bindings.len() >= u16::MAX as usize {
+            return syntax(pos, "too many bindings");
+        }
+        for (name, init) in &bindings {
+            self.named_expr(name, init)?;
+            self.emit(Op::Push);
+        }
+        let n = bindings.len() as u16;
+        let enter = self.emit(Op::Enter { args: n, size: n });
+        self.scopes
+            .push(bindings.into_iter().map(|(n, _)| n).collect());
+        self.body(rest, pos, tail)?;
+        self.close_scope(enter, tail, pos)
+    }
+
+    /// `(let loop ((var init) ...) body)`: a frame holding `loop`, a closure
+    /// in it, and a call. The inits are evaluated inside the frame but cannot
+    /// see `loop`.
+    fn named_let(&mut self, name: Rc<str>, args: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
+        let Some((bindings, body)) = args.split_first() else {
+            return syntax(pos, "named let needs bindings and a body");
+        };
+        let bindings = parse_bindings(bindings)?;
+        let enter = self.emit(Op::Enter { args: 0, size: 1 });
+        self.scopes.push(vec![format!("{HIDDEN}loop").into()]);
+        for (_, init) in &bindings {
+            self.expr(init, false)?;
+            self.emit(Op::Push);
+        }
+        if let Some(scope) = self.scopes.last_mut() {
+            scope[0] = name.clone();
+        }
+        let params = Datum::list(
+            pos,
+            bindings
+                .iter()
+                .map(|(n, _)| Datum::sym(pos, n))
+                .collect(),
+        );
+        self.lambda(name, &params, body, pos)?;
+        self.emit(Op::SetLocal(0, 1));
+        self.emit(Op::Local(0, 1));
+        let n = bindings.len() as u32;
+        self.emit(if tail { Op::TailCall(n) } else { Op::Call(n) });
+        self.close_scope(enter, tail, pos)
+    }
+
+    fn cond(&mut self, clauses: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
+        let mut ends = Vec::new();
+        let mut has_else = false;
+        for (i, clause) in clauses.iter().enumerate() {
+            let Some(parts) = clause.as_list().filter(|p| !p.is_empty()) else {
+                return syntax(&clause.pos, "a cond clause must be a non-empty list");
+            };
+            if parts[0].as_sym() == Some("else") && self.lookup("else").is_none() {
+                if i + 1 != clauses.len() {
+                    return syntax(&clause.pos, "else must be the last cond clause");
+                }
+                if parts.len() == 1 {
+                    return syntax(&clause.pos, "else needs a body");
+                }
+                self.sequence(&parts[1..], tail)?;
+                has_else = true;
+                break;
+            }
+            self.expr(&parts[0], false)?;
+            match &parts[1..] {
+                [] => ends.push(self.emit(Op::JumpIfTrue(0))),
+                [arrow, receiver] if arrow.as_sym() == Some("=>") => {
+                    let next = self.emit(Op::JumpIfFalse(0));
+                    self.emit(Op::Push);
+                    self.expr(receiver, false)?;
+                    self.emit(if tail { Op::TailCall(1) } else { Op::Call(1) });
+                    ends.push(self.emit(Op::Jump(0)));
+                    self.patch(next);
+                }
+                [arrow, ..] if arrow.as_sym() == Some("=>") => {
+                    return syntax(&clause.pos, "=> takes one receiver");
+                }
+                body => {
+                    let next = self.emit(Op::JumpIfFalse(0));
+                    self.sequence(body, tail)?;
+                    ends.push(self.emit(Op::Jump(0)));
+                    self.patch(next);
+                }
+            }
+        }
+        if !has_else {
+            self.emit(Op::Imm(Value::UNSPECIFIED));
+        }
+        for at in ends {
+            self.patch(at);
+        }
+        // Clauses compiled in tail position have returned; this serves the rest.
+        self.ret(tail);
+        let _ = pos;
+        Ok(())
+    }
+
+    /// `(guard (var clause...) body...)`: the body runs with a guard
+    /// installed; a raise unwinds to it and runs the clauses with `var` bound,
+    /// raising again if none applies.
+    fn guard(&mut self, args: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
+        let Some((spec, body)) = args.split_first() else {
+            return syntax(pos, "guard needs (variable clause...) and a body");
+        };
+        let Some([var, clauses @ ..]) = spec.as_list() else {
+            return syntax(&spec.pos, "guard needs (variable clause...)");
+        };
+        let Some(var) = var.as_sym() else {
+            return syntax(&var.pos, "guard needs a variable");
+        };
+        let handler = self.emit(Op::PushGuard(0));
+        // The body is not in tail position: the guard must be removed after it.
+        let scope_body = form(pos, "let", [Datum::new(pos, Kind::Nil)], body);
+        self.expr(&scope_body, false)?;
+        self.emit(Op::PopGuard);
+        let end = self.emit(Op::Jump(0));
+        self.patch(handler);
+        let mut clauses = clauses.to_vec();
+        let has_else = clauses.last().and_then(Datum::as_list).is_some_and(|c| {
+            c.first().and_then(Datum::as_sym) == Some("else")
+        });
+        if !has_else {
+            let reraise = Datum::list(
+                pos,
+                vec![hidden(pos, "raise-continuable"), Datum::sym(pos, var)],
+            );
+            clauses.push(Datum::list(pos, vec![Datum::sym(pos, "else"), reraise]));
+        }
+        self.emit(Op::Push);
+        let enter = self.emit(Op::Enter { args: 1, size: 1 });
+        self.scopes.push(vec![var.into()]);
+        self.cond(&clauses, pos, false)?;
+        self.close_scope(enter, false, pos)?;
+        self.patch(end);
+        self.ret(tail);
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------ rewrites
+
+/// A symbol naming a built-in procedure that programs cannot shadow.
+fn hidden(pos: &Pos, name: &str) -> Datum {
+    Datum::sym(pos, &format!("{HIDDEN}{name}"))
+}
+
+/// `(keyword fixed... body...)`.
+fn form<const N: usize>(pos: &Pos, keyword: &str, fixed: [Datum; N], body: &[Datum]) -> Datum {
+    let mut items = vec![Datum::sym(pos, keyword)];
+    items.extend(fixed);
+    items.extend_from_slice(body);
+    Datum::list(pos, items)
+}
+
+fn quoted(d: &Datum) -> Datum {
+    Datum::list(&d.pos, vec![Datum::sym(&d.pos, "quote"), d.clone()])
+}
+
+/// `((name init) ...)` as pairs.
+fn parse_bindings(d: &Datum) -> Result<Vec<(Rc<str>, Datum)>> {
+    let Some(items) = d.as_list() else {
+        return syntax(&d.pos, "bindings must be a list of (variable expression)");
+    };
+    let mut out: Vec<(Rc<str>, Datum)> = Vec::new();
+    for b in items {
+        match b.as_list() {
+            Some([name, init]) if name.as_sym().is_some() => {
+                let name: Rc<str> = name.as_sym().unwrap_or_default().into();
+                if out.iter().any(|(n, _)| *n == name) {
+                    return syntax(&b.pos, format!("{name} is bound twice"));
+                }
+                out.push((name, init.clone()));
+            }
+            _ => return syntax(&b.pos, "a binding must be (variable expression)"),
+        }
+    }
+    Ok(out)
+}
+
+/// Splices `begin`s and expands `define-record-type`s at the top of a body.
+fn flatten_body(forms: &[Datum], out: &mut Vec<Datum>, c: &Compiler<'_>) -> Result<()> {
+    for f in forms {
+        match f.as_list() {
+            Some([head, rest @ ..]) if head.as_sym() == Some("begin") && c.lookup("begin").is_none() => {
+                flatten_body(rest, out, c)?
+            }
+            Some([head, rest @ ..])
+                if head.as_sym() == Some("define-record-type")
+                    && c.lookup("define-record-type").is_none() =>
+            {
+                out.extend(record_type(rest, &f.pos)?)
+            }
+            _ => out.push(f.clone()),
+        }
+    }
+    Ok(())
+}
+
+/// The name a body form defines, if it is a definition.
+fn defined_name(f: &Datum, c: &Compiler<'_>) -> Option<Rc<str>> {
+    let [head, target, ..] = f.as_list()? else {
+        return None;
+    };
+    if head.as_sym() != Some("define") || c.lookup("define").is_some() {
+        return None;
+    }
+    match &target.kind {
+        Kind::Sym(s) => Some(s.clone()),
+        Kind::List(items, _) => items[0].as_sym().map(Into::into),
+        _ => None,
+    }
+}
+
+/// Quasiquote at nesting `depth`, as an expression.
+fn quasi(t: &Datum, depth: usize) -> Result<Datum> {
+    let pos = &t.pos;
+    let call = |name: &str, args: Vec<Datum>| {
+        let mut items = vec![hidden(pos, name)];
+        items.extend(args);
+        Datum::list(pos, items)
+    };
+    match &t.kind {
+        Kind::List(items, tail) => {
+            if let [head, arg] = &items[..]
+                && tail.is_none()
+            {
+                match head.as_sym() {
+                    Some("unquote") if depth == 1 => return Ok(arg.clone()),
+                    Some("unquote" | "unquote-splicing") if depth > 1 => {
+                        let inner = quasi(arg, depth - 1)?;
+                        return Ok(call("list", vec![quoted(head), inner]));
+                    }
+                    Some("quasiquote") => {
+                        let inner = quasi(arg, depth + 1)?;
+                        return Ok(call("list", vec![quoted(head), inner]));
+                    }
+                    _ => {}
+                }
+            }
+            // `(a . ,b)` reads as `(a unquote b)`.
+            let (items, mut acc) = match &items[..] {
+                [init @ .., u, e]
+                    if tail.is_none() && !init.is_empty() && u.as_sym() == Some("unquote") =>
+                {
+                    let tail = Datum::list(pos, vec![u.clone(), e.clone()]);
+                    (init, quasi(&tail, depth)?)
+                }
+                _ => (
+                    &items[..],
+                    match tail {
+                        Some(t) => quasi(t, depth)?,
+                        None => quoted(&Datum::new(pos, Kind::Nil)),
+                    },
+                ),
+            };
+            for item in items.iter().rev() {
+                acc = match item.as_list() {
+                    Some([head, e]) if head.as_sym() == Some("unquote-splicing") && depth == 1 => {
+                        call("append", vec![e.clone(), acc])
+                    }
+                    _ => call("cons", vec![quasi(item, depth)?, acc]),
+                };
+            }
+            Ok(acc)
+        }
+        Kind::Vector(items) => {
+            let list = Datum::list(pos, items.clone());
+            Ok(call("list->vector", vec![quasi(&list, depth)?]))
+        }
+        _ => Ok(quoted(t)),
+    }
+}
+
+/// `case` as a `let` and a `cond` on `memv`.
+fn case(args: &[Datum], pos: &Pos) -> Result<Datum> {
+    let Some((key, clauses)) = args.split_first() else {
+        return syntax(pos, "case needs a key and clauses");
+    };
+    let tmp = Datum::sym(pos, &format!("{HIDDEN}key"));
+    let mut out = Vec::new();
+    for clause in clauses {
+        let Some([data, body @ ..]) = clause.as_list() else {
+            return syntax(&clause.pos, "a case clause must be ((datum...) expression...)");
+        };
+        let test = if data.as_sym() == Some("else") {
+            Datum::sym(pos, "else")
+        } else if data.as_list().is_some() {
+            Datum::list(pos, vec![hidden(pos, "memv"), tmp.clone(), quoted(data)])
+        } else {
+            return syntax(&data.pos, "a case clause starts with a list of data or else");
+        };
+        let body = match body {
+            [arrow, f] if arrow.as_sym() == Some("=>") => {
+                vec![Datum::list(pos, vec![f.clone(), tmp.clone()])]
+            }
+            [] => return syntax(&clause.pos, "a case clause needs a body"),
+            body => body.to_vec(),
+        };
+        let mut items = vec![test];
+        items.extend(body);
+        out.push(Datum::list(pos, items));
+    }
+    let binding = Datum::list(pos, vec![Datum::list(pos, vec![tmp, key.clone()])]);
+    Ok(form(pos, "let", [binding], &[form(pos, "cond", [], &out)]))
+}
+
+/// `do` as a named let.
+fn do_loop(args: &[Datum], pos: &Pos) -> Result<Datum> {
+    let [specs, exit, commands @ ..] = args else {
+        return syntax(pos, "do needs variables, an exit clause and commands");
+    };
+    let Some(specs) = specs.as_list() else {
+        return syntax(&specs.pos, "do variables must be a list");
+    };
+    let Some([test, results @ ..]) = exit.as_list() else {
+        return syntax(&exit.pos, "do needs an exit clause (test expression...)");
+    };
+    let name = Datum::sym(pos, &format!("{HIDDEN}do"));
+    let mut bindings = Vec::new();
+    let mut steps = vec![name.clone()];
+    for spec in specs {
+        match spec.as_list() {
+            Some([var, init, step @ ..]) if var.as_sym().is_some() && step.len() <= 1 => {
+                bindings.push(Datum::list(&spec.pos, vec![var.clone(), init.clone()]));
+                steps.push(step.first().unwrap_or(var).clone());
+            }
+            _ => return syntax(&spec.pos, "a do variable must be (variable init [step])"),
+        }
+    }
+    let done = if results.is_empty() {
+        form(pos, "if", [Datum::new(pos, Kind::Bool(false)), Datum::new(pos, Kind::Bool(false))], &[])
+    } else {
+        form(pos, "begin", [], results)
+    };
+    let mut again = commands.to_vec();
+    again.push(Datum::list(pos, steps));
+    let body = form(pos, "if", [test.clone(), done, form(pos, "begin", [], &again)], &[]);
+    Ok(form(pos, "let", [name, Datum::list(pos, bindings)], &[body]))
+}
+
+/// `define-record-type` as definitions.
+fn record_type(args: &[Datum], pos: &Pos) -> Result<Vec<Datum>> {
+    let [type_name, ctor, pred, fields @ ..] = args else {
+        return syntax(pos, "define-record-type needs a name, a constructor, a predicate and fields");
+    };
+    let Some(tname) = type_name.as_sym() else {
+        return syntax(&type_name.pos, "a record type's name must be a symbol");
+    };
+    let mut field_names = Vec::new();
+    let mut procs = Vec::new();
+    for f in fields {
+        let (name, rest) = match (f.as_sym(), f.as_list()) {
+            (Some(_), _) => (f.clone(), &[][..]),
+            (None, Some([name, rest @ ..])) if name.as_sym().is_some() && rest.len() <= 2 => {
+                (name.clone(), rest)
+            }
+            _ => return syntax(&f.pos, "a field must be (name [accessor [modifier]])"),
+        };
+        for (i, p) in rest.iter().enumerate() {
+            let which = if i == 0 { "record-accessor" } else { "record-modifier" };
+            let call = Datum::list(pos, vec![hidden(pos, which), type_name.clone(), quoted(&name)]);
+            procs.push(form(pos, "define", [p.clone(), call], &[]));
+        }
+        field_names.push(name);
+    }
+    let all_fields = Datum::list(pos, field_names.clone());
+    let make = Datum::list(
+        pos,
+        vec![hidden(pos, "make-record-type"), quoted(type_name), quoted(&all_fields)],
+    );
+    let mut defs = vec![form(pos, "define", [Datum::sym(pos, tname), make], &[])];
+    let (ctor_name, ctor_fields) = match (&ctor.kind, ctor.as_list()) {
+        (Kind::Sym(_), _) => (Some(ctor.clone()), all_fields),
+        (Kind::Bool(false), _) => (None, all_fields),
+        (_, Some([name, fs @ ..])) if name.as_sym().is_some() => {
+            (Some(name.clone()), Datum::list(pos, fs.to_vec()))
+        }
+        _ => return syntax(&ctor.pos, "a record constructor must be (name field...)"),
+    };
+    if let Some(name) = ctor_name {
+        let call = Datum::list(
+            pos,
+            vec![hidden(pos, "record-constructor"), type_name.clone(), quoted(&ctor_fields)],
+        );
+        defs.push(form(pos, "define", [name, call], &[]));
+    }
+    if pred.as_sym().is_some() {
+        let call = Datum::list(pos, vec![hidden(pos, "record-predicate"), type_name.clone()]);
+        defs.push(form(pos, "define", [pred.clone(), call], &[]));
+    }
+    defs.extend(procs);
+    Ok(defs)
+}

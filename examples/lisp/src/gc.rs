@@ -1,0 +1,474 @@
+//! The interpreter's side of movegc: the object layouts it registers, and
+//! [`Gc`], through which every allocation, heap read and heap write goes.
+//!
+//! # The rule for references
+//!
+//! A [`Value`] that refers to an object is its address, and objects move at
+//! collections. A collection can happen in any method here that takes
+//! `&mut self` and allocates. So a value is only good until the next such
+//! call: anything needed after one is kept in a root (the value stack, a
+//! register, or [`Gc::keep`]) and read back from it. The accessors that take
+//! an [`ObjRef`] rely on this, and on the caller having checked the object's
+//! type ([`Gc::typed`]); their `SAFETY` comments cite it as "the rule".
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use gc_core::{Mutator, ObjRef, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD};
+
+use crate::errors::Error;
+use crate::roots::Roots;
+use crate::value::Value;
+
+/// Byte offsets of fields, by object type.
+pub(crate) mod field {
+    use gc_core::WORD;
+    /// A pair's car and cdr (tagged).
+    pub(crate) const CAR: usize = WORD;
+    pub(crate) const CDR: usize = 2 * WORD;
+    /// A flonum's bits (data).
+    pub(crate) const FLONUM: usize = WORD;
+    /// A symbol's name, a string (reference).
+    pub(crate) const SYMBOL_NAME: usize = WORD;
+    /// A closure's environment frame (reference); its code is in the header.
+    pub(crate) const CLOSURE_ENV: usize = WORD;
+    /// A record type's name (a symbol) and field names (a list).
+    pub(crate) const RTD_NAME: usize = WORD;
+    pub(crate) const RTD_FIELDS: usize = 2 * WORD;
+    /// A record procedure's record type (reference) and, for a constructor,
+    /// the vector of field indices its arguments go to (tagged).
+    pub(crate) const RPROC_RTD: usize = WORD;
+    pub(crate) const RPROC_FIELDS: usize = 2 * WORD;
+    /// A condition's message (a string) and irritants (a list).
+    pub(crate) const MESSAGE: usize = WORD;
+    pub(crate) const IRRITANTS: usize = 2 * WORD;
+}
+
+/// Byte offset of element `i` of an array object.
+#[inline(always)]
+pub(crate) const fn elem(i: usize) -> usize {
+    WORD + i * WORD
+}
+
+/// The type ids of the interpreter's objects.
+pub(crate) struct Types {
+    pub(crate) pair: TypeId,
+    pub(crate) flonum: TypeId,
+    /// Characters as UTF-32 code units: mutable in place with `string-set!`.
+    pub(crate) string: TypeId,
+    pub(crate) symbol: TypeId,
+    pub(crate) vector: TypeId,
+    pub(crate) bytevector: TypeId,
+    /// The header's low bits are the index of the code's prototype.
+    pub(crate) closure: TypeId,
+    /// An environment frame: the enclosing frame, then the variables.
+    pub(crate) frame: TypeId,
+    /// The header's low bits are the number of fields.
+    pub(crate) record_type: TypeId,
+    /// The record type, then the fields.
+    pub(crate) record: TypeId,
+    /// A record type's constructor, predicate, accessor or modifier; the
+    /// header's low bits say which, and the field.
+    pub(crate) record_proc: TypeId,
+    /// An error object: a message and irritants.
+    pub(crate) condition: TypeId,
+    /// The handlers in force, then a copy of the value stack.
+    pub(crate) continuation: TypeId,
+}
+
+impl Types {
+    /// Registers the layouts in a fresh table.
+    pub(crate) fn register() -> (TypeTable, Types) {
+        use field::*;
+        let mut t = TypeTable::new();
+        let mut reg = |d: TypeDescriptor| t.register(d).expect("the layouts are valid");
+        let w = |o: usize| o as u32;
+        let types = Types {
+            pair: reg(TypeDescriptor::fixed(
+                "pair",
+                3 * WORD,
+                &[],
+                &[w(CAR), w(CDR)],
+            )),
+            flonum: reg(TypeDescriptor::fixed("flonum", 2 * WORD, &[], &[])),
+            string: reg(TypeDescriptor::bytes("string")),
+            symbol: reg(TypeDescriptor::fixed(
+                "symbol",
+                2 * WORD,
+                &[w(SYMBOL_NAME)],
+                &[],
+            )),
+            vector: reg(TypeDescriptor::array("vector", SlotKind::Tagged)),
+            bytevector: reg(TypeDescriptor::bytes("bytevector")),
+            closure: reg(TypeDescriptor::fixed(
+                "closure",
+                2 * WORD,
+                &[w(CLOSURE_ENV)],
+                &[],
+            )),
+            frame: reg(TypeDescriptor::array("frame", SlotKind::Tagged)),
+            record_type: reg(TypeDescriptor::fixed(
+                "record-type",
+                3 * WORD,
+                &[],
+                &[w(RTD_NAME), w(RTD_FIELDS)],
+            )),
+            record: reg(TypeDescriptor::array("record", SlotKind::Tagged)),
+            record_proc: reg(TypeDescriptor::fixed(
+                "record-procedure",
+                3 * WORD,
+                &[w(RPROC_RTD)],
+                &[w(RPROC_FIELDS)],
+            )),
+            condition: reg(TypeDescriptor::fixed(
+                "condition",
+                3 * WORD,
+                &[],
+                &[w(MESSAGE), w(IRRITANTS)],
+            )),
+            continuation: reg(TypeDescriptor::array("continuation", SlotKind::Tagged)),
+        };
+        (t, types)
+    }
+}
+
+/// The mutator, the type ids, the roots and the symbol table of one interpreter.
+pub(crate) struct Gc {
+    m: Mutator,
+    pub(crate) t: Types,
+    pub(crate) roots: Arc<Roots>,
+    /// Interned symbols: name to index in `roots.symbols`. Interning is
+    /// strong (movegc has no weak references), so symbols live as long as the
+    /// interpreter.
+    symbols: HashMap<Box<str>, usize>,
+}
+
+impl Gc {
+    /// Wraps a mutator whose root scanner reports `roots`.
+    pub(crate) fn new(m: Mutator, t: Types, roots: Arc<Roots>) -> Gc {
+        Gc {
+            m,
+            t,
+            roots,
+            symbols: HashMap::new(),
+        }
+    }
+
+    /// The mutator, for safepoints, collections and native calls.
+    pub(crate) fn mutator(&mut self) -> &mut Mutator {
+        &mut self.m
+    }
+
+    /// The heap's statistics.
+    pub(crate) fn stats(&self) -> gc_core::Stats {
+        self.m.heap().stats()
+    }
+
+    // ------------------------------------------------------------ keeping values
+
+    /// Keeps `v` in a root until [`release`](Self::release); returns its mark.
+    #[inline]
+    pub(crate) fn keep(&self, v: Value) -> usize {
+        self.roots.scratch.push(v);
+        self.roots.scratch.len() - 1
+    }
+
+    /// The current value of kept value `mark`.
+    #[inline]
+    pub(crate) fn kept(&self, mark: usize) -> Value {
+        self.roots.scratch.get(mark)
+    }
+
+    /// Updates kept value `mark`.
+    #[inline]
+    pub(crate) fn set_kept(&self, mark: usize, v: Value) {
+        self.roots.scratch.set(mark, v);
+    }
+
+    /// Releases kept value `mark` and every one kept after it.
+    #[inline]
+    pub(crate) fn release(&self, mark: usize) {
+        self.roots.scratch.truncate(mark);
+    }
+
+    // ------------------------------------------------------------ types
+
+    /// The type of the object `v` refers to, if it is a reference.
+    #[inline(always)]
+    pub(crate) fn type_of(&self, v: Value) -> Option<(ObjRef, TypeId)> {
+        let obj = v.as_ref()?;
+        // SAFETY: the rule: `v` is current, so `obj` is a live object's header.
+        let header = unsafe { obj.header() };
+        Some((obj, TypeId(header.type_id())))
+    }
+
+    /// The object `v` refers to, if it is one of type `ty`.
+    #[inline(always)]
+    pub(crate) fn typed(&self, v: Value, ty: TypeId) -> Option<ObjRef> {
+        match self.type_of(v) {
+            Some((obj, t)) if t == ty => Some(obj),
+            _ => None,
+        }
+    }
+
+    /// The low 32 bits of an object's header: an array's length, or VM bits.
+    #[inline(always)]
+    pub(crate) fn low(&self, obj: ObjRef) -> usize {
+        // SAFETY: the rule.
+        unsafe { obj.header() }.low() as usize
+    }
+
+    // ------------------------------------------------------------ fields
+
+    /// Reads the slot at byte `offset`.
+    #[inline(always)]
+    pub(crate) fn get(&self, obj: ObjRef, offset: usize) -> Value {
+        // SAFETY: the rule; the caller passes a slot of `obj`'s type.
+        Value::from_word(unsafe { obj.read_word(offset) })
+    }
+
+    /// Writes a tagged slot, through the write barrier.
+    #[inline(always)]
+    pub(crate) fn set(&mut self, obj: ObjRef, offset: usize, v: Value) {
+        // SAFETY: the rule; the caller passes a tagged slot of `obj`'s type.
+        unsafe { self.m.write_tagged(obj, offset, v.word()) }
+    }
+
+    /// Writes a reference slot (`v` a reference or unassigned), through the write barrier.
+    #[inline(always)]
+    pub(crate) fn set_ref(&mut self, obj: ObjRef, offset: usize, v: Value) {
+        // SAFETY: the rule; the caller passes a reference slot, and `v` is an
+        // object's current address or null.
+        unsafe { self.m.write_ref(obj, offset, v.as_ref()) }
+    }
+
+    /// Element `i` of an array object, which the caller has bounds-checked.
+    #[inline(always)]
+    pub(crate) fn elem(&self, obj: ObjRef, i: usize) -> Value {
+        debug_assert!(i < self.low(obj));
+        self.get(obj, elem(i))
+    }
+
+    /// Sets element `i` of an array object, which the caller has bounds-checked.
+    #[inline(always)]
+    pub(crate) fn set_elem(&mut self, obj: ObjRef, i: usize, v: Value) {
+        debug_assert!(i < self.low(obj));
+        self.set(obj, elem(i), v);
+    }
+
+    // ------------------------------------------------------------ allocation
+
+    /// Allocates an object: zeroed, so every slot starts unassigned.
+    #[inline(always)]
+    pub(crate) fn alloc(&mut self, ty: TypeId, len: usize) -> Result<ObjRef, Error> {
+        let len = u32::try_from(len)
+            .map_err(|_| Error::runtime("object too large", vec![Value::small(len)]))?;
+        Ok(self.m.alloc(ty, len)?)
+    }
+
+    /// A new pair.
+    #[inline]
+    pub(crate) fn cons(&mut self, car: Value, cdr: Value) -> Result<Value, Error> {
+        let mark = self.keep(car);
+        self.keep(cdr);
+        let pair = self.alloc(self.t.pair, 0);
+        let (car, cdr) = (self.kept(mark), self.kept(mark + 1));
+        self.release(mark);
+        let pair = pair?;
+        self.set(pair, field::CAR, car);
+        self.set(pair, field::CDR, cdr);
+        Ok(Value::from_ref(pair))
+    }
+
+    /// A pair's car; `pair` must be one.
+    #[inline(always)]
+    pub(crate) fn car(&self, pair: ObjRef) -> Value {
+        self.get(pair, field::CAR)
+    }
+
+    /// A pair's cdr; `pair` must be one.
+    #[inline(always)]
+    pub(crate) fn cdr(&self, pair: ObjRef) -> Value {
+        self.get(pair, field::CDR)
+    }
+
+    /// The pair `v` refers to, if it is one.
+    #[inline(always)]
+    pub(crate) fn pair(&self, v: Value) -> Option<ObjRef> {
+        self.typed(v, self.t.pair)
+    }
+
+    /// A flonum.
+    pub(crate) fn flonum(&mut self, x: f64) -> Result<Value, Error> {
+        let obj = self.alloc(self.t.flonum, 0)?;
+        // SAFETY: a fresh flonum; its second word is data, not a slot.
+        unsafe { obj.write_word(field::FLONUM, x.to_bits() as usize) };
+        Ok(Value::from_ref(obj))
+    }
+
+    /// The number, if `v` is a flonum.
+    #[inline]
+    pub(crate) fn as_flonum(&self, v: Value) -> Option<f64> {
+        let obj = self.typed(v, self.t.flonum)?;
+        // SAFETY: the rule; a flonum's data word.
+        Some(f64::from_bits(unsafe { obj.read_word(field::FLONUM) } as u64))
+    }
+
+    /// A new vector of `len` copies of `fill`.
+    pub(crate) fn vector(&mut self, len: usize, fill: Value) -> Result<Value, Error> {
+        let mark = self.keep(fill);
+        let obj = self.alloc(self.t.vector, len);
+        let fill = self.kept(mark);
+        self.release(mark);
+        let obj = obj?;
+        if fill != Value::UNASSIGNED {
+            for i in 0..len {
+                self.set_elem(obj, i, fill);
+            }
+        }
+        Ok(Value::from_ref(obj))
+    }
+
+    // ------------------------------------------------------------ strings and bytes
+
+    /// A new string of these characters.
+    pub(crate) fn string_from(&mut self, chars: &[char]) -> Result<Value, Error> {
+        let obj = self.alloc(self.t.string, chars.len() * 4)?;
+        for (i, &c) in chars.iter().enumerate() {
+            self.string_set(obj, i, c);
+        }
+        Ok(Value::from_ref(obj))
+    }
+
+    /// A new string.
+    pub(crate) fn string(&mut self, s: &str) -> Result<Value, Error> {
+        self.string_from(&s.chars().collect::<Vec<_>>())
+    }
+
+    /// A string's length in characters; `s` must be a string.
+    #[inline]
+    pub(crate) fn string_len(&self, s: ObjRef) -> usize {
+        self.low(s) / 4
+    }
+
+    /// Character `i` of string `s`, which the caller has bounds-checked.
+    #[inline]
+    pub(crate) fn string_ref(&self, s: ObjRef, i: usize) -> char {
+        debug_assert!(i < self.string_len(s));
+        // SAFETY: the rule; `i` is in bounds, and code units are 4-aligned.
+        let unit = unsafe { s.byte_ptr(WORD + 4 * i).cast::<u32>().read() };
+        char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER)
+    }
+
+    /// Sets character `i` of string `s`, which the caller has bounds-checked.
+    #[inline]
+    pub(crate) fn string_set(&mut self, s: ObjRef, i: usize, c: char) {
+        debug_assert!(i < self.string_len(s));
+        // SAFETY: the rule; `i` is in bounds of the string's data bytes.
+        unsafe { s.byte_ptr(WORD + 4 * i).cast::<u32>().write(c as u32) };
+    }
+
+    /// A string's characters, copied out of the heap.
+    pub(crate) fn string_chars(&self, s: ObjRef) -> Vec<char> {
+        (0..self.string_len(s))
+            .map(|i| self.string_ref(s, i))
+            .collect()
+    }
+
+    /// A string's contents, copied out of the heap.
+    pub(crate) fn rust_string(&self, s: ObjRef) -> String {
+        (0..self.string_len(s))
+            .map(|i| self.string_ref(s, i))
+            .collect()
+    }
+
+    /// A new bytevector holding `bytes`.
+    pub(crate) fn bytevector(&mut self, bytes: &[u8]) -> Result<Value, Error> {
+        let obj = self.alloc(self.t.bytevector, bytes.len())?;
+        for (i, &b) in bytes.iter().enumerate() {
+            self.byte_set(obj, i, b);
+        }
+        Ok(Value::from_ref(obj))
+    }
+
+    /// Byte `i` of bytevector `bv`, which the caller has bounds-checked.
+    #[inline]
+    pub(crate) fn byte_ref(&self, bv: ObjRef, i: usize) -> u8 {
+        debug_assert!(i < self.low(bv));
+        // SAFETY: the rule; `i` is in bounds.
+        unsafe { bv.byte_ptr(WORD + i).read() }
+    }
+
+    /// Sets byte `i` of bytevector `bv`, which the caller has bounds-checked.
+    #[inline]
+    pub(crate) fn byte_set(&mut self, bv: ObjRef, i: usize, b: u8) {
+        debug_assert!(i < self.low(bv));
+        // SAFETY: the rule; `i` is in bounds.
+        unsafe { bv.byte_ptr(WORD + i).write(b) };
+    }
+
+    // ------------------------------------------------------------ symbols
+
+    /// The symbol named `name`, interned.
+    pub(crate) fn intern(&mut self, name: &str) -> Result<Value, Error> {
+        if let Some(&i) = self.symbols.get(name) {
+            return Ok(self.roots.symbols.get(i));
+        }
+        let s = self.string(name)?;
+        let mark = self.keep(s);
+        let sym = self.alloc(self.t.symbol, 0);
+        let s = self.kept(mark);
+        self.release(mark);
+        let sym = sym?;
+        self.set_ref(sym, field::SYMBOL_NAME, s);
+        self.symbols.insert(name.into(), self.roots.symbols.len());
+        self.roots.symbols.push(Value::from_ref(sym));
+        Ok(Value::from_ref(sym))
+    }
+
+    /// A symbol's name; `sym` must be a symbol.
+    pub(crate) fn symbol_name(&self, sym: ObjRef) -> String {
+        let name = self.get(sym, field::SYMBOL_NAME);
+        name.as_ref()
+            .map_or_else(String::new, |s| self.rust_string(s))
+    }
+
+    // ------------------------------------------------------------ lists
+
+    /// The elements of a proper list, or `None` if `list` is not one. Reads
+    /// only: the values are good until the next allocation.
+    pub(crate) fn list_to_vec(&self, mut list: Value) -> Option<Vec<Value>> {
+        let mut out = Vec::new();
+        // A second cursor at half speed meets the first only on a cycle.
+        let mut slow = list;
+        while let Some(p) = self.pair(list) {
+            out.push(self.car(p));
+            list = self.cdr(p);
+            if out.len() % 2 == 0 {
+                slow = self.pair(slow).map_or(Value::NIL, |s| self.cdr(s));
+                if slow == list && self.pair(list).is_some() {
+                    return None;
+                }
+            }
+        }
+        (list == Value::NIL).then_some(out)
+    }
+
+    /// A list of the values kept from mark `from` on, then `tail`; releases them.
+    pub(crate) fn list_from_kept(&mut self, from: usize, tail: Value) -> Result<Value, Error> {
+        let acc = self.keep(tail);
+        for i in (from..acc).rev() {
+            let pair = self.cons(self.kept(i), self.kept(acc));
+            match pair {
+                Ok(p) => self.set_kept(acc, p),
+                Err(e) => {
+                    self.release(from);
+                    return Err(e);
+                }
+            }
+        }
+        let list = self.kept(acc);
+        self.release(from);
+        Ok(list)
+    }
+}

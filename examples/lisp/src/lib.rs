@@ -1,0 +1,43 @@
+//! A Scheme interpreter whose every value lives on a movegc heap: movegc's
+//! model embedding. `README.md` describes the language and the flags.
+//!
+//! How it embeds the collector:
+//!
+//! - `value`: values are tagged words; references are plain addresses,
+//!   which movegc's default tag scheme recognizes.
+//! - `gc`: the object layouts registered with the heap, and the one door
+//!   to it (every allocation, read and barriered write), with the rule for
+//!   holding references across allocations.
+//! - `roots`: the interpreter's stack, registers, globals, constants and
+//!   symbols, reported to the collector by one root scanner.
+//!
+//! The interpreter itself:
+//!
+//! - `reader`: text to data, with positions.
+//! - `compiler` and `code`: data to instructions, with every variable
+//!   resolved to a frame slot or a global.
+//! - `vm`: the machine: an explicit stack, proper tail calls,
+//!   continuations, exceptions.
+//! - `builtins`: the primitive procedures; `prelude.scm`: the library
+//!   procedures written in Scheme.
+//! - `printer`: `display` and `write`.
+//! - `errors`: what can go wrong.
+//! - `interp`: the public face, [`Interpreter`] and its [`Options`].
+//! - `stats`: the GC log and the `--gc-stats` report.
+
+mod builtins;
+mod code;
+mod compiler;
+mod errors;
+mod gc;
+mod interp;
+mod printer;
+mod reader;
+mod roots;
+mod stats;
+mod value;
+mod vm;
+
+pub use errors::{Error, Irritants, Pos};
+pub use interp::{Interpreter, Options, incomplete};
+pub use stats::{install_gc_log, report};

@@ -1,0 +1,136 @@
+;;; The library procedures written in Scheme: the higher-order ones, which
+;;; call back into Scheme code, and a few conveniences. Compiled at start-up.
+
+(define (map f l . ls)
+  (define (map1 f l)
+    (let loop ((l l) (acc '()))
+      (if (pair? l) (loop (cdr l) (cons (f (car l)) acc)) (reverse acc))))
+  (define (all-pairs? ls)
+    (or (null? ls) (and (pair? (car ls)) (all-pairs? (cdr ls)))))
+  (if (null? ls)
+      (map1 f l)
+      (let loop ((ls (cons l ls)) (acc '()))
+        (if (all-pairs? ls)
+            (loop (map1 cdr ls) (cons (apply f (map1 car ls)) acc))
+            (reverse acc)))))
+
+(define (for-each f l . ls)
+  (if (null? ls)
+      (let loop ((l l))
+        (when (pair? l) (f (car l)) (loop (cdr l))))
+      (let loop ((ls (cons l ls)))
+        (when (let all ((ls ls)) (or (null? ls) (and (pair? (car ls)) (all (cdr ls)))))
+          (apply f (map car ls))
+          (loop (map cdr ls))))))
+
+(define (filter keep? l)
+  (let loop ((l l) (acc '()))
+    (cond ((null? l) (reverse acc))
+          ((keep? (car l)) (loop (cdr l) (cons (car l) acc)))
+          (else (loop (cdr l) acc)))))
+
+(define (remove drop? l) (filter (lambda (x) (not (drop? x))) l))
+
+(define (delete x l . same?)
+  (let ((same? (if (pair? same?) (car same?) equal?)))
+    (filter (lambda (y) (not (same? x y))) l)))
+
+(define (fold kons knil l)
+  (if (null? l) knil (fold kons (kons (car l) knil) (cdr l))))
+
+(define (fold-left f acc l)
+  (if (null? l) acc (fold-left f (f acc (car l)) (cdr l))))
+
+(define (fold-right f acc l)
+  (let loop ((l (reverse l)) (acc acc))
+    (if (null? l) acc (loop (cdr l) (f (car l) acc)))))
+
+(define (reduce f ridentity l)
+  (if (null? l) ridentity (fold f (car l) (cdr l))))
+
+(define (append-map f l) (apply append (map f l)))
+
+(define (filter-map f l)
+  (filter (lambda (x) x) (map f l)))
+
+(define (any pred l)
+  (and (pair? l) (or (pred (car l)) (any pred (cdr l)))))
+
+(define (every pred l)
+  (or (null? l) (and (pred (car l)) (every pred (cdr l)))))
+
+(define (find pred l)
+  (cond ((null? l) #f) ((pred (car l)) (car l)) (else (find pred (cdr l)))))
+
+(define (list-index pred l)
+  (let loop ((l l) (i 0))
+    (cond ((null? l) #f) ((pred (car l)) i) (else (loop (cdr l) (+ i 1))))))
+
+(define (member x l . same?)
+  (if (null? same?)
+      (%member x l)
+      (let loop ((l l))
+        (cond ((null? l) #f) (((car same?) x (car l)) l) (else (loop (cdr l)))))))
+
+(define (assoc x l . same?)
+  (if (null? same?)
+      (%assoc x l)
+      (let loop ((l l))
+        (cond ((null? l) #f) (((car same?) x (caar l)) (car l)) (else (loop (cdr l)))))))
+
+(define (list-set! l k x) (set-car! (list-tail l k) x))
+
+(define (iota n . start+step)
+  (let ((start (if (pair? start+step) (car start+step) 0))
+        (step (if (and (pair? start+step) (pair? (cdr start+step))) (cadr start+step) 1)))
+    (let loop ((i (- n 1)) (acc '()))
+      (if (< i 0) acc (loop (- i 1) (cons (+ start (* i step)) acc))))))
+
+(define (vector-map f v . vs)
+  (list->vector (apply map f (vector->list v) (map vector->list vs))))
+
+(define (vector-for-each f v . vs)
+  (apply for-each f (vector->list v) (map vector->list vs)))
+
+(define (string-map f s . ss)
+  (list->string (apply map f (string->list s) (map string->list ss))))
+
+(define (string-for-each f s . ss)
+  (apply for-each f (string->list s) (map string->list ss)))
+
+(define (list-sort less? l)
+  (define (merge a b)
+    (cond ((null? a) b)
+          ((null? b) a)
+          ((less? (car b) (car a)) (cons (car b) (merge a (cdr b))))
+          (else (cons (car a) (merge (cdr a) b)))))
+  (define (sort l n)
+    (if (< n 2)
+        (if (= n 0) '() (list (car l)))
+        (let ((half (quotient n 2)))
+          (merge (sort l half) (sort (list-tail l half) (- n half))))))
+  (sort l (length l)))
+
+(define (sort seq less?)
+  (if (vector? seq)
+      (list->vector (list-sort less? (vector->list seq)))
+      (list-sort less? seq)))
+
+(define (boolean=? a b . more)
+  (and (eq? a b) (or (null? more) (apply boolean=? b more))))
+
+(define (dynamic-wind before thunk after)
+  (before)
+  (let ((result (thunk)))
+    (after)
+    result))
+
+(define (make-parameter value . convert)
+  (let ((value (if (pair? convert) ((car convert) value) value)))
+    (lambda args (if (null? args) value (set! value (car args))))))
+
+(define (values . xs) (if (and (pair? xs) (null? (cdr xs))) (car xs) (cons '%values xs)))
+
+(define (call-with-values producer consumer)
+  (let ((v (producer)))
+    (if (and (pair? v) (eq? (car v) '%values)) (apply consumer (cdr v)) (consumer v))))

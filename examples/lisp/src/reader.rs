@@ -1,0 +1,529 @@
+//! The reader: source text to [`Datum`]s, outside the heap, each with the
+//! position it came from so that syntax errors can say where.
+
+use std::rc::Rc;
+
+use crate::errors::{Error, Pos};
+
+/// A datum as read, with its position.
+#[derive(Clone, Debug)]
+pub(crate) struct Datum {
+    /// Where it starts.
+    pub pos: Pos,
+    /// What it is.
+    pub kind: Kind,
+}
+
+/// The kinds of data the reader produces.
+#[derive(Clone, Debug)]
+pub(crate) enum Kind {
+    /// An exact integer (range-checked when compiled).
+    Int(i64),
+    /// A flonum.
+    Float(f64),
+    /// `#t` or `#f`.
+    Bool(bool),
+    /// A character.
+    Char(char),
+    /// A string literal.
+    Str(Rc<str>),
+    /// A symbol.
+    Sym(Rc<str>),
+    /// `()`.
+    Nil,
+    /// A non-empty list; the tail is `Some` for a dotted list.
+    List(Vec<Datum>, Option<Box<Datum>>),
+    /// `#(...)`.
+    Vector(Vec<Datum>),
+    /// `#u8(...)`.
+    Bytes(Vec<u8>),
+}
+
+impl Datum {
+    /// A datum of `kind` at `pos`.
+    pub(crate) fn new(pos: &Pos, kind: Kind) -> Datum {
+        Datum {
+            pos: pos.clone(),
+            kind,
+        }
+    }
+
+    /// A symbol at `pos`.
+    pub(crate) fn sym(pos: &Pos, name: &str) -> Datum {
+        Datum::new(pos, Kind::Sym(name.into()))
+    }
+
+    /// A proper list at `pos` (`()` if empty).
+    pub(crate) fn list(pos: &Pos, items: Vec<Datum>) -> Datum {
+        if items.is_empty() {
+            Datum::new(pos, Kind::Nil)
+        } else {
+            Datum::new(pos, Kind::List(items, None))
+        }
+    }
+
+    /// The symbol's name, if this is a symbol.
+    pub(crate) fn as_sym(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Sym(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is a proper list (`()` included).
+    pub(crate) fn as_list(&self) -> Option<&[Datum]> {
+        match &self.kind {
+            Kind::Nil => Some(&[]),
+            Kind::List(items, None) => Some(items),
+            _ => None,
+        }
+    }
+}
+
+/// Reads data from a text, one at a time.
+pub(crate) struct Reader<'a> {
+    text: &'a [char],
+    at: usize,
+    line: u32,
+    column: u32,
+    file: Rc<str>,
+}
+
+/// How a read failed.
+pub(crate) enum ReadError {
+    /// The text ended inside a datum: more input could complete it.
+    Incomplete(Error),
+    /// The text is malformed.
+    Bad(Error),
+}
+
+impl ReadError {
+    /// The error, complete or not.
+    pub(crate) fn into_error(self) -> Error {
+        match self {
+            ReadError::Incomplete(e) | ReadError::Bad(e) => e,
+        }
+    }
+}
+
+type Read<T> = Result<T, ReadError>;
+
+/// Characters that end a token.
+fn delimiter(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '(' | ')' | '"' | ';' | '\'' | '`' | ',')
+}
+
+/// The deepest nesting the reader accepts: it recurses on nested data.
+const MAX_DEPTH: usize = 1_000;
+
+impl<'a> Reader<'a> {
+    /// A reader of `text`, which came from `file` (for messages).
+    pub(crate) fn new(text: &'a [char], file: Rc<str>) -> Reader<'a> {
+        Reader {
+            text,
+            at: 0,
+            line: 1,
+            column: 1,
+            file,
+        }
+    }
+
+    fn pos(&self) -> Pos {
+        Pos {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+        }
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.text.get(self.at).copied()
+    }
+
+    fn next_char(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.at += 1;
+        if c == '\n' {
+            self.line += 1;
+            self.column = 1;
+        } else {
+            self.column += 1;
+        }
+        Some(c)
+    }
+
+    fn bad<T>(&self, pos: Pos, message: impl Into<String>) -> Read<T> {
+        Err(ReadError::Bad(Error::Read {
+            pos,
+            message: message.into(),
+        }))
+    }
+
+    fn incomplete<T>(&self, pos: Pos, message: impl Into<String>) -> Read<T> {
+        Err(ReadError::Incomplete(Error::Read {
+            pos,
+            message: message.into(),
+        }))
+    }
+
+    /// Skips whitespace and comments (`;`, `#| |#`, and `#;` datum comments).
+    fn skip_atmosphere(&mut self, depth: usize) -> Read<()> {
+        loop {
+            match self.peek() {
+                Some(c) if c.is_whitespace() => {
+                    self.next_char();
+                }
+                Some(';') => {
+                    while self.peek().is_some_and(|c| c != '\n') {
+                        self.next_char();
+                    }
+                }
+                Some('#') if self.text.get(self.at + 1) == Some(&'|') => {
+                    let start = self.pos();
+                    self.next_char();
+                    self.next_char();
+                    let mut nesting = 1;
+                    while nesting > 0 {
+                        match self.next_char() {
+                            None => return self.incomplete(start, "unterminated #| comment"),
+                            Some('|') if self.peek() == Some('#') => {
+                                self.next_char();
+                                nesting -= 1;
+                            }
+                            Some('#') if self.peek() == Some('|') => {
+                                self.next_char();
+                                nesting += 1;
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                }
+                Some('#') if self.text.get(self.at + 1) == Some(&';') => {
+                    let start = self.pos();
+                    self.next_char();
+                    self.next_char();
+                    if self.datum(depth + 1)?.is_none() {
+                        return self.incomplete(start, "#; with no datum after it");
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// The next datum, or `None` at the end of the text.
+    pub(crate) fn read(&mut self) -> Result<Option<Datum>, ReadError> {
+        self.datum(0)
+    }
+
+    fn datum(&mut self, depth: usize) -> Read<Option<Datum>> {
+        self.skip_atmosphere(depth)?;
+        let pos = self.pos();
+        if depth > MAX_DEPTH {
+            return self.bad(pos, "data nested too deeply");
+        }
+        let Some(c) = self.peek() else {
+            return Ok(None);
+        };
+        let kind = match c {
+            '(' | '[' => {
+                self.next_char();
+                self.list(pos.clone(), if c == '(' { ')' } else { ']' }, depth)?
+            }
+            ')' | ']' => {
+                self.next_char();
+                return self.bad(pos, format!("unexpected '{c}'"));
+            }
+            '\'' | '`' | ',' => {
+                self.next_char();
+                let name = match c {
+                    '\'' => "quote",
+                    '`' => "quasiquote",
+                    _ if self.peek() == Some('@') => {
+                        self.next_char();
+                        "unquote-splicing"
+                    }
+                    _ => "unquote",
+                };
+                let Some(inner) = self.datum(depth + 1)? else {
+                    return self.incomplete(pos, format!("{name} with no datum after it"));
+                };
+                Kind::List(vec![Datum::sym(&pos, name), inner], None)
+            }
+            '"' => {
+                self.next_char();
+                Kind::Str(self.string(pos.clone())?.into())
+            }
+            '#' => self.hash(pos.clone(), depth)?,
+            '|' => {
+                self.next_char();
+                let mut name = String::new();
+                loop {
+                    match self.next_char() {
+                        None => return self.incomplete(pos, "unterminated |symbol|"),
+                        Some('|') => break,
+                        Some(c) => name.push(c),
+                    }
+                }
+                Kind::Sym(name.into())
+            }
+            _ => {
+                let token = self.token();
+                self.atom(pos.clone(), &token)?
+            }
+        };
+        Ok(Some(Datum { pos, kind }))
+    }
+
+    fn token(&mut self) -> String {
+        let mut token = String::new();
+        while let Some(c) = self.peek().filter(|&c| !delimiter(c) && c != '[' && c != ']') {
+            token.push(c);
+            self.next_char();
+        }
+        token
+    }
+
+    fn list(&mut self, open: Pos, close: char, depth: usize) -> Read<Kind> {
+        let mut items = Vec::new();
+        loop {
+            self.skip_atmosphere(depth)?;
+            let pos = self.pos();
+            match self.peek() {
+                None => {
+                    return self.incomplete(open, "unterminated list: missing ')'");
+                }
+                Some(c) if c == close => {
+                    self.next_char();
+                    return Ok(if items.is_empty() {
+                        Kind::Nil
+                    } else {
+                        Kind::List(items, None)
+                    });
+                }
+                Some(c @ (')' | ']')) => {
+                    self.next_char();
+                    let opener = if close == ')' { '(' } else { '[' };
+                    return self.bad(pos, format!("'{c}' does not match the '{opener}' at {open}"));
+                }
+                Some('.')
+                    if self
+                        .text
+                        .get(self.at + 1)
+                        .is_none_or(|&c| delimiter(c) || c == ']') =>
+                {
+                    self.next_char();
+                    if items.is_empty() {
+                        return self.bad(pos, "'.' with nothing before it");
+                    }
+                    let Some(tail) = self.datum(depth + 1)? else {
+                        return self.incomplete(open, "unterminated list: missing ')'");
+                    };
+                    self.skip_atmosphere(depth)?;
+                    return match self.peek() {
+                        Some(c) if c == close => {
+                            self.next_char();
+                            // `(a . (b c))` is `(a b c)`, and `(a . ())` is `(a)`.
+                            Ok(match tail.kind {
+                                Kind::Nil => Kind::List(items, None),
+                                Kind::List(more, rest) => {
+                                    items.extend(more);
+                                    Kind::List(items, rest)
+                                }
+                                _ => Kind::List(items, Some(Box::new(tail))),
+                            })
+                        }
+                        None => self.incomplete(open, "unterminated list: missing ')'"),
+                        Some(_) => self.bad(self.pos(), "more than one datum after '.'"),
+                    };
+                }
+                Some(_) => match self.datum(depth + 1)? {
+                    Some(d) => items.push(d),
+                    None => return self.incomplete(open, "unterminated list: missing ')'"),
+                },
+            }
+        }
+    }
+
+    fn string(&mut self, open: Pos) -> Read<String> {
+        let mut s = String::new();
+        loop {
+            let pos = self.pos();
+            match self.next_char() {
+                None => return self.incomplete(open, "unterminated string"),
+                Some('"') => return Ok(s),
+                Some('\\') => match self.next_char() {
+                    None => return self.incomplete(open, "unterminated string"),
+                    Some('n') => s.push('\n'),
+                    Some('t') => s.push('\t'),
+                    Some('r') => s.push('\r'),
+                    Some('a') => s.push('\u{7}'),
+                    Some('b') => s.push('\u{8}'),
+                    Some('0') => s.push('\0'),
+                    Some(c @ ('\\' | '"' | '|')) => s.push(c),
+                    Some('x') => {
+                        let mut hex = String::new();
+                        while let Some(c) = self.next_char() {
+                            if c == ';' {
+                                break;
+                            }
+                            hex.push(c);
+                            if hex.len() > 8 {
+                                break;
+                            }
+                        }
+                        match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                            Some(c) => s.push(c),
+                            None => return self.bad(pos, format!("bad string escape \\x{hex}")),
+                        }
+                    }
+                    Some(c) if c.is_whitespace() => {
+                        // A line continuation: skip to the next line's first non-blank.
+                        let mut c = c;
+                        while c != '\n' && self.peek().is_some_and(char::is_whitespace) {
+                            c = self.next_char().unwrap_or('\n');
+                        }
+                        while self
+                            .peek()
+                            .is_some_and(|c| c.is_whitespace() && c != '\n')
+                        {
+                            self.next_char();
+                        }
+                    }
+                    Some(c) => return self.bad(pos, format!("unknown string escape \\{c}")),
+                },
+                Some(c) => s.push(c),
+            }
+        }
+    }
+
+    fn hash(&mut self, pos: Pos, depth: usize) -> Read<Kind> {
+        self.next_char();
+        match self.peek() {
+            Some('(') => {
+                self.next_char();
+                match self.list(pos.clone(), ')', depth)? {
+                    Kind::Nil => Ok(Kind::Vector(Vec::new())),
+                    Kind::List(items, None) => Ok(Kind::Vector(items)),
+                    _ => self.bad(pos, "a vector cannot be dotted"),
+                }
+            }
+            Some('\\') => {
+                self.next_char();
+                let Some(first) = self.next_char() else {
+                    return self.incomplete(pos, "#\\ with no character after it");
+                };
+                let mut name = String::from(first);
+                name.push_str(&self.token());
+                if name.chars().count() == 1 {
+                    return Ok(Kind::Char(first));
+                }
+                let c = match name.as_str() {
+                    "space" => ' ',
+                    "newline" | "linefeed" => '\n',
+                    "tab" => '\t',
+                    "return" => '\r',
+                    "null" | "nul" => '\0',
+                    "alarm" => '\u{7}',
+                    "backspace" => '\u{8}',
+                    "delete" => '\u{7f}',
+                    "escape" => '\u{1b}',
+                    _ => match name
+                        .strip_prefix('x')
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .and_then(char::from_u32)
+                    {
+                        Some(c) => c,
+                        None => return self.bad(pos, format!("unknown character #\\{name}")),
+                    },
+                };
+                Ok(Kind::Char(c))
+            }
+            _ => {
+                let token = self.token();
+                match token.as_str() {
+                    "t" | "true" => Ok(Kind::Bool(true)),
+                    "f" | "false" => Ok(Kind::Bool(false)),
+                    "u8" if self.peek() == Some('(') => {
+                        self.next_char();
+                        let items = match self.list(pos.clone(), ')', depth)? {
+                            Kind::List(items, None) => items,
+                            Kind::Nil => Vec::new(),
+                            _ => return self.bad(pos, "a bytevector cannot be dotted"),
+                        };
+                        let mut bytes = Vec::with_capacity(items.len());
+                        for d in items {
+                            match d.kind {
+                                Kind::Int(n) if (0..=255).contains(&n) => bytes.push(n as u8),
+                                _ => return self.bad(d.pos, "a bytevector holds bytes (0 to 255)"),
+                            }
+                        }
+                        Ok(Kind::Bytes(bytes))
+                    }
+                    _ => {
+                        let radix = match token.chars().next() {
+                            Some('x' | 'X') => 16,
+                            Some('b' | 'B') => 2,
+                            Some('o' | 'O') => 8,
+                            Some('d' | 'D') => 10,
+                            _ => return self.bad(pos, format!("unknown syntax #{token}")),
+                        };
+                        match parse_number(&token[1..], radix) {
+                            Some(kind) => Ok(kind),
+                            None => self.bad(pos, format!("bad number #{token}")),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn atom(&self, pos: Pos, token: &str) -> Read<Kind> {
+        if let Some(kind) = parse_number(token, 10) {
+            return Ok(kind);
+        }
+        let mut chars = token.chars();
+        let first = chars.next();
+        let looks_numeric = match first {
+            Some(c) if c.is_ascii_digit() => true,
+            Some('+' | '-' | '.') => chars.next().is_some_and(|c| c.is_ascii_digit()),
+            _ => false,
+        };
+        if looks_numeric {
+            return self.bad(pos, format!("bad number {token}"));
+        }
+        if token == "." {
+            return self.bad(pos, "'.' outside a list");
+        }
+        Ok(Kind::Sym(token.into()))
+    }
+}
+
+/// A number in `radix`, as the reader and `string->number` accept it.
+pub(crate) fn parse_number(token: &str, radix: u32) -> Option<Kind> {
+    match token {
+        "+inf.0" => return Some(Kind::Float(f64::INFINITY)),
+        "-inf.0" => return Some(Kind::Float(f64::NEG_INFINITY)),
+        "+nan.0" | "-nan.0" => return Some(Kind::Float(f64::NAN)),
+        _ => {}
+    }
+    let digits = token.strip_prefix(['+', '-']).unwrap_or(token);
+    let numeric = |c: char| c.is_digit(radix.max(10)) || (radix == 10 && ".eE".contains(c));
+    if digits.is_empty() || !digits.chars().all(numeric) {
+        return None;
+    }
+    if let Ok(n) = i64::from_str_radix(token, radix) {
+        return Some(Kind::Int(n));
+    }
+    if radix == 10 && digits.chars().any(|c| c.is_ascii_digit()) {
+        let signed_exponent = token.replace("e+", "e").replace("E+", "E");
+        if let Ok(x) = signed_exponent.parse::<f64>() {
+            return Some(Kind::Float(x));
+        }
+        if digits.chars().all(|c| c.is_ascii_digit()) {
+            // An exact integer beyond 64 bits: the compiler reports it as too large.
+            return Some(Kind::Int(if token.starts_with('-') { i64::MIN } else { i64::MAX }));
+        }
+    }
+    None
+}

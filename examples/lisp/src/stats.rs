@@ -1,0 +1,126 @@
+//! The collector's figures for people: the GC log on stderr, and the
+//! summary with a pause histogram that `--gc-stats` prints at exit.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use gc_core::{Mode, Stats};
+
+/// Writes movegc's log to stderr: its warnings and errors always, and its
+/// per-cycle lines when [`enable_gc_log`] was called.
+struct GcLog {
+    cycles: AtomicBool,
+}
+
+static LOG: GcLog = GcLog {
+    cycles: AtomicBool::new(false),
+};
+
+impl log::Log for GcLog {
+    fn enabled(&self, meta: &log::Metadata<'_>) -> bool {
+        meta.level() <= log::Level::Warn
+            || (meta.level() <= log::Level::Info && self.cycles.load(Ordering::Relaxed))
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            eprintln!("{}", record.args());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs the logger; with `cycles`, every collection writes its line.
+pub fn install_gc_log(cycles: bool) {
+    LOG.cycles.store(cycles, Ordering::Relaxed);
+    if log::set_logger(&LOG).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
+}
+
+/// The `p`th percentile of sorted pauses.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
+    sorted[i - 1]
+}
+
+/// The summary of every collection so far, and a histogram of their pauses.
+pub fn report(stats: &Stats, mode: Mode, wall: Duration) -> String {
+    let mut out = String::new();
+    let n = stats.collections;
+    let mut sorted = stats.pauses.clone();
+    sorted.sort_unstable();
+    let _ = writeln!(
+        out,
+        "gc: {n} collections in {:.2} s ({mode:?}, heap {}); allocated {}, freed {}, {} objects moved; {} in use at exit",
+        wall.as_secs_f64(),
+        mib(stats.heap_size as u64),
+        mib(stats.bytes_allocated),
+        mib(stats.bytes_freed),
+        stats.objects_moved,
+        mib(stats.used as u64),
+    );
+    if n == 0 {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "gc: pauses total {:.2} ms ({:.1}% of the run), mean {:.3} ms, p50 {:.3}, p90 {:.3}, p99 {:.3}, max {:.3} ms",
+        ms(stats.total_pause),
+        100.0 * stats.total_pause.as_secs_f64() / wall.as_secs_f64().max(1e-9),
+        ms(stats.total_pause) / n as f64,
+        ms(percentile(&sorted, 0.5)),
+        ms(percentile(&sorted, 0.9)),
+        ms(percentile(&sorted, 0.99)),
+        ms(stats.max_pause),
+    );
+    if stats.pages_by_gc + stats.pages_by_mutators > 0 {
+        let _ = writeln!(
+            out,
+            "gc: concurrent compaction: {} pages built by the collector, {} by the program on first touch",
+            stats.pages_by_gc, stats.pages_by_mutators,
+        );
+    }
+    if let Some(last) = &stats.last {
+        let _ = writeln!(out, "gc: last: {last}");
+    }
+    histogram(&mut out, &sorted);
+    out
+}
+
+/// Pause counts in buckets doubling from 50 µs.
+fn histogram(out: &mut String, sorted: &[Duration]) {
+    const BUCKETS: usize = 14;
+    let bound = |i: usize| Duration::from_micros(50 << i);
+    let mut counts = [0usize; BUCKETS + 1];
+    for &p in sorted {
+        let i = (0..BUCKETS).find(|&i| p < bound(i)).unwrap_or(BUCKETS);
+        counts[i] += 1;
+    }
+    let first = counts.iter().position(|&c| c > 0).unwrap_or(0);
+    let last = counts.iter().rposition(|&c| c > 0).unwrap_or(0);
+    let most = counts.iter().copied().max().unwrap_or(1).max(1);
+    let _ = writeln!(out, "gc: pause histogram");
+    for (i, &count) in counts.iter().enumerate().take(last + 1).skip(first) {
+        let label = match i {
+            0 => format!("< {:.2} ms", ms(bound(0))),
+            BUCKETS => format!(">= {:.2} ms", ms(bound(BUCKETS - 1))),
+            _ => format!("{:.2}-{:.2} ms", ms(bound(i - 1)), ms(bound(i))),
+        };
+        let bar = "#".repeat((count * 40).div_ceil(most));
+        let _ = writeln!(out, "gc:   {label:>16} {count:>7} {bar}");
+    }
+}
