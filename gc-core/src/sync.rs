@@ -26,6 +26,20 @@ pub(crate) fn spin() {
     }
 }
 
+/// One round of a wait that yields the CPU (async-signal-safe: `sched_yield`).
+/// Under loom, a wait that has yielded a few times stops the exploration of
+/// further interleavings on this path: two threads yielding to each other
+/// while a third makes progress would otherwise make an endless path.
+#[inline]
+pub(crate) fn yield_wait(rounds: &mut u32) {
+    *rounds += 1;
+    #[cfg(loom)]
+    if *rounds > 2 {
+        loom::skip_branch();
+    }
+    yield_now();
+}
+
 /// Locks `m`, ignoring poisoning: the data these locks guard stays consistent
 /// across a panic (they guard nothing but the wait itself).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
