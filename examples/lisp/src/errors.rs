@@ -65,6 +65,8 @@ pub enum Error {
     OutOfMemory(String),
     /// The heap failed in a way that is not the program's fault.
     Heap(String),
+    /// The form made more calls than [`Options::fuel`](crate::Options::fuel) allows.
+    OutOfFuel,
     /// `(exit)` was called, with this status.
     Exit(i32),
 }

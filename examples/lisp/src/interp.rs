@@ -30,6 +30,9 @@ pub struct Options {
     pub stack_limit: usize,
     /// What `(command-line)` returns: the program's name, then its arguments.
     pub command_line: Vec<String>,
+    /// Stop a top-level form after this many procedure calls (for running
+    /// untrusted or generated programs, which may loop).
+    pub fuel: Option<u64>,
 }
 
 impl Default for Options {
@@ -40,6 +43,7 @@ impl Default for Options {
             verify: false,
             stack_limit: 4 << 20,
             command_line: Vec::new(),
+            fuel: None,
         }
     }
 }
@@ -48,6 +52,7 @@ impl Default for Options {
 /// Not `Send`: the heap's mutator belongs to the thread that built it.
 pub struct Interpreter {
     vm: Vm,
+    fuel: Option<u64>,
     /// The top-level form that last failed, for messages.
     failed_form: Option<Pos>,
 }
@@ -78,6 +83,7 @@ impl Interpreter {
         );
         let mut interp = Interpreter {
             vm,
+            fuel: options.fuel,
             failed_form: None,
         };
         interp
@@ -109,7 +115,7 @@ impl Interpreter {
                 Err(e) => return Err(e.into_error()),
             };
             self.failed_form = Some(datum.pos.clone());
-            self.vm.reset();
+            self.vm.reset(self.fuel);
             let v = Compiler::new(&mut self.vm)
                 .toplevel(&datum)
                 .and_then(|proto| self.vm.execute(proto))?;
@@ -143,6 +149,7 @@ impl Interpreter {
                 return format!("{pos}: {message}");
             }
             Error::OutOfMemory(m) | Error::Heap(m) => m.clone(),
+            Error::OutOfFuel => "the form made more calls than its fuel allows".into(),
             Error::Exit(code) => format!("exit {code}"),
         };
         match &self.failed_form {

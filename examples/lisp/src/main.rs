@@ -2,11 +2,11 @@
 //!
 //! ```text
 //! lisp [--heap SIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-log]
-//!      [--gc-verify] [FILE [ARG...]]
+//!      [--gc-verify] [-i] [FILE [ARG...]]
 //! ```
 //!
 //! With a file, runs it (`-` is stdin); with none, runs stdin, or opens a
-//! REPL when stdin is a terminal.
+//! REPL when stdin is a terminal (or with `-i`).
 
 use std::io::{BufRead, BufWriter, IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -15,8 +15,9 @@ use std::time::Instant;
 use gc_core::Mode;
 use lisp::{Error, Interpreter, Options};
 
-const USAGE: &str = "usage: lisp [--heap SIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-log] [--gc-verify] [FILE [ARG...]]
+const USAGE: &str = "usage: lisp [--heap SIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-log] [--gc-verify] [-i] [FILE [ARG...]]
   FILE        a program to run (- for stdin); with none, stdin, or a REPL on a terminal
+  -i          a REPL even when stdin is not a terminal
   --heap      the heap's size, e.g. 64M or 1G (default 256M)
   --gc-mode   the collector's mode (default auto)
   --gc-stats  print the collector's figures and a pause histogram at exit (stderr)
@@ -27,6 +28,7 @@ struct Cli {
     options: Options,
     stats: bool,
     log: bool,
+    interactive: bool,
     file: Option<String>,
 }
 
@@ -50,6 +52,7 @@ fn parse_args() -> Result<Cli, String> {
         options: Options::default(),
         stats: false,
         log: false,
+        interactive: false,
         file: None,
     };
     let mut args = std::env::args().skip(1);
@@ -73,6 +76,7 @@ fn parse_args() -> Result<Cli, String> {
             "--gc-stats" => cli.stats = true,
             "--gc-log" => cli.log = true,
             "--gc-verify" => cli.options.verify = true,
+            "-i" | "--interactive" => cli.interactive = true,
             "-h" | "--help" => return Err(String::new()),
             _ if arg.starts_with("--") => return Err(format!("unknown flag {arg}")),
             _ => {
@@ -125,7 +129,7 @@ fn run(cli: Cli) -> u8 {
     };
     let code = match cli.file.as_deref() {
         Some(file) => run_file(&mut interp, file),
-        None if std::io::stdin().is_terminal() => repl(&mut interp),
+        None if cli.interactive || std::io::stdin().is_terminal() => repl(&mut interp),
         None => run_file(&mut interp, "-"),
     };
     let _ = interp.flush();

@@ -52,6 +52,8 @@ pub(crate) struct Vm {
     pc: usize,
     /// The most values the stack may hold: deeper recursion is a stack overflow.
     stack_limit: usize,
+    /// Calls left before the form is stopped, if limited.
+    fuel: Option<u64>,
     /// Where `display` and `write` go.
     pub(crate) out: Box<dyn Write>,
     /// What `(command-line)` returns.
@@ -91,6 +93,7 @@ impl Vm {
             code_id: 0,
             pc: 0,
             stack_limit,
+            fuel: None,
             out,
             command_line,
         };
@@ -171,8 +174,10 @@ impl Vm {
         }
     }
 
-    /// Forgets the machine state after an error that ended a top-level form.
-    pub(crate) fn reset(&mut self) {
+    /// Clears the machine for a new top-level form, which may make `fuel`
+    /// calls; forgets what an error left behind.
+    pub(crate) fn reset(&mut self, fuel: Option<u64>) {
+        self.fuel = fuel;
         let roots = &self.gc.roots;
         roots.stack.truncate(0);
         roots.scratch.truncate(0);
@@ -367,6 +372,9 @@ impl Vm {
     /// now return `val` (a tail call that did not enter new code).
     fn call(&mut self, mut n: usize, tail: bool) -> Result<bool> {
         self.gc.mutator().safepoint();
+        if let Some(fuel) = &mut self.fuel {
+            *fuel = fuel.checked_sub(1).ok_or(Error::OutOfFuel)?;
+        }
         loop {
             let f = self.gc.roots.regs.val.get();
             if let Some(index) = f.as_primitive() {
