@@ -133,8 +133,11 @@ pub struct CompactionStats {
     /// Shadow pages recycled as buffers once every object on them was in place.
     pub buffers_recycled: usize,
     /// Pages above the new top placed (zero-filled) for allocations, one call
-    /// per claim of the allocation region.
+    /// per claim of the allocation region: the kernel allocated each.
     pub allocation_pages: usize,
+    /// Shadow pages the compaction thread zeroed and moved in above the
+    /// allocation top for the allocations to come: no page allocated, no fault.
+    pub allocation_recycled: usize,
     /// Pages above the new top zero-filled in a mutator's SIGBUS handler.
     pub zero_filled: usize,
     /// Objects that moved to a new address.
@@ -172,7 +175,8 @@ impl fmt::Display for CompactionStats {
         write!(
             f,
             "gc #{} compaction: {} pages ({} by GC, {} by mutators), {} moved in {} calls, \
-             {} copied; buffers {} free + {} recycled; {} allocation pages, {} zero-filled; \
+             {} copied; buffers {} free + {} recycled; allocation pages {} recycled + {} fresh, \
+             {} zero-filled; \
              wall {:.2} ms, GC cpu {:.2} ms, {} GC minor faults; mutator faults {}{}",
             self.cycle,
             self.pages,
@@ -183,6 +187,7 @@ impl fmt::Display for CompactionStats {
             self.copied,
             self.buffers_free,
             self.buffers_recycled,
+            self.allocation_recycled,
             self.allocation_pages,
             self.zero_filled,
             ms(self.wall),

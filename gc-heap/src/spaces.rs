@@ -33,6 +33,9 @@ pub struct Spaces {
     /// Moving-space memory from here up reads as zero (never touched, or
     /// returned to the kernel); below it and above the top, it may hold garbage.
     zeroed_from: AtomicUsize,
+    /// Moving-space pages above the top and `zeroed_from` may be resident (and
+    /// zero) up to here: pages a concurrent compaction placed for allocations.
+    resident_end: AtomicUsize,
 }
 
 impl Spaces {
@@ -57,6 +60,7 @@ impl Spaces {
             moving: BumpRegion::new(moving_range),
             large: LargeObjects::new(reservation.clone(), large_range),
             zeroed_from: AtomicUsize::new(start),
+            resident_end: AtomicUsize::new(start),
             reservation,
             prefix,
             types,
@@ -149,6 +153,7 @@ impl Spaces {
     /// Only while no mutator allocates.
     pub fn finish_compaction(&self, new_top: usize, keep: usize) {
         let dirty_end = self.dirty_end();
+        self.resident_end.store(new_top, Ordering::Relaxed);
         self.moving.reset(new_top);
         let page = gc_uffd::page_size();
         let release_from = new_top.saturating_add(keep).next_multiple_of(page);
@@ -189,15 +194,23 @@ impl Spaces {
         let dirty_end = self.dirty_end();
         self.moving.reset(new_top);
         self.zeroed_from.store(new_top, Ordering::Relaxed);
+        self.resident_end.store(new_top, Ordering::Relaxed);
         dirty_end.next_multiple_of(gc_uffd::page_size())
     }
 
-    /// The end of the moving space's pages that may hold anything but zeroes:
-    /// allocated, or dirty and kept resident for allocations to come.
+    /// The end of the moving space's pages that may be resident: allocated,
+    /// dirty and kept for allocations to come, or placed zeroed for them.
     pub fn dirty_end(&self) -> usize {
         self.moving
             .top()
             .max(self.zeroed_from.load(Ordering::Relaxed))
+            .max(self.resident_end.load(Ordering::Relaxed))
+    }
+
+    /// Notes that zeroed pages were placed in the moving space up to `end`
+    /// (above the top), so the next compaction or release covers them.
+    pub fn note_resident(&self, end: usize) {
+        self.resident_end.fetch_max(end, Ordering::Relaxed);
     }
 
     /// Bytes allocated in both spaces (large objects by whole pages).

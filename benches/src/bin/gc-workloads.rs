@@ -483,7 +483,7 @@ const BENCHES: [Bench; 5] = [
 
 /// `movegc` is the stop-the-world mode; `movegc-move` compacts concurrently
 /// with `UFFDIO_MOVE`.
-const VARIANTS: [&str; 4] = ["Box", "Rc", "movegc", "movegc-move"];
+const VARIANTS: [&str; 5] = ["Box", "Rc", "movegc-stw", "movegc-move", "movegc-copy"];
 
 /// One variant's run, measured in a process of its own so that no other
 /// variant's memory (the allocator keeps what it freed) shows in its peak.
@@ -520,10 +520,10 @@ fn child(bench: &Bench, variant: &str) {
             "Rc",
         ) => gcbench_rc(stretch, long_lived, max_tree),
         (workload, variant) => {
-            let mode = if variant == "movegc-move" {
-                Mode::Move
-            } else {
-                Mode::StopTheWorld
+            let mode = match variant {
+                "movegc-move" => Mode::Move,
+                "movegc-copy" => Mode::Copy,
+                _ => Mode::StopTheWorld,
             };
             let (heap, node, doubles) = movegc_heap(bench.heap, mode);
             let mut vm = Vm::new(&heap, node, doubles);

@@ -24,8 +24,12 @@ use crate::stats::CompactionStats;
 /// it stays short: 16 pages build in tens of microseconds.
 const RUN: usize = 16;
 
-/// Buffer pages the compaction thread keeps published for mutators' faults.
-const RESERVE: usize = 64;
+/// Mutators' first allocations after the pause get zero pages per claim; the
+/// compaction thread places recycled pages for the allocations above this.
+const ALLOCATION_SLACK: usize = 256 << 10;
+
+/// The most pages moved in as allocation pages with one call.
+const ALLOCATION_RUN: usize = 64;
 
 /// Counters of one compaction.
 #[derive(Default)]
@@ -38,6 +42,7 @@ struct Counts {
     #[cfg(feature = "fault-injection")]
     calls: AtomicUsize,
     allocation_pages: AtomicUsize,
+    allocation_recycled: AtomicUsize,
     zero_filled: AtomicUsize,
     objects_moved: AtomicUsize,
     bytes_moved: AtomicUsize,
@@ -50,6 +55,7 @@ pub(crate) struct Compaction {
     parts: PlanParts,
     /// The whole moving space: registered, and covered by the SIGBUS range.
     moving: Range<usize>,
+    new_top: usize,
     /// The end of the pages moved out to the shadow.
     dirty_end: usize,
     delta: usize,
@@ -57,6 +63,11 @@ pub(crate) struct Compaction {
     pages: PageStates,
     buffers: Buffers,
     copy_only: AtomicBool,
+    /// Pages from `prepared_from` to `prepared_to` were placed (zeroed) for
+    /// allocations by the compaction thread: a claim there needs no call. A
+    /// hint only: a page missing there still faults and is served.
+    prepared_from: usize,
+    prepared_to: AtomicUsize,
     counts: Counts,
     faults: Histogram,
 }
@@ -94,12 +105,15 @@ impl Compaction {
         Compaction {
             parts: plan.parts(),
             moving,
+            new_top: plan.new_top(),
             dirty_end,
             delta: shadow_start.wrapping_sub(start),
             dense_pages: (plan.dense_end() - start) / PAGE,
             pages: PageStates::new((plan.new_top() - start).div_ceil(PAGE)),
             buffers: Buffers::new((dirty_end - start) / PAGE),
             copy_only: AtomicBool::new(false),
+            prepared_from: (plan.new_top() + ALLOCATION_SLACK).next_multiple_of(PAGE),
+            prepared_to: AtomicUsize::new(0),
             counts: Counts::default(),
             faults: Histogram::new(),
             heap,
@@ -399,7 +413,10 @@ impl Compaction {
             free: 0,
             recycled: 0,
         };
-        self.publish_free(&mut producer, RESERVE);
+        self.publish_free(&mut producer);
+        let sliding = self.pages.len().saturating_sub(self.dense_pages);
+        let spare = self.buffers.available().saturating_sub(sliding);
+        self.prepare_allocation(spare);
         let mut failed = 0;
         let mut i = self.pages.len();
         while i > 0 {
@@ -423,9 +440,11 @@ impl Compaction {
             };
             self.counts.by_gc.fetch_add(hi - i + 1, Ordering::Relaxed);
             self.recycle(&plan, &mut producer);
-            self.publish_free(&mut producer, RESERVE);
         }
         failed += self.pages.wait_all();
+        // Every page is in place: what is left in the shadow is garbage.
+        self.publish_live(self.page(self.dense_pages), &mut producer);
+        self.prepare_allocation(usize::MAX);
         self.finish(cycle, resumed, usage, &producer, failed);
     }
 
@@ -506,10 +525,11 @@ impl Compaction {
         failed
     }
 
-    /// Publishes free shadow pages (no live data) until `want` are available.
-    fn publish_free(&self, producer: &mut Producer, want: usize) {
+    /// Publishes every free shadow page (no live data): a scan of the live
+    /// bitmap, eight words a page.
+    fn publish_free(&self, producer: &mut Producer) {
         let spaces = self.spaces();
-        while self.buffers.available() < want && producer.scan < self.dirty_end {
+        while producer.scan < self.dirty_end {
             let page = producer.scan;
             producer.scan += PAGE;
             if !spaces.page_has_live(page) && self.buffers.push(self.shadow(page)) {
@@ -546,6 +566,12 @@ impl Compaction {
             obj + self.spaces().types().size_of(header).unwrap_or(0)
         };
         let from = end.next_multiple_of(PAGE).max(self.page(self.dense_pages));
+        self.publish_live(from, producer);
+    }
+
+    /// Publishes the shadow pages with live data from `from` up to those
+    /// published before.
+    fn publish_live(&self, from: usize, producer: &mut Producer) {
         let spaces = self.spaces();
         for page in (from..producer.recycled_from).step_by(PAGE) {
             if spaces.page_has_live(page) && self.buffers.push(self.shadow(page)) {
@@ -553,6 +579,66 @@ impl Compaction {
             }
         }
         producer.recycled_from = producer.recycled_from.min(from);
+    }
+
+    /// Zeroes up to `max` buffer pages and moves them in above the allocation
+    /// top, up to the next cycle's budget: the mutators' allocations then
+    /// neither fault nor make the kernel find and zero fresh pages, and the
+    /// heap stays resident as in the stop-the-world mode. Claims racing with
+    /// this are safe either way: MOVE never replaces a page that exists.
+    fn prepare_allocation(&self, max: usize) {
+        let c = self.concurrent();
+        if !c.use_move || self.copy_only.load(Ordering::Relaxed) {
+            return;
+        }
+        let heap = &self.heap;
+        let budget = heap
+            .trigger
+            .load(Ordering::Relaxed)
+            .saturating_sub(heap.live_after.load(Ordering::Relaxed));
+        let end = (self.new_top + budget)
+            .next_multiple_of(PAGE)
+            .min(self.moving.end);
+        let top = self.spaces().moving().top().next_multiple_of(PAGE);
+        let mut dst = self
+            .prepared_to
+            .load(Ordering::Relaxed)
+            .max(self.prepared_from)
+            .max(top);
+        let mut pending = None;
+        let mut left = max;
+        while dst < end && left > 0 {
+            let Some(first) = pending.take().or_else(|| self.take_buffer()) else {
+                break;
+            };
+            let mut n = 1;
+            while n < ALLOCATION_RUN.min(left) && dst + n * PAGE < end {
+                match self.take_buffer() {
+                    Some(b) if b == first + n * PAGE => n += 1,
+                    other => {
+                        pending = other;
+                        break;
+                    }
+                }
+            }
+            left -= n;
+            // SAFETY: taken buffers are garbage shadow pages this thread alone holds.
+            unsafe { std::ptr::write_bytes(first as *mut u8, 0, n * PAGE) };
+            let p = self.ioctl(dst, first, n * PAGE, true);
+            self.counts
+                .allocation_recycled
+                .fetch_add(p.placed / PAGE, Ordering::Relaxed);
+            dst += p.placed;
+            match p.outcome {
+                Outcome::Complete => {}
+                // A mutator placed that page first; the rest of the run stays in
+                // the shadow, released with it.
+                Outcome::Exists | Outcome::Again => dst += PAGE,
+                _ => break,
+            }
+            self.prepared_to.store(dst, Ordering::Release);
+            self.spaces().note_resident(dst);
+        }
     }
 
     /// Ends the cycle: unregister, retire the handler's view of this
@@ -590,6 +676,7 @@ impl Compaction {
             buffers_free: producer.free,
             buffers_recycled: producer.recycled,
             allocation_pages: n(&k.allocation_pages),
+            allocation_recycled: n(&k.allocation_recycled),
             zero_filled: n(&k.zero_filled),
             objects_moved: n(&k.objects_moved),
             bytes_moved: n(&k.bytes_moved),
