@@ -35,6 +35,15 @@ pub enum GcError {
     /// `Heap::collect` on a thread whose mutator of this heap is attached:
     /// use `Mutator::collect` there (the collector would wait for itself).
     CollectFromMutatorThread,
+    /// A byte range named by the VM does not lie inside its object.
+    OutOfBounds {
+        /// The range's start, in bytes from the object's header.
+        offset: usize,
+        /// The range's length.
+        len: usize,
+        /// The object's size.
+        size: usize,
+    },
     /// The verifier found the heap corrupt; the collection was abandoned.
     Corrupt(Vec<HeapError>),
 }
@@ -71,6 +80,11 @@ impl fmt::Display for GcError {
             }
             GcError::CollectFromMutatorThread => f.write_str(
                 "Heap::collect called on a thread with an attached mutator: call Mutator::collect",
+            ),
+            GcError::OutOfBounds { offset, len, size } => write!(
+                f,
+                "bytes {offset}..{} are outside the object of {size} bytes",
+                offset.saturating_add(*len)
             ),
             GcError::Corrupt(errors) => {
                 write!(f, "the heap verifier found {} problem(s)", errors.len())?;

@@ -214,6 +214,44 @@ impl Mutator {
         crate::collect::collect(&self.heap.0, Some(&self.shared), Reason::Requested)
     }
 
+    /// Makes bytes `offset..offset + len` of `obj` resident before a system
+    /// call reads or writes them. During a concurrent compaction a page not
+    /// yet in place faults when the program touches it, but a kernel access to
+    /// it fails with `EFAULT`: this touches each page, so that it is built and
+    /// placed now. Call it right before the system call, with no safepoint in
+    /// between (pages in place stay in place until the next pause). Without a
+    /// compaction in progress it only checks its arguments.
+    ///
+    /// Fails with [`GcError::OutOfBounds`] if the range is not inside the object.
+    ///
+    /// # Safety
+    /// `obj` must be a live object's current address.
+    pub unsafe fn make_resident(
+        &mut self,
+        obj: ObjRef,
+        offset: usize,
+        len: usize,
+    ) -> Result<(), GcError> {
+        // SAFETY: as the caller guarantees; reading the header makes its page resident.
+        let header = unsafe { obj.header() };
+        let size = self.types.size_of(header).unwrap_or(0);
+        if offset.checked_add(len).is_none_or(|end| end > size) {
+            return Err(GcError::OutOfBounds { offset, len, size });
+        }
+        if len == 0 || self.inner().concurrent.is_none() {
+            return Ok(());
+        }
+        let page = gc_uffd::page_size();
+        let first = obj.byte_ptr(offset) as usize & !(page - 1);
+        let end = obj.byte_ptr(offset + len) as usize;
+        for p in (first..end).step_by(page) {
+            // SAFETY: inside the live object (or its first page); a missing page
+            // faults and this thread's SIGBUS handler places it.
+            unsafe { std::ptr::read_volatile(p.max(obj.byte_ptr(0) as usize) as *const u8) };
+        }
+        Ok(())
+    }
+
     /// Adds a scanner for this thread's own roots (its interpreter stack). The
     /// collector calls it while this thread is stopped.
     pub fn add_root_scanner(&mut self, scanner: Box<dyn RootScanner>) {
