@@ -167,7 +167,12 @@ impl Spaces {
                 },
             );
             new += size;
-            match plan.next_live(old + size) {
+            if new >= page_end {
+                // Past the last live object the next one may lie megabytes of
+                // bitmap away: do not search for it.
+                break;
+            }
+            match plan.next_live(old + size, new) {
                 Some(next) => old = next,
                 None => break,
             }

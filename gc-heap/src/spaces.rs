@@ -330,6 +330,9 @@ impl Spaces {
     }
 }
 
+/// Bytes of mark bitmap [`Plan::next_live`] scans before it looks up by rank.
+const NEAR_GAP: usize = 8 * 64 * WORD;
+
 impl Plan<'_> {
     /// The plan without its borrow, for [`Spaces::plan_from`].
     pub fn parts(&self) -> PlanParts {
@@ -429,10 +432,17 @@ impl Plan<'_> {
         self.spaces.mark.prev_set(word, start)
     }
 
-    /// The next live object at or after `from`, below the old top.
+    /// The next live object after the one ending at `end` (old address),
+    /// given `new`, the post-compact address it will have. A short gap is
+    /// found in the mark bitmap; a long one (megabytes of garbage) by rank in
+    /// the live-word counts, in logarithmic time.
     #[inline]
-    pub fn next_live(&self, from: usize) -> Option<usize> {
-        self.spaces.mark.next_set(from, self.old_top)
+    pub fn next_live(&self, end: usize, new: usize) -> Option<usize> {
+        let near = end.saturating_add(NEAR_GAP).min(self.old_top);
+        self.spaces
+            .mark
+            .next_set(end, near)
+            .or_else(|| self.first_object(new))
     }
 
     /// The address range the moving space's live data occupies after compaction.
