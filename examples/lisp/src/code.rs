@@ -2,6 +2,8 @@
 //!
 //! Code lives outside the heap, like a JVM's metaspace: a closure on the heap
 //! names its prototype by index in its header, so compaction never moves code.
+//! The constants code refers to (quoted data, strings, flonums) are heap
+//! values, so they live in a vector each closure holds, and die with it.
 //!
 //! The machine has a value register (`val`), an environment register (`env`,
 //! the innermost frame of variables) and a value stack. A call evaluates the
@@ -14,7 +16,7 @@ use crate::value::Value;
 /// One instruction.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Op {
-    /// `val` = constant number `n`.
+    /// `val` = constant number `n` of the running code.
     Const(u32),
     /// `val` = an immediate value.
     Imm(Value),
@@ -37,8 +39,9 @@ pub(crate) enum Op {
     JumpIfFalse(u32),
     /// Continues at `pc` unless `val` is `#f`.
     JumpIfTrue(u32),
-    /// `val` = a closure of prototype `n` over `env`.
-    Closure(u32),
+    /// `val` = a closure of prototype `n` over `env`, whose constants are
+    /// the vector in constant `k`.
+    Closure(u32, u32),
     /// Calls `val` with the `n` values on top of the stack.
     Call(u32),
     /// Calls `val` with the top `n` values in place of the current call.

@@ -21,6 +21,9 @@ pub(crate) struct Compiler<'v> {
     scopes: Vec<Vec<Rc<str>>>,
     /// The code of the procedure being compiled.
     code: Vec<Op>,
+    /// Where its constants start in the roots' constants: the enclosing
+    /// procedures' come before.
+    constants: usize,
 }
 
 type Result<T> = std::result::Result<T, Error>;
@@ -64,22 +67,57 @@ impl<'v> Compiler<'v> {
     /// A compiler for top-level forms of `vm`.
     pub(crate) fn new(vm: &'v mut Vm) -> Self {
         Compiler {
-            vm,
             scopes: Vec::new(),
             code: Vec::new(),
+            constants: vm.gc.roots.constants.len(),
+            vm,
         }
     }
 
-    /// Compiles a top-level form into a procedure of no arguments.
-    pub(crate) fn toplevel(mut self, d: &Datum) -> Result<usize> {
-        self.expr(d, true)?;
-        Ok(self.vm.add_proto(Proto {
+    /// Compiles a top-level form into a procedure of no arguments; returns
+    /// it and its constants, which are good until the next allocation.
+    pub(crate) fn toplevel(mut self, d: &Datum) -> Result<(usize, Value)> {
+        let compiled = self.expr(d, true).and_then(|()| self.finish_constants());
+        let constants = match compiled {
+            Ok(c) => c,
+            Err(e) => {
+                self.vm.gc.roots.constants.truncate(self.constants);
+                return Err(e);
+            }
+        };
+        let proto = self.vm.add_proto(Proto {
             name: "top level".into(),
             required: 0,
             rest: false,
             frame_size: 0,
             code: self.code,
-        }))
+        });
+        Ok((proto, constants))
+    }
+
+    /// Adds a constant of the procedure being compiled; returns its index.
+    fn add_constant(&mut self, v: Value) -> u32 {
+        let all = &self.vm.gc.roots.constants;
+        all.push(v);
+        (all.len() - 1 - self.constants) as u32
+    }
+
+    /// Moves the constants of the procedure being compiled into a vector
+    /// (0 if there are none).
+    fn finish_constants(&mut self) -> Result<Value> {
+        let base = self.constants;
+        let n = self.vm.gc.roots.constants.len() - base;
+        if n == 0 {
+            return Ok(Value::UNASSIGNED);
+        }
+        let gc = &mut self.vm.gc;
+        let vector = gc.vector(n, Value::UNSPECIFIED)?;
+        let obj = vector.as_ref().expect("a vector is a reference");
+        for i in 0..n {
+            gc.set_elem(obj, i, gc.roots.constants.get(base + i));
+        }
+        gc.roots.constants.truncate(base);
+        Ok(vector)
     }
 
     fn emit(&mut self, op: Op) -> usize {
@@ -95,9 +133,7 @@ impl<'v> Compiler<'v> {
     fn patch(&mut self, at: usize) {
         let to = self.here();
         match &mut self.code[at] {
-            Op::Jump(pc) | Op::JumpIfFalse(pc) | Op::JumpIfTrue(pc) | Op::PushGuard(pc) => {
-                *pc = to
-            }
+            Op::Jump(pc) | Op::JumpIfFalse(pc) | Op::JumpIfTrue(pc) | Op::PushGuard(pc) => *pc = to,
             _ => unreachable!("only jumps are patched"),
         }
     }
@@ -173,7 +209,7 @@ impl<'v> Compiler<'v> {
             Some(v) => self.emit(Op::Imm(v)),
             None => {
                 let v = self.datum_value(d)?;
-                let n = self.vm.add_constant(v);
+                let n = self.add_constant(v);
                 self.emit(Op::Const(n))
             }
         };
@@ -377,7 +413,12 @@ impl<'v> Compiler<'v> {
                     None => form(pos, "let", [Datum::new(pos, Kind::Nil)], body),
                     Some((first, rest)) => {
                         let inner = form(pos, "let*", [Datum::list(pos, rest.to_vec())], body);
-                        form(pos, "let", [Datum::list(pos, vec![first.clone()])], &[inner])
+                        form(
+                            pos,
+                            "let",
+                            [Datum::list(pos, vec![first.clone()])],
+                            &[inner],
+                        )
                     }
                 };
                 self.expr(&expr, tail)
@@ -519,7 +560,12 @@ impl<'v> Compiler<'v> {
         if !self.scopes.is_empty() {
             match self.lookup(name) {
                 Some((0, _)) => {}
-                _ => return syntax(pos, "define is only allowed at top level or at the start of a body"),
+                _ => {
+                    return syntax(
+                        pos,
+                        "define is only allowed at top level or at the start of a body",
+                    );
+                }
             }
         }
         self.assign(name, true);
@@ -560,11 +606,16 @@ impl<'v> Compiler<'v> {
             scope.push(r.clone());
         }
         let outer = std::mem::take(&mut self.code);
+        let outer_constants =
+            std::mem::replace(&mut self.constants, self.vm.gc.roots.constants.len());
         self.scopes.push(scope);
-        let compiled = self.body(body, pos, true);
+        let compiled = self
+            .body(body, pos, true)
+            .and_then(|()| self.finish_constants());
         let scope = self.scopes.pop().unwrap_or_default();
         let code = std::mem::replace(&mut self.code, outer);
-        compiled?;
+        self.constants = outer_constants;
+        let constants = compiled?;
         let proto = self.vm.add_proto(Proto {
             name,
             required,
@@ -572,7 +623,8 @@ impl<'v> Compiler<'v> {
             frame_size: scope.len(),
             code,
         });
-        self.emit(Op::Closure(proto as u32));
+        let k = self.add_constant(constants);
+        self.emit(Op::Closure(proto as u32, k));
         Ok(())
     }
 
@@ -655,10 +707,7 @@ impl<'v> Compiler<'v> {
         }
         let params = Datum::list(
             pos,
-            bindings
-                .iter()
-                .map(|(n, _)| Datum::sym(pos, n))
-                .collect(),
+            bindings.iter().map(|(n, _)| Datum::sym(pos, n)).collect(),
         );
         self.lambda(name, &params, body, pos)?;
         self.emit(Op::SetLocal(0, 1));
@@ -741,9 +790,10 @@ impl<'v> Compiler<'v> {
         let end = self.emit(Op::Jump(0));
         self.patch(handler);
         let mut clauses = clauses.to_vec();
-        let has_else = clauses.last().and_then(Datum::as_list).is_some_and(|c| {
-            c.first().and_then(Datum::as_sym) == Some("else")
-        });
+        let has_else = clauses
+            .last()
+            .and_then(Datum::as_list)
+            .is_some_and(|c| c.first().and_then(Datum::as_sym) == Some("else"));
         if !has_else {
             let reraise = Datum::list(
                 pos,
@@ -806,7 +856,9 @@ fn parse_bindings(d: &Datum) -> Result<Vec<(Rc<str>, Datum)>> {
 fn flatten_body(forms: &[Datum], out: &mut Vec<Datum>, c: &Compiler<'_>) -> Result<()> {
     for f in forms {
         match f.as_list() {
-            Some([head, rest @ ..]) if head.as_sym() == Some("begin") && c.lookup("begin").is_none() => {
+            Some([head, rest @ ..])
+                if head.as_sym() == Some("begin") && c.lookup("begin").is_none() =>
+            {
                 flatten_body(rest, out, c)?
             }
             Some([head, rest @ ..])
@@ -905,14 +957,20 @@ fn case(args: &[Datum], pos: &Pos) -> Result<Datum> {
     let mut out = Vec::new();
     for clause in clauses {
         let Some([data, body @ ..]) = clause.as_list() else {
-            return syntax(&clause.pos, "a case clause must be ((datum...) expression...)");
+            return syntax(
+                &clause.pos,
+                "a case clause must be ((datum...) expression...)",
+            );
         };
         let test = if data.as_sym() == Some("else") {
             Datum::sym(pos, "else")
         } else if data.as_list().is_some() {
             Datum::list(pos, vec![hidden(pos, "memv"), tmp.clone(), quoted(data)])
         } else {
-            return syntax(&data.pos, "a case clause starts with a list of data or else");
+            return syntax(
+                &data.pos,
+                "a case clause starts with a list of data or else",
+            );
         };
         let body = match body {
             [arrow, f] if arrow.as_sym() == Some("=>") => {
@@ -953,20 +1011,41 @@ fn do_loop(args: &[Datum], pos: &Pos) -> Result<Datum> {
         }
     }
     let done = if results.is_empty() {
-        form(pos, "if", [Datum::new(pos, Kind::Bool(false)), Datum::new(pos, Kind::Bool(false))], &[])
+        form(
+            pos,
+            "if",
+            [
+                Datum::new(pos, Kind::Bool(false)),
+                Datum::new(pos, Kind::Bool(false)),
+            ],
+            &[],
+        )
     } else {
         form(pos, "begin", [], results)
     };
     let mut again = commands.to_vec();
     again.push(Datum::list(pos, steps));
-    let body = form(pos, "if", [test.clone(), done, form(pos, "begin", [], &again)], &[]);
-    Ok(form(pos, "let", [name, Datum::list(pos, bindings)], &[body]))
+    let body = form(
+        pos,
+        "if",
+        [test.clone(), done, form(pos, "begin", [], &again)],
+        &[],
+    );
+    Ok(form(
+        pos,
+        "let",
+        [name, Datum::list(pos, bindings)],
+        &[body],
+    ))
 }
 
 /// `define-record-type` as definitions.
 fn record_type(args: &[Datum], pos: &Pos) -> Result<Vec<Datum>> {
     let [type_name, ctor, pred, fields @ ..] = args else {
-        return syntax(pos, "define-record-type needs a name, a constructor, a predicate and fields");
+        return syntax(
+            pos,
+            "define-record-type needs a name, a constructor, a predicate and fields",
+        );
     };
     let Some(tname) = type_name.as_sym() else {
         return syntax(&type_name.pos, "a record type's name must be a symbol");
@@ -982,8 +1061,15 @@ fn record_type(args: &[Datum], pos: &Pos) -> Result<Vec<Datum>> {
             _ => return syntax(&f.pos, "a field must be (name [accessor [modifier]])"),
         };
         for (i, p) in rest.iter().enumerate() {
-            let which = if i == 0 { "record-accessor" } else { "record-modifier" };
-            let call = Datum::list(pos, vec![hidden(pos, which), type_name.clone(), quoted(&name)]);
+            let which = if i == 0 {
+                "record-accessor"
+            } else {
+                "record-modifier"
+            };
+            let call = Datum::list(
+                pos,
+                vec![hidden(pos, which), type_name.clone(), quoted(&name)],
+            );
             procs.push(form(pos, "define", [p.clone(), call], &[]));
         }
         field_names.push(name);
@@ -991,7 +1077,11 @@ fn record_type(args: &[Datum], pos: &Pos) -> Result<Vec<Datum>> {
     let all_fields = Datum::list(pos, field_names.clone());
     let make = Datum::list(
         pos,
-        vec![hidden(pos, "make-record-type"), quoted(type_name), quoted(&all_fields)],
+        vec![
+            hidden(pos, "make-record-type"),
+            quoted(type_name),
+            quoted(&all_fields),
+        ],
     );
     let mut defs = vec![form(pos, "define", [Datum::sym(pos, tname), make], &[])];
     let (ctor_name, ctor_fields) = match (&ctor.kind, ctor.as_list()) {
@@ -1005,12 +1095,19 @@ fn record_type(args: &[Datum], pos: &Pos) -> Result<Vec<Datum>> {
     if let Some(name) = ctor_name {
         let call = Datum::list(
             pos,
-            vec![hidden(pos, "record-constructor"), type_name.clone(), quoted(&ctor_fields)],
+            vec![
+                hidden(pos, "record-constructor"),
+                type_name.clone(),
+                quoted(&ctor_fields),
+            ],
         );
         defs.push(form(pos, "define", [name, call], &[]));
     }
     if pred.as_sym().is_some() {
-        let call = Datum::list(pos, vec![hidden(pos, "record-predicate"), type_name.clone()]);
+        let call = Datum::list(
+            pos,
+            vec![hidden(pos, "record-predicate"), type_name.clone()],
+        );
         defs.push(form(pos, "define", [pred.clone(), call], &[]));
     }
     defs.extend(procs);

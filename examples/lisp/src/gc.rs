@@ -30,8 +30,10 @@ pub(crate) mod field {
     pub(crate) const FLONUM: usize = WORD;
     /// A symbol's name, a string (reference).
     pub(crate) const SYMBOL_NAME: usize = WORD;
-    /// A closure's environment frame (reference); its code is in the header.
+    /// A closure's environment frame and its code's constants, a vector
+    /// (references); its code's prototype is in the header.
     pub(crate) const CLOSURE_ENV: usize = WORD;
+    pub(crate) const CLOSURE_CONSTS: usize = 2 * WORD;
     /// A record type's name (a symbol) and field names (a list).
     pub(crate) const RTD_NAME: usize = WORD;
     pub(crate) const RTD_FIELDS: usize = 2 * WORD;
@@ -102,8 +104,8 @@ impl Types {
             bytevector: reg(TypeDescriptor::bytes("bytevector")),
             closure: reg(TypeDescriptor::fixed(
                 "closure",
-                2 * WORD,
-                &[w(CLOSURE_ENV)],
+                3 * WORD,
+                &[w(CLOSURE_ENV), w(CLOSURE_CONSTS)],
                 &[],
             )),
             frame: reg(TypeDescriptor::array("frame", SlotKind::Tagged)),
@@ -311,7 +313,9 @@ impl Gc {
     pub(crate) fn as_flonum(&self, v: Value) -> Option<f64> {
         let obj = self.typed(v, self.t.flonum)?;
         // SAFETY: the rule; a flonum's data word.
-        Some(f64::from_bits(unsafe { obj.read_word(field::FLONUM) } as u64))
+        Some(f64::from_bits(
+            unsafe { obj.read_word(field::FLONUM) } as u64
+        ))
     }
 
     /// A new vector of `len` copies of `fill`.

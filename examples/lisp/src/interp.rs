@@ -118,7 +118,7 @@ impl Interpreter {
             self.vm.reset(self.fuel);
             let v = Compiler::new(&mut self.vm)
                 .toplevel(&datum)
-                .and_then(|proto| self.vm.execute(proto))?;
+                .and_then(|(proto, constants)| self.vm.execute(proto, constants))?;
             self.failed_form = None;
             let shown = (v != Value::UNSPECIFIED).then(|| self.vm.print(v, false));
             each(self, shown);
@@ -161,7 +161,11 @@ impl Interpreter {
     fn with_irritants(&self, message: &str, irritants: &[Value]) -> String {
         let mut s = message.to_owned();
         for (i, &v) in irritants.iter().enumerate() {
-            s.push_str(if i == 0 && !message.ends_with(':') { ": " } else { " " });
+            s.push_str(if i == 0 && !message.ends_with(':') {
+                ": "
+            } else {
+                " "
+            });
             s.push_str(&self.vm.print(v, false));
         }
         s

@@ -70,7 +70,11 @@ fn parse_args() -> Result<Cli, String> {
                     "move" => Mode::Move,
                     "copy" => Mode::Copy,
                     "stw" => Mode::StopTheWorld,
-                    m => return Err(format!("--gc-mode: unknown mode {m:?} (auto, move, copy, stw)")),
+                    m => {
+                        return Err(format!(
+                            "--gc-mode: unknown mode {m:?} (auto, move, copy, stw)"
+                        ));
+                    }
                 }
             }
             "--gc-stats" => cli.stats = true,
@@ -107,7 +111,10 @@ fn main() -> ExitCode {
         .name("lisp".into())
         .stack_size(256 << 20)
         .spawn(move || run(cli))
-        .and_then(|t| t.join().map_err(|_| std::io::Error::other("the interpreter panicked")));
+        .and_then(|t| {
+            t.join()
+                .map_err(|_| std::io::Error::other("the interpreter panicked"))
+        });
     match run {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

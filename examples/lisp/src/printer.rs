@@ -178,7 +178,9 @@ impl Printer<'_> {
         let name = gc
             .typed(name, gc.t.symbol)
             .map_or_else(|| "record".into(), |s| gc.symbol_name(s));
-        name.trim_start_matches('<').trim_end_matches('>').to_owned()
+        name.trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_owned()
     }
 
     fn list(&mut self, mut v: Value, depth: usize) {

@@ -277,7 +277,10 @@ impl<'a> Reader<'a> {
 
     fn token(&mut self) -> String {
         let mut token = String::new();
-        while let Some(c) = self.peek().filter(|&c| !delimiter(c) && c != '[' && c != ']') {
+        while let Some(c) = self
+            .peek()
+            .filter(|&c| !delimiter(c) && c != '[' && c != ']')
+        {
             token.push(c);
             self.next_char();
         }
@@ -304,7 +307,10 @@ impl<'a> Reader<'a> {
                 Some(c @ (')' | ']')) => {
                     self.next_char();
                     let opener = if close == ')' { '(' } else { '[' };
-                    return self.bad(pos, format!("'{c}' does not match the '{opener}' at {open}"));
+                    return self.bad(
+                        pos,
+                        format!("'{c}' does not match the '{opener}' at {open}"),
+                    );
                 }
                 Some('.')
                     if self
@@ -383,10 +389,7 @@ impl<'a> Reader<'a> {
                         while c != '\n' && self.peek().is_some_and(char::is_whitespace) {
                             c = self.next_char().unwrap_or('\n');
                         }
-                        while self
-                            .peek()
-                            .is_some_and(|c| c.is_whitespace() && c != '\n')
-                        {
+                        while self.peek().is_some_and(|c| c.is_whitespace() && c != '\n') {
                             self.next_char();
                         }
                     }
@@ -512,17 +515,19 @@ pub(crate) fn parse_number(token: &str, radix: u32) -> Option<Kind> {
     if digits.is_empty() || !digits.chars().all(numeric) {
         return None;
     }
-    if let Ok(n) = i64::from_str_radix(token, radix) {
+    if digits.chars().all(|c| c.is_digit(radix)) {
+        // An exact integer; beyond 64 bits, the compiler reports it as too large.
+        let n = i64::from_str_radix(token, radix).unwrap_or(if token.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
         return Some(Kind::Int(n));
     }
     if radix == 10 && digits.chars().any(|c| c.is_ascii_digit()) {
         let signed_exponent = token.replace("e+", "e").replace("E+", "E");
         if let Ok(x) = signed_exponent.parse::<f64>() {
             return Some(Kind::Float(x));
-        }
-        if digits.chars().all(|c| c.is_ascii_digit()) {
-            // An exact integer beyond 64 bits: the compiler reports it as too large.
-            return Some(Kind::Int(if token.starts_with('-') { i64::MIN } else { i64::MAX }));
         }
     }
     None

@@ -15,7 +15,7 @@ use gc_core::{RootScanner, RootVisitor};
 
 use crate::value::Value;
 
-/// A growable array of roots: the value stack, the globals, the constants.
+/// A growable array of roots: the value stack, the globals, the symbols.
 #[derive(Default)]
 pub(crate) struct RootVec(UnsafeCell<Vec<Value>>);
 
@@ -64,8 +64,8 @@ impl RootVec {
         self.vec().truncate(len);
     }
 
-    /// Appends copies of `from`'s values in `range`.
-    pub(crate) fn extend_from(&self, values: impl Iterator<Item = Value>) {
+    /// Appends `values`.
+    pub(crate) fn extend(&self, values: impl Iterator<Item = Value>) {
         self.vec().extend(values);
     }
 
@@ -83,6 +83,8 @@ pub(crate) struct Registers {
     pub(crate) val: Cell<Value>,
     /// The current environment frame (0 at top level).
     pub(crate) env: Cell<Value>,
+    /// The running code's constants: a vector (0 if it has none).
+    pub(crate) consts: Cell<Value>,
     /// The current exception handlers, innermost first: a list of procedures
     /// and guard markers.
     pub(crate) handlers: Cell<Value>,
@@ -95,7 +97,8 @@ pub(crate) struct Roots {
     pub(crate) stack: RootVec,
     /// Global variables, by the index the compiler gave each name.
     pub(crate) globals: RootVec,
-    /// Constants that compiled code refers to (quoted data, strings).
+    /// Constants of the code being compiled (quoted data, strings), until
+    /// each procedure's are moved into a vector its closures hold.
     pub(crate) constants: RootVec,
     /// Interned symbols, by index in the interpreter's symbol table.
     pub(crate) symbols: RootVec,
@@ -120,7 +123,7 @@ impl RootScanner for Scanner {
         for list in [&r.stack, &r.globals, &r.constants, &r.symbols, &r.scratch] {
             list.visit(roots);
         }
-        for reg in [&r.regs.val, &r.regs.env, &r.regs.handlers] {
+        for reg in [&r.regs.val, &r.regs.env, &r.regs.consts, &r.regs.handlers] {
             // SAFETY: the cell is not borrowed: this thread is stopped.
             roots.visit_tagged(unsafe { &mut *reg.as_ptr() }.word_mut());
         }

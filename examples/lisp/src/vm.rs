@@ -5,18 +5,19 @@
 //!
 //! # The stack
 //!
-//! The value stack holds, between values being gathered for calls, frames of
-//! two words: a payload, then a fixnum tag on top.
+//! The value stack holds, between values being gathered for calls, frames
+//! with a fixnum tag on top. A call's return frame is three words: the
+//! caller's `env` and constants, then `code << 32 | pc` (≥ 0), the
+//! instruction to return to. The others are two words, a payload and a tag:
 //!
 //! | tag | payload | meaning |
 //! |---|---|---|
-//! | `code << 32 \| pc` (≥ 0) | the caller's `env` | return to `pc` of prototype `code` |
 //! | [`HALT`] | — | the top-level form is done |
 //! | [`RESTORE_HANDLERS`] | a handler list | reinstall these handlers, keep returning |
 //! | [`HANDLER_RETURNED`] | the raised object | a handler returned from `raise`: an error |
 //!
-//! A `guard` pushes a four-word frame (handlers, `env`, `code << 32 | pc` of
-//! its clauses, then [`GUARD`]) and puts a marker in the handler list: the
+//! A `guard` pushes a five-word frame (handlers, `env`, constants,
+//! `code << 32 | pc` of its clauses, then [`GUARD`]) and puts a marker in the handler list: the
 //! stack height just above that frame, as a fixnum.
 
 use std::collections::HashMap;
@@ -142,19 +143,16 @@ impl Vm {
         self.protos.len() - 1
     }
 
-    pub(crate) fn add_constant(&mut self, v: Value) -> u32 {
-        self.gc.roots.constants.push(v);
-        (self.gc.roots.constants.len() - 1) as u32
-    }
-
     // ------------------------------------------------------------ running
 
-    /// Runs prototype `proto` (a compiled top-level form) to its value.
-    pub(crate) fn execute(&mut self, proto: usize) -> Result<Value> {
+    /// Runs prototype `proto` (a compiled top-level form) with its
+    /// `constants` to its value.
+    pub(crate) fn execute(&mut self, proto: usize, constants: Value) -> Result<Value> {
         let stack = &self.gc.roots.stack;
         stack.push(Value::UNASSIGNED);
         stack.push(tag(HALT));
         self.gc.roots.regs.env.set(Value::UNASSIGNED);
+        self.gc.roots.regs.consts.set(constants);
         self.code_id = proto;
         self.code = self.protos[proto].clone();
         self.pc = 0;
@@ -195,7 +193,14 @@ impl Vm {
             };
             self.pc += 1;
             match op {
-                Op::Const(n) => regs.val.set(roots.constants.get(n as usize)),
+                Op::Const(n) => {
+                    let consts = regs
+                        .consts
+                        .get()
+                        .as_ref()
+                        .ok_or_else(|| internal("no constants"))?;
+                    regs.val.set(self.gc.elem(consts, n as usize));
+                }
                 Op::Imm(v) => regs.val.set(v),
                 Op::Local(depth, index) => {
                     let frame = self.frame(depth)?;
@@ -245,10 +250,14 @@ impl Vm {
                         self.pc = pc as usize;
                     }
                 }
-                Op::Closure(proto) => {
+                Op::Closure(proto, constants) => {
                     let closure = self.gc.alloc(self.gc.t.closure, proto as usize)?;
-                    self.gc
-                        .set_ref(closure, field::CLOSURE_ENV, regs.env.get());
+                    self.gc.set_ref(closure, field::CLOSURE_ENV, regs.env.get());
+                    let own = match regs.consts.get().as_ref() {
+                        Some(consts) => self.gc.elem(consts, constants as usize),
+                        None => Value::UNASSIGNED,
+                    };
+                    self.gc.set_ref(closure, field::CLOSURE_CONSTS, own);
                     regs.val.set(Value::from_ref(closure));
                 }
                 Op::Call(n) => {
@@ -287,6 +296,7 @@ impl Vm {
                     self.check_stack()?;
                     stack.push(regs.handlers.get());
                     stack.push(regs.env.get());
+                    stack.push(regs.consts.get());
                     stack.push(Value::small(self.code_id << 32 | pc as usize));
                     stack.push(tag(GUARD));
                     let marker = Value::small(stack.len());
@@ -294,9 +304,7 @@ impl Vm {
                     regs.handlers.set(handlers);
                 }
                 Op::PopGuard => {
-                    stack.pop();
-                    stack.pop();
-                    stack.pop();
+                    stack.truncate(stack.len() - 4);
                     regs.handlers.set(stack.pop());
                 }
             }
@@ -331,8 +339,9 @@ impl Vm {
     #[inline]
     fn push_return(&mut self) -> Result<()> {
         self.check_stack()?;
-        let stack = &self.gc.roots.stack;
-        stack.push(self.gc.roots.regs.env.get());
+        let (stack, regs) = (&self.gc.roots.stack, &self.gc.roots.regs);
+        stack.push(regs.env.get());
+        stack.push(regs.consts.get());
         stack.push(Value::small(self.code_id << 32 | self.pc));
         Ok(())
     }
@@ -348,7 +357,8 @@ impl Vm {
                 Some(t) if t >= 0 => {
                     let code = (t >> 32) as usize;
                     self.pc = (t & 0xffff_ffff) as usize;
-                    roots.regs.env.set(payload);
+                    roots.regs.consts.set(payload);
+                    roots.regs.env.set(roots.stack.pop());
                     if code != self.code_id {
                         self.code_id = code;
                         self.code = self.protos[code].clone();
@@ -424,7 +434,11 @@ impl Vm {
         let code = self.gc.low(closure);
         let proto = self.protos[code].clone();
         if n < proto.required || (!proto.rest && n > proto.required) {
-            let max = if proto.rest { u16::MAX as usize } else { proto.required };
+            let max = if proto.rest {
+                u16::MAX as usize
+            } else {
+                proto.required
+            };
             return Err(arity(&proto.name, proto.required, max, n));
         }
         if !tail {
@@ -437,7 +451,8 @@ impl Vm {
             for i in base + proto.required..base + n {
                 gc.keep(gc.roots.stack.get(i));
             }
-            gc.list_from_kept(mark, Value::NIL).map(|list| gc.keep(list))?;
+            gc.list_from_kept(mark, Value::NIL)
+                .map(|list| gc.keep(list))?;
         }
         let frame = gc.alloc(gc.t.frame, 1 + proto.frame_size);
         let frame = match frame {
@@ -447,8 +462,15 @@ impl Vm {
                 return Err(e);
             }
         };
-        let closure = gc.roots.regs.val.get().as_ref().expect("a closure is in val");
+        let closure = gc
+            .roots
+            .regs
+            .val
+            .get()
+            .as_ref()
+            .expect("a closure is in val");
         gc.set_elem(frame, 0, gc.get(closure, field::CLOSURE_ENV));
+        let constants = gc.get(closure, field::CLOSURE_CONSTS);
         for i in 0..proto.required {
             gc.set_elem(frame, 1 + i, gc.roots.stack.get(base + i));
         }
@@ -458,11 +480,13 @@ impl Vm {
         }
         gc.roots.stack.truncate(base);
         if !tail {
-            let stack = &gc.roots.stack;
-            stack.push(gc.roots.regs.env.get());
+            let (stack, regs) = (&gc.roots.stack, &gc.roots.regs);
+            stack.push(regs.env.get());
+            stack.push(regs.consts.get());
             stack.push(Value::small(self.code_id << 32 | self.pc));
         }
         self.gc.roots.regs.env.set(Value::from_ref(frame));
+        self.gc.roots.regs.consts.set(constants);
         self.code = proto;
         self.code_id = code;
         self.pc = 0;
@@ -483,7 +507,7 @@ impl Vm {
         let middle: Vec<Value> = (base + 1..base + n - 1).map(|i| stack.get(i)).collect();
         stack.truncate(base);
         let count = middle.len() + tail.len();
-        stack.extend_from(middle.into_iter().chain(tail));
+        stack.extend(middle.into_iter().chain(tail));
         self.gc.roots.regs.val.set(f);
         Ok(count)
     }
@@ -559,11 +583,12 @@ impl Vm {
         if let Some(height) = handler.as_fixnum() {
             // A guard: unwind to its frame and run its clauses.
             let height = height as usize;
-            if height < 4 || height > stack.len() || stack.get(height - 1) != tag(GUARD) {
+            if height < 5 || height > stack.len() || stack.get(height - 1) != tag(GUARD) {
                 return Err(internal("a guard's frame is missing"));
             }
             stack.truncate(height - 1);
             let code = stack.pop().as_fixnum().unwrap_or(0) as usize;
+            regs.consts.set(stack.pop());
             regs.env.set(stack.pop());
             regs.handlers.set(stack.pop());
             self.code_id = code >> 32;
@@ -594,14 +619,16 @@ impl Vm {
             1 => stack.pop(),
             _ => {
                 return Err(Error::runtime(
-                    format!("continuation: expected 1 argument, got {n} (there are no multiple values)"),
+                    format!(
+                        "continuation: expected 1 argument, got {n} (there are no multiple values)"
+                    ),
                     vec![],
                 ));
             }
         };
         let gc = &self.gc;
         stack.truncate(0);
-        stack.extend_from((1..gc.low(k)).map(|i| gc.elem(k, i)));
+        stack.extend((1..gc.low(k)).map(|i| gc.elem(k, i)));
         gc.roots.regs.handlers.set(gc.elem(k, 0));
         gc.roots.regs.val.set(v);
         Ok(true)
@@ -616,14 +643,20 @@ impl Vm {
         }
         let list = gc.list_from_kept(mark, Value::NIL)?;
         gc.keep(list);
-        let made = gc.string(message).and_then(|msg| {
-            gc.keep(msg);
+        let made = gc.string(message).and_then(|text| {
+            gc.keep(text);
             gc.alloc(gc.t.condition, 0)
         });
-        let (list, msg) = (gc.kept(mark), gc.kept(mark + 1));
+        let c = match made {
+            Ok(c) => c,
+            Err(e) => {
+                gc.release(mark);
+                return Err(e);
+            }
+        };
+        let (list, text) = (gc.kept(mark), gc.kept(mark + 1));
         gc.release(mark);
-        let c = made?;
-        gc.set(c, field::MESSAGE, msg);
+        gc.set(c, field::MESSAGE, text);
         gc.set(c, field::IRRITANTS, list);
         Ok(Value::from_ref(c))
     }
@@ -639,9 +672,8 @@ pub(crate) fn is_procedure(gc: &Gc, v: Value) -> bool {
     if v.as_primitive().is_some() {
         return true;
     }
-    gc.type_of(v).is_some_and(|(_, t)| {
-        t == gc.t.closure || t == gc.t.continuation || t == gc.t.record_proc
-    })
+    gc.type_of(v)
+        .is_some_and(|(_, t)| t == gc.t.closure || t == gc.t.continuation || t == gc.t.record_proc)
 }
 
 /// A stack frame's tag.

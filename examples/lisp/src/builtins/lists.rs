@@ -23,7 +23,11 @@ fn cxr(vm: &Vm, a: Args, who: &str, path: &str) -> Result<Value> {
         let Some(p) = vm.gc.pair(v) else {
             return Err(Error::wrong_type(who, "a pair", v));
         };
-        v = if step == b'a' { vm.gc.car(p) } else { vm.gc.cdr(p) };
+        v = if step == b'a' {
+            vm.gc.car(p)
+        } else {
+            vm.gc.cdr(p)
+        };
     }
     Ok(v)
 }
@@ -71,9 +75,12 @@ fn list(vm: &mut Vm, a: Args) -> Result<Value> {
 
 fn make_list(vm: &mut Vm, a: Args) -> Result<Value> {
     let n = vm.int_arg("make-list", a, 0)?;
-    let n = usize::try_from(n).map_err(|_| Error::wrong_type("make-list", "a length", vm.arg(a, 0)))?;
+    let n =
+        usize::try_from(n).map_err(|_| Error::wrong_type("make-list", "a length", vm.arg(a, 0)))?;
     let fill = if a.len > 1 { Some(()) } else { None };
-    vm.list_of(n, |vm, _| Ok(fill.map_or(Value::UNSPECIFIED, |()| vm.arg(a, 1))))
+    vm.list_of(n, |vm, _| {
+        Ok(fill.map_or(Value::UNSPECIFIED, |()| vm.arg(a, 1)))
+    })
 }
 
 fn length(vm: &mut Vm, a: Args) -> Result<Value> {
@@ -158,7 +165,10 @@ fn list_tail(vm: &mut Vm, a: Args) -> Result<Value> {
     let mut v = vm.arg(a, 0);
     for _ in 0..k.max(0) {
         let Some(p) = vm.gc.pair(v) else {
-            return Err(Error::runtime("list-tail: the list is too short", vec![vm.arg(a, 1)]));
+            return Err(Error::runtime(
+                "list-tail: the list is too short",
+                vec![vm.arg(a, 1)],
+            ));
         };
         v = vm.gc.cdr(p);
     }
@@ -176,7 +186,10 @@ fn list_ref(vm: &mut Vm, a: Args) -> Result<Value> {
         v = vm.gc.cdr(p);
         i += 1;
     }
-    Err(Error::runtime("list-ref: index out of range", vec![vm.arg(a, 1)]))
+    Err(Error::runtime(
+        "list-ref: index out of range",
+        vec![vm.arg(a, 1)],
+    ))
 }
 
 fn list_copy(vm: &mut Vm, a: Args) -> Result<Value> {

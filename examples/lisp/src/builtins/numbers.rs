@@ -183,11 +183,19 @@ fn divide(vm: &mut Vm, a: Args, who: &'static str) -> Result<Value> {
             "remainder" | "truncate-remainder" => x.checked_rem(y).unwrap_or(0),
             "floor-quotient" => {
                 let q = x.checked_div(y).ok_or_else(|| overflow(who))?;
-                if x % y != 0 && (x < 0) != (y < 0) { q - 1 } else { q }
+                if x % y != 0 && (x < 0) != (y < 0) {
+                    q - 1
+                } else {
+                    q
+                }
             }
             _ => {
                 let m = x.checked_rem(y).unwrap_or(0);
-                if m != 0 && (m < 0) != (y < 0) { m + y } else { m }
+                if m != 0 && (m < 0) != (y < 0) {
+                    m + y
+                } else {
+                    m
+                }
             }
         }),
         (x, y) => {
@@ -238,7 +246,11 @@ fn extremum(vm: &mut Vm, a: Args, who: &'static str) -> Result<Value> {
             best = n;
         }
     }
-    let best = if inexact { Num::Flo(best.to_f64()) } else { best };
+    let best = if inexact {
+        Num::Flo(best.to_f64())
+    } else {
+        best
+    };
     vm.number(who, best)
 }
 
@@ -320,7 +332,9 @@ fn inexact(vm: &mut Vm, a: Args) -> Result<Value> {
 fn exact(vm: &mut Vm, a: Args) -> Result<Value> {
     match vm.num_arg("exact", a, 0)? {
         Num::Int(n) => Ok(Value::fixnum(n).unwrap_or(Value::UNSPECIFIED)),
-        Num::Flo(x) if x.fract() == 0.0 && x.abs() < 4.6e18 => vm.number("exact", Num::Int(x as i64)),
+        Num::Flo(x) if x.fract() == 0.0 && x.abs() < 4.6e18 => {
+            vm.number("exact", Num::Int(x as i64))
+        }
         Num::Flo(_) => Err(Error::wrong_type(
             "exact",
             "an integral flonum (there are no rationals)",
@@ -460,7 +474,11 @@ fn radix(vm: &Vm, who: &str, a: Args, i: usize) -> Result<u32> {
     }
     match vm.int_arg(who, a, i)? {
         r @ (2 | 8 | 10 | 16) => Ok(r as u32),
-        _ => Err(Error::wrong_type(who, "a radix of 2, 8, 10 or 16", vm.arg(a, i))),
+        _ => Err(Error::wrong_type(
+            who,
+            "a radix of 2, 8, 10 or 16",
+            vm.arg(a, i),
+        )),
     }
 }
 

@@ -28,7 +28,9 @@ fn type_name(vm: &Vm, rtd: gc_core::ObjRef) -> String {
         .gc
         .typed(name, vm.gc.t.symbol)
         .map_or_else(|| "record".into(), |s| vm.gc.symbol_name(s));
-    name.trim_start_matches('<').trim_end_matches('>').to_owned()
+    name.trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_owned()
 }
 
 fn make_record_type(vm: &mut Vm, a: Args) -> Result<Value> {
@@ -42,7 +44,10 @@ fn make_record_type(vm: &mut Vm, a: Args) -> Result<Value> {
 /// The index of field `name` (argument `i`) of the record type in argument 0.
 fn field_index(vm: &Vm, who: &str, a: Args, i: usize) -> Result<usize> {
     let rtd = record_type_arg(vm, who, a, 0)?;
-    let fields = vm.gc.list_to_vec(vm.gc.get(rtd, field::RTD_FIELDS)).unwrap_or_default();
+    let fields = vm
+        .gc
+        .list_to_vec(vm.gc.get(rtd, field::RTD_FIELDS))
+        .unwrap_or_default();
     let name = vm.arg(a, i);
     fields
         .iter()
@@ -58,14 +63,18 @@ fn record_proc(vm: &mut Vm, a: Args, op: usize, index: usize) -> Result<gc_core:
 
 fn record_constructor(vm: &mut Vm, a: Args) -> Result<Value> {
     let rtd = record_type_arg(vm, "record-constructor", a, 0)?;
-    let fields = vm.gc.list_to_vec(vm.gc.get(rtd, field::RTD_FIELDS)).unwrap_or_default();
+    let fields = vm
+        .gc
+        .list_to_vec(vm.gc.get(rtd, field::RTD_FIELDS))
+        .unwrap_or_default();
     let indices = vm
         .list_arg("record-constructor", a, 1)?
         .into_iter()
         .map(|name| {
-            fields.iter().position(|&f| f == name).ok_or_else(|| {
-                Error::runtime("record-constructor: no such field", vec![name])
-            })
+            fields
+                .iter()
+                .position(|&f| f == name)
+                .ok_or_else(|| Error::runtime("record-constructor: no such field", vec![name]))
         })
         .collect::<Result<Vec<usize>>>()?;
     let map = vm.gc.vector(indices.len(), Value::UNSPECIFIED)?;
@@ -100,10 +109,16 @@ fn record_modifier(vm: &mut Vm, a: Args) -> Result<Value> {
 /// Calls the record procedure in `val` with arguments `a`.
 pub(crate) fn call(vm: &mut Vm, a: Args) -> Result<Value> {
     let f = vm.gc.roots.regs.val.get();
-    let p = vm.gc.typed(f, vm.gc.t.record_proc).expect("a record procedure");
+    let p = vm
+        .gc
+        .typed(f, vm.gc.t.record_proc)
+        .expect("a record procedure");
     let (op, index) = (vm.gc.low(p) & 3, vm.gc.low(p) >> 2);
     let rtd_value = vm.gc.get(p, field::RPROC_RTD);
-    let rtd = vm.gc.typed(rtd_value, vm.gc.t.record_type).expect("a record type");
+    let rtd = vm
+        .gc
+        .typed(rtd_value, vm.gc.t.record_type)
+        .expect("a record type");
     let name = type_name(vm, rtd);
     let expected = match op {
         CONSTRUCT => {
@@ -125,9 +140,17 @@ pub(crate) fn call(vm: &mut Vm, a: Args) -> Result<Value> {
     if op == CONSTRUCT {
         let record = vm.gc.alloc(vm.gc.t.record, 1 + vm.gc.low(rtd))?;
         // Read again after allocating.
-        let p = vm.gc.typed(vm.gc.roots.regs.val.get(), vm.gc.t.record_proc).expect("in val");
-        let map = vm.gc.get(p, field::RPROC_FIELDS).as_ref().expect("a field map");
-        vm.gc.set(record, crate::gc::elem(0), vm.gc.get(p, field::RPROC_RTD));
+        let p = vm
+            .gc
+            .typed(vm.gc.roots.regs.val.get(), vm.gc.t.record_proc)
+            .expect("in val");
+        let map = vm
+            .gc
+            .get(p, field::RPROC_FIELDS)
+            .as_ref()
+            .expect("a field map");
+        vm.gc
+            .set(record, crate::gc::elem(0), vm.gc.get(p, field::RPROC_RTD));
         for i in 1..vm.gc.low(record) {
             vm.gc.set_elem(record, i, Value::FALSE);
         }
@@ -151,13 +174,19 @@ pub(crate) fn call(vm: &mut Vm, a: Args) -> Result<Value> {
         }
         _ => {
             let who = if op == ACCESS { "accessor" } else { "modifier" };
-            Err(Error::wrong_type(&format!("{name} {who}"), &format!("a {name} record"), v))
+            Err(Error::wrong_type(
+                &format!("{name} {who}"),
+                &format!("a {name} record"),
+                v,
+            ))
         }
     }
 }
 
 fn is_error_object(vm: &mut Vm, a: Args) -> Result<Value> {
-    Ok(Value::bool(vm.gc.typed(vm.arg(a, 0), vm.gc.t.condition).is_some()))
+    Ok(Value::bool(
+        vm.gc.typed(vm.arg(a, 0), vm.gc.t.condition).is_some(),
+    ))
 }
 
 fn condition_field(vm: &Vm, a: Args, who: &str, offset: usize) -> Result<Value> {
@@ -176,7 +205,10 @@ fn error_object_irritants(vm: &mut Vm, a: Args) -> Result<Value> {
 /// `(error message irritant ...)`: raises an error object.
 fn error(vm: &mut Vm, a: Args) -> Result<Value> {
     let message = vm.print(vm.arg(a, 0), true);
-    Err(Error::runtime(message, (1..a.len).map(|i| vm.arg(a, i)).collect()))
+    Err(Error::runtime(
+        message,
+        (1..a.len).map(|i| vm.arg(a, i)).collect(),
+    ))
 }
 
 pub(super) const PRIMITIVES: &[Primitive] = &[

@@ -41,7 +41,13 @@ fn char_compare(
     fold: bool,
     ok: fn(std::cmp::Ordering) -> bool,
 ) -> Result<Value> {
-    let key = |c: char| if fold { c.to_lowercase().next().unwrap_or(c) } else { c };
+    let key = |c: char| {
+        if fold {
+            c.to_lowercase().next().unwrap_or(c)
+        } else {
+            c
+        }
+    };
     let mut result = true;
     for i in 1..a.len {
         let (x, y) = (vm.char_arg(who, a, i - 1)?, vm.char_arg(who, a, i)?);
@@ -96,21 +102,35 @@ fn char_downcase(vm: &mut Vm, a: Args) -> Result<Value> {
 
 fn digit_value(vm: &mut Vm, a: Args) -> Result<Value> {
     let c = vm.char_arg("digit-value", a, 0)?;
-    Ok(c.to_digit(10).map_or(Value::FALSE, |d| Value::small(d as usize)))
+    Ok(c.to_digit(10)
+        .map_or(Value::FALSE, |d| Value::small(d as usize)))
 }
 
 // ------------------------------------------------------------ strings
 
 fn is_string(vm: &mut Vm, a: Args) -> Result<Value> {
-    Ok(Value::bool(vm.gc.typed(vm.arg(a, 0), vm.gc.t.string).is_some()))
+    Ok(Value::bool(
+        vm.gc.typed(vm.arg(a, 0), vm.gc.t.string).is_some(),
+    ))
 }
 
 fn make_string(vm: &mut Vm, a: Args) -> Result<Value> {
     let n = vm.int_arg("make-string", a, 0)?;
-    let n = usize::try_from(n)
-        .map_err(|_| Error::wrong_type("make-string", "a length", vm.arg(a, 0)))?;
-    let fill = if a.len > 1 { vm.char_arg("make-string", a, 1)? } else { ' ' };
-    vm.gc.string_from(&vec![fill; n])
+    let bytes = usize::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_mul(4))
+        .ok_or_else(|| Error::wrong_type("make-string", "a length", vm.arg(a, 0)))?;
+    let fill = if a.len > 1 {
+        vm.char_arg("make-string", a, 1)?
+    } else {
+        ' '
+    };
+    // Allocate first: the heap refuses a size it cannot hold.
+    let s = vm.gc.alloc(vm.gc.t.string, bytes)?;
+    for i in 0..bytes / 4 {
+        vm.gc.string_set(s, i, fill);
+    }
+    Ok(Value::from_ref(s))
 }
 
 fn string(vm: &mut Vm, a: Args) -> Result<Value> {
@@ -196,8 +216,9 @@ fn list_to_string(vm: &mut Vm, a: Args) -> Result<Value> {
     let chars = items
         .iter()
         .map(|v| {
-            v.as_char()
-                .ok_or_else(|| Error::wrong_type("list->string", "a list of characters", vm.arg(a, 0)))
+            v.as_char().ok_or_else(|| {
+                Error::wrong_type("list->string", "a list of characters", vm.arg(a, 0))
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     vm.gc.string_from(&chars)
@@ -242,7 +263,9 @@ fn string_downcase(vm: &mut Vm, a: Args) -> Result<Value> {
 // ------------------------------------------------------------ symbols
 
 fn is_symbol(vm: &mut Vm, a: Args) -> Result<Value> {
-    Ok(Value::bool(vm.gc.typed(vm.arg(a, 0), vm.gc.t.symbol).is_some()))
+    Ok(Value::bool(
+        vm.gc.typed(vm.arg(a, 0), vm.gc.t.symbol).is_some(),
+    ))
 }
 
 fn symbol_to_string(vm: &mut Vm, a: Args) -> Result<Value> {

@@ -21,12 +21,18 @@ fn length_arg(vm: &Vm, who: &str, a: Args, i: usize) -> Result<usize> {
 }
 
 fn is_vector(vm: &mut Vm, a: Args) -> Result<Value> {
-    Ok(Value::bool(vm.gc.typed(vm.arg(a, 0), vm.gc.t.vector).is_some()))
+    Ok(Value::bool(
+        vm.gc.typed(vm.arg(a, 0), vm.gc.t.vector).is_some(),
+    ))
 }
 
 fn make_vector(vm: &mut Vm, a: Args) -> Result<Value> {
     let n = length_arg(vm, "make-vector", a, 0)?;
-    let fill = if a.len > 1 { vm.arg(a, 1) } else { Value::FALSE };
+    let fill = if a.len > 1 {
+        vm.arg(a, 1)
+    } else {
+        Value::FALSE
+    };
     vm.gc.vector(n, fill)
 }
 
@@ -122,7 +128,9 @@ fn vector_append(vm: &mut Vm, a: Args) -> Result<Value> {
 }
 
 fn is_bytevector(vm: &mut Vm, a: Args) -> Result<Value> {
-    Ok(Value::bool(vm.gc.typed(vm.arg(a, 0), vm.gc.t.bytevector).is_some()))
+    Ok(Value::bool(
+        vm.gc.typed(vm.arg(a, 0), vm.gc.t.bytevector).is_some(),
+    ))
 }
 
 fn byte_arg(vm: &Vm, who: &str, a: Args, i: usize) -> Result<u8> {
@@ -131,8 +139,17 @@ fn byte_arg(vm: &Vm, who: &str, a: Args, i: usize) -> Result<u8> {
 
 fn make_bytevector(vm: &mut Vm, a: Args) -> Result<Value> {
     let n = length_arg(vm, "make-bytevector", a, 0)?;
-    let fill = if a.len > 1 { byte_arg(vm, "make-bytevector", a, 1)? } else { 0 };
-    vm.gc.bytevector(&vec![fill; n])
+    let fill = if a.len > 1 {
+        byte_arg(vm, "make-bytevector", a, 1)?
+    } else {
+        0
+    };
+    // Allocate first: the heap refuses a size it cannot hold.
+    let b = vm.gc.alloc(vm.gc.t.bytevector, n)?;
+    for i in 0..n {
+        vm.gc.byte_set(b, i, fill);
+    }
+    Ok(Value::from_ref(b))
 }
 
 fn bytevector(vm: &mut Vm, a: Args) -> Result<Value> {

@@ -12,7 +12,7 @@ use lisp::{Interpreter, Options};
 /// Whether `mode` can run here. Move and Copy need userfaultfd: on CI
 /// (`CI=true`) their absence fails the test; elsewhere the test is skipped
 /// with the reason.
-pub fn available(mode: Mode) -> bool {
+pub(crate) fn available(mode: Mode) -> bool {
     if matches!(mode, Mode::Auto | Mode::StopTheWorld) {
         return true;
     }
@@ -31,7 +31,7 @@ pub fn available(mode: Mode) -> bool {
 
 /// Output captured from an interpreter.
 #[derive(Clone, Default)]
-pub struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -45,14 +45,14 @@ impl Write for Captured {
 }
 
 impl Captured {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
 
 /// Runs `f` on a thread with a large stack (the reader and compiler
 /// recurse on nested source), as the `lisp` binary does.
-pub fn on_big_stack<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+pub(crate) fn on_big_stack<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
     std::thread::Builder::new()
         .stack_size(64 << 20)
         .spawn(f)
@@ -62,18 +62,19 @@ pub fn on_big_stack<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -
 }
 
 /// What a program printed, or its error, and the heap's statistics.
-pub struct Run {
-    pub output: String,
-    pub error: Option<String>,
-    pub stats: Stats,
+pub(crate) struct Run {
+    pub(crate) output: String,
+    pub(crate) error: Option<String>,
+    pub(crate) stats: Stats,
 }
 
 /// Runs `text` on a fresh interpreter with `options`.
-pub fn run(name: &str, text: &str, options: Options) -> Run {
+pub(crate) fn run(name: &str, text: &str, options: Options) -> Run {
     let (name, text) = (name.to_owned(), text.to_owned());
     on_big_stack(move || {
         let out = Captured::default();
-        let mut interp = Interpreter::new(&options, Box::new(out.clone())).expect("the interpreter starts");
+        let mut interp =
+            Interpreter::new(&options, Box::new(out.clone())).expect("the interpreter starts");
         let error = interp.run(&name, &text).err().map(|e| interp.describe(&e));
         Run {
             output: out.text(),
