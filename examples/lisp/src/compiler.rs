@@ -478,7 +478,7 @@ impl<'v> Compiler<'v> {
                 self.ret(tail);
                 Ok(())
             }
-            "cond" => self.cond(args, pos, tail),
+            "cond" => self.cond(args, tail),
             "case" => {
                 let expr = case(args, pos)?;
                 self.expr(&expr, tail)
@@ -717,7 +717,7 @@ impl<'v> Compiler<'v> {
         self.close_scope(enter, tail, pos)
     }
 
-    fn cond(&mut self, clauses: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
+    fn cond(&mut self, clauses: &[Datum], tail: bool) -> Result<()> {
         let mut ends = Vec::new();
         let mut has_else = false;
         for (i, clause) in clauses.iter().enumerate() {
@@ -765,7 +765,6 @@ impl<'v> Compiler<'v> {
         }
         // Clauses compiled in tail position have returned; this serves the rest.
         self.ret(tail);
-        let _ = pos;
         Ok(())
     }
 
@@ -804,7 +803,7 @@ impl<'v> Compiler<'v> {
         self.emit(Op::Push);
         let enter = self.emit(Op::Enter { args: 1, size: 1 });
         self.scopes.push(vec![var.into()]);
-        self.cond(&clauses, pos, false)?;
+        self.cond(&clauses, false)?;
         self.close_scope(enter, false, pos)?;
         self.patch(end);
         self.ret(tail);

@@ -65,7 +65,8 @@ pub(crate) struct Types {
     pub(crate) closure: TypeId,
     /// An environment frame: the enclosing frame, then the variables.
     pub(crate) frame: TypeId,
-    /// The header's low bits are the number of fields.
+    /// A record type's name and field names; the header's low bits are
+    /// the number of fields.
     pub(crate) record_type: TypeId,
     /// The record type, then the fields.
     pub(crate) record: TypeId,
@@ -161,9 +162,9 @@ impl Gc {
         &mut self.m
     }
 
-    /// The heap's statistics.
-    pub(crate) fn stats(&self) -> gc_core::Stats {
-        self.m.heap().stats()
+    /// The heap.
+    pub(crate) fn heap(&self) -> &gc_core::Heap {
+        self.m.heap()
     }
 
     // ------------------------------------------------------------ keeping values

@@ -184,12 +184,12 @@ impl Interpreter {
 
     /// The heap's statistics.
     pub fn stats(&self) -> Stats {
-        self.vm.gc.stats()
+        self.vm.gc.heap().stats()
     }
 
     /// The heap.
-    pub fn heap(&mut self) -> Heap {
-        self.vm.gc.mutator().heap().clone()
+    pub fn heap(&self) -> &Heap {
+        self.vm.gc.heap()
     }
 }
 

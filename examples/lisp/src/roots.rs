@@ -42,7 +42,8 @@ impl RootVec {
         self.vec().push(v);
     }
 
-    /// Removes and returns the last value; the caller knows there is one.
+    /// Removes and returns the last value (unassigned if there is none,
+    /// which a well-formed machine never asks for).
     #[inline(always)]
     pub(crate) fn pop(&self) -> Value {
         self.vec().pop().unwrap_or(Value::UNASSIGNED)

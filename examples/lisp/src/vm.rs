@@ -180,6 +180,7 @@ impl Vm {
         roots.stack.truncate(0);
         roots.scratch.truncate(0);
         roots.regs.env.set(Value::UNASSIGNED);
+        roots.regs.consts.set(Value::UNASSIGNED);
         roots.regs.handlers.set(Value::NIL);
     }
 

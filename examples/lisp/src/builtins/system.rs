@@ -67,12 +67,12 @@ fn gc(vm: &mut Vm, _: Args) -> Result<Value> {
 
 /// `(gc-stats)`: the collector's figures, as an association list.
 fn gc_stats(vm: &mut Vm, _: Args) -> Result<Value> {
-    let s = vm.gc.stats();
-    let ms = |d: std::time::Duration| (d.as_micros() / 1000) as i64;
+    let s = vm.gc.heap().stats();
+    let us = |d: std::time::Duration| d.as_micros() as i64;
     let figures: [(&str, i64); 7] = [
         ("collections", s.collections as i64),
-        ("total-pause-ms", ms(s.total_pause)),
-        ("max-pause-ms", ms(s.max_pause)),
+        ("total-pause-us", us(s.total_pause)),
+        ("max-pause-us", us(s.max_pause)),
         ("bytes-allocated", s.bytes_allocated as i64),
         ("bytes-in-use", s.used as i64),
         ("heap-size", s.heap_size as i64),
