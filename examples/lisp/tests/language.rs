@@ -1,0 +1,314 @@
+//! The language, form by form: each expression and what `write` shows of
+//! its value.
+
+mod common;
+
+use lisp::{Interpreter, Options};
+
+/// Evaluates each expression in one interpreter and compares what `write`
+/// shows of its value.
+fn check(cases: &[(&str, &str)]) {
+    let cases: Vec<(String, String)> = cases
+        .iter()
+        .map(|&(e, v)| (e.to_owned(), v.to_owned()))
+        .collect();
+    common::on_big_stack(move || {
+        let options = Options {
+            heap_size: 2 << 20,
+            verify: true,
+            ..Options::default()
+        };
+        let mut interp = Interpreter::new(&options, Box::new(std::io::sink())).unwrap();
+        for (expr, expected) in &cases {
+            let mut shown = None;
+            let r = interp.eval("case.scm", expr, |_, v| shown = v);
+            if let Err(e) = r {
+                panic!("{expr}: {}", interp.describe(&e));
+            }
+            assert_eq!(
+                shown.as_deref().unwrap_or("#<unspecified>"),
+                expected,
+                "{expr}"
+            );
+        }
+    });
+}
+
+#[test]
+fn data() {
+    check(&[
+        ("42", "42"),
+        ("-7", "-7"),
+        ("1.5", "1.5"),
+        ("1e21", "1e21"),
+        ("(/ 1.0 0)", "+inf.0"),
+        ("#\\a", "#\\a"),
+        ("#\\space", "#\\space"),
+        ("\"a\\nb\"", "\"a\\nb\""),
+        ("'sym", "sym"),
+        ("'(1 . 2)", "(1 . 2)"),
+        ("'(1 (2 3) #(4 5))", "(1 (2 3) #(4 5))"),
+        ("#u8(1 2 255)", "#u8(1 2 255)"),
+        ("(if #f #f)", "#<unspecified>"),
+        ("car", "#<procedure car>"),
+        ("(define (named) 1) named", "#<procedure named>"),
+        ("(eq? 'abc (string->symbol \"abc\"))", "#t"),
+        ("(eqv? 1.5 1.5)", "#t"),
+        ("(eq? '() '())", "#t"),
+        ("(equal? (vector 1 \"a\" '(b)) (vector 1 \"a\" '(b)))", "#t"),
+        (
+            "(let ((s (make-string 3 #\\x))) (string-set! s 1 #\\y) s)",
+            "\"xyx\"",
+        ),
+    ]);
+}
+
+#[test]
+fn numbers() {
+    check(&[
+        ("(+ 1 2 3)", "6"),
+        ("(- 10)", "-10"),
+        ("(* 2 3.5)", "7.0"),
+        ("(/ 12 4)", "3"),
+        ("(/ 1 4)", "0.25"),
+        ("(quotient -7 2)", "-3"),
+        ("(remainder -7 2)", "-1"),
+        ("(modulo -7 2)", "1"),
+        ("(floor-quotient -7 2)", "-4"),
+        ("(expt 2 61)", "2305843009213693952"),
+        ("(expt 2 10)", "1024"),
+        ("(sqrt 16)", "4"),
+        ("(sqrt 2.25)", "1.5"),
+        ("(exact (floor 2.5))", "2"),
+        ("(round 2.5)", "2.0"),
+        ("(round 3.5)", "4.0"),
+        ("(max 1 2.0)", "2.0"),
+        ("(number->string 255 16)", "\"ff\""),
+        ("(string->number \"#xff\")", "255"),
+        ("(string->number \"12abc\")", "#f"),
+        ("(string->number \"1e3\")", "1000.0"),
+        ("(< 1 2 3)", "#t"),
+        ("(< 1 3 2)", "#f"),
+        ("(gcd 12 18)", "6"),
+        ("(exact->inexact 1)", "1.0"),
+        ("(/ 1 3.0)", "0.3333333333333333"),
+    ]);
+}
+
+#[test]
+fn syntax() {
+    check(&[
+        (
+            "(define (f a b . rest) (list a b rest)) (f 1 2 3 4)",
+            "(1 2 (3 4))",
+        ),
+        ("((lambda args args) 1 2)", "(1 2)"),
+        (
+            "(let loop ((i 0) (acc '())) (if (= i 3) acc (loop (+ i 1) (cons i acc))))",
+            "(2 1 0)",
+        ),
+        ("(let* ((a 1) (b (+ a 1))) (list a b))", "(1 2)"),
+        (
+            "(letrec ((even? (lambda (n) (if (= n 0) #t (odd? (- n 1))))) (odd? (lambda (n) (if (= n 0) #f (even? (- n 1)))))) (even? 100))",
+            "#t",
+        ),
+        (
+            "(define (g) (define a 1) (define (h) (* a 10)) (h)) (g)",
+            "10",
+        ),
+        (
+            "(cond ((assv 2 '((1 . a) (2 . b))) => cdr) (else 'none))",
+            "b",
+        ),
+        ("(cond (#f 1) ((+ 1 1)))", "2"),
+        (
+            "(case (* 2 3) ((2 3 5 7) 'prime) ((1 4 6 8 9) 'composite))",
+            "composite",
+        ),
+        (
+            "(case 'x ((a) 1) (else => (lambda (k) (list k 'seen))))",
+            "(x seen)",
+        ),
+        ("(and 1 2 #f 3)", "#f"),
+        ("(or #f '() 3)", "()"),
+        ("(when (> 1 0) 'a 'b)", "b"),
+        ("(unless (> 1 0) 'a)", "#<unspecified>"),
+        (
+            "(do ((vec (make-vector 5)) (i 0 (+ i 1))) ((= i 5) vec) (vector-set! vec i i))",
+            "#(0 1 2 3 4)",
+        ),
+        ("(define x 10) (set! x (+ x 1)) x", "11"),
+        (
+            "`(1 ,(+ 1 1) ,@(map (lambda (x) (* x x)) '(3 4)) . end)",
+            "(1 2 9 16 . end)",
+        ),
+        ("`#(a ,(+ 1 2))", "#(a 3)"),
+        (
+            "`(a `(b ,(c ,(+ 1 2))))",
+            "(a (quasiquote (b (unquote (c 3)))))",
+        ),
+        ("(let ((if list)) (if 1 2 3))", "(1 2 3)"),
+        (
+            "(begin (define-record-type <point> (make-point x y) point? (x point-x set-point-x!) (y point-y)) (let ((p (make-point 1 2))) (set-point-x! p 10) (list (point-x p) (point-y p) (point? p) (point? 'p))))",
+            "(10 2 #t #f)",
+        ),
+        ("(make-point 3 4)", "#<point 3 4>"),
+    ]);
+}
+
+#[test]
+fn tail_calls_run_in_constant_space() {
+    check(&[
+        (
+            "(define (count n) (if (= n 0) 'done (count (- n 1)))) (count 1000000)",
+            "done",
+        ),
+        (
+            "(define (ping n) (if (= n 0) 'ping (pong (- n 1)))) (define (pong n) (if (= n 0) 'pong (ping (- n 1)))) (ping 1000001)",
+            "pong",
+        ),
+        (
+            "(let loop ((i 0)) (cond ((= i 1000000) i) (else (loop (+ i 1)))))",
+            "1000000",
+        ),
+        ("(do ((i 0 (+ i 1))) ((= i 1000000) i))", "1000000"),
+        (
+            "(define (via-apply n) (if (= n 0) 'ok (apply via-apply (list (- n 1))))) (via-apply 1000000)",
+            "ok",
+        ),
+        (
+            "(define (via-and n) (and #t (if (= n 0) 'ok (via-and (- n 1))))) (via-and 1000000)",
+            "ok",
+        ),
+    ]);
+}
+
+#[test]
+fn continuations() {
+    check(&[
+        ("(+ 1 (call/cc (lambda (k) (+ 10 (k 2)))))", "3"),
+        (
+            "(call-with-current-continuation (lambda (k) (for-each (lambda (x) (when (negative? x) (k x))) '(1 -2 3)) 'none))",
+            "-2",
+        ),
+        // Re-entry: a continuation used after its call/cc returned.
+        (
+            "(let ((r '()) (k #f)) (set! r (cons (call/cc (lambda (c) (set! k c) 0)) r)) (if (< (length r) 3) (k (length r))) r)",
+            "(2 1 0)",
+        ),
+        // A generator that resumes its producer.
+        (
+            "(define (gen lst) (define return #f) (define (resume-producer) (for-each (lambda (x) (call/cc (lambda (next) (set! resume-producer (lambda () (next #f))) (return x)))) lst) (return 'done)) (lambda () (call/cc (lambda (r) (set! return r) (resume-producer))))) (define g (gen '(a b))) (list (g) (g) (g))",
+            "(a b done)",
+        ),
+        (
+            "(dynamic-wind (lambda () 'before) (lambda () 'during) (lambda () 'after))",
+            "during",
+        ),
+        ("(call-with-values (lambda () (values 1 2)) +)", "3"),
+    ]);
+}
+
+#[test]
+fn exceptions() {
+    check(&[
+        (
+            "(guard (e (#t (error-object-message e))) (error \"bad\" 1 2))",
+            "\"bad\"",
+        ),
+        (
+            "(guard (e ((error-object? e) (error-object-irritants e))) (error \"bad\" 1 2))",
+            "(1 2)",
+        ),
+        (
+            "(guard (e ((string? e) 'string) ((symbol? e) 'symbol)) (raise 'oops))",
+            "symbol",
+        ),
+        (
+            "(guard (e ((string? e) 'inner)) (guard (e ((number? e) 'number)) (raise \"s\")))",
+            "inner",
+        ),
+        (
+            "(guard (e (#t (error-object-message e))) (vector-ref (vector) 0))",
+            "\"vector-ref: index out of range (0 to -1)\"",
+        ),
+        ("(guard (e (#t (error-object-irritants e))) (car 5))", "(5)"),
+        (
+            "(with-exception-handler (lambda (e) 42) (lambda () (+ (raise-continuable 'c) 1)))",
+            "43",
+        ),
+        (
+            "(call/cc (lambda (k) (with-exception-handler (lambda (e) (k (list 'handled e))) (lambda () (raise 'boom)))))",
+            "(handled boom)",
+        ),
+        ("(guard (e (#f 'no)) 'fine)", "fine"),
+        (
+            "(define (safe-div a b) (guard (e (#t 'div-by-zero)) (/ a b))) (list (safe-div 1 0) (safe-div 4 2))",
+            "(div-by-zero 2)",
+        ),
+        (
+            "(guard (e (#t 'caught)) (guard (e2 ((string? e2) 'wrong)) (raise 'x)))",
+            "caught",
+        ),
+        (
+            "(guard (e ((symbol? e) (list 'after e))) (dynamic-wind (lambda () #f) (lambda () (raise 'inside)) (lambda () #f)))",
+            "(after inside)",
+        ),
+    ]);
+}
+
+#[test]
+fn library() {
+    check(&[
+        ("(map + '(1 2 3) '(10 20 30))", "(11 22 33)"),
+        (
+            "(let ((acc '())) (for-each (lambda (x) (set! acc (cons x acc))) '(1 2 3)) acc)",
+            "(3 2 1)",
+        ),
+        ("(filter odd? '(1 2 3 4 5))", "(1 3 5)"),
+        ("(reduce + 0 '(1 2 3 4))", "10"),
+        ("(fold cons '() '(1 2 3))", "(3 2 1)"),
+        ("(fold-right cons '() '(1 2 3))", "(1 2 3)"),
+        ("(fold-left list '() '(1 2))", "((() 1) 2)"),
+        ("(append '(1) '(2 3) '() '(4 . 5))", "(1 2 3 4 . 5)"),
+        ("(reverse '(1 2 3))", "(3 2 1)"),
+        ("(list-tail '(1 2 3 4) 2)", "(3 4)"),
+        ("(list-ref '(a b c) 1)", "b"),
+        ("(memv 2 '(1 2 3))", "(2 3)"),
+        ("(member \"b\" '(\"a\" \"b\"))", "(\"b\")"),
+        ("(assoc 2.0 '((1 . a) (2 . b)) =)", "(2 . b)"),
+        ("(length '(1 2 3))", "3"),
+        ("(list-copy '(1 2 3))", "(1 2 3)"),
+        ("(apply max 1 '(5 3))", "5"),
+        ("(iota 5 1)", "(1 2 3 4 5)"),
+        ("(list-sort < '(3 1 2))", "(1 2 3)"),
+        ("(sort (vector 3 1 2) <)", "#(1 2 3)"),
+        ("(string-append \"ab\" \"\" \"cd\")", "\"abcd\""),
+        ("(substring \"hello\" 1 3)", "\"el\""),
+        ("(string->list \"abc\")", "(#\\a #\\b #\\c)"),
+        ("(list->string (list #\\a #\\b))", "\"ab\""),
+        ("(string-upcase \"MoveGC\")", "\"MOVEGC\""),
+        ("(string<? \"abc\" \"abd\")", "#t"),
+        ("(symbol->string 'abc)", "\"abc\""),
+        ("(number->string 3.25)", "\"3.25\""),
+        ("(char-upcase #\\a)", "#\\A"),
+        ("(char->integer #\\A)", "65"),
+        ("(vector-map (lambda (x) (* x x)) #(1 2 3))", "#(1 4 9)"),
+        (
+            "(let ((v (make-vector 3 0))) (vector-fill! v 7) v)",
+            "#(7 7 7)",
+        ),
+        ("(vector->list #(1 2 3) 1)", "(2 3)"),
+        ("(vector-append #(1) #(2 3))", "#(1 2 3)"),
+        (
+            "(let ((b (make-bytevector 2 0))) (bytevector-u8-set! b 1 9) b)",
+            "#u8(0 9)",
+        ),
+        ("(string-map char-upcase \"abc\")", "\"ABC\""),
+        (
+            "(assq 'gc-stats (list (cons 'gc-stats 1)))",
+            "(gc-stats . 1)",
+        ),
+        ("(begin (gc) (car (car (gc-stats))))", "collections"),
+    ]);
+}
