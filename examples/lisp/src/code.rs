@@ -2,6 +2,8 @@
 //!
 //! Code lives outside the heap, like a JVM's metaspace: a closure on the heap
 //! names its prototype by index in its header, so compaction never moves code.
+//! Prototypes live as long as the interpreter: they grow with the source
+//! compiled, not with the time it runs.
 //! The constants code refers to (quoted data, strings, flonums) are heap
 //! values, so they live in a vector each closure holds, and die with it.
 //!

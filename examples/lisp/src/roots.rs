@@ -65,6 +65,13 @@ impl RootVec {
         self.vec().truncate(len);
     }
 
+    /// Empties the array, and returns memory a deep recursion left it holding.
+    pub(crate) fn clear(&self) {
+        let v = self.vec();
+        v.clear();
+        v.shrink_to(1 << 12);
+    }
+
     /// Appends `values`.
     pub(crate) fn extend(&self, values: impl Iterator<Item = Value>) {
         self.vec().extend(values);

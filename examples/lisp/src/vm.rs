@@ -177,8 +177,8 @@ impl Vm {
     pub(crate) fn reset(&mut self, fuel: Option<u64>) {
         self.fuel = fuel;
         let roots = &self.gc.roots;
-        roots.stack.truncate(0);
-        roots.scratch.truncate(0);
+        roots.stack.clear();
+        roots.scratch.clear();
         roots.regs.env.set(Value::UNASSIGNED);
         roots.regs.consts.set(Value::UNASSIGNED);
         roots.regs.handlers.set(Value::NIL);
