@@ -50,6 +50,10 @@ impl Default for Options {
 
 /// A Scheme interpreter whose every value lives on its own movegc heap.
 /// Not `Send`: the heap's mutator belongs to the thread that built it.
+///
+/// Scheme calls run on the interpreter's own stack, but the reader and the
+/// compiler recurse on nested source: give the thread a generous stack (the
+/// `lisp` binary uses 256 MiB, of which deep source touches only a part).
 pub struct Interpreter {
     vm: Vm,
     fuel: Option<u64>,

@@ -97,6 +97,9 @@ pub fn report(stats: &Stats, mode: Mode, wall: Duration) -> String {
     if let Some(last) = &stats.last {
         let _ = writeln!(out, "gc: last: {last}");
     }
+    if let Some(compaction) = &stats.last_compaction {
+        let _ = writeln!(out, "gc: last: {compaction}");
+    }
     histogram(&mut out, &sorted);
     out
 }
