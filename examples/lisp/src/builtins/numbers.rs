@@ -123,7 +123,18 @@ fn div(vm: &mut Vm, a: Args) -> Result<Value> {
     fold(vm, a, "/", 1)
 }
 
-fn compare(vm: &mut Vm, a: Args, who: &str, ok: fn(std::cmp::Ordering) -> bool) -> Result<Value> {
+fn compare(
+    vm: &mut Vm,
+    a: Args,
+    who: &str,
+    ok: fn(std::cmp::Ordering) -> bool,
+) -> Result<Value> {
+    // The common case, two fixnums.
+    if a.len == 2
+        && let (Some(x), Some(y)) = (vm.arg(a, 0).as_fixnum(), vm.arg(a, 1).as_fixnum())
+    {
+        return Ok(Value::bool(ok(x.cmp(&y))));
+    }
     let mut result = true;
     for i in 0..a.len {
         let y = vm.num_arg(who, a, i)?;
@@ -144,11 +155,6 @@ fn num_eq(vm: &mut Vm, a: Args) -> Result<Value> {
     compare(vm, a, "=", |o| o.is_eq())
 }
 fn lt(vm: &mut Vm, a: Args) -> Result<Value> {
-    if a.len == 2
-        && let (Some(x), Some(y)) = (vm.arg(a, 0).as_fixnum(), vm.arg(a, 1).as_fixnum())
-    {
-        return Ok(Value::bool(x < y));
-    }
     compare(vm, a, "<", |o| o.is_lt())
 }
 fn gt(vm: &mut Vm, a: Args) -> Result<Value> {

@@ -119,7 +119,6 @@ pub(crate) fn call(vm: &mut Vm, a: Args) -> Result<Value> {
         .gc
         .typed(rtd_value, vm.gc.t.record_type)
         .expect("a record type");
-    let name = type_name(vm, rtd);
     let expected = match op {
         CONSTRUCT => {
             let map = vm.gc.get(p, field::RPROC_FIELDS);
@@ -129,6 +128,7 @@ pub(crate) fn call(vm: &mut Vm, a: Args) -> Result<Value> {
         _ => 1,
     };
     if a.len != expected {
+        let name = type_name(vm, rtd);
         let who = match op {
             CONSTRUCT => format!("{name} constructor"),
             PREDICATE => format!("{name} predicate"),
@@ -173,6 +173,7 @@ pub(crate) fn call(vm: &mut Vm, a: Args) -> Result<Value> {
             Ok(Value::UNSPECIFIED)
         }
         _ => {
+            let name = type_name(vm, rtd);
             let who = if op == ACCESS { "accessor" } else { "modifier" };
             Err(Error::wrong_type(
                 &format!("{name} {who}"),
