@@ -25,6 +25,8 @@ pub struct Options {
     pub mode: Mode,
     /// Check the whole heap before and after every collection (slow).
     pub verify: bool,
+    /// Threads that mark in parallel (`None`: one per core).
+    pub gc_threads: Option<usize>,
     /// The most values the interpreter's stack may hold: recursion deeper
     /// than that is reported as a stack overflow.
     pub stack_limit: usize,
@@ -41,6 +43,7 @@ impl Default for Options {
             heap_size: 256 << 20,
             mode: Mode::Auto,
             verify: false,
+            gc_threads: None,
             stack_limit: 4 << 20,
             command_line: Vec::new(),
             fuel: None,
@@ -67,7 +70,11 @@ impl Interpreter {
     /// Builds the heap, attaches this thread to it, and loads the library.
     pub fn new(options: &Options, out: Box<dyn Write>) -> Result<Interpreter, String> {
         let (table, types) = Types::register();
-        let heap = Heap::builder()
+        let mut builder = Heap::builder();
+        if let Some(n) = options.gc_threads {
+            builder = builder.gc_threads(n);
+        }
+        let heap = builder
             .size(options.heap_size)
             .mode(options.mode)
             .verify(options.verify)

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! lisp [--heap SIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-log]
-//!      [--gc-verify] [-i] [FILE [ARG...]]
+//!      [--gc-threads N] [--gc-verify] [-i] [FILE [ARG...]]
 //! ```
 //!
 //! With a file, runs it (`-` is stdin); with none, runs stdin, or opens a
@@ -15,14 +15,15 @@ use std::time::Instant;
 use gc_core::Mode;
 use lisp::{Error, Interpreter, Options};
 
-const USAGE: &str = "usage: lisp [--heap SIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-log] [--gc-verify] [-i] [FILE [ARG...]]
-  FILE        a program to run (- for stdin); with none, stdin, or a REPL on a terminal
-  -i          a REPL even when stdin is not a terminal
-  --heap      the heap's size, e.g. 64M or 1G (default 256M)
-  --gc-mode   the collector's mode (default auto)
-  --gc-stats  print the collector's figures and a pause histogram at exit (stderr)
-  --gc-log    print a line per collection (stderr)
-  --gc-verify check the heap before and after every collection (slow)";
+const USAGE: &str = "usage: lisp [--heap SIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-log] [--gc-threads N] [--gc-verify] [-i] [FILE [ARG...]]
+  FILE          a program to run (- for stdin); with none, stdin, or a REPL on a terminal
+  -i            a REPL even when stdin is not a terminal
+  --heap        the heap's size, e.g. 64M or 1G (default 256M)
+  --gc-mode     the collector's mode (default auto)
+  --gc-stats    print the collector's figures and a pause histogram at exit (stderr)
+  --gc-log      print a line per collection (stderr)
+  --gc-threads  threads that mark in parallel (default: one per core)
+  --gc-verify   check the heap before and after every collection (slow)";
 
 struct Cli {
     options: Options,
@@ -80,6 +81,13 @@ fn parse_args() -> Result<Cli, String> {
             "--gc-stats" => cli.stats = true,
             "--gc-log" => cli.log = true,
             "--gc-verify" => cli.options.verify = true,
+            "--gc-threads" => {
+                let v = value("--gc-threads")?;
+                let n = v
+                    .parse()
+                    .map_err(|_| format!("--gc-threads: bad count {v:?}"))?;
+                cli.options.gc_threads = Some(n);
+            }
             "-i" | "--interactive" => cli.interactive = true,
             "-h" | "--help" => return Err(String::new()),
             _ if arg.starts_with("--") => return Err(format!("unknown flag {arg}")),

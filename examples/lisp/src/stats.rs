@@ -36,7 +36,11 @@ impl log::Log for GcLog {
 pub fn install_gc_log(cycles: bool) {
     LOG.cycles.store(cycles, Ordering::Relaxed);
     if log::set_logger(&LOG).is_ok() {
-        log::set_max_level(log::LevelFilter::Info);
+        log::set_max_level(if cycles {
+            log::LevelFilter::Info
+        } else {
+            log::LevelFilter::Warn
+        });
     }
 }
 

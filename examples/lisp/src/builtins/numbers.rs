@@ -123,12 +123,7 @@ fn div(vm: &mut Vm, a: Args) -> Result<Value> {
     fold(vm, a, "/", 1)
 }
 
-fn compare(
-    vm: &mut Vm,
-    a: Args,
-    who: &str,
-    ok: fn(std::cmp::Ordering) -> bool,
-) -> Result<Value> {
+fn compare(vm: &mut Vm, a: Args, who: &str, ok: fn(std::cmp::Ordering) -> bool) -> Result<Value> {
     // The common case, two fixnums.
     if a.len == 2
         && let (Some(x), Some(y)) = (vm.arg(a, 0).as_fixnum(), vm.arg(a, 1).as_fixnum())
