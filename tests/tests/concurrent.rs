@@ -10,22 +10,7 @@ const LARGE_LEN: u32 = 5000;
 
 /// A heap in `mode`, or `None` (with the reason printed) where it cannot run.
 fn heap(mode: Mode, size: usize) -> Option<(Heap, Types)> {
-    let (table, types) = Types::table();
-    match Heap::builder()
-        .size(size)
-        .mode(mode)
-        .gc_threads(2)
-        .verify(true)
-        .types(table)
-        .build()
-    {
-        Ok(heap) => Some((heap, types)),
-        Err(GcError::Config(why)) if std::env::var("CI").as_deref() != Ok("true") => {
-            eprintln!("skipped: {why}");
-            None
-        }
-        Err(e) => panic!("{mode:?} heap: {e}"),
-    }
+    movegc_tests::concurrent_heap(mode, size, |b| b)
 }
 
 fn graphs_survive(mode: Mode, threads: usize, rounds: usize) {
@@ -138,4 +123,502 @@ fn unavailable_modes_are_refused_with_the_reason() {
             Err(e) => panic!("{e}"),
         }
     }
+}
+
+/// Stress: eight mutator threads (more than this machine's cores), each with
+/// its graph and a ballast list, run through back-to-back collections the
+/// allocation budget triggers, so they mutate, fault and build pages while
+/// each compaction runs; every graph's digest is checked right after every
+/// collection, and the verifier checks the heap at every cycle's start.
+fn stress(mode: Mode) {
+    let Some((heap, types)) = heap(mode, 32 << 20) else {
+        return;
+    };
+    let w = movegc_tests::Budget {
+        threads: 8,
+        rounds: 6,
+        batch: 1000,
+        large_len: LARGE_LEN,
+        ballast: 12_000,
+    };
+    movegc_tests::run_budget_threads(&heap, types, w);
+    let s = movegc_tests::check_page_accounting(&heap);
+    assert!(s.collections > w.rounds as u64, "collections: {s:?}");
+    assert!(
+        s.pages_by_mutators > 0 && s.mutator_faults > 0,
+        "no mutator built a page in its fault handler: {s:?}"
+    );
+    assert_eq!(s.switched_to_copy, 0, "nothing shares the heap's pages");
+    match mode {
+        Mode::Move => assert!(s.pages_moved > s.pages_copied, "MOVE placed pages: {s:?}"),
+        _ => assert!(s.pages_moved == 0 && s.pages_copied > 0, "COPY mode: {s:?}"),
+    }
+}
+
+#[test]
+fn stress_move_eight_threads_back_to_back_budget_cycles() {
+    stress(Mode::Move);
+}
+
+#[test]
+fn stress_copy_eight_threads_back_to_back_budget_cycles() {
+    stress(Mode::Copy);
+}
+
+/// Objects whose contents are derived from a serial number, so any of them
+/// can be checked wherever it is found.
+mod straddle {
+    use gc_core::{HandleScope, Local, ObjRef, WORD};
+    use movegc_tests::{Rng, Types, fixnum};
+
+    /// The large-object space takes objects of 32 KiB and more.
+    pub(super) const LARGE_TAGGED: u32 = 5000;
+    pub(super) const LARGE_BLOB: u32 = 40_000;
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(super) enum Kind {
+        /// A tagged array of this length: word 0 `fixnum(serial)`, then fixnums
+        /// derived from the serial and references.
+        Tagged(u32),
+        /// This many bytes: the serial, then bytes derived from it.
+        Blob(u32),
+        /// A node: serial @32, a derived word @40, references @8 and @16,
+        /// `fixnum(serial)` @24.
+        Node,
+    }
+
+    pub(super) struct Spec {
+        kind: Kind,
+        /// Reference slots (byte offset) and the serial of their referent.
+        refs: Vec<(usize, usize)>,
+    }
+
+    fn mix(serial: usize, k: usize) -> usize {
+        let mut x = (serial as u64) << 32 ^ k as u64 ^ 0x5851_F42D_4C95_7F2D;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+        x ^= x >> 29;
+        x as usize
+    }
+
+    /// The model: every object ever made, by serial, and which serial each root slot holds.
+    pub(super) struct Model {
+        pub(super) types: Types,
+        rng: Rng,
+        pub(super) specs: Vec<Spec>,
+        pub(super) slots: Vec<Option<usize>>,
+    }
+
+    impl Model {
+        pub(super) fn new(types: Types, seed: u64, slots: usize) -> Self {
+            Model {
+                types,
+                rng: Rng::new(seed),
+                specs: Vec::new(),
+                slots: vec![None; slots],
+            }
+        }
+
+        fn kind(&mut self) -> Kind {
+            match self.rng.below(100) {
+                // 3.2 to 8.8 KiB: straddles one or two page boundaries.
+                0..=44 => Kind::Tagged(400 + self.rng.below(700) as u32),
+                // 3 to 12 KiB: under and over the TLAB path's limit.
+                45..=69 => Kind::Blob(3000 + self.rng.below(9000) as u32),
+                70..=94 => Kind::Node,
+                95..=97 => Kind::Tagged(LARGE_TAGGED),
+                _ => Kind::Blob(LARGE_BLOB),
+            }
+        }
+
+        /// A referent for a new object: the object in a random root slot, if any.
+        fn referent(
+            &mut self,
+            s: &mut HandleScope<'_>,
+            roots: Local<'_>,
+        ) -> Option<(ObjRef, usize)> {
+            let j = self.rng.below(self.slots.len());
+            let serial = self.slots[j]?;
+            let root = s.get(roots).expect("the root array");
+            // SAFETY: the live root array; slot `j` is a reference slot.
+            let obj = unsafe { s.mutator().read_ref(root, WORD + j * WORD) }?;
+            Some((obj, serial))
+        }
+
+        /// Allocates a random amount of garbage and then a new object in root
+        /// slot `i`, filled from its serial.
+        pub(super) fn replace(&mut self, s: &mut HandleScope<'_>, roots: Local<'_>, i: usize) {
+            let garbage = self.rng.below(3000) as u32;
+            s.mutator().alloc(self.types.blob, garbage).unwrap();
+            let kind = self.kind();
+            let serial = self.specs.len();
+            let t = self.types;
+            let obj = match kind {
+                Kind::Tagged(len) => s.mutator().alloc(t.tagged, len),
+                Kind::Blob(len) => s.mutator().alloc(t.blob, len),
+                Kind::Node => s.mutator().alloc(t.node, 0),
+            }
+            .unwrap();
+            // No safepoint from here on: `obj` and the referents stay put.
+            let mut refs = Vec::new();
+            match kind {
+                Kind::Tagged(len) => {
+                    for k in 0..len as usize {
+                        let offset = WORD + k * WORD;
+                        let word = match (k, k % 61 == 7) {
+                            (0, _) => fixnum(serial as u64),
+                            (_, true) => match self.referent(s, roots) {
+                                Some((to, to_serial)) => {
+                                    refs.push((offset, to_serial));
+                                    to.addr()
+                                }
+                                None => 0,
+                            },
+                            _ => mix(serial, k) | 1,
+                        };
+                        // SAFETY: a tagged slot of the fresh array, through the barrier.
+                        unsafe { s.mutator().write_tagged(obj, offset, word) };
+                    }
+                }
+                Kind::Blob(len) => {
+                    for k in 0..len as usize {
+                        let b = if k < 8 {
+                            serial.to_le_bytes()[k]
+                        } else {
+                            mix(serial, k) as u8
+                        };
+                        // SAFETY: byte `k` of the fresh blob.
+                        unsafe { obj.byte_ptr(WORD + k).write(b) };
+                    }
+                }
+                Kind::Node => {
+                    // SAFETY: the fresh node's data words and slots.
+                    unsafe {
+                        obj.write_word(32, serial);
+                        obj.write_word(40, mix(serial, 0));
+                        s.mutator().write_tagged(obj, 24, fixnum(serial as u64));
+                        for offset in [8, 16] {
+                            if let Some((to, to_serial)) = self.referent(s, roots) {
+                                refs.push((offset, to_serial));
+                                s.mutator().write_ref(obj, offset, Some(to));
+                            }
+                        }
+                    }
+                }
+            }
+            self.specs.push(Spec { kind, refs });
+            self.slots[i] = Some(serial);
+            let root = s.get(roots).expect("the root array");
+            // SAFETY: the live root array; slot `i` is a reference slot.
+            unsafe { s.mutator().write_ref(root, WORD + i * WORD, Some(obj)) };
+        }
+
+        /// Reads every object reachable from the root array, values and
+        /// references, against the model. Returns how many objects were
+        /// checked and how many of them straddle a page boundary.
+        pub(super) fn check(&self, root: ObjRef) -> Result<(usize, usize), String> {
+            let mut seen = std::collections::HashMap::new();
+            let mut stack = Vec::new();
+            for (i, slot) in self.slots.iter().enumerate() {
+                // SAFETY: the live root array.
+                let w = unsafe { root.read_word(WORD + i * WORD) };
+                match slot {
+                    Some(serial) if w != 0 => stack.push((w, *serial)),
+                    None if w == 0 => {}
+                    _ => return Err(format!("root slot {i} holds {w:#x}, the model {slot:?}")),
+                }
+            }
+            let mut straddling = 0;
+            while let Some((addr, serial)) = stack.pop() {
+                if let Some(&other) = seen.get(&addr) {
+                    if other != serial {
+                        return Err(format!("{addr:#x} is object {other} and {serial}"));
+                    }
+                    continue;
+                }
+                seen.insert(addr, serial);
+                let obj = ObjRef::from_addr(addr).expect("non-null");
+                let spec = &self.specs[serial];
+                // SAFETY: a reachable object.
+                let header = unsafe { obj.header() };
+                let (ty, len, size) = match spec.kind {
+                    Kind::Tagged(len) => (self.types.tagged, len, WORD + len as usize * WORD),
+                    Kind::Blob(len) => (self.types.blob, len, WORD + len as usize),
+                    Kind::Node => (self.types.node, 0, movegc_tests::NODE_SIZE),
+                };
+                if header.type_id() != ty.0 || header.low() != len {
+                    return Err(format!("object {serial} at {addr:#x}: header {header:?}"));
+                }
+                if addr / 4096 != (addr + size - 1) / 4096 {
+                    straddling += 1;
+                }
+                let bad = |what: String| Err(format!("object {serial} at {addr:#x}: {what}"));
+                match spec.kind {
+                    Kind::Tagged(len) => {
+                        let mut refs = spec.refs.iter().peekable();
+                        for k in 0..len as usize {
+                            let offset = WORD + k * WORD;
+                            // SAFETY: a slot of the reachable array.
+                            let w = unsafe { obj.read_word(offset) };
+                            let expected = match k {
+                                0 => fixnum(serial as u64),
+                                _ if k % 61 == 7 => match refs.next_if(|r| r.0 == offset) {
+                                    Some(&(_, to)) if w != 0 && w & 1 == 0 => {
+                                        stack.push((w, to));
+                                        continue;
+                                    }
+                                    Some(_) => return bad(format!("slot +{offset} is {w:#x}")),
+                                    None => 0,
+                                },
+                                _ => mix(serial, k) | 1,
+                            };
+                            if w != expected {
+                                return bad(format!("slot +{offset} is {w:#x}, not {expected:#x}"));
+                            }
+                        }
+                    }
+                    Kind::Blob(len) => {
+                        for k in 0..len as usize {
+                            // SAFETY: a byte of the reachable blob.
+                            let b = unsafe { obj.byte_ptr(WORD + k).read() };
+                            let expected = if k < 8 {
+                                serial.to_le_bytes()[k]
+                            } else {
+                                mix(serial, k) as u8
+                            };
+                            if b != expected {
+                                return bad(format!("byte {k} is {b:#x}, not {expected:#x}"));
+                            }
+                        }
+                    }
+                    Kind::Node => {
+                        // SAFETY: the reachable node's words.
+                        let words =
+                            unsafe { [32, 40, 24, 8, 16].map(|offset| obj.read_word(offset)) };
+                        if words[..3] != [serial, mix(serial, 0), fixnum(serial as u64)] {
+                            return bad(format!("data words {:#x?}", &words[..3]));
+                        }
+                        for (offset, w) in [(8, words[3]), (16, words[4])] {
+                            match spec.refs.iter().find(|r| r.0 == offset) {
+                                Some(&(_, to)) if w != 0 => stack.push((w, to)),
+                                None if w == 0 => {}
+                                _ => return bad(format!("slot +{offset} is {w:#x}")),
+                            }
+                        }
+                    }
+                }
+            }
+            Ok((seen.len(), straddling))
+        }
+    }
+}
+
+/// Objects that straddle page boundaries (3–12 KiB arrays and byte strings
+/// at random offsets) and large objects (in the large-object space, whose
+/// references the pause rewrites) are read, every value and reference,
+/// right after a collection the allocation budget triggered, while their
+/// pages are in flight.
+fn straddling_and_large_objects_read_in_flight(mode: Mode) {
+    const OBJECTS: usize = 1200;
+    let Some((heap, types)) = heap(mode, 48 << 20) else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    let mut model = straddle::Model::new(types, 77, OBJECTS);
+    m.scope(|s| {
+        // The root array is itself large: reading it faults on nothing.
+        let roots = s.alloc(types.refs, LARGE_LEN).unwrap();
+        for i in 0..OBJECTS {
+            model.replace(s, roots, i);
+        }
+        let mut rng = movegc_tests::Rng::new(5);
+        for round in 0..4 {
+            // Replace a third of the objects: the old ones leave holes (or stay
+            // reachable from others), so the survivors slide.
+            for _ in 0..OBJECTS / 3 {
+                let i = rng.below(OBJECTS);
+                model.replace(s, roots, i);
+            }
+            let seen = s.mutator().heap().stats().collections;
+            movegc_tests::allocate_until_collection(s.mutator(), types, seen).unwrap();
+            let (checked, straddling) = model
+                .check(s.get(roots).unwrap())
+                .unwrap_or_else(|e| panic!("round {round}, pages in flight: {e}"));
+            assert!(checked >= OBJECTS / 2, "round {round}: {checked} objects");
+            assert!(
+                straddling > checked / 2,
+                "round {round}: only {straddling} of {checked} objects straddle pages"
+            );
+        }
+        s.mutator().collect().unwrap();
+        model.check(s.get(roots).unwrap()).unwrap();
+    });
+    drop(m);
+    let s = movegc_tests::check_page_accounting(&heap);
+    assert!(s.collections >= 4, "{s:?}");
+    assert!(
+        s.pages_by_mutators > 0,
+        "the reads built no page themselves: nothing was read in flight: {s:?}"
+    );
+}
+
+#[test]
+fn move_mode_straddling_and_large_objects_read_in_flight() {
+    straddling_and_large_objects_read_in_flight(Mode::Move);
+}
+
+#[test]
+fn copy_mode_straddling_and_large_objects_read_in_flight() {
+    straddling_and_large_objects_read_in_flight(Mode::Copy);
+}
+
+/// Whether any page of `addr..addr + len` is missing (not yet placed).
+fn any_page_missing(addr: usize, len: usize) -> bool {
+    let first = addr & !4095;
+    let pages = (addr + len - first).div_ceil(4096);
+    let mut vec = vec![0u8; pages];
+    // SAFETY: the range lies in the heap's mapping; `vec` has a byte per page.
+    let r = unsafe { libc::mincore(first as *mut libc::c_void, pages * 4096, vec.as_mut_ptr()) };
+    assert_eq!(r, 0, "mincore: {}", std::io::Error::last_os_error());
+    vec.iter().any(|v| v & 1 == 0)
+}
+
+/// Byte `k` of the blob in slot `i` at first.
+fn initial_byte(i: usize, k: usize) -> u8 {
+    (i * 31 + k * 7) as u8
+}
+
+/// During a compaction in flight, `read(2)` from a pipe into byte strings in
+/// the heap succeeds once `make_resident` has made their range resident, and
+/// the bytes land there and nowhere else (the kernel's write to a missing
+/// page would fail with EFAULT, not fault). A range outside the object is
+/// refused with `OutOfBounds`.
+fn make_resident_for_a_system_call(mode: Mode) {
+    const BLOBS: usize = 1500;
+    let Some((heap, types)) = heap(mode, 32 << 20) else {
+        return;
+    };
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    let (rd, wr) = (fds[0], fds[1]);
+    let mut m = heap.attach().unwrap();
+    let mut rng = movegc_tests::Rng::new(11);
+    // The model: each live blob's bytes.
+    let mut blobs: Vec<Option<Vec<u8>>> = vec![None; BLOBS];
+    let mut missing = 0;
+    m.scope(|s| {
+        let roots = s.alloc(types.refs, LARGE_LEN).unwrap();
+        for (i, model) in blobs.iter_mut().enumerate() {
+            s.mutator()
+                .alloc(types.blob, rng.below(2000) as u32)
+                .unwrap();
+            let len = 3000 + rng.below(4000);
+            let blob = s.mutator().alloc(types.blob, len as u32).unwrap();
+            let bytes: Vec<u8> = (0..len).map(|k| initial_byte(i, k)).collect();
+            // SAFETY: the fresh blob has `len` bytes from offset 8.
+            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), blob.byte_ptr(8), len) };
+            let root = s.get(roots).unwrap();
+            // Every other blob is garbage: the rest slide at each collection.
+            if i % 2 == 0 {
+                // SAFETY: the live root array; slot `i` is a reference slot.
+                unsafe { s.mutator().write_ref(root, 8 + i * 8, Some(blob)) };
+                *model = Some(bytes);
+            }
+        }
+        for round in 0..3u8 {
+            let seen = s.mutator().heap().stats().collections;
+            movegc_tests::allocate_until_collection(s.mutator(), types, seen).unwrap();
+            // Lowest addresses first: the compaction thread works from the top.
+            let root = s.get(roots).unwrap();
+            for (i, model) in blobs.iter_mut().enumerate() {
+                let Some(bytes) = model else { continue };
+                // SAFETY: the live root array; slot `i` holds blob `i`.
+                let blob = unsafe { s.mutator().read_ref(root, 8 + i * 8) }.unwrap();
+                // Bytes 5..len-5: the bytes around the range must stay as they were.
+                let (offset, len) = (8 + 5, bytes.len() - 10);
+                let at = blob.byte_ptr(offset);
+                if any_page_missing(at as usize, len) {
+                    missing += 1;
+                }
+                // SAFETY: `blob` is live at its current address.
+                unsafe { s.mutator().make_resident(blob, offset, len) }
+                    .unwrap_or_else(|e| panic!("make_resident: {e}"));
+                let data: Vec<u8> = (0..len).map(|k| (k as u8) ^ round ^ (i as u8)).collect();
+                // SAFETY: writing `len` bytes of `data`.
+                let n = unsafe { libc::write(wr, data.as_ptr().cast(), len) };
+                assert_eq!(
+                    n,
+                    len as isize,
+                    "write: {}",
+                    std::io::Error::last_os_error()
+                );
+                let mut got = 0;
+                while got < len {
+                    // SAFETY: `at + got .. at + len` lies inside the blob, resident now.
+                    let n = unsafe { libc::read(rd, at.add(got).cast(), len - got) };
+                    assert!(
+                        n > 0,
+                        "round {round}, blob {i}: read into the heap: {}",
+                        std::io::Error::last_os_error()
+                    );
+                    got += n as usize;
+                }
+                bytes[5..5 + len].copy_from_slice(&data);
+            }
+            // Every blob, as the reads left it, with nothing spilled next door.
+            for (i, model) in blobs.iter().enumerate() {
+                let Some(bytes) = model else { continue };
+                // SAFETY: as above.
+                let blob = unsafe { s.mutator().read_ref(root, 8 + i * 8) }.unwrap();
+                // SAFETY: the blob's bytes.
+                let now = unsafe { std::slice::from_raw_parts(blob.byte_ptr(8), bytes.len()) };
+                assert!(now == &bytes[..], "round {round}: blob {i} differs");
+            }
+        }
+        // Ranges outside the object are refused, in flight or not.
+        let root = s.get(roots).unwrap();
+        // SAFETY: as above.
+        let blob = unsafe { s.mutator().read_ref(root, 8) }.unwrap();
+        let size = 8 + blobs[0].as_ref().unwrap().len().next_multiple_of(8);
+        for (offset, len) in [(0, size + 1), (8, size - 7), (size + 1, 0), (usize::MAX, 2)] {
+            // SAFETY: `blob` is live at its current address.
+            match unsafe { s.mutator().make_resident(blob, offset, len) } {
+                Err(GcError::OutOfBounds {
+                    offset: o,
+                    len: l,
+                    size: z,
+                }) => assert_eq!((o, l, z), (offset, len, size)),
+                other => panic!("make_resident({offset}, {len}) of {size} bytes: {other:?}"),
+            }
+        }
+        for (offset, len) in [(0, size), (size, 0), (size - 1, 1)] {
+            // SAFETY: as above.
+            unsafe { s.mutator().make_resident(blob, offset, len) }
+                .unwrap_or_else(|e| panic!("make_resident({offset}, {len}): {e}"));
+        }
+    });
+    drop(m);
+    // SAFETY: closing the pipe this test opened.
+    unsafe {
+        libc::close(rd);
+        libc::close(wr);
+    }
+    heap.collect().unwrap();
+    let s = movegc_tests::check_page_accounting(&heap);
+    eprintln!("{missing} ranges had a page in flight before make_resident");
+    assert!(
+        missing > 0,
+        "no range was in flight when make_resident ran: the test proved nothing ({s:?})"
+    );
+}
+
+#[test]
+fn move_mode_make_resident_for_a_system_call() {
+    make_resident_for_a_system_call(Mode::Move);
+}
+
+#[test]
+fn copy_mode_make_resident_for_a_system_call() {
+    make_resident_for_a_system_call(Mode::Copy);
 }

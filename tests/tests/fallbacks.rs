@@ -1,0 +1,270 @@
+//! The concurrent modes' fallbacks, each with its kernel failure injected
+//! (cargo feature `fault-injection`): `EBUSY` from MOVE switches the rest of
+//! the cycle to COPY, `EAGAIN` retries the remainder, no buffer page means
+//! COPY from a private page, and no userfaultfd means `StopTheWorld`. Each is
+//! checked through the statistics and the graph digests of mutators that run
+//! (and fault) during every compaction. Where userfaultfd is missing the
+//! concurrent tests fail on CI (`CI=true`) and skip elsewhere, saying why.
+
+use std::sync::{Mutex, MutexGuard, Once};
+
+use gc_core::inject::Injection;
+use gc_core::{GcError, Heap, Mode};
+use movegc_tests::{Budget, Types};
+
+const LARGE_LEN: u32 = 5000;
+
+/// Three mutators, each through six budget-triggered collections with its
+/// graph checked right after each one.
+const WORKOUT: Budget = Budget {
+    threads: 3,
+    rounds: 6,
+    batch: 1000,
+    large_len: LARGE_LEN,
+    ballast: 10_000,
+};
+
+/// The most pages one placing call handles (the compaction thread's runs).
+const RUN: u64 = 16;
+
+/// Warnings and errors logged by every heap in this test binary.
+static LOGGED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The log so far (a test that failed while holding it poisons nothing).
+fn log_lines() -> MutexGuard<'static, Vec<String>> {
+    LOGGED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Warn
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            let line = format!("{}: {}", record.level(), record.args());
+            log_lines().push(line);
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Runs the tests of this binary one at a time, with the capturing logger
+/// installed, so that what a test finds logged is its own heap's.
+fn serial() -> MutexGuard<'static, ()> {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        log::set_logger(&Capture).expect("no other logger");
+        log::set_max_level(log::LevelFilter::Warn);
+    });
+    static SERIAL: Mutex<()> = Mutex::new(());
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    log_lines().clear();
+    guard
+}
+
+/// Lines logged by this test that contain `what`.
+fn logged(what: &str) -> usize {
+    log_lines().iter().filter(|l| l.contains(what)).count()
+}
+
+/// A heap in `mode` with `inject`ed failures, run through [`WORKOUT`]; its
+/// totals once the last compaction is done, or `None` where the mode cannot
+/// run here. Asserts what every fallback must keep: each page built was
+/// placed exactly once, and no page was left unplaced.
+fn workout(mode: Mode, inject: Injection) -> Option<gc_core::Stats> {
+    let (heap, types) = movegc_tests::concurrent_heap(mode, 32 << 20, |b| b.inject(inject))?;
+    movegc_tests::run_budget_threads(&heap, types, WORKOUT);
+    let s = movegc_tests::check_page_accounting(&heap);
+    assert!(
+        s.collections > WORKOUT.rounds as u64,
+        "too few collections: {s:?}"
+    );
+    assert!(
+        s.pages_by_mutators > 0,
+        "no mutator built a page in its fault handler, so no fallback ran there: {s:?}"
+    );
+    assert_eq!(
+        logged("could not be placed"),
+        0,
+        "a page was left unplaced: {:?}",
+        log_lines()
+    );
+    Some(s)
+}
+
+/// `EBUSY` from the third MOVE of every cycle on: the cycle switches to COPY
+/// for every thread (the compaction thread and the mutators' handlers), says
+/// so once, and the graphs stay intact. The next cycle tries MOVE again.
+#[test]
+fn move_busy_switches_the_rest_of_the_cycle_to_copy() {
+    const AFTER: usize = 2;
+    let _serial = serial();
+    let Some(s) = workout(
+        Mode::Move,
+        Injection {
+            move_busy_after: Some(AFTER),
+            ..Injection::default()
+        },
+    ) else {
+        return;
+    };
+    // Not necessarily every cycle: one whose mutators build every page before
+    // the compaction thread publishes buffers copies them all and never MOVEs.
+    assert!(s.switched_to_copy >= 1, "{s:?}");
+    assert!(s.pages_copied > 0, "{s:?}");
+    // The first MOVEs of each cycle succeed; after the switch none is tried
+    // (a MOVE already under way on another thread may still land: the
+    // compaction thread and three mutators).
+    assert!(s.pages_moved > 0, "the first MOVEs of a cycle land: {s:?}");
+    let bound = s.compactions * (AFTER as u64 + 4) * RUN;
+    assert!(
+        s.pages_moved <= bound,
+        "{} pages moved after the switch? at most {bound} expected: {s:?}",
+        s.pages_moved
+    );
+    let last = s.last_compaction.as_ref().expect("a compaction");
+    assert!(last.switched_to_copy && last.moved > 0, "{last}");
+    assert_eq!(
+        logged("EBUSY") as u64,
+        s.switched_to_copy,
+        "logged once per cycle that switched: {:?}",
+        log_lines()
+    );
+}
+
+/// `EBUSY` from the very first MOVE: every page is copied.
+#[test]
+fn move_busy_from_the_start_copies_every_page() {
+    let _serial = serial();
+    let Some(s) = workout(
+        Mode::Move,
+        Injection {
+            move_busy_after: Some(0),
+            ..Injection::default()
+        },
+    ) else {
+        return;
+    };
+    assert_eq!(s.pages_moved, 0, "{s:?}");
+    assert!(s.switched_to_copy >= 1, "{s:?}");
+    assert_eq!(
+        logged("EBUSY") as u64,
+        s.switched_to_copy,
+        "{:?}",
+        log_lines()
+    );
+    assert_eq!(s.pages_copied, s.pages_by_gc + s.pages_by_mutators, "{s:?}");
+}
+
+/// Every third placing call places only part of its range (nothing, for one
+/// page) and reports `EAGAIN`: the remainder is retried, every page lands
+/// exactly once, and the graphs stay intact.
+fn again(mode: Mode) {
+    let _serial = serial();
+    let Some(s) = workout(
+        mode,
+        Injection {
+            again_every: Some(3),
+            ..Injection::default()
+        },
+    ) else {
+        return;
+    };
+    assert_eq!(
+        s.switched_to_copy, 0,
+        "EAGAIN is no reason to switch: {s:?}"
+    );
+    assert_eq!(logged("EBUSY"), 0, "{:?}", log_lines());
+    match mode {
+        Mode::Move => assert!(s.pages_moved > 0, "{s:?}"),
+        _ => assert!(s.pages_copied > 0 && s.pages_moved == 0, "{s:?}"),
+    }
+}
+
+#[test]
+fn move_again_retries_the_remainder() {
+    again(Mode::Move);
+}
+
+#[test]
+fn copy_again_retries_the_remainder() {
+    again(Mode::Copy);
+}
+
+/// No buffer page is ever available: every sliding page is built in a
+/// private page and copied in (only dense pages, rewritten in their own
+/// shadow page, are still moved back), no page is moved in for allocation,
+/// and the graphs stay intact.
+#[test]
+fn no_buffer_pages_copies_from_private_pages() {
+    let _serial = serial();
+    let Some(s) = workout(
+        Mode::Move,
+        Injection {
+            no_buffers: true,
+            ..Injection::default()
+        },
+    ) else {
+        return;
+    };
+    assert!(s.pages_copied > 0, "{s:?}");
+    assert_eq!(s.switched_to_copy, 0, "{s:?}");
+    let last = s.last_compaction.as_ref().expect("a compaction");
+    assert_eq!(
+        last.allocation_recycled, 0,
+        "no buffer is taken for allocation pages either: {last}"
+    );
+    assert!(last.copied > 0, "{last}");
+}
+
+/// The capability probe says no userfaultfd: `Auto` falls back to
+/// `StopTheWorld` (which then collects correctly), and `Move` and `Copy` are
+/// refused with the reason.
+#[test]
+fn no_userfaultfd_means_stop_the_world() {
+    let _serial = serial();
+    let inject = Injection {
+        uffd_unavailable: true,
+        ..Injection::default()
+    };
+    for mode in [Mode::Move, Mode::Copy] {
+        let (table, _) = Types::table();
+        match Heap::builder()
+            .size(8 << 20)
+            .mode(mode)
+            .types(table)
+            .inject(inject)
+            .build()
+        {
+            Err(GcError::Config(why)) => {
+                assert!(
+                    why.contains("userfaultfd is unavailable")
+                        && why.contains(&format!("{mode:?}")),
+                    "{why}"
+                );
+            }
+            Ok(heap) => panic!("{mode:?} built without userfaultfd: {heap:?}"),
+            Err(e) => panic!("{mode:?}: {e}"),
+        }
+    }
+    let (table, types) = Types::table();
+    let heap = Heap::builder()
+        .size(24 << 20)
+        .mode(Mode::Auto)
+        .gc_threads(2)
+        .verify(true)
+        .types(table)
+        .inject(inject)
+        .build()
+        .expect("Auto always builds");
+    assert_eq!(heap.mode(), Mode::StopTheWorld);
+    movegc_tests::run_threads(&heap, types, 2, 8, 1500, LARGE_LEN);
+    let s = heap.stats();
+    assert!(s.collections >= 2, "{s:?}");
+    assert_eq!(s.compactions, 0, "no concurrent compaction: {s:?}");
+    assert_eq!(s.pages_moved + s.pages_copied, 0, "{s:?}");
+}
