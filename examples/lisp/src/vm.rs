@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::rc::Rc;
 
-use crate::builtins::{Args, Body, Control, Primitive};
+use crate::builtins::{ANY, Args, Body, Control, Primitive};
 use crate::code::{Op, Proto};
 use crate::errors::Error;
 use crate::gc::{Gc, field};
@@ -390,7 +390,7 @@ impl Vm {
             let f = self.gc.roots.regs.val.get();
             if let Some(index) = f.as_primitive() {
                 let p = self.primitives[index];
-                if n < p.min as usize || n > p.max as usize {
+                if n < p.min as usize || (p.max != ANY && n > p.max as usize) {
                     return Err(arity(p.name, p.min as usize, p.max as usize, n));
                 }
                 match p.body {

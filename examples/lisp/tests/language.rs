@@ -8,13 +8,18 @@ use lisp::{Interpreter, Options};
 /// Evaluates each expression in one interpreter and compares what `write`
 /// shows of its value.
 fn check(cases: &[(&str, &str)]) {
+    check_in(2, cases);
+}
+
+/// [`check`] with a heap of `heap_mib` MiB.
+fn check_in(heap_mib: usize, cases: &[(&str, &str)]) {
     let cases: Vec<(String, String)> = cases
         .iter()
         .map(|&(e, v)| (e.to_owned(), v.to_owned()))
         .collect();
     common::on_big_stack(move || {
         let options = Options {
-            heap_size: 2 << 20,
+            heap_size: heap_mib << 20,
             verify: true,
             // Small, so that a tail call that kept its frame would overflow it.
             stack_limit: 10_000,
@@ -313,4 +318,16 @@ fn library() {
         ),
         ("(begin (gc) (car (car (gc-stats))))", "collections"),
     ]);
+}
+
+#[test]
+fn many_arguments() {
+    check_in(
+        16,
+        &[
+            ("(apply + (iota 100000))", "4999950000"),
+            ("(length (apply list (iota 70000)))", "70000"),
+            ("(apply (lambda args (length args)) (iota 70000))", "70000"),
+        ],
+    );
 }
