@@ -1,14 +1,14 @@
 //! The compiler: a [`Datum`] to a [`Proto`], resolving every variable to a
-//! frame slot or a global at compile time.
+//! frame slot or a global at compile time, and every procedure's constants
+//! to a vector its closures hold.
 //!
-//! Derived forms (`let*`, `when`, `do`, `case`, quasiquote, records...) are
-//! rewritten into core forms first. A rewrite that needs a built-in procedure
-//! names it with a leading NUL (`"\0cons"`), which no program can write or
-//! shadow.
+//! Quasiquote, `case`, `do` and `define-record-type` are rewritten into
+//! core forms first (`crate::derived`); the rest compile directly here.
 
 use std::rc::Rc;
 
 use crate::code::{Op, Proto};
+use crate::derived::{HIDDEN, case, do_loop, form, hidden, quasi, record_type};
 use crate::errors::{Error, Pos};
 use crate::reader::{Datum, Kind};
 use crate::value::{FIXNUM_MAX, FIXNUM_MIN, Value};
@@ -27,16 +27,6 @@ pub(crate) struct Compiler<'v> {
 }
 
 type Result<T> = std::result::Result<T, Error>;
-
-fn syntax<T>(pos: &Pos, message: impl Into<String>) -> Result<T> {
-    Err(Error::Syntax {
-        pos: pos.clone(),
-        message: message.into(),
-    })
-}
-
-/// A name only rewrites can produce.
-const HIDDEN: char = '\0';
 
 const SPECIAL_FORMS: &[&str] = &[
     "quote",
@@ -167,7 +157,9 @@ impl<'v> Compiler<'v> {
                 let n = (items.len() - 1) as u32;
                 self.emit(if tail { Op::TailCall(n) } else { Op::Call(n) });
             }
-            Kind::List(_, Some(_)) => return syntax(&d.pos, "a dotted list is not an expression"),
+            Kind::List(_, Some(_)) => {
+                return Error::syntax(&d.pos, "a dotted list is not an expression");
+            }
             _ => {
                 self.constant(d)?;
                 self.ret(tail);
@@ -194,7 +186,7 @@ impl<'v> Compiler<'v> {
             Kind::Int(n) => match Value::fixnum(*n) {
                 Some(v) => Some(v),
                 None => {
-                    return syntax(
+                    return Error::syntax(
                         &d.pos,
                         format!("integer too large (fixnums are {FIXNUM_MIN}..={FIXNUM_MAX})"),
                     );
@@ -222,7 +214,7 @@ impl<'v> Compiler<'v> {
         Ok(match &d.kind {
             Kind::Int(n) => match Value::fixnum(*n) {
                 Some(v) => v,
-                None => return syntax(&d.pos, "integer too large"),
+                None => return Error::syntax(&d.pos, "integer too large"),
             },
             Kind::Float(x) => gc.flonum(*x)?,
             Kind::Bool(b) => Value::bool(*b),
@@ -301,7 +293,7 @@ impl<'v> Compiler<'v> {
         if let Some((depth, index)) = self.lookup(name) {
             self.emit(Op::Local(depth, index));
         } else if self.scopes.len() >= u16::MAX as usize {
-            return syntax(pos, "procedures nested too deeply");
+            return Error::syntax(pos, "procedures nested too deeply");
         } else {
             let g = self.vm.global(name);
             self.emit(Op::Global(g));
@@ -329,7 +321,7 @@ impl<'v> Compiler<'v> {
         match name {
             "quote" => {
                 let [datum] = args else {
-                    return syntax(pos, "quote takes one datum");
+                    return Error::syntax(pos, "quote takes one datum");
                 };
                 self.constant(datum)?;
                 self.ret(tail);
@@ -337,15 +329,17 @@ impl<'v> Compiler<'v> {
             }
             "quasiquote" => {
                 let [template] = args else {
-                    return syntax(pos, "quasiquote takes one template");
+                    return Error::syntax(pos, "quasiquote takes one template");
                 };
                 let expr = quasi(template, 1)?;
                 self.expr(&expr, tail)
             }
-            "unquote" | "unquote-splicing" => syntax(pos, format!("{name} outside quasiquote")),
+            "unquote" | "unquote-splicing" => {
+                Error::syntax(pos, format!("{name} outside quasiquote"))
+            }
             "lambda" => {
                 let Some((params, body)) = args.split_first() else {
-                    return syntax(pos, "lambda needs parameters and a body");
+                    return Error::syntax(pos, "lambda needs parameters and a body");
                 };
                 self.lambda("lambda".into(), params, body, pos)?;
                 self.ret(tail);
@@ -354,10 +348,10 @@ impl<'v> Compiler<'v> {
             "define" => self.define(args, pos, tail),
             "set!" => {
                 let [target, value] = args else {
-                    return syntax(pos, "set! takes a variable and an expression");
+                    return Error::syntax(pos, "set! takes a variable and an expression");
                 };
                 let Some(var) = target.as_sym() else {
-                    return syntax(&target.pos, "set! needs a variable");
+                    return Error::syntax(&target.pos, "set! needs a variable");
                 };
                 self.expr(value, false)?;
                 self.assign(var, false);
@@ -369,7 +363,7 @@ impl<'v> Compiler<'v> {
                 let (test, then, otherwise) = match args {
                     [t, a] => (t, a, None),
                     [t, a, b] => (t, a, Some(b)),
-                    _ => return syntax(pos, "if takes a test and one or two branches"),
+                    _ => return Error::syntax(pos, "if takes a test and one or two branches"),
                 };
                 self.expr(test, false)?;
                 let to_else = self.emit(Op::JumpIfFalse(0));
@@ -404,10 +398,10 @@ impl<'v> Compiler<'v> {
             "let" => self.let_form(args, pos, tail),
             "let*" => {
                 let Some((bindings, body)) = args.split_first() else {
-                    return syntax(pos, "let* needs bindings and a body");
+                    return Error::syntax(pos, "let* needs bindings and a body");
                 };
                 let Some(bindings) = bindings.as_list() else {
-                    return syntax(&bindings.pos, "let* bindings must be a list");
+                    return Error::syntax(&bindings.pos, "let* bindings must be a list");
                 };
                 let expr = match bindings.split_first() {
                     None => form(pos, "let", [Datum::new(pos, Kind::Nil)], body),
@@ -425,7 +419,7 @@ impl<'v> Compiler<'v> {
             }
             "letrec" | "letrec*" => {
                 let Some((bindings, body)) = args.split_first() else {
-                    return syntax(pos, format!("{name} needs bindings and a body"));
+                    return Error::syntax(pos, format!("{name} needs bindings and a body"));
                 };
                 let bindings = parse_bindings(bindings)?;
                 let enter = self.emit(Op::Enter { args: 0, size: 0 });
@@ -462,7 +456,7 @@ impl<'v> Compiler<'v> {
             }
             "when" | "unless" => {
                 let Some((test, body)) = args.split_first() else {
-                    return syntax(pos, format!("{name} needs a test"));
+                    return Error::syntax(pos, format!("{name} needs a test"));
                 };
                 self.expr(test, false)?;
                 let skip = self.emit(if name == "when" {
@@ -514,15 +508,15 @@ impl<'v> Compiler<'v> {
                 Kind::Sym(name) => match rest {
                     [] => (name.clone(), None),
                     [value] => (name.clone(), Some(value.clone())),
-                    _ => return syntax(pos, "define takes a variable and one expression"),
+                    _ => return Error::syntax(pos, "define takes a variable and one expression"),
                 },
                 // (define (name . params) body...)
                 Kind::List(items, tail_params) => {
                     let Some(name) = items[0].as_sym() else {
-                        return syntax(&items[0].pos, "define needs a name to define");
+                        return Error::syntax(&items[0].pos, "define needs a name to define");
                     };
                     if rest.is_empty() {
-                        return syntax(pos, "a procedure definition needs a body");
+                        return Error::syntax(pos, "a procedure definition needs a body");
                     }
                     let params = match (&items[1..], tail_params) {
                         ([], Some(t)) => (**t).clone(),
@@ -541,9 +535,9 @@ impl<'v> Compiler<'v> {
                     self.ret(tail);
                     return Ok(());
                 }
-                _ => return syntax(&target.pos, "define needs a name to define"),
+                _ => return Error::syntax(&target.pos, "define needs a name to define"),
             },
-            [] => return syntax(pos, "define needs a name to define"),
+            [] => return Error::syntax(pos, "define needs a name to define"),
         };
         match value {
             Some(v) => self.named_expr(&name, &v)?,
@@ -561,7 +555,7 @@ impl<'v> Compiler<'v> {
             match self.lookup(name) {
                 Some((0, _)) => {}
                 _ => {
-                    return syntax(
+                    return Error::syntax(
                         pos,
                         "define is only allowed at top level or at the start of a body",
                     );
@@ -576,7 +570,7 @@ impl<'v> Compiler<'v> {
     /// Compiles a lambda expression: `val` = a closure.
     fn lambda(&mut self, name: Rc<str>, params: &Datum, body: &[Datum], pos: &Pos) -> Result<()> {
         if body.is_empty() {
-            return syntax(pos, "a procedure needs a body");
+            return Error::syntax(pos, "a procedure needs a body");
         }
         let (names, rest) = match &params.kind {
             Kind::Nil => (Vec::new(), None),
@@ -586,19 +580,19 @@ impl<'v> Compiler<'v> {
                     None => None,
                     Some(t) => match t.as_sym() {
                         Some(s) => Some(s.into()),
-                        None => return syntax(&t.pos, "a rest parameter must be a symbol"),
+                        None => return Error::syntax(&t.pos, "a rest parameter must be a symbol"),
                     },
                 };
                 (items.clone(), rest)
             }
-            _ => return syntax(&params.pos, "parameters must be a list of symbols"),
+            _ => return Error::syntax(&params.pos, "parameters must be a list of symbols"),
         };
         let mut scope: Vec<Rc<str>> = Vec::new();
         for p in &names {
             match p.as_sym() {
                 Some(s) if !scope.iter().any(|n| &**n == s) => scope.push(s.into()),
-                Some(s) => return syntax(&p.pos, format!("parameter {s} appears twice")),
-                None => return syntax(&p.pos, "a parameter must be a symbol"),
+                Some(s) => return Error::syntax(&p.pos, format!("parameter {s} appears twice")),
+                None => return Error::syntax(&p.pos, "a parameter must be a symbol"),
             }
         }
         let required = scope.len();
@@ -631,7 +625,7 @@ impl<'v> Compiler<'v> {
     /// A body: internal definitions become variables of the innermost frame.
     fn body(&mut self, forms: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
         if forms.is_empty() {
-            return syntax(pos, "a body needs at least one expression");
+            return Error::syntax(pos, "a body needs at least one expression");
         }
         let mut flat = Vec::new();
         flatten_body(forms, &mut flat, self)?;
@@ -644,7 +638,7 @@ impl<'v> Compiler<'v> {
             }
         }
         if self.scopes.last().map_or(0, Vec::len) >= u16::MAX as usize {
-            return syntax(pos, "too many variables in one frame");
+            return Error::syntax(pos, "too many variables in one frame");
         }
         self.sequence(&flat, tail)
     }
@@ -654,7 +648,7 @@ impl<'v> Compiler<'v> {
     fn close_scope(&mut self, enter: usize, tail: bool, pos: &Pos) -> Result<()> {
         let scope = self.scopes.pop().unwrap_or_default();
         let Ok(size) = u16::try_from(scope.len()) else {
-            return syntax(pos, "too many variables in one frame");
+            return Error::syntax(pos, "too many variables in one frame");
         };
         if let Op::Enter { size: s, .. } = &mut self.code[enter] {
             *s = size;
@@ -667,14 +661,14 @@ impl<'v> Compiler<'v> {
 
     fn let_form(&mut self, args: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
         let Some((first, rest)) = args.split_first() else {
-            return syntax(pos, "let needs bindings and a body");
+            return Error::syntax(pos, "let needs bindings and a body");
         };
         if let Some(loop_name) = first.as_sym() {
             return self.named_let(loop_name.into(), rest, pos, tail);
         }
         let bindings = parse_bindings(first)?;
         if bindings.len() >= u16::MAX as usize {
-            return syntax(pos, "too many bindings");
+            return Error::syntax(pos, "too many bindings");
         }
         for (name, init) in &bindings {
             self.named_expr(name, init)?;
@@ -693,7 +687,7 @@ impl<'v> Compiler<'v> {
     /// see `loop`.
     fn named_let(&mut self, name: Rc<str>, args: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
         let Some((bindings, body)) = args.split_first() else {
-            return syntax(pos, "named let needs bindings and a body");
+            return Error::syntax(pos, "named let needs bindings and a body");
         };
         let bindings = parse_bindings(bindings)?;
         let enter = self.emit(Op::Enter { args: 0, size: 1 });
@@ -722,14 +716,14 @@ impl<'v> Compiler<'v> {
         let mut has_else = false;
         for (i, clause) in clauses.iter().enumerate() {
             let Some(parts) = clause.as_list().filter(|p| !p.is_empty()) else {
-                return syntax(&clause.pos, "a cond clause must be a non-empty list");
+                return Error::syntax(&clause.pos, "a cond clause must be a non-empty list");
             };
             if parts[0].as_sym() == Some("else") && self.lookup("else").is_none() {
                 if i + 1 != clauses.len() {
-                    return syntax(&clause.pos, "else must be the last cond clause");
+                    return Error::syntax(&clause.pos, "else must be the last cond clause");
                 }
                 if parts.len() == 1 {
-                    return syntax(&clause.pos, "else needs a body");
+                    return Error::syntax(&clause.pos, "else needs a body");
                 }
                 self.sequence(&parts[1..], tail)?;
                 has_else = true;
@@ -747,7 +741,7 @@ impl<'v> Compiler<'v> {
                     self.patch(next);
                 }
                 [arrow, ..] if arrow.as_sym() == Some("=>") => {
-                    return syntax(&clause.pos, "=> takes one receiver");
+                    return Error::syntax(&clause.pos, "=> takes one receiver");
                 }
                 body => {
                     let next = self.emit(Op::JumpIfFalse(0));
@@ -773,13 +767,13 @@ impl<'v> Compiler<'v> {
     /// raising again if none applies.
     fn guard(&mut self, args: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
         let Some((spec, body)) = args.split_first() else {
-            return syntax(pos, "guard needs (variable clause...) and a body");
+            return Error::syntax(pos, "guard needs (variable clause...) and a body");
         };
         let Some([var, clauses @ ..]) = spec.as_list() else {
-            return syntax(&spec.pos, "guard needs (variable clause...)");
+            return Error::syntax(&spec.pos, "guard needs (variable clause...)");
         };
         let Some(var) = var.as_sym() else {
-            return syntax(&var.pos, "guard needs a variable");
+            return Error::syntax(&var.pos, "guard needs a variable");
         };
         let handler = self.emit(Op::PushGuard(0));
         // The body is not in tail position: the guard must be removed after it.
@@ -811,29 +805,12 @@ impl<'v> Compiler<'v> {
     }
 }
 
-// ------------------------------------------------------------ rewrites
-
-/// A symbol naming a built-in procedure that programs cannot shadow.
-fn hidden(pos: &Pos, name: &str) -> Datum {
-    Datum::sym(pos, &format!("{HIDDEN}{name}"))
-}
-
-/// `(keyword fixed... body...)`.
-fn form<const N: usize>(pos: &Pos, keyword: &str, fixed: [Datum; N], body: &[Datum]) -> Datum {
-    let mut items = vec![Datum::sym(pos, keyword)];
-    items.extend(fixed);
-    items.extend_from_slice(body);
-    Datum::list(pos, items)
-}
-
-fn quoted(d: &Datum) -> Datum {
-    Datum::list(&d.pos, vec![Datum::sym(&d.pos, "quote"), d.clone()])
-}
+// ------------------------------------------------------------ bodies and bindings
 
 /// `((name init) ...)` as pairs.
 fn parse_bindings(d: &Datum) -> Result<Vec<(Rc<str>, Datum)>> {
     let Some(items) = d.as_list() else {
-        return syntax(&d.pos, "bindings must be a list of (variable expression)");
+        return Error::syntax(&d.pos, "bindings must be a list of (variable expression)");
     };
     let mut out: Vec<(Rc<str>, Datum)> = Vec::new();
     for b in items {
@@ -841,11 +818,11 @@ fn parse_bindings(d: &Datum) -> Result<Vec<(Rc<str>, Datum)>> {
             Some([name, init]) if name.as_sym().is_some() => {
                 let name: Rc<str> = name.as_sym().unwrap_or_default().into();
                 if out.iter().any(|(n, _)| *n == name) {
-                    return syntax(&b.pos, format!("{name} is bound twice"));
+                    return Error::syntax(&b.pos, format!("{name} is bound twice"));
                 }
                 out.push((name, init.clone()));
             }
-            _ => return syntax(&b.pos, "a binding must be (variable expression)"),
+            _ => return Error::syntax(&b.pos, "a binding must be (variable expression)"),
         }
     }
     Ok(out)
@@ -885,230 +862,4 @@ fn defined_name(f: &Datum, c: &Compiler<'_>) -> Option<Rc<str>> {
         Kind::List(items, _) => items[0].as_sym().map(Into::into),
         _ => None,
     }
-}
-
-/// Quasiquote at nesting `depth`, as an expression.
-fn quasi(t: &Datum, depth: usize) -> Result<Datum> {
-    let pos = &t.pos;
-    let call = |name: &str, args: Vec<Datum>| {
-        let mut items = vec![hidden(pos, name)];
-        items.extend(args);
-        Datum::list(pos, items)
-    };
-    match &t.kind {
-        Kind::List(items, tail) => {
-            if let [head, arg] = &items[..]
-                && tail.is_none()
-            {
-                match head.as_sym() {
-                    Some("unquote") if depth == 1 => return Ok(arg.clone()),
-                    Some("unquote" | "unquote-splicing") if depth > 1 => {
-                        let inner = quasi(arg, depth - 1)?;
-                        return Ok(call("list", vec![quoted(head), inner]));
-                    }
-                    Some("quasiquote") => {
-                        let inner = quasi(arg, depth + 1)?;
-                        return Ok(call("list", vec![quoted(head), inner]));
-                    }
-                    _ => {}
-                }
-            }
-            // `(a . ,b)` reads as `(a unquote b)`.
-            let (items, mut acc) = match &items[..] {
-                [init @ .., u, e]
-                    if tail.is_none() && !init.is_empty() && u.as_sym() == Some("unquote") =>
-                {
-                    let tail = Datum::list(pos, vec![u.clone(), e.clone()]);
-                    (init, quasi(&tail, depth)?)
-                }
-                _ => (
-                    &items[..],
-                    match tail {
-                        Some(t) => quasi(t, depth)?,
-                        None => quoted(&Datum::new(pos, Kind::Nil)),
-                    },
-                ),
-            };
-            for item in items.iter().rev() {
-                acc = match item.as_list() {
-                    Some([head, e]) if head.as_sym() == Some("unquote-splicing") && depth == 1 => {
-                        call("append", vec![e.clone(), acc])
-                    }
-                    _ => call("cons", vec![quasi(item, depth)?, acc]),
-                };
-            }
-            Ok(acc)
-        }
-        Kind::Vector(items) => {
-            let list = Datum::list(pos, items.clone());
-            Ok(call("list->vector", vec![quasi(&list, depth)?]))
-        }
-        _ => Ok(quoted(t)),
-    }
-}
-
-/// `case` as a `let` and a `cond` on `memv`.
-fn case(args: &[Datum], pos: &Pos) -> Result<Datum> {
-    let Some((key, clauses)) = args.split_first() else {
-        return syntax(pos, "case needs a key and clauses");
-    };
-    let tmp = Datum::sym(pos, &format!("{HIDDEN}key"));
-    let mut out = Vec::new();
-    for clause in clauses {
-        let Some([data, body @ ..]) = clause.as_list() else {
-            return syntax(
-                &clause.pos,
-                "a case clause must be ((datum...) expression...)",
-            );
-        };
-        let test = if data.as_sym() == Some("else") {
-            Datum::sym(pos, "else")
-        } else if data.as_list().is_some() {
-            Datum::list(pos, vec![hidden(pos, "memv"), tmp.clone(), quoted(data)])
-        } else {
-            return syntax(
-                &data.pos,
-                "a case clause starts with a list of data or else",
-            );
-        };
-        let body = match body {
-            [arrow, f] if arrow.as_sym() == Some("=>") => {
-                vec![Datum::list(pos, vec![f.clone(), tmp.clone()])]
-            }
-            [] => return syntax(&clause.pos, "a case clause needs a body"),
-            body => body.to_vec(),
-        };
-        let mut items = vec![test];
-        items.extend(body);
-        out.push(Datum::list(pos, items));
-    }
-    let binding = Datum::list(pos, vec![Datum::list(pos, vec![tmp, key.clone()])]);
-    Ok(form(pos, "let", [binding], &[form(pos, "cond", [], &out)]))
-}
-
-/// `do` as a named let.
-fn do_loop(args: &[Datum], pos: &Pos) -> Result<Datum> {
-    let [specs, exit, commands @ ..] = args else {
-        return syntax(pos, "do needs variables, an exit clause and commands");
-    };
-    let Some(specs) = specs.as_list() else {
-        return syntax(&specs.pos, "do variables must be a list");
-    };
-    let Some([test, results @ ..]) = exit.as_list() else {
-        return syntax(&exit.pos, "do needs an exit clause (test expression...)");
-    };
-    let name = Datum::sym(pos, &format!("{HIDDEN}do"));
-    let mut bindings = Vec::new();
-    let mut steps = vec![name.clone()];
-    for spec in specs {
-        match spec.as_list() {
-            Some([var, init, step @ ..]) if var.as_sym().is_some() && step.len() <= 1 => {
-                bindings.push(Datum::list(&spec.pos, vec![var.clone(), init.clone()]));
-                steps.push(step.first().unwrap_or(var).clone());
-            }
-            _ => return syntax(&spec.pos, "a do variable must be (variable init [step])"),
-        }
-    }
-    let done = if results.is_empty() {
-        form(
-            pos,
-            "if",
-            [
-                Datum::new(pos, Kind::Bool(false)),
-                Datum::new(pos, Kind::Bool(false)),
-            ],
-            &[],
-        )
-    } else {
-        form(pos, "begin", [], results)
-    };
-    let mut again = commands.to_vec();
-    again.push(Datum::list(pos, steps));
-    let body = form(
-        pos,
-        "if",
-        [test.clone(), done, form(pos, "begin", [], &again)],
-        &[],
-    );
-    Ok(form(
-        pos,
-        "let",
-        [name, Datum::list(pos, bindings)],
-        &[body],
-    ))
-}
-
-/// `define-record-type` as definitions.
-fn record_type(args: &[Datum], pos: &Pos) -> Result<Vec<Datum>> {
-    let [type_name, ctor, pred, fields @ ..] = args else {
-        return syntax(
-            pos,
-            "define-record-type needs a name, a constructor, a predicate and fields",
-        );
-    };
-    let Some(tname) = type_name.as_sym() else {
-        return syntax(&type_name.pos, "a record type's name must be a symbol");
-    };
-    let mut field_names = Vec::new();
-    let mut procs = Vec::new();
-    for f in fields {
-        let (name, rest) = match (f.as_sym(), f.as_list()) {
-            (Some(_), _) => (f.clone(), &[][..]),
-            (None, Some([name, rest @ ..])) if name.as_sym().is_some() && rest.len() <= 2 => {
-                (name.clone(), rest)
-            }
-            _ => return syntax(&f.pos, "a field must be (name [accessor [modifier]])"),
-        };
-        for (i, p) in rest.iter().enumerate() {
-            let which = if i == 0 {
-                "record-accessor"
-            } else {
-                "record-modifier"
-            };
-            let call = Datum::list(
-                pos,
-                vec![hidden(pos, which), type_name.clone(), quoted(&name)],
-            );
-            procs.push(form(pos, "define", [p.clone(), call], &[]));
-        }
-        field_names.push(name);
-    }
-    let all_fields = Datum::list(pos, field_names.clone());
-    let make = Datum::list(
-        pos,
-        vec![
-            hidden(pos, "make-record-type"),
-            quoted(type_name),
-            quoted(&all_fields),
-        ],
-    );
-    let mut defs = vec![form(pos, "define", [Datum::sym(pos, tname), make], &[])];
-    let (ctor_name, ctor_fields) = match (&ctor.kind, ctor.as_list()) {
-        (Kind::Sym(_), _) => (Some(ctor.clone()), all_fields),
-        (Kind::Bool(false), _) => (None, all_fields),
-        (_, Some([name, fs @ ..])) if name.as_sym().is_some() => {
-            (Some(name.clone()), Datum::list(pos, fs.to_vec()))
-        }
-        _ => return syntax(&ctor.pos, "a record constructor must be (name field...)"),
-    };
-    if let Some(name) = ctor_name {
-        let call = Datum::list(
-            pos,
-            vec![
-                hidden(pos, "record-constructor"),
-                type_name.clone(),
-                quoted(&ctor_fields),
-            ],
-        );
-        defs.push(form(pos, "define", [name, call], &[]));
-    }
-    if pred.as_sym().is_some() {
-        let call = Datum::list(
-            pos,
-            vec![hidden(pos, "record-predicate"), type_name.clone()],
-        );
-        defs.push(form(pos, "define", [pred.clone(), call], &[]));
-    }
-    defs.extend(procs);
-    Ok(defs)
 }

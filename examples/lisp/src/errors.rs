@@ -80,6 +80,14 @@ impl Error {
         }
     }
 
+    /// A malformed form at `pos`.
+    pub(crate) fn syntax<T>(pos: &Pos, message: impl Into<String>) -> Result<T, Error> {
+        Err(Error::Syntax {
+            pos: pos.clone(),
+            message: message.into(),
+        })
+    }
+
     /// `who` wanted `expected` and got `got`.
     pub(crate) fn wrong_type(who: &str, expected: &str, got: Value) -> Error {
         Error::runtime(format!("{who}: expected {expected}"), vec![got])

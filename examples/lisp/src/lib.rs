@@ -14,8 +14,8 @@
 //! The interpreter itself:
 //!
 //! - `reader`: text to data, with positions.
-//! - `compiler` and `code`: data to instructions, with every variable
-//!   resolved to a frame slot or a global.
+//! - `compiler`, `derived` and `code`: data to instructions, with every
+//!   variable resolved to a frame slot or a global.
 //! - `vm`: the machine: an explicit stack, proper tail calls,
 //!   continuations, exceptions.
 //! - `builtins`: the primitive procedures; `prelude.scm`: the library
@@ -28,6 +28,7 @@
 mod builtins;
 mod code;
 mod compiler;
+mod derived;
 mod errors;
 mod gc;
 mod interp;
