@@ -230,6 +230,10 @@ pub(crate) fn next_trigger(capacity: usize, live: usize) -> usize {
 const MIN_BUDGET: usize = 32 << 20;
 
 pub(crate) struct HeapInner {
+    /// Declared (so dropped) before `spaces`: its SIGBUS range must be gone
+    /// before the heap's addresses are unmapped, or a heap built meanwhile at
+    /// the same addresses on another thread could not register its own.
+    pub(crate) concurrent: Option<Arc<crate::concurrent::Concurrent>>,
     pub(crate) id: usize,
     pub(crate) spaces: Spaces,
     pub(crate) types: Arc<TypeTable>,
@@ -244,7 +248,6 @@ pub(crate) struct HeapInner {
     pub(crate) live_after: AtomicUsize,
     pub(crate) allocated: AtomicU64,
     pub(crate) pool: Option<rayon::ThreadPool>,
-    pub(crate) concurrent: Option<Arc<crate::concurrent::Concurrent>>,
 }
 
 thread_local! {

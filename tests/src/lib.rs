@@ -449,29 +449,14 @@ pub fn on_ci() -> bool {
 /// Builds the heap `builder()` describes. Where its mode cannot run on this
 /// kernel (a [`GcError::Config`]), that fails on CI; elsewhere it returns
 /// `None`, printing why, and the test skips.
-///
-/// Works around a gc-core bug meanwhile: a dropped heap unmaps its spaces
-/// (`HeapInner::spaces`) before it removes its SIGBUS range (dropped with
-/// `HeapInner::concurrent`, declared after), so a concurrent-mode heap built
-/// on another thread in that window at the same addresses fails with "the
-/// range overlaps one already registered". Tests run in parallel and drop
-/// heaps (on compaction threads too), so this retries that failure, which
-/// lasts only as long as the other heap's drop.
 pub fn build_or_skip(builder: impl Fn() -> HeapBuilder) -> Option<Heap> {
-    let mut tries = 0;
-    loop {
-        match builder().build() {
-            Ok(heap) => return Some(heap),
-            Err(GcError::Config(why)) if !on_ci() => {
-                eprintln!("skipped: {why}");
-                return None;
-            }
-            Err(e) if tries < 1000 && e.to_string().contains("overlaps one already registered") => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            }
-            Err(e) => panic!("building the heap: {e}"),
+    match builder().build() {
+        Ok(heap) => Some(heap),
+        Err(GcError::Config(why)) if !on_ci() => {
+            eprintln!("skipped: {why}");
+            None
         }
+        Err(e) => panic!("building the heap: {e}"),
     }
 }
 

@@ -622,3 +622,25 @@ fn move_mode_make_resident_for_a_system_call() {
 fn copy_mode_make_resident_for_a_system_call() {
     make_resident_for_a_system_call(Mode::Copy);
 }
+
+/// Heaps built and dropped on two threads at once: a dropped heap must remove
+/// its SIGBUS range before it unmaps its spaces, or a heap built meanwhile at
+/// the same addresses cannot register its own (this failed within 0.2 s).
+#[test]
+fn heaps_built_and_dropped_on_two_threads_at_once() {
+    if movegc_tests::build_or_skip(|| Heap::builder().size(8 << 20).mode(Mode::Move)).is_none() {
+        return;
+    }
+    movegc_tests::run_each(2, |_| {
+        for i in 0..500 {
+            let heap = Heap::builder()
+                .size(8 << 20)
+                .gc_threads(1)
+                .mode(Mode::Move)
+                .build()
+                .map_err(|e| format!("heap {i}: {e}"))?;
+            drop(heap);
+        }
+        Ok(())
+    });
+}
