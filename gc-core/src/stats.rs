@@ -126,6 +126,10 @@ pub struct CompactionStats {
     pub moved: usize,
     /// Pages placed with `UFFDIO_COPY`: the kernel allocated a page for each.
     pub copied: usize,
+    /// Placements retried after `EAGAIN`.
+    pub retries: usize,
+    /// Pages built in a private page and copied because no buffer page was free.
+    pub copied_without_buffer: usize,
     /// `UFFDIO_MOVE` calls (contiguous runs go in one).
     pub move_calls: usize,
     /// Shadow pages with no live data, used as buffers to build pages in.

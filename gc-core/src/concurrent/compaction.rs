@@ -24,9 +24,18 @@ use crate::stats::CompactionStats;
 /// it stays short: 16 pages build in tens of microseconds.
 const RUN: usize = 16;
 
+/// How many pages up a thread builds, before moving a dense page, the pages
+/// that read an object header from its shadow page (past that, it copies).
+const CHAIN: usize = 4;
+
 /// Mutators' first allocations after the pause get zero pages per claim; the
 /// compaction thread places recycled pages for the allocations above this.
 const ALLOCATION_SLACK: usize = 256 << 10;
+
+/// Pages at the top of the old heap (where young garbage is) the pause scans
+/// for free buffers, so that mutators faulting before the compaction thread
+/// runs can move pages too: eight bitmap words a page, a few microseconds.
+const PAUSE_SCAN: usize = 512;
 
 /// The most pages moved in as allocation pages with one call.
 const ALLOCATION_RUN: usize = 64;
@@ -38,6 +47,8 @@ struct Counts {
     by_mutators: AtomicUsize,
     moved: AtomicUsize,
     copied: AtomicUsize,
+    retries: AtomicUsize,
+    without_buffer: AtomicUsize,
     move_calls: AtomicUsize,
     #[cfg(feature = "fault-injection")]
     calls: AtomicUsize,
@@ -58,6 +69,9 @@ pub(crate) struct Compaction {
     new_top: usize,
     /// The end of the pages moved out to the shadow.
     dirty_end: usize,
+    /// The pause published the free pages from here to `dirty_end`.
+    paused_scan: usize,
+    paused_free: usize,
     delta: usize,
     dense_pages: usize,
     pages: PageStates,
@@ -102,15 +116,24 @@ impl Compaction {
         let shadow_start = machinery.shadow.start();
         let start = heap.spaces.moving().start();
         let moving = start..start + heap.spaces.capacity();
+        let delta = shadow_start.wrapping_sub(start);
+        let buffers = Buffers::new((dirty_end - start) / PAGE);
+        let paused_scan = dirty_end.saturating_sub(PAUSE_SCAN * PAGE).max(start);
+        let paused_free = (paused_scan..dirty_end)
+            .step_by(PAGE)
+            .filter(|&p| !heap.spaces.page_has_live(p) && buffers.push(p.wrapping_add(delta)))
+            .count();
         Compaction {
             parts: plan.parts(),
             moving,
             new_top: plan.new_top(),
             dirty_end,
-            delta: shadow_start.wrapping_sub(start),
+            paused_scan,
+            paused_free,
+            delta,
             dense_pages: (plan.dense_end() - start) / PAGE,
             pages: PageStates::new((plan.new_top() - start).div_ceil(PAGE)),
-            buffers: Buffers::new((dirty_end - start) / PAGE),
+            buffers,
             copy_only: AtomicBool::new(false),
             prepared_from: (plan.new_top() + ALLOCATION_SLACK).next_multiple_of(PAGE),
             prepared_to: AtomicUsize::new(0),
@@ -215,16 +238,43 @@ impl Compaction {
         }
     }
 
-    /// The page whose shadow page must stay for now because it holds the
-    /// header of an object overlapping page `index + 1` that is not all in
-    /// place yet (the builders of the pages it covers read that header).
-    fn pinned_header(&self, plan: &Plan<'_>, index: usize) -> Option<usize> {
-        let next = self.page(index + 1);
-        let obj = plan.first_object(next).filter(|&o| o < next)?;
-        let unmapped = (index + 1..self.pages.len())
-            .take_while(|&k| k == index + 1 || plan.first_object(self.page(k)) == Some(obj))
-            .any(|k| !self.pages.is_mapped(k));
-        unmapped.then_some((obj - self.moving.start) / PAGE)
+    /// Before dense pages `lo..=hi` leave the shadow: if one of them holds
+    /// the header of an object overlapping the pages above, every page it
+    /// overlaps must be in place first (their builders read that header from
+    /// the shadow). Builds those nobody has claimed, `depth` pages of such
+    /// chains deep, and waits for the rest (waits only go upward, so they
+    /// cannot form a cycle). Returns false if that was too deep: then the
+    /// caller copies instead of moving.
+    fn release_header(
+        &self,
+        plan: &Plan<'_>,
+        lo: usize,
+        hi: usize,
+        depth: usize,
+        by: &AtomicUsize,
+    ) -> bool {
+        let next = self.page(hi + 1);
+        let Some(obj) = plan
+            .first_object(next)
+            .filter(|&o| o < next && o >= self.page(lo))
+        else {
+            return true;
+        };
+        let covered = (hi + 1..self.pages.len())
+            .take_while(|&k| k == hi + 1 || plan.first_object(self.page(k)) == Some(obj));
+        covered.into_iter().all(|k| {
+            if self.pages.is_mapped(k) {
+                return true;
+            }
+            if depth == 0 {
+                return false;
+            }
+            let (mapped, mine) = self.pages.serve(k, || self.build_at(k, depth - 1));
+            if mine {
+                by.fetch_add(1, Ordering::Relaxed);
+            }
+            mapped
+        })
     }
 
     /// Builds to-space page `index` into the page at `dst`.
@@ -260,17 +310,23 @@ impl Compaction {
         }
     }
 
-    /// A mutator's page: build it and place it.
+    /// One page, for a mutator (or for a thread releasing a header): build it
+    /// and place it.
     fn build_one(&self, index: usize) -> bool {
+        self.build_at(index, CHAIN)
+    }
+
+    /// [`build_one`](Self::build_one), releasing headers `depth` pages deep.
+    fn build_at(&self, index: usize, depth: usize) -> bool {
         let plan = self.plan();
         let page = self.page(index);
         if index < self.dense_pages {
             let own = self.shadow(page);
             self.build(&plan, index, own);
-            return if self.pinned_header(&plan, index) == Some(index) {
-                self.copy(page, own, 1)
-            } else {
+            return if self.release_header(&plan, index, index, depth, &self.counts.by_mutators) {
                 self.place(page, own, 1)
+            } else {
+                self.copy(page, own, 1)
             };
         }
         if let Some(buffer) = self.take_buffer() {
@@ -278,6 +334,7 @@ impl Compaction {
             return self.place(page, buffer, 1);
         }
         // The SIGBUS handler runs on the thread's own stack (no SA_ONSTACK).
+        self.counts.without_buffer.fetch_add(1, Ordering::Relaxed);
         let mut private = PageBuf([0; PAGE]);
         let buffer = private.0.as_mut_ptr() as usize;
         self.build(&plan, index, buffer);
@@ -312,7 +369,9 @@ impl Compaction {
                 done += p.placed / PAGE;
                 match p.outcome {
                     Outcome::Complete => return true,
-                    Outcome::Again => {}
+                    Outcome::Again => {
+                        self.counts.retries.fetch_add(1, Ordering::Relaxed);
+                    }
                     Outcome::Busy => {
                         if !self.copy_only.swap(true, Ordering::Relaxed) {
                             log::warn!(
@@ -344,7 +403,9 @@ impl Compaction {
             done += p.placed / PAGE;
             match p.outcome {
                 Outcome::Complete => return true,
-                Outcome::Again => {}
+                Outcome::Again => {
+                    self.counts.retries.fetch_add(1, Ordering::Relaxed);
+                }
                 _ => return false,
             }
         }
@@ -410,7 +471,7 @@ impl Compaction {
             scan: self.moving.start,
             recycled_from: plan.old_top().next_multiple_of(PAGE),
             mapped_from: self.pages.len(),
-            free: 0,
+            free: self.paused_free,
             recycled: 0,
         };
         self.publish_free(&mut producer);
@@ -449,42 +510,22 @@ impl Compaction {
     }
 
     /// Builds dense pages `lo..=hi` in their own shadow pages and moves them
-    /// back, except one whose header a page above still needs. Returns the
-    /// pages that could not be placed.
+    /// back with one call. Returns the pages that could not be placed.
     fn dense_run(&self, plan: &Plan<'_>, lo: usize, hi: usize) -> usize {
         for k in (lo..=hi).rev() {
             self.build(plan, k, self.shadow(self.page(k)));
         }
-        let pinned = self
-            .pinned_header(plan, hi)
-            .filter(|p| (lo..=hi).contains(p));
-        let mut failed = 0;
-        let mut place = |from: usize, to: usize, mov: bool| {
-            if from > to {
-                return;
-            }
-            let (dst, n) = (self.page(from), to - from + 1);
-            let ok = if mov {
-                self.place(dst, self.shadow(dst), n)
-            } else {
-                self.copy(dst, self.shadow(dst), n)
-            };
-            for k in from..=to {
-                self.pages.finish(k, ok);
-            }
-            failed += if ok { 0 } else { n };
+        let dst = self.page(lo);
+        // Pages above were all claimed before this run (top-down): this waits.
+        let ok = if self.release_header(plan, lo, hi, CHAIN, &self.counts.by_gc) {
+            self.place(dst, self.shadow(dst), hi - lo + 1)
+        } else {
+            self.copy(dst, self.shadow(dst), hi - lo + 1)
         };
-        match pinned {
-            Some(p) => {
-                place(p + 1, hi, true);
-                place(p, p, false);
-                if p > lo {
-                    place(lo, p - 1, true);
-                }
-            }
-            None => place(lo, hi, true),
+        for k in lo..=hi {
+            self.pages.finish(k, ok);
         }
-        failed
+        if ok { 0 } else { hi - lo + 1 }
     }
 
     /// Builds sliding pages `lo..=hi` into buffer pages (or the thread's
@@ -496,7 +537,10 @@ impl Compaction {
         for (k, b) in buffers.iter_mut().enumerate().take(n) {
             *b = match self.take_buffer() {
                 Some(page) => (page, true),
-                None => (scratch + k * PAGE, false),
+                None => {
+                    self.counts.without_buffer.fetch_add(1, Ordering::Relaxed);
+                    (scratch + k * PAGE, false)
+                }
             };
         }
         for k in (0..n).rev() {
@@ -529,7 +573,7 @@ impl Compaction {
     /// bitmap, eight words a page.
     fn publish_free(&self, producer: &mut Producer) {
         let spaces = self.spaces();
-        while producer.scan < self.dirty_end {
+        while producer.scan < self.paused_scan {
             let page = producer.scan;
             producer.scan += PAGE;
             if !spaces.page_has_live(page) && self.buffers.push(self.shadow(page)) {
@@ -624,17 +668,34 @@ impl Compaction {
             left -= n;
             // SAFETY: taken buffers are garbage shadow pages this thread alone holds.
             unsafe { std::ptr::write_bytes(first as *mut u8, 0, n * PAGE) };
-            let p = self.ioctl(dst, first, n * PAGE, true);
-            self.counts
-                .allocation_recycled
-                .fetch_add(p.placed / PAGE, Ordering::Relaxed);
-            dst += p.placed;
-            match p.outcome {
-                Outcome::Complete => {}
-                // A mutator placed that page first; the rest of the run stays in
-                // the shadow, released with it.
-                Outcome::Exists | Outcome::Again => dst += PAGE,
-                _ => break,
+            let mut done = 0;
+            let mut stop = false;
+            while done < n {
+                let p = self.ioctl(dst, first + done * PAGE, (n - done) * PAGE, true);
+                self.counts
+                    .allocation_recycled
+                    .fetch_add(p.placed / PAGE, Ordering::Relaxed);
+                dst += p.placed;
+                done += p.placed / PAGE;
+                match p.outcome {
+                    Outcome::Complete => {}
+                    Outcome::Again => {
+                        self.counts.retries.fetch_add(1, Ordering::Relaxed);
+                    }
+                    // A mutator placed that page first; the rest of the run stays
+                    // in the shadow, released with it.
+                    Outcome::Exists => {
+                        dst += PAGE;
+                        break;
+                    }
+                    _ => {
+                        stop = true;
+                        break;
+                    }
+                }
+            }
+            if stop {
+                break;
             }
             self.prepared_to.store(dst, Ordering::Release);
             self.spaces().note_resident(dst);
@@ -662,6 +723,19 @@ impl Compaction {
         if failed > 0 {
             log::error!("movegc: {failed} page(s) could not be placed; their accesses will fault");
         }
+        let (retries, without_buffer) = (
+            self.counts.retries.load(Ordering::Relaxed),
+            self.counts.without_buffer.load(Ordering::Relaxed),
+        );
+        if retries > 0 {
+            log::info!("movegc: gc #{cycle}: {retries} page placement(s) retried after EAGAIN");
+        }
+        if without_buffer > 0 {
+            log::info!(
+                "movegc: gc #{cycle}: {without_buffer} page(s) built in private pages and copied, \
+                 no buffer page being free"
+            );
+        }
         let now = ThreadUsage::now();
         let n = |a: &AtomicUsize| a.load(Ordering::Relaxed);
         let k = &self.counts;
@@ -672,6 +746,8 @@ impl Compaction {
             by_mutators: n(&k.by_mutators),
             moved: n(&k.moved),
             copied: n(&k.copied),
+            retries: n(&k.retries),
+            copied_without_buffer: n(&k.without_buffer),
             move_calls: n(&k.move_calls),
             buffers_free: producer.free,
             buffers_recycled: producer.recycled,
