@@ -5,7 +5,7 @@
 
 (define n
   (let ((args (command-line)))
-    (if (and (pair? args) (pair? (cdr args))) (string->number (cadr args)) 10007)))
+    (if (and (pair? args) (pair? (cdr args))) (string->number (cadr args)) 3001)))
 
 ;; 0..n-1 in a scrambled order.
 (define (scrambled n)

@@ -5,7 +5,7 @@
 
 (define n
   (let ((args (command-line)))
-    (if (and (pair? args) (pair? (cdr args))) (string->number (cadr args)) 20011)))
+    (if (and (pair? args) (pair? (cdr args))) (string->number (cadr args)) 5003)))
 
 (define (scrambled n)
   (let ((v (make-vector n 0)))
