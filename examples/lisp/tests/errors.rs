@@ -254,3 +254,14 @@ fn gc_stats_and_log_go_to_stderr() {
     assert!(stderr.contains("gc: pause histogram"), "{stderr}");
     assert!(stderr.contains("collections in"), "{stderr}");
 }
+
+#[test]
+fn a_program_on_stdin_runs_without_a_file() {
+    assert_eq!(
+        lisp(&[], "(display (* 6 7))"),
+        ("42".into(), String::new(), 0)
+    );
+    let (_, stderr, code) = lisp(&[], "(display 1)\n  (car '())");
+    assert!(stderr.contains("<stdin>:2:3"), "{stderr}");
+    assert_eq!(code, 1);
+}
