@@ -51,35 +51,87 @@ pub(crate) fn wait<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, 
     cv.wait(g).unwrap_or_else(|p| p.into_inner())
 }
 
-/// `n` atomics holding zero. Made from zeroed memory, which the allocator
-/// gets lazily from the kernel: a compaction pause allocates per-page tables
-/// this way without touching them, so its cost does not grow with the heap.
-pub(crate) fn zeroed<A: Zeroable>(n: usize) -> Box<[A]> {
-    A::zeroed(n)
+/// A table of atomics that starts as zeroes, in memory mapped for it: the
+/// kernel provides zero pages lazily, on first touch. A compaction pause makes
+/// its per-page tables this way, so its cost does not grow with the heap (from
+/// the allocator, a table of megabytes may come from the brk heap and be
+/// zeroed, page-faulted and all, inside the pause).
+pub(crate) struct Zeroed<A: Zeroable> {
+    #[cfg(not(loom))]
+    map: gc_uffd::Reservation,
+    #[cfg(loom)]
+    items: Box<[A]>,
+    len: usize,
+    _items: std::marker::PhantomData<A>,
 }
 
-/// An atomic that [`zeroed`] can make.
-pub(crate) trait Zeroable: Sized {
-    fn zeroed(n: usize) -> Box<[Self]>;
-}
-
-macro_rules! zeroable {
-    ($($atomic:ident: $int:ty),*) => {$(
-        impl Zeroable for $atomic {
-            #[cfg(not(loom))]
-            fn zeroed(n: usize) -> Box<[Self]> {
-                let ints: Box<[$int]> = vec![0; n].into_boxed_slice();
-                // SAFETY: the atomic has the same size, alignment and bit validity
-                // as its integer (std documents it), so the slice reinterprets.
-                unsafe { Box::from_raw(Box::into_raw(ints) as *mut [$atomic]) }
-            }
-
-            #[cfg(loom)]
-            fn zeroed(n: usize) -> Box<[Self]> {
-                (0..n).map(|_| $atomic::new(0)).collect()
-            }
+impl<A: Zeroable> Zeroed<A> {
+    /// `n` atomics holding zero.
+    pub(crate) fn new(n: usize) -> gc_uffd::Result<Self> {
+        #[cfg(not(loom))]
+        {
+            let page = gc_uffd::page_size();
+            let bytes = (n * std::mem::size_of::<A>())
+                .next_multiple_of(page)
+                .max(page);
+            Ok(Zeroed {
+                map: gc_uffd::Reservation::new(bytes, page)?,
+                len: n,
+                _items: std::marker::PhantomData,
+            })
         }
-    )*};
+        #[cfg(loom)]
+        Ok(Zeroed {
+            items: (0..n).map(|_| A::zero()).collect(),
+            len: n,
+            _items: std::marker::PhantomData,
+        })
+    }
 }
 
-zeroable!(AtomicU8: u8, AtomicUsize: usize, AtomicU64: u64);
+impl<A: Zeroable> std::ops::Deref for Zeroed<A> {
+    type Target = [A];
+
+    fn deref(&self) -> &[A] {
+        #[cfg(not(loom))]
+        // SAFETY: the mapping holds `len` items' bytes, readable and writable,
+        // zero until written; all-zero bytes are a valid atomic (`Zeroable`),
+        // and the atomics are only ever shared by reference.
+        return unsafe { std::slice::from_raw_parts(self.map.as_ptr().cast::<A>(), self.len) };
+        #[cfg(loom)]
+        return &self.items[..self.len];
+    }
+}
+
+/// An atomic whose all-zero bytes are a valid value holding zero.
+///
+/// # Safety
+/// Implement it only for such types.
+pub(crate) unsafe trait Zeroable: Sized {
+    /// The value holding zero, made normally (for loom's atomics).
+    #[cfg(loom)]
+    fn zero() -> Self;
+}
+
+// SAFETY: std documents that these atomics have the in-memory representation
+// of their integers, for which all-zero bytes are 0.
+unsafe impl Zeroable for AtomicU8 {
+    #[cfg(loom)]
+    fn zero() -> Self {
+        AtomicU8::new(0)
+    }
+}
+// SAFETY: as above.
+unsafe impl Zeroable for AtomicUsize {
+    #[cfg(loom)]
+    fn zero() -> Self {
+        AtomicUsize::new(0)
+    }
+}
+// SAFETY: as above.
+unsafe impl Zeroable for AtomicU64 {
+    #[cfg(loom)]
+    fn zero() -> Self {
+        AtomicU64::new(0)
+    }
+}

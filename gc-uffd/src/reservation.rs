@@ -162,10 +162,12 @@ impl Reservation {
     /// (`mremap` with `MREMAP_MAYMOVE | MREMAP_DONTUNMAP | MREMAP_FIXED`).
     ///
     /// Only page-table entries move: no page is copied. Afterwards the source
-    /// range is still mapped but empty: if it is registered with a userfaultfd
-    /// (register it *before* the remap), every access to it is a missing fault;
-    /// otherwise it reads as fresh zero pages. The destination range receives
-    /// the pages and the source range's memory settings.
+    /// range is still mapped but empty: registered with a userfaultfd (before
+    /// or after the remap), every access to it is a missing fault; otherwise it
+    /// reads as fresh zero pages. The destination range receives the pages and
+    /// the source range's memory settings. Register *after* the remap where
+    /// you can: a registered source's page tables move one page at a time
+    /// (milliseconds per GiB, against microseconds).
     pub fn remap_into(
         &self,
         offset: usize,

@@ -4,24 +4,24 @@
 //! thread, in a SIGBUS handler too, takes one with a compare-and-swap: no lock,
 //! so it is async-signal-safe.
 
-use crate::sync::{AtomicUsize, Ordering, zeroed};
+use crate::sync::{AtomicUsize, Ordering, Zeroed};
 
 /// A single-producer, multi-consumer queue of page addresses, each published
 /// once and taken at most once.
 pub(crate) struct Buffers {
-    slots: Box<[AtomicUsize]>,
+    slots: Zeroed<AtomicUsize>,
     published: AtomicUsize,
     taken: AtomicUsize,
 }
 
 impl Buffers {
     /// A queue for at most `capacity` pages, ever.
-    pub(crate) fn new(capacity: usize) -> Self {
-        Buffers {
-            slots: zeroed(capacity),
+    pub(crate) fn new(capacity: usize) -> gc_uffd::Result<Self> {
+        Ok(Buffers {
+            slots: Zeroed::new(capacity)?,
             published: AtomicUsize::new(0),
             taken: AtomicUsize::new(0),
-        }
+        })
     }
 
     /// Publishes `page`; false when the queue is full. The producer only.
@@ -74,7 +74,7 @@ mod loom_tests {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(3);
         builder.check(|| {
-            let q = Arc::new(Buffers::new(2));
+            let q = Arc::new(Buffers::new(2).unwrap());
             let consumers: Vec<_> = (0..2)
                 .map(|_| {
                     let q = q.clone();

@@ -112,18 +112,18 @@ impl Compaction {
         machinery: Arc<Concurrent>,
         plan: &Plan<'_>,
         dirty_end: usize,
-    ) -> Self {
+    ) -> gc_uffd::Result<Self> {
         let shadow_start = machinery.shadow.start();
         let start = heap.spaces.moving().start();
         let moving = start..start + heap.spaces.capacity();
         let delta = shadow_start.wrapping_sub(start);
-        let buffers = Buffers::new((dirty_end - start) / PAGE);
+        let buffers = Buffers::new((dirty_end - start) / PAGE)?;
         let paused_scan = dirty_end.saturating_sub(PAUSE_SCAN * PAGE).max(start);
         let paused_free = (paused_scan..dirty_end)
             .step_by(PAGE)
             .filter(|&p| !heap.spaces.page_has_live(p) && buffers.push(p.wrapping_add(delta)))
             .count();
-        Compaction {
+        Ok(Compaction {
             parts: plan.parts(),
             moving,
             new_top: plan.new_top(),
@@ -132,7 +132,7 @@ impl Compaction {
             paused_free,
             delta,
             dense_pages: (plan.dense_end() - start) / PAGE,
-            pages: PageStates::new((plan.new_top() - start).div_ceil(PAGE)),
+            pages: PageStates::new((plan.new_top() - start).div_ceil(PAGE))?,
             buffers,
             copy_only: AtomicBool::new(false),
             prepared_from: (plan.new_top() + ALLOCATION_SLACK).next_multiple_of(PAGE),
@@ -141,7 +141,7 @@ impl Compaction {
             faults: Histogram::new(),
             heap,
             machinery,
-        }
+        })
     }
 
     fn concurrent(&self) -> &Concurrent {

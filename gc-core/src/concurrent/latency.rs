@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::stats::Latency;
-use crate::sync::{AtomicU64, Ordering, zeroed};
+use crate::sync::{AtomicU64, Ordering};
 
 /// Sub-buckets per power of two: a percentile is reported to within 1/16.
 const SUB_BITS: u32 = 4;
@@ -41,7 +41,7 @@ fn upper_bound(i: usize) -> u64 {
 impl Histogram {
     pub(crate) fn new() -> Self {
         Histogram {
-            buckets: zeroed(BUCKETS),
+            buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
             count: AtomicU64::new(0),
             total: AtomicU64::new(0),
             max: AtomicU64::new(0),

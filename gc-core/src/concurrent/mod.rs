@@ -225,18 +225,25 @@ pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compac
         .dirty_end()
         .max(plan.old_top())
         .next_multiple_of(PAGE);
-    let comp = Arc::new(Compaction::new(heap.clone(), c.clone(), plan, dirty_end));
+    let comp = Arc::new(Compaction::new(heap.clone(), c.clone(), plan, dirty_end)?);
     c.current.publish(comp.clone());
-    if let Err(e) = c.uffd.register(moving.clone()) {
+    // Remap first, register after: mremap moves a registered range's page
+    // tables one page at a time (3 ms per GiB here, against 10 us per GiB
+    // unregistered). Every mutator is stopped, so nothing touches the empty
+    // range in between.
+    let len = comp.moved_len();
+    let heap_pages = spaces.reservation();
+    if let Err(e) = heap_pages.remap_into(0, len, &c.shadow, 0) {
         c.current.retire();
         return Err(e.into());
     }
-    if let Err(e) = spaces
-        .reservation()
-        .remap_into(0, comp.moved_len(), &c.shadow, 0)
-    {
-        let _ = c.uffd.unregister(moving);
+    if let Err(e) = c.uffd.register(moving) {
+        // Put the pages back, and slide in place.
+        let back = c.shadow.remap_into(0, len, heap_pages, 0);
         c.current.retire();
+        if let Err(lost) = back {
+            log::error!("movegc: the heap's pages could not be moved back: {lost}");
+        }
         return Err(e.into());
     }
     spaces.begin_concurrent_compaction(plan.new_top());

@@ -5,7 +5,7 @@
 //! once; a mutator that faults on a page someone else claimed waits until it
 //! is mapped. Everything here is async-signal-safe: atomics and `sched_yield`.
 
-use crate::sync::{AtomicU8, Ordering, yield_wait, zeroed};
+use crate::sync::{AtomicU8, Ordering, Zeroed, yield_wait};
 
 const UNPROCESSED: u8 = 0;
 const CLAIMED: u8 = 1;
@@ -14,15 +14,15 @@ const FAILED: u8 = 3;
 
 /// The state of every to-space page of one compaction.
 pub(crate) struct PageStates {
-    states: Box<[AtomicU8]>,
+    states: Zeroed<AtomicU8>,
 }
 
 impl PageStates {
     /// `pages` pages, all unprocessed.
-    pub(crate) fn new(pages: usize) -> Self {
-        PageStates {
-            states: zeroed(pages),
-        }
+    pub(crate) fn new(pages: usize) -> gc_uffd::Result<Self> {
+        Ok(PageStates {
+            states: Zeroed::new(pages)?,
+        })
     }
 
     /// The number of pages.
@@ -131,7 +131,7 @@ mod loom_tests {
         builder.preemption_bound = Some(3);
         builder.check(|| {
             let heap = Arc::new(Heap {
-                pages: PageStates::new(PAGES),
+                pages: PageStates::new(PAGES).unwrap(),
                 placed: [AtomicUsize::new(0), AtomicUsize::new(0)],
             });
             let mutators: Vec<_> = (0..PAGES)
