@@ -75,7 +75,7 @@ pub(crate) struct Types {
     pub(crate) record_proc: TypeId,
     /// An error object: a message and irritants.
     pub(crate) condition: TypeId,
-    /// The handlers in force, then a copy of the value stack.
+    /// The handlers and the winders in force, then a copy of the value stack.
     pub(crate) continuation: TypeId,
 }
 

@@ -121,9 +121,43 @@
 
 (define (dynamic-wind before thunk after)
   (before)
+  (%set-winders! (cons (cons before after) (%winders)))
   (let ((result (thunk)))
+    (%set-winders! (cdr (%winders)))
     (after)
     result))
+
+;; Makes `target` the dynamic-winds in force: runs the after thunks of those
+;; being left, innermost first, then the before thunks of those being
+;; entered, outermost first. Continuations and guards call it when they
+;; cross dynamic-winds.
+(define (%wind-to target)
+  (define (common a b)
+    (let ((la (length a)) (lb (length b)))
+      (let loop ((a (if (> la lb) (list-tail a (- la lb)) a))
+                 (b (if (> lb la) (list-tail b (- lb la)) b)))
+        (if (eq? a b) a (loop (cdr a) (cdr b))))))
+  (let ((base (common (%winders) target)))
+    (let leave ()
+      (unless (eq? (%winders) base)
+        (let ((w (%winders)))
+          (%set-winders! (cdr w))
+          ((cdar w))
+          (leave))))
+    (let enter ((path (let collect ((w target) (acc '()))
+                        (if (eq? w base) acc (collect (cdr w) (cons w acc))))))
+      (unless (null? path)
+        ((caar (car path)))
+        (%set-winders! (car path))
+        (enter (cdr path))))))
+
+(define (%continue k v)
+  (%wind-to (%continuation-winders k))
+  (%resume k v))
+
+(define (%unwind-to target obj)
+  (%wind-to target)
+  obj)
 
 (define (make-parameter value . convert)
   (let ((value (if (pair? convert) ((car convert) value) value)))

@@ -96,6 +96,9 @@ pub(crate) struct Registers {
     /// The current exception handlers, innermost first: a list of procedures
     /// and guard markers.
     pub(crate) handlers: Cell<Value>,
+    /// The `dynamic-wind`s in force, innermost first: a list of
+    /// `(before . after)` pairs of thunks.
+    pub(crate) winders: Cell<Value>,
 }
 
 /// Every root of one interpreter.
@@ -131,7 +134,14 @@ impl RootScanner for Scanner {
         for list in [&r.stack, &r.globals, &r.constants, &r.symbols, &r.scratch] {
             list.visit(roots);
         }
-        for reg in [&r.regs.val, &r.regs.env, &r.regs.consts, &r.regs.handlers] {
+        let regs = &r.regs;
+        for reg in [
+            &regs.val,
+            &regs.env,
+            &regs.consts,
+            &regs.handlers,
+            &regs.winders,
+        ] {
             // SAFETY: the cell is not borrowed: this thread is stopped.
             roots.visit_tagged(unsafe { &mut *reg.as_ptr() }.word_mut());
         }

@@ -16,7 +16,7 @@
 //! | [`RESTORE_HANDLERS`] | a handler list | reinstall these handlers, keep returning |
 //! | [`HANDLER_RETURNED`] | the raised object | a handler returned from `raise`: an error |
 //!
-//! A `guard` pushes a five-word frame (handlers, `env`, constants,
+//! A `guard` pushes a six-word frame (handlers, winders, `env`, constants,
 //! `code << 32 | pc` of its clauses, then [`GUARD`]) and puts a marker in the handler list: the
 //! stack height just above that frame, as a fixnum.
 
@@ -55,6 +55,10 @@ pub(crate) struct Vm {
     stack_limit: usize,
     /// Calls left before the form is stopped, if limited.
     fuel: Option<u64>,
+    /// The library procedures that wind `dynamic-wind`s out and in when a
+    /// continuation or a `guard` crosses them (globals, by index).
+    continue_global: u32,
+    unwind_global: u32,
     /// Where `display` and `write` go.
     pub(crate) out: Box<dyn Write>,
     /// What `(command-line)` returns.
@@ -95,6 +99,8 @@ impl Vm {
             pc: 0,
             stack_limit,
             fuel: None,
+            continue_global: 0,
+            unwind_global: 0,
             out,
             command_line,
         };
@@ -102,7 +108,10 @@ impl Vm {
             let g = vm.global(vm.primitives[i].name);
             vm.gc.roots.globals.set(g as usize, Value::primitive(i));
         }
+        vm.continue_global = vm.global("%continue");
+        vm.unwind_global = vm.global("%unwind-to");
         vm.gc.roots.regs.handlers.set(Value::NIL);
+        vm.gc.roots.regs.winders.set(Value::NIL);
         vm
     }
 
@@ -182,6 +191,7 @@ impl Vm {
         roots.regs.env.set(Value::UNASSIGNED);
         roots.regs.consts.set(Value::UNASSIGNED);
         roots.regs.handlers.set(Value::NIL);
+        roots.regs.winders.set(Value::NIL);
     }
 
     /// The dispatch loop.
@@ -296,6 +306,7 @@ impl Vm {
                 Op::PushGuard(pc) => {
                     self.check_stack()?;
                     stack.push(regs.handlers.get());
+                    stack.push(regs.winders.get());
                     stack.push(regs.env.get());
                     stack.push(regs.consts.get());
                     stack.push(Value::small(self.code_id << 32 | pc as usize));
@@ -305,7 +316,8 @@ impl Vm {
                     regs.handlers.set(handlers);
                 }
                 Op::PopGuard => {
-                    stack.truncate(stack.len() - 4);
+                    // The body's dynamic-winds are done: the winders are as saved.
+                    stack.truncate(stack.len() - 5);
                     regs.handlers.set(stack.pop());
                 }
             }
@@ -529,10 +541,11 @@ impl Vm {
                     self.push_return()?;
                 }
                 // The continuation returns to the frame now on top of the stack.
-                let k = self.gc.alloc(self.gc.t.continuation, 1 + stack.len())?;
+                let k = self.gc.alloc(self.gc.t.continuation, 2 + stack.len())?;
                 self.gc.set_elem(k, 0, regs.handlers.get());
+                self.gc.set_elem(k, 1, regs.winders.get());
                 for i in 0..stack.len() {
-                    self.gc.set_elem(k, 1 + i, stack.get(i));
+                    self.gc.set_elem(k, 2 + i, stack.get(i));
                 }
                 stack.push(Value::from_ref(k));
                 self.call(1, true)
@@ -561,6 +574,14 @@ impl Vm {
                 regs.val.set(thunk);
                 self.call(0, true)
             }
+            Control::Resume => {
+                let v = stack.pop();
+                let k = stack.pop();
+                match self.gc.typed(k, self.gc.t.continuation) {
+                    Some(k) => Ok(self.jump(k, v)),
+                    None => Err(Error::wrong_type("%resume", "a continuation", k)),
+                }
+            }
             Control::Raise | Control::RaiseContinuable => {
                 let obj = stack.pop();
                 if !tail {
@@ -584,19 +605,29 @@ impl Vm {
         if let Some(height) = handler.as_fixnum() {
             // A guard: unwind to its frame and run its clauses.
             let height = height as usize;
-            if height < 5 || height > stack.len() || stack.get(height - 1) != tag(GUARD) {
+            if height < 6 || height > stack.len() || stack.get(height - 1) != tag(GUARD) {
                 return Err(internal("a guard's frame is missing"));
             }
             stack.truncate(height - 1);
             let code = stack.pop().as_fixnum().unwrap_or(0) as usize;
             regs.consts.set(stack.pop());
             regs.env.set(stack.pop());
+            let winders = stack.pop();
             regs.handlers.set(stack.pop());
             self.code_id = code >> 32;
             self.code = self.protos[self.code_id].clone();
             self.pc = code & 0xffff_ffff;
-            regs.val.set(obj);
-            return Ok(false);
+            if winders == regs.winders.get() {
+                regs.val.set(obj);
+                return Ok(false);
+            }
+            // Leave the dynamic-winds the raise is escaping first: the
+            // clauses get `obj` from `(%unwind-to winders obj)`.
+            self.push_return()?;
+            stack.push(winders);
+            stack.push(obj);
+            regs.val.set(roots.globals.get(self.unwind_global as usize));
+            return self.call(2, true);
         }
         if continuable {
             stack.push(handlers);
@@ -611,8 +642,8 @@ impl Vm {
         self.call(1, true)
     }
 
-    /// Invokes continuation `k` (in `val`) with the top `n` values: the
-    /// stack and handlers it captured come back, and its frame returns.
+    /// Invokes continuation `k` (in `val`) with the top `n` values. When
+    /// it crosses `dynamic-wind`s, `(%continue k v)` runs their thunks first.
     fn resume(&mut self, k: gc_core::ObjRef, n: usize) -> Result<bool> {
         let stack = &self.gc.roots.stack;
         let v = match n {
@@ -627,12 +658,29 @@ impl Vm {
                 ));
             }
         };
+        let regs = &self.gc.roots.regs;
+        if self.gc.elem(k, 1) == regs.winders.get() {
+            return Ok(self.jump(k, v));
+        }
+        stack.push(Value::from_ref(k));
+        stack.push(v);
+        regs.val
+            .set(self.gc.roots.globals.get(self.continue_global as usize));
+        self.call(2, true)
+    }
+
+    /// Makes continuation `k` current: the stack, handlers and winders it
+    /// captured come back, and `v` returns to its top frame. Returns as
+    /// [`call`](Self::call) does.
+    fn jump(&mut self, k: gc_core::ObjRef, v: Value) -> bool {
         let gc = &self.gc;
+        let stack = &gc.roots.stack;
         stack.truncate(0);
-        stack.extend((1..gc.low(k)).map(|i| gc.elem(k, i)));
+        stack.extend((2..gc.low(k)).map(|i| gc.elem(k, i)));
         gc.roots.regs.handlers.set(gc.elem(k, 0));
+        gc.roots.regs.winders.set(gc.elem(k, 1));
         gc.roots.regs.val.set(v);
-        Ok(true)
+        true
     }
 
     /// A condition object for a run-time error.

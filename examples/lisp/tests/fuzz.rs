@@ -233,7 +233,7 @@ fn expr(rng: &mut Rng, depth: usize) -> String {
     }
     let d = depth - 1;
     let v = rng.pick(VARIABLES);
-    match rng.below(22) {
+    match rng.below(23) {
         0 => format!("(if {} {} {})", expr(rng, d), expr(rng, d), expr(rng, d)),
         1 => format!("(let (({v} {})) {})", expr(rng, d), expr(rng, d)),
         2 => format!("(lambda ({v}) {})", expr(rng, d)),
@@ -271,6 +271,12 @@ fn expr(rng: &mut Rng, depth: usize) -> String {
         ),
         14 => format!("(and {} {})", expr(rng, d), expr(rng, d)),
         15 => format!("(letrec ((a {}) (b {})) a)", expr(rng, d), expr(rng, d)),
+        16 => format!(
+            "(dynamic-wind (lambda () {}) (lambda () {}) (lambda () {}))",
+            expr(rng, d),
+            expr(rng, d),
+            expr(rng, d)
+        ),
         _ => {
             let args: Vec<String> = (0..rng.below(4)).map(|_| expr(rng, d)).collect();
             format!("({} {})", expr(rng, d), args.join(" "))

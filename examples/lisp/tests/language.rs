@@ -213,7 +213,41 @@ fn continuations() {
             "during",
         ),
         ("(call-with-values (lambda () (values 1 2)) +)", "3"),
+        (
+            "(guard (e (#t (list 'outer e))) (call/cc (lambda (k) (with-exception-handler (lambda (e) (k (list 'escaped e))) (lambda () (raise 'inner))))))",
+            "(escaped inner)",
+        ),
     ]);
+}
+
+#[test]
+fn dynamic_wind() {
+    let note = "(define trace '()) (define (note x) (set! trace (cons x trace)))";
+    let cases = [
+        // An escape runs the after thunk.
+        "(call/cc (lambda (k) (dynamic-wind (lambda () (note 'in)) (lambda () (k 'out)) (lambda () (note 'after)))))",
+        // Nested: afters innermost first.
+        "(call/cc (lambda (k) (dynamic-wind (lambda () (note 'a-in)) (lambda () (dynamic-wind (lambda () (note 'b-in)) (lambda () (k 0)) (lambda () (note 'b-out)))) (lambda () (note 'a-out)))))",
+        // Re-entry runs the before thunk again.
+        "(let ((k #f) (n 0)) (dynamic-wind (lambda () (note 'in)) (lambda () (call/cc (lambda (c) (set! k c))) (note 'body)) (lambda () (note 'out))) (set! n (+ n 1)) (if (< n 2) (k #f)))",
+        // A raise caught by a guard outside runs the after thunk before the clauses.
+        "(guard (e (#t (note (list 'caught e)))) (dynamic-wind (lambda () (note 'in)) (lambda () (raise 'x)) (lambda () (note 'out))))",
+        // A handler runs inside the extent: no unwinding for it.
+        "(with-exception-handler (lambda (e) (note 'handler) 0) (lambda () (dynamic-wind (lambda () (note 'in)) (lambda () (raise-continuable 'c)) (lambda () (note 'out)))))",
+    ];
+    let expected = [
+        "(in after)",
+        "(a-in b-in b-out a-out)",
+        "(in body out in body out)",
+        "(in out (caught x))",
+        "(in handler out)",
+    ];
+    let programs: Vec<String> = cases
+        .iter()
+        .map(|c| format!("(let () {note} {c} (reverse trace))"))
+        .collect();
+    let pairs: Vec<(&str, &str)> = programs.iter().map(String::as_str).zip(expected).collect();
+    check(&pairs);
 }
 
 #[test]

@@ -50,6 +50,9 @@ pub(crate) enum Control {
     Raise,
     /// `raise-continuable`.
     RaiseContinuable,
+    /// `(%resume k v)`: continues `k` with `v` without winding (the library's
+    /// `%continue` has wound already).
+    Resume,
 }
 
 /// Where a call's arguments are on the stack.

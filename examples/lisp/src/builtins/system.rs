@@ -131,6 +131,28 @@ fn is_eof_object(vm: &mut Vm, a: Args) -> Result<Value> {
     Ok(Value::bool(vm.arg(a, 0) == Value::EOF))
 }
 
+/// The `dynamic-wind`s in force, for the library's `dynamic-wind`.
+fn winders(vm: &mut Vm, _: Args) -> Result<Value> {
+    Ok(vm.gc.roots.regs.winders.get())
+}
+
+fn set_winders(vm: &mut Vm, a: Args) -> Result<Value> {
+    vm.gc.roots.regs.winders.set(vm.arg(a, 0));
+    Ok(Value::UNSPECIFIED)
+}
+
+/// The `dynamic-wind`s a continuation returns into.
+fn continuation_winders(vm: &mut Vm, a: Args) -> Result<Value> {
+    let k = vm.obj_arg(
+        "%continuation-winders",
+        a,
+        0,
+        vm.gc.t.continuation,
+        "a continuation",
+    )?;
+    Ok(vm.gc.elem(k, 1))
+}
+
 const fn control(name: &'static str, min: u16, max: u16, c: Control) -> Primitive {
     Primitive {
         name,
@@ -173,4 +195,8 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     control("with-exception-handler", 2, 2, Control::WithHandler),
     control("raise", 1, 1, Control::Raise),
     control("raise-continuable", 1, 1, Control::RaiseContinuable),
+    control("%resume", 2, 2, Control::Resume),
+    prim("%winders", 0, 0, winders),
+    prim("%set-winders!", 1, 1, set_winders),
+    prim("%continuation-winders", 1, 1, continuation_winders),
 ];
