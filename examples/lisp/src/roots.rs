@@ -72,9 +72,10 @@ impl RootVec {
         v.shrink_to(1 << 12);
     }
 
-    /// Appends `values`.
-    pub(crate) fn extend(&self, values: impl Iterator<Item = Value>) {
-        self.vec().extend(values);
+    /// Appends `values` (a slice, not an iterator, which could reach back
+    /// into this array while it is borrowed).
+    pub(crate) fn extend(&self, values: &[Value]) {
+        self.vec().extend_from_slice(values);
     }
 
     fn visit(&self, roots: &mut RootVisitor<'_>) {

@@ -520,7 +520,8 @@ impl Vm {
         let middle: Vec<Value> = (base + 1..base + n - 1).map(|i| stack.get(i)).collect();
         stack.truncate(base);
         let count = middle.len() + tail.len();
-        stack.extend(middle.into_iter().chain(tail));
+        stack.extend(&middle);
+        stack.extend(&tail);
         self.gc.roots.regs.val.set(f);
         Ok(count)
     }
@@ -676,7 +677,8 @@ impl Vm {
         let gc = &self.gc;
         let stack = &gc.roots.stack;
         stack.truncate(0);
-        stack.extend((2..gc.low(k)).map(|i| gc.elem(k, i)));
+        let saved: Vec<Value> = (2..gc.low(k)).map(|i| gc.elem(k, i)).collect();
+        stack.extend(&saved);
         gc.roots.regs.handlers.set(gc.elem(k, 0));
         gc.roots.regs.winders.set(gc.elem(k, 1));
         gc.roots.regs.val.set(v);
