@@ -142,6 +142,10 @@ pub struct CompactionStats {
     /// Shadow pages the compaction thread zeroed and moved in above the
     /// allocation top for the allocations to come: no page allocated, no fault.
     pub allocation_recycled: usize,
+    /// Of the compaction thread's time, zeroing and moving in those pages:
+    /// allocation's work done ahead (in `Copy` mode the mutators' page faults
+    /// do it, outside the compaction).
+    pub allocation_prep: Duration,
     /// Pages above the new top zero-filled in a mutator's SIGBUS handler.
     pub zero_filled: usize,
     /// Objects that moved to a new address.

@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use gc_heap::compact::Shadow;
 use gc_heap::{Header, Plan, PlanParts, Spaces};
@@ -477,7 +477,9 @@ impl Compaction {
         self.publish_free(&mut producer);
         let sliding = self.pages.len().saturating_sub(self.dense_pages);
         let spare = self.buffers.available().saturating_sub(sliding);
+        let t = Instant::now();
         self.prepare_allocation(spare);
+        let mut allocation_prep = t.elapsed();
         let mut failed = 0;
         let mut i = self.pages.len();
         while i > 0 {
@@ -505,8 +507,10 @@ impl Compaction {
         failed += self.pages.wait_all();
         // Every page is in place: what is left in the shadow is garbage.
         self.publish_live(self.page(self.dense_pages), &mut producer);
+        let t = Instant::now();
         self.prepare_allocation(usize::MAX);
-        self.finish(cycle, resumed, usage, &producer, failed);
+        allocation_prep += t.elapsed();
+        self.finish(cycle, resumed, usage, &producer, failed, allocation_prep);
     }
 
     /// Builds dense pages `lo..=hi` in their own shadow pages and moves them
@@ -711,6 +715,7 @@ impl Compaction {
         usage: ThreadUsage,
         producer: &Producer,
         failed: usize,
+        allocation_prep: Duration,
     ) {
         let c = self.concurrent();
         if let Err(e) = c.uffd.unregister(self.moving.clone()) {
@@ -753,6 +758,7 @@ impl Compaction {
             buffers_recycled: producer.recycled,
             allocation_pages: n(&k.allocation_pages),
             allocation_recycled: n(&k.allocation_recycled),
+            allocation_prep,
             zero_filled: n(&k.zero_filled),
             objects_moved: n(&k.objects_moved),
             bytes_moved: n(&k.bytes_moved),
