@@ -445,14 +445,13 @@ impl Vm {
     #[inline]
     fn enter(&mut self, closure: gc_core::ObjRef, n: usize, tail: bool) -> Result<()> {
         let code = self.gc.low(closure);
-        let proto = self.protos[code].clone();
-        if n < proto.required || (!proto.rest && n > proto.required) {
-            let max = if proto.rest {
-                u16::MAX as usize
-            } else {
-                proto.required
-            };
-            return Err(arity(&proto.name, proto.required, max, n));
+        let (required, rest, frame_size) = {
+            let p = &self.protos[code];
+            (p.required, p.rest, p.frame_size)
+        };
+        if n < required || (!rest && n > required) {
+            let max = if rest { u16::MAX as usize } else { required };
+            return Err(arity(&self.protos[code].name, required, max, n));
         }
         if !tail {
             self.check_stack()?;
@@ -460,14 +459,14 @@ impl Vm {
         let base = self.gc.roots.stack.len() - n;
         let gc = &mut self.gc;
         let mark = gc.roots.scratch.len();
-        if proto.rest {
-            for i in base + proto.required..base + n {
+        if rest {
+            for i in base + required..base + n {
                 gc.keep(gc.roots.stack.get(i));
             }
             gc.list_from_kept(mark, Value::NIL)
                 .map(|list| gc.keep(list))?;
         }
-        let frame = gc.alloc(gc.t.frame, 1 + proto.frame_size);
+        let frame = gc.alloc(gc.t.frame, 1 + frame_size);
         let frame = match frame {
             Ok(f) => f,
             Err(e) => {
@@ -484,11 +483,11 @@ impl Vm {
             .expect("a closure is in val");
         gc.set_elem(frame, 0, gc.get(closure, field::CLOSURE_ENV));
         let constants = gc.get(closure, field::CLOSURE_CONSTS);
-        for i in 0..proto.required {
+        for i in 0..required {
             gc.set_elem(frame, 1 + i, gc.roots.stack.get(base + i));
         }
-        if proto.rest {
-            gc.set_elem(frame, 1 + proto.required, gc.kept(mark));
+        if rest {
+            gc.set_elem(frame, 1 + required, gc.kept(mark));
             gc.release(mark);
         }
         gc.roots.stack.truncate(base);
@@ -500,8 +499,10 @@ impl Vm {
         }
         self.gc.roots.regs.env.set(Value::from_ref(frame));
         self.gc.roots.regs.consts.set(constants);
-        self.code = proto;
-        self.code_id = code;
+        if code != self.code_id {
+            self.code = self.protos[code].clone();
+            self.code_id = code;
+        }
         self.pc = 0;
         Ok(())
     }
