@@ -61,8 +61,10 @@ struct Counts {
 
 /// One cycle's compaction.
 pub(crate) struct Compaction {
-    heap: Arc<HeapInner>,
+    /// Declared (so dropped) before `heap`: if this holds the heap's last
+    /// reference, its SIGBUS range must go before its spaces are unmapped.
     machinery: Arc<Concurrent>,
+    heap: Arc<HeapInner>,
     parts: PlanParts,
     /// The whole moving space: registered, and covered by the SIGBUS range.
     moving: Range<usize>,
@@ -139,8 +141,8 @@ impl Compaction {
             prepared_to: AtomicUsize::new(0),
             counts: Counts::default(),
             faults: Histogram::new(),
-            heap,
             machinery,
+            heap,
         })
     }
 
