@@ -29,6 +29,7 @@
 //! the handler-side one is [`CompactionStats::faults`]. The rest are medians
 //! over the cycles.
 
+use movegc_benches::{line, peak_rss_mib, reset_peak_rss};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -101,10 +102,6 @@ const MODES: [(&str, Mode); 3] = [
     ("copy", Mode::Copy),
 ];
 
-fn line(name: &str, value: impl std::fmt::Display) {
-    println!("{name}: {value}");
-}
-
 fn fail(what: &str, e: impl std::fmt::Display) -> ! {
     eprintln!("compaction: {what}: {e}");
     std::process::exit(1);
@@ -116,21 +113,6 @@ fn ms(d: Duration) -> f64 {
 
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
-}
-
-/// Resets the process's peak resident set (Linux 4.0+).
-fn reset_peak_rss() {
-    // Where this is not allowed, the figure is the process's peak so far.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// The median of `xs` (upper median), or 0 for none.
@@ -646,27 +628,11 @@ fn summary(all: &[(&Size, BTreeMap<&'static str, Figures>)]) {
     }
 }
 
-/// Prints the GC log (`log::info!` lines from movegc) on stderr.
-struct GcLog;
-
-impl log::Log for GcLog {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        eprintln!("[{}] {}", record.level(), record.args());
-    }
-    fn flush(&self) {}
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let gc_log = args.iter().any(|a| a == "--gc-log");
     if gc_log {
-        static LOGGER: GcLog = GcLog;
-        if log::set_logger(&LOGGER).is_ok() {
-            log::set_max_level(log::LevelFilter::Info);
-        }
+        movegc_benches::install_gc_log();
     }
     if let Some(at) = args.iter().position(|a| a == "--child") {
         let size = args

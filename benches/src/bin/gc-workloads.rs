@@ -8,6 +8,7 @@
 //! line of every collection on stderr. Each variant runs in a child process of its
 //! own, so its peak RSS is its own.
 
+use movegc_benches::{line, peak_rss_mib, reset_peak_rss};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Instant;
@@ -15,25 +16,6 @@ use std::time::Instant;
 use gc_core::{
     Heap, Mode, Mutator, ObjRef, RootScanner, RootVisitor, TypeDescriptor, TypeId, TypeTable, WORD,
 };
-
-fn line(name: &str, value: impl std::fmt::Display) {
-    println!("{name}: {value}");
-}
-
-/// Resets the process's peak resident set (Linux 4.0+), so each variant's peak is its own.
-fn reset_peak_rss() {
-    // Where this is not allowed, peaks accumulate across variants; the figure says so.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 // ------------------------------------------------------------ the movegc VM
 
@@ -630,27 +612,11 @@ fn run(bench: &Bench, gc_log: bool) {
     }
 }
 
-/// Prints the GC log (`log::info!` lines from movegc) on stderr.
-struct GcLog;
-
-impl log::Log for GcLog {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        eprintln!("[{}] {}", record.level(), record.args());
-    }
-    fn flush(&self) {}
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let gc_log = args.iter().any(|a| a == "--gc-log");
     if gc_log {
-        static LOGGER: GcLog = GcLog;
-        if log::set_logger(&LOGGER).is_ok() {
-            log::set_max_level(log::LevelFilter::Info);
-        }
+        movegc_benches::install_gc_log();
     }
     if let Some(at) = args.iter().position(|a| a == "--child") {
         let (name, variant) = (args.get(at + 1), args.get(at + 2));

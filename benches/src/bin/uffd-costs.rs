@@ -4,6 +4,7 @@
 //! `cargo run --release -p movegc-benches --bin uffd-costs` (add `--quick` for a
 //! smoke run with small sizes and no timing value).
 
+use movegc_benches::line;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,10 +32,6 @@ fn page() -> usize {
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
-}
-
-fn line(name: &str, value: impl std::fmt::Display) {
-    println!("{name}: {value}");
 }
 
 fn fail(what: &str, e: impl std::fmt::Display) -> ! {
