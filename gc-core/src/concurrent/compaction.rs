@@ -88,6 +88,13 @@ pub(crate) struct Compaction {
     faults: Histogram,
 }
 
+/// What [`Compaction::put`] placed: pages, in how many calls, and how it ended.
+struct Put {
+    pages: usize,
+    calls: usize,
+    outcome: Outcome,
+}
+
 /// A page-aligned page, for building when no buffer page is free.
 #[repr(C, align(4096))]
 struct PageBuf([u8; PAGE]);
@@ -354,36 +361,23 @@ impl Compaction {
     /// Places `n` built pages from `src` at `dst`: moved where MOVE works,
     /// else copied.
     fn place(&self, dst: usize, src: usize, n: usize) -> bool {
-        let c = self.concurrent();
         let mut done = 0;
-        if c.use_move {
-            while done < n && !self.copy_only.load(Ordering::Relaxed) {
-                let p = self.ioctl(
-                    dst + done * PAGE,
-                    src + done * PAGE,
-                    (n - done) * PAGE,
-                    true,
-                );
-                self.counts.move_calls.fetch_add(1, Ordering::Relaxed);
-                self.counts
-                    .moved
-                    .fetch_add(p.placed / PAGE, Ordering::Relaxed);
-                done += p.placed / PAGE;
-                match p.outcome {
-                    Outcome::Complete => return true,
-                    Outcome::Again => {
-                        self.counts.retries.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Outcome::Busy => {
-                        if !self.copy_only.swap(true, Ordering::Relaxed) {
-                            log::warn!(
-                                "movegc: UFFDIO_MOVE met EBUSY (pages shared with a child process \
-                                 after fork?): copying the rest of this cycle's pages"
-                            );
-                        }
-                    }
-                    _ => break,
+        if self.concurrent().use_move && !self.copy_only.load(Ordering::Relaxed) {
+            let put = self.put(dst, src, n, true);
+            done = put.pages;
+            self.counts.moved.fetch_add(done, Ordering::Relaxed);
+            self.counts
+                .move_calls
+                .fetch_add(put.calls, Ordering::Relaxed);
+            match put.outcome {
+                Outcome::Complete => return true,
+                Outcome::Busy if !self.copy_only.swap(true, Ordering::Relaxed) => {
+                    log::warn!(
+                        "movegc: UFFDIO_MOVE met EBUSY (pages shared with a child process \
+                         after fork?): copying the rest of this cycle's pages"
+                    );
                 }
+                _ => {}
             }
         }
         self.copy(dst + done * PAGE, src + done * PAGE, n - done)
@@ -391,27 +385,36 @@ impl Compaction {
 
     /// Copies `n` built pages from `src` to `dst`.
     fn copy(&self, dst: usize, src: usize, n: usize) -> bool {
-        let mut done = 0;
-        while done < n {
-            let p = self.ioctl(
-                dst + done * PAGE,
-                src + done * PAGE,
-                (n - done) * PAGE,
-                false,
-            );
-            self.counts
-                .copied
-                .fetch_add(p.placed / PAGE, Ordering::Relaxed);
-            done += p.placed / PAGE;
+        let put = self.put(dst, src, n, false);
+        self.counts.copied.fetch_add(put.pages, Ordering::Relaxed);
+        put.outcome == Outcome::Complete
+    }
+
+    /// Moves (`mov`) or copies `n` pages from `src` to `dst`, retrying the
+    /// remainder after `EAGAIN`.
+    fn put(&self, dst: usize, src: usize, n: usize, mov: bool) -> Put {
+        let mut put = Put {
+            pages: 0,
+            calls: 0,
+            outcome: Outcome::Complete,
+        };
+        while put.pages < n {
+            let at = put.pages * PAGE;
+            let p = self.ioctl(dst + at, src + at, n * PAGE - at, mov);
+            put.calls += 1;
+            put.pages += p.placed / PAGE;
+            put.outcome = p.outcome;
             match p.outcome {
-                Outcome::Complete => return true,
                 Outcome::Again => {
                     self.counts.retries.fetch_add(1, Ordering::Relaxed);
                 }
-                _ => return false,
+                _ => break,
             }
         }
-        true
+        if put.pages == n {
+            put.outcome = Outcome::Complete;
+        }
+        put
     }
 
     /// One MOVE (`mov`) or COPY call, where failures may be injected.
@@ -674,34 +677,17 @@ impl Compaction {
             left -= n;
             // SAFETY: taken buffers are garbage shadow pages this thread alone holds.
             unsafe { std::ptr::write_bytes(first as *mut u8, 0, n * PAGE) };
-            let mut done = 0;
-            let mut stop = false;
-            while done < n {
-                let p = self.ioctl(dst, first + done * PAGE, (n - done) * PAGE, true);
-                self.counts
-                    .allocation_recycled
-                    .fetch_add(p.placed / PAGE, Ordering::Relaxed);
-                dst += p.placed;
-                done += p.placed / PAGE;
-                match p.outcome {
-                    Outcome::Complete => {}
-                    Outcome::Again => {
-                        self.counts.retries.fetch_add(1, Ordering::Relaxed);
-                    }
-                    // A mutator placed that page first; the rest of the run stays
-                    // in the shadow, released with it.
-                    Outcome::Exists => {
-                        dst += PAGE;
-                        break;
-                    }
-                    _ => {
-                        stop = true;
-                        break;
-                    }
-                }
-            }
-            if stop {
-                break;
+            let put = self.put(dst, first, n, true);
+            self.counts
+                .allocation_recycled
+                .fetch_add(put.pages, Ordering::Relaxed);
+            dst += put.pages * PAGE;
+            match put.outcome {
+                Outcome::Complete => {}
+                // A mutator placed that page first; the rest of the run stays in
+                // the shadow, released with it.
+                Outcome::Exists => dst += PAGE,
+                _ => break,
             }
             self.prepared_to.store(dst, Ordering::Release);
             self.spaces().note_resident(dst);
