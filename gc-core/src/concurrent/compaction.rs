@@ -652,31 +652,47 @@ impl Compaction {
         let end = (self.new_top + budget)
             .next_multiple_of(PAGE)
             .min(self.moving.end);
-        let top = self.spaces().moving().top().next_multiple_of(PAGE);
         let mut dst = self
             .prepared_to
             .load(Ordering::Relaxed)
-            .max(self.prepared_from)
-            .max(top);
+            .max(self.prepared_from);
         let mut pending = None;
+        // Zeroed pages a MOVE left behind, for the next one: (first, count).
+        let mut zeroed: Option<(usize, usize)> = None;
         let mut left = max;
-        while dst < end && left > 0 {
-            let Some(first) = pending.take().or_else(|| self.take_buffer()) else {
+        loop {
+            // Mutators claim from the top meanwhile, and place their own pages:
+            // stay ahead of them, or every MOVE meets a page that exists.
+            dst = dst.max(self.spaces().moving().top().next_multiple_of(PAGE));
+            if dst >= end {
                 break;
-            };
-            let mut n = 1;
-            while n < ALLOCATION_RUN.min(left) && dst + n * PAGE < end {
-                match self.take_buffer() {
-                    Some(b) if b == first + n * PAGE => n += 1,
-                    other => {
-                        pending = other;
+            }
+            let (first, n) = match zeroed.take() {
+                Some((first, n)) => (first, n.min((end - dst) / PAGE)),
+                None => {
+                    if left == 0 {
                         break;
                     }
+                    let Some(first) = pending.take().or_else(|| self.take_buffer()) else {
+                        break;
+                    };
+                    let mut n = 1;
+                    while n < ALLOCATION_RUN.min(left) && dst + n * PAGE < end {
+                        match self.take_buffer() {
+                            Some(b) if b == first + n * PAGE => n += 1,
+                            other => {
+                                pending = other;
+                                break;
+                            }
+                        }
+                    }
+                    left -= n;
+                    // SAFETY: taken buffers are garbage shadow pages this thread
+                    // alone holds.
+                    unsafe { std::ptr::write_bytes(first as *mut u8, 0, n * PAGE) };
+                    (first, n)
                 }
-            }
-            left -= n;
-            // SAFETY: taken buffers are garbage shadow pages this thread alone holds.
-            unsafe { std::ptr::write_bytes(first as *mut u8, 0, n * PAGE) };
+            };
             let put = self.put(dst, first, n, true);
             self.counts
                 .allocation_recycled
@@ -684,9 +700,13 @@ impl Compaction {
             dst += put.pages * PAGE;
             match put.outcome {
                 Outcome::Complete => {}
-                // A mutator placed that page first; the rest of the run stays in
-                // the shadow, released with it.
-                Outcome::Exists => dst += PAGE,
+                // A mutator placed that page first: skip it, and keep the rest of
+                // the run for the pages after it.
+                Outcome::Exists => {
+                    dst += PAGE;
+                    let rest = n - put.pages;
+                    zeroed = (rest > 0).then_some((first + put.pages * PAGE, rest));
+                }
                 _ => break,
             }
             self.prepared_to.store(dst, Ordering::Release);
