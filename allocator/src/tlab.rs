@@ -10,6 +10,7 @@ use std::ops::Range;
 pub struct Tlab {
     cursor: usize,
     limit: usize,
+    start: usize,
 }
 
 impl Tlab {
@@ -18,6 +19,7 @@ impl Tlab {
         Tlab {
             cursor: 0,
             limit: 0,
+            start: 0,
         }
     }
 
@@ -40,6 +42,12 @@ impl Tlab {
     pub fn refill(&mut self, range: Range<usize>) {
         self.cursor = range.start;
         self.limit = range.end;
+        self.start = range.start;
+    }
+
+    /// The whole range the buffer was last refilled with.
+    pub fn range(&self) -> Range<usize> {
+        self.start..self.limit
     }
 
     /// Empties the buffer and returns the bytes it had not handed out, which
@@ -68,6 +76,7 @@ mod tests {
         assert_eq!(t.alloc(16), Some(0x1000));
         assert_eq!(t.alloc(16), Some(0x1010));
         assert_eq!(t.alloc(8), None);
+        assert_eq!(t.range(), 0x1000..0x1020);
         assert_eq!(t.revoke(), 0x1020..0x1020);
         t.refill(0x2000..0x2010);
         assert_eq!(

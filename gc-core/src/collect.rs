@@ -1,8 +1,16 @@
-//! The stop-the-world cycle: stop, mark, plan, rewrite roots, slide, resume.
+//! The cycle: initial mark, concurrent mark, final mark, concurrent planning,
+//! the compaction pause, and the compaction (concurrent, or a slide in the
+//! pause). With concurrent marking off, everything up to the compaction runs
+//! in one pause.
+//!
+//! A cycle runs on whichever thread asks for it and is not a running mutator:
+//! a cycle thread started when allocation reaches the policy's budget, a
+//! thread calling `collect()`, or an allocation that found the heap full
+//! (each of those in native code meanwhile). One cycle runs at a time.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use gc_heap::compact::InPlace;
 use gc_heap::{Plan, SlotKind, Spaces};
@@ -10,39 +18,124 @@ use gc_heap::{Plan, SlotKind, Spaces};
 use crate::concurrent::{self, Compaction};
 use crate::error::GcError;
 use crate::heap::{HeapInner, next_trigger};
-use crate::mark;
+use crate::mark::Marker;
 use crate::mutator::{MutatorShared, retire};
 use crate::roots::RootVisitor;
-use crate::stats::{CycleStats, Reason};
+use crate::stats::{CycleStats, Pause, PauseKind, Reason};
+use crate::sync::{Condvar, Mutex, lock};
 
-/// Runs a collection for `me` (a mutator, which counts as stopped) or for a
-/// thread with no mutator. If another thread is collecting, waits for it
-/// instead (parked at a safepoint) and returns when that collection is done.
-pub(crate) fn collect(
-    heap: &Arc<HeapInner>,
-    me: Option<&Arc<MutatorShared>>,
-    reason: Reason,
-) -> Result<(), GcError> {
-    let seen = heap.collections.load(Ordering::Acquire);
-    let _collector = loop {
-        if let Some(g) = heap.collector.try_lock() {
-            break g;
-        }
-        match me {
-            Some(me) if heap.handshake.is_requested() => heap.handshake.park(&me.state),
-            _ => std::thread::yield_now(),
-        }
-        if heap.collections.load(Ordering::Acquire) != seen {
-            return Ok(());
-        }
-    };
-    if heap.collections.load(Ordering::Acquire) != seen && reason != Reason::Requested {
-        return Ok(());
+/// Objects the final-mark pause traces before it gives up, resumes the
+/// mutators and lets marking go on concurrently (about a millisecond's work).
+const FINAL_MARK_BUDGET: usize = 20_000;
+/// Final-mark attempts before the pause traces whatever is left.
+const FINAL_MARK_ATTEMPTS: usize = 4;
+
+/// Whether a cycle runs, and a way to wait for it to free memory.
+#[derive(Default)]
+pub(crate) struct CycleControl {
+    /// A cycle thread has been started and has not finished.
+    running: std::sync::atomic::AtomicBool,
+    /// Counts the compaction pauses and the cycles' ends: what an allocation
+    /// waiting for memory waits for.
+    freed: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl CycleControl {
+    fn bump(&self) {
+        *lock(&self.freed) += 1;
+        self.changed.notify_all();
     }
-    let cycle = run(heap, me, reason)?;
-    log::info!("{cycle}");
-    heap.stats.lock().record(cycle);
-    Ok(())
+}
+
+/// Starts a cycle on a thread of its own, unless one runs already. The
+/// caller, a mutator, goes on allocating.
+pub(crate) fn request(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) {
+    if heap.cycle.running.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let seen = heap.collections.load(Ordering::Acquire);
+    let mine = heap.clone();
+    let spawned = std::thread::Builder::new()
+        .name("movegc-cycle".into())
+        .spawn(move || {
+            let result = {
+                let _collector = mine.collector.lock();
+                // A cycle that ran while this one waited for the lock did the work.
+                if mine.collections.load(Ordering::Acquire) == seen {
+                    run_and_record(&mine, Reason::Budget)
+                } else {
+                    Ok(())
+                }
+            };
+            mine.cycle.running.store(false, Ordering::Release);
+            mine.cycle.bump();
+            if let Err(e) = result {
+                log::error!("movegc: a collection failed: {e}");
+            }
+        });
+    if let Err(e) = spawned {
+        log::warn!("movegc: cannot start a cycle thread ({e}): collecting on this one");
+        heap.cycle.running.store(false, Ordering::Release);
+        heap.handshake.enter_native(&me.state);
+        let result = collect(heap, Reason::Budget);
+        heap.handshake.leave_native(&me.state);
+        if let Err(e) = result {
+            log::error!("movegc: a collection failed: {e}");
+        }
+    }
+}
+
+/// Runs a cycle now on this thread, after any cycle in progress. The caller
+/// must not be a running mutator (a mutator enters native code first).
+pub(crate) fn collect(heap: &Arc<HeapInner>, reason: Reason) -> Result<(), GcError> {
+    let result = {
+        let _collector = heap.collector.lock();
+        run_and_record(heap, reason)
+    };
+    heap.cycle.bump();
+    result
+}
+
+/// An allocation found the heap full: waits, in native code, for the cycle
+/// in progress to free memory, or runs a full one if none is in progress.
+/// Returns whether it ran one itself.
+pub(crate) fn stall(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) -> Result<bool, GcError> {
+    let start = Instant::now();
+    heap.handshake.enter_native(&me.state);
+    let result = if heap.cycle.running.load(Ordering::Acquire) || heap.collector.is_locked() {
+        let mut freed = lock(&heap.cycle.freed);
+        let seen = *freed;
+        while *freed == seen
+            && (heap.cycle.running.load(Ordering::Acquire) || heap.collector.is_locked())
+        {
+            freed = heap
+                .cycle
+                .changed
+                .wait_timeout(freed, Duration::from_millis(1))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        Ok(false)
+    } else {
+        collect(heap, Reason::Full).map(|()| true)
+    };
+    heap.handshake.leave_native(&me.state);
+    let waited = start.elapsed();
+    let mut stats = heap.stats.lock();
+    stats.allocation_stalls += 1;
+    stats.stall_time += waited;
+    stats.max_stall = stats.max_stall.max(waited);
+    drop(stats);
+    log::debug!(
+        "movegc: an allocation found the heap full and waited {:.2} ms",
+        waited.as_secs_f64() * 1e3
+    );
+    result
+}
+
+fn run_and_record(heap: &Arc<HeapInner>, reason: Reason) -> Result<(), GcError> {
+    run(heap, reason).map(drop)
 }
 
 /// Calls `f` with every root slot: global scanners, then each mutator's
@@ -57,8 +150,8 @@ fn for_each_root(
         scanner.scan_roots(&mut visitor);
     }
     for m in mutators {
-        // SAFETY: the mutator is stopped (or is the collecting thread itself), so
-        // only this thread touches its scanners and handles.
+        // SAFETY: the mutator is stopped or in native code, so only this thread
+        // touches its scanners and handles.
         let (scanners, handles) = unsafe { (&mut *m.roots.get(), &mut *m.handles.get()) };
         for scanner in scanners.iter_mut() {
             scanner.scan_roots(&mut visitor);
@@ -95,84 +188,233 @@ fn verify(heap: &HeapInner, mutators: &[Arc<MutatorShared>]) -> Result<(), GcErr
     }
 }
 
-fn run(
-    heap: &Arc<HeapInner>,
-    me: Option<&Arc<MutatorShared>>,
-    reason: Reason,
-) -> Result<CycleStats, GcError> {
-    if let Some(c) = &heap.concurrent {
-        // The last cycle's pages must all be in place before this one marks.
-        c.wait();
-    }
-    let start = Instant::now();
-    let mutators = heap.mutators.lock();
-    let others = mutators
-        .iter()
-        .filter(|m| me.is_none_or(|me| !Arc::ptr_eq(m, me)))
-        .map(|m| &m.state);
-    heap.handshake.stop(others);
-    let stopped = Instant::now();
-    for m in mutators.iter() {
-        // SAFETY: the mutator is stopped (or is this thread), so only this thread
-        // touches its TLAB.
-        retire(unsafe { &mut *m.tlab.get() });
-    }
-    let result = stopped_cycle(heap, &mutators, reason);
-    heap.handshake.resume();
-    let (mut cycle, compaction) = result?;
-    cycle.index = heap.collections.fetch_add(1, Ordering::AcqRel) + 1;
-    cycle.stop = stopped - start;
-    cycle.pause = start.elapsed();
-    if let Some(compaction) = compaction {
-        concurrent::spawn(heap, compaction, cycle.index);
-        if reason == Reason::Requested
-            && let Some(c) = &heap.concurrent
-        {
-            // Whoever asks for a collection gets a compacted heap back.
-            c.wait();
-        }
-    }
-    Ok(cycle)
+/// How long a pause took, and how long stopping the mutators took of that.
+struct Timing {
+    duration: Duration,
+    stop: Duration,
 }
 
-/// A cycle's result: its statistics, and the concurrent compaction it started, if any.
-type Stopped = (CycleStats, Option<Arc<Compaction>>);
+impl CycleStats {
+    fn record_pause(&mut self, kind: PauseKind, t: Timing) {
+        self.pauses.push(Pause {
+            kind,
+            duration: t.duration,
+        });
+        self.pause = self.pause.max(t.duration);
+        self.stop = self.stop.max(t.stop);
+    }
+}
 
-fn stopped_cycle(
-    heap: &Arc<HeapInner>,
+/// Stops every mutator, runs `f`, and resumes them.
+fn pause<R>(heap: &HeapInner, f: impl FnOnce(&[Arc<MutatorShared>]) -> R) -> (R, Timing) {
+    let start = Instant::now();
+    let mutators = heap.mutators.lock();
+    // The thread running the cycle is not a running mutator: if it is one, it
+    // is in native code, which the handshake does not wait for.
+    heap.handshake.stop(mutators.iter().map(|m| &m.state));
+    let stop = start.elapsed();
+    let result = f(&mutators);
+    heap.handshake.resume();
+    drop(mutators);
+    let duration = start.elapsed();
+    (result, Timing { duration, stop })
+}
+
+/// Retires every mutator's TLAB; `black` marks the objects in it (TLABs
+/// handed out since the initial mark).
+fn retire_all(spaces: &Spaces, mutators: &[Arc<MutatorShared>], black: bool) {
+    for m in mutators {
+        // SAFETY: the mutator is stopped or in native code, so only this thread
+        // touches its TLAB.
+        retire(spaces, unsafe { &mut *m.tlab.get() }, black);
+    }
+}
+
+/// Marks the roots; returns those newly marked.
+fn mark_roots(
+    heap: &HeapInner,
     mutators: &[Arc<MutatorShared>],
-    reason: Reason,
-) -> Result<Stopped, GcError> {
+    marker: &Marker<'_>,
+) -> Vec<usize> {
+    let mut grey = Vec::new();
+    for_each_root(heap, mutators, &mut |slot, kind| {
+        // SAFETY: root slots are valid for reads during the pause.
+        let value = unsafe { slot.read() };
+        if marker.mark_value(kind, value) {
+            grey.push(value);
+        }
+    });
+    grey
+}
+
+/// Marks the references the write barrier logged; returns those newly marked.
+fn drain_logged(heap: &HeapInner, marker: &Marker<'_>) -> Vec<usize> {
+    let mut grey = Vec::new();
+    for buffer in heap.satb.take() {
+        grey.extend(buffer.into_iter().filter(|&v| marker.mark_new(v)));
+    }
+    grey
+}
+
+fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     let spaces: &Spaces = &heap.spaces;
-    let types = spaces.types();
     let mut cycle = CycleStats {
         reason: Some(reason),
         used_before: spaces.used(),
         ..CycleStats::default()
     };
-    if heap.config.verify {
-        verify(heap, mutators)?;
+    let progress = &heap.pacer.progress;
+
+    if !heap.config.concurrent_mark {
+        let (result, timing) = pause(heap, |mutators| {
+            retire_all(spaces, mutators, false);
+            if heap.config.verify {
+                verify(heap, mutators)?;
+            }
+            let black = spaces.moving().top();
+            let marker = Marker::new(spaces, black, progress);
+            let t = Instant::now();
+            let grey = mark_roots(heap, mutators, &marker);
+            cycle.objects_marked = marker.trace(heap.pool.as_ref(), grey);
+            cycle.mark = t.elapsed();
+            let t = Instant::now();
+            cycle.large_freed = spaces.large().sweep(|obj| spaces.is_marked(obj)).0;
+            let plan = spaces.plan(black);
+            cycle.plan = t.elapsed();
+            compaction_pause_work(heap, mutators, &plan, reason, &mut cycle)
+        });
+        cycle.record_pause(PauseKind::Full, timing);
+        return finish(heap, cycle, result?);
     }
 
-    let t = Instant::now();
-    spaces.clear_marks();
-    let mut grey = Vec::new();
-    for_each_root(heap, mutators, &mut |slot, kind| {
-        // SAFETY: root slots are valid for reads during the pause.
-        let value = unsafe { slot.read() };
-        if types.is_ref(kind, value) && mark::mark_new(spaces, types, value) {
-            grey.push(value);
+    // Initial mark: from here on the write barrier logs overwritten
+    // references, and every object allocated is live this cycle.
+    let (result, timing) = pause(heap, |mutators| {
+        retire_all(spaces, mutators, false);
+        if heap.config.verify {
+            verify(heap, mutators)?;
         }
+        let black = spaces.moving().top();
+        let marker = Marker::new(spaces, black, progress);
+        heap.pacer.begin(
+            spaces.used(),
+            spaces.capacity(),
+            heap.live_after.load(Ordering::Relaxed),
+        );
+        heap.black_alloc.store(true, Ordering::Relaxed);
+        heap.marking.store(true, Ordering::Relaxed);
+        let grey = mark_roots(heap, mutators, &marker);
+        Ok::<_, GcError>((marker, grey))
     });
-    cycle.objects_marked = mark::trace(spaces, heap.pool.as_ref(), grey);
+    cycle.record_pause(PauseKind::InitialMark, timing);
+    let (marker, grey) = result?;
+
+    let t = Instant::now();
+    mark_concurrently(heap, &marker, grey, &mut cycle);
     cycle.mark = t.elapsed();
 
     let t = Instant::now();
-    let (large_freed, _) = spaces.large().sweep(|obj| spaces.is_marked(obj));
-    cycle.large_freed = large_freed;
-    let plan = spaces.plan();
+    cycle.large_freed = spaces.large().sweep(|obj| spaces.is_marked(obj)).0;
+    let black = marker.black();
+    let parts = spaces.plan(black).parts();
     cycle.plan = t.elapsed();
 
+    let (result, timing) = pause(heap, |mutators| {
+        retire_all(spaces, mutators, true);
+        heap.black_alloc.store(false, Ordering::Relaxed);
+        let top = spaces.moving().top();
+        cycle.allocated_black = top - black;
+        // SAFETY: nothing was marked or planned since `parts` was taken, and
+        // every object from the black line up is marked: when its TLAB was
+        // retired (just now, for those still in use), or when it was claimed.
+        let plan = unsafe { spaces.plan_from(parts).with_top(top) };
+        compaction_pause_work(heap, mutators, &plan, reason, &mut cycle)
+    });
+    cycle.record_pause(PauseKind::Compaction, timing);
+    finish(heap, cycle, result?)
+}
+
+/// Traces concurrently, draining the write barrier's buffers, until a
+/// final-mark pause finds nothing left (or little enough to trace in it).
+fn mark_concurrently(
+    heap: &HeapInner,
+    marker: &Marker<'_>,
+    mut grey: Vec<usize>,
+    cycle: &mut CycleStats,
+) {
+    let pool = heap.concurrent_pool.as_ref();
+    let mut attempts = 0;
+    loop {
+        loop {
+            cycle.objects_marked += marker.trace(pool, std::mem::take(&mut grey));
+            grey = drain_logged(heap, marker);
+            if grey.is_empty() {
+                break;
+            }
+        }
+        attempts += 1;
+        let budget = if attempts >= FINAL_MARK_ATTEMPTS {
+            usize::MAX
+        } else {
+            FINAL_MARK_BUDGET
+        };
+        let (finished, timing) = pause(heap, |mutators| {
+            for m in mutators {
+                // SAFETY: the mutator is stopped or in native code, so only this
+                // thread touches its buffer.
+                unsafe { &mut *m.satb.get() }.flush(&heap.satb);
+            }
+            grey.extend(drain_logged(heap, marker));
+            grey.extend(mark_roots(heap, mutators, marker));
+            let (scanned, finished) = marker.trace_bounded(&mut grey, budget);
+            cycle.objects_marked += scanned;
+            if finished {
+                heap.marking.store(false, Ordering::Relaxed);
+                heap.pacer.end();
+            }
+            finished
+        });
+        cycle.record_pause(PauseKind::FinalMark, timing);
+        if finished {
+            break;
+        }
+    }
+    cycle.satb_entries = heap.satb.take_logged();
+}
+
+/// After the compaction pause: wake allocations waiting for memory, number
+/// and record the cycle, run its concurrent compaction (which records its
+/// own statistics), and clear the bitmaps.
+fn finish(
+    heap: &HeapInner,
+    mut cycle: CycleStats,
+    (compaction, old_top): (Option<Arc<Compaction>>, usize),
+) -> Result<u64, GcError> {
+    let resumed = Instant::now();
+    heap.cycle.bump();
+    cycle.index = heap.collections.fetch_add(1, Ordering::AcqRel) + 1;
+    let index = cycle.index;
+    log::info!("{cycle}");
+    heap.stats.lock().record(cycle);
+    if let Some(compaction) = compaction {
+        compaction.run(index, resumed);
+    }
+    heap.spaces.clear_marks(old_top);
+    Ok(index)
+}
+
+/// The compaction pause's work: rewrite the roots and the large objects'
+/// references, then start the concurrent compaction or slide in place.
+/// Returns the compaction started, and the moving space's top before it.
+fn compaction_pause_work(
+    heap: &Arc<HeapInner>,
+    mutators: &[Arc<MutatorShared>],
+    plan: &Plan<'_>,
+    reason: Reason,
+    cycle: &mut CycleStats,
+) -> Result<(Option<Arc<Compaction>>, usize), GcError> {
+    let spaces = &heap.spaces;
+    let types = spaces.types();
     let t = Instant::now();
     for_each_root(heap, mutators, &mut |slot, kind| {
         // SAFETY: root slots are valid for reads and writes during the pause.
@@ -187,7 +429,7 @@ fn stopped_cycle(
         });
     }
     let compaction = match heap.concurrent {
-        Some(_) => match concurrent::start(heap, &plan) {
+        Some(_) => match concurrent::start(heap, plan) {
             Ok(started) => Some(started),
             Err(e) => {
                 log::warn!("movegc: concurrent compaction could not start ({e}); sliding in place");
@@ -196,11 +438,11 @@ fn stopped_cycle(
         },
         None => None,
     };
-    if compaction.is_none() {
-        slide_in_place(spaces, &plan, &mut cycle);
-    }
     cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
     cycle.used_after = plan.live_bytes() + spaces.large().committed();
+    if compaction.is_none() {
+        slide_in_place(spaces, plan, cycle);
+    }
     let trigger = next_trigger(spaces.capacity(), cycle.used_after);
     if compaction.is_none() {
         // Keep resident the pages the next cycle's allocations will use, and give
@@ -217,7 +459,7 @@ fn stopped_cycle(
     if heap.config.verify && compaction.is_none() {
         verify(heap, mutators)?;
     }
-    Ok((cycle, compaction))
+    Ok((compaction, plan.old_top()))
 }
 
 /// The stop-the-world slide: the dense prefix's references, then every other
@@ -232,9 +474,9 @@ fn slide_in_place(spaces: &Spaces, plan: &Plan<'_>, cycle: &mut CycleStats) {
     while at < to_space.end {
         // SAFETY: as above; pages are built in place in address order, as
         // `InPlace` requires.
-        let work = unsafe { spaces.build_page(plan, at, &InPlace, at) };
-        cycle.objects_moved += work.moved;
-        cycle.bytes_moved += work.bytes_moved;
+        let built = unsafe { spaces.build_page(plan, at, &InPlace, at) };
+        cycle.objects_moved += built.moved;
+        cycle.bytes_moved += built.bytes_moved;
         at += page;
     }
 }

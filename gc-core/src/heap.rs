@@ -3,16 +3,19 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
 use gc_heap::{Spaces, TypeTable};
 
+use crate::collect::CycleControl;
 use crate::error::{GcError, mib};
 use crate::mutator::{Mutator, MutatorShared};
+use crate::pacer::Pacer;
 use crate::roots::RootScanner;
 use crate::safepoint::Handshake;
+use crate::satb::SatbQueue;
 use crate::stats::{Reason, Stats};
 
 /// How the heap compacts.
@@ -36,6 +39,9 @@ const MAX_HEAP: usize = 16 << 30;
 
 pub(crate) struct Config {
     pub(crate) verify: bool,
+    pub(crate) concurrent_mark: bool,
+    #[cfg(feature = "fault-injection")]
+    pub(crate) no_write_barrier: bool,
     pub(crate) large_threshold: usize,
     pub(crate) tlab_size: usize,
     pub(crate) mode: Mode,
@@ -45,6 +51,8 @@ pub(crate) struct Config {
 pub struct HeapBuilder {
     size: usize,
     gc_threads: usize,
+    concurrent_threads: usize,
+    concurrent_mark: bool,
     mode: Mode,
     verify: bool,
     large_threshold: usize,
@@ -65,6 +73,21 @@ impl HeapBuilder {
     /// Threads that mark in parallel (default: the machine's cores).
     pub fn gc_threads(mut self, n: usize) -> Self {
         self.gc_threads = n;
+        self
+    }
+
+    /// Threads that mark while the mutators run (default: a quarter of the
+    /// machine's cores, at least one). With one, the cycle's own thread marks.
+    pub fn concurrent_threads(mut self, n: usize) -> Self {
+        self.concurrent_threads = n;
+        self
+    }
+
+    /// Mark concurrently with the mutators, stopping them only for short
+    /// initial-mark, final-mark and compaction pauses (default: on). Off, a
+    /// cycle marks, plans and (in [`Mode::StopTheWorld`]) compacts in one pause.
+    pub fn concurrent_mark(mut self, on: bool) -> Self {
+        self.concurrent_mark = on;
         self
     }
 
@@ -121,8 +144,10 @@ impl HeapBuilder {
                 mib(MAX_HEAP)
             )));
         }
-        if self.gc_threads == 0 {
-            return Err(GcError::Config("gc_threads must be at least 1".into()));
+        if self.gc_threads == 0 || self.concurrent_threads == 0 {
+            return Err(GcError::Config(
+                "gc_threads and concurrent_threads must be at least 1".into(),
+            ));
         }
         let page = gc_uffd::page_size();
         if self.large_threshold < 2 * gc_heap::WORD || self.large_threshold > self.size / 4 {
@@ -165,16 +190,8 @@ impl HeapBuilder {
         };
         let types = Arc::new(self.types);
         let spaces = Spaces::new(self.size, types.clone())?;
-        let pool = if self.gc_threads > 1 {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(self.gc_threads)
-                .thread_name(|i| format!("movegc-{i}"))
-                .build()
-                .map_err(|e| GcError::Config(format!("cannot start GC threads: {e}")))?;
-            Some(pool)
-        } else {
-            None
-        };
+        let pool = gc_pool(self.gc_threads, "movegc")?;
+        let concurrent_pool = gc_pool(self.concurrent_threads, "movegc-mark")?;
         let concurrent = match mode {
             Mode::Move | Mode::Copy => Some(Arc::new(crate::concurrent::Concurrent::new(
                 &spaces,
@@ -193,6 +210,9 @@ impl HeapBuilder {
             types,
             config: Config {
                 verify: self.verify,
+                concurrent_mark: self.concurrent_mark,
+                #[cfg(feature = "fault-injection")]
+                no_write_barrier: self.inject.no_write_barrier,
                 large_threshold: self.large_threshold,
                 tlab_size: self.tlab_size,
                 mode,
@@ -209,9 +229,28 @@ impl HeapBuilder {
             live_after: AtomicUsize::new(0),
             allocated: AtomicU64::new(0),
             pool,
+            concurrent_pool,
+            marking: AtomicBool::new(false),
+            black_alloc: AtomicBool::new(false),
+            satb: SatbQueue::new(),
+            pacer: Pacer::default(),
+            cycle: CycleControl::default(),
             concurrent,
         })))
     }
+}
+
+/// A pool of `n` GC threads, or none for one (the calling thread works alone).
+fn gc_pool(n: usize, name: &'static str) -> Result<Option<rayon::ThreadPool>, GcError> {
+    if n <= 1 {
+        return Ok(None);
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(move |i| format!("{name}-{i}"))
+        .build()
+        .map(Some)
+        .map_err(|e| GcError::Config(format!("cannot start GC threads: {e}")))
 }
 
 /// The policy: collect when bytes in use reach the trigger. A cycle costs in
@@ -247,7 +286,18 @@ pub(crate) struct HeapInner {
     pub(crate) trigger: AtomicUsize,
     pub(crate) live_after: AtomicUsize,
     pub(crate) allocated: AtomicU64,
+    /// Threads for work in pauses (stop-the-world marking).
     pub(crate) pool: Option<rayon::ThreadPool>,
+    /// Threads for concurrent marking.
+    pub(crate) concurrent_pool: Option<rayon::ThreadPool>,
+    /// The write barrier logs overwritten references (marking is on).
+    pub(crate) marking: AtomicBool,
+    /// Objects allocated now are live this cycle: a retired TLAB's are marked.
+    pub(crate) black_alloc: AtomicBool,
+    /// The write barrier's full buffers.
+    pub(crate) satb: SatbQueue,
+    pub(crate) pacer: Pacer,
+    pub(crate) cycle: CycleControl,
 }
 
 thread_local! {
@@ -288,9 +338,12 @@ impl std::fmt::Debug for Heap {
 impl Heap {
     /// A builder with the defaults: 256 MiB, one GC thread per core, mode Auto.
     pub fn builder() -> HeapBuilder {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         HeapBuilder {
             size: 256 << 20,
-            gc_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            gc_threads: cores,
+            concurrent_threads: (cores / 4).max(1),
+            concurrent_mark: true,
             mode: Mode::Auto,
             verify: false,
             large_threshold: 32 << 10,
@@ -320,7 +373,7 @@ impl Heap {
         if is_attached(self.0.id) {
             return Err(GcError::CollectFromMutatorThread);
         }
-        crate::collect::collect(&self.0, None, Reason::Requested)
+        crate::collect::collect(&self.0, Reason::Requested)
     }
 
     /// Adds a scanner for roots that belong to no thread.

@@ -1,6 +1,7 @@
 //! Injected failures, for testing the concurrent modes' fallbacks (cargo
 //! feature `fault-injection`; never in a production build). Each failure is
-//! one the kernel can really produce but a test cannot provoke on demand.
+//! one the kernel can really produce but a test cannot provoke on demand,
+//! or a part of the collector switched off to show that the tests catch it.
 
 /// Which failures a heap built with [`HeapBuilder::inject`](crate::HeapBuilder::inject)
 /// simulates.
@@ -17,4 +18,7 @@ pub struct Injection {
     pub no_buffers: bool,
     /// The capability probe reports userfaultfd unavailable.
     pub uffd_unavailable: bool,
+    /// The write barrier logs nothing: concurrent marking then misses objects
+    /// whose only reference moves while it runs (to show that tests catch it).
+    pub no_write_barrier: bool,
 }

@@ -11,7 +11,8 @@
 //! - [`roots`]: how a VM reports its roots.
 //! - [`stats`]: per-cycle statistics, also written to the `log` crate's GC log.
 //! - `inject` (cargo feature `fault-injection`): simulated kernel failures, for tests.
-//! - `safepoint`, `mark`, `collect`: the handshake, parallel marking, and the cycle.
+//! - `safepoint`, `satb`, `mark`, `pacer`, `collect`: the handshake, the
+//!   write barrier's buffers, parallel marking, pacing, and the cycle.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -23,8 +24,10 @@ pub mod heap;
 pub mod inject;
 mod mark;
 pub mod mutator;
+mod pacer;
 pub mod roots;
 mod safepoint;
+mod satb;
 pub mod stats;
 mod sync;
 
@@ -35,4 +38,4 @@ pub use gc_heap::{
 pub use heap::{Heap, HeapBuilder, Mode};
 pub use mutator::{HandleScope, Local, Mutator};
 pub use roots::{RootScanner, RootVisitor};
-pub use stats::{CompactionStats, CycleStats, Latency, Reason, Stats};
+pub use stats::{CompactionStats, CycleStats, Latency, Pause, PauseKind, Reason, Stats};

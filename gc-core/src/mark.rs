@@ -5,6 +5,10 @@
 //! leaves the `active` count; marking ends when the count reaches zero, which
 //! means every deque is empty: a thread only goes idle with an empty deque,
 //! and only active threads push.
+//!
+//! Marking runs while mutators store references: slots are read with atomic
+//! loads (the write barrier stores with atomic stores), and objects allocated
+//! since the initial mark, above the black line, are live without tracing.
 
 use crossbeam::deque::{Injector, Steal, Stealer, Worker};
 use gc_heap::{Header, Spaces, TypeTable};
@@ -12,75 +16,148 @@ use parking_lot::Mutex;
 
 use crate::sync::{AtomicUsize, Ordering, spin};
 
-/// Marks `addr` if it is a reference into an allocated part of the heap that
-/// is not marked yet; returns whether it must be scanned.
-#[inline]
-pub(crate) fn mark_new(spaces: &Spaces, types: &TypeTable, addr: usize) -> bool {
-    if !(spaces.in_moving(addr) || spaces.in_large(addr)) {
-        return false;
-    }
-    // SAFETY: `addr` lies in an allocated part of the heap and, as a reference,
-    // is an object's start (the verifier checks this when enabled).
-    let header = unsafe { (addr as *const u64).read() };
-    match types.size_of(Header(header)) {
-        Some(size) => spaces.mark(addr, size),
-        None => false,
-    }
+/// Objects a worker scans between reports of its progress.
+const REPORT_EVERY: usize = 1024;
+
+/// One cycle's marking: the spaces, and the black line.
+pub(crate) struct Marker<'a> {
+    spaces: &'a Spaces,
+    types: &'a TypeTable,
+    /// Moving-space objects from here up were allocated during the cycle.
+    black: usize,
+    /// Bytes of objects scanned so far, for pacing.
+    progress: &'a AtomicUsize,
 }
 
-/// Visits the references of the object at `obj`, marking each; calls `push`
-/// for those newly marked.
-#[inline]
-fn scan(spaces: &Spaces, types: &TypeTable, obj: usize, mut push: impl FnMut(usize)) {
-    // SAFETY: `obj` is a marked object's start.
-    let header = Header(unsafe { (obj as *const u64).read() });
-    types.for_each_slot(header, |offset, kind| {
-        // SAFETY: the slot lies inside the object.
-        let value = unsafe { ((obj + offset) as *const usize).read() };
-        if types.is_ref(kind, value) && mark_new(spaces, types, value) {
-            push(value);
+impl<'a> Marker<'a> {
+    pub(crate) fn new(spaces: &'a Spaces, black: usize, progress: &'a AtomicUsize) -> Self {
+        Marker {
+            spaces,
+            types: spaces.types(),
+            black,
+            progress,
         }
-    });
-}
-
-/// Traces from `grey` (roots already marked) until every reachable object is
-/// marked; returns how many objects were scanned.
-pub(crate) fn trace(spaces: &Spaces, pool: Option<&rayon::ThreadPool>, grey: Vec<usize>) -> usize {
-    let types = spaces.types();
-    let Some(pool) = pool else {
-        let mut stack = grey;
-        let mut scanned = 0;
-        while let Some(obj) = stack.pop() {
-            scanned += 1;
-            scan(spaces, types, obj, |c| stack.push(c));
-        }
-        return scanned;
-    };
-    let threads = pool.current_num_threads();
-    let injector = Injector::new();
-    for obj in grey {
-        injector.push(obj);
     }
-    let workers: Vec<Worker<usize>> = (0..threads).map(|_| Worker::new_lifo()).collect();
-    let stealers: Vec<Stealer<usize>> = workers.iter().map(Worker::stealer).collect();
-    let workers: Vec<Mutex<Option<Worker<usize>>>> =
-        workers.into_iter().map(|w| Mutex::new(Some(w))).collect();
-    let active = AtomicUsize::new(threads);
-    let scanned = AtomicUsize::new(0);
-    pool.broadcast(|ctx| {
-        let Some(local) = workers.get(ctx.index()).and_then(|w| w.lock().take()) else {
-            active.fetch_sub(1, Ordering::AcqRel);
-            return;
+
+    /// The black line.
+    pub(crate) fn black(&self) -> usize {
+        self.black
+    }
+
+    /// Marks `addr` if it is a reference into an allocated part of the heap
+    /// that is not marked yet; returns whether it must be scanned.
+    #[inline]
+    pub(crate) fn mark_new(&self, addr: usize) -> bool {
+        let spaces = self.spaces;
+        if spaces.in_moving(addr) {
+            if addr >= self.black {
+                return false;
+            }
+        } else if !spaces.in_large(addr) {
+            return false;
+        }
+        // SAFETY: `addr` lies in an allocated part of the heap and, as a
+        // reference, is an object's start (the verifier checks this when
+        // enabled); headers do not change after allocation.
+        let header = unsafe { (addr as *const u64).read() };
+        match self.types.size_of(Header(header)) {
+            Some(size) => spaces.mark(addr, size),
+            None => false,
+        }
+    }
+
+    /// Marks a root or a logged reference of slot kind `kind`; returns
+    /// whether it must be scanned.
+    #[inline]
+    pub(crate) fn mark_value(&self, kind: gc_heap::SlotKind, value: usize) -> bool {
+        self.types.is_ref(kind, value) && self.mark_new(value)
+    }
+
+    /// Visits the references of the object at `obj`, marking each; calls
+    /// `push` for those newly marked. Returns the object's size.
+    #[inline]
+    fn scan(&self, obj: usize, mut push: impl FnMut(usize)) -> usize {
+        // SAFETY: `obj` is a marked object's start.
+        let header = Header(unsafe { (obj as *const u64).read() });
+        self.types.for_each_slot(header, |offset, kind| {
+            // SAFETY: the slot lies inside the object, word-aligned; mutators
+            // store to it atomically (the write barrier), so an atomic load
+            // does not race.
+            let value = unsafe {
+                std::sync::atomic::AtomicUsize::from_ptr((obj + offset) as *mut usize)
+                    .load(std::sync::atomic::Ordering::Relaxed)
+            };
+            if self.mark_value(kind, value) {
+                push(value);
+            }
+        });
+        self.types.size_of(header).unwrap_or(0)
+    }
+
+    /// Traces from `grey` (objects already marked) until every object
+    /// reachable from them is marked, with the threads of `pool` or this one;
+    /// returns how many objects were scanned.
+    pub(crate) fn trace(&self, pool: Option<&rayon::ThreadPool>, grey: Vec<usize>) -> usize {
+        let Some(pool) = pool.filter(|p| p.current_num_threads() > 1) else {
+            let mut grey = grey;
+            let (scanned, _) = self.trace_bounded(&mut grey, usize::MAX);
+            return scanned;
         };
-        let count = run_worker(
-            &active,
-            || local.pop().or_else(|| steal(&injector, &stealers, &local)),
-            || !injector.is_empty() || stealers.iter().any(|s| !s.is_empty()),
-            |obj| scan(spaces, types, obj, |c| local.push(c)),
-        );
-        scanned.fetch_add(count, Ordering::Relaxed);
-    });
-    scanned.into_inner()
+        let threads = pool.current_num_threads();
+        let injector = Injector::new();
+        for obj in grey {
+            injector.push(obj);
+        }
+        let workers: Vec<Worker<usize>> = (0..threads).map(|_| Worker::new_lifo()).collect();
+        let stealers: Vec<Stealer<usize>> = workers.iter().map(Worker::stealer).collect();
+        let workers: Vec<Mutex<Option<Worker<usize>>>> =
+            workers.into_iter().map(|w| Mutex::new(Some(w))).collect();
+        let active = AtomicUsize::new(threads);
+        let scanned = AtomicUsize::new(0);
+        pool.broadcast(|ctx| {
+            let Some(local) = workers.get(ctx.index()).and_then(|w| w.lock().take()) else {
+                active.fetch_sub(1, Ordering::AcqRel);
+                return;
+            };
+            let mut bytes = 0;
+            let count = run_worker(
+                &active,
+                || local.pop().or_else(|| steal(&injector, &stealers, &local)),
+                || !injector.is_empty() || stealers.iter().any(|s| !s.is_empty()),
+                |obj| {
+                    bytes += self.scan(obj, |c| local.push(c));
+                    if bytes >= REPORT_EVERY * 32 {
+                        self.progress.fetch_add(bytes, Ordering::Relaxed);
+                        bytes = 0;
+                    }
+                },
+            );
+            self.progress.fetch_add(bytes, Ordering::Relaxed);
+            scanned.fetch_add(count, Ordering::Relaxed);
+        });
+        scanned.into_inner()
+    }
+
+    /// Traces from `grey` on this thread, scanning at most `budget` objects;
+    /// returns how many it scanned and whether it finished (`grey` is empty).
+    pub(crate) fn trace_bounded(&self, grey: &mut Vec<usize>, budget: usize) -> (usize, bool) {
+        let mut scanned = 0;
+        let mut bytes = 0;
+        while scanned < budget {
+            let Some(obj) = grey.pop() else {
+                self.progress.fetch_add(bytes, Ordering::Relaxed);
+                return (scanned, true);
+            };
+            scanned += 1;
+            bytes += self.scan(obj, |c| grey.push(c));
+            if scanned % REPORT_EVERY == 0 {
+                self.progress.fetch_add(bytes, Ordering::Relaxed);
+                bytes = 0;
+            }
+        }
+        self.progress.fetch_add(bytes, Ordering::Relaxed);
+        (scanned, grey.is_empty())
+    }
 }
 
 /// One marking worker: takes work from `next` (its own deque, then stealing)

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use allocator::Tlab;
-use gc_heap::{Header, ObjRef, TypeId, TypeTable};
+use gc_heap::{Header, ObjRef, SlotKind, Spaces, TypeId, TypeTable};
 
 use crate::error::GcError;
 use crate::heap::{Heap, HeapInner, set_attached};
 use crate::roots::RootScanner;
 use crate::safepoint::MutatorState;
+use crate::satb::SatbBuffer;
 use crate::stats::Reason;
 
 /// The part of a mutator the collector reaches: while the mutator runs, only
@@ -24,6 +25,8 @@ pub(crate) struct MutatorShared {
     pub(crate) tlab: UnsafeCell<Tlab>,
     pub(crate) handles: UnsafeCell<Vec<usize>>,
     pub(crate) roots: UnsafeCell<Vec<Box<dyn RootScanner>>>,
+    /// The write barrier's buffer.
+    pub(crate) satb: UnsafeCell<SatbBuffer>,
 }
 
 // SAFETY: the cells are accessed by one thread at a time, as described above.
@@ -38,6 +41,7 @@ impl MutatorShared {
             tlab: UnsafeCell::new(Tlab::empty()),
             handles: UnsafeCell::new(Vec::new()),
             roots: UnsafeCell::new(Vec::new()),
+            satb: UnsafeCell::new(SatbBuffer::default()),
         }
     }
 }
@@ -123,46 +127,71 @@ impl Mutator {
                 len,
             });
         }
-        let mut collected = false;
-        loop {
-            if let Some(addr) = self.try_claim(size, collected) {
+        let mut full_cycles = 0;
+        for _ in 0..MAX_STALLS {
+            // A pause may have retired the TLAB meanwhile, or left room in it.
+            // SAFETY: this thread is running, so it alone touches its TLAB.
+            if let Some(addr) = unsafe { &mut *self.shared.tlab.get() }.alloc(size) {
+                // SAFETY: `addr..addr + size` was just handed out to us, zeroed.
+                return Ok(unsafe { init(addr, ty, len) });
+            }
+            let heap = self.heap.0.clone();
+            let used = heap.spaces.used();
+            if used + size > heap.trigger.load(Ordering::Relaxed) {
+                crate::collect::request(&heap, &self.shared);
+            }
+            if heap.pacer.ahead(used) {
+                self.enter_native();
+                let waited = heap.pacer.pace(|| heap.spaces.used());
+                self.leave_native();
+                let mut stats = heap.stats.lock();
+                stats.paced += 1;
+                stats.pacing_time += waited;
+            }
+            if let Some(addr) = self.try_claim(size) {
                 // SAFETY: freshly claimed, zeroed memory of `size` bytes.
                 return Ok(unsafe { init(addr, ty, len) });
             }
-            if collected {
-                return Err(GcError::OutOfMemory {
-                    requested: size,
-                    heap_size: capacity,
-                    live_bytes: self.inner().live_after.load(Ordering::Relaxed),
-                });
+            // Other threads may fill what a cycle freed before this one claims
+            // it; the heap is out of memory only when the live data leaves no room.
+            let live = heap.live_after.load(Ordering::Relaxed);
+            if full_cycles >= 2 || (full_cycles == 1 && live + size > capacity) {
+                break;
             }
-            let full = self.inner().spaces.used() + size > capacity;
-            let reason = if full { Reason::Full } else { Reason::Budget };
-            crate::collect::collect(&self.heap.0, Some(&self.shared), reason)?;
-            collected = true;
+            if crate::collect::stall(&heap, &self.shared)? {
+                full_cycles += 1;
+            }
         }
+        Err(GcError::OutOfMemory {
+            requested: size,
+            heap_size: capacity,
+            live_bytes: self.inner().live_after.load(Ordering::Relaxed),
+        })
     }
 
-    /// Claims `size` bytes outside the TLAB fast path, within the policy's
-    /// trigger (or, after a collection, within the whole heap).
-    fn try_claim(&mut self, size: usize, collected: bool) -> Option<usize> {
+    /// Claims `size` bytes outside the TLAB fast path, if the heap has room.
+    /// During a cycle the claim is allocated black: a medium object is marked
+    /// now, a TLAB's objects when it is retired.
+    fn try_claim(&mut self, size: usize) -> Option<usize> {
         let heap = &*self.heap.0;
         let spaces = &heap.spaces;
-        let limit = if collected {
-            spaces.capacity()
-        } else {
-            heap.trigger.load(Ordering::Relaxed)
-        };
-        if spaces.used() + size > limit {
+        if spaces.used() + size > spaces.capacity() {
             return None;
         }
+        let black = heap.black_alloc.load(Ordering::Relaxed);
         if size >= heap.config.large_threshold {
             let addr = spaces.large().alloc(size)?;
+            if black {
+                spaces.mark_bitmap().set(addr);
+            }
             heap.allocated.fetch_add(size as u64, Ordering::Relaxed);
             return Some(addr);
         }
         if size > heap.config.tlab_size / 4 {
             let addr = spaces.claim(size)?;
+            if black {
+                spaces.mark_bitmap().set(addr);
+            }
             heap.allocated.fetch_add(size as u64, Ordering::Relaxed);
             if let Some(c) = &heap.concurrent {
                 c.populate(addr..addr + size);
@@ -177,7 +206,7 @@ impl Mutator {
             .fetch_add(fresh.len() as u64, Ordering::Relaxed);
         // SAFETY: this thread is running, so it alone touches its TLAB.
         let tlab = unsafe { &mut *self.shared.tlab.get() };
-        retire(tlab);
+        retire(spaces, tlab, black);
         tlab.refill(fresh);
         tlab.alloc(size)
     }
@@ -209,9 +238,13 @@ impl Mutator {
         r
     }
 
-    /// Runs a full collection now.
+    /// Runs a full collection now (after any in progress), in native code
+    /// meanwhile: other mutators run on except in its pauses.
     pub fn collect(&mut self) -> Result<(), GcError> {
-        crate::collect::collect(&self.heap.0, Some(&self.shared), Reason::Requested)
+        self.enter_native();
+        let result = crate::collect::collect(&self.heap.0, Reason::Requested);
+        self.leave_native();
+        result
     }
 
     /// Makes bytes `offset..offset + len` of `obj` resident before a system
@@ -260,7 +293,9 @@ impl Mutator {
     }
 
     /// Stores `value` in the reference slot at byte `offset` of `obj`: the
-    /// write barrier every reference store goes through.
+    /// write barrier every reference store goes through. While a cycle marks,
+    /// it first logs the reference it overwrites (snapshot at the beginning);
+    /// otherwise it costs one load and a branch more than a plain store.
     ///
     /// # Safety
     /// `obj` must be a live object's current address and `offset` one of its
@@ -268,7 +303,7 @@ impl Mutator {
     #[inline(always)]
     pub unsafe fn write_ref(&mut self, obj: ObjRef, offset: usize, value: Option<ObjRef>) {
         // SAFETY: as the caller guarantees.
-        unsafe { obj.write_word(offset, ObjRef::to_word(value)) };
+        unsafe { self.store(obj, offset, ObjRef::to_word(value), SlotKind::Ref) };
     }
 
     /// Stores a VM value in the tagged slot at byte `offset` of `obj`, through
@@ -279,7 +314,37 @@ impl Mutator {
     #[inline(always)]
     pub unsafe fn write_tagged(&mut self, obj: ObjRef, offset: usize, value: usize) {
         // SAFETY: as the caller guarantees.
-        unsafe { obj.write_word(offset, value) };
+        unsafe { self.store(obj, offset, value, SlotKind::Tagged) };
+    }
+
+    /// The write barrier.
+    ///
+    /// # Safety
+    /// As for [`write_ref`](Self::write_ref), with `offset` a slot of `kind`.
+    #[inline(always)]
+    unsafe fn store(&mut self, obj: ObjRef, offset: usize, value: usize, kind: SlotKind) {
+        let slot = obj.byte_ptr(offset).cast::<usize>();
+        // SAFETY: the slot is a word-aligned reference slot of a live object, which
+        // markers read atomically while the mutators run.
+        let slot = unsafe { std::sync::atomic::AtomicUsize::from_ptr(slot) };
+        if self.heap.0.marking.load(Ordering::Relaxed) {
+            self.log_overwritten(slot.load(Ordering::Relaxed), kind);
+        }
+        slot.store(value, Ordering::Relaxed);
+    }
+
+    /// The write barrier's slow path: logs `old` if it is a reference.
+    #[cold]
+    #[inline(never)]
+    fn log_overwritten(&mut self, old: usize, kind: SlotKind) {
+        #[cfg(feature = "fault-injection")]
+        if self.heap.0.config.no_write_barrier {
+            return;
+        }
+        if self.types.is_ref(kind, old) {
+            // SAFETY: this thread is running, so it alone touches its buffer.
+            unsafe { &mut *self.shared.satb.get() }.log(old, &self.heap.0.satb);
+        }
     }
 
     /// Loads the reference slot at byte `offset` of `obj`.
@@ -310,8 +375,16 @@ impl Mutator {
 
 impl Drop for Mutator {
     fn drop(&mut self) {
-        // SAFETY: this thread is running, so it alone touches its TLAB.
-        retire(unsafe { &mut *self.shared.tlab.get() });
+        let heap = &*self.heap.0;
+        // SAFETY: this thread is running, so it alone touches its TLAB and buffer.
+        unsafe {
+            retire(
+                &heap.spaces,
+                &mut *self.shared.tlab.get(),
+                heap.black_alloc.load(Ordering::Relaxed),
+            );
+            (*self.shared.satb.get()).flush(&heap.satb);
+        }
         self.enter_native();
         self.heap
             .0
@@ -335,12 +408,23 @@ unsafe fn init(addr: usize, ty: TypeId, len: u32) -> ObjRef {
     }
 }
 
-/// Abandons a TLAB, covering its unused tail with a filler so the heap stays walkable.
-pub(crate) fn retire(tlab: &mut Tlab) {
+/// Allocations that find the heap full wait for a cycle at most this often
+/// before they fail.
+const MAX_STALLS: usize = 16;
+
+/// Abandons a TLAB, covering its unused tail with a filler so the heap stays
+/// walkable; `black` marks every object in it (allocated during a cycle).
+pub(crate) fn retire(spaces: &Spaces, tlab: &mut Tlab, black: bool) {
+    let whole = tlab.range();
     let rest = tlab.revoke();
     if !rest.is_empty() {
         // SAFETY: the tail was handed to this TLAB and holds no object.
         unsafe { Header::write_filler(rest.start, rest.end) };
+    }
+    if black && !whole.is_empty() {
+        // SAFETY: the TLAB's objects lie end to end up to its filled tail, with
+        // their headers written, and it is no longer allocated in.
+        unsafe { spaces.mark_black(whole) };
     }
 }
 

@@ -61,11 +61,6 @@ impl Handshake {
         }
     }
 
-    /// Whether a pause has been requested.
-    pub(crate) fn is_requested(&self) -> bool {
-        self.requested.load(Ordering::Acquire)
-    }
-
     /// Publishes `RUNNING` for `me`, then reports whether a pause is requested
     /// (the mutator's half of the Dekker pattern).
     fn run_and_check(&self, me: &MutatorState) -> bool {

@@ -16,6 +16,28 @@ pub enum Reason {
     Requested,
 }
 
+/// What a pause was for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PauseKind {
+    /// Roots scanned, write barrier on, allocation black from here.
+    InitialMark,
+    /// Write-barrier buffers drained and roots rescanned: marking ends.
+    FinalMark,
+    /// Roots rewritten and the compaction started (or, stop-the-world, done).
+    Compaction,
+    /// A whole cycle with mutators stopped (concurrent marking off).
+    Full,
+}
+
+/// One stop-the-world pause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pause {
+    /// What it was for.
+    pub kind: PauseKind,
+    /// Mutators stopped, from the request to the resume.
+    pub duration: Duration,
+}
+
 /// One collection, phase by phase.
 #[derive(Clone, Debug, Default)]
 pub struct CycleStats {
@@ -23,16 +45,26 @@ pub struct CycleStats {
     pub index: u64,
     /// Why it ran (`None` only in a default value).
     pub reason: Option<Reason>,
-    /// Mutators stopped, start to end.
+    /// The longest of the cycle's pauses.
     pub pause: Duration,
-    /// Reaching a safepoint in every mutator.
+    /// Every pause of the cycle, in order (a final mark that found too much
+    /// work resumes the mutators and is tried again, so there may be several).
+    pub pauses: Vec<Pause>,
+    /// Reaching a safepoint in every mutator, longest of the cycle's pauses.
     pub stop: Duration,
-    /// Tracing the live objects.
+    /// Tracing the live objects: from the initial mark's end to the final
+    /// mark's, concurrent with the mutators unless marking runs in the pause.
     pub mark: Duration,
     /// Computing post-compact addresses, and freeing dead large objects.
     pub plan: Duration,
-    /// Rewriting roots and sliding the moving space.
+    /// The compaction pause's work: rewriting roots, and sliding the moving
+    /// space (stop-the-world) or starting the concurrent compaction.
     pub compact: Duration,
+    /// References logged by the write barrier while marking.
+    pub satb_entries: usize,
+    /// Bytes allocated black (live this cycle) between the initial mark and
+    /// the compaction pause.
+    pub allocated_black: usize,
     /// Bytes in use (both spaces) when the cycle began.
     pub used_before: usize,
     /// Bytes in use after it.
@@ -64,22 +96,42 @@ impl fmt::Display for CycleStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "gc #{} ({:?}): pause {:.2} ms (stop {:.2}, mark {:.2}, plan {:.2}, compact {:.2}); \
-             used {} -> {}, freed {}; {} objects live, {} moved ({})",
+            "gc #{} ({:?}): pauses{}; max stop {:.2} ms, mark {:.2} ms ({} barrier entries), \
+             plan {:.2}, compact {:.2}; used {} -> {}, freed {}, {} allocated black; \
+             {} objects live, {} moved ({})",
             self.index,
             self.reason.unwrap_or(Reason::Requested),
-            ms(self.pause),
+            PauseList(&self.pauses),
             ms(self.stop),
             ms(self.mark),
+            self.satb_entries,
             ms(self.plan),
             ms(self.compact),
             mib(self.used_before),
             mib(self.used_after),
             mib(self.freed()),
+            mib(self.allocated_black),
             self.objects_marked,
             self.objects_moved,
             mib(self.bytes_moved),
         )
+    }
+}
+
+struct PauseList<'a>(&'a [Pause]);
+
+impl fmt::Display for PauseList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in self.0 {
+            let kind = match p.kind {
+                PauseKind::InitialMark => "initial-mark",
+                PauseKind::FinalMark => "final-mark",
+                PauseKind::Compaction => "compaction",
+                PauseKind::Full => "full",
+            };
+            write!(f, " {kind} {:.3} ms", ms(p.duration))?;
+        }
+        Ok(())
     }
 }
 
@@ -221,7 +273,22 @@ pub struct Stats {
     /// The longest pause.
     pub max_pause: Duration,
     /// Every pause, in order.
-    pub pauses: Vec<Duration>,
+    pub pauses: Vec<Pause>,
+    /// Time spent marking, all cycles (concurrent with the mutators unless
+    /// marking runs in the pause).
+    pub mark_time: Duration,
+    /// References logged by the write barrier while marking, all cycles.
+    pub satb_entries: u64,
+    /// Allocations that found the heap full and waited for a cycle to end.
+    pub allocation_stalls: u64,
+    /// Time allocations spent waiting for a cycle to end.
+    pub stall_time: Duration,
+    /// The longest such wait.
+    pub max_stall: Duration,
+    /// Allocations slowed down because they outran the cycle in progress.
+    pub paced: u64,
+    /// Time those allocations were slowed down by.
+    pub pacing_time: Duration,
     /// Bytes freed, all cycles.
     pub bytes_freed: u64,
     /// Objects moved, all cycles.
@@ -262,9 +329,13 @@ pub struct Stats {
 impl Stats {
     pub(crate) fn record(&mut self, cycle: CycleStats) {
         self.collections += 1;
-        self.total_pause += cycle.pause;
-        self.max_pause = self.max_pause.max(cycle.pause);
-        self.pauses.push(cycle.pause);
+        for p in &cycle.pauses {
+            self.total_pause += p.duration;
+            self.max_pause = self.max_pause.max(p.duration);
+        }
+        self.pauses.extend_from_slice(&cycle.pauses);
+        self.mark_time += cycle.mark;
+        self.satb_entries += cycle.satb_entries as u64;
         self.bytes_freed += cycle.freed() as u64;
         self.objects_moved += cycle.objects_moved as u64;
         self.last = Some(cycle);

@@ -226,11 +226,11 @@ mod tests {
                 obj.write_word(16, objs[w[1]] | 1);
             }
         }
-        spaces.clear_marks();
+        spaces.clear_marks(spaces.moving().top());
         for &i in &live {
             assert!(spaces.mark(objs[i], 40));
         }
-        let plan = spaces.plan();
+        let plan = spaces.plan(spaces.moving().top());
         assert_eq!(plan.live_bytes(), live.len() * 40);
         let page = gc_uffd::page_size();
         let mut moved = 0;

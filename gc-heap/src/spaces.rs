@@ -218,10 +218,11 @@ impl Spaces {
         self.moving.used() + self.large.committed()
     }
 
-    /// Clears the mark and live bitmaps up to the moving space's top and over
-    /// the large-object space, ready for marking.
-    pub fn clear_marks(&self) {
-        let moving = self.moving.start()..self.moving.top();
+    /// Clears the mark and live bitmaps below `end` in the moving space (the
+    /// highest top since they were last cleared) and over the large-object
+    /// space, ready for the next marking.
+    pub fn clear_marks(&self, end: usize) {
+        let moving = self.moving.start()..end.max(self.moving.start());
         self.mark.clear(moving.clone());
         self.mark
             .clear(self.large.range().start..self.large.extent());
@@ -254,18 +255,45 @@ impl Spaces {
         unsafe { self.prefix.as_ptr().cast::<u32>().add(chunk) }
     }
 
-    /// Computes the compaction plan from the live-words bitmap after marking:
-    /// live words before each chunk (prefix sums), hence every live object's
-    /// post-compact address.
-    pub fn plan(&self) -> Plan<'_> {
+    /// Marks every object in `range` of the moving space, walking them by
+    /// their headers: a range allocated black (live this cycle, whatever
+    /// marking found). Only mark bits are set; a plan places such objects by
+    /// their distance from its black line ([`Plan`]). Fillers are marked too,
+    /// and keep the range walkable after it moves.
+    ///
+    /// # Safety
+    /// `range` must hold objects with their headers written, end to end, that
+    /// no one else is allocating in.
+    pub unsafe fn mark_black(&self, range: Range<usize>) {
+        let mut at = range.start;
+        while at < range.end {
+            // SAFETY: as the caller guarantees, `at` starts an object.
+            let header = crate::object::Header(unsafe { (at as *const u64).read() });
+            let Some(size) = self.types.size_of(header) else {
+                debug_assert!(false, "unknown type {} at {at:#x}", header.type_id());
+                return;
+            };
+            self.mark.set(at);
+            at += size;
+        }
+    }
+
+    /// Computes the compaction plan from the live-words bitmap after marking,
+    /// for the moving space below `black`: live words before each chunk
+    /// (prefix sums), hence every live object's post-compact address.
+    /// Everything from `black` up is live (allocated during the cycle, and
+    /// marked with [`mark_black`](Self::mark_black)); it keeps its order and
+    /// slides down as one block behind the rest, and [`Plan::with_top`] says
+    /// where it ends. Planning reads no object, so it can run while mutators
+    /// allocate above `black`.
+    pub fn plan(&self, black: usize) -> Plan<'_> {
         let start = self.moving.start();
-        let old_top = self.moving.top();
-        let chunks = self.live.words_upto(old_top.max(start + WORD));
+        let chunks = self.live.words_upto(black.max(start + WORD));
         let mut words = 0u32;
         let mut dense_end = None;
         for c in 0..chunks {
-            // SAFETY: the prefix array has a slot per chunk and only the collector,
-            // stopped-the-world, writes it.
+            // SAFETY: the prefix array has a slot per chunk and only the
+            // collector, one at a time, writes it.
             unsafe { self.prefix_slot(c).write(words) };
             let live = self.live.raw_word(c);
             if dense_end.is_none() && live != !0 {
@@ -273,12 +301,14 @@ impl Spaces {
             }
             words += live.count_ones();
         }
-        let new_top = start + words as usize * WORD;
+        let marked_top = start + words as usize * WORD;
         Plan {
             spaces: self,
-            old_top,
-            new_top,
-            dense_end: dense_end.unwrap_or(new_top).min(new_top),
+            black,
+            marked_top,
+            old_top: black,
+            new_top: marked_top,
+            dense_end: dense_end.unwrap_or(marked_top).min(marked_top),
             chunks,
         }
     }
@@ -288,6 +318,11 @@ impl Spaces {
 #[derive(Debug)]
 pub struct Plan<'a> {
     spaces: &'a Spaces,
+    /// Objects from here up were allocated during the cycle: all live, they
+    /// slide down as one block to `marked_top`.
+    black: usize,
+    /// Where the marked objects below `black` end after compaction.
+    marked_top: usize,
     old_top: usize,
     new_top: usize,
     /// Below this every word is live, so nothing there moves.
@@ -300,6 +335,8 @@ pub struct Plan<'a> {
 /// marking).
 #[derive(Clone, Copy, Debug)]
 pub struct PlanParts {
+    black: usize,
+    marked_top: usize,
     old_top: usize,
     new_top: usize,
     dense_end: usize,
@@ -314,6 +351,8 @@ impl Spaces {
     pub unsafe fn plan_from(&self, parts: PlanParts) -> Plan<'_> {
         Plan {
             spaces: self,
+            black: parts.black,
+            marked_top: parts.marked_top,
             old_top: parts.old_top,
             new_top: parts.new_top,
             dense_end: parts.dense_end,
@@ -323,7 +362,7 @@ impl Spaces {
 
     /// Whether any word of the page at `page_start` (in the moving space) was
     /// live at the last marking: a page with none is a source of nothing.
-    pub fn page_has_live(&self, page_start: usize) -> bool {
+    fn live_words_on_page(&self, page_start: usize) -> bool {
         let first = (page_start - self.moving.start()) / CHUNK;
         let chunks = gc_uffd::page_size() / CHUNK;
         (first..first + chunks).any(|c| self.live.raw_word(c) != 0)
@@ -337,11 +376,50 @@ impl Plan<'_> {
     /// The plan without its borrow, for [`Spaces::plan_from`].
     pub fn parts(&self) -> PlanParts {
         PlanParts {
+            black: self.black,
+            marked_top: self.marked_top,
             old_top: self.old_top,
             new_top: self.new_top,
             dense_end: self.dense_end,
             chunks: self.chunks,
         }
+    }
+
+    /// The plan extended over the objects allocated black up to `top`, the
+    /// moving space's top at the compaction pause: they follow the marked
+    /// objects in the same order.
+    ///
+    /// # Safety
+    /// Every object from the black line to `top` must be marked
+    /// ([`Spaces::mark_black`]).
+    pub unsafe fn with_top(self, top: usize) -> Self {
+        debug_assert!(top >= self.black);
+        let new_top = self.marked_top + (top - self.black);
+        Plan {
+            old_top: top,
+            new_top,
+            // With no garbage below the black line nothing moves at all.
+            dense_end: if self.dense_end == self.marked_top && self.marked_top == self.black {
+                new_top
+            } else {
+                self.dense_end
+            },
+            ..self
+        }
+    }
+
+    /// The black line: objects from here up were allocated during the cycle.
+    pub fn black(&self) -> usize {
+        self.black
+    }
+
+    /// Whether any word of the page at `page_start` (in the moving space) is
+    /// live: a page with none is a source of nothing.
+    pub fn page_has_live(&self, page_start: usize) -> bool {
+        if page_start + gc_uffd::page_size() > self.black && page_start < self.old_top {
+            return true;
+        }
+        self.spaces.live_words_on_page(page_start)
     }
 
     /// The moving space's top before compaction.
@@ -379,6 +457,9 @@ impl Plan<'_> {
         if addr < self.dense_end || addr >= self.old_top {
             return addr;
         }
+        if addr >= self.black {
+            return addr - (self.black - self.marked_top);
+        }
         let start = self.spaces.moving.start();
         let w = (addr - start) / WORD;
         let (c, bit) = (w / 64, w % 64);
@@ -413,6 +494,10 @@ impl Plan<'_> {
         if page_start >= self.new_top {
             return None;
         }
+        if page_start >= self.marked_top {
+            let old = page_start + (self.black - self.marked_top);
+            return self.spaces.mark.prev_set(old, self.black);
+        }
         let rank = (page_start - start) / WORD;
         // The last chunk whose prefix is <= rank.
         let (mut lo, mut hi) = (0, self.chunks);
@@ -438,6 +523,10 @@ impl Plan<'_> {
     /// the live-word counts, in logarithmic time.
     #[inline]
     pub fn next_live(&self, end: usize, new: usize) -> Option<usize> {
+        if end >= self.black {
+            // Allocated black: the objects lie end to end.
+            return (end < self.old_top).then_some(end);
+        }
         let near = end.saturating_add(NEAR_GAP).min(self.old_top);
         self.spaces
             .mark

@@ -71,7 +71,7 @@ fn allocation_pressure_collects_without_being_asked() {
         "only {} collections",
         stats.collections
     );
-    assert!(stats.pauses.iter().all(|p| !p.is_zero()));
+    assert!(stats.pauses.iter().all(|p| !p.duration.is_zero()));
 }
 
 #[test]

@@ -65,7 +65,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 pub fn report(stats: &Stats, mode: Mode, wall: Duration) -> String {
     let mut out = String::new();
     let n = stats.collections;
-    let mut sorted = stats.pauses.clone();
+    let mut sorted: Vec<Duration> = stats.pauses.iter().map(|p| p.duration).collect();
     sorted.sort_unstable();
     let _ = writeln!(
         out,
@@ -85,11 +85,24 @@ pub fn report(stats: &Stats, mode: Mode, wall: Duration) -> String {
         "gc: pauses total {:.2} ms ({:.1}% of the run), mean {:.3} ms, p50 {:.3}, p90 {:.3}, p99 {:.3}, max {:.3} ms",
         ms(stats.total_pause),
         100.0 * stats.total_pause.as_secs_f64() / wall.as_secs_f64().max(1e-9),
-        ms(stats.total_pause) / n as f64,
+        ms(stats.total_pause) / sorted.len().max(1) as f64,
         ms(percentile(&sorted, 0.5)),
         ms(percentile(&sorted, 0.9)),
         ms(percentile(&sorted, 0.99)),
         ms(stats.max_pause),
+    );
+    let _ = writeln!(
+        out,
+        "gc: {} pauses; marking {:.2} ms in all, {} references logged by the write barrier; \
+         {} allocations paced ({:.2} ms), {} stalled on a full heap ({:.2} ms, max {:.2} ms)",
+        sorted.len(),
+        ms(stats.mark_time),
+        stats.satb_entries,
+        stats.paced,
+        ms(stats.pacing_time),
+        stats.allocation_stalls,
+        ms(stats.stall_time),
+        ms(stats.max_stall),
     );
     if stats.pages_by_gc + stats.pages_by_mutators > 0 {
         let _ = writeln!(

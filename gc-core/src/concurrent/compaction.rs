@@ -130,7 +130,7 @@ impl Compaction {
         let paused_scan = dirty_end.saturating_sub(PAUSE_SCAN * PAGE).max(start);
         let paused_free = (paused_scan..dirty_end)
             .step_by(PAGE)
-            .filter(|&p| !heap.spaces.page_has_live(p) && buffers.push(p.wrapping_add(delta)))
+            .filter(|&p| !plan.page_has_live(p) && buffers.push(p.wrapping_add(delta)))
             .count();
         Ok(Compaction {
             parts: plan.parts(),
@@ -467,7 +467,7 @@ impl Compaction {
     /// The compaction thread: build every page nobody has claimed, top down
     /// in runs, recycling shadow pages behind it; wait for the mutators'
     /// pages; then end the cycle's registration and release the shadow.
-    pub(super) fn run(self: Arc<Self>, cycle: u64, resumed: Instant) {
+    pub(crate) fn run(self: Arc<Self>, cycle: u64, resumed: Instant) {
         let usage = ThreadUsage::now();
         let plan = self.plan();
         let mut scratch: Box<[PageBuf]> = (0..RUN).map(|_| PageBuf([0; PAGE])).collect();
@@ -581,11 +581,11 @@ impl Compaction {
     /// Publishes every free shadow page (no live data): a scan of the live
     /// bitmap, eight words a page.
     fn publish_free(&self, producer: &mut Producer) {
-        let spaces = self.spaces();
+        let plan = self.plan();
         while producer.scan < self.paused_scan {
             let page = producer.scan;
             producer.scan += PAGE;
-            if !spaces.page_has_live(page) && self.buffers.push(self.shadow(page)) {
+            if !plan.page_has_live(page) && self.buffers.push(self.shadow(page)) {
                 producer.free += 1;
             }
         }
@@ -625,9 +625,9 @@ impl Compaction {
     /// Publishes the shadow pages with live data from `from` up to those
     /// published before.
     fn publish_live(&self, from: usize, producer: &mut Producer) {
-        let spaces = self.spaces();
+        let plan = self.plan();
         for page in (from..producer.recycled_from).step_by(PAGE) {
-            if spaces.page_has_live(page) && self.buffers.push(self.shadow(page)) {
+            if plan.page_has_live(page) && self.buffers.push(self.shadow(page)) {
                 producer.recycled += 1;
             }
         }

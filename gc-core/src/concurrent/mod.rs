@@ -1,8 +1,8 @@
 //! Concurrent compaction through userfaultfd (modes `Move` and `Copy`).
 //!
 //! At the pause (after marking and planning, with roots already rewritten) the
-//! moving space is registered for missing faults and its pages are
-//! `mremap`ped into the shadow. Mutators resume at once. A compaction thread
+//! moving space's pages are `mremap`ped into the shadow and the space is
+//! registered for missing faults. Mutators resume at once. The cycle's thread
 //! then builds to-space pages from the top down, and a mutator that touches a
 //! page first builds it itself in its SIGBUS handler ([`pages`] holds the
 //! per-page protocol):
@@ -27,12 +27,10 @@ mod pages;
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::time::Instant;
 
 use gc_heap::{HEAP_ALIGN, Plan, Spaces};
 use gc_uffd::sigbus::{self, Fault, FaultAction, SigbusRange};
 use gc_uffd::{Capabilities, Capability, Features, Reservation, Userfaultfd};
-use parking_lot::Mutex;
 
 pub(crate) use compaction::Compaction;
 
@@ -55,7 +53,6 @@ pub(crate) struct Concurrent {
     use_move: bool,
     #[cfg(feature = "fault-injection")]
     inject: crate::inject::Injection,
-    running: Mutex<Option<std::thread::JoinHandle<()>>>,
     current: Arc<Current>,
     /// Registered for the heap's whole life, not per cycle: a fault taken just
     /// before a cycle ends can deliver its SIGBUS just after, and must still
@@ -184,7 +181,6 @@ impl Concurrent {
             use_move,
             #[cfg(feature = "fault-injection")]
             inject,
-            running: Mutex::new(None),
             current,
             _range: range,
         })
@@ -196,15 +192,6 @@ impl Concurrent {
     pub(crate) fn populate(&self, claim: Range<usize>) {
         if self.current.state.load(Ordering::Relaxed) & LIVE != 0 {
             self.current.with(|c| c.populate(claim));
-        }
-    }
-
-    /// Waits for the last cycle's compaction to finish.
-    pub(crate) fn wait(&self) {
-        if let Some(thread) = self.running.lock().take() {
-            // The compaction thread does not panic (it reports failures in the log);
-            // a join error would only repeat what it logged.
-            let _ = thread.join();
         }
     }
 }
@@ -248,23 +235,4 @@ pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compac
     }
     spaces.begin_concurrent_compaction(plan.new_top());
     Ok(comp)
-}
-
-/// Starts the compaction thread for the cycle numbered `cycle`, begun by [`start`].
-pub(crate) fn spawn(heap: &HeapInner, comp: Arc<Compaction>, cycle: u64) {
-    let Some(c) = heap.concurrent.as_ref() else {
-        return;
-    };
-    let resumed = Instant::now();
-    let mine = comp.clone();
-    let thread = std::thread::Builder::new()
-        .name("movegc-compact".into())
-        .spawn(move || mine.run(cycle, resumed));
-    match thread {
-        Ok(t) => *c.running.lock() = Some(t),
-        Err(e) => {
-            log::warn!("movegc: cannot start the compaction thread ({e}): compacting on this one");
-            comp.run(cycle, resumed);
-        }
-    }
 }

@@ -1,0 +1,108 @@
+//! Pacing: mutators that allocate faster than a cycle marks are slowed down,
+//! in proportion, instead of filling the heap before the cycle frees anything.
+//!
+//! When a cycle starts, the heap has `room` bytes left. Half of it is free to
+//! use; the other half is handed out as marking progresses (bytes scanned
+//! against the live bytes the last cycle found). An allocation that finds the
+//! mutators ahead of that waits, in short sleeps, until marking catches up or
+//! [`MAX_DELAY`] passes: the further ahead the mutators run, the longer they
+//! wait. Marking ends in a pause, after which memory is freed at the next
+//! pause and nothing is paced. Only an allocation that finds the heap truly
+//! full waits for the cycle itself (an allocation stall).
+
+use std::time::{Duration, Instant};
+
+use crate::sync::{AtomicBool, AtomicUsize, Ordering};
+
+/// The longest one allocation is slowed down.
+const MAX_DELAY: Duration = Duration::from_millis(10);
+/// One sleep of a slowed-down allocation.
+const STEP: Duration = Duration::from_micros(100);
+/// The least marking work a cycle is assumed to have (bytes).
+const MIN_WORK: usize = 1 << 20;
+
+/// The heap's pacer.
+#[derive(Debug, Default)]
+pub(crate) struct Pacer {
+    active: AtomicBool,
+    base: AtomicUsize,
+    room: AtomicUsize,
+    work: AtomicUsize,
+    /// Bytes the markers have scanned this cycle.
+    pub(crate) progress: AtomicUsize,
+}
+
+impl Pacer {
+    /// A cycle begins marking with `used` bytes in use of `capacity`; the last
+    /// one found `live` bytes to mark.
+    pub(crate) fn begin(&self, used: usize, capacity: usize, live: usize) {
+        self.base.store(used, Ordering::Relaxed);
+        self.room
+            .store(capacity.saturating_sub(used), Ordering::Relaxed);
+        self.work.store(live.max(MIN_WORK), Ordering::Relaxed);
+        self.progress.store(0, Ordering::Relaxed);
+        self.active.store(true, Ordering::Release);
+    }
+
+    /// Marking is over: allocation goes unpaced.
+    pub(crate) fn end(&self) {
+        self.active.store(false, Ordering::Release);
+    }
+
+    /// Bytes the mutators may have allocated since the cycle began, now.
+    fn allowance(&self) -> usize {
+        let room = self.room.load(Ordering::Relaxed);
+        let work = self.work.load(Ordering::Relaxed);
+        let done = self.progress.load(Ordering::Relaxed).min(work);
+        room / 2 + ((room / 2) as u128 * done as u128 / work as u128) as usize
+    }
+
+    /// Whether an allocation with `used` bytes in use must slow down.
+    pub(crate) fn ahead(&self, used: usize) -> bool {
+        self.active.load(Ordering::Acquire)
+            && used.saturating_sub(self.base.load(Ordering::Relaxed)) > self.allowance()
+    }
+
+    /// Slows an allocation down while the mutators are ahead, with `used()`
+    /// the bytes in use; returns how long it waited (zero when not ahead).
+    pub(crate) fn pace(&self, used: impl Fn() -> usize) -> Duration {
+        if !self.ahead(used()) {
+            return Duration::ZERO;
+        }
+        let start = Instant::now();
+        while self.ahead(used()) && start.elapsed() < MAX_DELAY {
+            std::thread::sleep(STEP);
+        }
+        start.elapsed()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_the_room_is_free_and_the_rest_follows_marking() {
+        let p = Pacer::default();
+        assert!(!p.ahead(usize::MAX), "no cycle, no pacing");
+        p.begin(100 << 20, 300 << 20, 40 << 20);
+        assert!(!p.ahead((100 << 20) + (100 << 20)));
+        assert!(p.ahead((100 << 20) + (100 << 20) + 1));
+        p.progress.store(20 << 20, Ordering::Relaxed);
+        assert!(!p.ahead((100 << 20) + (150 << 20)));
+        assert!(p.ahead((100 << 20) + (151 << 20)));
+        p.progress.store(80 << 20, Ordering::Relaxed);
+        assert!(!p.ahead(300 << 20), "marking done: the whole room");
+        p.end();
+        assert!(!p.ahead(usize::MAX));
+    }
+
+    #[test]
+    fn an_allocation_ahead_waits_for_marking_or_the_cap() {
+        let p = Pacer::default();
+        p.begin(0, 100 << 20, 10 << 20);
+        assert_eq!(p.pace(|| 10 << 20), Duration::ZERO);
+        let waited = p.pace(|| 90 << 20);
+        assert!(waited >= MAX_DELAY, "waited {waited:?}");
+    }
+}

@@ -1,0 +1,159 @@
+//! The snapshot-at-the-beginning write barrier's buffers.
+//!
+//! While marking, a reference store first logs the reference it overwrites:
+//! every object reachable when marking began is then either found by the
+//! markers or logged, so a mutator that moves the only reference to an object
+//! from a slot not yet scanned into one already scanned cannot hide it.
+//!
+//! Each mutator logs into its own buffer, with no synchronisation; a full
+//! buffer goes to the heap's [`SatbQueue`], where the markers take it. At the
+//! final-mark pause the collector takes what is left in every mutator's buffer
+//! itself: the handshake gives it the buffers of stopped mutators (and of
+//! those in native code), as it does their roots.
+
+use crate::sync::{AtomicUsize, Mutex, Ordering, lock};
+
+/// Entries a buffer holds before it goes to the queue: small enough that
+/// the final mark has little left to drain, large enough that the queue's lock
+/// is taken once per few thousand stores.
+pub(crate) const CAPACITY: usize = 512;
+
+/// Full buffers, waiting for a marker.
+#[derive(Debug, Default)]
+pub(crate) struct SatbQueue {
+    full: Mutex<Vec<Vec<usize>>>,
+    /// Entries logged this cycle, for the statistics.
+    logged: AtomicUsize,
+}
+
+impl SatbQueue {
+    pub(crate) fn new() -> Self {
+        SatbQueue::default()
+    }
+
+    /// Hands a buffer to the markers.
+    pub(crate) fn push(&self, buffer: Vec<usize>) {
+        if buffer.is_empty() {
+            return;
+        }
+        self.logged.fetch_add(buffer.len(), Ordering::Relaxed);
+        lock(&self.full).push(buffer);
+    }
+
+    /// Takes every buffer handed over so far.
+    pub(crate) fn take(&self) -> Vec<Vec<usize>> {
+        std::mem::take(&mut *lock(&self.full))
+    }
+
+    /// Entries logged since the last call, for the statistics.
+    pub(crate) fn take_logged(&self) -> usize {
+        self.logged.swap(0, Ordering::Relaxed)
+    }
+}
+
+/// A mutator's buffer.
+#[derive(Debug, Default)]
+pub(crate) struct SatbBuffer {
+    entries: Vec<usize>,
+}
+
+impl SatbBuffer {
+    /// Logs an overwritten reference, handing the buffer to `queue` when full.
+    #[inline]
+    pub(crate) fn log(&mut self, value: usize, queue: &SatbQueue) {
+        if self.entries.capacity() == 0 {
+            self.entries.reserve_exact(CAPACITY);
+        }
+        self.entries.push(value);
+        if self.entries.len() >= CAPACITY {
+            self.flush(queue);
+        }
+    }
+
+    /// Hands what the buffer holds to `queue`.
+    pub(crate) fn flush(&mut self, queue: &SatbQueue) {
+        queue.push(std::mem::take(&mut self.entries));
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::safepoint::{Handshake, MutatorState};
+    use crate::sync::{AtomicBool, fence};
+    use loom::sync::Arc;
+    use std::cell::UnsafeCell;
+
+    struct Shared {
+        hs: Handshake,
+        me: MutatorState,
+        marking: AtomicBool,
+        /// The one heap slot, holding "references" 1, 2, 3 in turn.
+        slot: AtomicUsize,
+        queue: SatbQueue,
+        buffer: UnsafeCell<SatbBuffer>,
+    }
+
+    // SAFETY: `buffer` is touched by the mutator while it runs and by the
+    // collector while it is stopped, as in `MutatorShared`.
+    unsafe impl Sync for Shared {}
+    unsafe impl Send for Shared {}
+
+    /// The snapshot-at-the-beginning invariant, through the whole protocol: a
+    /// collector turns the barrier on in one pause and reads the slot (its
+    /// "roots"), takes full buffers while the mutator runs, and takes the
+    /// mutator's own buffer in a second pause. Whatever the slot held at the
+    /// first pause is, by then, either still in the slot or logged.
+    #[test]
+    fn the_snapshot_value_is_logged_or_still_there() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let s = Arc::new(Shared {
+                hs: Handshake::new(),
+                me: MutatorState::new(),
+                marking: AtomicBool::new(false),
+                slot: AtomicUsize::new(1),
+                queue: SatbQueue::new(),
+                buffer: UnsafeCell::new(SatbBuffer::default()),
+            });
+            s.hs.leave_native(&s.me);
+            let mutator = {
+                let s = s.clone();
+                loom::thread::spawn(move || {
+                    for value in 2..4 {
+                        s.hs.poll(&s.me);
+                        if s.marking.load(Ordering::Relaxed) {
+                            let old = s.slot.load(Ordering::Relaxed);
+                            // SAFETY: this thread runs, so it alone touches the buffer.
+                            let buffer = unsafe { &mut *s.buffer.get() };
+                            buffer.log(old, &s.queue);
+                            // A buffer of one, so every entry goes through the queue too.
+                            buffer.flush(&s.queue);
+                        }
+                        s.slot.store(value, Ordering::Relaxed);
+                    }
+                    s.hs.enter_native(&s.me);
+                })
+            };
+            s.hs.stop(std::iter::once(&s.me));
+            s.marking.store(true, Ordering::Relaxed);
+            let snapshot = s.slot.load(Ordering::Relaxed);
+            s.hs.resume();
+            let mut seen: Vec<usize> = s.queue.take().concat();
+            s.hs.stop(std::iter::once(&s.me));
+            fence(Ordering::SeqCst);
+            // SAFETY: the mutator is stopped or in native code.
+            unsafe { &mut *s.buffer.get() }.flush(&s.queue);
+            seen.extend(s.queue.take().concat());
+            let now = s.slot.load(Ordering::Relaxed);
+            s.marking.store(false, Ordering::Relaxed);
+            s.hs.resume();
+            assert!(
+                now == snapshot || seen.contains(&snapshot),
+                "snapshot {snapshot} lost: slot holds {now}, logged {seen:?}"
+            );
+            mutator.join().unwrap();
+        });
+    }
+}
