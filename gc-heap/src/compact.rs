@@ -262,4 +262,85 @@ mod tests {
             }
         }
     }
+
+    /// Objects allocated black (above the black line, marked by walking
+    /// them) follow the marked survivors in order, with references from both
+    /// sides rewritten, while garbage below the line is squeezed out.
+    #[test]
+    fn black_objects_slide_as_one_block_behind_the_marked_ones() {
+        let mut types = TypeTable::new();
+        let node = types
+            .register(TypeDescriptor::fixed("node", 32, &[8], &[]))
+            .unwrap();
+        let spaces = Spaces::new(16 << 20, Arc::new(types)).unwrap();
+        let alloc = |value: usize| {
+            let a = spaces.moving().claim(32).unwrap();
+            // SAFETY: fresh memory of ours, 32 bytes.
+            unsafe {
+                (a as *mut u64).write(Header::new(node.0, 0).0);
+                ((a + 16) as *mut usize).write(value);
+            }
+            a
+        };
+        // Below the line: every other object is garbage.
+        let old: Vec<usize> = (0..3000).map(alloc).collect();
+        let black = spaces.moving().top();
+        let young: Vec<usize> = (0..2000).map(|i| alloc(10_000 + i)).collect();
+        // A filler at the end, as a retired TLAB leaves.
+        let gap = spaces.moving().claim(48).unwrap();
+        // SAFETY: fresh memory of ours.
+        unsafe { Header::write_filler(gap, gap + 48) };
+        let top = spaces.moving().top();
+        let link = |from: usize, to: usize| {
+            // SAFETY: both are our objects; slot 8 is a reference.
+            unsafe { ObjRef::from_addr(from).unwrap().write_word(8, to) };
+        };
+        for (i, &o) in old.iter().enumerate().step_by(2) {
+            link(o, young[i % young.len()]);
+        }
+        for (i, &y) in young.iter().enumerate() {
+            link(y, old[(i * 2) % old.len()]);
+        }
+        spaces.clear_marks(top);
+        for &o in old.iter().step_by(2) {
+            assert!(spaces.mark(o, 32));
+        }
+        let plan = spaces.plan(black);
+        // SAFETY: the young objects and the filler lie end to end from `black`.
+        unsafe { spaces.mark_black(black..top) };
+        // SAFETY: every object from the black line to the top is marked.
+        let plan = unsafe { plan.with_top(top) };
+        let base = spaces.moving().start();
+        assert_eq!(plan.new_top(), base + 1500 * 32 + (top - black));
+        let page = gc_uffd::page_size();
+        for p in (base..plan.new_top()).step_by(page) {
+            // SAFETY: marking and planning are done, and nothing else runs.
+            unsafe { spaces.build_page(&plan, p, &InPlace, p) };
+        }
+        let young_at = |i: usize| base + 1500 * 32 + i * 32;
+        for k in 0..1500 {
+            let obj = ObjRef::from_addr(base + k * 32).unwrap();
+            // SAFETY: compacted objects of ours.
+            unsafe {
+                assert_eq!(obj.read_word(16), 2 * k, "survivor {k}");
+                assert_eq!(
+                    obj.read_word(8),
+                    young_at((2 * k) % 2000),
+                    "survivor {k}'s reference"
+                );
+            }
+        }
+        for i in 0..2000 {
+            let obj = ObjRef::from_addr(young_at(i)).unwrap();
+            // SAFETY: as above.
+            unsafe {
+                assert_eq!(obj.read_word(16), 10_000 + i, "young {i}");
+                assert_eq!(
+                    obj.read_word(8),
+                    base + ((i * 2) % 3000) / 2 * 32,
+                    "young {i}'s reference"
+                );
+            }
+        }
+    }
 }
