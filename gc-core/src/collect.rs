@@ -398,6 +398,7 @@ fn finish(
     heap.stats.lock().record(cycle);
     if let Some(compaction) = compaction {
         compaction.run(index, resumed);
+        heap.pacer.end();
     }
     heap.spaces.clear_marks(old_top);
     Ok(index)
@@ -442,6 +443,11 @@ fn compaction_pause_work(
     cycle.used_after = plan.live_bytes() + spaces.large().committed();
     if compaction.is_none() {
         slide_in_place(spaces, plan, cycle);
+    } else {
+        // The next cycle cannot start before this compaction ends: pace the
+        // allocations meanwhile against its progress, as marking's.
+        heap.pacer
+            .begin(cycle.used_after, spaces.capacity(), plan.live_bytes());
     }
     let trigger = next_trigger(spaces.capacity(), cycle.used_after);
     if compaction.is_none() {

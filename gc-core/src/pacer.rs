@@ -6,9 +6,11 @@
 //! against the live bytes the last cycle found). An allocation that finds the
 //! mutators ahead of that waits, in short sleeps, until marking catches up or
 //! [`MAX_DELAY`] passes: the further ahead the mutators run, the longer they
-//! wait. Marking ends in a pause, after which memory is freed at the next
-//! pause and nothing is paced. Only an allocation that finds the heap truly
-//! full waits for the cycle itself (an allocation stall).
+//! wait. Marking ends in a pause; the memory is freed at the compaction
+//! pause, and a concurrent compaction is paced the same way against the pages
+//! it has placed (the next cycle cannot start before it ends). Only an
+//! allocation that finds the heap truly full waits for the cycle itself (an
+//! allocation stall).
 
 use std::time::{Duration, Instant};
 

@@ -507,6 +507,10 @@ impl Compaction {
                 self.sliding_run(&plan, i, hi, scratch)
             };
             self.counts.by_gc.fetch_add(hi - i + 1, Ordering::Relaxed);
+            self.heap
+                .pacer
+                .progress
+                .fetch_add((hi - i + 1) * PAGE, Ordering::Relaxed);
             self.recycle(&plan, &mut producer);
         }
         failed += self.pages.wait_all();
