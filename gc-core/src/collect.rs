@@ -267,12 +267,8 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
 
     if !heap.config.concurrent_mark {
         let (result, timing) = pause(heap, |mutators| {
-            retire_all(spaces, mutators, false);
-            if heap.config.verify {
-                verify(heap, mutators)?;
-            }
-            let black = spaces.moving().top();
-            let marker = Marker::new(spaces, black, progress);
+            let marker = begin_marking(heap, mutators, progress)?;
+            let black = marker.black();
             let t = Instant::now();
             let grey = mark_roots(heap, mutators, &marker);
             cycle.objects_marked = marker.trace(heap.pool.as_ref(), grey);
@@ -290,12 +286,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     // Initial mark: from here on the write barrier logs overwritten
     // references, and every object allocated is live this cycle.
     let (result, timing) = pause(heap, |mutators| {
-        retire_all(spaces, mutators, false);
-        if heap.config.verify {
-            verify(heap, mutators)?;
-        }
-        let black = spaces.moving().top();
-        let marker = Marker::new(spaces, black, progress);
+        let marker = begin_marking(heap, mutators, progress)?;
         heap.pacer.begin(
             spaces.used(),
             spaces.capacity(),
@@ -332,6 +323,21 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     });
     cycle.record_pause(PauseKind::Compaction, timing);
     finish(heap, cycle, result?)
+}
+
+/// The start of every cycle, in its first pause: retire the TLABs, verify if
+/// asked, and note the black line (the top, with every mutator stopped).
+fn begin_marking<'a>(
+    heap: &'a HeapInner,
+    mutators: &[Arc<MutatorShared>],
+    progress: &'a crate::sync::AtomicUsize,
+) -> Result<Marker<'a>, GcError> {
+    let spaces = &heap.spaces;
+    retire_all(spaces, mutators, false);
+    if heap.config.verify {
+        verify(heap, mutators)?;
+    }
+    Ok(Marker::new(spaces, spaces.moving().top(), progress))
 }
 
 /// Traces concurrently, draining the write barrier's buffers, until a
