@@ -304,12 +304,14 @@ impl Spaces {
         let marked_top = start + words as usize * WORD;
         Plan {
             spaces: self,
-            black,
-            marked_top,
-            old_top: black,
-            new_top: marked_top,
-            dense_end: dense_end.unwrap_or(marked_top).min(marked_top),
-            chunks,
+            p: PlanParts {
+                black,
+                marked_top,
+                old_top: black,
+                new_top: marked_top,
+                dense_end: dense_end.unwrap_or(marked_top).min(marked_top),
+                chunks,
+            },
         }
     }
 }
@@ -318,6 +320,14 @@ impl Spaces {
 #[derive(Debug)]
 pub struct Plan<'a> {
     spaces: &'a Spaces,
+    p: PlanParts,
+}
+
+/// A [`Plan`] without its borrow of the [`Spaces`], to keep across threads
+/// while the metadata it was computed from stays untouched (until the next
+/// marking).
+#[derive(Clone, Copy, Debug)]
+pub struct PlanParts {
     /// Objects from here up were allocated during the cycle: all live, they
     /// slide down as one block to `marked_top`.
     black: usize,
@@ -330,19 +340,6 @@ pub struct Plan<'a> {
     chunks: usize,
 }
 
-/// A [`Plan`] without its borrow of the [`Spaces`], to keep across threads
-/// while the metadata it was computed from stays untouched (until the next
-/// marking).
-#[derive(Clone, Copy, Debug)]
-pub struct PlanParts {
-    black: usize,
-    marked_top: usize,
-    old_top: usize,
-    new_top: usize,
-    dense_end: usize,
-    chunks: usize,
-}
-
 impl Spaces {
     /// The plan `parts` came from, again.
     ///
@@ -351,12 +348,7 @@ impl Spaces {
     pub unsafe fn plan_from(&self, parts: PlanParts) -> Plan<'_> {
         Plan {
             spaces: self,
-            black: parts.black,
-            marked_top: parts.marked_top,
-            old_top: parts.old_top,
-            new_top: parts.new_top,
-            dense_end: parts.dense_end,
-            chunks: parts.chunks,
+            p: parts,
         }
     }
 
@@ -375,14 +367,7 @@ const NEAR_GAP: usize = 8 * 64 * WORD;
 impl Plan<'_> {
     /// The plan without its borrow, for [`Spaces::plan_from`].
     pub fn parts(&self) -> PlanParts {
-        PlanParts {
-            black: self.black,
-            marked_top: self.marked_top,
-            old_top: self.old_top,
-            new_top: self.new_top,
-            dense_end: self.dense_end,
-            chunks: self.chunks,
-        }
+        self.p
     }
 
     /// The plan extended over the objects allocated black up to `top`, the
@@ -393,16 +378,20 @@ impl Plan<'_> {
     /// Every object from the black line to `top` must be marked
     /// ([`Spaces::mark_black`]).
     pub unsafe fn with_top(self, top: usize) -> Self {
-        debug_assert!(top >= self.black);
-        let new_top = self.marked_top + (top - self.black);
+        debug_assert!(top >= self.p.black);
+        let p = self.p;
+        let new_top = p.marked_top + (top - p.black);
         Plan {
-            old_top: top,
-            new_top,
-            // With no garbage below the black line nothing moves at all.
-            dense_end: if self.dense_end == self.marked_top && self.marked_top == self.black {
-                new_top
-            } else {
-                self.dense_end
+            p: PlanParts {
+                old_top: top,
+                new_top,
+                // With no garbage below the black line nothing moves at all.
+                dense_end: if p.dense_end == p.marked_top && p.marked_top == p.black {
+                    new_top
+                } else {
+                    p.dense_end
+                },
+                ..p
             },
             ..self
         }
@@ -410,13 +399,13 @@ impl Plan<'_> {
 
     /// The black line: objects from here up were allocated during the cycle.
     pub fn black(&self) -> usize {
-        self.black
+        self.p.black
     }
 
     /// Whether any word of the page at `page_start` (in the moving space) is
     /// live: a page with none is a source of nothing.
     pub fn page_has_live(&self, page_start: usize) -> bool {
-        if page_start + gc_uffd::page_size() > self.black && page_start < self.old_top {
+        if page_start + gc_uffd::page_size() > self.p.black && page_start < self.p.old_top {
             return true;
         }
         self.spaces.live_words_on_page(page_start)
@@ -424,28 +413,28 @@ impl Plan<'_> {
 
     /// The moving space's top before compaction.
     pub fn old_top(&self) -> usize {
-        self.old_top
+        self.p.old_top
     }
 
     /// The top after compaction: the end of the live data.
     pub fn new_top(&self) -> usize {
-        self.new_top
+        self.p.new_top
     }
 
     /// The end of the dense prefix: the moving space up to here is all live, so
     /// no object below it moves (after a few cycles, most long-lived data).
     pub fn dense_end(&self) -> usize {
-        self.dense_end
+        self.p.dense_end
     }
 
     /// Live bytes in the moving space.
     pub fn live_bytes(&self) -> usize {
-        self.new_top - self.spaces.moving.start()
+        self.p.new_top - self.spaces.moving.start()
     }
 
     #[inline(always)]
     fn prefix(&self, chunk: usize) -> usize {
-        // SAFETY: written by `Spaces::plan` for every chunk below `self.chunks`.
+        // SAFETY: written by `Spaces::plan` for every chunk below `self.p.chunks`.
         unsafe { self.spaces.prefix_slot(chunk).read() as usize }
     }
 
@@ -454,11 +443,11 @@ impl Plan<'_> {
     /// live words before it in its chunk. No forwarding word is read.
     #[inline]
     pub fn forward(&self, addr: usize) -> usize {
-        if addr < self.dense_end || addr >= self.old_top {
+        if addr < self.p.dense_end || addr >= self.p.old_top {
             return addr;
         }
-        if addr >= self.black {
-            return addr - (self.black - self.marked_top);
+        if addr >= self.p.black {
+            return addr - (self.p.black - self.p.marked_top);
         }
         let start = self.spaces.moving.start();
         let w = (addr - start) / WORD;
@@ -476,8 +465,8 @@ impl Plan<'_> {
     pub unsafe fn rewrite_slot(&self, slot: *mut usize, kind: SlotKind) {
         // SAFETY: as the caller guarantees.
         let value = unsafe { slot.read() };
-        if value >= self.dense_end
-            && value < self.old_top
+        if value >= self.p.dense_end
+            && value < self.p.old_top
             && self.spaces.types().is_ref(kind, value)
         {
             // SAFETY: as above.
@@ -491,16 +480,16 @@ impl Plan<'_> {
     /// of that rank, then the object start at or before it.
     pub fn first_object(&self, page_start: usize) -> Option<usize> {
         let start = self.spaces.moving.start();
-        if page_start >= self.new_top {
+        if page_start >= self.p.new_top {
             return None;
         }
-        if page_start >= self.marked_top {
-            let old = page_start + (self.black - self.marked_top);
-            return self.spaces.mark.prev_set(old, self.black);
+        if page_start >= self.p.marked_top {
+            let old = page_start + (self.p.black - self.p.marked_top);
+            return self.spaces.mark.prev_set(old, self.p.black);
         }
         let rank = (page_start - start) / WORD;
         // The last chunk whose prefix is <= rank.
-        let (mut lo, mut hi) = (0, self.chunks);
+        let (mut lo, mut hi) = (0, self.p.chunks);
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
             if self.prefix(mid) <= rank {
@@ -523,11 +512,11 @@ impl Plan<'_> {
     /// the live-word counts, in logarithmic time.
     #[inline]
     pub fn next_live(&self, end: usize, new: usize) -> Option<usize> {
-        if end >= self.black {
+        if end >= self.p.black {
             // Allocated black: the objects lie end to end.
-            return (end < self.old_top).then_some(end);
+            return (end < self.p.old_top).then_some(end);
         }
-        let near = end.saturating_add(NEAR_GAP).min(self.old_top);
+        let near = end.saturating_add(NEAR_GAP).min(self.p.old_top);
         self.spaces
             .mark
             .next_set(end, near)
@@ -536,6 +525,6 @@ impl Plan<'_> {
 
     /// The address range the moving space's live data occupies after compaction.
     pub fn to_space(&self) -> Range<usize> {
-        self.spaces.moving.start()..self.new_top
+        self.spaces.moving.start()..self.p.new_top
     }
 }
