@@ -335,6 +335,24 @@ impl std::fmt::Debug for Heap {
     }
 }
 
+/// Reads a size as people write it on command lines: a number of bytes with
+/// an optional `K`, `M` or `G` (binary multiples; `KB`, `MiB`, lower case
+/// too), e.g. `64M`. `None` if it is malformed or overflows.
+pub fn parse_size(s: &str) -> Option<usize> {
+    let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => s.split_at(i),
+        None => (s, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => return None,
+    };
+    digits.parse::<usize>().ok()?.checked_mul(1 << shift)
+}
+
 impl Heap {
     /// A builder with the defaults: 256 MiB, one GC thread per core, mode Auto.
     pub fn builder() -> HeapBuilder {

@@ -9,7 +9,8 @@
 //! - [`heap`]: the [`HeapBuilder`], the [`Heap`] and its [`Mode`].
 //! - [`mutator`]: allocation, safepoints, native code, the write barrier, handles.
 //! - [`roots`]: how a VM reports its roots.
-//! - [`stats`]: per-cycle statistics, also written to the `log` crate's GC log.
+//! - [`stats`]: per-cycle statistics, also written to the `log` crate's GC log;
+//!   [`Stats::report`] and [`install_stderr_log`] show them to people.
 //! - `inject` (cargo feature `fault-injection`): simulated kernel failures, for tests.
 //! - `safepoint`, `satb`, `mark`, `pacer`, `collect`: the handshake, the
 //!   write barrier's buffers, parallel marking, pacing, and the cycle.
@@ -25,6 +26,7 @@ pub mod inject;
 mod mark;
 pub mod mutator;
 mod pacer;
+mod report;
 pub mod roots;
 mod safepoint;
 mod satb;
@@ -36,6 +38,7 @@ pub use gc_heap::{
     Header, ObjRef, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable, WORD,
 };
 pub use heap::{Heap, HeapBuilder, Mode};
+pub use report::install_stderr_log;
 pub use mutator::{HandleScope, Local, Mutator};
 pub use roots::{RootScanner, RootVisitor};
 pub use stats::{CompactionStats, CycleStats, Latency, Pause, PauseKind, Reason, Stats};

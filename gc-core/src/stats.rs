@@ -327,6 +327,13 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// A summary of every collection so far, for people: counts, bytes, pause
+    /// percentiles, marking, pacing and stalls, and a histogram of the pauses.
+    /// `wall` is the run's duration, for the share of it spent paused.
+    pub fn report(&self, mode: crate::Mode, wall: Duration) -> String {
+        crate::report::report(self, mode, wall)
+    }
+
     pub(crate) fn record(&mut self, cycle: CycleStats) {
         self.collections += 1;
         for p in &cycle.pauses {

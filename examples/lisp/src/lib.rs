@@ -23,7 +23,6 @@
 //! - `printer`: `display` and `write`.
 //! - `errors`: what can go wrong.
 //! - `interp`: the public face, [`Interpreter`] and its [`Options`].
-//! - `stats`: the GC log and the `--gc-stats` report.
 
 mod builtins;
 mod code;
@@ -35,10 +34,8 @@ mod interp;
 mod printer;
 mod reader;
 mod roots;
-mod stats;
 mod value;
 mod vm;
 
 pub use errors::{Error, Irritants, Pos};
 pub use interp::{Interpreter, Options, incomplete};
-pub use stats::{install_gc_log, report};

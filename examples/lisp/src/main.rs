@@ -33,21 +33,6 @@ struct Cli {
     file: Option<String>,
 }
 
-fn parse_size(s: &str) -> Option<usize> {
-    let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => s.split_at(i),
-        None => (s, ""),
-    };
-    let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
-        "" => 0,
-        "K" => 10,
-        "M" => 20,
-        "G" => 30,
-        _ => return None,
-    };
-    digits.parse::<usize>().ok()?.checked_mul(1 << shift)
-}
-
 fn parse_args() -> Result<Cli, String> {
     let mut cli = Cli {
         options: Options::default(),
@@ -63,7 +48,7 @@ fn parse_args() -> Result<Cli, String> {
             "--heap" => {
                 let v = value("--heap")?;
                 cli.options.heap_size =
-                    parse_size(&v).ok_or(format!("--heap: bad size {v:?} (try 64M)"))?;
+                    gc_core::heap::parse_size(&v).ok_or(format!("--heap: bad size {v:?} (try 64M)"))?;
             }
             "--gc-mode" => {
                 cli.options.mode = match value("--gc-mode")?.as_str() {
@@ -112,7 +97,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    lisp::install_gc_log(cli.log);
+    gc_core::install_stderr_log(cli.log);
     // The interpreter keeps its own stack; the big Rust stack is for the
     // reader and compiler, which recurse on nested source.
     let run = std::thread::Builder::new()
@@ -150,7 +135,7 @@ fn run(cli: Cli) -> u8 {
     let _ = interp.flush();
     if cli.stats {
         let mode = interp.heap().mode();
-        eprint!("{}", lisp::report(&interp.stats(), mode, start.elapsed()));
+        eprint!("{}", interp.stats().report(mode, start.elapsed()));
     }
     code
 }

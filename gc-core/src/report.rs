@@ -1,14 +1,15 @@
-//! The collector's figures for people: the GC log on stderr, and the
-//! summary with a pause histogram that `--gc-stats` prints at exit.
+//! The collector's figures for people: a summary of a run with a pause
+//! histogram, and the GC log on stderr. For tools and examples that have no
+//! logging of their own.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use gc_core::{Mode, Stats};
+use crate::stats::Stats;
 
 /// Writes movegc's log to stderr: its warnings and errors always, and its
-/// per-cycle lines when [`enable_gc_log`] was called.
+/// per-cycle lines when `install_stderr_log(true)` was called.
 struct GcLog {
     cycles: AtomicBool,
 }
@@ -33,7 +34,7 @@ impl log::Log for GcLog {
 }
 
 /// Installs the logger; with `cycles`, every collection writes its line.
-pub fn install_gc_log(cycles: bool) {
+pub fn install_stderr_log(cycles: bool) {
     LOG.cycles.store(cycles, Ordering::Relaxed);
     if log::set_logger(&LOG).is_ok() {
         log::set_max_level(if cycles {
@@ -48,7 +49,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn mib(bytes: u64) -> String {
+fn mib_text(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
 }
 
@@ -61,8 +62,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i - 1]
 }
 
-/// The summary of every collection so far, and a histogram of their pauses.
-pub fn report(stats: &Stats, mode: Mode, wall: Duration) -> String {
+pub(crate) fn report(stats: &Stats, mode: crate::Mode, wall: Duration) -> String {
     let mut out = String::new();
     let n = stats.collections;
     let mut sorted: Vec<Duration> = stats.pauses.iter().map(|p| p.duration).collect();
@@ -71,11 +71,11 @@ pub fn report(stats: &Stats, mode: Mode, wall: Duration) -> String {
         out,
         "gc: {n} collections in {:.2} s ({mode:?}, heap {}); allocated {}, freed {}, {} objects moved; {} in use at exit",
         wall.as_secs_f64(),
-        mib(stats.heap_size as u64),
-        mib(stats.bytes_allocated),
-        mib(stats.bytes_freed),
+        mib_text(stats.heap_size as u64),
+        mib_text(stats.bytes_allocated),
+        mib_text(stats.bytes_freed),
         stats.objects_moved,
-        mib(stats.used as u64),
+        mib_text(stats.used as u64),
     );
     if n == 0 {
         return out;

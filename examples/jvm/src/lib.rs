@@ -1,0 +1,40 @@
+//! A small JVM that runs `javac`'s class files with every object on a movegc
+//! heap: movegc's second model embedding, a typed field-layout VM where the
+//! Lisp is a tagged one. `README.md` describes what it runs and its flags.
+//!
+//! How it embeds the collector:
+//!
+//! - `gc`: object layouts (a reference map per class, strings and arrays
+//!   as byte objects, reference arrays as tagged slots) and the one door for
+//!   allocation and barriered stores; identity hashes that move with objects.
+//! - `roots`: frames' locals and operands, statics and literals, reported
+//!   by one root scanner; each slot knows whether it holds a reference.
+//!
+//! The machine:
+//!
+//! - `classfile`: the class-file parser; `descriptor`: type descriptors.
+//! - `loader`: loading the class path and linking (layouts, virtual tables).
+//! - `decode` and `code`: bytecode to resolved instructions.
+//! - `interp`: the interpreter loop; `vm`: the state it shares with the
+//!   runtime (classes of objects, initialisation, exceptions, calls).
+//! - `runtime`: `java.lang` in Rust; `jfmt`: Java's number and `Formatter` text.
+//! - `boot`: start-up and the public face, [`Jvm`] and its [`Options`].
+//! - `errors`: what stops a run; `stats`: the GC log and `--gc-stats`.
+
+mod boot;
+mod class;
+mod classfile;
+mod code;
+mod decode;
+mod descriptor;
+mod errors;
+mod gc;
+mod interp;
+pub mod jfmt;
+mod loader;
+mod roots;
+mod runtime;
+mod vm;
+
+pub use boot::{Jvm, Options};
+pub use errors::{Error, LoadError};
