@@ -265,10 +265,14 @@ impl Decoder<'_> {
         let missing = || format!("no method {cname}.{name}{desc} (the runtime library has only part of java.lang)");
         let args = (ty.param_slots() + usize::from(opcode != 0xb8)) as u16;
         if opcode == 0xb9 {
-            if self.classes.resolve_method(class, sig).is_none()
-                && self.classes.resolve_method(self.classes.by_name["java/lang/Object"], sig).is_none()
-            {
+            let object = self.classes.by_name["java/lang/Object"];
+            let found = self.classes.resolve_method(class, sig);
+            let Some(m) = found.or_else(|| self.classes.resolve_method(object, sig)) else {
                 return Err(missing());
+            };
+            // A private interface method is called directly (JVMS 6.5).
+            if self.classes.method(m).access & access::PRIVATE != 0 {
+                return Ok(Op::InvokeDirect { method: m, init: None });
             }
             return Ok(Op::InvokeInterface {
                 sig,

@@ -408,9 +408,14 @@ impl Classes {
                             vtable.push(m);
                         }
                         Some(&slot) => {
+                            // A class's own method stays; among interfaces'
+                            // the more specific one wins, and a default
+                            // beats an abstract one.
                             let current = self.method(vtable[slot]);
+                            let from = self.class(current.class);
+                            let more_specific = self.class(i).supers.contains(&current.class);
                             let current_abstract = current.access & access::ABSTRACT != 0;
-                            if current_abstract && concrete && self.class(current.class).is_interface() {
+                            if from.is_interface() && (more_specific || current_abstract && concrete) {
                                 vtable[slot] = m;
                             }
                         }
@@ -440,6 +445,11 @@ impl Classes {
                 return Some(m);
             }
             c = self.class(id).super_class;
+        }
+        // The virtual table holds the maximally specific default method.
+        let cl = self.class(class);
+        if let Some(&slot) = cl.vslots.get(&sig) {
+            return Some(cl.vtable[slot]);
         }
         let mut ifaces: Vec<ClassId> = self.class(class).supers.iter().copied().collect();
         ifaces.sort();

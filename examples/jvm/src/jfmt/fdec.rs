@@ -2,15 +2,19 @@
 //! and `FormattedFloatingDecimal` do it.
 //!
 //! This is a port rather than a use of Rust's shortest round-trip digits
-//! because JDK 17's `dtoa` is not a shortest-digits algorithm: it always
-//! develops a second digit for E-form output (`Double.MIN_VALUE` is
-//! "4.9E-324", not "5.0E-324"), keeps more digits than needed for integers in
-//! [2^54, 2^63) ("1.15292150460684698E18" for 2^60) and uses a symmetric
-//! stopping test at powers of two. Measured against the real JDK 17, Rust's
-//! shortest digits differ from `Double.toString` for about 1.1% of uniformly
-//! random bit patterns and from `Float.toString` for about 0.05%; the port
-//! agrees on every value tried (see the tests). `Formatter`'s `%e`/`%f`/`%g`
-//! round these same (non-shortest) digits, so they need the port too.
+//! because JDK 17's `dtoa` is not a shortest-digits algorithm (JDK 19
+//! replaced it): it always develops a second digit for E-form output
+//! (`Double.MIN_VALUE` is "4.9E-324" where shortest is "5E-324"), keeps
+//! more digits than needed for integers in [2^54, 2^63)
+//! ("1.15292150460684698E18" for 2^60) and uses a symmetric stopping test
+//! at powers of two. Measured against the real JDK 17, Rust's shortest
+//! digits give a different `Double.toString` for about 0.3% of uniformly
+//! random bit patterns, about half of the integers in [2^53, 2^63) and a
+//! sixth of the powers of two, and a different `Float.toString` for about 11%
+//! of random bit patterns. This port matched Java on all of 1,000,000
+//! doubles and 1,000,000 floats drawn from such mixes, and on 2.8 million
+//! `%e`/`%f`/`%g`/`%a` results, which round these same (non-shortest)
+//! digits.
 
 use std::cmp::Ordering;
 

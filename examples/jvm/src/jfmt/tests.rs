@@ -1164,6 +1164,16 @@ const PARSE_DOUBLE_CASES: &[ParseCase] = &[
     ),
     ("0.1e-1", Ok(0x3f847ae147ae147b), Ok(0x3c23d70a)),
     ("000.000e5", Ok(0x0000000000000000), Ok(0x00000000)),
+    (
+        " abc ",
+        Err("For input string: \"abc\""),
+        Err("For input string: \"abc\""),
+    ),
+    (
+        "\u{a0}1",
+        Err("For input string: \"\u{a0}1\""),
+        Err("For input string: \"\u{a0}1\""),
+    ),
 ];
 
 /// (format, arguments, `String.format` result or (exception class, getMessage())).

@@ -330,7 +330,11 @@ fn character() -> Vec<NativeMethod> {
         int_of,
         |a, b| int_of(a) - int_of(b)
     );
-    m.extend::<[NativeMethod; 10]>([
+    m.extend::<[NativeMethod; 11]>([
+        ("toString", "(C)Ljava/lang/String;", ST, Some(|vm, b| {
+            let c = [arg(vm, b, 0).as_int() as u16];
+            super::string(vm, &c)
+        })),
         ("valueOf", "(C)Ljava/lang/Character;", ST, Some(|vm, b| {
             let v = arg(vm, b, 0).bits;
             boxed(vm, vm.wk.character, v)
@@ -434,7 +438,7 @@ fn math() -> Vec<NativeMethod> {
                 return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
             }
             let q = x.wrapping_div(y);
-            Ok(Slot::int(if (x % y != 0) && ((x < 0) != (y < 0)) { q - 1 } else { q }))
+            Ok(Slot::int(if (x.wrapping_rem(y) != 0) && ((x < 0) != (y < 0)) { q - 1 } else { q }))
         })),
         ("floorMod", "(II)I", ST, Some(|vm, b| {
             let (x, y) = (arg(vm, b, 0).as_int(), arg(vm, b, 1).as_int());
@@ -450,7 +454,7 @@ fn math() -> Vec<NativeMethod> {
                 return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
             }
             let q = x.wrapping_div(y);
-            Ok(Slot::long(if (x % y != 0) && ((x < 0) != (y < 0)) { q - 1 } else { q }))
+            Ok(Slot::long(if (x.wrapping_rem(y) != 0) && ((x < 0) != (y < 0)) { q - 1 } else { q }))
         })),
         ("floorMod", "(JJ)J", ST, Some(|vm, b| {
             let (x, y) = (arg(vm, b, 0).as_long(), arg(vm, b, 2).as_long());
