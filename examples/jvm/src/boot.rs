@@ -32,6 +32,9 @@ pub struct Options {
     pub verify: bool,
     /// Threads that mark in parallel in pauses (`None`: the default).
     pub gc_threads: Option<usize>,
+    /// Stop the run with [`Error::OutOfFuel`] after this many back-branches
+    /// and calls (for running generated or mutated programs, which may loop).
+    pub fuel: Option<u64>,
 }
 
 impl Default for Options {
@@ -42,6 +45,7 @@ impl Default for Options {
             mode: Mode::Auto,
             verify: false,
             gc_threads: None,
+            fuel: None,
         }
     }
 }
@@ -80,7 +84,6 @@ impl Jvm {
             .map_err(Error::Heap)?;
         let m = heap.attach().map_err(Error::Heap)?;
         let roots = Arc::new(Roots::default());
-        let sizes = type_sizes(&cls, &heap);
         let mut vm = Vm {
             gc: Gc::new(m, types),
             heap,
@@ -92,7 +95,7 @@ impl Jvm {
             err,
             start: Instant::now(),
             oom: 0,
-            sizes,
+            fuel: options.fuel.unwrap_or(u64::MAX),
             cls,
         };
         vm.gc.m.add_root_scanner(Box::new(Scanner(roots)));
@@ -159,18 +162,6 @@ impl Jvm {
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.vm.out.flush()
     }
-}
-
-/// Each movegc type's instance size (0 for strings and arrays), for the
-/// interpreter's field-access check.
-fn type_sizes(cls: &Classes, heap: &Heap) -> Vec<u32> {
-    let mut sizes = vec![0; heap.types().len() + 1];
-    for c in &cls.classes {
-        if let Some(t) = c.type_id {
-            sizes[t.0 as usize] = c.size as u32;
-        }
-    }
-    sizes
 }
 
 /// Decodes every method, allocates the string literals, gives statics

@@ -167,12 +167,15 @@ pub(crate) enum Op {
         index: u32,
         wide: bool,
     },
+    /// `owner` is the class declaring the field: the object must be one.
     GetField {
+        owner: ClassId,
         offset: u32,
         is_ref: bool,
         wide: bool,
     },
     PutField {
+        owner: ClassId,
         offset: u32,
         is_ref: bool,
         wide: bool,

@@ -240,11 +240,13 @@ impl Decoder<'_> {
                 wide,
             },
             (false, false) => Op::GetField {
+                owner,
                 offset: at,
                 is_ref,
                 wide,
             },
             (false, true) => Op::PutField {
+                owner,
                 offset: at,
                 is_ref,
                 wide,

@@ -40,6 +40,8 @@ pub enum Error {
     Uncaught,
     /// `System.exit(status)`.
     Exit(i32),
+    /// The run used up [`Options::fuel`](crate::Options).
+    OutOfFuel,
     /// The machine met something it cannot do: the method, the bytecode
     /// offset, and why (an operand of the wrong type, an unsupported native).
     Internal(String),
@@ -53,6 +55,7 @@ impl fmt::Display for Error {
             Error::Heap(e) => write!(f, "cannot build the heap: {e}"),
             Error::Uncaught => f.write_str("uncaught exception"),
             Error::Exit(s) => write!(f, "exit({s})"),
+            Error::OutOfFuel => f.write_str("the run used up its fuel"),
             Error::Internal(m) => write!(f, "internal error: {m}"),
         }
     }

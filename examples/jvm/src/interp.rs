@@ -144,16 +144,32 @@ impl Vm {
         }
     }
 
-    /// Checks that an instance of a class has a field at `offset`.
+    /// Checks that an object is an instance of the class declaring a field
+    /// (the verifier's job): a field access on anything else would read
+    /// another class's slot, perhaps data as a reference.
     #[inline(always)]
-    fn field_ok(&self, obj: ObjRef, offset: u32) -> Run<()> {
-        // SAFETY: a live object (the rule).
-        let ty = unsafe { obj.header() }.type_id() as usize;
-        match self.sizes.get(ty) {
-            Some(&size) if offset as usize + WORD <= size as usize => Ok(()),
-            _ => Err(verify(format!(
-                "field offset {offset} on an object of type {ty}, which has no such field"
-            ))),
+    fn field_ok(&self, obj: ObjRef, owner: ClassId) -> Run<()> {
+        let c = self.class_of(obj);
+        if c == owner || self.cls.class(c).supers.contains(&owner) {
+            return Ok(());
+        }
+        Err(verify(format!(
+            "a field of {} accessed on an instance of {}",
+            self.cls.class(owner).name,
+            self.cls.class(c).name
+        )))
+    }
+
+    /// Counts a back-branch or a call against the fuel, and polls the safepoint.
+    #[inline(always)]
+    fn tick(&mut self) -> Run<()> {
+        self.gc.m.safepoint();
+        match self.fuel.checked_sub(1) {
+            Some(f) => {
+                self.fuel = f;
+                Ok(())
+            }
+            None => Err(Trap::Fatal(Error::OutOfFuel)),
         }
     }
 
@@ -286,7 +302,7 @@ impl Vm {
                 ($t:expr) => {{
                     let t = *$t as usize;
                     if t < pc {
-                        self.gc.m.safepoint();
+                        tri!(self.tick());
                     }
                     pc = t;
                 }};
@@ -616,9 +632,14 @@ impl Vm {
                         let v = if *wide { pop2!() } else { st.pop() };
                         roots.statics.set(*index as usize, v);
                     }
-                    Op::GetField { offset, is_ref, wide } => {
+                    Op::GetField {
+                        owner,
+                        offset,
+                        is_ref,
+                        wide,
+                    } => {
                         let obj = tri!(self.deref(st.pop(), "getfield"));
-                        tri!(self.field_ok(obj, *offset));
+                        tri!(self.field_ok(obj, *owner));
                         // SAFETY: a live object with a field at offset.
                         let bits = unsafe { obj.read_word(*offset as usize) } as u64;
                         st.push(Slot::word(bits, *is_ref));
@@ -626,10 +647,15 @@ impl Vm {
                             st.push(FILL);
                         }
                     }
-                    Op::PutField { offset, is_ref, wide } => {
+                    Op::PutField {
+                        owner,
+                        offset,
+                        is_ref,
+                        wide,
+                    } => {
                         let v = if *wide { pop2!() } else { st.pop() };
                         let obj = tri!(self.deref(st.pop(), "putfield"));
-                        tri!(self.field_ok(obj, *offset));
+                        tri!(self.field_ok(obj, *owner));
                         if *is_ref {
                             if !v.is_ref {
                                 tri!(Err(verify("putfield of a non-reference into a reference field".into())));
@@ -785,7 +811,7 @@ impl Vm {
         match &method.body {
             Body::Code(code) => {
                 let code = code.clone();
-                self.gc.m.safepoint();
+                self.tick()?;
                 self.enter(m, code, base)?;
                 Ok(true)
             }

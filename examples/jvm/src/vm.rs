@@ -44,8 +44,10 @@ pub(crate) struct Frame {
     pub(crate) base: usize,
 }
 
-/// The deepest the Java stack may go before `StackOverflowError`.
+/// The deepest the Java stack may go before `StackOverflowError`: in
+/// frames, and in slots (16 bytes each).
 pub(crate) const MAX_FRAMES: usize = 12_000;
+const MAX_SLOTS: usize = 1 << 22;
 
 /// The JVM: its classes, its heap, its stack.
 pub struct Vm {
@@ -61,8 +63,8 @@ pub struct Vm {
     pub(crate) start: Instant,
     /// Constant slot of the preallocated `OutOfMemoryError`.
     pub(crate) oom: usize,
-    /// Instance size of each movegc type (0: not a class instance).
-    pub(crate) sizes: Vec<u32>,
+    /// Back-branches and calls left before the run is stopped.
+    pub(crate) fuel: u64,
 }
 
 /// The word of a reference array that holds its class and hash.
@@ -320,7 +322,7 @@ impl Vm {
 
     /// Pushes a frame for `method`, whose arguments are at `base`.
     pub(crate) fn enter(&mut self, method: MethodId, code: std::rc::Rc<Code>, base: usize) -> Run<()> {
-        if self.frames.len() >= MAX_FRAMES {
+        if self.frames.len() >= MAX_FRAMES || base + code.max_locals > MAX_SLOTS {
             self.roots.stack.truncate(base);
             return Err(self.raise(self.wk.stack_overflow, None));
         }
