@@ -4,8 +4,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::time::Instant;
 
 use gc_core::{Heap, Mode, Stats, TypeTable};
 
@@ -15,7 +13,7 @@ use crate::descriptor::Kind;
 use crate::errors::{Error, LoadError};
 use crate::gc::{Gc, Types};
 use crate::loader::Classes;
-use crate::roots::{Roots, Scanner, Slot};
+use crate::roots::{Scanner, Slot};
 use crate::runtime::{self, WellKnown};
 use crate::vm::{Trap, Vm};
 
@@ -32,6 +30,9 @@ pub struct Options {
     pub verify: bool,
     /// Threads that mark in parallel in pauses (`None`: the default).
     pub gc_threads: Option<usize>,
+    /// Collect before every this many allocations: a stress test of the
+    /// interpreter's roots (slow; `None`: never).
+    pub gc_stress: Option<u32>,
     /// Stop the run with [`Error::OutOfFuel`] after this many back-branches
     /// and calls (for running generated or mutated programs, which may loop).
     pub fuel: Option<u64>,
@@ -45,6 +46,7 @@ impl Default for Options {
             mode: Mode::Auto,
             verify: false,
             gc_threads: None,
+            gc_stress: None,
             fuel: None,
         }
     }
@@ -83,21 +85,8 @@ impl Jvm {
             .build()
             .map_err(Error::Heap)?;
         let m = heap.attach().map_err(Error::Heap)?;
-        let roots = Arc::new(Roots::default());
-        let mut vm = Vm {
-            gc: Gc::new(m, types),
-            heap,
-            roots: roots.clone(),
-            init: Vec::new(),
-            frames: Vec::new(),
-            wk,
-            out,
-            err,
-            start: Instant::now(),
-            oom: 0,
-            fuel: options.fuel.unwrap_or(u64::MAX),
-            cls,
-        };
+        let mut vm = Vm::new(Gc::new(m, types), heap, cls, wk, (out, err), options);
+        let roots = vm.roots.clone();
         vm.gc.m.add_root_scanner(Box::new(Scanner(roots)));
         vm.roots.scratch.push(Slot::NULL);
         decode_all(&mut vm)?;

@@ -65,6 +65,10 @@ pub struct Vm {
     pub(crate) oom: usize,
     /// Back-branches and calls left before the run is stopped.
     pub(crate) fuel: u64,
+    /// Collect before every this many allocations (0: never), to test that
+    /// no reference is held across one outside the roots.
+    pub(crate) stress: u32,
+    allocations: u32,
 }
 
 /// The word of a reference array that holds its class and hash.
@@ -75,6 +79,26 @@ fn ref_array_word(obj: ObjRef) -> usize {
 }
 
 impl Vm {
+    /// A VM over a linked class table and a fresh heap.
+    pub(crate) fn new(gc: Gc, heap: Heap, cls: Classes, wk: WellKnown, io: (Box<dyn Write>, Box<dyn Write>), options: &crate::Options) -> Vm {
+        Vm {
+            gc,
+            heap,
+            roots: Arc::new(Roots::default()),
+            cls,
+            init: Vec::new(),
+            frames: Vec::new(),
+            wk,
+            out: io.0,
+            err: io.1,
+            start: Instant::now(),
+            oom: 0,
+            fuel: options.fuel.unwrap_or(u64::MAX),
+            stress: options.gc_stress.unwrap_or(0),
+            allocations: 0,
+        }
+    }
+
     /// The class of a live object.
     #[inline]
     pub(crate) fn class_of(&self, obj: ObjRef) -> ClassId {
@@ -138,6 +162,12 @@ impl Vm {
 
     /// Allocates, turning a full heap into `OutOfMemoryError`.
     pub(crate) fn alloc<T>(&mut self, f: impl FnOnce(&mut Gc) -> Result<T, AllocError>) -> Run<T> {
+        if self.stress > 0 {
+            self.allocations += 1;
+            if self.allocations % self.stress == 0 {
+                self.gc.m.collect().map_err(|e| Trap::Fatal(Error::Heap(e)))?;
+            }
+        }
         match f(&mut self.gc) {
             Ok(v) => Ok(v),
             Err(AllocError::OutOfMemory(_)) => {

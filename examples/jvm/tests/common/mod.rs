@@ -59,6 +59,8 @@ pub(crate) struct Run {
     pub(crate) result: Result<(), String>,
     /// Whether it ended in an uncaught exception (exit status 1).
     pub(crate) uncaught: bool,
+    /// The status of `System.exit`, if it was called.
+    pub(crate) exit: Option<i32>,
     pub(crate) stats: Option<Stats>,
 }
 
@@ -82,6 +84,7 @@ pub(crate) fn run(class_path: &Path, main_class: &str, args: &[String], options:
                         err: err.text(),
                         result: Err(e.to_string()),
                         uncaught: false,
+                        exit: None,
                         stats: None,
                     };
                 }
@@ -92,6 +95,10 @@ pub(crate) fn run(class_path: &Path, main_class: &str, args: &[String], options:
                 out: out.text(),
                 err: err.text(),
                 uncaught: matches!(r, Err(Error::Uncaught)),
+                exit: match r {
+                    Err(Error::Exit(s)) => Some(s),
+                    _ => None,
+                },
                 result: r.map_err(|e| e.to_string()),
                 stats: Some(jvm.stats()),
             }
