@@ -38,7 +38,7 @@ pub use gc_heap::{
     Header, ObjRef, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable, WORD,
 };
 pub use heap::{Heap, HeapBuilder, Mode};
-pub use report::install_stderr_log;
 pub use mutator::{HandleScope, Local, Mutator};
+pub use report::install_stderr_log;
 pub use roots::{RootScanner, RootVisitor};
 pub use stats::{CompactionStats, CycleStats, Latency, Pause, PauseKind, Reason, Stats};

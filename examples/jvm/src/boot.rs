@@ -111,7 +111,10 @@ impl Jvm {
             )));
         };
         let r = (|| {
-            let string_array = vm.cls.lookup("[Ljava/lang/String;").map_err(Error::Internal)?;
+            let string_array = vm
+                .cls
+                .lookup("[Ljava/lang/String;")
+                .map_err(Error::Internal)?;
             let arr = vm.new_array(string_array, args.len())?;
             vm.roots.scratch.push(Slot::reference(arr.addr()));
             for (i, a) in args.iter().enumerate() {
@@ -119,7 +122,10 @@ impl Jvm {
                 let top = vm.roots.scratch.len() - 1;
                 let arr = vm.roots.scratch.get(top).addr();
                 // SAFETY: the array is rooted and live, i in bounds, s live.
-                unsafe { vm.gc.put_elem(gc_core::ObjRef::from_addr_unchecked(arr), i, s.addr()) };
+                unsafe {
+                    vm.gc
+                        .put_elem(gc_core::ObjRef::from_addr_unchecked(arr), i, s.addr())
+                };
             }
             let arr = vm.roots.scratch.pop();
             vm.initialize(class)?;
@@ -169,7 +175,7 @@ fn decode_all(vm: &mut Vm) -> Result<(), Error> {
             let sig = vm.cls.find_sig(&m.name, &m.descriptor);
             let mid = sig.and_then(|s| vm.cls.class(class).methods.get(&s).copied());
             let Some(mid) = mid else { continue };
-            let code = decode::method(&mut vm.cls, &mut literals, class, &file, k).map_err(|reason| {
+            let code = decode::method(&mut vm.cls, &mut literals, &file, k).map_err(|reason| {
                 LoadError {
                     class: file.name.clone(),
                     method: Some(format!("{}{}", m.name, m.descriptor)),
@@ -184,7 +190,11 @@ fn decode_all(vm: &mut Vm) -> Result<(), Error> {
     vm.roots.statics.resize(vm.cls.statics);
     for c in &vm.cls.classes {
         for f in c.fields.iter().filter(|f| f.is_static) {
-            let zero = if f.kind == Kind::Ref { Slot::NULL } else { Slot::int(0) };
+            let zero = if f.kind == Kind::Ref {
+                Slot::NULL
+            } else {
+                Slot::int(0)
+            };
             vm.roots.statics.set(f.at, zero);
         }
     }
@@ -201,7 +211,11 @@ fn decode_all(vm: &mut Vm) -> Result<(), Error> {
             continue;
         };
         for f in file.fields.iter().filter(|f| f.constant.is_some()) {
-            let Some(field) = vm.cls.classes[i].fields.iter().find(|g| g.name == f.name && g.is_static) else {
+            let Some(field) = vm.cls.classes[i]
+                .fields
+                .iter()
+                .find(|g| g.name == f.name && g.is_static)
+            else {
                 continue;
             };
             let at = field.at;
@@ -239,9 +253,13 @@ fn decode_all(vm: &mut Vm) -> Result<(), Error> {
         }
         Init::Done
     };
-    vm.init = (0..vm.cls.classes.len()).map(|i| needs(Some(ClassId(i as u32)))).collect();
+    vm.init = (0..vm.cls.classes.len())
+        .map(|i| needs(Some(ClassId(i as u32))))
+        .collect();
     runtime::init_statics(vm).map_err(trap)?;
-    let oom = vm.make_throwable(vm.wk.oom, Some("Java heap space")).map_err(trap)?;
+    let oom = vm
+        .make_throwable(vm.wk.oom, Some("Java heap space"))
+        .map_err(trap)?;
     vm.oom = vm.roots.constants.len();
     vm.roots.constants.push(Slot::reference(oom.addr()));
     Ok(())

@@ -39,7 +39,6 @@ pub(crate) enum Init {
 #[derive(Clone, Debug)]
 pub(crate) struct Field {
     pub(crate) name: String,
-    pub(crate) descriptor: String,
     pub(crate) kind: Kind,
     /// An instance field's byte offset, or a static field's index in the
     /// statics.

@@ -39,7 +39,9 @@ pub(crate) enum Constant {
     NameAndType(u16, u16),
     MethodHandle(u8, u16),
     MethodType(u16),
-    Dynamic(u16, u16),
+    /// A dynamically computed constant: its name and type (the bootstrap
+    /// method is never run, so its index is not kept).
+    Dynamic(u16),
     InvokeDynamic(u16, u16),
     Module(u16),
     Package(u16),
@@ -93,9 +95,10 @@ impl ConstantPool {
     /// A field or method reference: class, name, descriptor, and whether it
     /// is an interface method reference.
     pub(crate) fn member_ref(&self, i: u16) -> Result<MemberRef<'_>, String> {
-        let (class, nat, interface) = match self.get(i)? {
-            Constant::FieldRef(c, n) | Constant::MethodRef(c, n) => (*c, *n, false),
-            Constant::InterfaceMethodRef(c, n) => (*c, *n, true),
+        let (class, nat) = match self.get(i)? {
+            Constant::FieldRef(c, n)
+            | Constant::MethodRef(c, n)
+            | Constant::InterfaceMethodRef(c, n) => (*c, *n),
             c => return Err(Self::wrong(i, "a field or method reference", c)),
         };
         let (name, descriptor) = self.name_and_type(nat)?;
@@ -103,7 +106,6 @@ impl ConstantPool {
             class: self.class_name(class)?,
             name,
             descriptor,
-            interface,
         })
     }
 
@@ -118,7 +120,7 @@ impl ConstantPool {
                 | Constant::MethodRef(..)
                 | Constant::InterfaceMethodRef(..) => self.member_ref(i as u16).map(drop),
                 Constant::NameAndType(..) => self.name_and_type(i as u16).map(drop),
-                Constant::Dynamic(_, n) | Constant::InvokeDynamic(_, n) => {
+                Constant::Dynamic(n) | Constant::InvokeDynamic(_, n) => {
                     self.name_and_type(n).map(drop)
                 }
                 Constant::MethodHandle(kind, r) => {
@@ -136,13 +138,12 @@ impl ConstantPool {
     }
 }
 
-/// A resolved-by-name field or method reference.
+/// A field or method reference, by name.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct MemberRef<'a> {
     pub(crate) class: &'a str,
     pub(crate) name: &'a str,
     pub(crate) descriptor: &'a str,
-    pub(crate) interface: bool,
 }
 
 /// A field as declared.
@@ -295,7 +296,10 @@ fn constant(r: &mut Reader<'_>) -> Result<(Constant, bool), String> {
         12 => Constant::NameAndType(r.u2()?, r.u2()?),
         15 => Constant::MethodHandle(r.u1()?, r.u2()?),
         16 => Constant::MethodType(r.u2()?),
-        17 => Constant::Dynamic(r.u2()?, r.u2()?),
+        17 => {
+            r.u2()?;
+            Constant::Dynamic(r.u2()?)
+        }
         18 => Constant::InvokeDynamic(r.u2()?, r.u2()?),
         19 => Constant::Module(r.u2()?),
         20 => Constant::Package(r.u2()?),
@@ -321,7 +325,13 @@ fn attribute<'a>(
         "SourceFile" => "SourceFile",
         _ => "",
     };
-    Ok((name, Reader { bytes: body, pos: 0 }))
+    Ok((
+        name,
+        Reader {
+            bytes: body,
+            pos: 0,
+        },
+    ))
 }
 
 fn code(mut r: Reader<'_>, pool: &ConstantPool) -> Result<Code, String> {
@@ -463,7 +473,8 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<ClassFile, LoadError> {
                 code: body,
             })
         })();
-        let m = method.map_err(|why| err(&class, Some(name.as_str()).filter(|n| !n.is_empty()), why))?;
+        let m = method
+            .map_err(|why| err(&class, Some(name.as_str()).filter(|n| !n.is_empty()), why))?;
         methods.push(m);
     }
     let tail = (|| {

@@ -40,7 +40,6 @@ struct Decoder<'a> {
     classes: &'a mut Classes,
     literals: &'a mut Literals,
     file: &'a ClassFile,
-    class: ClassId,
     code: &'a RawCode,
 }
 
@@ -52,7 +51,10 @@ struct Bytes<'a> {
 
 impl Bytes<'_> {
     fn u1(&mut self) -> Result<u8, String> {
-        let v = *self.b.get(self.pos).ok_or("the code ends inside an instruction")?;
+        let v = *self
+            .b
+            .get(self.pos)
+            .ok_or("the code ends inside an instruction")?;
         self.pos += 1;
         Ok(v)
     }
@@ -70,11 +72,10 @@ impl Bytes<'_> {
     }
 }
 
-/// Decodes method `m` of `class`, whose parsed file is `file`.
+/// Decodes method `index` of the class parsed from `file`.
 pub(crate) fn method(
     classes: &mut Classes,
     literals: &mut Literals,
-    class: ClassId,
     file: &ClassFile,
     index: usize,
 ) -> Result<Code, String> {
@@ -86,7 +87,6 @@ pub(crate) fn method(
         classes,
         literals,
         file,
-        class,
         code,
     };
     d.decode()
@@ -121,14 +121,19 @@ impl Decoder<'_> {
         };
         for op in &mut ops {
             match op {
-                Op::If(_, t) | Op::IfICmp(_, t) | Op::IfACmp(_, t) | Op::IfNull(_, t) | Op::Goto(t) => {
-                    *t = index(*t)?
-                }
+                Op::If(_, t)
+                | Op::IfICmp(_, t)
+                | Op::IfACmp(_, t)
+                | Op::IfNull(_, t)
+                | Op::Goto(t) => *t = index(*t)?,
                 Op::TableSwitch {
                     targets, default, ..
                 } => {
                     *default = index(*default)?;
-                    *targets = targets.iter().map(|&t| index(t)).collect::<Result<_, _>>()?;
+                    *targets = targets
+                        .iter()
+                        .map(|&t| index(t))
+                        .collect::<Result<_, _>>()?;
                 }
                 Op::LookupSwitch { pairs, default } => {
                     *default = index(*default)?;
@@ -202,7 +207,11 @@ impl Decoder<'_> {
             (Constant::Class(_), _) => {
                 return Err("class literals (Foo.class) are not supported".into());
             }
-            (c, _) => return Err(format!("ldc of an unsupported or mismatched constant {c:?}")),
+            (c, _) => {
+                return Err(format!(
+                    "ldc of an unsupported or mismatched constant {c:?}"
+                ));
+            }
         })
     }
 
@@ -211,8 +220,13 @@ impl Decoder<'_> {
         if !matches!(self.file.pool.get(i)?, Constant::FieldRef(..)) {
             return Err(format!("constant pool entry {i} is not a field reference"));
         }
-        let (cname, name, desc) = (r.class.to_owned(), r.name.to_owned(), r.descriptor.to_owned());
-        let kind = descriptor::field(&desc).ok_or_else(|| format!("bad field descriptor {desc}"))?;
+        let (cname, name, desc) = (
+            r.class.to_owned(),
+            r.name.to_owned(),
+            r.descriptor.to_owned(),
+        );
+        let kind =
+            descriptor::field(&desc).ok_or_else(|| format!("bad field descriptor {desc}"))?;
         let class = self.classes.lookup(&cname)?;
         let (owner, f) = self
             .classes
@@ -260,11 +274,20 @@ impl Decoder<'_> {
         if matches!(self.file.pool.get(i)?, Constant::FieldRef(..)) {
             return Err(format!("constant pool entry {i} is not a method reference"));
         }
-        let (cname, name, desc) = (r.class.to_owned(), r.name.to_owned(), r.descriptor.to_owned());
-        let ty = descriptor::method(&desc).ok_or_else(|| format!("bad method descriptor {desc}"))?;
+        let (cname, name, desc) = (
+            r.class.to_owned(),
+            r.name.to_owned(),
+            r.descriptor.to_owned(),
+        );
+        let ty =
+            descriptor::method(&desc).ok_or_else(|| format!("bad method descriptor {desc}"))?;
         let class = self.classes.lookup(&cname)?;
         let sig = self.classes.sig(&name, &desc);
-        let missing = || format!("no method {cname}.{name}{desc} (the runtime library has only part of java.lang)");
+        let missing = || {
+            format!(
+                "no method {cname}.{name}{desc} (the runtime library has only part of java.lang)"
+            )
+        };
         let args = (ty.param_slots() + usize::from(opcode != 0xb8)) as u16;
         if opcode == 0xb9 {
             let object = self.classes.by_name["java/lang/Object"];
@@ -274,7 +297,10 @@ impl Decoder<'_> {
             };
             // A private interface method is called directly (JVMS 6.5).
             if self.classes.method(m).access & access::PRIVATE != 0 {
-                return Ok(Op::InvokeDirect { method: m, init: None });
+                return Ok(Op::InvokeDirect {
+                    method: m,
+                    init: None,
+                });
             }
             return Ok(Op::InvokeInterface {
                 sig,
@@ -282,7 +308,10 @@ impl Decoder<'_> {
                 cache: Rc::new(Cell::new((ClassId(u32::MAX), MethodId(0)))),
             });
         }
-        let m = self.classes.resolve_method(class, sig).ok_or_else(missing)?;
+        let m = self
+            .classes
+            .resolve_method(class, sig)
+            .ok_or_else(missing)?;
         let method = self.classes.method(m);
         let is_static = method.is_static();
         if is_static != (opcode == 0xb8) {
@@ -334,7 +363,8 @@ impl Decoder<'_> {
             return Err("the bootstrap method is not a method handle".into());
         };
         let t = pool.member_ref(target)?;
-        if t.class != "java/lang/invoke/StringConcatFactory" || t.name != "makeConcatWithConstants" {
+        if t.class != "java/lang/invoke/StringConcatFactory" || t.name != "makeConcatWithConstants"
+        {
             return Err(format!(
                 "invokedynamic {name} via {}.{} is not supported (lambdas and method references are not)",
                 t.class, t.name
@@ -353,16 +383,22 @@ impl Decoder<'_> {
         let (mut params, mut consts) = (ty.params.iter(), b.args[1..].iter());
         for ch in recipe.chars() {
             match ch {
-                '\u{1}' | '\u{2}' if !text.is_empty() => pieces.push(Piece::Text(std::mem::take(&mut text))),
+                '\u{1}' | '\u{2}' if !text.is_empty() => {
+                    pieces.push(Piece::Text(std::mem::take(&mut text)))
+                }
                 _ => {}
             }
             match ch {
                 '\u{1}' => {
-                    let k = params.next().ok_or("the recipe has more arguments than the call")?;
+                    let k = params
+                        .next()
+                        .ok_or("the recipe has more arguments than the call")?;
                     pieces.push(Piece::Arg(*k));
                 }
                 '\u{2}' => {
-                    let c = *consts.next().ok_or("the recipe has more constants than given")?;
+                    let c = *consts
+                        .next()
+                        .ok_or("the recipe has more constants than given")?;
                     match pool.get(c)? {
                         Constant::String(s) => text.push_str(pool.utf8(*s)?),
                         Constant::Integer(v) => text.push_str(&v.to_string()),
@@ -414,7 +450,11 @@ impl Decoder<'_> {
             0x1a..=0x2d => {
                 let k = (opcode - 0x1a) / 4;
                 let n = self.local(u16::from((opcode - 0x1a) % 4), matches!(k, 1 | 3))?;
-                if matches!(k, 1 | 3) { Load2(n) } else { Load(n) }
+                if matches!(k, 1 | 3) {
+                    Load2(n)
+                } else {
+                    Load(n)
+                }
             }
             0x2e..=0x35 => ArrayLoad(elem(opcode - 0x2e)),
             0x36 | 0x38 | 0x3a => Store(self.local(u16::from(r.u1()?), false)?),
@@ -422,7 +462,11 @@ impl Decoder<'_> {
             0x3b..=0x4e => {
                 let k = (opcode - 0x3b) / 4;
                 let n = self.local(u16::from((opcode - 0x3b) % 4), matches!(k, 1 | 3))?;
-                if matches!(k, 1 | 3) { Store2(n) } else { Store(n) }
+                if matches!(k, 1 | 3) {
+                    Store2(n)
+                } else {
+                    Store(n)
+                }
             }
             0x4f..=0x56 => ArrayStore(elem(opcode - 0x4f)),
             0x57 => Pop,
@@ -435,7 +479,13 @@ impl Decoder<'_> {
             0x5e => Dup2X2,
             0x5f => Swap,
             0x60..=0x73 => {
-                let f = [FloatOp::Add, FloatOp::Sub, FloatOp::Mul, FloatOp::Div, FloatOp::Rem];
+                let f = [
+                    FloatOp::Add,
+                    FloatOp::Sub,
+                    FloatOp::Mul,
+                    FloatOp::Div,
+                    FloatOp::Rem,
+                ];
                 let i = [IntOp::Add, IntOp::Sub, IntOp::Mul, IntOp::Div, IntOp::Rem];
                 let (what, ty) = (((opcode - 0x60) / 4) as usize, (opcode - 0x60) % 4);
                 match ty {
@@ -450,9 +500,20 @@ impl Decoder<'_> {
             0x76 => FNeg,
             0x77 => DNeg,
             0x78..=0x83 => {
-                let ops = [IntOp::Shl, IntOp::Shr, IntOp::Ushr, IntOp::And, IntOp::Or, IntOp::Xor];
+                let ops = [
+                    IntOp::Shl,
+                    IntOp::Shr,
+                    IntOp::Ushr,
+                    IntOp::And,
+                    IntOp::Or,
+                    IntOp::Xor,
+                ];
                 let o = ops[((opcode - 0x78) / 2) as usize];
-                if (opcode - 0x78) % 2 == 0 { Int(o) } else { Long(o) }
+                if (opcode - 0x78) % 2 == 0 {
+                    Int(o)
+                } else {
+                    Long(o)
+                }
             }
             0x84 => {
                 let n = self.local(u16::from(r.u1()?), false)?;
@@ -546,7 +607,10 @@ impl Decoder<'_> {
                     return Ok(Const(Slot::word(crate::runtime::STRING_MARK, false)));
                 }
                 if class.type_id.is_none() || class.access & access::ABSTRACT != 0 {
-                    return Err(format!("new of {}, which cannot have instances", class.name));
+                    return Err(format!(
+                        "new of {}, which cannot have instances",
+                        class.name
+                    ));
                 }
                 New(c)
             }
@@ -568,7 +632,11 @@ impl Decoder<'_> {
             0xc0 | 0xc1 => {
                 let i = r.u2()?;
                 let c = self.class_ref(i)?;
-                if opcode == 0xc0 { CheckCast(c) } else { InstanceOf(c) }
+                if opcode == 0xc0 {
+                    CheckCast(c)
+                } else {
+                    InstanceOf(c)
+                }
             }
             0xc2 | 0xc3 => Monitor,
             0xc4 => {
@@ -587,7 +655,13 @@ impl Decoder<'_> {
                 let i = r.u2()?;
                 let dims = r.u1()?;
                 let c = self.class_ref(i)?;
-                let depth = self.classes.class(c).name.bytes().take_while(|&b| b == b'[').count();
+                let depth = self
+                    .classes
+                    .class(c)
+                    .name
+                    .bytes()
+                    .take_while(|&b| b == b'[')
+                    .count();
                 if dims == 0 || usize::from(dims) > depth {
                     return Err(format!("multianewarray of {dims} dimensions"));
                 }
@@ -601,7 +675,10 @@ impl Decoder<'_> {
 }
 
 fn is_int_like(k: Kind) -> bool {
-    matches!(k, Kind::Boolean | Kind::Byte | Kind::Char | Kind::Short | Kind::Int)
+    matches!(
+        k,
+        Kind::Boolean | Kind::Byte | Kind::Char | Kind::Short | Kind::Int
+    )
 }
 
 /// The element of `iaload`..`saload` (or the stores), by offset from `iaload`.

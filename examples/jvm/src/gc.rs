@@ -124,6 +124,12 @@ impl Types {
     }
 }
 
+/// `OutOfMemoryError`'s message for a full heap.
+pub(crate) const HEAP_SPACE: &str = "Java heap space";
+
+/// `OutOfMemoryError`'s message for an array too large for any heap.
+const TOO_LARGE: &str = "Requested array size exceeds VM limit";
+
 /// Why an allocation failed, in Java's terms.
 #[derive(Debug)]
 pub(crate) enum AllocError {
@@ -136,10 +142,8 @@ pub(crate) enum AllocError {
 impl From<GcError> for AllocError {
     fn from(e: GcError) -> Self {
         match e {
-            GcError::OutOfMemory { .. } => AllocError::OutOfMemory("Java heap space"),
-            GcError::TooLarge { .. } => {
-                AllocError::OutOfMemory("Requested array size exceeds VM limit")
-            }
+            GcError::OutOfMemory { .. } => AllocError::OutOfMemory(HEAP_SPACE),
+            GcError::TooLarge { .. } => AllocError::OutOfMemory(TOO_LARGE),
             e => AllocError::Heap(e),
         }
     }
@@ -180,8 +184,7 @@ impl Gc {
 
     /// A zeroed byte object of `ty` with `bytes` of data after the hash word.
     fn new_bytes(&mut self, ty: TypeId, bytes: usize) -> Result<ObjRef, AllocError> {
-        let len = u32::try_from(bytes + WORD)
-            .map_err(|_| AllocError::OutOfMemory("Requested array size exceeds VM limit"))?;
+        let len = u32::try_from(bytes + WORD).map_err(|_| AllocError::OutOfMemory(TOO_LARGE))?;
         let hash = self.next_hash();
         let obj = self.m.alloc(ty, len)?;
         // SAFETY: a fresh byte object has the hash word.
@@ -193,14 +196,20 @@ impl Gc {
     pub(crate) fn new_prim_array(&mut self, p: Prim, len: usize) -> Result<ObjRef, AllocError> {
         let bytes = len
             .checked_mul(p.size())
-            .ok_or(AllocError::OutOfMemory("Requested array size exceeds VM limit"))?;
-        self.new_bytes(self.types.prim[Prim::ALL.iter().position(|&q| q == p).unwrap_or(0)], bytes)
+            .ok_or(AllocError::OutOfMemory(TOO_LARGE))?;
+        self.new_bytes(
+            self.types.prim[Prim::ALL.iter().position(|&q| q == p).unwrap_or(0)],
+            bytes,
+        )
     }
 
     /// A reference array of class `class`, every element null.
-    pub(crate) fn new_ref_array(&mut self, class: ClassId, len: usize) -> Result<ObjRef, AllocError> {
-        let slots = u32::try_from(len + 1)
-            .map_err(|_| AllocError::OutOfMemory("Requested array size exceeds VM limit"))?;
+    pub(crate) fn new_ref_array(
+        &mut self,
+        class: ClassId,
+        len: usize,
+    ) -> Result<ObjRef, AllocError> {
+        let slots = u32::try_from(len + 1).map_err(|_| AllocError::OutOfMemory(TOO_LARGE))?;
         let hash = self.next_hash();
         let obj = self.m.alloc(self.types.ref_array, slots)?;
         let word = ((class.0 as usize) << 32) | ((hash as usize) << 1) | 1;

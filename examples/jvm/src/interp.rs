@@ -109,9 +109,7 @@ impl Vm {
         while let Some(f) = self.frames.last_mut() {
             let pc = f.pc as u32;
             let handler = f.code.handlers.iter().find(|h| {
-                h.start <= pc
-                    && pc < h.end
-                    && h.catch.is_none_or(|c| self.cls.assignable(class, c))
+                h.start <= pc && pc < h.end && h.catch.is_none_or(|c| self.cls.assignable(class, c))
             });
             if let Some(h) = handler {
                 let (base, locals, target) = (f.base, f.code.max_locals, h.target);
@@ -136,7 +134,10 @@ impl Vm {
     #[inline(always)]
     fn deref(&mut self, s: Slot, what: &str) -> Run<ObjRef> {
         if !s.is_ref {
-            return Err(verify(format!("{what} expects a reference, found a {:#x}", s.bits)));
+            return Err(verify(format!(
+                "{what} expects a reference, found a {:#x}",
+                s.bits
+            )));
         }
         match ObjRef::from_addr(s.addr()) {
             Some(o) => Ok(o),
@@ -145,16 +146,16 @@ impl Vm {
     }
 
     /// Checks that an object is an instance of the class declaring a field
-    /// (the verifier's job): a field access on anything else would read
-    /// another class's slot, perhaps data as a reference.
+    /// or method (the verifier's job): a field access on anything else would
+    /// read another class's slot, perhaps data as a reference.
     #[inline(always)]
-    fn field_ok(&self, obj: ObjRef, owner: ClassId) -> Run<()> {
+    fn instance_of(&self, obj: ObjRef, owner: ClassId) -> Run<()> {
         let c = self.class_of(obj);
         if c == owner || self.cls.class(c).supers.contains(&owner) {
             return Ok(());
         }
         Err(verify(format!(
-            "a field of {} accessed on an instance of {}",
+            "a member of {} used on an instance of {}",
             self.cls.class(owner).name,
             self.cls.class(c).name
         )))
@@ -179,17 +180,17 @@ impl Vm {
         let Some((len, p)) = self.array_len(arr) else {
             return Err(verify("an array access on a non-array".into()));
         };
-        let ok = match (elem, p) {
-            (Elem::Ref, None) => true,
-            (Elem::Byte, Some(Prim::Byte | Prim::Boolean)) => true,
-            (Elem::Char, Some(Prim::Char))
-            | (Elem::Short, Some(Prim::Short))
-            | (Elem::Int, Some(Prim::Int))
-            | (Elem::Long, Some(Prim::Long))
-            | (Elem::Float, Some(Prim::Float))
-            | (Elem::Double, Some(Prim::Double)) => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (elem, p),
+            (Elem::Ref, None)
+                | (Elem::Byte, Some(Prim::Byte | Prim::Boolean))
+                | (Elem::Char, Some(Prim::Char))
+                | (Elem::Short, Some(Prim::Short))
+                | (Elem::Int, Some(Prim::Int))
+                | (Elem::Long, Some(Prim::Long))
+                | (Elem::Float, Some(Prim::Float))
+                | (Elem::Double, Some(Prim::Double))
+        );
         if !ok {
             return Err(verify(format!("{elem:?} access on an array of {p:?}")));
         }
@@ -224,7 +225,7 @@ impl Vm {
                 Kind::Long => text.push_str(&s.as_long().to_string()),
                 Kind::Float => text.push_str(&jfmt::float_to_string(s.as_float())),
                 Kind::Double => text.push_str(&jfmt::double_to_string(s.as_double())),
-                Kind::Ref => text.push_str(&self.to_text(s.addr())?),
+                Kind::Ref => text.push_str(&self.string_value(s.addr())?),
             }
         }
         let result = self.new_string(&text)?;
@@ -330,18 +331,38 @@ impl Vm {
                         // SAFETY: a live array of this element type, i in bounds.
                         unsafe {
                             match elem {
-                                Elem::Ref => st.push(Slot::reference(arr.read_word(DATA + i * WORD))),
-                                Elem::Byte => st.push(Slot::int(i32::from(*arr.byte_ptr(DATA + i).cast::<i8>()))),
-                                Elem::Char => st.push(Slot::int(i32::from(*arr.byte_ptr(DATA + 2 * i).cast::<u16>()))),
-                                Elem::Short => st.push(Slot::int(i32::from(*arr.byte_ptr(DATA + 2 * i).cast::<i16>()))),
-                                Elem::Int => st.push(Slot::int(*arr.byte_ptr(DATA + 4 * i).cast::<i32>())),
-                                Elem::Float => st.push(Slot::word(u64::from(*arr.byte_ptr(DATA + 4 * i).cast::<u32>()), false)),
-                                Elem::Long | Elem::Double => push2!(Slot::word(*arr.byte_ptr(DATA + 8 * i).cast::<u64>(), false)),
+                                Elem::Ref => {
+                                    st.push(Slot::reference(arr.read_word(DATA + i * WORD)))
+                                }
+                                Elem::Byte => st.push(Slot::int(i32::from(
+                                    *arr.byte_ptr(DATA + i).cast::<i8>(),
+                                ))),
+                                Elem::Char => st.push(Slot::int(i32::from(
+                                    *arr.byte_ptr(DATA + 2 * i).cast::<u16>(),
+                                ))),
+                                Elem::Short => st.push(Slot::int(i32::from(
+                                    *arr.byte_ptr(DATA + 2 * i).cast::<i16>(),
+                                ))),
+                                Elem::Int => {
+                                    st.push(Slot::int(*arr.byte_ptr(DATA + 4 * i).cast::<i32>()))
+                                }
+                                Elem::Float => st.push(Slot::word(
+                                    u64::from(*arr.byte_ptr(DATA + 4 * i).cast::<u32>()),
+                                    false,
+                                )),
+                                Elem::Long | Elem::Double => push2!(Slot::word(
+                                    *arr.byte_ptr(DATA + 8 * i).cast::<u64>(),
+                                    false
+                                )),
                             }
                         }
                     }
                     Op::ArrayStore(elem) => {
-                        let v = if matches!(elem, Elem::Long | Elem::Double) { pop2!() } else { st.pop() };
+                        let v = if matches!(elem, Elem::Long | Elem::Double) {
+                            pop2!()
+                        } else {
+                            st.pop()
+                        };
                         let i = st.pop().as_int();
                         let (arr, len) = tri!(self.array(st.pop(), *elem));
                         let i = tri!(self.bounds(i, len));
@@ -351,8 +372,12 @@ impl Vm {
                             }
                             if let Some(val) = ObjRef::from_addr(v.addr()) {
                                 let ac = self.class_of(arr);
-                                if let Some(crate::class::Component::Class(c)) = self.cls.class(ac).component {
-                                    if c != self.wk.object && !self.cls.assignable(self.class_of(val), c) {
+                                if let Some(crate::class::Component::Class(c)) =
+                                    self.cls.class(ac).component
+                                {
+                                    if c != self.wk.object
+                                        && !self.cls.assignable(self.class_of(val), c)
+                                    {
                                         let name = self.cls.class(self.class_of(val)).java_name();
                                         throw!(self.wk.array_store, Some(&name));
                                     }
@@ -366,9 +391,15 @@ impl Vm {
                         unsafe {
                             match elem {
                                 Elem::Byte => *arr.byte_ptr(DATA + i) = v.as_int() as u8,
-                                Elem::Char | Elem::Short => *arr.byte_ptr(DATA + 2 * i).cast::<u16>() = v.as_int() as u16,
-                                Elem::Int | Elem::Float => *arr.byte_ptr(DATA + 4 * i).cast::<u32>() = v.bits as u32,
-                                Elem::Long | Elem::Double => *arr.byte_ptr(DATA + 8 * i).cast::<u64>() = v.bits,
+                                Elem::Char | Elem::Short => {
+                                    *arr.byte_ptr(DATA + 2 * i).cast::<u16>() = v.as_int() as u16
+                                }
+                                Elem::Int | Elem::Float => {
+                                    *arr.byte_ptr(DATA + 4 * i).cast::<u32>() = v.bits as u32
+                                }
+                                Elem::Long | Elem::Double => {
+                                    *arr.byte_ptr(DATA + 8 * i).cast::<u64>() = v.bits
+                                }
                                 Elem::Ref => {}
                             }
                         }
@@ -582,7 +613,10 @@ impl Vm {
                         default,
                     } => {
                         let k = i64::from(st.pop().as_int()) - i64::from(*low);
-                        let t = usize::try_from(k).ok().and_then(|k| targets.get(k)).unwrap_or(default);
+                        let t = usize::try_from(k)
+                            .ok()
+                            .and_then(|k| targets.get(k))
+                            .unwrap_or(default);
                         jump!(t);
                     }
                     Op::LookupSwitch { pairs, default } => {
@@ -639,7 +673,7 @@ impl Vm {
                         wide,
                     } => {
                         let obj = tri!(self.deref(st.pop(), "getfield"));
-                        tri!(self.field_ok(obj, *owner));
+                        tri!(self.instance_of(obj, *owner));
                         // SAFETY: a live object with a field at offset.
                         let bits = unsafe { obj.read_word(*offset as usize) } as u64;
                         st.push(Slot::word(bits, *is_ref));
@@ -655,10 +689,12 @@ impl Vm {
                     } => {
                         let v = if *wide { pop2!() } else { st.pop() };
                         let obj = tri!(self.deref(st.pop(), "putfield"));
-                        tri!(self.field_ok(obj, *owner));
+                        tri!(self.instance_of(obj, *owner));
                         if *is_ref {
                             if !v.is_ref {
-                                tri!(Err(verify("putfield of a non-reference into a reference field".into())));
+                                tri!(Err(verify(
+                                    "putfield of a non-reference into a reference field".into()
+                                )));
                             }
                             // SAFETY: a live object's reference field; a live value.
                             unsafe { self.gc.put_ref(obj, *offset as usize, v.addr()) };
@@ -672,7 +708,10 @@ impl Vm {
                         let obj = tri!(self.deref(recv, "invokevirtual"));
                         let class = self.class_of(obj);
                         let Some(&m) = self.cls.class(class).vtable.get(*slot as usize) else {
-                            tri!(Err(verify(format!("{} has no virtual method {slot}", self.cls.class(class).name))))
+                            tri!(Err(verify(format!(
+                                "{} has no virtual method {slot}",
+                                self.cls.class(class).name
+                            ))))
                         };
                         self.frames[fi].pc = pc - 1;
                         if tri!(self.dispatch(m, *args as usize)) {
@@ -687,10 +726,14 @@ impl Vm {
                         }
                         let m = self.cls.method(*method);
                         let args = m.arg_slots;
-                        // A string's constructor gets the marker `new` left.
-                        if !m.is_static() && m.class != self.wk.string {
+                        // The receiver must be an instance of the method's class
+                        // (the verifier's job; natives rely on it). A string's
+                        // constructor gets the marker `new` left instead.
+                        let owner = m.class;
+                        if !m.is_static() && owner != self.wk.string {
                             let recv = st.get(st.len() - args);
-                            tri!(self.deref(recv, "invokespecial"));
+                            let obj = tri!(self.deref(recv, "a call"));
+                            tri!(self.instance_of(obj, owner));
                         }
                         self.frames[fi].pc = pc - 1;
                         if tri!(self.dispatch(*method, args)) {
@@ -708,7 +751,10 @@ impl Vm {
                                 Some(&slot) => m = c.vtable[slot],
                                 None => {
                                     let name = c.java_name();
-                                    throw!(self.wk.incompatible_class_change, Some(&format!("{name} does not implement the interface")))
+                                    throw!(
+                                        self.wk.incompatible_class_change,
+                                        Some(&format!("{name} does not implement the interface"))
+                                    )
                                 }
                             }
                             cache.set((class, m));
@@ -735,7 +781,8 @@ impl Vm {
                         if n < 0 {
                             throw!(self.wk.negative_array_size, Some(&n.to_string()));
                         }
-                        let class = self.wk.prim_arrays[Prim::ALL.iter().position(|q| q == p).unwrap_or(0)];
+                        let class =
+                            self.wk.prim_arrays[Prim::ALL.iter().position(|q| q == p).unwrap_or(0)];
                         let arr = tri!(self.new_array(class, n as usize));
                         st.push(Slot::reference(arr.addr()));
                     }
@@ -831,7 +878,12 @@ impl Vm {
                 Ok(false)
             }
             Body::None => {
-                let what = format!("{}.{}{}", self.cls.class(method.class).java_name(), method.name, method.descriptor);
+                let what = format!(
+                    "{}.{}{}",
+                    self.cls.class(method.class).java_name(),
+                    method.name,
+                    method.descriptor
+                );
                 Err(self.raise(self.wk.abstract_method_error, Some(&what)))
             }
         }

@@ -102,7 +102,6 @@ impl Classes {
                 .ok_or_else(|| err(b.name, None, format!("bad descriptor {desc}")))?;
             class.fields.push(Field {
                 name: name.to_owned(),
-                descriptor: desc.to_owned(),
                 kind,
                 at: 0,
                 is_static,
@@ -127,8 +126,13 @@ impl Classes {
         access: u16,
         body: Body,
     ) -> Result<MethodId, LoadError> {
-        let ty = descriptor::method(desc)
-            .ok_or_else(|| err(class_name, Some(name), format!("bad method descriptor {desc}")))?;
+        let ty = descriptor::method(desc).ok_or_else(|| {
+            err(
+                class_name,
+                Some(name),
+                format!("bad method descriptor {desc}"),
+            )
+        })?;
         let receiver = usize::from(access & access::STATIC == 0);
         let sig = self.sig(name, desc);
         let id = MethodId(self.methods.len() as u32);
@@ -163,7 +167,6 @@ impl Classes {
             })?;
             class.fields.push(Field {
                 name: f.name.clone(),
-                descriptor: f.descriptor.clone(),
                 kind,
                 at: 0,
                 is_static: f.access & access::STATIC != 0,
@@ -172,7 +175,11 @@ impl Classes {
         for m in &file.methods {
             let no_code = m.access & (access::ABSTRACT | access::NATIVE) != 0;
             if m.access & access::NATIVE != 0 {
-                return Err(err(&file.name, Some(&m.name), "native methods are not supported"));
+                return Err(err(
+                    &file.name,
+                    Some(&m.name),
+                    "native methods are not supported",
+                ));
             }
             if m.code.is_none() != no_code {
                 let why = if no_code {
@@ -182,7 +189,8 @@ impl Classes {
                 };
                 return Err(err(&file.name, Some(&m.name), why));
             }
-            let mid = self.new_method(id, &file.name, &m.name, &m.descriptor, m.access, Body::None)?;
+            let mid =
+                self.new_method(id, &file.name, &m.name, &m.descriptor, m.access, Body::None)?;
             if m.name == "<clinit>" {
                 class.clinit = Some(mid);
             }
@@ -198,7 +206,11 @@ impl Classes {
     /// Reads every `.class` file under `dir`.
     pub(crate) fn load_dir(&mut self, dir: &Path) -> Result<(), LoadError> {
         let entries = std::fs::read_dir(dir).map_err(|e| {
-            err(&dir.display().to_string(), None, format!("cannot read the class path: {e}"))
+            err(
+                &dir.display().to_string(),
+                None,
+                format!("cannot read the class path: {e}"),
+            )
         })?;
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
@@ -248,7 +260,11 @@ impl Classes {
             Component::Prim(p) => p.array_name().to_owned(),
             Component::Class(c) => {
                 let n = &self.class(c).name;
-                if n.starts_with('[') { format!("[{n}") } else { format!("[L{n};") }
+                if n.starts_with('[') {
+                    format!("[{n}")
+                } else {
+                    format!("[L{n};")
+                }
             }
         };
         let object = self.by_name["java/lang/Object"];
@@ -314,7 +330,11 @@ impl Classes {
         let interface_names = c.interface_names.clone();
         let resolve = |me: &mut Self, n: &str| -> Result<ClassId, LoadError> {
             let s = me.by_name.get(n).copied().ok_or_else(|| {
-                err(&name, None, format!("supertype {n} not found on the class path"))
+                err(
+                    &name,
+                    None,
+                    format!("supertype {n} not found on the class path"),
+                )
             })?;
             me.link(s)?;
             Ok(s)
@@ -333,7 +353,8 @@ impl Classes {
             interfaces.push(i);
         }
         let mut supers: HashSet<ClassId> = [id].into_iter().collect();
-        let (mut size, mut refs, mut vtable, mut vslots) = (WORD, Vec::new(), Vec::new(), HashMap::new());
+        let (mut size, mut refs, mut vtable, mut vslots) =
+            (WORD, Vec::new(), Vec::new(), HashMap::new());
         if let Some(s) = super_class {
             let sc = self.class(s);
             if sc.is_interface() || sc.access & access::FINAL != 0 && sc.name != name {
@@ -351,12 +372,18 @@ impl Classes {
         }
         // Fields: the superclass's first, then references, then the rest.
         let mut fields = std::mem::take(&mut self.classes[id.0 as usize].fields);
-        for f in fields.iter_mut().filter(|f| !f.is_static && f.kind == Kind::Ref) {
+        for f in fields
+            .iter_mut()
+            .filter(|f| !f.is_static && f.kind == Kind::Ref)
+        {
             f.at = size;
             refs.push(size as u32);
             size += WORD;
         }
-        for f in fields.iter_mut().filter(|f| !f.is_static && f.kind != Kind::Ref) {
+        for f in fields
+            .iter_mut()
+            .filter(|f| !f.is_static && f.kind != Kind::Ref)
+        {
             f.at = size;
             size += WORD;
         }
@@ -401,7 +428,8 @@ impl Classes {
                     if !virtual_(method) {
                         continue;
                     }
-                    let concrete = !matches!(method.body, Body::None) || method.access & access::ABSTRACT == 0;
+                    let concrete =
+                        !matches!(method.body, Body::None) || method.access & access::ABSTRACT == 0;
                     match vslots.get(&method.sig) {
                         None => {
                             vslots.insert(method.sig, vtable.len());
@@ -415,7 +443,9 @@ impl Classes {
                             let from = self.class(current.class);
                             let more_specific = self.class(i).supers.contains(&current.class);
                             let current_abstract = current.access & access::ABSTRACT != 0;
-                            if from.is_interface() && (more_specific || current_abstract && concrete) {
+                            if from.is_interface()
+                                && (more_specific || current_abstract && concrete)
+                            {
                                 vtable[slot] = m;
                             }
                         }

@@ -52,7 +52,11 @@ fn parse_args() -> Result<Cli, String> {
                     "move" => Mode::Move,
                     "copy" => Mode::Copy,
                     "stw" => Mode::StopTheWorld,
-                    m => return Err(format!("--gc-mode: unknown mode {m:?} (auto, move, copy, stw)")),
+                    m => {
+                        return Err(format!(
+                            "--gc-mode: unknown mode {m:?} (auto, move, copy, stw)"
+                        ));
+                    }
                 }
             }
             "--gc-stats" => stats = true,
@@ -60,7 +64,10 @@ fn parse_args() -> Result<Cli, String> {
             "--gc-verify" => options.verify = true,
             "--gc-threads" => {
                 let v = value("--gc-threads")?;
-                options.gc_threads = Some(v.parse().map_err(|_| format!("--gc-threads: bad count {v:?}"))?);
+                options.gc_threads = Some(
+                    v.parse()
+                        .map_err(|_| format!("--gc-threads: bad count {v:?}"))?,
+                );
             }
             "-h" | "--help" => return Err(String::new()),
             a if a.starts_with('-') => return Err(format!("unknown flag {a}")),
@@ -96,7 +103,10 @@ fn main() -> ExitCode {
         .name("main".into())
         .stack_size(64 << 20)
         .spawn(move || run(cli))
-        .and_then(|t| t.join().map_err(|_| std::io::Error::other("the interpreter panicked")));
+        .and_then(|t| {
+            t.join()
+                .map_err(|_| std::io::Error::other("the interpreter panicked"))
+        });
     match run {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

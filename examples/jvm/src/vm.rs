@@ -11,7 +11,7 @@ use gc_core::{Heap, ObjRef, WORD};
 use crate::class::{Body, ClassId, Component, Init, MethodId};
 use crate::code::Code;
 use crate::errors::Error;
-use crate::gc::{AllocError, DATA, Gc, Prim};
+use crate::gc::{AllocError, Gc, HEAP_SPACE, Prim};
 use crate::loader::Classes;
 use crate::roots::{Roots, Slot};
 use crate::runtime::WellKnown;
@@ -50,7 +50,7 @@ pub(crate) const MAX_FRAMES: usize = 12_000;
 const MAX_SLOTS: usize = 1 << 22;
 
 /// The JVM: its classes, its heap, its stack.
-pub struct Vm {
+pub(crate) struct Vm {
     pub(crate) gc: Gc,
     pub(crate) heap: Heap,
     pub(crate) roots: Arc<Roots>,
@@ -80,7 +80,14 @@ fn ref_array_word(obj: ObjRef) -> usize {
 
 impl Vm {
     /// A VM over a linked class table and a fresh heap.
-    pub(crate) fn new(gc: Gc, heap: Heap, cls: Classes, wk: WellKnown, io: (Box<dyn Write>, Box<dyn Write>), options: &crate::Options) -> Vm {
+    pub(crate) fn new(
+        gc: Gc,
+        heap: Heap,
+        cls: Classes,
+        wk: WellKnown,
+        io: (Box<dyn Write>, Box<dyn Write>),
+        options: &crate::Options,
+    ) -> Vm {
         Vm {
             gc,
             heap,
@@ -165,15 +172,21 @@ impl Vm {
         if self.stress > 0 {
             self.allocations += 1;
             if self.allocations % self.stress == 0 {
-                self.gc.m.collect().map_err(|e| Trap::Fatal(Error::Heap(e)))?;
+                self.gc
+                    .m
+                    .collect()
+                    .map_err(|e| Trap::Fatal(Error::Heap(e)))?;
             }
         }
         match f(&mut self.gc) {
             Ok(v) => Ok(v),
-            Err(AllocError::OutOfMemory(_)) => {
+            // A full heap gets the preallocated error; an impossible size
+            // its own, with HotSpot's message, while there is room for one.
+            Err(AllocError::OutOfMemory(why)) if why == HEAP_SPACE => {
                 let oom = self.roots.constants.get(self.oom).addr();
                 Err(self.throw(oom))
             }
+            Err(AllocError::OutOfMemory(why)) => Err(self.raise(self.wk.oom, Some(why))),
             Err(AllocError::Heap(e)) => Err(Trap::Fatal(Error::Heap(e))),
         }
     }
@@ -238,10 +251,7 @@ impl Vm {
         let mut skipping = true;
         for f in self.frames.iter().rev() {
             let m = self.cls.method(f.method);
-            if skipping
-                && m.name == "<init>"
-                && self.cls.assignable(m.class, self.wk.throwable)
-            {
+            if skipping && m.name == "<init>" && self.cls.assignable(m.class, self.wk.throwable) {
                 continue;
             }
             skipping = false;
@@ -351,12 +361,18 @@ impl Vm {
     }
 
     /// Pushes a frame for `method`, whose arguments are at `base`.
-    pub(crate) fn enter(&mut self, method: MethodId, code: std::rc::Rc<Code>, base: usize) -> Run<()> {
+    pub(crate) fn enter(
+        &mut self,
+        method: MethodId,
+        code: std::rc::Rc<Code>,
+        base: usize,
+    ) -> Run<()> {
         if self.frames.len() >= MAX_FRAMES || base + code.max_locals > MAX_SLOTS {
             self.roots.stack.truncate(base);
             return Err(self.raise(self.wk.stack_overflow, None));
         }
         self.roots.stack.resize(base + code.max_locals);
+        self.roots.stack.vec().reserve(code.max_stack);
         self.frames.push(Frame {
             method,
             code,
@@ -380,14 +396,10 @@ impl Vm {
     /// The text of string `s`, or `"null"`.
     pub(crate) fn text_of(&self, s: usize) -> String {
         match ObjRef::from_addr(s) {
-            // SAFETY: callers pass strings (checked by the descriptor).
-            Some(s) => unsafe { crate::gc::string_text(s) },
+            // SAFETY: a live string, just checked.
+            Some(s) if self.class_of(s) == self.wk.string => unsafe { crate::gc::string_text(s) },
+            Some(_) => "<not a string>".to_owned(),
             None => "null".to_owned(),
         }
-    }
-
-    /// Raw bytes of a primitive array, from element `from`.
-    pub(crate) fn prim_ptr(arr: ObjRef, p: Prim, from: usize) -> *mut u8 {
-        arr.byte_ptr(DATA + from * p.size())
     }
 }

@@ -27,7 +27,11 @@ fn runs_a_program_with_java_style_flags() {
         let mut args: Vec<&str> = heap.iter().copied().filter(|a| !a.is_empty()).collect();
         args.extend(["--gc-mode", "stw", "-cp", &cp, "Main"]);
         let out = jvm(&args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     }
 }
@@ -35,7 +39,17 @@ fn runs_a_program_with_java_style_flags() {
 #[test]
 fn gc_stats_go_to_stderr() {
     let cp = classes("binarytrees");
-    let out = jvm(&["--heap", "2M", "--gc-stats", "--gc-mode", "stw", "-cp", &cp, "Main", "10"]);
+    let out = jvm(&[
+        "--heap",
+        "2M",
+        "--gc-stats",
+        "--gc-mode",
+        "stw",
+        "-cp",
+        &cp,
+        "Main",
+        "10",
+    ]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("collections in"), "{err}");
@@ -47,7 +61,8 @@ fn an_uncaught_exception_exits_1_with_its_stack_trace() {
     let cp = classes("uncaught");
     let out = jvm(&["-cp", &cp, "Main"]);
     assert_eq!(out.status.code(), Some(1));
-    let expected = std::fs::read_to_string(common::programs().join("uncaught/expected.err")).unwrap();
+    let expected =
+        std::fs::read_to_string(common::programs().join("uncaught/expected.err")).unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stderr), expected);
 }
 
@@ -55,12 +70,24 @@ fn an_uncaught_exception_exits_1_with_its_stack_trace() {
 fn bad_command_lines_exit_2_with_a_reason() {
     let cp = classes("hello");
     for (args, says) in [
-        (vec!["--heap", "lots", "-cp", &cp, "Main"], "--heap: bad size"),
-        (vec!["--gc-mode", "fast", "-cp", &cp, "Main"], "unknown mode"),
+        (
+            vec!["--heap", "lots", "-cp", &cp, "Main"],
+            "--heap: bad size",
+        ),
+        (
+            vec!["--gc-mode", "fast", "-cp", &cp, "Main"],
+            "unknown mode",
+        ),
         (vec!["--frobnicate", "Main"], "unknown flag --frobnicate"),
         (vec!["-cp", &cp], "no main class"),
-        (vec!["-cp", &cp, "Nope"], "could not find or load main class Nope"),
-        (vec!["-cp", "/nonexistent/dir", "Main"], "cannot read the class path"),
+        (
+            vec!["-cp", &cp, "Nope"],
+            "could not find or load main class Nope",
+        ),
+        (
+            vec!["-cp", "/nonexistent/dir", "Main"],
+            "cannot read the class path",
+        ),
         (vec!["--heap", "64K", "-cp", &cp, "Main"], "heap"),
     ] {
         let out = jvm(&args);

@@ -28,7 +28,11 @@ fn hotspot_prints_the_expected_output() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     programs.sort();
-    assert!(programs.len() >= 10, "the suite has {} programs", programs.len());
+    assert!(
+        programs.len() >= 10,
+        "the suite has {} programs",
+        programs.len()
+    );
     for program in programs {
         let dir = common::programs().join(&program);
         let out = Command::new("java")
@@ -40,12 +44,20 @@ fn hotspot_prints_the_expected_output() {
             .output()
             .unwrap();
         let expected = std::fs::read_to_string(dir.join("expected.out")).unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{program}: stdout");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "{program}: stdout"
+        );
         let status: i32 = std::fs::read_to_string(dir.join("expected.status"))
             .map_or(0, |s| s.trim().parse().unwrap());
         assert_eq!(out.status.code(), Some(status), "{program}: exit status");
         if let Ok(err) = std::fs::read_to_string(dir.join("expected.err")) {
-            assert_eq!(String::from_utf8_lossy(&out.stderr), err, "{program}: stderr");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stderr),
+                err,
+                "{program}: stderr"
+            );
         }
     }
 }

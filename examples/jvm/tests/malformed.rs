@@ -158,6 +158,7 @@ struct Class {
     access: u16,
     this: u16,
     super_class: u16,
+    interfaces: Vec<u16>,
     fields: Vec<u8>,
     field_count: u16,
     methods: Vec<u8>,
@@ -182,6 +183,7 @@ impl Class {
             access: ACC_PUBLIC | ACC_SUPER,
             this,
             super_class,
+            interfaces: Vec::new(),
             fields: Vec::new(),
             field_count: 0,
             methods: Vec::new(),
@@ -262,7 +264,10 @@ impl Class {
         b.extend(u2(self.access));
         b.extend(u2(self.this));
         b.extend(u2(self.super_class));
-        b.extend(u2(0));
+        b.extend(u2(self.interfaces.len() as u16));
+        for i in &self.interfaces {
+            b.extend(u2(*i));
+        }
         b.extend(u2(self.field_count));
         b.extend(&self.fields);
         b.extend(u2(self.method_count));
@@ -291,7 +296,8 @@ impl TempDir {
     fn new(tag: &str) -> TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("jvm-malformed-{}-{tag}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("jvm-malformed-{}-{tag}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
@@ -363,8 +369,15 @@ fn rejected(tag: &str, files: &[(&str, &[u8])], want: &[&str]) -> String {
         dir.write(name, bytes);
     }
     let (stage, e, text) = fail(&dir.0, "Bad");
-    assert_eq!(stage, Stage::Load, "{tag}: expected a load error, got {text:?}");
-    assert!(matches!(e, Error::Load(_)), "{tag}: expected Error::Load, got {e:?}");
+    assert_eq!(
+        stage,
+        Stage::Load,
+        "{tag}: expected a load error, got {text:?}"
+    );
+    assert!(
+        matches!(e, Error::Load(_)),
+        "{tag}: expected Error::Load, got {e:?}"
+    );
     check(tag, &text, want);
     text
 }
@@ -376,7 +389,10 @@ fn rejects(tag: &str, bytes: &[u8], want: &[&str]) -> String {
 
 fn check(tag: &str, text: &str, want: &[&str]) {
     for w in want {
-        assert!(text.contains(w), "{tag}: the error {text:?} does not mention {w:?}");
+        assert!(
+            text.contains(w),
+            "{tag}: the error {text:?} does not mention {w:?}"
+        );
     }
 }
 
@@ -393,7 +409,15 @@ fn a_wellformed_class_runs() {
         let out = p.field("java/lang/System", "out", "Ljava/io/PrintStream;");
         let s = p.string("hello from Bad");
         let println = p.method("java/io/PrintStream", "println", "(Ljava/lang/String;)V");
-        ops(&[&[0xb2], &u2(out), &[0x13], &u2(s), &[0xb6], &u2(println), &[0xb1]])
+        ops(&[
+            &[0xb2],
+            &u2(out),
+            &[0x13],
+            &u2(s),
+            &[0xb6],
+            &u2(println),
+            &[0xb1],
+        ])
     });
     let dir = TempDir::new("good");
     dir.write("Bad.class", &bytes);
@@ -406,9 +430,21 @@ fn a_wellformed_class_runs() {
 fn bad_magic() {
     let mut bytes = bad_main(0, 1, |_| vec![0xb1]);
     bytes[3] = 0xbf;
-    rejects("magic", &bytes, &["Bad.class", "bad magic number 0xcafebabf", "not a class file"]);
+    rejects(
+        "magic",
+        &bytes,
+        &[
+            "Bad.class",
+            "bad magic number 0xcafebabf",
+            "not a class file",
+        ],
+    );
     rejects("empty", &[], &["Bad.class", "truncated"]);
-    rejects("text", b"public class Bad {}\n", &["Bad.class", "bad magic number"]);
+    rejects(
+        "text",
+        b"public class Bad {}\n",
+        &["Bad.class", "bad magic number"],
+    );
 }
 
 #[test]
@@ -416,9 +452,17 @@ fn unsupported_versions() {
     let mut c = Class::new("Bad");
     c.main(0, 1, vec![0xb1]);
     c.major = 62;
-    rejects("v62", &c.bytes(), &["Bad.class", "version 62.0 is not supported", "61"]);
+    rejects(
+        "v62",
+        &c.bytes(),
+        &["Bad.class", "version 62.0 is not supported", "61"],
+    );
     c.major = 44;
-    rejects("v44", &c.bytes(), &["Bad.class", "version 44.0 is not supported"]);
+    rejects(
+        "v44",
+        &c.bytes(),
+        &["Bad.class", "version 44.0 is not supported"],
+    );
     // The oldest and the newest read are accepted.
     for major in [45, 61] {
         c.major = major;
@@ -443,7 +487,10 @@ fn every_prefix_of_a_suite_class_is_truncated() {
             panic!("prefix {len}: expected Error::Load, got {e:?}");
         };
         assert!(l.reason.starts_with("truncated: "), "prefix {len}: {text}");
-        assert!(l.class == "Main" || l.class.ends_with("Main.class"), "prefix {len}: {text}");
+        assert!(
+            l.class == "Main" || l.class.ends_with("Main.class"),
+            "prefix {len}: {text}"
+        );
         assert!(
             l.reason.contains(&format!("the file has {len}")),
             "prefix {len}: {text}"
@@ -457,7 +504,10 @@ fn truncated_inside_a_method() {
     let bytes = bad_main(1, 1, |_| vec![0x04, 0x57, 0x00, 0x00, 0x00, 0xb1]);
     // Inside main's code: the last bytes of the file are its Code
     // attribute's tail, the method's end and the class's attribute count.
-    let at = bytes.windows(6).position(|w| w == [0x04, 0x57, 0, 0, 0, 0xb1]).unwrap();
+    let at = bytes
+        .windows(6)
+        .position(|w| w == [0x04, 0x57, 0, 0, 0, 0xb1])
+        .unwrap();
     let text = rejects("cut-method", &bytes[..at + 3], &["Bad.main: truncated"]);
     assert!(!text.contains(".class"), "{text}");
     // After the methods: the class, no method.
@@ -469,7 +519,11 @@ fn truncated_inside_a_method() {
 fn trailing_garbage() {
     let mut bytes = bad_main(0, 1, |_| vec![0xb1]);
     bytes.extend([0xde, 0xad, 0xbe]);
-    let text = rejects("trailing", &bytes, &["cannot load class Bad: ", "3 bytes of trailing garbage"]);
+    let text = rejects(
+        "trailing",
+        &bytes,
+        &["cannot load class Bad: ", "3 bytes of trailing garbage"],
+    );
     assert!(!text.contains(".class"), "{text}");
 }
 
@@ -480,7 +534,11 @@ fn constant_pool_index_out_of_range() {
     rejects(
         "cp-insn",
         &bytes,
-        &[IN_MAIN, "at bytecode offset 0", "constant pool index 999 is out of range"],
+        &[
+            IN_MAIN,
+            "at bytecode offset 0",
+            "constant pool index 999 is out of range",
+        ],
     );
     // In the pool: a Class entry naming entry 999.
     let mut c = Class::new("Bad");
@@ -489,22 +547,41 @@ fn constant_pool_index_out_of_range() {
     rejects(
         "cp-entry",
         &c.bytes(),
-        &["Bad.class", &format!("constant pool entry {bad}"), "index 999 is out of range"],
+        &[
+            "Bad.class",
+            &format!("constant pool entry {bad}"),
+            "index 999 is out of range",
+        ],
     );
     // Index 0 is never usable, and a long's second slot neither.
-    let mut c = Class::new("Bad");
-    let long = c.pool.long(7);
+    let mut long = 0;
     let bytes = bad_main(2, 1, |p| {
-        let long = p.long(7);
+        long = p.long(7);
         ops(&[&[0x14], &u2(long + 1), &[0x58, 0xb1]])
     });
-    rejects("cp-long-half", &bytes, &[IN_MAIN, &format!("index {} is out of range or unusable", long + 1)]);
+    rejects(
+        "cp-long-half",
+        &bytes,
+        &[
+            IN_MAIN,
+            &format!("index {} is out of range or unusable", long + 1),
+        ],
+    );
+    let mut c = Class::new("Bad");
     c.main(1, 1, ops(&[&[0x13], &u2(0), &[0x57, 0xb1]]));
-    rejects("cp-zero", &c.bytes(), &[IN_MAIN, "constant pool index 0 is out of range or unusable"]);
+    rejects(
+        "cp-zero",
+        &c.bytes(),
+        &[IN_MAIN, "constant pool index 0 is out of range or unusable"],
+    );
     // The class's own name.
     let mut c = Class::new("Bad");
     c.this = 500;
-    rejects("cp-this", &c.bytes(), &["Bad.class", "constant pool index 500 is out of range"]);
+    rejects(
+        "cp-this",
+        &c.bytes(),
+        &["Bad.class", "constant pool index 500 is out of range"],
+    );
 }
 
 #[test]
@@ -518,7 +595,12 @@ fn constant_pool_entry_of_the_wrong_kind() {
     rejects(
         "kind-getstatic",
         &bytes,
-        &[IN_MAIN, &format!("constant pool entry {utf8} should be a field or method reference, but is Utf8")],
+        &[
+            IN_MAIN,
+            &format!(
+                "constant pool entry {utf8} should be a field or method reference, but is Utf8"
+            ),
+        ],
     );
     // `getstatic` of a method, `invokestatic` of a field.
     let bytes = bad_main(1, 1, |p| {
@@ -530,13 +612,21 @@ fn constant_pool_entry_of_the_wrong_kind() {
         let f = p.field("java/lang/System", "out", "Ljava/io/PrintStream;");
         ops(&[&[0xb8], &u2(f), &[0xb1]])
     });
-    rejects("kind-method", &bytes, &[IN_MAIN, "is not a method reference"]);
+    rejects(
+        "kind-method",
+        &bytes,
+        &[IN_MAIN, "is not a method reference"],
+    );
     // `ldc` of a Utf8, `new` of a String constant.
     let bytes = bad_main(1, 1, |p| {
         let s = p.utf8("text");
         ops(&[&[0x12, s as u8], &[0x57, 0xb1]])
     });
-    rejects("kind-ldc", &bytes, &[IN_MAIN, "ldc of an unsupported or mismatched constant Utf8"]);
+    rejects(
+        "kind-ldc",
+        &bytes,
+        &[IN_MAIN, "ldc of an unsupported or mismatched constant Utf8"],
+    );
     let bytes = bad_main(1, 1, |p| {
         let s = p.string("java/lang/Object");
         ops(&[&[0xbb], &u2(s), &[0x57, 0xb1]])
@@ -546,7 +636,14 @@ fn constant_pool_entry_of_the_wrong_kind() {
     let mut c = Class::new("Bad");
     let this = c.this;
     c.pool.tagged(8, &[this]);
-    rejects("kind-pool", &c.bytes(), &["Bad.class", &format!("entry {this} should be a Utf8, but is Class")]);
+    rejects(
+        "kind-pool",
+        &c.bytes(),
+        &[
+            "Bad.class",
+            &format!("entry {this} should be a Utf8, but is Class"),
+        ],
+    );
 }
 
 #[test]
@@ -554,7 +651,11 @@ fn unknown_constant_tag() {
     for tag in [2, 13, 14, 21, 0xff] {
         let mut c = Class::new("Bad");
         c.pool.raw(&[tag, 0, 0]);
-        rejects("tag", &c.bytes(), &["Bad.class", &format!("unknown constant pool tag {tag}")]);
+        rejects(
+            "tag",
+            &c.bytes(),
+            &["Bad.class", &format!("unknown constant pool tag {tag}")],
+        );
     }
 }
 
@@ -567,7 +668,11 @@ fn malformed_pool_contents() {
         e.extend(u2(bad.len() as u16));
         e.extend(bad);
         c.pool.raw(&e);
-        rejects("utf8", &c.bytes(), &["Bad.class", "malformed modified UTF-8"]);
+        rejects(
+            "utf8",
+            &c.bytes(),
+            &["Bad.class", "malformed modified UTF-8"],
+        );
     }
     // A long in the last slot overruns the pool.
     let mut c = Class::new("Bad");
@@ -579,10 +684,19 @@ fn malformed_pool_contents() {
     let end_of_pool = 10 + c.pool.bytes.len();
     bytes.splice(end_of_pool..end_of_pool, long);
     bytes[8..10].copy_from_slice(&u2(count + 1));
-    rejects("long-overrun", &bytes, &["Bad.class", "a long or double constant overruns the constant pool"]);
+    rejects(
+        "long-overrun",
+        &bytes,
+        &[
+            "Bad.class",
+            "a long or double constant overruns the constant pool",
+        ],
+    );
     // A method handle of a bad kind.
     let mut c = Class::new("Bad");
-    let m = c.pool.method("java/lang/Object", "toString", "()Ljava/lang/String;");
+    let m = c
+        .pool
+        .method("java/lang/Object", "toString", "()Ljava/lang/String;");
     c.pool.method_handle(10, m);
     rejects("mh-kind", &c.bytes(), &["Bad.class", "has bad kind 10"]);
 }
@@ -591,29 +705,67 @@ fn malformed_pool_contents() {
 fn malformed_code_attributes() {
     let mut c = Class::new("Bad");
     c.main(0, 1, vec![]);
-    rejects("code-empty", &c.bytes(), &["Bad.main: ", "code length 0 is outside 1..=65535"]);
+    rejects(
+        "code-empty",
+        &c.bytes(),
+        &["Bad.main: ", "code length 0 is outside 1..=65535"],
+    );
     let mut c = Class::new("Bad");
     let mut code = Code::new(1, 1, vec![0xb1]);
     code.handlers.push([0, 5, 0, 0]);
     c.method(ACC_PUBLIC | ACC_STATIC, "main", MAIN_DESC, Some(code));
-    rejects("handler", &c.bytes(), &["Bad.main: ", "exception handler", "lies outside the code"]);
+    rejects(
+        "handler",
+        &c.bytes(),
+        &["Bad.main: ", "exception handler", "lies outside the code"],
+    );
     // A concrete method without code, an abstract one with, a native one.
     let mut c = Class::new("Bad");
     c.method(ACC_PUBLIC | ACC_STATIC, "main", MAIN_DESC, None);
-    rejects("no-code", &c.bytes(), &["Bad.main: a concrete method has no code"]);
+    rejects(
+        "no-code",
+        &c.bytes(),
+        &["Bad.main: a concrete method has no code"],
+    );
     let mut c = Class::new("Bad");
-    c.method(ACC_PUBLIC | ACC_ABSTRACT, "f", "()V", Some(Code::new(0, 1, vec![0xb1])));
-    rejects("abstract-code", &c.bytes(), &["Bad.f: an abstract method has code"]);
+    c.method(
+        ACC_PUBLIC | ACC_ABSTRACT,
+        "f",
+        "()V",
+        Some(Code::new(0, 1, vec![0xb1])),
+    );
+    rejects(
+        "abstract-code",
+        &c.bytes(),
+        &["Bad.f: an abstract method has code"],
+    );
     let mut c = Class::new("Bad");
     c.method(ACC_PUBLIC | ACC_STATIC | ACC_NATIVE, "f", "()V", None);
-    rejects("native", &c.bytes(), &["Bad.f: native methods are not supported"]);
+    rejects(
+        "native",
+        &c.bytes(),
+        &["Bad.f: native methods are not supported"],
+    );
     // Bad descriptors.
     let mut c = Class::new("Bad");
-    c.method(ACC_PUBLIC | ACC_STATIC, "f", "(Q)V", Some(Code::new(0, 0, vec![0xb1])));
-    rejects("method-desc", &c.bytes(), &["Bad.f: bad method descriptor (Q)V"]);
+    c.method(
+        ACC_PUBLIC | ACC_STATIC,
+        "f",
+        "(Q)V",
+        Some(Code::new(0, 0, vec![0xb1])),
+    );
+    rejects(
+        "method-desc",
+        &c.bytes(),
+        &["Bad.f: bad method descriptor (Q)V"],
+    );
     let mut c = Class::new("Bad");
     c.field(ACC_STATIC, "x", "Lfoo");
-    rejects("field-desc", &c.bytes(), &["Bad: field x has bad descriptor \"Lfoo\""]);
+    rejects(
+        "field-desc",
+        &c.bytes(),
+        &["Bad: field x has bad descriptor \"Lfoo\""],
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -647,10 +799,18 @@ fn unsupported_opcodes() {
     let mut c = Class::new("Bad");
     let indy = c.pool.invoke_dynamic(0, "run", "()Ljava/lang/Runnable;");
     c.main(1, 1, ops(&[&[0xba], &u2(indy), &[0, 0, 0x57, 0xb1]]));
-    rejects("indy-no-bsm", &c.bytes(), &[IN_MAIN, "bootstrap method 0 does not exist"]);
+    rejects(
+        "indy-no-bsm",
+        &c.bytes(),
+        &[IN_MAIN, "bootstrap method 0 does not exist"],
+    );
     // `jsr`, `ret`, `jsr_w`.
     let bytes = bad_main(1, 1, |_| ops(&[&[0xa8], &u2(3), &[0xb1]]));
-    rejects("jsr", &bytes, &[IN_MAIN, "at bytecode offset 0", "jsr/ret", "not supported"]);
+    rejects(
+        "jsr",
+        &bytes,
+        &[IN_MAIN, "at bytecode offset 0", "jsr/ret", "not supported"],
+    );
     let bytes = bad_main(1, 1, |_| vec![0x00, 0xa9, 0x00, 0xb1]);
     rejects("ret", &bytes, &[IN_MAIN, "at bytecode offset 1", "jsr/ret"]);
     let bytes = bad_main(1, 1, |_| vec![0xc9, 0, 0, 0, 5, 0xb1]);
@@ -661,70 +821,159 @@ fn unsupported_opcodes() {
         rejects(
             "undefined",
             &bytes,
-            &[IN_MAIN, "at bytecode offset 2", &format!("opcode {op:#04x} is not supported")],
+            &[
+                IN_MAIN,
+                "at bytecode offset 2",
+                &format!("opcode {op:#04x} is not supported"),
+            ],
         );
     }
     // `wide` of an instruction that has no wide form.
     let bytes = bad_main(1, 1, |_| vec![0xc4, 0x10, 0x00, 0x00, 0xb1]);
-    rejects("wide", &bytes, &[IN_MAIN, "wide 0x10 is not a valid instruction"]);
+    rejects(
+        "wide",
+        &bytes,
+        &[IN_MAIN, "wide 0x10 is not a valid instruction"],
+    );
     // Class literals.
     let bytes = bad_main(1, 1, |p| {
         let c = p.class("Bad");
         ops(&[&[0x13], &u2(c), &[0x57, 0xb1]])
     });
-    rejects("ldc-class", &bytes, &[IN_MAIN, "class literals (Foo.class) are not supported"]);
+    rejects(
+        "ldc-class",
+        &bytes,
+        &[IN_MAIN, "class literals (Foo.class) are not supported"],
+    );
 }
 
 #[test]
 fn operands_out_of_range() {
     // `newarray` of type 3.
     let bytes = bad_main(1, 1, |_| vec![0x04, 0xbc, 3, 0x57, 0xb1]);
-    rejects("newarray", &bytes, &[IN_MAIN, "at bytecode offset 1", "newarray of bad type 3"]);
+    rejects(
+        "newarray",
+        &bytes,
+        &[IN_MAIN, "at bytecode offset 1", "newarray of bad type 3"],
+    );
     // `tableswitch` with high < low.
     let bytes = bad_main(1, 1, |_| {
-        ops(&[&[0x03, 0xaa, 0, 0], &8_i32.to_be_bytes(), &5_i32.to_be_bytes(), &4_i32.to_be_bytes(), &[0xb1]])
+        ops(&[
+            &[0x03, 0xaa, 0, 0],
+            &8_i32.to_be_bytes(),
+            &5_i32.to_be_bytes(),
+            &4_i32.to_be_bytes(),
+            &[0xb1],
+        ])
     });
-    rejects("tableswitch", &bytes, &[IN_MAIN, "tableswitch range 5..4 is bad"]);
+    rejects(
+        "tableswitch",
+        &bytes,
+        &[IN_MAIN, "tableswitch range 5..4 is bad"],
+    );
     // `multianewarray` of more dimensions than its type has.
     let bytes = bad_main(2, 1, |p| {
         let c = p.class("[[I");
         ops(&[&[0x04, 0x04, 0x04, 0xc5], &u2(c), &[3, 0x57, 0xb1]])
     });
-    rejects("multianewarray", &bytes, &[IN_MAIN, "multianewarray of 3 dimensions"]);
+    rejects(
+        "multianewarray",
+        &bytes,
+        &[IN_MAIN, "multianewarray of 3 dimensions"],
+    );
     // An instruction cut by the end of the code.
     let bytes = bad_main(1, 1, |_| vec![0x00, 0x11, 0x01]);
-    rejects("cut-insn", &bytes, &[IN_MAIN, "at bytecode offset 1", "the code ends inside an instruction"]);
+    rejects(
+        "cut-insn",
+        &bytes,
+        &[
+            IN_MAIN,
+            "at bytecode offset 1",
+            "the code ends inside an instruction",
+        ],
+    );
 }
 
 #[test]
 fn branch_into_the_middle_of_an_instruction() {
     // sipush 1 (offsets 0-2); goto -2 (to offset 1, sipush's operand).
-    let bytes = bad_main(1, 1, |_| ops(&[&[0x11, 0, 1, 0xa7], &u2((-2_i16) as u16), &[0xb1]]));
-    rejects("branch-middle", &bytes, &[IN_MAIN, "a branch to offset 1, which starts no instruction"]);
+    let bytes = bad_main(1, 1, |_| {
+        ops(&[&[0x11, 0, 1, 0xa7], &u2((-2_i16) as u16), &[0xb1]])
+    });
+    rejects(
+        "branch-middle",
+        &bytes,
+        &[IN_MAIN, "a branch to offset 1, which starts no instruction"],
+    );
     // Past the end of the code, and before its start.
     let bytes = bad_main(1, 1, |_| ops(&[&[0xa7], &u2(100), &[0xb1]]));
-    rejects("branch-past", &bytes, &[IN_MAIN, "a branch to offset 100, which starts no instruction"]);
-    let bytes = bad_main(1, 1, |_| ops(&[&[0x00, 0xa7], &u2((-5_i16) as u16), &[0xb1]]));
-    rejects("branch-before", &bytes, &[IN_MAIN, "at bytecode offset 1", "branch at 1 goes before the code"]);
+    rejects(
+        "branch-past",
+        &bytes,
+        &[
+            IN_MAIN,
+            "a branch to offset 100, which starts no instruction",
+        ],
+    );
+    let bytes = bad_main(1, 1, |_| {
+        ops(&[&[0x00, 0xa7], &u2((-5_i16) as u16), &[0xb1]])
+    });
+    rejects(
+        "branch-before",
+        &bytes,
+        &[
+            IN_MAIN,
+            "at bytecode offset 1",
+            "branch at 1 goes before the code",
+        ],
+    );
     // A handler starting inside an instruction.
     let mut c = Class::new("Bad");
     let mut code = Code::new(1, 1, vec![0x11, 0, 1, 0x57, 0xb1]);
     code.handlers.push([1, 4, 4, 0]);
     c.method(ACC_PUBLIC | ACC_STATIC, "main", MAIN_DESC, Some(code));
-    rejects("handler-middle", &c.bytes(), &[IN_MAIN, "a branch to offset 1, which starts no instruction"]);
+    rejects(
+        "handler-middle",
+        &c.bytes(),
+        &[IN_MAIN, "a branch to offset 1, which starts no instruction"],
+    );
 }
 
 #[test]
 fn local_beyond_max_locals() {
     let bytes = bad_main(1, 1, |_| vec![0x15, 5, 0x57, 0xb1]);
-    rejects("iload", &bytes, &[IN_MAIN, "at bytecode offset 0", "local variable 5 is beyond max_locals 1"]);
+    rejects(
+        "iload",
+        &bytes,
+        &[
+            IN_MAIN,
+            "at bytecode offset 0",
+            "local variable 5 is beyond max_locals 1",
+        ],
+    );
     // A long in local 0 needs two.
     let bytes = bad_main(2, 1, |_| vec![0x09, 0x3f, 0xb1]);
-    rejects("lstore_0", &bytes, &[IN_MAIN, "at bytecode offset 1", "local variable 0 is beyond max_locals 1"]);
+    rejects(
+        "lstore_0",
+        &bytes,
+        &[
+            IN_MAIN,
+            "at bytecode offset 1",
+            "local variable 0 is beyond max_locals 1",
+        ],
+    );
     let bytes = bad_main(0, 1, |_| vec![0x84, 1, 1, 0xb1]);
-    rejects("iinc", &bytes, &[IN_MAIN, "local variable 1 is beyond max_locals 1"]);
+    rejects(
+        "iinc",
+        &bytes,
+        &[IN_MAIN, "local variable 1 is beyond max_locals 1"],
+    );
     let bytes = bad_main(1, 1, |_| ops(&[&[0xc4, 0x19], &u2(300), &[0x57, 0xb1]]));
-    rejects("wide-aload", &bytes, &[IN_MAIN, "local variable 300 is beyond max_locals 1"]);
+    rejects(
+        "wide-aload",
+        &bytes,
+        &[IN_MAIN, "local variable 300 is beyond max_locals 1"],
+    );
 }
 
 #[test]
@@ -733,12 +982,20 @@ fn missing_classes_and_members() {
         let c = p.class("java/util/ArrayList");
         ops(&[&[0xbb], &u2(c), &[0x57, 0xb1]])
     });
-    rejects("new-missing", &bytes, &[IN_MAIN, "class java/util/ArrayList not found"]);
+    rejects(
+        "new-missing",
+        &bytes,
+        &[IN_MAIN, "class java/util/ArrayList not found"],
+    );
     let bytes = bad_main(2, 1, |p| {
         let init = p.method("java/util/ArrayList", "<init>", "()V");
         ops(&[&[0x01, 0xb7], &u2(init), &[0xb1]])
     });
-    rejects("call-missing-class", &bytes, &[IN_MAIN, "class java/util/ArrayList not found"]);
+    rejects(
+        "call-missing-class",
+        &bytes,
+        &[IN_MAIN, "class java/util/ArrayList not found"],
+    );
     let bytes = bad_main(2, 1, |p| {
         let s = p.string("x");
         let strip = p.method("java/lang/String", "strip", "()Ljava/lang/String;");
@@ -747,66 +1004,107 @@ fn missing_classes_and_members() {
     rejects(
         "missing-method",
         &bytes,
-        &[IN_MAIN, "at bytecode offset 3", "no method java/lang/String.strip()Ljava/lang/String;"],
+        &[
+            IN_MAIN,
+            "at bytecode offset 3",
+            "no method java/lang/String.strip()Ljava/lang/String;",
+        ],
     );
     let bytes = bad_main(1, 1, |p| {
         let f = p.field("java/lang/System", "in", "Ljava/io/InputStream;");
         ops(&[&[0xb2], &u2(f), &[0x57, 0xb1]])
     });
-    rejects("missing-field", &bytes, &[IN_MAIN, "no field in in java/lang/System"]);
+    rejects(
+        "missing-field",
+        &bytes,
+        &[IN_MAIN, "no field in in java/lang/System"],
+    );
     // A catch clause of a missing class.
     let mut c = Class::new("Bad");
     let missing = c.pool.class("java/io/IOException");
     let mut code = Code::new(1, 1, vec![0x00, 0xb1, 0x57, 0xb1]);
     code.handlers.push([0, 1, 2, missing]);
     c.method(ACC_PUBLIC | ACC_STATIC, "main", MAIN_DESC, Some(code));
-    rejects("catch-missing", &c.bytes(), &[IN_MAIN, "class java/io/IOException not found"]);
+    rejects(
+        "catch-missing",
+        &c.bytes(),
+        &[IN_MAIN, "class java/io/IOException not found"],
+    );
     // An array of a missing class.
     let bytes = bad_main(1, 1, |p| {
         let c = p.class("java/util/List");
         ops(&[&[0x04, 0xbd], &u2(c), &[0x57, 0xb1]])
     });
-    rejects("anewarray-missing", &bytes, &[IN_MAIN, "class java/util/List not found"]);
+    rejects(
+        "anewarray-missing",
+        &bytes,
+        &[IN_MAIN, "class java/util/List not found"],
+    );
 }
 
 #[test]
 fn members_of_the_wrong_sort() {
     // `getstatic` of an instance field, `getfield` of a static one.
     let mut c = Class::new("Bad");
-    c.field(0, "x", "I").field(ACC_STATIC, "s", "I");
+    c.field(0, "x", "I");
     let x = c.pool.field("Bad", "x", "I");
-    let s = c.pool.field("Bad", "s", "I");
     c.main(1, 1, ops(&[&[0xb2], &u2(x), &[0x57, 0xb1]]));
-    rejects("getstatic-instance", &c.bytes(), &[IN_MAIN, "field Bad.x is not static"]);
+    rejects(
+        "getstatic-instance",
+        &c.bytes(),
+        &[IN_MAIN, "field Bad.x is not static"],
+    );
     let mut c = Class::new("Bad");
     c.field(ACC_STATIC, "s", "I");
-    let s2 = c.pool.field("Bad", "s", "I");
-    assert_eq!(s, s2);
-    c.main(1, 1, ops(&[&[0x01, 0xb4], &u2(s2), &[0x57, 0xb1]]));
-    rejects("getfield-static", &c.bytes(), &[IN_MAIN, "field Bad.s is static"]);
+    let s = c.pool.field("Bad", "s", "I");
+    c.main(1, 1, ops(&[&[0x01, 0xb4], &u2(s), &[0x57, 0xb1]]));
+    rejects(
+        "getfield-static",
+        &c.bytes(),
+        &[IN_MAIN, "field Bad.s is static"],
+    );
     // A field reference whose type is not the field's.
     let mut c = Class::new("Bad");
     c.field(ACC_STATIC, "s", "I");
     let sj = c.pool.field("Bad", "s", "J");
     c.main(2, 1, ops(&[&[0xb2], &u2(sj), &[0x58, 0xb1]]));
-    rejects("field-type", &c.bytes(), &[IN_MAIN, "field Bad.s is Int, not J"]);
+    rejects(
+        "field-type",
+        &c.bytes(),
+        &[IN_MAIN, "field Bad.s is Int, not J"],
+    );
     // `invokestatic` of an instance method, `invokevirtual` of a static one.
     let bytes = bad_main(1, 1, |p| {
         let m = p.method("java/lang/Object", "hashCode", "()I");
         ops(&[&[0xb8], &u2(m), &[0x57, 0xb1]])
     });
-    rejects("invokestatic-instance", &bytes, &[IN_MAIN, "java/lang/Object.hashCode is not static"]);
+    rejects(
+        "invokestatic-instance",
+        &bytes,
+        &[IN_MAIN, "java/lang/Object.hashCode is not static"],
+    );
     let bytes = bad_main(1, 1, |p| {
         let m = p.method("java/lang/System", "nanoTime", "()J");
         ops(&[&[0x01, 0xb6], &u2(m), &[0x58, 0xb1]])
     });
-    rejects("invokevirtual-static", &bytes, &[IN_MAIN, "java/lang/System.nanoTime is static"]);
+    rejects(
+        "invokevirtual-static",
+        &bytes,
+        &[IN_MAIN, "java/lang/System.nanoTime is static"],
+    );
     // `new` of an interface.
     let bytes = bad_main(1, 1, |p| {
         let c = p.class("java/lang/Runnable");
         ops(&[&[0xbb], &u2(c), &[0x57, 0xb1]])
     });
-    rejects("new-interface", &bytes, &[IN_MAIN, "new of java/lang/Runnable, which cannot have instances"]);
+    rejects(
+        "new-interface",
+        &bytes,
+        &[
+            IN_MAIN,
+            "new of java/lang/Runnable, which cannot have instances",
+        ],
+    );
 }
 
 /// Type errors a verifier would catch and this JVM does not look for at
@@ -814,7 +1112,7 @@ fn members_of_the_wrong_sort() {
 /// with an internal error (after what ran before).
 #[test]
 fn verify_errors_at_run_time() {
-    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+    let cases: Vec<(&str, Vec<u8>, &[&str])> = vec![
         (
             "getfield of an int",
             {
@@ -824,7 +1122,7 @@ fn verify_errors_at_run_time() {
                 c.main(1, 1, ops(&[&[0x04, 0xb4], &u2(x), &[0x57, 0xb1]]));
                 c.bytes()
             },
-            "getfield expects a reference, found a 0x1",
+            &["getfield", "reference"],
         ),
         (
             "putfield on an int",
@@ -835,7 +1133,7 @@ fn verify_errors_at_run_time() {
                 c.main(2, 1, ops(&[&[0x05, 0x04, 0xb5], &u2(x), &[0xb1]]));
                 c.bytes()
             },
-            "putfield expects a reference",
+            &["putfield", "reference"],
         ),
         (
             "getfield of another class's object",
@@ -848,21 +1146,29 @@ fn verify_errors_at_run_time() {
                 c.main(
                     2,
                     1,
-                    ops(&[&[0xbb], &u2(object), &[0x59, 0xb7], &u2(init), &[0xb4], &u2(x), &[0x57, 0xb1]]),
+                    ops(&[
+                        &[0xbb],
+                        &u2(object),
+                        &[0x59, 0xb7],
+                        &u2(init),
+                        &[0xb4],
+                        &u2(x),
+                        &[0x57, 0xb1],
+                    ]),
                 );
                 c.bytes()
             },
-            "a field of Bad accessed on an instance of java/lang/Object",
+            &["of Bad", "instance of java/lang/Object"],
         ),
         (
             "iaload on a long[]",
             bad_main(2, 1, |_| vec![0x04, 0xbc, 11, 0x03, 0x2e, 0x57, 0xb1]),
-            "Int access on an array of",
+            &["Int", "Long"],
         ),
         (
             "aaload on an int[]",
             bad_main(2, 1, |_| vec![0x04, 0xbc, 10, 0x03, 0x32, 0x57, 0xb1]),
-            "Ref access on an array of",
+            &["Ref", "Int"],
         ),
         (
             "arraylength of a string",
@@ -870,7 +1176,7 @@ fn verify_errors_at_run_time() {
                 let s = p.string("abc");
                 ops(&[&[0x13], &u2(s), &[0xbe, 0x57, 0xb1]])
             }),
-            "arraylength of a non-array",
+            &["arraylength", "non-array"],
         ),
         (
             "aastore of an int",
@@ -878,12 +1184,12 @@ fn verify_errors_at_run_time() {
                 let object = p.class("java/lang/Object");
                 ops(&[&[0x04, 0xbd], &u2(object), &[0x03, 0x04, 0x53, 0xb1]])
             }),
-            "aastore of a non-reference",
+            &["aastore", "non-reference"],
         ),
         (
             "athrow of an int",
             bad_main(1, 1, |_| vec![0x04, 0xbf]),
-            "athrow expects a reference",
+            &["athrow", "reference"],
         ),
         (
             "invokevirtual on an int",
@@ -891,7 +1197,7 @@ fn verify_errors_at_run_time() {
                 let m = p.method("java/lang/Object", "hashCode", "()I");
                 ops(&[&[0x04, 0xb6], &u2(m), &[0x57, 0xb1]])
             }),
-            "invokevirtual expects a reference",
+            &["invokevirtual", "reference"],
         ),
     ];
     for (what, bytes, want) in cases {
@@ -899,8 +1205,12 @@ fn verify_errors_at_run_time() {
         dir.write("Bad.class", &bytes);
         let (stage, e, text) = fail(&dir.0, "Bad");
         assert_eq!(stage, Stage::Run, "{what}: {text}");
-        assert!(matches!(e, Error::Internal(_)), "{what}: expected Error::Internal, got {e:?}");
-        check(what, &text, &["verify error", want]);
+        assert!(
+            matches!(e, Error::Internal(_)),
+            "{what}: expected Error::Internal, got {e:?}"
+        );
+        check(what, &text, &["verify error: "]);
+        check(what, &text, want);
     }
 }
 
@@ -911,33 +1221,56 @@ fn verify_errors_at_run_time() {
 fn superclass_does_not_exist() {
     let mut c = Class::extending("Bad", Some("Missing"));
     c.main(0, 1, vec![0xb1]);
-    rejects("super-missing", &c.bytes(), &["cannot load class Bad: supertype Missing not found on the class path"]);
+    rejects(
+        "super-missing",
+        &c.bytes(),
+        &["cannot load class Bad: supertype Missing not found on the class path"],
+    );
     // A missing interface, a class as an interface, a final superclass,
     // a cycle, and no superclass at all.
     let mut c = Class::new("Bad");
     let i = c.pool.class("java/util/List");
-    let mut bytes = c.bytes();
-    // interfaces_count is the u16 after this_class and super_class.
-    let at = 10 + c.pool.bytes.len() + 6;
-    bytes.splice(at..at + 2, ops(&[&u2(1), &u2(i)]));
-    rejects("iface-missing", &bytes, &["Bad: supertype java/util/List not found"]);
+    c.interfaces.push(i);
+    rejects(
+        "iface-missing",
+        &c.bytes(),
+        &["Bad: supertype java/util/List not found"],
+    );
     let mut c = Class::new("Bad");
     let i = c.pool.class("java/lang/Object");
-    let mut bytes = c.bytes();
-    bytes.splice(at..at + 2, ops(&[&u2(1), &u2(i)]));
-    rejects("iface-class", &bytes, &["Bad: java/lang/Object is not an interface"]);
+    c.interfaces.push(i);
+    rejects(
+        "iface-class",
+        &c.bytes(),
+        &["Bad: java/lang/Object is not an interface"],
+    );
     let c = Class::extending("Bad", Some("java/lang/String"));
-    rejects("super-final", &c.bytes(), &["Bad: cannot extend java/lang/String, which is an interface or final"]);
+    rejects(
+        "super-final",
+        &c.bytes(),
+        &["Bad: cannot extend java/lang/String, which is an interface or final"],
+    );
     let c = Class::extending("Bad", Some("Bad"));
-    rejects("super-self", &c.bytes(), &["Bad: the class is its own supertype"]);
-    let (a, b) = (Class::extending("A", Some("B")), Class::extending("B", Some("A")));
+    rejects(
+        "super-self",
+        &c.bytes(),
+        &["Bad: the class is its own supertype"],
+    );
+    let (a, b) = (
+        Class::extending("A", Some("B")),
+        Class::extending("B", Some("A")),
+    );
     rejected(
         "super-cycle",
         &[("A.class", &a.bytes()), ("B.class", &b.bytes())],
         &["the class is its own supertype"],
     );
     let c = Class::extending("Bad", None);
-    rejects("super-none", &c.bytes(), &["Bad: only java/lang/Object has no superclass"]);
+    rejects(
+        "super-none",
+        &c.bytes(),
+        &["Bad: only java/lang/Object has no superclass"],
+    );
 }
 
 #[test]
@@ -962,7 +1295,11 @@ fn class_path_does_not_exist() {
     let missing = dir.0.join("no-such-dir");
     let (stage, _, text) = fail(&missing, "Main");
     assert_eq!(stage, Stage::Load, "{text}");
-    check("nocp", &text, &[&missing.display().to_string(), "cannot read the class path"]);
+    check(
+        "nocp",
+        &text,
+        &[&missing.display().to_string(), "cannot read the class path"],
+    );
 }
 
 #[test]
@@ -984,14 +1321,25 @@ fn main_class_not_found() {
 
 #[test]
 fn no_main_method() {
-    let expect = "main method not found in class Bad: define it as public static void main(String[] args)";
+    let expect =
+        "main method not found in class Bad: define it as public static void main(String[] args)";
     // No methods at all; main not static; main of another descriptor.
     let mut variants = vec![Class::new("Bad")];
     let mut c = Class::new("Bad");
-    c.method(ACC_PUBLIC, "main", MAIN_DESC, Some(Code::new(0, 2, vec![0xb1])));
+    c.method(
+        ACC_PUBLIC,
+        "main",
+        MAIN_DESC,
+        Some(Code::new(0, 2, vec![0xb1])),
+    );
     variants.push(c);
     let mut c = Class::new("Bad");
-    c.method(ACC_PUBLIC | ACC_STATIC, "main", "()V", Some(Code::new(0, 0, vec![0xb1])));
+    c.method(
+        ACC_PUBLIC | ACC_STATIC,
+        "main",
+        "()V",
+        Some(Code::new(0, 0, vec![0xb1])),
+    );
     variants.push(c);
     for (i, c) in variants.iter().enumerate() {
         let dir = TempDir::new("nomainmethod");

@@ -23,7 +23,12 @@ fn check(program: &str, heap_mib: usize, stress: Option<u32>, mode: Mode) {
         gc_stress: stress,
         ..Options::default()
     };
-    let run = common::run(&dir.join("classes"), "Main", &common::args(program), options);
+    let run = common::run(
+        &dir.join("classes"),
+        "Main",
+        &common::args(program),
+        options,
+    );
     match std::fs::read_to_string(dir.join("expected.err")) {
         Ok(err) => {
             assert!(run.uncaught, "{program} in {mode:?}: {:?}", run.result);

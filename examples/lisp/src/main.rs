@@ -47,8 +47,8 @@ fn parse_args() -> Result<Cli, String> {
         match arg.as_str() {
             "--heap" => {
                 let v = value("--heap")?;
-                cli.options.heap_size =
-                    gc_core::heap::parse_size(&v).ok_or(format!("--heap: bad size {v:?} (try 64M)"))?;
+                cli.options.heap_size = gc_core::heap::parse_size(&v)
+                    .ok_or(format!("--heap: bad size {v:?} (try 64M)"))?;
             }
             "--gc-mode" => {
                 cli.options.mode = match value("--gc-mode")?.as_str() {

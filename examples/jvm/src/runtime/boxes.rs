@@ -28,11 +28,18 @@ pub(crate) fn boxed(vm: &mut Vm, class: ClassId, bits: u64) -> Run<Slot> {
     Ok(Slot::reference(o.addr()))
 }
 
-/// The value of the box in argument `i`.
+/// The value of the box in argument `i`, which must be of the receiver's
+/// class (the receiver's own is, by dispatch).
 fn unbox(vm: &mut Vm, b: usize, i: usize) -> Run<u64> {
-    let o = obj_arg(vm, b, i)?;
-    // SAFETY: a live box.
-    Ok(unsafe { o.read_word(VALUE) } as u64)
+    let (this, o) = (obj_arg(vm, b, 0)?, obj_arg(vm, b, i)?);
+    let class = vm.class_of(this);
+    match unbox_if(vm, o, class) {
+        Some(v) => Ok(v),
+        None => {
+            let name = vm.cls.class(vm.class_of(o)).java_name();
+            Err(vm.raise(vm.wk.class_cast, Some(&name)))
+        }
+    }
 }
 
 /// The value of a box, if `o` is one of `class`.
@@ -72,35 +79,60 @@ fn parse_double(vm: &mut Vm, b: usize) -> Run<f64> {
 macro_rules! box_common {
     ($desc:literal, $show:expr, $hash:expr, $cmp:expr) => {
         vec![
-            ("equals", "(Ljava/lang/Object;)Z", PUBLIC, Some(|vm, b| {
-                let a = obj_arg(vm, b, 0)?;
-                let Some(o) = ObjRef::from_addr(arg(vm, b, 1).addr()) else {
-                    return Ok(boolean(false));
-                };
-                let class = vm.class_of(a);
-                let (x, y) = (unbox_if(vm, a, class), unbox_if(vm, o, class));
-                Ok(boolean(x == y))
-            })),
-            ("hashCode", "()I", PUBLIC, Some(|vm, b| {
-                let v = unbox(vm, b, 0)?;
-                let hash: fn(u64) -> i32 = $hash;
-                Ok(Slot::int(hash(v)))
-            })),
-            ("toString", "()Ljava/lang/String;", PUBLIC, Some(|vm, b| {
-                let v = unbox(vm, b, 0)?;
-                let show: fn(u64) -> String = $show;
-                text(vm, &show(v))
-            })),
-            ("compareTo", concat!("(", $desc, ")I"), PUBLIC, Some(|vm, b| {
-                let (x, y) = (unbox(vm, b, 0)?, unbox(vm, b, 1)?);
-                let cmp: fn(u64, u64) -> i32 = $cmp;
-                Ok(Slot::int(cmp(x, y)))
-            })),
-            ("compareTo", "(Ljava/lang/Object;)I", PUBLIC, Some(|vm, b| {
-                let (x, y) = (unbox(vm, b, 0)?, unbox(vm, b, 1)?);
-                let cmp: fn(u64, u64) -> i32 = $cmp;
-                Ok(Slot::int(cmp(x, y)))
-            })),
+            (
+                "equals",
+                "(Ljava/lang/Object;)Z",
+                PUBLIC,
+                Some(|vm, b| {
+                    let a = obj_arg(vm, b, 0)?;
+                    let Some(o) = ObjRef::from_addr(arg(vm, b, 1).addr()) else {
+                        return Ok(boolean(false));
+                    };
+                    let class = vm.class_of(a);
+                    let (x, y) = (unbox_if(vm, a, class), unbox_if(vm, o, class));
+                    Ok(boolean(x == y))
+                }),
+            ),
+            (
+                "hashCode",
+                "()I",
+                PUBLIC,
+                Some(|vm, b| {
+                    let v = unbox(vm, b, 0)?;
+                    let hash: fn(u64) -> i32 = $hash;
+                    Ok(Slot::int(hash(v)))
+                }),
+            ),
+            (
+                "toString",
+                "()Ljava/lang/String;",
+                PUBLIC,
+                Some(|vm, b| {
+                    let v = unbox(vm, b, 0)?;
+                    let show: fn(u64) -> String = $show;
+                    text(vm, &show(v))
+                }),
+            ),
+            (
+                "compareTo",
+                concat!("(", $desc, ")I"),
+                PUBLIC,
+                Some(|vm, b| {
+                    let (x, y) = (unbox(vm, b, 0)?, unbox(vm, b, 1)?);
+                    let cmp: fn(u64, u64) -> i32 = $cmp;
+                    Ok(Slot::int(cmp(x, y)))
+                }),
+            ),
+            (
+                "compareTo",
+                "(Ljava/lang/Object;)I",
+                PUBLIC,
+                Some(|vm, b| {
+                    let (x, y) = (unbox(vm, b, 0)?, unbox(vm, b, 1)?);
+                    let cmp: fn(u64, u64) -> i32 = $cmp;
+                    Ok(Slot::int(cmp(x, y)))
+                }),
+            ),
         ]
     };
 }
@@ -112,14 +144,22 @@ fn int_of(v: u64) -> i32 {
 fn double_cmp(a: f64, b: f64) -> i32 {
     // Double.compare: -0.0 < 0.0, and NaN above everything, equal to itself.
     let key = |d: f64| {
-        let bits = if d.is_nan() { f64::NAN.to_bits() } else { d.to_bits() } as i64;
+        let bits = if d.is_nan() {
+            f64::NAN.to_bits()
+        } else {
+            d.to_bits()
+        } as i64;
         bits ^ (((bits >> 63) as u64) >> 1) as i64
     };
     key(a).cmp(&key(b)) as i32
 }
 
 fn double_hash(d: f64) -> i32 {
-    let bits = if d.is_nan() { f64::NAN.to_bits() } else { d.to_bits() };
+    let bits = if d.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        d.to_bits()
+    };
     (bits ^ (bits >> 32)) as i32
 }
 
@@ -140,55 +180,153 @@ fn integer() -> Vec<NativeMethod> {
         |a, b| int_of(a).cmp(&int_of(b)) as i32
     );
     m.extend::<[NativeMethod; 18]>([
-        ("<init>", "(I)V", PUBLIC, Some(|vm, b| {
-            let o = obj_arg(vm, b, 0)?;
-            // SAFETY: a live Integer's value field.
-            unsafe { o.write_word(VALUE, arg(vm, b, 1).bits as usize) };
-            Ok(VOID)
-        })),
-        ("valueOf", "(I)Ljava/lang/Integer;", ST, Some(|vm, b| {
-            let v = arg(vm, b, 0).bits;
-            boxed(vm, vm.wk.integer, v)
-        })),
-        ("valueOf", "(Ljava/lang/String;)Ljava/lang/Integer;", ST, Some(|vm, b| {
-            let v = parse_int(vm, b, 10)?;
-            boxed(vm, vm.wk.integer, Slot::int(v).bits)
-        })),
-        ("intValue", "()I", PUBLIC, Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32)))),
-        ("longValue", "()J", PUBLIC, Some(|vm, b| Ok(Slot::long(i64::from(unbox(vm, b, 0)? as i32))))),
-        ("doubleValue", "()D", PUBLIC, Some(|vm, b| Ok(Slot::double(f64::from(unbox(vm, b, 0)? as i32))))),
-        ("floatValue", "()F", PUBLIC, Some(|vm, b| Ok(Slot::float(unbox(vm, b, 0)? as i32 as f32)))),
-        ("parseInt", "(Ljava/lang/String;)I", ST, Some(|vm, b| parse_int(vm, b, 10).map(Slot::int))),
-        ("parseInt", "(Ljava/lang/String;I)I", ST, Some(|vm, b| {
-            let radix = arg(vm, b, 1).as_int() as u32;
-            parse_int(vm, b, radix).map(Slot::int)
-        })),
-        ("toString", "(I)Ljava/lang/String;", ST, Some(|vm, b| {
-            let t = arg(vm, b, 0).as_int().to_string();
-            text(vm, &t)
-        })),
-        ("toString", "(II)Ljava/lang/String;", ST, Some(|vm, b| {
-            let t = jfmt::int_to_string_radix(i64::from(arg(vm, b, 0).as_int()), arg(vm, b, 1).as_int() as u32);
-            text(vm, &t)
-        })),
-        ("toHexString", "(I)Ljava/lang/String;", ST, Some(|vm, b| {
-            let t = jfmt::to_unsigned_string(u64::from(arg(vm, b, 0).as_int() as u32), 4);
-            text(vm, &t)
-        })),
-        ("toBinaryString", "(I)Ljava/lang/String;", ST, Some(|vm, b| {
-            let t = jfmt::to_unsigned_string(u64::from(arg(vm, b, 0).as_int() as u32), 1);
-            text(vm, &t)
-        })),
-        ("toOctalString", "(I)Ljava/lang/String;", ST, Some(|vm, b| {
-            let t = jfmt::to_unsigned_string(u64::from(arg(vm, b, 0).as_int() as u32), 3);
-            text(vm, &t)
-        })),
-        ("compare", "(II)I", ST, Some(|vm, b| {
-            Ok(Slot::int(arg(vm, b, 0).as_int().cmp(&arg(vm, b, 1).as_int()) as i32))
-        })),
+        (
+            "<init>",
+            "(I)V",
+            PUBLIC,
+            Some(|vm, b| {
+                let o = obj_arg(vm, b, 0)?;
+                // SAFETY: a live Integer's value field.
+                unsafe { o.write_word(VALUE, arg(vm, b, 1).bits as usize) };
+                Ok(VOID)
+            }),
+        ),
+        (
+            "valueOf",
+            "(I)Ljava/lang/Integer;",
+            ST,
+            Some(|vm, b| {
+                let v = arg(vm, b, 0).bits;
+                boxed(vm, vm.wk.integer, v)
+            }),
+        ),
+        (
+            "valueOf",
+            "(Ljava/lang/String;)Ljava/lang/Integer;",
+            ST,
+            Some(|vm, b| {
+                let v = parse_int(vm, b, 10)?;
+                boxed(vm, vm.wk.integer, Slot::int(v).bits)
+            }),
+        ),
+        (
+            "intValue",
+            "()I",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32))),
+        ),
+        (
+            "longValue",
+            "()J",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::long(i64::from(unbox(vm, b, 0)? as i32)))),
+        ),
+        (
+            "doubleValue",
+            "()D",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::double(f64::from(unbox(vm, b, 0)? as i32)))),
+        ),
+        (
+            "floatValue",
+            "()F",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::float(unbox(vm, b, 0)? as i32 as f32))),
+        ),
+        (
+            "parseInt",
+            "(Ljava/lang/String;)I",
+            ST,
+            Some(|vm, b| parse_int(vm, b, 10).map(Slot::int)),
+        ),
+        (
+            "parseInt",
+            "(Ljava/lang/String;I)I",
+            ST,
+            Some(|vm, b| {
+                let radix = arg(vm, b, 1).as_int() as u32;
+                parse_int(vm, b, radix).map(Slot::int)
+            }),
+        ),
+        (
+            "toString",
+            "(I)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let t = arg(vm, b, 0).as_int().to_string();
+                text(vm, &t)
+            }),
+        ),
+        (
+            "toString",
+            "(II)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let t = jfmt::int_to_string_radix(
+                    i64::from(arg(vm, b, 0).as_int()),
+                    arg(vm, b, 1).as_int() as u32,
+                );
+                text(vm, &t)
+            }),
+        ),
+        (
+            "toHexString",
+            "(I)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let t = jfmt::to_unsigned_string(u64::from(arg(vm, b, 0).as_int() as u32), 4);
+                text(vm, &t)
+            }),
+        ),
+        (
+            "toBinaryString",
+            "(I)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let t = jfmt::to_unsigned_string(u64::from(arg(vm, b, 0).as_int() as u32), 1);
+                text(vm, &t)
+            }),
+        ),
+        (
+            "toOctalString",
+            "(I)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let t = jfmt::to_unsigned_string(u64::from(arg(vm, b, 0).as_int() as u32), 3);
+                text(vm, &t)
+            }),
+        ),
+        (
+            "compare",
+            "(II)I",
+            ST,
+            Some(|vm, b| {
+                Ok(Slot::int(
+                    arg(vm, b, 0).as_int().cmp(&arg(vm, b, 1).as_int()) as i32,
+                ))
+            }),
+        ),
         ("hashCode", "(I)I", ST, Some(|vm, b| Ok(arg(vm, b, 0)))),
-        ("max", "(II)I", ST, Some(|vm, b| Ok(Slot::int(arg(vm, b, 0).as_int().max(arg(vm, b, 1).as_int()))))),
-        ("sum", "(II)I", ST, Some(|vm, b| Ok(Slot::int(arg(vm, b, 0).as_int().wrapping_add(arg(vm, b, 1).as_int()))))),
+        (
+            "max",
+            "(II)I",
+            ST,
+            Some(|vm, b| {
+                Ok(Slot::int(
+                    arg(vm, b, 0).as_int().max(arg(vm, b, 1).as_int()),
+                ))
+            }),
+        ),
+        (
+            "sum",
+            "(II)I",
+            ST,
+            Some(|vm, b| {
+                Ok(Slot::int(
+                    arg(vm, b, 0).as_int().wrapping_add(arg(vm, b, 1).as_int()),
+                ))
+            }),
+        ),
     ]);
     m
 }
@@ -201,34 +339,91 @@ fn long() -> Vec<NativeMethod> {
         |a, b| (a as i64).cmp(&(b as i64)) as i32
     );
     m.extend::<[NativeMethod; 11]>([
-        ("valueOf", "(J)Ljava/lang/Long;", ST, Some(|vm, b| {
-            let v = arg(vm, b, 0).bits;
-            boxed(vm, vm.wk.long, v)
-        })),
-        ("longValue", "()J", PUBLIC, Some(|vm, b| Ok(Slot::long(unbox(vm, b, 0)? as i64)))),
-        ("intValue", "()I", PUBLIC, Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32)))),
-        ("doubleValue", "()D", PUBLIC, Some(|vm, b| Ok(Slot::double(unbox(vm, b, 0)? as i64 as f64)))),
-        ("floatValue", "()F", PUBLIC, Some(|vm, b| Ok(Slot::float(unbox(vm, b, 0)? as i64 as f32)))),
-        ("parseLong", "(Ljava/lang/String;)J", ST, Some(|vm, b| parse_long(vm, b, 10).map(Slot::long))),
-        ("parseLong", "(Ljava/lang/String;I)J", ST, Some(|vm, b| {
-            let radix = arg(vm, b, 1).as_int() as u32;
-            parse_long(vm, b, radix).map(Slot::long)
-        })),
-        ("toString", "(J)Ljava/lang/String;", ST, Some(|vm, b| {
-            let t = arg(vm, b, 0).as_long().to_string();
-            text(vm, &t)
-        })),
-        ("toHexString", "(J)Ljava/lang/String;", ST, Some(|vm, b| {
-            let t = jfmt::to_unsigned_string(arg(vm, b, 0).bits, 4);
-            text(vm, &t)
-        })),
-        ("toBinaryString", "(J)Ljava/lang/String;", ST, Some(|vm, b| {
-            let t = jfmt::to_unsigned_string(arg(vm, b, 0).bits, 1);
-            text(vm, &t)
-        })),
-        ("compare", "(JJ)I", ST, Some(|vm, b| {
-            Ok(Slot::int(arg(vm, b, 0).as_long().cmp(&arg(vm, b, 2).as_long()) as i32))
-        })),
+        (
+            "valueOf",
+            "(J)Ljava/lang/Long;",
+            ST,
+            Some(|vm, b| {
+                let v = arg(vm, b, 0).bits;
+                boxed(vm, vm.wk.long, v)
+            }),
+        ),
+        (
+            "longValue",
+            "()J",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::long(unbox(vm, b, 0)? as i64))),
+        ),
+        (
+            "intValue",
+            "()I",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32))),
+        ),
+        (
+            "doubleValue",
+            "()D",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::double(unbox(vm, b, 0)? as i64 as f64))),
+        ),
+        (
+            "floatValue",
+            "()F",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::float(unbox(vm, b, 0)? as i64 as f32))),
+        ),
+        (
+            "parseLong",
+            "(Ljava/lang/String;)J",
+            ST,
+            Some(|vm, b| parse_long(vm, b, 10).map(Slot::long)),
+        ),
+        (
+            "parseLong",
+            "(Ljava/lang/String;I)J",
+            ST,
+            Some(|vm, b| {
+                let radix = arg(vm, b, 1).as_int() as u32;
+                parse_long(vm, b, radix).map(Slot::long)
+            }),
+        ),
+        (
+            "toString",
+            "(J)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let t = arg(vm, b, 0).as_long().to_string();
+                text(vm, &t)
+            }),
+        ),
+        (
+            "toHexString",
+            "(J)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let t = jfmt::to_unsigned_string(arg(vm, b, 0).bits, 4);
+                text(vm, &t)
+            }),
+        ),
+        (
+            "toBinaryString",
+            "(J)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let t = jfmt::to_unsigned_string(arg(vm, b, 0).bits, 1);
+                text(vm, &t)
+            }),
+        ),
+        (
+            "compare",
+            "(JJ)I",
+            ST,
+            Some(|vm, b| {
+                Ok(Slot::int(
+                    arg(vm, b, 0).as_long().cmp(&arg(vm, b, 2).as_long()) as i32,
+                ))
+            }),
+        ),
     ]);
     m
 }
@@ -241,28 +436,86 @@ fn double() -> Vec<NativeMethod> {
         |a, b| double_cmp(f64::from_bits(a), f64::from_bits(b))
     );
     m.extend::<[NativeMethod; 11]>([
-        ("valueOf", "(D)Ljava/lang/Double;", ST, Some(|vm, b| {
-            let v = arg(vm, b, 0).bits;
-            boxed(vm, vm.wk.double, v)
-        })),
-        ("doubleValue", "()D", PUBLIC, Some(|vm, b| Ok(Slot::double(f64::from_bits(unbox(vm, b, 0)?))))),
-        ("intValue", "()I", PUBLIC, Some(|vm, b| Ok(Slot::int(f64::from_bits(unbox(vm, b, 0)?) as i32)))),
-        ("longValue", "()J", PUBLIC, Some(|vm, b| Ok(Slot::long(f64::from_bits(unbox(vm, b, 0)?) as i64)))),
-        ("floatValue", "()F", PUBLIC, Some(|vm, b| Ok(Slot::float(f64::from_bits(unbox(vm, b, 0)?) as f32)))),
-        ("parseDouble", "(Ljava/lang/String;)D", ST, Some(|vm, b| parse_double(vm, b).map(Slot::double))),
-        ("valueOf", "(Ljava/lang/String;)Ljava/lang/Double;", ST, Some(|vm, b| {
-            let v = parse_double(vm, b)?;
-            boxed(vm, vm.wk.double, v.to_bits())
-        })),
-        ("toString", "(D)Ljava/lang/String;", ST, Some(|vm, b| {
-            let t = jfmt::double_to_string(arg(vm, b, 0).as_double());
-            text(vm, &t)
-        })),
-        ("isNaN", "(D)Z", ST, Some(|vm, b| Ok(boolean(arg(vm, b, 0).as_double().is_nan())))),
-        ("isInfinite", "(D)Z", ST, Some(|vm, b| Ok(boolean(arg(vm, b, 0).as_double().is_infinite())))),
-        ("compare", "(DD)I", ST, Some(|vm, b| {
-            Ok(Slot::int(double_cmp(arg(vm, b, 0).as_double(), arg(vm, b, 2).as_double())))
-        })),
+        (
+            "valueOf",
+            "(D)Ljava/lang/Double;",
+            ST,
+            Some(|vm, b| {
+                let v = arg(vm, b, 0).bits;
+                boxed(vm, vm.wk.double, v)
+            }),
+        ),
+        (
+            "doubleValue",
+            "()D",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::double(f64::from_bits(unbox(vm, b, 0)?)))),
+        ),
+        (
+            "intValue",
+            "()I",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::int(f64::from_bits(unbox(vm, b, 0)?) as i32))),
+        ),
+        (
+            "longValue",
+            "()J",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::long(f64::from_bits(unbox(vm, b, 0)?) as i64))),
+        ),
+        (
+            "floatValue",
+            "()F",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::float(f64::from_bits(unbox(vm, b, 0)?) as f32))),
+        ),
+        (
+            "parseDouble",
+            "(Ljava/lang/String;)D",
+            ST,
+            Some(|vm, b| parse_double(vm, b).map(Slot::double)),
+        ),
+        (
+            "valueOf",
+            "(Ljava/lang/String;)Ljava/lang/Double;",
+            ST,
+            Some(|vm, b| {
+                let v = parse_double(vm, b)?;
+                boxed(vm, vm.wk.double, v.to_bits())
+            }),
+        ),
+        (
+            "toString",
+            "(D)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let t = jfmt::double_to_string(arg(vm, b, 0).as_double());
+                text(vm, &t)
+            }),
+        ),
+        (
+            "isNaN",
+            "(D)Z",
+            ST,
+            Some(|vm, b| Ok(boolean(arg(vm, b, 0).as_double().is_nan()))),
+        ),
+        (
+            "isInfinite",
+            "(D)Z",
+            ST,
+            Some(|vm, b| Ok(boolean(arg(vm, b, 0).as_double().is_infinite()))),
+        ),
+        (
+            "compare",
+            "(DD)I",
+            ST,
+            Some(|vm, b| {
+                Ok(Slot::int(double_cmp(
+                    arg(vm, b, 0).as_double(),
+                    arg(vm, b, 2).as_double(),
+                )))
+            }),
+        ),
     ]);
     m
 }
@@ -272,20 +525,52 @@ fn float() -> Vec<NativeMethod> {
         "Ljava/lang/Float;",
         |v| jfmt::float_to_string(f32::from_bits(v as u32)),
         |v| v as u32 as i32,
-        |a, b| double_cmp(f64::from(f32::from_bits(a as u32)), f64::from(f32::from_bits(b as u32)))
+        |a, b| double_cmp(
+            f64::from(f32::from_bits(a as u32)),
+            f64::from(f32::from_bits(b as u32))
+        )
     );
     m.extend::<[NativeMethod; 5]>([
-        ("valueOf", "(F)Ljava/lang/Float;", ST, Some(|vm, b| {
-            let v = arg(vm, b, 0).bits;
-            boxed(vm, vm.wk.float, v)
-        })),
-        ("floatValue", "()F", PUBLIC, Some(|vm, b| Ok(Slot::word(unbox(vm, b, 0)?, false)))),
-        ("doubleValue", "()D", PUBLIC, Some(|vm, b| Ok(Slot::double(f64::from(f32::from_bits(unbox(vm, b, 0)? as u32)))))),
-        ("intValue", "()I", PUBLIC, Some(|vm, b| Ok(Slot::int(f32::from_bits(unbox(vm, b, 0)? as u32) as i32)))),
-        ("toString", "(F)Ljava/lang/String;", ST, Some(|vm, b| {
-            let t = jfmt::float_to_string(arg(vm, b, 0).as_float());
-            text(vm, &t)
-        })),
+        (
+            "valueOf",
+            "(F)Ljava/lang/Float;",
+            ST,
+            Some(|vm, b| {
+                let v = arg(vm, b, 0).bits;
+                boxed(vm, vm.wk.float, v)
+            }),
+        ),
+        (
+            "floatValue",
+            "()F",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::word(unbox(vm, b, 0)?, false))),
+        ),
+        (
+            "doubleValue",
+            "()D",
+            PUBLIC,
+            Some(|vm, b| {
+                Ok(Slot::double(f64::from(f32::from_bits(
+                    unbox(vm, b, 0)? as u32
+                ))))
+            }),
+        ),
+        (
+            "intValue",
+            "()I",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::int(f32::from_bits(unbox(vm, b, 0)? as u32) as i32))),
+        ),
+        (
+            "toString",
+            "(F)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let t = jfmt::float_to_string(arg(vm, b, 0).as_float());
+                text(vm, &t)
+            }),
+        ),
     ]);
     m
 }
@@ -300,25 +585,50 @@ fn small(desc: &'static str) -> Vec<NativeMethod> {
     );
     m.retain(|(n, d, ..)| !(*n == "compareTo" && d.starts_with("(Ljava/lang/Object;")));
     let value_of: NativeMethod = if desc == "S" {
-        ("valueOf", "(S)Ljava/lang/Short;", ST, Some(|vm, b| {
-            let v = arg(vm, b, 0).bits;
-            boxed(vm, vm.wk.short, v)
-        }))
+        (
+            "valueOf",
+            "(S)Ljava/lang/Short;",
+            ST,
+            Some(|vm, b| {
+                let v = arg(vm, b, 0).bits;
+                boxed(vm, vm.wk.short, v)
+            }),
+        )
     } else {
-        ("valueOf", "(B)Ljava/lang/Byte;", ST, Some(|vm, b| {
-            let v = arg(vm, b, 0).bits;
-            boxed(vm, vm.wk.byte, v)
-        }))
+        (
+            "valueOf",
+            "(B)Ljava/lang/Byte;",
+            ST,
+            Some(|vm, b| {
+                let v = arg(vm, b, 0).bits;
+                boxed(vm, vm.wk.byte, v)
+            }),
+        )
     };
     let getter: NativeMethod = if desc == "S" {
-        ("shortValue", "()S", PUBLIC, Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32))))
+        (
+            "shortValue",
+            "()S",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32))),
+        )
     } else {
-        ("byteValue", "()B", PUBLIC, Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32))))
+        (
+            "byteValue",
+            "()B",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32))),
+        )
     };
     m.extend([
         value_of,
         getter,
-        ("intValue", "()I", PUBLIC, Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32)))),
+        (
+            "intValue",
+            "()I",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32))),
+        ),
     ]);
     m
 }
@@ -331,27 +641,104 @@ fn character() -> Vec<NativeMethod> {
         |a, b| int_of(a) - int_of(b)
     );
     m.extend::<[NativeMethod; 11]>([
-        ("toString", "(C)Ljava/lang/String;", ST, Some(|vm, b| {
-            let c = [arg(vm, b, 0).as_int() as u16];
-            super::string(vm, &c)
-        })),
-        ("valueOf", "(C)Ljava/lang/Character;", ST, Some(|vm, b| {
-            let v = arg(vm, b, 0).bits;
-            boxed(vm, vm.wk.character, v)
-        })),
-        ("charValue", "()C", PUBLIC, Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32)))),
-        ("isDigit", "(C)Z", ST, Some(|vm, b| Ok(boolean(to_char(arg(vm, b, 0)).is_some_and(char::is_numeric))))),
-        ("isLetter", "(C)Z", ST, Some(|vm, b| Ok(boolean(to_char(arg(vm, b, 0)).is_some_and(char::is_alphabetic))))),
-        ("isLetterOrDigit", "(C)Z", ST, Some(|vm, b| Ok(boolean(to_char(arg(vm, b, 0)).is_some_and(char::is_alphanumeric))))),
-        ("isWhitespace", "(C)Z", ST, Some(|vm, b| {
-            // Java's whitespace excludes the non-breaking spaces Rust counts.
-            let c = to_char(arg(vm, b, 0));
-            Ok(boolean(c.is_some_and(|c| c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{85}'))))
-        })),
-        ("isUpperCase", "(C)Z", ST, Some(|vm, b| Ok(boolean(to_char(arg(vm, b, 0)).is_some_and(char::is_uppercase))))),
-        ("isLowerCase", "(C)Z", ST, Some(|vm, b| Ok(boolean(to_char(arg(vm, b, 0)).is_some_and(char::is_lowercase))))),
-        ("toUpperCase", "(C)C", ST, Some(|vm, b| Ok(map_char(arg(vm, b, 0), |c| c.to_uppercase().next())))),
-        ("toLowerCase", "(C)C", ST, Some(|vm, b| Ok(map_char(arg(vm, b, 0), |c| c.to_lowercase().next())))),
+        (
+            "toString",
+            "(C)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let c = [arg(vm, b, 0).as_int() as u16];
+                super::string(vm, &c)
+            }),
+        ),
+        (
+            "valueOf",
+            "(C)Ljava/lang/Character;",
+            ST,
+            Some(|vm, b| {
+                let v = arg(vm, b, 0).bits;
+                boxed(vm, vm.wk.character, v)
+            }),
+        ),
+        (
+            "charValue",
+            "()C",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32))),
+        ),
+        (
+            "isDigit",
+            "(C)Z",
+            ST,
+            Some(|vm, b| {
+                Ok(boolean(
+                    to_char(arg(vm, b, 0)).is_some_and(char::is_numeric),
+                ))
+            }),
+        ),
+        (
+            "isLetter",
+            "(C)Z",
+            ST,
+            Some(|vm, b| {
+                Ok(boolean(
+                    to_char(arg(vm, b, 0)).is_some_and(char::is_alphabetic),
+                ))
+            }),
+        ),
+        (
+            "isLetterOrDigit",
+            "(C)Z",
+            ST,
+            Some(|vm, b| {
+                Ok(boolean(
+                    to_char(arg(vm, b, 0)).is_some_and(char::is_alphanumeric),
+                ))
+            }),
+        ),
+        (
+            "isWhitespace",
+            "(C)Z",
+            ST,
+            Some(|vm, b| {
+                // Java's whitespace excludes the non-breaking spaces Rust counts.
+                let c = to_char(arg(vm, b, 0));
+                Ok(boolean(c.is_some_and(|c| {
+                    c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{85}')
+                })))
+            }),
+        ),
+        (
+            "isUpperCase",
+            "(C)Z",
+            ST,
+            Some(|vm, b| {
+                Ok(boolean(
+                    to_char(arg(vm, b, 0)).is_some_and(char::is_uppercase),
+                ))
+            }),
+        ),
+        (
+            "isLowerCase",
+            "(C)Z",
+            ST,
+            Some(|vm, b| {
+                Ok(boolean(
+                    to_char(arg(vm, b, 0)).is_some_and(char::is_lowercase),
+                ))
+            }),
+        ),
+        (
+            "toUpperCase",
+            "(C)C",
+            ST,
+            Some(|vm, b| Ok(map_char(arg(vm, b, 0), |c| c.to_uppercase().next()))),
+        ),
+        (
+            "toLowerCase",
+            "(C)C",
+            ST,
+            Some(|vm, b| Ok(map_char(arg(vm, b, 0), |c| c.to_lowercase().next()))),
+        ),
     ]);
     m
 }
@@ -377,22 +764,46 @@ fn boolean_methods() -> Vec<NativeMethod> {
         |a, b| int_of(a) - int_of(b)
     );
     m.extend::<[NativeMethod; 4]>([
-        ("valueOf", "(Z)Ljava/lang/Boolean;", ST, Some(|vm, b| {
-            let v = arg(vm, b, 0).bits;
-            boxed(vm, vm.wk.boolean, v)
-        })),
-        ("booleanValue", "()Z", PUBLIC, Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32)))),
-        ("parseBoolean", "(Ljava/lang/String;)Z", ST, Some(|vm, b| {
-            if arg(vm, b, 0).addr() == 0 {
-                return Ok(boolean(false));
-            }
-            let s = String::from_utf16_lossy(&units_arg(vm, b, 0)?);
-            Ok(boolean(s.eq_ignore_ascii_case("true")))
-        })),
-        ("toString", "(Z)Ljava/lang/String;", ST, Some(|vm, b| {
-            let t = if arg(vm, b, 0).as_int() != 0 { "true" } else { "false" };
-            text(vm, t)
-        })),
+        (
+            "valueOf",
+            "(Z)Ljava/lang/Boolean;",
+            ST,
+            Some(|vm, b| {
+                let v = arg(vm, b, 0).bits;
+                boxed(vm, vm.wk.boolean, v)
+            }),
+        ),
+        (
+            "booleanValue",
+            "()Z",
+            PUBLIC,
+            Some(|vm, b| Ok(Slot::int(unbox(vm, b, 0)? as i32))),
+        ),
+        (
+            "parseBoolean",
+            "(Ljava/lang/String;)Z",
+            ST,
+            Some(|vm, b| {
+                if arg(vm, b, 0).addr() == 0 {
+                    return Ok(boolean(false));
+                }
+                let s = String::from_utf16_lossy(&units_arg(vm, b, 0)?);
+                Ok(boolean(s.eq_ignore_ascii_case("true")))
+            }),
+        ),
+        (
+            "toString",
+            "(Z)Ljava/lang/String;",
+            ST,
+            Some(|vm, b| {
+                let t = if arg(vm, b, 0).as_int() != 0 {
+                    "true"
+                } else {
+                    "false"
+                };
+                text(vm, t)
+            }),
+        ),
     ]);
     m
 }
@@ -403,80 +814,294 @@ fn d(vm: &Vm, b: usize, i: usize) -> f64 {
 
 fn math() -> Vec<NativeMethod> {
     vec![
-        ("abs", "(I)I", ST, Some(|vm, b| Ok(Slot::int(arg(vm, b, 0).as_int().wrapping_abs())))),
-        ("abs", "(J)J", ST, Some(|vm, b| Ok(Slot::long(arg(vm, b, 0).as_long().wrapping_abs())))),
-        ("abs", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).abs())))),
-        ("abs", "(F)F", ST, Some(|vm, b| Ok(Slot::float(arg(vm, b, 0).as_float().abs())))),
-        ("max", "(II)I", ST, Some(|vm, b| Ok(Slot::int(arg(vm, b, 0).as_int().max(arg(vm, b, 1).as_int()))))),
-        ("min", "(II)I", ST, Some(|vm, b| Ok(Slot::int(arg(vm, b, 0).as_int().min(arg(vm, b, 1).as_int()))))),
-        ("max", "(JJ)J", ST, Some(|vm, b| Ok(Slot::long(arg(vm, b, 0).as_long().max(arg(vm, b, 2).as_long()))))),
-        ("min", "(JJ)J", ST, Some(|vm, b| Ok(Slot::long(arg(vm, b, 0).as_long().min(arg(vm, b, 2).as_long()))))),
-        ("max", "(DD)D", ST, Some(|vm, b| Ok(Slot::double(java_max(d(vm, b, 0), d(vm, b, 2)))))),
-        ("min", "(DD)D", ST, Some(|vm, b| Ok(Slot::double(-java_max(-d(vm, b, 0), -d(vm, b, 2)))))),
-        ("max", "(FF)F", ST, Some(|vm, b| {
-            let (x, y) = (arg(vm, b, 0).as_float(), arg(vm, b, 1).as_float());
-            Ok(Slot::float(java_max(f64::from(x), f64::from(y)) as f32))
-        })),
-        ("min", "(FF)F", ST, Some(|vm, b| {
-            let (x, y) = (arg(vm, b, 0).as_float(), arg(vm, b, 1).as_float());
-            Ok(Slot::float(-java_max(-f64::from(x), -f64::from(y)) as f32))
-        })),
-        ("sqrt", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).sqrt())))),
-        ("cbrt", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).cbrt())))),
-        ("pow", "(DD)D", ST, Some(|vm, b| Ok(Slot::double(java_pow(d(vm, b, 0), d(vm, b, 2)))))),
-        ("floor", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).floor())))),
-        ("ceil", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).ceil())))),
-        ("rint", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).round_ties_even())))),
-        ("round", "(D)J", ST, Some(|vm, b| Ok(Slot::long(java_round(d(vm, b, 0)))))),
-        ("round", "(F)I", ST, Some(|vm, b| {
-            let x = arg(vm, b, 0).as_float();
-            Ok(Slot::int(if x.is_nan() { 0 } else { (f64::from(x) + 0.5).floor() as i32 }))
-        })),
-        ("floorDiv", "(II)I", ST, Some(|vm, b| {
-            let (x, y) = (arg(vm, b, 0).as_int(), arg(vm, b, 1).as_int());
-            if y == 0 {
-                return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
-            }
-            let q = x.wrapping_div(y);
-            Ok(Slot::int(if (x.wrapping_rem(y) != 0) && ((x < 0) != (y < 0)) { q - 1 } else { q }))
-        })),
-        ("floorMod", "(II)I", ST, Some(|vm, b| {
-            let (x, y) = (arg(vm, b, 0).as_int(), arg(vm, b, 1).as_int());
-            if y == 0 {
-                return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
-            }
-            let r = x.wrapping_rem(y);
-            Ok(Slot::int(if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r }))
-        })),
-        ("floorDiv", "(JJ)J", ST, Some(|vm, b| {
-            let (x, y) = (arg(vm, b, 0).as_long(), arg(vm, b, 2).as_long());
-            if y == 0 {
-                return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
-            }
-            let q = x.wrapping_div(y);
-            Ok(Slot::long(if (x.wrapping_rem(y) != 0) && ((x < 0) != (y < 0)) { q - 1 } else { q }))
-        })),
-        ("floorMod", "(JJ)J", ST, Some(|vm, b| {
-            let (x, y) = (arg(vm, b, 0).as_long(), arg(vm, b, 2).as_long());
-            if y == 0 {
-                return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
-            }
-            let r = x.wrapping_rem(y);
-            Ok(Slot::long(if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r }))
-        })),
-        ("sin", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).sin())))),
-        ("cos", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).cos())))),
-        ("tan", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).tan())))),
-        ("atan", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).atan())))),
-        ("atan2", "(DD)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).atan2(d(vm, b, 2)))))),
-        ("exp", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).exp())))),
-        ("log", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).ln())))),
-        ("log10", "(D)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).log10())))),
-        ("hypot", "(DD)D", ST, Some(|vm, b| Ok(Slot::double(d(vm, b, 0).hypot(d(vm, b, 2)))))),
-        ("signum", "(D)D", ST, Some(|vm, b| {
-            let x = d(vm, b, 0);
-            Ok(Slot::double(if x == 0.0 || x.is_nan() { x } else { x.signum() }))
-        })),
+        (
+            "abs",
+            "(I)I",
+            ST,
+            Some(|vm, b| Ok(Slot::int(arg(vm, b, 0).as_int().wrapping_abs()))),
+        ),
+        (
+            "abs",
+            "(J)J",
+            ST,
+            Some(|vm, b| Ok(Slot::long(arg(vm, b, 0).as_long().wrapping_abs()))),
+        ),
+        (
+            "abs",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).abs()))),
+        ),
+        (
+            "abs",
+            "(F)F",
+            ST,
+            Some(|vm, b| Ok(Slot::float(arg(vm, b, 0).as_float().abs()))),
+        ),
+        (
+            "max",
+            "(II)I",
+            ST,
+            Some(|vm, b| {
+                Ok(Slot::int(
+                    arg(vm, b, 0).as_int().max(arg(vm, b, 1).as_int()),
+                ))
+            }),
+        ),
+        (
+            "min",
+            "(II)I",
+            ST,
+            Some(|vm, b| {
+                Ok(Slot::int(
+                    arg(vm, b, 0).as_int().min(arg(vm, b, 1).as_int()),
+                ))
+            }),
+        ),
+        (
+            "max",
+            "(JJ)J",
+            ST,
+            Some(|vm, b| {
+                Ok(Slot::long(
+                    arg(vm, b, 0).as_long().max(arg(vm, b, 2).as_long()),
+                ))
+            }),
+        ),
+        (
+            "min",
+            "(JJ)J",
+            ST,
+            Some(|vm, b| {
+                Ok(Slot::long(
+                    arg(vm, b, 0).as_long().min(arg(vm, b, 2).as_long()),
+                ))
+            }),
+        ),
+        (
+            "max",
+            "(DD)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(java_max(d(vm, b, 0), d(vm, b, 2))))),
+        ),
+        (
+            "min",
+            "(DD)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(-java_max(-d(vm, b, 0), -d(vm, b, 2))))),
+        ),
+        (
+            "max",
+            "(FF)F",
+            ST,
+            Some(|vm, b| {
+                let (x, y) = (arg(vm, b, 0).as_float(), arg(vm, b, 1).as_float());
+                Ok(Slot::float(java_max(f64::from(x), f64::from(y)) as f32))
+            }),
+        ),
+        (
+            "min",
+            "(FF)F",
+            ST,
+            Some(|vm, b| {
+                let (x, y) = (arg(vm, b, 0).as_float(), arg(vm, b, 1).as_float());
+                Ok(Slot::float(-java_max(-f64::from(x), -f64::from(y)) as f32))
+            }),
+        ),
+        (
+            "sqrt",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).sqrt()))),
+        ),
+        (
+            "cbrt",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).cbrt()))),
+        ),
+        (
+            "pow",
+            "(DD)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(java_pow(d(vm, b, 0), d(vm, b, 2))))),
+        ),
+        (
+            "floor",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).floor()))),
+        ),
+        (
+            "ceil",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).ceil()))),
+        ),
+        (
+            "rint",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).round_ties_even()))),
+        ),
+        (
+            "round",
+            "(D)J",
+            ST,
+            Some(|vm, b| Ok(Slot::long(java_round(d(vm, b, 0))))),
+        ),
+        (
+            "round",
+            "(F)I",
+            ST,
+            Some(|vm, b| {
+                let x = arg(vm, b, 0).as_float();
+                Ok(Slot::int(if x.is_nan() {
+                    0
+                } else {
+                    (f64::from(x) + 0.5).floor() as i32
+                }))
+            }),
+        ),
+        (
+            "floorDiv",
+            "(II)I",
+            ST,
+            Some(|vm, b| {
+                let (x, y) = (arg(vm, b, 0).as_int(), arg(vm, b, 1).as_int());
+                if y == 0 {
+                    return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
+                }
+                let q = x.wrapping_div(y);
+                Ok(Slot::int(
+                    if (x.wrapping_rem(y) != 0) && ((x < 0) != (y < 0)) {
+                        q - 1
+                    } else {
+                        q
+                    },
+                ))
+            }),
+        ),
+        (
+            "floorMod",
+            "(II)I",
+            ST,
+            Some(|vm, b| {
+                let (x, y) = (arg(vm, b, 0).as_int(), arg(vm, b, 1).as_int());
+                if y == 0 {
+                    return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
+                }
+                let r = x.wrapping_rem(y);
+                Ok(Slot::int(if r != 0 && ((r < 0) != (y < 0)) {
+                    r + y
+                } else {
+                    r
+                }))
+            }),
+        ),
+        (
+            "floorDiv",
+            "(JJ)J",
+            ST,
+            Some(|vm, b| {
+                let (x, y) = (arg(vm, b, 0).as_long(), arg(vm, b, 2).as_long());
+                if y == 0 {
+                    return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
+                }
+                let q = x.wrapping_div(y);
+                Ok(Slot::long(
+                    if (x.wrapping_rem(y) != 0) && ((x < 0) != (y < 0)) {
+                        q - 1
+                    } else {
+                        q
+                    },
+                ))
+            }),
+        ),
+        (
+            "floorMod",
+            "(JJ)J",
+            ST,
+            Some(|vm, b| {
+                let (x, y) = (arg(vm, b, 0).as_long(), arg(vm, b, 2).as_long());
+                if y == 0 {
+                    return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
+                }
+                let r = x.wrapping_rem(y);
+                Ok(Slot::long(if r != 0 && ((r < 0) != (y < 0)) {
+                    r + y
+                } else {
+                    r
+                }))
+            }),
+        ),
+        (
+            "sin",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).sin()))),
+        ),
+        (
+            "cos",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).cos()))),
+        ),
+        (
+            "tan",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).tan()))),
+        ),
+        (
+            "atan",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).atan()))),
+        ),
+        (
+            "atan2",
+            "(DD)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).atan2(d(vm, b, 2))))),
+        ),
+        (
+            "exp",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).exp()))),
+        ),
+        (
+            "log",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).ln()))),
+        ),
+        (
+            "log10",
+            "(D)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).log10()))),
+        ),
+        (
+            "hypot",
+            "(DD)D",
+            ST,
+            Some(|vm, b| Ok(Slot::double(d(vm, b, 0).hypot(d(vm, b, 2))))),
+        ),
+        (
+            "signum",
+            "(D)D",
+            ST,
+            Some(|vm, b| {
+                let x = d(vm, b, 0);
+                Ok(Slot::double(if x == 0.0 || x.is_nan() {
+                    x
+                } else {
+                    x.signum()
+                }))
+            }),
+        ),
     ]
 }
 

@@ -43,7 +43,6 @@ pub(crate) fn classes() -> Vec<Builtin> {
 pub(crate) struct WellKnown {
     pub(crate) object: ClassId,
     pub(crate) string: ClassId,
-    pub(crate) string_builder: ClassId,
     pub(crate) throwable: ClassId,
     pub(crate) print_stream: ClassId,
     pub(crate) runtime: ClassId,
@@ -113,7 +112,6 @@ impl WellKnown {
         let wk = WellKnown {
             object: id("java/lang/Object")?,
             string: id("java/lang/String")?,
-            string_builder,
             throwable,
             print_stream: id("java/io/PrintStream")?,
             runtime: id("java/lang/Runtime")?,
@@ -169,7 +167,11 @@ pub(crate) fn obj_arg(vm: &mut Vm, base: usize, i: usize) -> Run<ObjRef> {
 /// if null).
 pub(crate) fn units_arg(vm: &mut Vm, base: usize, i: usize) -> Run<Vec<u16>> {
     let s = obj_arg(vm, base, i)?;
-    // SAFETY: the descriptor says it is a string, and it is live.
+    if vm.class_of(s) != vm.wk.string {
+        let class = vm.cls.class(vm.class_of(s)).java_name();
+        return Err(vm.raise(vm.wk.class_cast, Some(&format!("{class} is not a string"))));
+    }
+    // SAFETY: a live string, just checked.
     Ok(unsafe { crate::gc::string_units(s) }.to_vec())
 }
 
@@ -195,7 +197,7 @@ pub(crate) fn boolean(b: bool) -> Slot {
 
 impl Vm {
     /// `String.valueOf(obj)`: `"null"`, a string's text, or `toString()`.
-    pub(crate) fn to_text(&mut self, addr: usize) -> Run<String> {
+    pub(crate) fn string_value(&mut self, addr: usize) -> Run<String> {
         let Some(obj) = ObjRef::from_addr(addr) else {
             return Ok("null".to_owned());
         };

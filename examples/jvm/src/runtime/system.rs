@@ -56,7 +56,7 @@ fn shown(vm: &mut Vm, b: usize, desc: &str) -> Run<String> {
                 std::slice::from_raw_parts(a.byte_ptr(DATA).cast::<u16>(), len)
             })
         }
-        _ => vm.to_text(v.addr())?,
+        _ => vm.string_value(v.addr())?,
     })
 }
 
@@ -81,20 +81,49 @@ fn print_methods() -> Vec<NativeMethod> {
             )*]
         };
     }
-    let mut m: Vec<NativeMethod> =
-        printers!("Z", "C", "I", "J", "F", "D", "[C", "Ljava/lang/String;", "Ljava/lang/Object;");
+    let mut m: Vec<NativeMethod> = printers!(
+        "Z",
+        "C",
+        "I",
+        "J",
+        "F",
+        "D",
+        "[C",
+        "Ljava/lang/String;",
+        "Ljava/lang/Object;"
+    );
     m.extend::<[NativeMethod; 4]>([
-        ("println", "()V", PUBLIC, Some(|vm, b| {
-            let fd = fd(vm, b)?;
-            vm.write_fd(fd, "\n");
-            Ok(VOID)
-        })),
-        ("printf", "(Ljava/lang/String;[Ljava/lang/Object;)Ljava/io/PrintStream;", PUBLIC, Some(printf)),
-        ("format", "(Ljava/lang/String;[Ljava/lang/Object;)Ljava/io/PrintStream;", PUBLIC, Some(printf)),
-        ("flush", "()V", PUBLIC, Some(|vm, _| {
-            let _ = vm.out.flush();
-            Ok(VOID)
-        })),
+        (
+            "println",
+            "()V",
+            PUBLIC,
+            Some(|vm, b| {
+                let fd = fd(vm, b)?;
+                vm.write_fd(fd, "\n");
+                Ok(VOID)
+            }),
+        ),
+        (
+            "printf",
+            "(Ljava/lang/String;[Ljava/lang/Object;)Ljava/io/PrintStream;",
+            PUBLIC,
+            Some(printf),
+        ),
+        (
+            "format",
+            "(Ljava/lang/String;[Ljava/lang/Object;)Ljava/io/PrintStream;",
+            PUBLIC,
+            Some(printf),
+        ),
+        (
+            "flush",
+            "()V",
+            PUBLIC,
+            Some(|vm, _| {
+                let _ = vm.out.flush();
+                Ok(VOID)
+            }),
+        ),
     ]);
     m
 }
@@ -156,7 +185,7 @@ impl Vm {
                 let class = self.cls.class(c).java_name();
                 Arg::Obj {
                     class,
-                    text: self.to_text(e)?,
+                    text: self.string_value(e)?,
                 }
             }
         })
@@ -165,14 +194,27 @@ impl Vm {
     /// `System.arraycopy`.
     fn arraycopy(&mut self, b: usize) -> Run<()> {
         let (src, dst) = (obj_arg(self, b, 0)?, obj_arg(self, b, 2)?);
-        let (sp, dp, n) = (arg(self, b, 1).as_int(), arg(self, b, 3).as_int(), arg(self, b, 4).as_int());
-        let (Some((slen, sty)), Some((dlen, dty))) = (self.array_len(src), self.array_len(dst)) else {
-            return Err(self.raise(self.wk.array_store, Some("arraycopy: source or destination is not an array")));
+        let (sp, dp, n) = (
+            arg(self, b, 1).as_int(),
+            arg(self, b, 3).as_int(),
+            arg(self, b, 4).as_int(),
+        );
+        let (Some((slen, sty)), Some((dlen, dty))) = (self.array_len(src), self.array_len(dst))
+        else {
+            return Err(self.raise(
+                self.wk.array_store,
+                Some("arraycopy: source or destination is not an array"),
+            ));
         };
         if sty != dty {
             return Err(self.raise(self.wk.array_store, Some("arraycopy: type mismatch")));
         }
-        if sp < 0 || dp < 0 || n < 0 || sp as usize + n as usize > slen || dp as usize + n as usize > dlen {
+        if sp < 0
+            || dp < 0
+            || n < 0
+            || sp as usize + n as usize > slen
+            || dp as usize + n as usize > dlen
+        {
             let msg = format!(
                 "arraycopy: last source index {} out of bounds for length {slen}",
                 i64::from(sp) + i64::from(n)
@@ -186,7 +228,11 @@ impl Vm {
                 // SAFETY: both live primitive arrays of the same type, ranges
                 // in bounds; copy handles overlap.
                 unsafe {
-                    std::ptr::copy(src.byte_ptr(DATA + sp * size), dst.byte_ptr(DATA + dp * size), n * size);
+                    std::ptr::copy(
+                        src.byte_ptr(DATA + sp * size),
+                        dst.byte_ptr(DATA + dp * size),
+                        n * size,
+                    );
                 }
             }
             None => {
@@ -195,14 +241,20 @@ impl Vm {
                     Some(crate::class::Component::Class(c)) if c != self.wk.object => Some(c),
                     _ => None,
                 };
-                let order: Box<dyn Iterator<Item = usize>> =
-                    if src == dst && sp < dp { Box::new((0..n).rev()) } else { Box::new(0..n) };
+                let order: Box<dyn Iterator<Item = usize>> = if src == dst && sp < dp {
+                    Box::new((0..n).rev())
+                } else {
+                    Box::new(0..n)
+                };
                 for i in order {
                     // SAFETY: live reference arrays, indices in bounds.
                     let e = unsafe { src.read_word(DATA + (sp + i) * WORD) };
                     if let (Some(c), Some(o)) = (check, ObjRef::from_addr(e)) {
                         if !self.cls.assignable(self.class_of(o), c) {
-                            return Err(self.raise(self.wk.array_store, Some("arraycopy: element type mismatch")));
+                            return Err(self.raise(
+                                self.wk.array_store,
+                                Some("arraycopy: element type mismatch"),
+                            ));
                         }
                     }
                     // SAFETY: as above; the store goes through the barrier.
@@ -216,20 +268,49 @@ impl Vm {
 
 fn system_methods() -> Vec<NativeMethod> {
     vec![
-        ("nanoTime", "()J", ST, Some(|vm, _| Ok(Slot::long(vm.start.elapsed().as_nanos() as i64)))),
-        ("currentTimeMillis", "()J", ST, Some(|_, _| {
-            let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-            Ok(Slot::long(ms as i64))
-        })),
-        ("arraycopy", "(Ljava/lang/Object;ILjava/lang/Object;II)V", ST, Some(|vm, b| vm.arraycopy(b).map(|()| VOID))),
+        (
+            "nanoTime",
+            "()J",
+            ST,
+            Some(|vm, _| Ok(Slot::long(vm.start.elapsed().as_nanos() as i64))),
+        ),
+        (
+            "currentTimeMillis",
+            "()J",
+            ST,
+            Some(|_, _| {
+                let ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis());
+                Ok(Slot::long(ms as i64))
+            }),
+        ),
+        (
+            "arraycopy",
+            "(Ljava/lang/Object;ILjava/lang/Object;II)V",
+            ST,
+            Some(|vm, b| vm.arraycopy(b).map(|()| VOID)),
+        ),
         ("gc", "()V", ST, Some(collect)),
-        ("exit", "(I)V", ST, Some(|vm, b| {
-            let _ = vm.out.flush();
-            Err(Trap::Fatal(Error::Exit(arg(vm, b, 0).as_int())))
-        })),
-        ("identityHashCode", "(Ljava/lang/Object;)I", ST, Some(|vm, b| {
-            Ok(Slot::int(ObjRef::from_addr(arg(vm, b, 0).addr()).map_or(0, |o| vm.identity_hash(o))))
-        })),
+        (
+            "exit",
+            "(I)V",
+            ST,
+            Some(|vm, b| {
+                let _ = vm.out.flush();
+                Err(Trap::Fatal(Error::Exit(arg(vm, b, 0).as_int())))
+            }),
+        ),
+        (
+            "identityHashCode",
+            "(Ljava/lang/Object;)I",
+            ST,
+            Some(|vm, b| {
+                Ok(Slot::int(
+                    ObjRef::from_addr(arg(vm, b, 0).addr()).map_or(0, |o| vm.identity_hash(o)),
+                ))
+            }),
+        ),
     ]
 }
 
@@ -240,19 +321,46 @@ fn collect(vm: &mut Vm, _: usize) -> Run<Slot> {
 
 fn runtime_methods() -> Vec<NativeMethod> {
     vec![
-        ("getRuntime", "()Ljava/lang/Runtime;", ST, Some(|vm, _| {
-            let r = vm.new_object(vm.wk.runtime)?;
-            Ok(Slot::reference(r.addr()))
-        })),
-        ("totalMemory", "()J", PUBLIC, Some(|vm, _| Ok(Slot::long(vm.heap.stats().heap_size as i64)))),
-        ("maxMemory", "()J", PUBLIC, Some(|vm, _| Ok(Slot::long(vm.heap.stats().heap_size as i64)))),
-        ("freeMemory", "()J", PUBLIC, Some(|vm, _| {
-            let s = vm.heap.stats();
-            Ok(Slot::long(s.heap_size.saturating_sub(s.used) as i64))
-        })),
-        ("availableProcessors", "()I", PUBLIC, Some(|_, _| {
-            Ok(Slot::int(std::thread::available_parallelism().map_or(1, |n| n.get() as i32)))
-        })),
+        (
+            "getRuntime",
+            "()Ljava/lang/Runtime;",
+            ST,
+            Some(|vm, _| {
+                let r = vm.new_object(vm.wk.runtime)?;
+                Ok(Slot::reference(r.addr()))
+            }),
+        ),
+        (
+            "totalMemory",
+            "()J",
+            PUBLIC,
+            Some(|vm, _| Ok(Slot::long(vm.heap.stats().heap_size as i64))),
+        ),
+        (
+            "maxMemory",
+            "()J",
+            PUBLIC,
+            Some(|vm, _| Ok(Slot::long(vm.heap.stats().heap_size as i64))),
+        ),
+        (
+            "freeMemory",
+            "()J",
+            PUBLIC,
+            Some(|vm, _| {
+                let s = vm.heap.stats();
+                Ok(Slot::long(s.heap_size.saturating_sub(s.used) as i64))
+            }),
+        ),
+        (
+            "availableProcessors",
+            "()I",
+            PUBLIC,
+            Some(|_, _| {
+                Ok(Slot::int(
+                    std::thread::available_parallelism().map_or(1, |n| n.get() as i32),
+                ))
+            }),
+        ),
         ("gc", "()V", PUBLIC, Some(collect)),
     ]
 }
@@ -266,7 +374,10 @@ pub(crate) fn print_uncaught(vm: &mut Vm) {
     vm.roots.scratch.pop();
     match text {
         Ok(t) => vm.write_fd(2, &format!("Exception in thread \"main\" {t}")),
-        Err(_) => vm.write_fd(2, "Exception in thread \"main\" (printing its stack trace threw)\n"),
+        Err(_) => vm.write_fd(
+            2,
+            "Exception in thread \"main\" (printing its stack trace threw)\n",
+        ),
     }
 }
 
@@ -278,7 +389,10 @@ pub(super) fn classes() -> Vec<Builtin> {
             interfaces: &[],
             access: PUBLIC | FINAL,
             fields: &[],
-            statics: &[("out", "Ljava/io/PrintStream;"), ("err", "Ljava/io/PrintStream;")],
+            statics: &[
+                ("out", "Ljava/io/PrintStream;"),
+                ("err", "Ljava/io/PrintStream;"),
+            ],
             methods: system_methods(),
         },
         Builtin {

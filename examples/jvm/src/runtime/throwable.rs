@@ -20,38 +20,122 @@ const CLASSES: &[(&str, &str)] = &[
     ("java/lang/Error", "java/lang/Throwable"),
     ("java/lang/RuntimeException", "java/lang/Exception"),
     ("java/lang/InterruptedException", "java/lang/Exception"),
-    ("java/lang/CloneNotSupportedException", "java/lang/Exception"),
-    ("java/lang/IllegalArgumentException", "java/lang/RuntimeException"),
-    ("java/lang/IllegalStateException", "java/lang/RuntimeException"),
-    ("java/lang/UnsupportedOperationException", "java/lang/RuntimeException"),
-    ("java/lang/NumberFormatException", "java/lang/IllegalArgumentException"),
-    ("java/lang/ArithmeticException", "java/lang/RuntimeException"),
-    ("java/lang/IndexOutOfBoundsException", "java/lang/RuntimeException"),
-    ("java/lang/ArrayIndexOutOfBoundsException", "java/lang/IndexOutOfBoundsException"),
-    ("java/lang/StringIndexOutOfBoundsException", "java/lang/IndexOutOfBoundsException"),
-    ("java/lang/NullPointerException", "java/lang/RuntimeException"),
+    (
+        "java/lang/CloneNotSupportedException",
+        "java/lang/Exception",
+    ),
+    (
+        "java/lang/IllegalArgumentException",
+        "java/lang/RuntimeException",
+    ),
+    (
+        "java/lang/IllegalStateException",
+        "java/lang/RuntimeException",
+    ),
+    (
+        "java/lang/UnsupportedOperationException",
+        "java/lang/RuntimeException",
+    ),
+    (
+        "java/lang/NumberFormatException",
+        "java/lang/IllegalArgumentException",
+    ),
+    (
+        "java/lang/ArithmeticException",
+        "java/lang/RuntimeException",
+    ),
+    (
+        "java/lang/IndexOutOfBoundsException",
+        "java/lang/RuntimeException",
+    ),
+    (
+        "java/lang/ArrayIndexOutOfBoundsException",
+        "java/lang/IndexOutOfBoundsException",
+    ),
+    (
+        "java/lang/StringIndexOutOfBoundsException",
+        "java/lang/IndexOutOfBoundsException",
+    ),
+    (
+        "java/lang/NullPointerException",
+        "java/lang/RuntimeException",
+    ),
     ("java/lang/ClassCastException", "java/lang/RuntimeException"),
-    ("java/lang/NegativeArraySizeException", "java/lang/RuntimeException"),
-    ("java/lang/ArrayStoreException", "java/lang/RuntimeException"),
-    ("java/util/NoSuchElementException", "java/lang/RuntimeException"),
-    ("java/util/ConcurrentModificationException", "java/lang/RuntimeException"),
+    (
+        "java/lang/NegativeArraySizeException",
+        "java/lang/RuntimeException",
+    ),
+    (
+        "java/lang/ArrayStoreException",
+        "java/lang/RuntimeException",
+    ),
+    (
+        "java/util/NoSuchElementException",
+        "java/lang/RuntimeException",
+    ),
+    (
+        "java/util/ConcurrentModificationException",
+        "java/lang/RuntimeException",
+    ),
     ("java/lang/VirtualMachineError", "java/lang/Error"),
-    ("java/lang/OutOfMemoryError", "java/lang/VirtualMachineError"),
-    ("java/lang/StackOverflowError", "java/lang/VirtualMachineError"),
+    (
+        "java/lang/OutOfMemoryError",
+        "java/lang/VirtualMachineError",
+    ),
+    (
+        "java/lang/StackOverflowError",
+        "java/lang/VirtualMachineError",
+    ),
     ("java/lang/LinkageError", "java/lang/Error"),
-    ("java/lang/IncompatibleClassChangeError", "java/lang/LinkageError"),
-    ("java/lang/AbstractMethodError", "java/lang/IncompatibleClassChangeError"),
+    (
+        "java/lang/IncompatibleClassChangeError",
+        "java/lang/LinkageError",
+    ),
+    (
+        "java/lang/AbstractMethodError",
+        "java/lang/IncompatibleClassChangeError",
+    ),
     ("java/lang/AssertionError", "java/lang/Error"),
-    ("java/util/IllegalFormatException", "java/lang/IllegalArgumentException"),
-    ("java/util/MissingFormatArgumentException", "java/util/IllegalFormatException"),
-    ("java/util/UnknownFormatConversionException", "java/util/IllegalFormatException"),
-    ("java/util/IllegalFormatConversionException", "java/util/IllegalFormatException"),
-    ("java/util/FormatFlagsConversionMismatchException", "java/util/IllegalFormatException"),
-    ("java/util/IllegalFormatFlagsException", "java/util/IllegalFormatException"),
-    ("java/util/IllegalFormatPrecisionException", "java/util/IllegalFormatException"),
-    ("java/util/IllegalFormatWidthException", "java/util/IllegalFormatException"),
-    ("java/util/MissingFormatWidthException", "java/util/IllegalFormatException"),
-    ("java/util/DuplicateFormatFlagsException", "java/util/IllegalFormatException"),
+    (
+        "java/util/IllegalFormatException",
+        "java/lang/IllegalArgumentException",
+    ),
+    (
+        "java/util/MissingFormatArgumentException",
+        "java/util/IllegalFormatException",
+    ),
+    (
+        "java/util/UnknownFormatConversionException",
+        "java/util/IllegalFormatException",
+    ),
+    (
+        "java/util/IllegalFormatConversionException",
+        "java/util/IllegalFormatException",
+    ),
+    (
+        "java/util/FormatFlagsConversionMismatchException",
+        "java/util/IllegalFormatException",
+    ),
+    (
+        "java/util/IllegalFormatFlagsException",
+        "java/util/IllegalFormatException",
+    ),
+    (
+        "java/util/IllegalFormatPrecisionException",
+        "java/util/IllegalFormatException",
+    ),
+    (
+        "java/util/IllegalFormatWidthException",
+        "java/util/IllegalFormatException",
+    ),
+    (
+        "java/util/MissingFormatWidthException",
+        "java/util/IllegalFormatException",
+    ),
+    (
+        "java/util/DuplicateFormatFlagsException",
+        "java/util/IllegalFormatException",
+    ),
 ];
 
 /// Sets this throwable's message and cause, and records the stack.
@@ -81,69 +165,134 @@ fn field(vm: &mut Vm, b: usize, offset: usize) -> Run<Slot> {
 
 fn constructors() -> Vec<NativeMethod> {
     vec![
-        ("<init>", "()V", PUBLIC, Some(|vm, b| init(vm, b, None, None))),
-        ("<init>", "(Ljava/lang/String;)V", PUBLIC, Some(|vm, b| init(vm, b, Some(1), None))),
-        ("<init>", "(Ljava/lang/String;Ljava/lang/Throwable;)V", PUBLIC, Some(|vm, b| init(vm, b, Some(1), Some(2)))),
-        ("<init>", "(Ljava/lang/Throwable;)V", PUBLIC, Some(|vm, b| {
-            // Java's message for a wrapped cause is the cause's toString().
-            let cause = arg(vm, b, 1).addr();
-            let msg = match cause {
-                0 => 0,
-                c => {
-                    let t = vm.call_virtual(c, "toString", "()Ljava/lang/String;", &[])?;
-                    t.addr()
-                }
-            };
-            vm.roots.stack.push(Slot::reference(msg));
-            let at = vm.roots.stack.len() - 1 - b;
-            init(vm, b, Some(at), Some(1))
-        })),
+        (
+            "<init>",
+            "()V",
+            PUBLIC,
+            Some(|vm, b| init(vm, b, None, None)),
+        ),
+        (
+            "<init>",
+            "(Ljava/lang/String;)V",
+            PUBLIC,
+            Some(|vm, b| init(vm, b, Some(1), None)),
+        ),
+        (
+            "<init>",
+            "(Ljava/lang/String;Ljava/lang/Throwable;)V",
+            PUBLIC,
+            Some(|vm, b| init(vm, b, Some(1), Some(2))),
+        ),
+        (
+            "<init>",
+            "(Ljava/lang/Throwable;)V",
+            PUBLIC,
+            Some(|vm, b| {
+                // Java's message for a wrapped cause is the cause's toString().
+                let cause = arg(vm, b, 1).addr();
+                let msg = match cause {
+                    0 => 0,
+                    c => {
+                        let t = vm.call_virtual(c, "toString", "()Ljava/lang/String;", &[])?;
+                        t.addr()
+                    }
+                };
+                vm.roots.stack.push(Slot::reference(msg));
+                let at = vm.roots.stack.len() - 1 - b;
+                init(vm, b, Some(at), Some(1))
+            }),
+        ),
     ]
 }
 
 fn throwable_methods() -> Vec<NativeMethod> {
     let mut m = constructors();
     m.extend::<[NativeMethod; 8]>([
-        ("getMessage", "()Ljava/lang/String;", PUBLIC, Some(|vm, b| field(vm, b, vm.wk.message_field))),
-        ("getLocalizedMessage", "()Ljava/lang/String;", PUBLIC, Some(|vm, b| {
-            let this = arg(vm, b, 0).addr();
-            vm.call_virtual(this, "getMessage", "()Ljava/lang/String;", &[])
-        })),
-        ("getCause", "()Ljava/lang/Throwable;", PUBLIC, Some(|vm, b| field(vm, b, vm.wk.cause_field))),
-        ("initCause", "(Ljava/lang/Throwable;)Ljava/lang/Throwable;", PUBLIC, Some(|vm, b| {
-            let this = obj_arg(vm, b, 0)?;
-            // SAFETY: a live throwable's reference field; a live value.
-            unsafe { vm.gc.put_ref(this, vm.wk.cause_field, arg(vm, b, 1).addr()) };
-            Ok(Slot::reference(this.addr()))
-        })),
-        ("fillInStackTrace", "()Ljava/lang/Throwable;", PUBLIC, Some(|vm, b| {
-            let this = obj_arg(vm, b, 0)?;
-            vm.roots.scratch.push(Slot::reference(this.addr()));
-            let r = vm.fill_stack_trace(this.addr());
-            vm.roots.scratch.pop();
-            r?;
-            Ok(arg(vm, b, 0))
-        })),
-        ("toString", "()Ljava/lang/String;", PUBLIC, Some(|vm, b| {
-            let this = obj_arg(vm, b, 0)?;
-            let name = vm.cls.class(vm.class_of(this)).java_name();
-            let msg = vm.call_virtual(this.addr(), "getLocalizedMessage", "()Ljava/lang/String;", &[])?;
-            let t = match msg.addr() {
-                0 => name,
-                m => format!("{name}: {}", vm.text_of(m)),
-            };
-            text(vm, &t)
-        })),
-        ("printStackTrace", "()V", PUBLIC, Some(|vm, b| {
-            let this = obj_arg(vm, b, 0)?;
-            vm.roots.scratch.push(Slot::reference(this.addr()));
-            let t = stack_trace_text(vm);
-            vm.roots.scratch.pop();
-            let t = t?;
-            vm.write_fd(2, &t);
-            Ok(VOID)
-        })),
-        ("addSuppressed", "(Ljava/lang/Throwable;)V", PUBLIC, Some(|_, _| Ok(VOID))),
+        (
+            "getMessage",
+            "()Ljava/lang/String;",
+            PUBLIC,
+            Some(|vm, b| field(vm, b, vm.wk.message_field)),
+        ),
+        (
+            "getLocalizedMessage",
+            "()Ljava/lang/String;",
+            PUBLIC,
+            Some(|vm, b| {
+                let this = arg(vm, b, 0).addr();
+                vm.call_virtual(this, "getMessage", "()Ljava/lang/String;", &[])
+            }),
+        ),
+        (
+            "getCause",
+            "()Ljava/lang/Throwable;",
+            PUBLIC,
+            Some(|vm, b| field(vm, b, vm.wk.cause_field)),
+        ),
+        (
+            "initCause",
+            "(Ljava/lang/Throwable;)Ljava/lang/Throwable;",
+            PUBLIC,
+            Some(|vm, b| {
+                let this = obj_arg(vm, b, 0)?;
+                // SAFETY: a live throwable's reference field; a live value.
+                unsafe { vm.gc.put_ref(this, vm.wk.cause_field, arg(vm, b, 1).addr()) };
+                Ok(Slot::reference(this.addr()))
+            }),
+        ),
+        (
+            "fillInStackTrace",
+            "()Ljava/lang/Throwable;",
+            PUBLIC,
+            Some(|vm, b| {
+                let this = obj_arg(vm, b, 0)?;
+                vm.roots.scratch.push(Slot::reference(this.addr()));
+                let r = vm.fill_stack_trace(this.addr());
+                vm.roots.scratch.pop();
+                r?;
+                Ok(arg(vm, b, 0))
+            }),
+        ),
+        (
+            "toString",
+            "()Ljava/lang/String;",
+            PUBLIC,
+            Some(|vm, b| {
+                let this = obj_arg(vm, b, 0)?;
+                let name = vm.cls.class(vm.class_of(this)).java_name();
+                let msg = vm.call_virtual(
+                    this.addr(),
+                    "getLocalizedMessage",
+                    "()Ljava/lang/String;",
+                    &[],
+                )?;
+                let t = match msg.addr() {
+                    0 => name,
+                    m => format!("{name}: {}", vm.text_of(m)),
+                };
+                text(vm, &t)
+            }),
+        ),
+        (
+            "printStackTrace",
+            "()V",
+            PUBLIC,
+            Some(|vm, b| {
+                let this = obj_arg(vm, b, 0)?;
+                vm.roots.scratch.push(Slot::reference(this.addr()));
+                let t = stack_trace_text(vm);
+                vm.roots.scratch.pop();
+                let t = t?;
+                vm.write_fd(2, &t);
+                Ok(VOID)
+            }),
+        ),
+        (
+            "addSuppressed",
+            "(Ljava/lang/Throwable;)V",
+            PUBLIC,
+            Some(|_, _| Ok(VOID)),
+        ),
     ]);
     m
 }

@@ -67,7 +67,11 @@ pub(crate) struct Run {
 /// Runs `main_class` from `class_path` with `args`, on a thread with a big
 /// stack as the `jvm` binary does.
 pub(crate) fn run(class_path: &Path, main_class: &str, args: &[String], options: Options) -> Run {
-    let (cp, main_class, args) = (class_path.to_path_buf(), main_class.to_owned(), args.to_vec());
+    let (cp, main_class, args) = (
+        class_path.to_path_buf(),
+        main_class.to_owned(),
+        args.to_vec(),
+    );
     std::thread::Builder::new()
         .stack_size(64 << 20)
         .spawn(move || {
