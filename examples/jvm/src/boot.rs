@@ -73,6 +73,12 @@ impl Jvm {
         let types = Types::register(&mut table).map_err(|e| Error::Internal(e.to_string()))?;
         cls.link_all(&mut table)?;
         let wk = WellKnown::find(&mut cls)?;
+        // Strings and primitive arrays have a class per movegc type too.
+        for (ty, class) in std::iter::once((types.string, wk.string))
+            .chain(types.prim.iter().copied().zip(wk.prim_arrays))
+        {
+            cls.class_of_type[ty.0 as usize] = class;
+        }
         let mut builder = Heap::builder();
         if let Some(n) = options.gc_threads {
             builder = builder.gc_threads(n);

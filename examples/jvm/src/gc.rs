@@ -117,10 +117,11 @@ impl Types {
         })
     }
 
-    /// The primitive array type of `id`, if it is one.
+    /// The primitive array type of `id`, if it is one (they were registered
+    /// one after another).
+    #[inline(always)]
     pub(crate) fn prim_of(&self, id: u32) -> Option<Prim> {
-        let i = self.prim.iter().position(|t| t.0 == id)?;
-        Some(Prim::ALL[i])
+        Prim::ALL.get(id.wrapping_sub(self.prim[0].0) as usize).copied()
     }
 }
 

@@ -111,13 +111,8 @@ impl Vm {
     pub(crate) fn class_of(&self, obj: ObjRef) -> ClassId {
         // SAFETY: the interpreter only holds live objects (the rule).
         let ty = unsafe { obj.header() }.type_id();
-        let t = &self.gc.types;
-        if ty == t.ref_array.0 {
+        if ty == self.gc.types.ref_array.0 {
             ClassId((ref_array_word(obj) >> 32) as u32)
-        } else if ty == t.string.0 {
-            self.wk.string
-        } else if let Some(p) = t.prim_of(ty) {
-            self.wk.prim_arrays[Prim::ALL.iter().position(|&q| q == p).unwrap_or(0)]
         } else {
             self.cls.class_of_type[ty as usize]
         }
