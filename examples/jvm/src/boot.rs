@@ -67,7 +67,7 @@ impl Jvm {
             cls.define(b)?;
         }
         for dir in &options.class_path {
-            cls.load_dir(dir)?;
+            cls.load_class_path(dir)?;
         }
         let mut table = TypeTable::new();
         let types = Types::register(&mut table).map_err(|e| Error::Internal(e.to_string()))?;

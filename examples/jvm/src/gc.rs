@@ -121,7 +121,9 @@ impl Types {
     /// one after another).
     #[inline(always)]
     pub(crate) fn prim_of(&self, id: u32) -> Option<Prim> {
-        Prim::ALL.get(id.wrapping_sub(self.prim[0].0) as usize).copied()
+        Prim::ALL
+            .get(id.wrapping_sub(self.prim[0].0) as usize)
+            .copied()
     }
 }
 

@@ -203,8 +203,14 @@ impl Classes {
         self.add(class)
     }
 
-    /// Reads every `.class` file under `dir`.
-    pub(crate) fn load_dir(&mut self, dir: &Path) -> Result<(), LoadError> {
+    /// Reads every `.class` file under `root`. As on a JVM's class path, a
+    /// class `a/b/C` is the file `a/b/C.class`: a file that parses to
+    /// another name is not that class, and is skipped.
+    pub(crate) fn load_class_path(&mut self, root: &Path) -> Result<(), LoadError> {
+        self.load_dir(root, root)
+    }
+
+    fn load_dir(&mut self, root: &Path, dir: &Path) -> Result<(), LoadError> {
         let entries = std::fs::read_dir(dir).map_err(|e| {
             err(
                 &dir.display().to_string(),
@@ -216,12 +222,19 @@ impl Classes {
         paths.sort();
         for path in paths {
             if path.is_dir() {
-                self.load_dir(&path)?;
+                self.load_dir(root, &path)?;
             } else if path.extension().is_some_and(|e| e == "class") {
                 let shown = path.display().to_string();
                 let bytes = std::fs::read(&path)
                     .map_err(|e| err(&shown, None, format!("cannot read: {e}")))?;
-                self.load(classfile::parse(&bytes, &shown)?)?;
+                let file = classfile::parse(&bytes, &shown)?;
+                let here = path
+                    .strip_prefix(root)
+                    .ok()
+                    .and_then(|p| p.with_extension("").to_str().map(str::to_owned));
+                if here.as_deref() == Some(file.name.as_str()) {
+                    self.load(file)?;
+                }
             }
         }
         Ok(())
