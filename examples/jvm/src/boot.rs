@@ -67,6 +67,12 @@ impl Jvm {
             cls.define(b)?;
         }
         for dir in &options.class_path {
+            if !dir.is_dir() {
+                return Err(Error::Usage(format!(
+                    "class path entry {} is not a directory",
+                    dir.display()
+                )));
+            }
             cls.load_class_path(dir)?;
         }
         let mut table = TypeTable::new();

@@ -85,6 +85,8 @@ pub(crate) struct Class {
     /// The parsed file, kept until its methods are decoded.
     pub(crate) file: Option<ClassFile>,
     pub(crate) linked: Link,
+    /// A class of the runtime library, whose fields are its own.
+    pub(crate) runtime: bool,
 }
 
 /// How far linking has got with a class.
@@ -119,6 +121,7 @@ impl Class {
             source_file: None,
             file: None,
             linked: Link::No,
+            runtime: false,
         }
     }
 

@@ -352,7 +352,10 @@ fn code(mut r: Reader<'_>, pool: &ConstantPool) -> Result<Code, String> {
             catch: r.u2()?,
         };
         if h.start >= h.end || h.end as usize > len || h.target as usize >= len {
-            return Err(format!("exception handler {h:?} lies outside the code"));
+            return Err(format!(
+                "an exception handler (offsets {}..{}, target {}) lies outside the code",
+                h.start, h.end, h.target
+            ));
         }
         if h.catch != 0 {
             pool.class_name(h.catch)?;

@@ -180,9 +180,11 @@ pub(crate) enum Op {
         is_ref: bool,
         wide: bool,
     },
-    /// `invokevirtual` of an overridable method: its virtual-table slot.
+    /// `invokevirtual` of an overridable method: its virtual-table slot, and
+    /// its signature (which the receiver's table must have there).
     InvokeVirtual {
         slot: u32,
+        sig: SigId,
         args: u16,
     },
     /// A call whose target is known: static, special, private, final.
@@ -215,6 +217,9 @@ pub(crate) enum Op {
     InstanceOf(ClassId),
     /// `monitorenter`/`monitorexit`: one thread, so only the null check.
     Monitor,
+    /// After the last instruction: code that runs off its end (which the
+    /// verifier forbids) stops here.
+    FellOff,
 }
 
 /// An exception-table entry, in instruction indices.

@@ -111,6 +111,8 @@ impl Decoder<'_> {
             ops.push(op);
             pcs.push(at as u16);
         }
+        ops.push(Op::FellOff);
+        pcs.push(bytes.len() as u16);
         // Branch targets are offsets until here; now instruction indices.
         let index = |pc: u32| -> Result<u32, String> {
             pcs.binary_search(&(pc as u16))
@@ -232,6 +234,11 @@ impl Decoder<'_> {
             .classes
             .resolve_field(class, &name)
             .ok_or_else(|| format!("no field {name} in {cname}"))?;
+        // The runtime's natives trust their own fields (a builder's count,
+        // a throwable's trace); Java code cannot see them, being private.
+        if self.classes.class(owner).runtime && (put || !is_static) {
+            return Err(format!("field {cname}.{name} is private to the runtime"));
+        }
         if f.is_static != is_static {
             return Err(format!(
                 "field {cname}.{name} is {}static",
@@ -333,6 +340,7 @@ impl Decoder<'_> {
                     .ok_or_else(missing)?;
                 Op::InvokeVirtual {
                     slot: slot as u32,
+                    sig,
                     args,
                 }
             }

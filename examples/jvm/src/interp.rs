@@ -87,6 +87,7 @@ impl Vm {
                     }
                 }
                 Err(fatal) => {
+                    let fatal = self.in_context(fatal);
                     if let Some(f) = self.frames.get(depth - 1) {
                         let base = f.base;
                         self.roots.stack.truncate(base);
@@ -95,6 +96,23 @@ impl Vm {
                     return Err(fatal);
                 }
             }
+        }
+    }
+
+    /// An internal error, with the method and bytecode offset it happened at.
+    fn in_context(&self, t: Trap) -> Trap {
+        match (t, self.frames.last()) {
+            (Trap::Fatal(Error::Internal(m)), Some(f)) if !m.contains(" at offset ") => {
+                let method = self.cls.method(f.method);
+                let pc = f.code.pcs.get(f.pc).copied().unwrap_or(0);
+                Trap::Fatal(Error::Internal(format!(
+                    "{}.{}{} at offset {pc}: {m}",
+                    self.cls.class(method.class).name,
+                    method.name,
+                    method.descriptor
+                )))
+            }
+            (t, _) => t,
         }
     }
 
@@ -192,7 +210,8 @@ impl Vm {
                 | (Elem::Double, Some(Prim::Double))
         );
         if !ok {
-            return Err(verify(format!("{elem:?} access on an array of {p:?}")));
+            let what = p.map_or("references".to_owned(), |p| format!("{p:?}"));
+            return Err(verify(format!("{elem:?} access on an array of {what}")));
         }
         Ok((arr, len))
     }
@@ -205,9 +224,20 @@ impl Vm {
         Ok(i as usize)
     }
 
+    /// Checks that the running frame has `n` operands to give.
+    fn operands(&self, n: usize) -> Run<usize> {
+        let floor = self.frames.last().map_or(0, |f| f.base + f.code.max_locals);
+        let len = self.roots.stack.len();
+        match len.checked_sub(n) {
+            Some(at) if at >= floor => Ok(at),
+            _ => Err(verify(format!(
+                "operand stack underflow: {n} operands wanted"
+            ))),
+        }
+    }
+
     fn concat(&mut self, recipe: &[Piece], slots: usize) -> Run<()> {
-        let st = &self.roots.stack;
-        let mut at = st.len() - slots;
+        let mut at = self.operands(slots)?;
         let mut text = String::new();
         for piece in recipe {
             let (s, kind) = match piece {
@@ -225,6 +255,11 @@ impl Vm {
                 Kind::Long => text.push_str(&s.as_long().to_string()),
                 Kind::Float => text.push_str(&jfmt::float_to_string(s.as_float())),
                 Kind::Double => text.push_str(&jfmt::double_to_string(s.as_double())),
+                Kind::Ref if !s.is_ref => {
+                    return Err(verify(
+                        "a concatenation of a non-reference as an object".into(),
+                    ));
+                }
                 Kind::Ref => text.push_str(&self.string_value(s.addr())?),
             }
         }
@@ -412,7 +447,7 @@ impl Vm {
                         st.pop();
                     }
                     Op::Dup => {
-                        let v = st.get(st.len() - 1);
+                        let v = st.top(0);
                         st.push(v);
                     }
                     Op::DupX1 => {
@@ -429,8 +464,7 @@ impl Vm {
                         st.push(v1);
                     }
                     Op::Dup2 => {
-                        let n = st.len();
-                        let (v2, v1) = (st.get(n - 2), st.get(n - 1));
+                        let (v2, v1) = (st.top(1), st.top(0));
                         st.push(v2);
                         st.push(v1);
                     }
@@ -629,8 +663,7 @@ impl Vm {
                     }
                     Op::Return(n) => {
                         let n = *n as usize;
-                        let len = st.len();
-                        let (v, w) = (st.get(len.wrapping_sub(n)), st.get(len.wrapping_sub(1)));
+                        let (v, w) = (st.top(n.saturating_sub(1)), st.top(0));
                         self.frames.pop();
                         st.truncate(base);
                         match n {
@@ -703,14 +736,17 @@ impl Vm {
                             unsafe { obj.write_word(*offset as usize, v.bits as usize) };
                         }
                     }
-                    Op::InvokeVirtual { slot, args } => {
-                        let recv = st.get(st.len() - *args as usize);
+                    Op::InvokeVirtual { slot, sig, args } => {
+                        let recv = st.top((*args as usize).saturating_sub(1));
                         let obj = tri!(self.deref(recv, "invokevirtual"));
                         let class = self.class_of(obj);
-                        let Some(&m) = self.cls.class(class).vtable.get(*slot as usize) else {
+                        // The slot must hold the method named: a receiver of an
+                        // unrelated class has something else there.
+                        let m = self.cls.class(class).vtable.get(*slot as usize).copied();
+                        let Some(m) = m.filter(|&m| self.cls.method(m).sig == *sig) else {
+                            let name = self.cls.class(class).name.clone();
                             tri!(Err(verify(format!(
-                                "{} has no virtual method {slot}",
-                                self.cls.class(class).name
+                                "invokevirtual on an instance of {name}, which lacks the method"
                             ))))
                         };
                         self.frames[fi].pc = pc - 1;
@@ -730,8 +766,9 @@ impl Vm {
                         // (the verifier's job; natives rely on it). A string's
                         // constructor gets the marker `new` left instead.
                         let owner = m.class;
-                        if !m.is_static() && owner != self.wk.string {
-                            let recv = st.get(st.len() - args);
+                        let string_init = owner == self.wk.string && m.name == "<init>";
+                        if !m.is_static() && !string_init {
+                            let recv = st.top(args.saturating_sub(1));
                             let obj = tri!(self.deref(recv, "a call"));
                             tri!(self.instance_of(obj, owner));
                         }
@@ -741,7 +778,7 @@ impl Vm {
                         }
                     }
                     Op::InvokeInterface { sig, args, cache } => {
-                        let recv = st.get(st.len() - *args as usize);
+                        let recv = st.top((*args as usize).saturating_sub(1));
                         let obj = tri!(self.deref(recv, "invokeinterface"));
                         let class = self.class_of(obj);
                         let (seen, mut m) = cache.get();
@@ -816,11 +853,12 @@ impl Vm {
                     }
                     Op::Throw => {
                         let obj = tri!(self.deref(st.pop(), "athrow"));
+                        tri!(self.instance_of(obj, self.wk.throwable));
                         self.frames[fi].pc = pc - 1;
                         return Err(self.throw(obj.addr()));
                     }
                     Op::CheckCast(c) => {
-                        let s = st.get(st.len() - 1);
+                        let s = st.top(0);
                         if let Some(obj) = ObjRef::from_addr(s.addr()).filter(|_| s.is_ref) {
                             let from = self.class_of(obj);
                             if !self.cls.assignable(from, *c) {
@@ -841,6 +879,9 @@ impl Vm {
                         };
                         st.push(Slot::int(i32::from(yes)));
                     }
+                    Op::FellOff => {
+                        tri!(Err(verify("execution fell off the end of the code".into())))
+                    }
                     Op::Monitor => {
                         tri!(self.deref(st.pop(), "monitorenter"));
                     }
@@ -853,8 +894,8 @@ impl Vm {
     /// method gets a frame (true: switch to it), a native runs now (false).
     #[inline]
     fn dispatch(&mut self, m: crate::class::MethodId, args: usize) -> Run<bool> {
+        let base = self.operands(args)?;
         let method = self.cls.method(m);
-        let base = self.roots.stack.len() - args;
         match &method.body {
             Body::Code(code) => {
                 let code = code.clone();

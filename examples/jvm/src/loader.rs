@@ -112,6 +112,7 @@ impl Classes {
             let m = self.new_method(id, b.name, name, desc, access, body)?;
             class.methods.insert(self.method(m).sig, m);
         }
+        class.runtime = true;
         class.super_name = b.super_name.map(str::to_owned);
         class.interface_names = b.interfaces.iter().map(|s| (*s).to_owned()).collect();
         self.add(class)

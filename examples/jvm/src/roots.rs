@@ -127,8 +127,9 @@ impl SlotVec {
         self.vec().push(s);
     }
 
-    /// Removes and returns the last slot; an empty stack gives null, which
-    /// the loader's stack-depth check keeps from happening.
+    /// Removes and returns the last slot; an empty stack gives null. (A
+    /// frame whose code pops more than it pushed reads its caller's slots:
+    /// wrong, but safe, since a slot's reference bit comes with it.)
     #[inline(always)]
     pub(crate) fn pop(&self) -> Slot {
         self.vec().pop().unwrap_or_default()
@@ -138,6 +139,17 @@ impl SlotVec {
     #[inline(always)]
     pub(crate) fn get(&self, i: usize) -> Slot {
         self.vec().get(i).copied().unwrap_or_default()
+    }
+
+    /// The slot `k` below the top (0: the top), or null below the bottom.
+    #[inline(always)]
+    pub(crate) fn top(&self, k: usize) -> Slot {
+        let v = self.vec();
+        v.len()
+            .checked_sub(k + 1)
+            .and_then(|i| v.get(i))
+            .copied()
+            .unwrap_or_default()
     }
 
     #[inline(always)]

@@ -189,7 +189,17 @@ impl Vm {
     /// A new Java string.
     pub(crate) fn new_string(&mut self, text: &str) -> Run<ObjRef> {
         let units: Vec<u16> = text.encode_utf16().collect();
-        self.alloc(|gc| gc.new_string(&units))
+        self.new_string_units(&units)
+    }
+
+    /// A new Java string of UTF-16 units. Building a string costs fuel by
+    /// its length, so a loop that grows one is bounded as a loop is.
+    pub(crate) fn new_string_units(&mut self, units: &[u16]) -> Run<ObjRef> {
+        self.fuel = self.fuel.saturating_sub(units.len() as u64 / 64);
+        if self.fuel == 0 {
+            return Err(Trap::Fatal(Error::OutOfFuel));
+        }
+        self.alloc(|gc| gc.new_string(units))
     }
 
     /// A new instance of `class` (which must have a movegc type).

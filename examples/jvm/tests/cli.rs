@@ -86,7 +86,7 @@ fn bad_command_lines_exit_2_with_a_reason() {
         ),
         (
             vec!["-cp", "/nonexistent/dir", "Main"],
-            "cannot read the class path",
+            "is not a directory",
         ),
         (vec!["--heap", "64K", "-cp", &cp, "Main"], "heap"),
     ] {

@@ -305,6 +305,7 @@ impl TempDir {
 
     fn write(&self, file: &str, bytes: &[u8]) -> PathBuf {
         let path = self.0.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, bytes).unwrap();
         path
     }
@@ -1273,20 +1274,30 @@ fn superclass_does_not_exist() {
     );
 }
 
+/// A runtime class cannot be replaced. As on a JVM's class path, a class
+/// is read from the file its name says: a file holding another class is not
+/// that class, and is ignored.
 #[test]
-fn classes_defined_twice() {
-    let c = Class::new("Bad");
-    rejected(
-        "twice",
-        &[("Bad.class", &c.bytes()), ("Copy.class", &c.bytes())],
-        &["cannot load class Bad: the class is defined twice"],
-    );
+fn classes_replaced_or_misplaced() {
     let s = Class::new("java/lang/String");
     rejected(
         "replaces-runtime",
-        &[("String.class", &s.bytes())],
-        &["java/lang/String: the class is defined twice (or replaces a runtime class)"],
+        &[("java/lang/String.class", &s.bytes())],
+        &[
+            "cannot load class java/lang/String: the class is defined twice (or replaces a runtime class)",
+        ],
     );
+    let dir = TempDir::new("misplaced");
+    let bad = bad_main(0, 1, |_| vec![0xb1]);
+    dir.write("Other.class", &bad);
+    let (stage, e, text) = fail(&dir.0, "Bad");
+    assert_eq!(stage, Stage::Run, "{text}");
+    assert!(matches!(e, Error::Usage(_)), "{e:?}");
+    assert_eq!(text, "could not find or load main class Bad");
+    // Next to the right file, the copy changes nothing.
+    dir.write("Bad.class", &bad);
+    let run = common::run(&dir.0, "Bad", &[], options(&dir.0));
+    assert_eq!(run.result, Ok(()), "stderr: {}", run.err);
 }
 
 #[test]
@@ -1298,7 +1309,7 @@ fn class_path_does_not_exist() {
     check(
         "nocp",
         &text,
-        &[&missing.display().to_string(), "cannot read the class path"],
+        &[&missing.display().to_string(), "is not a directory"],
     );
 }
 

@@ -6,7 +6,7 @@
 
 use gc_core::{ObjRef, WORD};
 
-use super::{VOID, arg, boolean, obj_arg, text, units_arg};
+use super::{VOID, arg, boolean, obj_arg, ref_arg, text, units_arg};
 use crate::class::ClassId;
 use crate::classfile::access::{ABSTRACT, FINAL, STATIC};
 use crate::jfmt;
@@ -85,7 +85,7 @@ macro_rules! box_common {
                 PUBLIC,
                 Some(|vm, b| {
                     let a = obj_arg(vm, b, 0)?;
-                    let Some(o) = ObjRef::from_addr(arg(vm, b, 1).addr()) else {
+                    let Some(o) = ObjRef::from_addr(ref_arg(vm, b, 1)?) else {
                         return Ok(boolean(false));
                     };
                     let class = vm.class_of(a);
@@ -784,7 +784,7 @@ fn boolean_methods() -> Vec<NativeMethod> {
             "(Ljava/lang/String;)Z",
             ST,
             Some(|vm, b| {
-                if arg(vm, b, 0).addr() == 0 {
+                if ref_arg(vm, b, 0)? == 0 {
                     return Ok(boolean(false));
                 }
                 let s = String::from_utf16_lossy(&units_arg(vm, b, 0)?);

@@ -2,7 +2,7 @@
 
 use gc_core::ObjRef;
 
-use super::{VOID, arg, boolean, obj_arg, string, text, units_arg};
+use super::{VOID, arg, boolean, obj_arg, ref_arg, string, text, units_arg};
 use crate::classfile::access::{ABSTRACT, FINAL, INTERFACE, STATIC};
 use crate::gc::{DATA, Prim};
 use crate::loader::{Builtin, NativeMethod};
@@ -37,7 +37,7 @@ pub(crate) fn string_hash(u: &[u16]) -> i32 {
 
 /// A string argument's units, or `"null"`'s for null.
 fn units_or_null(vm: &mut Vm, base: usize, i: usize) -> Run<Vec<u16>> {
-    if arg(vm, base, i).addr() == 0 {
+    if ref_arg(vm, base, i)? == 0 {
         return Ok("null".encode_utf16().collect());
     }
     units_arg(vm, base, i)
@@ -285,7 +285,7 @@ fn sb_methods() -> Vec<NativeMethod> {
             "(Ljava/lang/CharSequence;)Ljava/lang/StringBuilder;",
             PUBLIC,
             Some(|vm, b| {
-                let t = vm.string_value(arg(vm, b, 1).addr())?;
+                let t = vm.string_value(ref_arg(vm, b, 1)?)?;
                 sb_append(vm, b, &t.encode_utf16().collect::<Vec<_>>())
             }),
         ),
@@ -294,7 +294,7 @@ fn sb_methods() -> Vec<NativeMethod> {
             "(Ljava/lang/Object;)Ljava/lang/StringBuilder;",
             PUBLIC,
             Some(|vm, b| {
-                let t = vm.string_value(arg(vm, b, 1).addr())?;
+                let t = vm.string_value(ref_arg(vm, b, 1)?)?;
                 sb_append(vm, b, &t.encode_utf16().collect::<Vec<_>>())
             }),
         ),
@@ -454,7 +454,7 @@ fn string_methods() -> Vec<NativeMethod> {
             PUBLIC,
             Some(|vm, b| {
                 let a = obj_arg(vm, b, 0)?;
-                let Some(o) = ObjRef::from_addr(arg(vm, b, 1).addr()) else {
+                let Some(o) = ObjRef::from_addr(ref_arg(vm, b, 1)?) else {
                     return Ok(boolean(false));
                 };
                 if vm.class_of(o) != vm.wk.string {
@@ -472,7 +472,7 @@ fn string_methods() -> Vec<NativeMethod> {
             PUBLIC,
             Some(|vm, b| {
                 let a = units_arg(vm, b, 0)?;
-                if arg(vm, b, 1).addr() == 0 {
+                if ref_arg(vm, b, 1)? == 0 {
                     return Ok(boolean(false));
                 }
                 let o = units_arg(vm, b, 1)?;
@@ -575,7 +575,7 @@ fn string_methods() -> Vec<NativeMethod> {
             PUBLIC,
             Some(|vm, b| {
                 let u = units_arg(vm, b, 0)?;
-                let n = vm.string_value(arg(vm, b, 1).addr())?;
+                let n = vm.string_value(ref_arg(vm, b, 1)?)?;
                 let n: Vec<u16> = n.encode_utf16().collect();
                 Ok(boolean(find(&u, &n, 0) >= 0))
             }),
@@ -620,6 +620,11 @@ fn string_methods() -> Vec<NativeMethod> {
                         vm.wk.illegal_argument,
                         Some(&format!("count is negative: {n}")),
                     ));
+                }
+                // Fail before building what no heap here could hold.
+                if u.len().saturating_mul(n as usize) > vm.heap.stats().heap_size / 2 {
+                    let why = "Requested array size exceeds VM limit";
+                    return Err(vm.raise(vm.wk.oom, Some(why)));
                 }
                 string(vm, &u.repeat(n as usize))
             }),
@@ -693,7 +698,7 @@ fn string_methods() -> Vec<NativeMethod> {
             "(Ljava/lang/Object;)Ljava/lang/String;",
             ST,
             Some(|vm, b| {
-                let t = vm.string_value(arg(vm, b, 0).addr())?;
+                let t = vm.string_value(ref_arg(vm, b, 0)?)?;
                 text(vm, &t)
             }),
         ),

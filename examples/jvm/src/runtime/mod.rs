@@ -14,10 +14,11 @@
 use gc_core::ObjRef;
 
 use crate::class::ClassId;
+use crate::errors::Error;
 use crate::errors::LoadError;
 use crate::loader::{Builtin, Classes};
 use crate::roots::Slot;
-use crate::vm::{Run, Vm};
+use crate::vm::{Run, Trap, Vm};
 
 mod boxes;
 mod lang;
@@ -155,9 +156,22 @@ pub(crate) fn arg(vm: &Vm, base: usize, i: usize) -> Slot {
     vm.roots.stack.get(base + i)
 }
 
+/// The `i`th argument, which the descriptor says is a reference: its
+/// address (0 for null). The verifier's check, made here: anything else
+/// would be read as an address.
+pub(crate) fn ref_arg(vm: &Vm, base: usize, i: usize) -> Run<usize> {
+    let s = arg(vm, base, i);
+    if !s.is_ref {
+        return Err(Trap::Fatal(Error::Internal(format!(
+            "verify error: argument {i} of a native method should be a reference"
+        ))));
+    }
+    Ok(s.addr())
+}
+
 /// The `i`th argument as a non-null object, or `NullPointerException`.
 pub(crate) fn obj_arg(vm: &mut Vm, base: usize, i: usize) -> Run<ObjRef> {
-    match ObjRef::from_addr(arg(vm, base, i).addr()) {
+    match ObjRef::from_addr(ref_arg(vm, base, i)?) {
         Some(o) => Ok(o),
         None => Err(vm.raise(vm.wk.npe, None)),
     }
@@ -177,7 +191,7 @@ pub(crate) fn units_arg(vm: &mut Vm, base: usize, i: usize) -> Run<Vec<u16>> {
 
 /// Returns a new string.
 pub(crate) fn string(vm: &mut Vm, units: &[u16]) -> Run<Slot> {
-    let s = vm.alloc(|gc| gc.new_string(units))?;
+    let s = vm.new_string_units(units)?;
     Ok(Slot::reference(s.addr()))
 }
 

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use gc_core::{ObjRef, WORD};
 
-use super::{VOID, arg, obj_arg};
+use super::{VOID, arg, obj_arg, ref_arg};
 use crate::classfile::access::{FINAL, STATIC};
 use crate::errors::Error;
 use crate::gc::DATA;
@@ -56,7 +56,7 @@ fn shown(vm: &mut Vm, b: usize, desc: &str) -> Run<String> {
                 std::slice::from_raw_parts(a.byte_ptr(DATA).cast::<u16>(), len)
             })
         }
-        _ => vm.string_value(v.addr())?,
+        _ => vm.string_value(super::ref_arg(vm, b, 1)?)?,
     })
 }
 
@@ -140,7 +140,7 @@ impl Vm {
     /// `Object[]` of arguments after it.
     pub(crate) fn format(&mut self, at: usize) -> Run<String> {
         let fmt = String::from_utf16_lossy(&super::units_arg(self, at, 0)?);
-        let n = match ObjRef::from_addr(arg(self, at, 1).addr()) {
+        let n = match ObjRef::from_addr(ref_arg(self, at, 1)?) {
             Some(a) => self.array_len(a).map_or(0, |(l, _)| l),
             None => 0,
         };
@@ -307,7 +307,7 @@ fn system_methods() -> Vec<NativeMethod> {
             ST,
             Some(|vm, b| {
                 Ok(Slot::int(
-                    ObjRef::from_addr(arg(vm, b, 0).addr()).map_or(0, |o| vm.identity_hash(o)),
+                    ObjRef::from_addr(ref_arg(vm, b, 0)?).map_or(0, |o| vm.identity_hash(o)),
                 ))
             }),
         ),

@@ -7,7 +7,7 @@
 
 use gc_core::ObjRef;
 
-use super::{VOID, arg, obj_arg, text};
+use super::{VOID, arg, obj_arg, ref_arg, text};
 use crate::loader::{Builtin, NativeMethod};
 use crate::roots::Slot;
 use crate::vm::{Run, Vm};
@@ -145,10 +145,10 @@ fn init(vm: &mut Vm, b: usize, message: Option<usize>, cause: Option<usize>) -> 
     // SAFETY: a live throwable's reference fields; live values.
     unsafe {
         if let Some(i) = message {
-            vm.gc.put_ref(this, m, arg(vm, b, i).addr());
+            vm.gc.put_ref(this, m, ref_arg(vm, b, i)?);
         }
         if let Some(i) = cause {
-            vm.gc.put_ref(this, c, arg(vm, b, i).addr());
+            vm.gc.put_ref(this, c, ref_arg(vm, b, i)?);
         }
     }
     vm.roots.scratch.push(Slot::reference(this.addr()));
@@ -189,7 +189,7 @@ fn constructors() -> Vec<NativeMethod> {
             PUBLIC,
             Some(|vm, b| {
                 // Java's message for a wrapped cause is the cause's toString().
-                let cause = arg(vm, b, 1).addr();
+                let cause = ref_arg(vm, b, 1)?;
                 let msg = match cause {
                     0 => 0,
                     c => {
@@ -219,7 +219,7 @@ fn throwable_methods() -> Vec<NativeMethod> {
             "()Ljava/lang/String;",
             PUBLIC,
             Some(|vm, b| {
-                let this = arg(vm, b, 0).addr();
+                let this = ref_arg(vm, b, 0)?;
                 vm.call_virtual(this, "getMessage", "()Ljava/lang/String;", &[])
             }),
         ),
@@ -236,7 +236,7 @@ fn throwable_methods() -> Vec<NativeMethod> {
             Some(|vm, b| {
                 let this = obj_arg(vm, b, 0)?;
                 // SAFETY: a live throwable's reference field; a live value.
-                unsafe { vm.gc.put_ref(this, vm.wk.cause_field, arg(vm, b, 1).addr()) };
+                unsafe { vm.gc.put_ref(this, vm.wk.cause_field, ref_arg(vm, b, 1)?) };
                 Ok(Slot::reference(this.addr()))
             }),
         ),
