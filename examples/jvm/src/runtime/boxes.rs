@@ -967,73 +967,25 @@ fn math() -> Vec<NativeMethod> {
             "floorDiv",
             "(II)I",
             ST,
-            Some(|vm, b| {
-                let (x, y) = (arg(vm, b, 0).as_int(), arg(vm, b, 1).as_int());
-                if y == 0 {
-                    return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
-                }
-                let q = x.wrapping_div(y);
-                Ok(Slot::int(
-                    if (x.wrapping_rem(y) != 0) && ((x < 0) != (y < 0)) {
-                        q - 1
-                    } else {
-                        q
-                    },
-                ))
-            }),
+            Some(|vm, b| floor_op(vm, b, false, false)),
         ),
         (
             "floorMod",
             "(II)I",
             ST,
-            Some(|vm, b| {
-                let (x, y) = (arg(vm, b, 0).as_int(), arg(vm, b, 1).as_int());
-                if y == 0 {
-                    return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
-                }
-                let r = x.wrapping_rem(y);
-                Ok(Slot::int(if r != 0 && ((r < 0) != (y < 0)) {
-                    r + y
-                } else {
-                    r
-                }))
-            }),
+            Some(|vm, b| floor_op(vm, b, false, true)),
         ),
         (
             "floorDiv",
             "(JJ)J",
             ST,
-            Some(|vm, b| {
-                let (x, y) = (arg(vm, b, 0).as_long(), arg(vm, b, 2).as_long());
-                if y == 0 {
-                    return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
-                }
-                let q = x.wrapping_div(y);
-                Ok(Slot::long(
-                    if (x.wrapping_rem(y) != 0) && ((x < 0) != (y < 0)) {
-                        q - 1
-                    } else {
-                        q
-                    },
-                ))
-            }),
+            Some(|vm, b| floor_op(vm, b, true, false)),
         ),
         (
             "floorMod",
             "(JJ)J",
             ST,
-            Some(|vm, b| {
-                let (x, y) = (arg(vm, b, 0).as_long(), arg(vm, b, 2).as_long());
-                if y == 0 {
-                    return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
-                }
-                let r = x.wrapping_rem(y);
-                Ok(Slot::long(if r != 0 && ((r < 0) != (y < 0)) {
-                    r + y
-                } else {
-                    r
-                }))
-            }),
+            Some(|vm, b| floor_op(vm, b, true, true)),
         ),
         (
             "sin",
@@ -1103,6 +1055,37 @@ fn math() -> Vec<NativeMethod> {
             }),
         ),
     ]
+}
+
+/// `Math.floorDiv` and `floorMod`, on longs or on ints (computed as longs,
+/// then wrapped as Java wraps `floorDiv(MIN_VALUE, -1)`).
+fn floor_op(vm: &mut Vm, b: usize, long: bool, modulo: bool) -> Run<Slot> {
+    let (x, y) = if long {
+        (arg(vm, b, 0).as_long(), arg(vm, b, 2).as_long())
+    } else {
+        (
+            i64::from(arg(vm, b, 0).as_int()),
+            i64::from(arg(vm, b, 1).as_int()),
+        )
+    };
+    if y == 0 {
+        return Err(vm.raise(vm.wk.arithmetic, Some("/ by zero")));
+    }
+    let (q, r) = (x.wrapping_div(y), x.wrapping_rem(y));
+    // Rounding toward negative infinity differs from Rust's toward zero
+    // when there is a remainder and the signs differ.
+    let below = r != 0 && (r < 0) != (y < 0);
+    let v = match (modulo, below) {
+        (false, true) => q.wrapping_sub(1),
+        (false, false) => q,
+        (true, true) => r + y,
+        (true, false) => r,
+    };
+    Ok(if long {
+        Slot::long(v)
+    } else {
+        Slot::int(v as i32)
+    })
 }
 
 /// `Math.max` on doubles: NaN wins, and 0.0 is above -0.0.
