@@ -6,10 +6,8 @@ use gc_core::{ObjRef, WORD};
 
 use crate::class::{Body, ClassId, Init};
 use crate::code::{Conv, Elem, FloatOp, IntOp, Op, Piece};
-use crate::descriptor::Kind;
 use crate::errors::Error;
 use crate::gc::{DATA, Prim};
-use crate::jfmt;
 use crate::roots::Slot;
 use crate::vm::{Run, Trap, Vm};
 
@@ -248,20 +246,16 @@ impl Vm {
                 Piece::Arg(k) => (self.roots.stack.get(at), *k),
             };
             at += kind.slots();
-            match kind {
-                Kind::Int | Kind::Short | Kind::Byte => text.push_str(&s.as_int().to_string()),
-                Kind::Char => text.push_str(&String::from_utf16_lossy(&[s.as_int() as u16])),
-                Kind::Boolean => text.push_str(if s.as_int() != 0 { "true" } else { "false" }),
-                Kind::Long => text.push_str(&s.as_long().to_string()),
-                Kind::Float => text.push_str(&jfmt::float_to_string(s.as_float())),
-                Kind::Double => text.push_str(&jfmt::double_to_string(s.as_double())),
-                Kind::Ref if !s.is_ref => {
-                    return Err(verify(
-                        "a concatenation of a non-reference as an object".into(),
-                    ));
-                }
-                Kind::Ref => text.push_str(&self.string_value(s.addr())?),
+            if let Some(t) = crate::runtime::primitive_text(s, kind) {
+                text.push_str(&t);
+                continue;
             }
+            if !s.is_ref {
+                return Err(verify(
+                    "a concatenation of a non-reference as an object".into(),
+                ));
+            }
+            text.push_str(&self.string_value(s.addr())?);
         }
         let result = self.new_string(&text)?;
         let st = &self.roots.stack;

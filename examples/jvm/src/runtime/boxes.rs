@@ -6,9 +6,10 @@
 
 use gc_core::{ObjRef, WORD};
 
-use super::{VOID, arg, boolean, obj_arg, ref_arg, text, units_arg};
+use super::{VOID, arg, boolean, obj_arg, ref_arg, text, units_arg, value_text};
 use crate::class::ClassId;
 use crate::classfile::access::{ABSTRACT, FINAL, STATIC};
+use crate::descriptor::Kind;
 use crate::jfmt;
 use crate::loader::{Builtin, NativeMethod};
 use crate::roots::Slot;
@@ -252,10 +253,7 @@ fn integer() -> Vec<NativeMethod> {
             "toString",
             "(I)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let t = arg(vm, b, 0).as_int().to_string();
-                text(vm, &t)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Int)),
         ),
         (
             "toString",
@@ -391,10 +389,7 @@ fn long() -> Vec<NativeMethod> {
             "toString",
             "(J)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let t = arg(vm, b, 0).as_long().to_string();
-                text(vm, &t)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Long)),
         ),
         (
             "toHexString",
@@ -488,10 +483,7 @@ fn double() -> Vec<NativeMethod> {
             "toString",
             "(D)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let t = jfmt::double_to_string(arg(vm, b, 0).as_double());
-                text(vm, &t)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Double)),
         ),
         (
             "isNaN",
@@ -566,10 +558,7 @@ fn float() -> Vec<NativeMethod> {
             "toString",
             "(F)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let t = jfmt::float_to_string(arg(vm, b, 0).as_float());
-                text(vm, &t)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Float)),
         ),
     ]);
     m
@@ -645,10 +634,7 @@ fn character() -> Vec<NativeMethod> {
             "toString",
             "(C)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let c = [arg(vm, b, 0).as_int() as u16];
-                super::string(vm, &c)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Char)),
         ),
         (
             "valueOf",
@@ -795,14 +781,7 @@ fn boolean_methods() -> Vec<NativeMethod> {
             "toString",
             "(Z)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let t = if arg(vm, b, 0).as_int() != 0 {
-                    "true"
-                } else {
-                    "false"
-                };
-                text(vm, t)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Boolean)),
         ),
     ]);
     m

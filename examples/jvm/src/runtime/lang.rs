@@ -2,8 +2,11 @@
 
 use gc_core::ObjRef;
 
-use super::{VOID, arg, boolean, obj_arg, ref_arg, string, text, units_arg};
+use super::{
+    VOID, arg, boolean, obj_arg, primitive_text, ref_arg, string, text, units_arg, value_text,
+};
 use crate::classfile::access::{ABSTRACT, FINAL, INTERFACE, STATIC};
+use crate::descriptor::Kind;
 use crate::gc::{DATA, Prim};
 use crate::loader::{Builtin, NativeMethod};
 use crate::roots::Slot;
@@ -149,6 +152,12 @@ fn sb_append(vm: &mut Vm, base: usize, more: &[u16]) -> Run<Slot> {
         b.write_word(vm.wk.sb_count, count + more.len());
     }
     Ok(Slot::reference(b.addr()))
+}
+
+/// `append` of a primitive of `kind`.
+fn append_value(vm: &mut Vm, base: usize, kind: Kind) -> Run<Slot> {
+    let t = primitive_text(arg(vm, base, 1), kind).unwrap_or_default();
+    sb_append(vm, base, &t.encode_utf16().collect::<Vec<_>>())
 }
 
 fn sb_new(vm: &mut Vm, base: usize, cap: usize) -> Run<()> {
@@ -302,59 +311,37 @@ fn sb_methods() -> Vec<NativeMethod> {
             "append",
             "(I)Ljava/lang/StringBuilder;",
             PUBLIC,
-            Some(|vm, b| {
-                let t = arg(vm, b, 1).as_int().to_string();
-                sb_append(vm, b, &t.encode_utf16().collect::<Vec<_>>())
-            }),
+            Some(|vm, b| append_value(vm, b, Kind::Int)),
         ),
         (
             "append",
             "(J)Ljava/lang/StringBuilder;",
             PUBLIC,
-            Some(|vm, b| {
-                let t = arg(vm, b, 1).as_long().to_string();
-                sb_append(vm, b, &t.encode_utf16().collect::<Vec<_>>())
-            }),
+            Some(|vm, b| append_value(vm, b, Kind::Long)),
         ),
         (
             "append",
             "(C)Ljava/lang/StringBuilder;",
             PUBLIC,
-            Some(|vm, b| {
-                let c = char_units(arg(vm, b, 1).as_int());
-                sb_append(vm, b, &c)
-            }),
+            Some(|vm, b| append_value(vm, b, Kind::Char)),
         ),
         (
             "append",
             "(Z)Ljava/lang/StringBuilder;",
             PUBLIC,
-            Some(|vm, b| {
-                let t = if arg(vm, b, 1).as_int() != 0 {
-                    "true"
-                } else {
-                    "false"
-                };
-                sb_append(vm, b, &t.encode_utf16().collect::<Vec<_>>())
-            }),
+            Some(|vm, b| append_value(vm, b, Kind::Boolean)),
         ),
         (
             "append",
             "(D)Ljava/lang/StringBuilder;",
             PUBLIC,
-            Some(|vm, b| {
-                let t = crate::jfmt::double_to_string(arg(vm, b, 1).as_double());
-                sb_append(vm, b, &t.encode_utf16().collect::<Vec<_>>())
-            }),
+            Some(|vm, b| append_value(vm, b, Kind::Double)),
         ),
         (
             "append",
             "(F)Ljava/lang/StringBuilder;",
             PUBLIC,
-            Some(|vm, b| {
-                let t = crate::jfmt::float_to_string(arg(vm, b, 1).as_float());
-                sb_append(vm, b, &t.encode_utf16().collect::<Vec<_>>())
-            }),
+            Some(|vm, b| append_value(vm, b, Kind::Float)),
         ),
         (
             "append",
@@ -706,59 +693,37 @@ fn string_methods() -> Vec<NativeMethod> {
             "valueOf",
             "(I)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let t = arg(vm, b, 0).as_int().to_string();
-                text(vm, &t)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Int)),
         ),
         (
             "valueOf",
             "(J)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let t = arg(vm, b, 0).as_long().to_string();
-                text(vm, &t)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Long)),
         ),
         (
             "valueOf",
             "(C)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let c = char_units(arg(vm, b, 0).as_int());
-                string(vm, &c)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Char)),
         ),
         (
             "valueOf",
             "(Z)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let t = if arg(vm, b, 0).as_int() != 0 {
-                    "true"
-                } else {
-                    "false"
-                };
-                text(vm, t)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Boolean)),
         ),
         (
             "valueOf",
             "(D)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let t = crate::jfmt::double_to_string(arg(vm, b, 0).as_double());
-                text(vm, &t)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Double)),
         ),
         (
             "valueOf",
             "(F)Ljava/lang/String;",
             ST,
-            Some(|vm, b| {
-                let t = crate::jfmt::float_to_string(arg(vm, b, 0).as_float());
-                text(vm, &t)
-            }),
+            Some(|vm, b| value_text(vm, b, Kind::Float)),
         ),
         (
             "valueOf",

@@ -14,6 +14,7 @@
 use gc_core::ObjRef;
 
 use crate::class::ClassId;
+use crate::descriptor::Kind;
 use crate::errors::Error;
 use crate::errors::LoadError;
 use crate::loader::{Builtin, Classes};
@@ -199,6 +200,27 @@ pub(crate) fn string(vm: &mut Vm, units: &[u16]) -> Run<Slot> {
 pub(crate) fn text(vm: &mut Vm, t: &str) -> Run<Slot> {
     let u: Vec<u16> = t.encode_utf16().collect();
     string(vm, &u)
+}
+
+/// How Java prints a primitive value of `kind` (`String.valueOf`, `+`,
+/// `print`); `None` for a reference, whose text is its `toString()`.
+pub(crate) fn primitive_text(s: Slot, kind: Kind) -> Option<String> {
+    Some(match kind {
+        Kind::Int | Kind::Short | Kind::Byte => s.as_int().to_string(),
+        Kind::Char => String::from_utf16_lossy(&[s.as_int() as u16]),
+        Kind::Boolean => (if s.as_int() != 0 { "true" } else { "false" }).to_owned(),
+        Kind::Long => s.as_long().to_string(),
+        Kind::Float => crate::jfmt::float_to_string(s.as_float()),
+        Kind::Double => crate::jfmt::double_to_string(s.as_double()),
+        Kind::Ref => return None,
+    })
+}
+
+/// A native that returns its first argument, a primitive of `kind`, as a
+/// string (`Integer.toString(int)`, `String.valueOf(int)`, ...).
+pub(crate) fn value_text(vm: &mut Vm, base: usize, kind: Kind) -> Run<Slot> {
+    let t = primitive_text(arg(vm, base, 0), kind).unwrap_or_default();
+    text(vm, &t)
 }
 
 /// A `void` native's result.

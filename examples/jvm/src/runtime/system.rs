@@ -40,14 +40,11 @@ fn fd(vm: &mut Vm, b: usize) -> Run<i32> {
 
 /// The text `print(x)` writes for the argument at `b + 1`, by descriptor.
 fn shown(vm: &mut Vm, b: usize, desc: &str) -> Run<String> {
-    let v = arg(vm, b, 1);
+    let kind = crate::descriptor::field(desc).unwrap_or(crate::descriptor::Kind::Ref);
+    if let Some(t) = super::primitive_text(arg(vm, b, 1), kind) {
+        return Ok(t);
+    }
     Ok(match desc {
-        "Z" => (if v.as_int() != 0 { "true" } else { "false" }).to_owned(),
-        "C" => String::from_utf16_lossy(&[v.as_int() as u16]),
-        "I" => v.as_int().to_string(),
-        "J" => v.as_long().to_string(),
-        "F" => jfmt::float_to_string(v.as_float()),
-        "D" => jfmt::double_to_string(v.as_double()),
         "[C" => {
             let a = obj_arg(vm, b, 1)?;
             let (len, _) = vm.array_len(a).unwrap_or((0, None));
