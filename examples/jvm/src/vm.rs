@@ -242,7 +242,7 @@ impl Vm {
         // SAFETY: a fresh throwable; the message field is a reference field.
         unsafe { self.gc.put_ref(obj, self.wk.message_field, msg) };
         self.roots.scratch.push(Slot::reference(obj.addr()));
-        let r = self.fill_stack_trace(obj.addr());
+        let r = self.fill_stack_trace();
         let obj = self.roots.scratch.pop().addr();
         r?;
         // SAFETY: obj was rooted across the allocation and is non-null.
@@ -251,7 +251,7 @@ impl Vm {
 
     /// Records the current frames in throwable `obj` (which the caller
     /// keeps rooted in the scratch stack's top slot).
-    pub(crate) fn fill_stack_trace(&mut self, _obj: usize) -> Run<()> {
+    pub(crate) fn fill_stack_trace(&mut self) -> Run<()> {
         let mut lines = Vec::new();
         let mut skipping = true;
         for f in self.frames.iter().rev() {

@@ -152,7 +152,7 @@ fn init(vm: &mut Vm, b: usize, message: Option<usize>, cause: Option<usize>) -> 
         }
     }
     vm.roots.scratch.push(Slot::reference(this.addr()));
-    let r = vm.fill_stack_trace(this.addr());
+    let r = vm.fill_stack_trace();
     vm.roots.scratch.pop();
     r.map(|()| VOID)
 }
@@ -247,7 +247,7 @@ fn throwable_methods() -> Vec<NativeMethod> {
             Some(|vm, b| {
                 let this = obj_arg(vm, b, 0)?;
                 vm.roots.scratch.push(Slot::reference(this.addr()));
-                let r = vm.fill_stack_trace(this.addr());
+                let r = vm.fill_stack_trace();
                 vm.roots.scratch.pop();
                 r?;
                 Ok(arg(vm, b, 0))
