@@ -249,8 +249,8 @@ impl Vm {
         Ok(unsafe { ObjRef::from_addr_unchecked(obj) })
     }
 
-    /// Records the current frames in throwable `obj` (which the caller
-    /// keeps rooted in the scratch stack's top slot).
+    /// Records the current frames in the throwable the caller keeps rooted
+    /// in the scratch stack's top slot.
     pub(crate) fn fill_stack_trace(&mut self) -> Run<()> {
         let mut lines = Vec::new();
         let mut skipping = true;
