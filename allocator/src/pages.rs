@@ -58,6 +58,13 @@ impl PagePool {
         self.state.lock().in_use
     }
 
+    /// The longest run [`alloc`](Self::alloc) could hand out now, in bytes.
+    pub fn largest_free(&self) -> usize {
+        let s = self.state.lock();
+        let tail = self.range.end - s.frontier;
+        s.free.values().copied().fold(tail, usize::max)
+    }
+
     /// A zeroed run of at least `bytes` bytes (rounded up to whole pages), or
     /// `None` when no free run is large enough.
     pub fn alloc(&self, bytes: usize) -> Option<usize> {
@@ -138,6 +145,11 @@ mod tests {
         pool.free(a, page);
         pool.free(b, 3 * page);
         assert_eq!(pool.in_use(), page);
+        assert_eq!(
+            pool.largest_free(),
+            11 * page,
+            "the tail beyond the last run"
+        );
         let d = pool.alloc(4 * page).unwrap();
         assert_eq!(d, a, "the two freed runs coalesced");
         // SAFETY: `b` lies inside the run `d`.

@@ -39,6 +39,11 @@ pub(crate) struct CycleControl {
     /// waiting for memory waits for.
     freed: Mutex<u64>,
     changed: Condvar,
+    /// Allocations that found no room twice and now run a full cycle of their
+    /// own: while any does, other threads' claims of new memory wait, so that
+    /// what the cycle frees goes to them first (ZGC's stalled allocations are
+    /// served the same way, in order, when memory frees).
+    priority: std::sync::atomic::AtomicUsize,
 }
 
 impl CycleControl {
@@ -46,6 +51,47 @@ impl CycleControl {
         *lock(&self.freed) += 1;
         self.changed.notify_all();
     }
+
+    /// Whether allocations with priority are waiting for memory.
+    pub(crate) fn priority_claims(&self) -> bool {
+        self.priority.load(Ordering::Acquire) != 0
+    }
+}
+
+/// An allocation's priority over other threads' claims, held until it has
+/// claimed its memory or failed.
+pub(crate) struct Priority(Arc<HeapInner>);
+
+impl Priority {
+    pub(crate) fn take(heap: &Arc<HeapInner>) -> Priority {
+        heap.cycle.priority.fetch_add(1, Ordering::AcqRel);
+        Priority(heap.clone())
+    }
+}
+
+impl Drop for Priority {
+    fn drop(&mut self) {
+        self.0.cycle.priority.fetch_sub(1, Ordering::AcqRel);
+        self.0.cycle.bump();
+    }
+}
+
+/// Waits, in native code, until no allocation with priority is waiting.
+pub(crate) fn wait_for_priority(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) {
+    let start = Instant::now();
+    heap.handshake.enter_native(&me.state);
+    let mut freed = lock(&heap.cycle.freed);
+    while heap.cycle.priority_claims() {
+        freed = heap
+            .cycle
+            .changed
+            .wait_timeout(freed, Duration::from_millis(1))
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+    }
+    drop(freed);
+    heap.handshake.leave_native(&me.state);
+    record_stall(heap, start.elapsed());
 }
 
 /// Starts a cycle on a thread of its own, unless one runs already. The
@@ -98,12 +144,17 @@ pub(crate) fn collect(heap: &Arc<HeapInner>, reason: Reason) -> Result<(), GcErr
 }
 
 /// An allocation found the heap full: waits, in native code, for the cycle
-/// in progress to free memory, or runs a full one if none is in progress.
-/// Returns whether it ran one itself.
-pub(crate) fn stall(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) -> Result<bool, GcError> {
+/// in progress to free memory, or runs a full one if none is in progress or
+/// `full` asks for one (which then starts after the one in progress).
+pub(crate) fn stall(
+    heap: &Arc<HeapInner>,
+    me: &Arc<MutatorShared>,
+    full: bool,
+) -> Result<(), GcError> {
     let start = Instant::now();
     heap.handshake.enter_native(&me.state);
-    let result = if heap.cycle.running.load(Ordering::Acquire) || heap.collector.is_locked() {
+    let busy = heap.cycle.running.load(Ordering::Acquire) || heap.collector.is_locked();
+    let result = if busy && !full {
         let mut freed = lock(&heap.cycle.freed);
         let seen = *freed;
         while *freed == seen
@@ -116,12 +167,16 @@ pub(crate) fn stall(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) -> Result<bo
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
-        Ok(false)
+        Ok(())
     } else {
-        collect(heap, Reason::Full).map(|()| true)
+        collect(heap, Reason::Full)
     };
     heap.handshake.leave_native(&me.state);
-    let waited = start.elapsed();
+    record_stall(heap, start.elapsed());
+    result
+}
+
+fn record_stall(heap: &HeapInner, waited: Duration) {
     let mut stats = heap.stats.lock();
     stats.allocation_stalls += 1;
     stats.stall_time += waited;
@@ -131,7 +186,6 @@ pub(crate) fn stall(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) -> Result<bo
         "movegc: an allocation found the heap full and waited {:.2} ms",
         waited.as_secs_f64() * 1e3
     );
-    result
 }
 
 fn run_and_record(heap: &Arc<HeapInner>, reason: Reason) -> Result<(), GcError> {
@@ -467,6 +521,7 @@ fn compaction_pause_work(
     }
     cycle.compact = t.elapsed();
     heap.live_after.store(cycle.used_after, Ordering::Relaxed);
+    heap.live_bytes.store(cycle.live_bytes, Ordering::Relaxed);
     heap.trigger.store(trigger, Ordering::Relaxed);
     if heap.config.verify && compaction.is_none() {
         verify(heap, mutators)?;

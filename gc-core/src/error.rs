@@ -8,23 +8,36 @@ use gc_heap::walk::HeapError;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum GcError {
-    /// A full collection could not make room for an allocation.
+    /// A full collection, run for this allocation with other threads' new
+    /// claims held back meanwhile, left no room for it: the live data (with
+    /// the large-object space's fragmentation) fills the heap.
+    #[non_exhaustive]
     OutOfMemory {
         /// Bytes requested.
         requested: usize,
         /// The heap's size.
         heap_size: usize,
-        /// Bytes live after the last collection.
+        /// Bytes of reachable objects that full collection found.
         live_bytes: usize,
+        /// The largest free extent where the request would go (the moving
+        /// space, or the large-object space for objects at least the
+        /// large-object threshold), after that collection.
+        largest_free: usize,
     },
     /// An allocation named a type id the VM never registered.
     UnknownType(u32),
-    /// An allocation's size does not fit the object model.
+    /// An allocation is larger than any object this heap allows, whatever
+    /// it holds: half the heap's size.
+    #[non_exhaustive]
     TooLarge {
         /// The type's name.
         type_name: String,
         /// The requested length.
         len: u32,
+        /// The object's size in bytes.
+        size: usize,
+        /// The largest object this heap allows, in bytes.
+        limit: usize,
     },
     /// The configuration cannot work; the message says why and what to change.
     Config(String),
@@ -55,24 +68,30 @@ impl fmt::Display for GcError {
                 requested,
                 heap_size,
                 live_bytes,
+                largest_free,
             } => write!(
                 f,
-                "out of memory: {requested} bytes requested, but the heap of {} holds {} of live \
-                 data after a full collection; raise the heap size",
+                "out of memory: {requested} bytes requested, but after a full collection {} of \
+                 the {} heap is live and the largest free extent is {}; raise the heap size",
+                mib(*live_bytes),
                 mib(*heap_size),
-                mib(*live_bytes)
+                mib(*largest_free)
             ),
             GcError::UnknownType(id) => write!(
                 f,
                 "type id {id} is not registered: register every type in the TypeTable before \
                  building the heap"
             ),
-            GcError::TooLarge { type_name, len } => {
-                write!(
-                    f,
-                    "a {type_name} of length {len} is larger than the heap can hold"
-                )
-            }
+            GcError::TooLarge {
+                type_name,
+                len,
+                size,
+                limit,
+            } => write!(
+                f,
+                "a {type_name} of length {len} needs {size} bytes, more than the largest object \
+                 this heap allows ({limit} bytes, half the heap's size)"
+            ),
             GcError::Config(why) => write!(f, "bad heap configuration: {why}"),
             GcError::Kernel(e) => write!(f, "{e}"),
             GcError::AlreadyAttached => {

@@ -1,7 +1,7 @@
 //! The heap: configuration, the shared state, and the entry points that are
 //! not per-thread.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
@@ -42,6 +42,8 @@ pub(crate) struct Config {
     pub(crate) concurrent_mark: bool,
     #[cfg(feature = "fault-injection")]
     pub(crate) no_write_barrier: bool,
+    #[cfg(feature = "fault-injection")]
+    pub(crate) large_alloc_delay: Option<std::time::Duration>,
     pub(crate) large_threshold: usize,
     pub(crate) tlab_size: usize,
     pub(crate) mode: Mode,
@@ -201,10 +203,8 @@ impl HeapBuilder {
             )?)),
             Mode::Auto | Mode::StopTheWorld => None,
         };
-        static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
         let capacity = spaces.capacity();
         Ok(Heap(Arc::new(HeapInner {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             trigger: AtomicUsize::new(next_trigger(capacity, 0)),
             spaces,
             types,
@@ -213,6 +213,8 @@ impl HeapBuilder {
                 concurrent_mark: self.concurrent_mark,
                 #[cfg(feature = "fault-injection")]
                 no_write_barrier: self.inject.no_write_barrier,
+                #[cfg(feature = "fault-injection")]
+                large_alloc_delay: self.inject.large_alloc_delay,
                 large_threshold: self.large_threshold,
                 tlab_size: self.tlab_size,
                 mode,
@@ -227,6 +229,7 @@ impl HeapBuilder {
             }),
             collections: AtomicU64::new(0),
             live_after: AtomicUsize::new(0),
+            live_bytes: AtomicUsize::new(0),
             allocated: AtomicU64::new(0),
             pool,
             concurrent_pool,
@@ -273,7 +276,6 @@ pub(crate) struct HeapInner {
     /// before the heap's addresses are unmapped, or a heap built meanwhile at
     /// the same addresses on another thread could not register its own.
     pub(crate) concurrent: Option<Arc<crate::concurrent::Concurrent>>,
-    pub(crate) id: usize,
     pub(crate) spaces: Spaces,
     pub(crate) types: Arc<TypeTable>,
     pub(crate) config: Config,
@@ -284,7 +286,11 @@ pub(crate) struct HeapInner {
     pub(crate) stats: Mutex<Stats>,
     pub(crate) collections: AtomicU64,
     pub(crate) trigger: AtomicUsize,
+    /// Bytes in use after the last cycle: its survivors, objects allocated
+    /// while it ran, large objects by whole pages.
     pub(crate) live_after: AtomicUsize,
+    /// Bytes of the objects the last cycle found reachable.
+    pub(crate) live_bytes: AtomicUsize,
     pub(crate) allocated: AtomicU64,
     /// Threads for work in pauses (stop-the-world marking).
     pub(crate) pool: Option<rayon::ThreadPool>,
@@ -301,23 +307,29 @@ pub(crate) struct HeapInner {
 }
 
 thread_local! {
-    /// Ids of the heaps this thread has a mutator attached to.
-    static ATTACHED: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    /// This thread's number (0: none yet). A `Cell` of a plain integer has no
+    /// destructor, so it stays readable while the thread's other thread-locals
+    /// are destroyed: a VM's `Mutator` kept in a thread-local detaches then.
+    static THREAD: Cell<u64> = const { Cell::new(0) };
 }
 
-pub(crate) fn set_attached(heap: usize, attached: bool) {
-    ATTACHED.with(|a| {
-        let mut a = a.borrow_mut();
-        if attached {
-            a.push(heap);
-        } else {
-            a.retain(|&h| h != heap);
+/// A number for the calling thread, unique in the process for its life.
+pub(crate) fn thread_number() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    THREAD.with(|t| {
+        if t.get() == 0 {
+            t.set(NEXT.fetch_add(1, Ordering::Relaxed));
         }
-    });
+        t.get()
+    })
 }
 
-fn is_attached(heap: usize) -> bool {
-    ATTACHED.with(|a| a.borrow().contains(&heap))
+impl HeapInner {
+    /// Whether the calling thread has a mutator of this heap attached.
+    fn is_attached(&self) -> bool {
+        let me = thread_number();
+        self.mutators.lock().iter().any(|m| m.thread == me)
+    }
 }
 
 /// A garbage-collected heap. Cloning is cheap (it is shared); the heap lives
@@ -375,12 +387,15 @@ impl Heap {
 
     /// Attaches the calling thread as a mutator. One mutator per heap per thread.
     pub fn attach(&self) -> Result<Mutator, GcError> {
-        if is_attached(self.0.id) {
-            return Err(GcError::AlreadyAttached);
+        let me = thread_number();
+        let shared = Arc::new(MutatorShared::new(me));
+        {
+            let mut mutators = self.0.mutators.lock();
+            if mutators.iter().any(|m| m.thread == me) {
+                return Err(GcError::AlreadyAttached);
+            }
+            mutators.push(shared.clone());
         }
-        let shared = Arc::new(MutatorShared::new());
-        self.0.mutators.lock().push(shared.clone());
-        set_attached(self.0.id, true);
         let mutator = Mutator::new(self.clone(), shared);
         self.0.handshake.leave_native(mutator.state());
         Ok(mutator)
@@ -388,7 +403,7 @@ impl Heap {
 
     /// Runs a full collection now, from a thread with no mutator of this heap.
     pub fn collect(&self) -> Result<(), GcError> {
-        if is_attached(self.0.id) {
+        if self.0.is_attached() {
             return Err(GcError::CollectFromMutatorThread);
         }
         crate::collect::collect(&self.0, Reason::Requested)

@@ -1,7 +1,8 @@
 //! Injected failures, for testing the concurrent modes' fallbacks (cargo
 //! feature `fault-injection`; never in a production build). Each failure is
-//! one the kernel can really produce but a test cannot provoke on demand,
-//! or a part of the collector switched off to show that the tests catch it.
+//! one the kernel can really produce but a test cannot provoke on demand, a
+//! scheduling a test cannot force, or a part of the collector switched off
+//! to show that the tests catch it.
 
 /// Which failures a heap built with [`HeapBuilder::inject`](crate::HeapBuilder::inject)
 /// simulates.
@@ -21,4 +22,8 @@ pub struct Injection {
     /// The write barrier logs nothing: concurrent marking then misses objects
     /// whose only reference moves while it runs (to show that tests catch it).
     pub no_write_barrier: bool,
+    /// A large-object allocation sleeps this long after taking its block and
+    /// before returning it, as a mutator preempted there: a sweep running
+    /// concurrently then meets the new block in the middle of its allocation.
+    pub large_alloc_delay: Option<std::time::Duration>,
 }

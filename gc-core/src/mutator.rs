@@ -10,7 +10,7 @@ use allocator::Tlab;
 use gc_heap::{Header, ObjRef, SlotKind, Spaces, TypeId, TypeTable};
 
 use crate::error::GcError;
-use crate::heap::{Heap, HeapInner, set_attached};
+use crate::heap::{Heap, HeapInner};
 use crate::roots::RootScanner;
 use crate::safepoint::MutatorState;
 use crate::satb::SatbBuffer;
@@ -21,6 +21,8 @@ use crate::stats::Reason;
 /// the collector does. The handshake's sequentially consistent state word
 /// orders the two.
 pub(crate) struct MutatorShared {
+    /// The attached thread's [`thread_number`](crate::heap::thread_number).
+    pub(crate) thread: u64,
     pub(crate) state: MutatorState,
     pub(crate) tlab: UnsafeCell<Tlab>,
     pub(crate) handles: UnsafeCell<Vec<usize>>,
@@ -35,8 +37,9 @@ unsafe impl Sync for MutatorShared {}
 unsafe impl Send for MutatorShared {}
 
 impl MutatorShared {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(thread: u64) -> Self {
         MutatorShared {
+            thread,
             state: MutatorState::new(),
             tlab: UnsafeCell::new(Tlab::empty()),
             handles: UnsafeCell::new(Vec::new()),
@@ -91,8 +94,10 @@ impl Mutator {
     /// Allocates an object of type `ty`: `len` is an array's length, or the VM
     /// bits of a fixed-size object's header. Every word after the header is zero.
     ///
-    /// Fails with [`GcError::OutOfMemory`] when a full collection cannot make
-    /// room; the heap stays usable.
+    /// Fails with [`GcError::OutOfMemory`] when a full collection, run for
+    /// this allocation while other threads' new claims wait, cannot make room;
+    /// the heap stays usable. Fails with [`GcError::TooLarge`] for an object of
+    /// more than half the heap.
     #[inline]
     pub fn alloc(&mut self, ty: TypeId, len: u32) -> Result<ObjRef, GcError> {
         let Some(desc) = self
@@ -115,27 +120,30 @@ impl Mutator {
     #[cold]
     fn alloc_slow(&mut self, ty: TypeId, len: u32, size: usize) -> Result<ObjRef, GcError> {
         self.safepoint();
-        let capacity = self.inner().spaces.capacity();
-        if size > capacity / 2 {
-            let name = self
-                .types
-                .get(ty.0)
-                .map_or("object", |t| t.name())
-                .to_owned();
+        let heap = self.heap.0.clone();
+        let limit = heap.spaces.capacity() / 2;
+        if size > limit {
+            let type_name = self.types.get(ty.0).map_or("object", |t| t.name());
             return Err(GcError::TooLarge {
-                type_name: name,
+                type_name: type_name.to_owned(),
                 len,
+                size,
+                limit,
             });
         }
-        let mut full_cycles = 0;
-        for _ in 0..MAX_STALLS {
+        // The first time the heap has no room, the allocation waits for the
+        // cycle in progress (or runs one); the second time it takes priority
+        // (other threads' claims wait) and runs a full cycle of its own, whose
+        // result decides: room, or out of memory.
+        let mut stalled = false;
+        let mut priority = None;
+        loop {
             // A pause may have retired the TLAB meanwhile, or left room in it.
             // SAFETY: this thread is running, so it alone touches its TLAB.
             if let Some(addr) = unsafe { &mut *self.shared.tlab.get() }.alloc(size) {
                 // SAFETY: `addr..addr + size` was just handed out to us, zeroed.
                 return Ok(unsafe { init(addr, ty, len) });
             }
-            let heap = self.heap.0.clone();
             let used = heap.spaces.used();
             if used + size > heap.trigger.load(Ordering::Relaxed) {
                 crate::collect::request(&heap, &self.shared);
@@ -148,25 +156,43 @@ impl Mutator {
                 stats.paced += 1;
                 stats.pacing_time += waited;
             }
+            if priority.is_none() && heap.cycle.priority_claims() {
+                crate::collect::wait_for_priority(&heap, &self.shared);
+                continue;
+            }
             if let Some(addr) = self.try_claim(size) {
                 // SAFETY: freshly claimed, zeroed memory of `size` bytes.
                 return Ok(unsafe { init(addr, ty, len) });
             }
-            // Other threads may fill what a cycle freed before this one claims
-            // it; the heap is out of memory only when the live data leaves no room.
-            let live = heap.live_after.load(Ordering::Relaxed);
-            if full_cycles >= 2 || (full_cycles == 1 && live + size > capacity) {
-                break;
+            if priority.is_some() {
+                return Err(self.out_of_memory(size));
             }
-            if crate::collect::stall(&heap, &self.shared)? {
-                full_cycles += 1;
+            if stalled {
+                priority = Some(crate::collect::Priority::take(&heap));
             }
+            crate::collect::stall(&heap, &self.shared, priority.is_some())?;
+            stalled = true;
         }
-        Err(GcError::OutOfMemory {
+    }
+
+    /// The error for `size` bytes that a full collection run for them could
+    /// not find room for.
+    #[cold]
+    fn out_of_memory(&self, size: usize) -> GcError {
+        let heap = self.inner();
+        let spaces = &heap.spaces;
+        let free = spaces.capacity().saturating_sub(spaces.used());
+        let largest_free = if size >= heap.config.large_threshold {
+            free.min(spaces.large().largest_free())
+        } else {
+            free
+        };
+        GcError::OutOfMemory {
             requested: size,
-            heap_size: capacity,
-            live_bytes: self.inner().live_after.load(Ordering::Relaxed),
-        })
+            heap_size: spaces.capacity(),
+            live_bytes: heap.live_bytes.load(Ordering::Relaxed),
+            largest_free,
+        }
     }
 
     /// Claims `size` bytes outside the TLAB fast path, if the heap has room.
@@ -180,9 +206,16 @@ impl Mutator {
         }
         let black = heap.black_alloc.load(Ordering::Relaxed);
         if size >= heap.config.large_threshold {
-            let addr = spaces.large().alloc(size)?;
-            if black {
-                spaces.mark_bitmap().set(addr);
+            // Marked before the large space's table shows the block: a sweep
+            // running concurrently with this allocation must find it live.
+            let addr = spaces.large().alloc(size, |addr| {
+                if black {
+                    spaces.mark_bitmap().set(addr);
+                }
+            })?;
+            #[cfg(feature = "fault-injection")]
+            if let Some(delay) = heap.config.large_alloc_delay {
+                std::thread::sleep(delay);
             }
             heap.allocated.fetch_add(size as u64, Ordering::Relaxed);
             return Some(addr);
@@ -374,24 +407,28 @@ impl Mutator {
 }
 
 impl Drop for Mutator {
+    /// Detaches the thread, also from native code (a thread that exits from
+    /// a blocking call): the mutator first waits out a pause in progress,
+    /// retires its TLAB and flushes its write-barrier buffer as a running
+    /// mutator, then leaves the heap's list. Its root scanners and handles
+    /// are dropped with it.
     fn drop(&mut self) {
         let heap = &*self.heap.0;
-        // SAFETY: this thread is running, so it alone touches its TLAB and buffer.
-        unsafe {
-            retire(
-                &heap.spaces,
-                &mut *self.shared.tlab.get(),
-                heap.black_alloc.load(Ordering::Relaxed),
-            );
-            (*self.shared.satb.get()).flush(&heap.satb);
-        }
-        self.enter_native();
-        self.heap
-            .0
-            .mutators
+        heap.handshake.detach(&self.shared.state, || {
+            // SAFETY: `detach` runs this while the mutator runs, so this
+            // thread alone touches its TLAB and buffer.
+            unsafe {
+                retire(
+                    &heap.spaces,
+                    &mut *self.shared.tlab.get(),
+                    heap.black_alloc.load(Ordering::Relaxed),
+                );
+                (*self.shared.satb.get()).flush(&heap.satb);
+            }
+        });
+        heap.mutators
             .lock()
             .retain(|m| !Arc::ptr_eq(m, &self.shared));
-        set_attached(self.heap.0.id, false);
     }
 }
 
@@ -407,10 +444,6 @@ unsafe fn init(addr: usize, ty: TypeId, len: u32) -> ObjRef {
         ObjRef::from_addr_unchecked(addr)
     }
 }
-
-/// Allocations that find the heap full wait for a cycle at most this often
-/// before they fail.
-const MAX_STALLS: usize = 16;
 
 /// Abandons a TLAB, covering its unused tail with a filler so the heap stays
 /// walkable; `black` marks every object in it (allocated during a cycle).

@@ -90,22 +90,26 @@ fn out_of_memory_is_an_error_and_the_heap_stays_usable() {
                     s.set(list, Some(cell));
                     kept += 1;
                 }
-                Err(GcError::OutOfMemory {
-                    requested,
-                    heap_size,
-                    live_bytes,
-                }) => {
-                    assert_eq!(requested, 8 + 1000 * 8);
-                    assert_eq!(heap_size, 4 << 20);
-                    assert!(live_bytes > 3 << 20, "live {live_bytes}");
-                    let text = GcError::OutOfMemory {
+                Err(
+                    ref e @ GcError::OutOfMemory {
                         requested,
                         heap_size,
                         live_bytes,
-                    }
-                    .to_string();
+                        largest_free,
+                        ..
+                    },
+                ) => {
+                    assert_eq!(requested, 8 + 1000 * 8);
+                    assert_eq!(heap_size, 4 << 20);
+                    let measured = kept * requested;
                     assert!(
-                        text.contains("4.0 MiB") && text.contains("raise the heap size"),
+                        live_bytes >= measured && live_bytes < measured + (64 << 10),
+                        "live {live_bytes}, {kept} arrays of {requested} bytes reachable"
+                    );
+                    assert!(largest_free < requested, "{largest_free} bytes free");
+                    let text = e.to_string();
+                    assert!(
+                        text.contains("4.0 MiB heap") && text.contains("raise the heap size"),
                         "{text}"
                     );
                     break kept;
