@@ -385,7 +385,9 @@ impl Heap {
         }
     }
 
-    /// Attaches the calling thread as a mutator. One mutator per heap per thread.
+    /// Attaches the calling thread as a mutator. One mutator per heap per
+    /// thread ([`GcError::AlreadyAttached`] otherwise); the mutator may be kept
+    /// in a `thread_local!`.
     pub fn attach(&self) -> Result<Mutator, GcError> {
         let me = thread_number();
         let shared = Arc::new(MutatorShared::new(me));
@@ -424,7 +426,9 @@ impl Heap {
         self.0.config.mode
     }
 
-    /// Statistics so far.
+    /// Statistics so far. Any thread may ask, a mutator's too, at any time:
+    /// it takes a lock the collector holds only to record a cycle, and never
+    /// waits for a collection.
     pub fn stats(&self) -> Stats {
         let mut s = self.0.stats.lock().clone();
         s.used = self.0.spaces.used();

@@ -50,7 +50,22 @@ impl MutatorShared {
 }
 
 /// A thread attached to a heap. Not `Send`: it stands for this thread at the
-/// heap's safepoints.
+/// heap's safepoints. Dropping it detaches the thread, in native code too; a
+/// `Mutator` may live in a `thread_local!`, and detaches when the thread exits.
+///
+/// # Threads and objects
+///
+/// Objects belong to the heap, not to a thread: any attached thread may read
+/// and write any object whose current address it holds. The collector stops
+/// every thread in its pauses, so objects never move under a running
+/// mutator. Publishing an object to another thread needs the VM's own
+/// synchronisation, as for any memory: [`write_ref`](Self::write_ref) is a
+/// relaxed store, so store the reference, then release it to the reader (a
+/// lock, or a release store it acquires) before the reader follows it; a
+/// root both threads read (a global array reported by a heap's
+/// [`RootScanner`]) works the same way. A lock a mutator may wait on must be
+/// taken in native code ([`native`](Self::native)): a thread blocked on it
+/// while running would hold up every pause, and so its holder, for ever.
 ///
 /// # References and safepoints
 ///
@@ -288,6 +303,8 @@ impl Mutator {
     /// between (pages in place stay in place until the next pause). Without a
     /// compaction in progress it only checks its arguments.
     ///
+    /// `offset` counts from the object's start, its header: byte `i` of a
+    /// [`bytes`](gc_heap::TypeDescriptor::bytes) array is at `WORD + i`.
     /// Fails with [`GcError::OutOfBounds`] if the range is not inside the object.
     ///
     /// # Safety
@@ -328,7 +345,9 @@ impl Mutator {
     /// Stores `value` in the reference slot at byte `offset` of `obj`: the
     /// write barrier every reference store goes through. While a cycle marks,
     /// it first logs the reference it overwrites (snapshot at the beginning);
-    /// otherwise it costs one load and a branch more than a plain store.
+    /// otherwise it costs one load and a branch more than a plain store. The
+    /// store is relaxed: another thread sees it only after the VM synchronises
+    /// with it (see [`Mutator`]).
     ///
     /// # Safety
     /// `obj` must be a live object's current address and `offset` one of its

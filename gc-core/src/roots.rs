@@ -3,9 +3,13 @@
 use gc_heap::{ObjRef, SlotKind};
 
 /// Something that holds references outside the heap: an interpreter's stack,
-/// a VM's globals. The collector calls it while every mutator is stopped, once
-/// to mark and once to rewrite the slots to objects' new addresses, so it must
-/// report the same slots both times.
+/// a VM's globals. The collector calls it only in its pauses, while the
+/// thread that owns the slots is stopped at a safepoint or in native code,
+/// and several times a cycle: to mark (at the initial mark, and again at each
+/// final-mark pause), to rewrite the slots to the objects' new addresses (at
+/// the compaction pause), and to check them when the heap verifies. Count on
+/// no number of calls: report every slot as it is at each call. A mutator's
+/// scanners are dropped when the mutator is; a heap's, when the heap is.
 pub trait RootScanner: Send {
     /// Reports every root slot to `roots`.
     fn scan_roots(&mut self, roots: &mut RootVisitor<'_>);

@@ -62,7 +62,9 @@ impl TypeDescriptor {
         }
     }
 
-    /// An array of slots of `kind`.
+    /// An array of slots of `kind`: the header's low 32 bits are the length,
+    /// and element `i` is the word at byte offset `WORD + i * WORD` from the
+    /// object's start (its header).
     pub fn array(name: &str, kind: SlotKind) -> Self {
         TypeDescriptor {
             name: name.to_owned(),
@@ -70,7 +72,9 @@ impl TypeDescriptor {
         }
     }
 
-    /// An array of bytes.
+    /// An array of bytes: the header's low 32 bits are the length, and byte
+    /// `i` is at byte offset `WORD + i` from the object's start (its header);
+    /// the object is padded to a whole word.
     pub fn bytes(name: &str) -> Self {
         TypeDescriptor {
             name: name.to_owned(),
@@ -78,7 +82,7 @@ impl TypeDescriptor {
         }
     }
 
-    /// An array of non-reference words.
+    /// An array of non-reference words, laid out as [`array`](Self::array)'s.
     pub fn words(name: &str) -> Self {
         TypeDescriptor {
             name: name.to_owned(),
