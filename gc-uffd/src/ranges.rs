@@ -174,8 +174,9 @@ impl<T, const N: usize> Drop for RangeTable<T, N> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
+    use std::sync::{Arc, Barrier};
+    use std::time::{Duration, Instant};
 
     #[test]
     fn finds_the_range_holding_an_address() {
@@ -204,56 +205,101 @@ mod tests {
 
     /// More threads than cores: lookups race inserts and removes of the same
     /// slots; a lookup never sees a freed value or one of another range.
+    ///
+    /// The verdict does not depend on the scheduler: the readers start
+    /// together with the writer, and the writer churns until it has done its
+    /// rounds *and* every reader has found a live range, so every reader has
+    /// raced the churn. Only if that takes longer than a generous limit does
+    /// the test fail, saying how far it got.
     #[test]
     fn stress_lookups_against_churn() {
+        const READERS: usize = 6;
+        const RANGES: usize = 8;
+        const ROUNDS: usize = 20_000;
+        const LIMIT: Duration = Duration::from_secs(60);
         struct Tracked {
             id: usize,
             freed: Arc<AtomicBool>,
         }
+        let base = |id: usize| 0x10000 * (id + 1);
         let table = Arc::new(RangeTable::<Tracked, 4>::new());
         let stop = Arc::new(AtomicBool::new(false));
-        let readers: Vec<_> = (0..6)
+        // How many readers have found a live range at least once.
+        let found = Arc::new(AtomicUsize::new(0));
+        let start = Arc::new(Barrier::new(READERS + 1));
+        let readers: Vec<_> = (0..READERS)
             .map(|_| {
                 let (table, stop) = (table.clone(), stop.clone());
+                let (found, start) = (found.clone(), start.clone());
                 std::thread::spawn(move || {
+                    start.wait();
                     let mut hits = 0u64;
                     while !stop.load(Ordering::Relaxed) {
-                        for id in 0..8usize {
-                            let addr = 0x10000 * (id + 1) + 8;
-                            if let Some(seen) = table.lookup(addr, |t| {
-                                assert!(
-                                    !t.freed.load(Ordering::SeqCst),
-                                    "lookup saw a freed entry"
-                                );
-                                t.id
-                            }) {
-                                assert_eq!(seen, id);
-                                hits += 1;
+                        for id in 0..RANGES {
+                            let addr = base(id) + 8;
+                            // Checked after the lookup returns: a panic inside
+                            // it would leave the slot pinned and the writer's
+                            // `remove` waiting forever.
+                            let Some((seen, freed)) =
+                                table.lookup(addr, |t| (t.id, t.freed.load(Ordering::SeqCst)))
+                            else {
+                                continue;
+                            };
+                            assert!(!freed, "lookup saw a freed entry");
+                            assert_eq!(seen, id, "lookup of {addr:#x} found another range");
+                            if hits == 0 {
+                                found.fetch_add(1, Ordering::Relaxed);
                             }
+                            hits += 1;
                         }
                     }
                     hits
                 })
             })
             .collect();
-        for round in 0..20_000usize {
-            let id = round % 8;
-            let base = 0x10000 * (id + 1);
+        start.wait();
+        // Each round inserts the next range and removes the oldest ones until
+        // at most `keep` stay live; `keep` goes 0 (removed as soon as
+        // inserted), 1, 2, 3 every 1000 rounds, so lookups race both short- and
+        // long-lived entries and inserts reuse slots just freed.
+        let mut live = std::collections::VecDeque::new();
+        let deadline = Instant::now() + LIMIT;
+        let mut round = 0usize;
+        let mut timed_out = false;
+        while round < ROUNDS || found.load(Ordering::Relaxed) < READERS {
+            // A reader that ended before `stop` panicked: its join says why.
+            if readers.iter().any(|r| r.is_finished()) {
+                break;
+            }
+            if Instant::now() >= deadline {
+                timed_out = true;
+                break;
+            }
+            let id = round % RANGES;
             let freed = Arc::new(AtomicBool::new(false));
-            if let Ok(slot) = table.insert(
-                base..base + 0x1000,
-                Tracked {
-                    id,
-                    freed: freed.clone(),
-                },
-            ) {
-                let value = table.remove(slot).unwrap();
+            let tracked = Tracked {
+                id,
+                freed: freed.clone(),
+            };
+            let slot = table.insert(base(id)..base(id) + 0x1000, tracked).unwrap();
+            live.push_back(slot);
+            let keep = (round / 1000) % 4;
+            while live.len() > keep {
+                let value = table.remove(live.pop_front().unwrap()).unwrap();
                 value.freed.store(true, Ordering::SeqCst);
             }
+            round += 1;
         }
         stop.store(true, Ordering::Relaxed);
-        let hits: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
-        assert!(hits > 0, "readers never found a live range");
+        let hits: Vec<u64> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+        assert!(
+            !timed_out,
+            "after {LIMIT:?} and {round} rounds, only {} of {READERS} readers had found a \
+             live range (hits per reader: {hits:?})",
+            found.load(Ordering::Relaxed),
+        );
+        assert!(round >= ROUNDS, "stopped after {round} rounds");
+        assert!(hits.iter().all(|&h| h > 0), "hits per reader: {hits:?}");
     }
 }
 
