@@ -7,6 +7,7 @@
 //! it skips, saying why.
 
 use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use gc_core::Mode;
@@ -65,6 +66,15 @@ fn list(s: &mut gc_core::HandleScope<'_>, types: Types, n: usize) -> Option<gc_c
     })
 }
 
+/// Sets its flag when dropped, however the thread ends.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 /// Walks a list [`list`] made: every node in order.
 fn walk(head: Option<gc_core::ObjRef>, n: usize) -> Result<(), String> {
     let mut at = head;
@@ -92,9 +102,14 @@ fn walk(head: Option<gc_core::ObjRef>, n: usize) -> Result<(), String> {
 /// exits at once; the parent's graphs keep their digests, the cycle
 /// completes, and MOVE keeps working: that cycle and every later one moves
 /// pages and none switches to COPY.
+///
+/// Whether a fork lands before its compaction ends is the scheduler's call
+/// (about one in two here): the rounds go on past `ROUNDS` until one has, so
+/// that the verdict does not depend on it, up to `MAX_ROUNDS`.
 #[test]
 fn fork_during_a_concurrent_compaction_keeps_move_working() {
     const ROUNDS: usize = 5;
+    const MAX_ROUNDS: usize = 40;
     const NODES: usize = 60_000;
     let Some((heap, types)) = movegc_tests::concurrent_heap(Mode::Move, 48 << 20, |b| b) else {
         return;
@@ -104,7 +119,10 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
     // Per fork: (the cycle in flight, whether it was still in flight when the
     // child had exited, that cycle's pages moved).
     let forks = std::sync::Mutex::new(Vec::new());
+    // Set by thread 0 once it has forked its last time (or failed).
+    let forking_done = AtomicBool::new(false);
     movegc_tests::run_each(2, |t| {
+        let _forking_done = (t == 0).then(|| SetOnDrop(&forking_done));
         let mut m = heap.attach().map_err(|e| e.to_string())?;
         let mut g = GraphTest::new(types, 40 + t as u64, LARGE_LEN);
         m.scope(|s| {
@@ -112,7 +130,25 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
             let roots = s.local(Some(roots));
             let head = list(s, types, NODES);
             let head = s.local(head);
-            for round in 0..ROUNDS {
+            let mut round = 0;
+            loop {
+                let more = if t == 0 {
+                    let landed = forks
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .any(|f: &(u64, bool, usize)| f.1);
+                    round < ROUNDS || (!landed && round < MAX_ROUNDS)
+                } else {
+                    // Thread 1 goes on walking while thread 0 forks.
+                    round < ROUNDS || !forking_done.load(Ordering::Acquire)
+                };
+                if !more {
+                    if t == 0 {
+                        forking_done.store(true, Ordering::Release);
+                    }
+                    break;
+                }
                 g.mutate(s, roots, 1000).map_err(|e| e.to_string())?;
                 let before = g.check(s.get(roots).unwrap())?;
                 let seen = s.mutator().heap().stats().collections;
@@ -147,6 +183,7 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
                 if before != after {
                     return Err(format!("round {round}: digest changed across the cycle"));
                 }
+                round += 1;
             }
             // One more cycle after the last fork, both threads' data live.
             s.mutator().native(|| done.wait());
@@ -162,10 +199,11 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
     let s = movegc_tests::check_page_accounting(&heap);
     let forks = forks.into_inner().unwrap();
     eprintln!("forks (cycle, in flight when the child had exited, pages moved): {forks:?}");
-    assert_eq!(forks.len(), ROUNDS);
+    assert!(forks.len() >= ROUNDS, "{} forks", forks.len());
     assert!(
         forks.iter().any(|&(_, in_flight, _)| in_flight),
-        "no fork landed while a compaction was in flight: the test proved nothing"
+        "in {MAX_ROUNDS} rounds no fork landed while a compaction was in flight: the test \
+         proved nothing"
     );
     for &(cycle, _, moved) in &forks {
         assert!(moved > 0, "cycle {cycle}, forked during: nothing moved");
