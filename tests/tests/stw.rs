@@ -3,7 +3,9 @@
 //! threads, collected over and over with the verifier on, must stay exactly
 //! what the model says.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
 
 use gc_core::{GcError, Heap, Mode};
 use movegc_tests::{GraphTest, Types};
@@ -245,26 +247,48 @@ fn threads_in_native_code_do_not_block_collections() {
 
 /// Mutators attach, allocate and detach over and over (more threads than
 /// cores) while another thread keeps collecting.
+///
+/// The collector and the workers start together, and the workers go on past
+/// their rounds until the collector has run `COLLECTIONS` collections, so that
+/// they did come and go during collections whatever the scheduling (in
+/// release they can otherwise finish before the collector's first one).
 #[test]
 fn mutators_come_and_go_during_collections() {
+    const WORKERS: usize = 4;
+    const ROUNDS: usize = 20;
+    const COLLECTIONS: usize = 3;
+    const LIMIT: Duration = Duration::from_secs(60);
     let (heap, types) = heap(16 << 20, true);
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    // Collections the collector thread has finished.
+    let collected = Arc::new(AtomicUsize::new(0));
+    let start = Arc::new(Barrier::new(WORKERS + 1));
     let collector = {
         let (heap, stop) = (heap.clone(), stop.clone());
+        let (collected, start) = (collected.clone(), start.clone());
         std::thread::spawn(move || {
-            let mut n = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            start.wait();
+            while !stop.load(Ordering::Relaxed) {
                 heap.collect().unwrap();
-                n += 1;
+                collected.fetch_add(1, Ordering::Relaxed);
             }
-            n
         })
     };
-    let workers: Vec<_> = (0..4)
+    let deadline = Instant::now() + LIMIT;
+    let workers: Vec<_> = (0..WORKERS)
         .map(|t| {
             let heap = heap.clone();
+            let (collected, start) = (collected.clone(), start.clone());
             std::thread::spawn(move || {
-                for round in 0..20 {
+                start.wait();
+                let mut round = 0;
+                while round < ROUNDS || collected.load(Ordering::Relaxed) < COLLECTIONS {
+                    assert!(
+                        Instant::now() < deadline,
+                        "after {LIMIT:?} and {round} rounds, the collector had run {} of \
+                         {COLLECTIONS} collections",
+                        collected.load(Ordering::Relaxed)
+                    );
                     let mut m = heap.attach().unwrap();
                     let mut g = GraphTest::new(types, (t * 100 + round) as u64, LARGE_LEN);
                     m.scope(|s| {
@@ -273,13 +297,20 @@ fn mutators_come_and_go_during_collections() {
                         g.mutate(s, roots, 300).unwrap();
                         g.check(s.get(roots).unwrap()).unwrap();
                     });
+                    round += 1;
                 }
             })
         })
         .collect();
-    for w in workers {
-        w.join().unwrap();
+    // Every worker joined before the collector is stopped, and the collector
+    // stopped before any failure is reported, so that no thread runs on.
+    let finished: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
+    stop.store(true, Ordering::Relaxed);
+    collector.join().unwrap();
+    for worker in finished {
+        if let Err(panic) = worker {
+            std::panic::resume_unwind(panic);
+        }
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    assert!(collector.join().unwrap() > 0);
+    assert!(collected.load(Ordering::Relaxed) >= COLLECTIONS);
 }
