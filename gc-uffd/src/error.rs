@@ -15,7 +15,7 @@ pub enum Op {
     Commit,
     /// Returning pages to the kernel (`MADV_DONTNEED`).
     Decommit,
-    /// Setting advice on a range (`MADV_NOHUGEPAGE`, `MADV_DONTFORK`).
+    /// Setting advice on a range (`MADV_NOHUGEPAGE`, `MADV_DONTFORK`, `MADV_DOFORK`).
     Advise,
     /// Moving a range's pages into a shadow range (`mremap` with `MREMAP_DONTUNMAP`).
     Remap,

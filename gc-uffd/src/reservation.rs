@@ -152,6 +152,14 @@ impl Reservation {
         self.advise_all(Advice::DontFork)
     }
 
+    /// Undoes [`exclude_from_fork`](Self::exclude_from_fork) (`MADV_DOFORK`):
+    /// a child forked from now on inherits the range, sharing its pages
+    /// copy-on-write. Until a page is written again, `UFFDIO_MOVE` cannot take
+    /// it (`EBUSY`), in either process, even after the child exits.
+    pub fn include_in_fork(&self) -> Result<()> {
+        self.advise_all(Advice::DoFork)
+    }
+
     fn advise_all(&self, advice: Advice) -> Result<()> {
         // SAFETY: the range is this reservation; neither advice changes its contents.
         unsafe { sys::advise(self.start, self.size, advice) }

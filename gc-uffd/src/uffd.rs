@@ -364,6 +364,30 @@ impl Userfaultfd {
         }
     }
 
+    /// Replaces the userfaultfd behind this descriptor with a new one for the
+    /// calling process, with the same features; the descriptor's number stays
+    /// the same (`dup3` over it).
+    ///
+    /// For a forked child: the descriptor it inherits still serves the
+    /// *parent's* address space (each userfaultfd belongs to the process that
+    /// opened it), so a range registered through it would be the parent's
+    /// range, and its ioctls would place pages in the parent. Call this in the
+    /// child before any other use. Ranges registered through the old
+    /// userfaultfd are not carried over, and the parent's userfaultfd is not
+    /// affected. Other threads must not use the descriptor meanwhile (a child
+    /// has no other threads).
+    pub fn reopen(&self) -> Result<()> {
+        let (fd, _) = open_fd()?;
+        sys::uffd_api(&fd, self.features.bits()).map_err(|e| Error::os(Op::Handshake, e, ""))?;
+        sys::replace_fd(&self.fd, &fd).map_err(|e| {
+            Error::os(
+                Op::Open,
+                e,
+                "the old descriptor could not be replaced (dup3)",
+            )
+        })
+    }
+
     /// The features enabled by the handshake.
     pub fn features(&self) -> Features {
         self.features

@@ -424,3 +424,125 @@ fn the_probe_agrees_with_the_handshake() {
         "{text}"
     );
 }
+
+/// Whether the page at `addr` has a page in this process (`mincore`, which
+/// reads no memory).
+fn resident(addr: usize) -> bool {
+    let mut vec = [0u8; 1];
+    // SAFETY: `mincore` writes one byte for one page into `vec`.
+    let rc = unsafe { libc::mincore(addr as *mut libc::c_void, page(), vec.as_mut_ptr()) };
+    assert_eq!(rc, 0, "mincore: {}", std::io::Error::last_os_error());
+    vec[0] & 1 == 1
+}
+
+/// Forks a child that runs `child` (which must be async-signal-safe) and
+/// exits with the status it returns; returns that status.
+fn fork_run(child: impl FnOnce() -> i32) -> i32 {
+    // SAFETY: the child runs only async-signal-safe code (system calls and
+    // memory reads and writes) before `_exit`.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let status = child();
+        // SAFETY: see above.
+        unsafe { libc::_exit(status) };
+    }
+    let mut status = 0;
+    // SAFETY: reaps the child just forked.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status), "the child died: {status:#x}");
+    libc::WEXITSTATUS(status)
+}
+
+/// A userfaultfd belongs to the process that opened it: a forked child that
+/// registers a range through the one it inherited registers the *parent's*
+/// range, and places pages in the parent. (Why a child must `reopen` it.)
+#[test]
+fn an_inherited_userfaultfd_serves_the_parent() {
+    if !require(&[Capability::Userfaultfd]) {
+        return;
+    }
+    let uffd = uffd(Features::empty());
+    let src = stamped(1, 8);
+    src.include_in_fork().unwrap();
+    let dst = empty(1);
+    dst.include_in_fork().unwrap();
+    let status = fork_run(|| {
+        if uffd.register(dst.range()).is_err() {
+            return 2;
+        }
+        match uffd
+            .copy_pages(dst.start(), src.start(), page(), Wake::Yes)
+            .outcome
+        {
+            Outcome::Complete => i32::from(!is_zero(dst.start())),
+            _ => 3,
+        }
+    });
+    assert_eq!(status, 0, "the child's own page stays empty");
+    assert_eq!(
+        read_stamp(dst.start()),
+        Some(marker(8, 0)),
+        "the child placed the page in the parent"
+    );
+    uffd.unregister(dst.range()).unwrap();
+}
+
+/// After `reopen`, a forked child's userfaultfd serves the child: it
+/// registers and fills the child's own range (inherited, `include_in_fork`),
+/// and the parent's stays as it was.
+#[test]
+fn a_forked_child_reopens_its_userfaultfd() {
+    if !require(&[Capability::Userfaultfd]) {
+        return;
+    }
+    let uffd = uffd(Features::empty());
+    let src = stamped(1, 9);
+    src.include_in_fork().unwrap();
+    let dst = empty(1);
+    dst.include_in_fork().unwrap();
+    let status = fork_run(|| {
+        if uffd.reopen().is_err() {
+            return 2;
+        }
+        if uffd.features() != Features::empty() || uffd.register(dst.range()).is_err() {
+            return 3;
+        }
+        match uffd
+            .copy_pages(dst.start(), src.start(), page(), Wake::Yes)
+            .outcome
+        {
+            Outcome::Complete if read_stamp(dst.start()) == Some(marker(9, 0)) => 0,
+            _ => 4,
+        }
+    });
+    assert_eq!(status, 0, "the child's userfaultfd works for the child");
+    assert!(!resident(dst.start()), "the parent's page was not touched");
+    // The parent's userfaultfd is its own still.
+    uffd.register(dst.range()).unwrap();
+    let p = uffd.copy_pages(dst.start(), src.start(), page(), Wake::Yes);
+    assert_eq!(p.outcome, Outcome::Complete);
+    assert_eq!(read_stamp(dst.start()), Some(marker(9, 0)));
+}
+
+/// `exclude_from_fork` leaves a range out of children, `include_in_fork`
+/// puts it back. (Linux only: the portable backend's advice does nothing.)
+#[test]
+#[cfg_attr(movegc_portable, ignore = "the portable backend ignores fork advice")]
+fn include_in_fork_undoes_exclude_from_fork() {
+    let r = stamped(1, 10);
+    let mapped = |r: &Reservation| {
+        let addr = r.start();
+        fork_run(move || {
+            let mut vec = [0u8; 1];
+            // SAFETY: `mincore` reads no memory at `addr`; async-signal-safe.
+            let rc = unsafe { libc::mincore(addr as *mut libc::c_void, page(), vec.as_mut_ptr()) };
+            i32::from(rc == 0)
+        }) == 1
+    };
+    assert!(!mapped(&r), "excluded");
+    r.include_in_fork().unwrap();
+    assert!(mapped(&r), "included");
+    r.exclude_from_fork().unwrap();
+    assert!(!mapped(&r), "excluded again");
+}

@@ -147,6 +147,7 @@ pub(crate) enum Advice {
     PopulateWrite,
     NoHugePage,
     DontFork,
+    DoFork,
 }
 
 /// # Safety
@@ -158,6 +159,7 @@ pub(crate) unsafe fn advise(addr: usize, len: usize, advice: Advice) -> SysResul
         Advice::PopulateWrite => mm::Advice::LinuxPopulateWrite,
         Advice::NoHugePage => mm::Advice::LinuxNoHugepage,
         Advice::DontFork => mm::Advice::LinuxDontFork,
+        Advice::DoFork => mm::Advice::LinuxDoFork,
     };
     // SAFETY: the caller owns the range and accepts the advice's effect on its contents.
     unsafe { mm::madvise(addr as *mut c_void, len, advice) }.map_err(raw)
@@ -226,6 +228,18 @@ fn uffd_flags(user_mode_only: bool) -> UserfaultfdFlags {
 pub(crate) fn uffd_syscall(user_mode_only: bool) -> SysResult<OwnedFd> {
     // SAFETY: the flags are valid `userfaultfd(2)` flags; the new descriptor is owned by us.
     unsafe { mm::userfaultfd(uffd_flags(user_mode_only)) }.map_err(raw)
+}
+
+/// Makes descriptor `old` refer to what `new` refers to (`dup3`, close-on-exec):
+/// one atomic step, so the number never refers to anything else in between.
+pub(crate) fn replace_fd(old: &Fd, new: &Fd) -> SysResult<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: both are open descriptors we own; `dup3` closes what `old` referred
+    // to and makes it a duplicate of `new`, and `old` stays owned by its owner.
+    if unsafe { libc::dup3(new.as_raw_fd(), old.as_raw_fd(), libc::O_CLOEXEC) } < 0 {
+        return Err(last_errno());
+    }
+    Ok(())
 }
 
 /// `ioctl(USERFAULTFD_IOC_NEW, flags)`, whose return value is a new descriptor.

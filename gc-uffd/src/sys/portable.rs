@@ -79,6 +79,7 @@ pub(crate) enum Advice {
     PopulateWrite,
     NoHugePage,
     DontFork,
+    DoFork,
 }
 
 /// # Safety
@@ -103,6 +104,10 @@ pub(crate) fn uffd_syscall(_user_mode_only: bool) -> SysResult<Fd> {
 
 pub(crate) fn uffd_dev(_user_mode_only: bool) -> SysResult<Fd> {
     Err(UNSUPPORTED)
+}
+
+pub(crate) fn replace_fd(old: &Fd, _new: &Fd) -> SysResult<()> {
+    match *old {}
 }
 
 pub(crate) fn uffd_api(fd: &Fd, _features: u64) -> SysResult<u64> {
