@@ -5,9 +5,10 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use gc_uffd::Reservation;
-use parking_lot::Mutex;
 
 use crate::PagePool;
+use crate::lock::{Mutex, MutexGuard};
+use crate::pages::PoolLock;
 
 /// Page-aligned allocations, each its own run of pages, with a table of which
 /// are allocated so the collector can sweep them. Large objects are never
@@ -16,6 +17,14 @@ use crate::PagePool;
 pub struct LargeObjects {
     pool: PagePool,
     objects: Mutex<BTreeMap<usize, usize>>,
+}
+
+/// A [`LargeObjects`]' locks, held until dropped (from [`LargeObjects::lock`]).
+#[must_use = "the locks are released when this is dropped"]
+pub struct LargeLock<'a> {
+    // Released in this order: pages, then the table.
+    _pages: PoolLock<'a>,
+    _objects: MutexGuard<'a, BTreeMap<usize, usize>>,
 }
 
 impl LargeObjects {
@@ -44,6 +53,17 @@ impl LargeObjects {
         publish(start);
         objects.insert(start, size);
         Some(start)
+    }
+
+    /// Holds the space's locks (its table's, then its pages') until the
+    /// result is dropped: meanwhile no other thread allocates, sweeps or
+    /// reads the space. For a `fork`, as [`PagePool::lock`].
+    pub fn lock(&self) -> LargeLock<'_> {
+        let objects = self.objects.lock();
+        LargeLock {
+            _pages: self.pool.lock(),
+            _objects: objects,
+        }
     }
 
     /// Whether `addr` is the start of an allocated block.

@@ -13,12 +13,13 @@
 
 mod bump;
 mod large;
+mod lock;
 mod pages;
 mod tlab;
 
 pub use bump::BumpRegion;
-pub use large::LargeObjects;
-pub use pages::PagePool;
+pub use large::{LargeLock, LargeObjects};
+pub use pages::{PagePool, PoolLock};
 pub use tlab::Tlab;
 
 /// Rounds `n` up to a multiple of `align` (a power of two).

@@ -5,9 +5,9 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use gc_uffd::Reservation;
-use parking_lot::Mutex;
 
 use crate::align_up;
+use crate::lock::{Mutex, MutexGuard};
 
 /// Hands out runs of pages from part of a reservation: first fit from the
 /// lowest address, coalescing on free. Freed runs go back to the kernel at
@@ -17,6 +17,12 @@ pub struct PagePool {
     reservation: Arc<Reservation>,
     range: Range<usize>,
     state: Mutex<PoolState>,
+}
+
+/// A [`PagePool`]'s lock, held until dropped (from [`PagePool::lock`]).
+#[must_use = "the lock is released when this is dropped"]
+pub struct PoolLock<'a> {
+    _held: MutexGuard<'a, PoolState>,
 }
 
 #[derive(Debug)]
@@ -51,6 +57,16 @@ impl PagePool {
     /// The part of the range ever handed out: runs lie below this address.
     pub fn extent(&self) -> usize {
         self.state.lock().frontier
+    }
+
+    /// Holds the pool's lock until the result is dropped: meanwhile no other
+    /// thread allocates, frees or reads the pool. For a `fork`: a child has
+    /// only the forking thread, so a lock another thread held at the fork
+    /// would stay held in the child forever (see also `lock.rs`).
+    pub fn lock(&self) -> PoolLock<'_> {
+        PoolLock {
+            _held: self.state.lock(),
+        }
     }
 
     /// Bytes handed out and not yet freed.

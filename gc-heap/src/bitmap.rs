@@ -28,6 +28,16 @@ impl Bitmap {
         Ok(Bitmap { covered, storage })
     }
 
+    /// Whether a child forked from now on inherits the bitmap (by default it
+    /// does not: `MADV_DONTFORK`, as the heap it covers).
+    pub fn inherit_in_fork(&self, inherit: bool) -> gc_uffd::Result<()> {
+        if inherit {
+            self.storage.include_in_fork()
+        } else {
+            self.storage.exclude_from_fork()
+        }
+    }
+
     /// The addresses covered.
     pub fn covered(&self) -> Range<usize> {
         self.covered.clone()

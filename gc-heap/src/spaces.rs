@@ -73,6 +73,21 @@ impl Spaces {
         self.capacity
     }
 
+    /// Whether a child forked from now on inherits the spaces and their side
+    /// metadata. By default it does not (`MADV_DONTFORK`): the child has no
+    /// heap, and the parent's pages stay its own, so `UFFDIO_MOVE` keeps
+    /// working. Inherited, every page present at the fork is shared
+    /// copy-on-write until written again.
+    pub fn inherit_in_fork(&self, inherit: bool) -> gc_uffd::Result<()> {
+        if inherit {
+            self.reservation.include_in_fork()?;
+        } else {
+            self.reservation.exclude_from_fork()?;
+        }
+        self.mark.inherit_in_fork(inherit)?;
+        self.live.inherit_in_fork(inherit)
+    }
+
     /// The reservation holding both spaces.
     pub fn reservation(&self) -> &Arc<Reservation> {
         &self.reservation
