@@ -178,6 +178,10 @@ pub struct CompactionStats {
     pub moved: usize,
     /// Pages placed with `UFFDIO_COPY`: the kernel allocated a page for each.
     pub copied: usize,
+    /// Of those, pages copied because `UFFDIO_MOVE` met `EBUSY` on their run
+    /// of pages (shared with another process since a `fork` with a heap the
+    /// child keeps, and not written since). The next run is moved again.
+    pub copied_busy: usize,
     /// Placements retried after `EAGAIN`.
     pub retries: usize,
     /// Pages built in a private page and copied because no buffer page was free.
@@ -217,8 +221,8 @@ pub struct CompactionStats {
     pub gc_cpu: Duration,
     /// From the end of the pause to the last page in place.
     pub wall: Duration,
-    /// `UFFDIO_MOVE` met `EBUSY` (pages shared with a child process) and the
-    /// rest of the cycle copied.
+    /// `UFFDIO_MOVE` met `EBUSY` for most of the cycle's pages, and the rest
+    /// of the cycle copied.
     pub switched_to_copy: bool,
 }
 
@@ -237,7 +241,7 @@ impl fmt::Display for CompactionStats {
             "gc #{} compaction: {} pages ({} by GC, {} by mutators), {} moved in {} calls, \
              {} copied; buffers {} free + {} recycled; allocation pages {} recycled + {} fresh, \
              {} zero-filled; \
-             wall {:.2} ms, GC cpu {:.2} ms, {} GC minor faults; mutator faults {}{}",
+             wall {:.2} ms, GC cpu {:.2} ms, {} GC minor faults; mutator faults {}{}{}",
             self.cycle,
             self.pages,
             self.by_gc,
@@ -254,6 +258,11 @@ impl fmt::Display for CompactionStats {
             ms(self.gc_cpu),
             self.gc_minor_faults,
             self.faults,
+            if self.copied_busy > 0 {
+                format!("; {} page(s) copied, MOVE met EBUSY", self.copied_busy)
+            } else {
+                String::new()
+            },
             if self.switched_to_copy {
                 "; MOVE met EBUSY, the rest was copied"
             } else {
@@ -322,8 +331,12 @@ pub struct Stats {
     pub mutator_faults: u64,
     /// Concurrent modes: the longest a mutator's fault handler took.
     pub max_fault: Duration,
-    /// Concurrent modes: cycles whose MOVEs met `EBUSY` and copied instead.
+    /// Concurrent modes: cycles whose MOVEs met `EBUSY` for most pages, and
+    /// that copied the rest.
     pub switched_to_copy: u64,
+    /// Concurrent modes: pages copied because `UFFDIO_MOVE` met `EBUSY` on
+    /// their run (shared with another process since a fork).
+    pub pages_copied_busy: u64,
 }
 
 impl Stats {
@@ -360,6 +373,7 @@ impl Stats {
         self.mutator_faults += c.faults.count;
         self.max_fault = self.max_fault.max(c.faults.max);
         self.switched_to_copy += u64::from(c.switched_to_copy);
+        self.pages_copied_busy += c.copied_busy as u64;
         self.last_compaction = Some(c);
     }
 }

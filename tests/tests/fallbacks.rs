@@ -96,9 +96,10 @@ fn workout(mode: Mode, inject: Injection) -> Option<gc_core::Stats> {
     Some(s)
 }
 
-/// `EBUSY` from the third MOVE of every cycle on: the cycle switches to COPY
-/// for every thread (the compaction thread and the mutators' handlers), says
-/// so once, and the graphs stay intact. The next cycle tries MOVE again.
+/// `EBUSY` from the third MOVE of every cycle on: each refused run is
+/// copied, and once refused pages outnumber moved ones the cycle switches to
+/// COPY for every thread (the compaction thread and the mutators' handlers),
+/// says so once, and the graphs stay intact. The next cycle tries MOVE again.
 #[test]
 fn move_busy_switches_the_rest_of_the_cycle_to_copy() {
     const AFTER: usize = 2;
@@ -116,6 +117,7 @@ fn move_busy_switches_the_rest_of_the_cycle_to_copy() {
     // the compaction thread publishes buffers copies them all and never MOVEs.
     assert!(s.switched_to_copy >= 1, "{s:?}");
     assert!(s.pages_copied > 0, "{s:?}");
+    assert!(s.pages_copied_busy > 0, "{s:?}");
     // The first MOVEs of each cycle succeed; after the switch none is tried
     // (a MOVE already under way on another thread may still land: the
     // compaction thread and three mutators).

@@ -40,6 +40,10 @@ const PAUSE_SCAN: usize = 512;
 /// The most pages moved in as allocation pages with one call.
 const ALLOCATION_RUN: usize = 64;
 
+/// Pages copied because MOVE met `EBUSY` on their run after which, if they
+/// outnumber the pages moved, the rest of the cycle copies.
+const BUSY_SWITCH: usize = 32;
+
 /// Counters of one compaction.
 #[derive(Default)]
 struct Counts {
@@ -47,6 +51,8 @@ struct Counts {
     by_mutators: AtomicUsize,
     moved: AtomicUsize,
     copied: AtomicUsize,
+    /// Of `copied`, pages copied because MOVE met `EBUSY` on their run.
+    busy: AtomicUsize,
     retries: AtomicUsize,
     without_buffer: AtomicUsize,
     move_calls: AtomicUsize,
@@ -360,6 +366,16 @@ impl Compaction {
 
     /// Places `n` built pages from `src` at `dst`: moved where MOVE works,
     /// else copied.
+    ///
+    /// MOVE refuses a page that is not exclusive to this process with
+    /// `EBUSY`: after a `fork` of a heap the child keeps, every page not
+    /// written since (in practice dense pages whose references did not
+    /// change: the pages built into buffers are written). The rest of the run
+    /// is then copied with one call, and the next run is moved again. (Making
+    /// the pages exclusive again with a write fault each, then moving them,
+    /// costs half as much once the other process has exited, but half as
+    /// much again while it lives; see docs/concurrent-compaction.md.) Should
+    /// refused pages make most of the cycle's, the rest of the cycle copies.
     fn place(&self, dst: usize, src: usize, n: usize) -> bool {
         let mut done = 0;
         if self.concurrent().use_move && !self.copy_only.load(Ordering::Relaxed) {
@@ -371,11 +387,17 @@ impl Compaction {
                 .fetch_add(put.calls, Ordering::Relaxed);
             match put.outcome {
                 Outcome::Complete => return true,
-                Outcome::Busy if !self.copy_only.swap(true, Ordering::Relaxed) => {
-                    log::warn!(
-                        "movegc: UFFDIO_MOVE met EBUSY (pages shared with a child process \
-                         after fork?): copying the rest of this cycle's pages"
-                    );
+                Outcome::Busy => {
+                    let busy = self.counts.busy.fetch_add(n - done, Ordering::Relaxed) + n - done;
+                    if busy >= BUSY_SWITCH
+                        && busy > self.counts.moved.load(Ordering::Relaxed)
+                        && !self.copy_only.swap(true, Ordering::Relaxed)
+                    {
+                        log::warn!(
+                            "movegc: UFFDIO_MOVE met EBUSY for most pages (shared with another \
+                             process since a fork?): copying the rest of this cycle's pages"
+                        );
+                    }
                 }
                 _ => {}
             }
@@ -763,6 +785,7 @@ impl Compaction {
             by_mutators: n(&k.by_mutators),
             moved: n(&k.moved),
             copied: n(&k.copied),
+            copied_busy: n(&k.busy),
             retries: n(&k.retries),
             copied_without_buffer: n(&k.without_buffer),
             move_calls: n(&k.move_calls),
