@@ -58,6 +58,21 @@ impl CycleControl {
     }
 }
 
+/// For a `fork` with a heap the child keeps (fork.rs).
+impl CycleControl {
+    /// Holds the lock a stalled allocation takes between its waits, so that
+    /// no other thread holds it at the fork.
+    pub(crate) fn lock_for_fork(&self) -> crate::sync::MutexGuard<'_, u64> {
+        lock(&self.freed)
+    }
+
+    /// In a forked child: no cycle thread and no other allocation exists.
+    pub(crate) fn reset_in_child(&self) {
+        self.running.store(false, Ordering::Release);
+        self.priority.store(0, Ordering::Release);
+    }
+}
+
 /// An allocation's priority over other threads' claims, held until it has
 /// claimed its memory or failed.
 pub(crate) struct Priority(Arc<HeapInner>);
@@ -325,7 +340,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             let black = marker.black();
             let t = Instant::now();
             let grey = mark_roots(heap, mutators, &marker);
-            cycle.objects_marked = marker.trace(heap.pool.as_ref(), grey);
+            cycle.objects_marked = marker.trace(heap.pool.get().as_deref(), grey);
             cycle.mark = t.elapsed();
             let t = Instant::now();
             cycle.large_freed = spaces.large().sweep(|obj| spaces.is_marked(obj)).0;
@@ -402,7 +417,8 @@ fn mark_concurrently(
     mut grey: Vec<usize>,
     cycle: &mut CycleStats,
 ) {
-    let pool = heap.concurrent_pool.as_ref();
+    let pool = heap.concurrent_pool.get();
+    let pool = pool.as_deref();
     let mut attempts = 0;
     loop {
         loop {

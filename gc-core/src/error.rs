@@ -48,6 +48,9 @@ pub enum GcError {
     /// `Heap::collect` on a thread whose mutator of this heap is attached:
     /// use `Mutator::collect` there (the collector would wait for itself).
     CollectFromMutatorThread,
+    /// `Heap::prepare_to_fork` on a thread whose mutator of this heap is
+    /// attached: use `Mutator::prepare_to_fork` there.
+    ForkFromMutatorThread,
     /// A byte range named by the VM does not lie inside its object.
     OutOfBounds {
         /// The range's start, in bytes from the object's header.
@@ -99,6 +102,10 @@ impl fmt::Display for GcError {
             }
             GcError::CollectFromMutatorThread => f.write_str(
                 "Heap::collect called on a thread with an attached mutator: call Mutator::collect",
+            ),
+            GcError::ForkFromMutatorThread => f.write_str(
+                "Heap::prepare_to_fork called on a thread with an attached mutator: call \
+                 Mutator::prepare_to_fork",
             ),
             GcError::OutOfBounds { offset, len, size } => write!(
                 f,

@@ -5,18 +5,19 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use parking_lot::Mutex;
-
 use gc_heap::{Spaces, TypeTable};
 
 use crate::collect::CycleControl;
 use crate::error::{GcError, mib};
+use crate::fork::GcPool;
 use crate::mutator::{Mutator, MutatorShared};
 use crate::pacer::Pacer;
 use crate::roots::RootScanner;
 use crate::safepoint::Handshake;
 use crate::satb::SatbQueue;
 use crate::stats::{Reason, Stats};
+// std's mutex behind parking_lot's interface: see `ForkSafeMutex`.
+use crate::sync::ForkSafeMutex as Mutex;
 
 /// How the heap compacts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,8 +193,8 @@ impl HeapBuilder {
         };
         let types = Arc::new(self.types);
         let spaces = Spaces::new(self.size, types.clone())?;
-        let pool = gc_pool(self.gc_threads, "movegc")?;
-        let concurrent_pool = gc_pool(self.concurrent_threads, "movegc-mark")?;
+        let pool = GcPool::new(self.gc_threads, "movegc")?;
+        let concurrent_pool = GcPool::new(self.concurrent_threads, "movegc-mark")?;
         let concurrent = match mode {
             Mode::Move | Mode::Copy => Some(Arc::new(crate::concurrent::Concurrent::new(
                 &spaces,
@@ -244,7 +245,7 @@ impl HeapBuilder {
 }
 
 /// A pool of `n` GC threads, or none for one (the calling thread works alone).
-fn gc_pool(n: usize, name: &'static str) -> Result<Option<rayon::ThreadPool>, GcError> {
+pub(crate) fn gc_pool(n: usize, name: &'static str) -> Result<Option<rayon::ThreadPool>, GcError> {
     if n <= 1 {
         return Ok(None);
     }
@@ -293,9 +294,9 @@ pub(crate) struct HeapInner {
     pub(crate) live_bytes: AtomicUsize,
     pub(crate) allocated: AtomicU64,
     /// Threads for work in pauses (stop-the-world marking).
-    pub(crate) pool: Option<rayon::ThreadPool>,
+    pub(crate) pool: GcPool,
     /// Threads for concurrent marking.
-    pub(crate) concurrent_pool: Option<rayon::ThreadPool>,
+    pub(crate) concurrent_pool: GcPool,
     /// The write barrier logs overwritten references (marking is on).
     pub(crate) marking: AtomicBool,
     /// Objects allocated now are live this cycle: a retired TLAB's are marked.

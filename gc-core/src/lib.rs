@@ -9,6 +9,7 @@
 //! - [`heap`]: the [`HeapBuilder`], the [`Heap`] and its [`Mode`].
 //! - [`mutator`]: allocation, safepoints, native code, the write barrier, handles.
 //! - [`roots`]: how a VM reports its roots.
+//! - [`fork`]: `fork()` with a heap the child keeps ([`Heap::prepare_to_fork`]).
 //! - [`stats`]: per-cycle statistics, also written to the `log` crate's GC log;
 //!   [`Stats::report`] and [`install_stderr_log`] show them to people.
 //! - `inject` (cargo feature `fault-injection`): simulated kernel failures, for tests.
@@ -20,6 +21,7 @@
 mod collect;
 mod concurrent;
 mod error;
+pub mod fork;
 pub mod heap;
 #[cfg(feature = "fault-injection")]
 pub mod inject;
@@ -34,6 +36,7 @@ pub mod stats;
 mod sync;
 
 pub use error::GcError;
+pub use fork::ForkGuard;
 pub use gc_heap::{
     Header, ObjRef, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable, WORD,
 };

@@ -19,7 +19,9 @@
 //! writes reach the mutator through the lock it wakes it with, or through the
 //! `requested` flag's release when it is cleared.
 
-use crate::sync::{AtomicBool, AtomicU8, Condvar, Mutex, Ordering, fence, lock, wait, yield_now};
+use crate::sync::{
+    AtomicBool, AtomicU8, Condvar, Mutex, MutexGuard, Ordering, fence, lock, wait, yield_now,
+};
 
 pub(crate) const RUNNING: u8 = 0;
 pub(crate) const PARKED: u8 = 1;
@@ -134,6 +136,20 @@ impl Handshake {
                 }
             }
         }
+    }
+
+    /// Holds the lock parked mutators take when they wake (for a fork, with
+    /// the world stopped: then no parked mutator holds it at the fork). End
+    /// the pause with [`resume_locked`](Self::resume_locked).
+    pub(crate) fn lock_for_fork(&self) -> MutexGuard<'_, ()> {
+        lock(&self.lock)
+    }
+
+    /// [`resume`](Self::resume), with the lock [`lock_for_fork`](Self::lock_for_fork) took.
+    pub(crate) fn resume_locked(&self, g: MutexGuard<'_, ()>) {
+        self.requested.store(false, Ordering::Release);
+        self.resumed.notify_all();
+        drop(g);
     }
 
     /// Ends the pause and wakes every parked mutator.

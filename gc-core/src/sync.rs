@@ -16,6 +16,40 @@ pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 #[cfg(not(loom))]
 pub(crate) use std::thread::yield_now;
 
+/// A lock of the heap's shared state (the collector's, the mutators' list,
+/// the statistics, the global roots): std's mutex, never loom's (these are
+/// not modelled), with poisoning ignored as parking_lot's, which it replaced.
+///
+/// std's for `fork` (fork.rs): a std mutex is one futex word, whose waiters
+/// the kernel queues per process, and its unlock hands the lock to no one.
+/// `Heap::prepare_to_fork` holds these locks across the fork while other
+/// threads may wait for them (a cycle thread, `Heap::collect`, `Heap::stats`,
+/// a thread attaching); in the child those threads do not exist and the
+/// locks are free once the forking thread releases them. parking_lot queues
+/// waiters in memory, where a thread of the parent stays queued in the
+/// child, and a fair unlock may hand the lock to it for good.
+#[derive(Debug, Default)]
+pub(crate) struct ForkSafeMutex<T: ?Sized>(std::sync::Mutex<T>);
+
+impl<T> ForkSafeMutex<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        ForkSafeMutex(std::sync::Mutex::new(value))
+    }
+}
+
+impl<T: ?Sized> ForkSafeMutex<T> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, T> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether some thread holds the lock now (a hint: it may change at once).
+    pub(crate) fn is_locked(&self) -> bool {
+        matches!(self.0.try_lock(), Err(std::sync::TryLockError::WouldBlock))
+    }
+}
+
 /// Waits a moment in a spin loop; under loom, lets another thread run.
 #[inline]
 pub(crate) fn spin() {

@@ -16,8 +16,10 @@
 //! - pages above the new top, where mutators allocate meanwhile, are placed
 //!   as zero pages when a mutator claims them, one call per claim.
 //!
-//! `UFFDIO_MOVE` failing with `EBUSY` (a page shared after `fork`) switches the
-//! rest of the cycle to `UFFDIO_COPY`. See docs/concurrent-compaction.md.
+//! `UFFDIO_MOVE` failing with `EBUSY` (a page shared with another process
+//! since a `fork` with a heap the child keeps) makes the rest of that run a
+//! `UFFDIO_COPY`; if such pages make most of the cycle's, the rest of the
+//! cycle copies. See docs/concurrent-compaction.md.
 
 mod buffers;
 mod compaction;
@@ -26,7 +28,7 @@ mod pages;
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
 use gc_heap::{HEAP_ALIGN, Plan, Spaces};
 use gc_uffd::sigbus::{self, Fault, FaultAction, SigbusRange};
@@ -51,6 +53,9 @@ pub(crate) struct Concurrent {
     /// Reads as zeroes: the source for placing zero pages, many per call.
     zero: Reservation,
     use_move: bool,
+    /// A forked child could not open a userfaultfd of its own: `uffd` still
+    /// serves the parent's address space and must not be used.
+    unusable: AtomicBool,
     #[cfg(feature = "fault-injection")]
     inject: crate::inject::Injection,
     current: Arc<Current>,
@@ -179,11 +184,39 @@ impl Concurrent {
             shadow,
             zero,
             use_move,
+            unusable: AtomicBool::new(false),
             #[cfg(feature = "fault-injection")]
             inject,
             current,
             _range: range,
         })
+    }
+
+    /// Whether children forked from now on inherit the shadow. It holds no
+    /// page between cycles, but a child without it would have a hole where
+    /// its next cycle remaps the heap, which the child's own mappings could
+    /// fill meanwhile.
+    pub(crate) fn inherit_in_fork(&self, inherit: bool) -> gc_uffd::Result<()> {
+        if inherit {
+            self.shadow.include_in_fork()
+        } else {
+            self.shadow.exclude_from_fork()
+        }
+    }
+
+    /// In a forked child (no cycle live, no other thread): the inherited
+    /// userfaultfd serves the parent's address space, so registering the
+    /// heap through it would register the parent's heap. Opens one for this
+    /// process in its place; if that fails, no cycle here compacts
+    /// concurrently again.
+    pub(crate) fn reopen_in_child(&self) {
+        if let Err(e) = self.uffd.reopen() {
+            self.unusable.store(true, Ordering::Relaxed);
+            log::warn!(
+                "movegc: a forked child cannot open a userfaultfd of its own ({e}): \
+                 it compacts stop-the-world"
+            );
+        }
     }
 
     /// Before a mutator allocates in `claim`, places the pages a compaction
@@ -205,6 +238,11 @@ pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compac
     let Some(c) = heap.concurrent.as_ref() else {
         return Err(GcError::Config("no concurrent machinery".into()));
     };
+    if c.unusable.load(Ordering::Relaxed) {
+        return Err(GcError::Config(
+            "this forked child has no userfaultfd of its own".into(),
+        ));
+    }
     let spaces = &heap.spaces;
     let start = spaces.moving().start();
     let moving = start..start + spaces.capacity();
