@@ -70,8 +70,7 @@ impl Heap {
     ///
     /// [`fork`]: https://man7.org/linux/man-pages/man2/fork.2.html
     pub fn prepare_to_fork(&self) -> Result<ForkGuard<'_>, GcError> {
-        let me = thread_number();
-        if self.0.mutators.lock().iter().any(|m| m.thread == me) {
+        if self.0.is_attached() {
             return Err(GcError::ForkFromMutatorThread);
         }
         ForkGuard::prepare(&self.0, None)
@@ -112,6 +111,7 @@ pub struct ForkGuard<'a> {
 struct Held<'a> {
     collector: MutexGuard<'a, ()>,
     mutators: MutexGuard<'a, Vec<Arc<MutatorShared>>>,
+    threads: MutexGuard<'a, Vec<u64>>,
     handshake: crate::sync::MutexGuard<'a, ()>,
     freed: crate::sync::MutexGuard<'a, u64>,
     roots: MutexGuard<'a, Vec<Box<dyn RootScanner>>>,
@@ -137,6 +137,7 @@ impl<'a> ForkGuard<'a> {
         let collector = heap.collector.lock();
         let mutators = heap.mutators.lock();
         heap.handshake.stop(mutators.iter().map(|m| &m.state));
+        let threads = heap.threads.lock();
         // A parked mutator takes the handshake's lock for a moment whenever it
         // wakes; a stalled allocation (in native code) takes the wait lock
         // between its waits; any thread may read the statistics, whose
@@ -154,6 +155,7 @@ impl<'a> ForkGuard<'a> {
             held: Some(Held {
                 collector,
                 mutators,
+                threads,
                 handshake,
                 freed,
                 roots,
@@ -214,6 +216,8 @@ impl<'a> ForkGuard<'a> {
         };
         heap.cycle.reset_in_child();
         let me = self.me;
+        let mine = thread_number();
+        held.threads.retain(|&t| t == mine);
         held.mutators.retain(|m| {
             if me.is_some_and(|me| std::ptr::eq(me, &m.state)) {
                 return true;
@@ -252,13 +256,14 @@ impl<'a> ForkGuard<'a> {
         let Held {
             collector,
             mutators,
+            threads,
             handshake,
             freed,
             roots,
             stats,
             large,
         } = held;
-        drop((large, stats, roots, freed));
+        drop((large, stats, roots, freed, threads));
         self.heap.handshake.resume_locked(handshake);
         drop(mutators);
         drop(collector);

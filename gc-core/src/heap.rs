@@ -222,6 +222,7 @@ impl HeapBuilder {
             },
             handshake: Handshake::new(),
             mutators: Mutex::new(Vec::new()),
+            threads: Mutex::new(Vec::new()),
             collector: Mutex::new(()),
             global_roots: Mutex::new(self.roots),
             stats: Mutex::new(Stats {
@@ -282,6 +283,9 @@ pub(crate) struct HeapInner {
     pub(crate) config: Config,
     pub(crate) handshake: Handshake,
     pub(crate) mutators: Mutex<Vec<Arc<MutatorShared>>>,
+    /// The [`thread_number`]s of the threads with a mutator attached. Its lock
+    /// is never held in a pause, so a thread may ask while its mutator runs.
+    pub(crate) threads: Mutex<Vec<u64>>,
     pub(crate) collector: Mutex<()>,
     pub(crate) global_roots: Mutex<Vec<Box<dyn RootScanner>>>,
     pub(crate) stats: Mutex<Stats>,
@@ -326,10 +330,11 @@ pub(crate) fn thread_number() -> u64 {
 }
 
 impl HeapInner {
-    /// Whether the calling thread has a mutator of this heap attached.
-    fn is_attached(&self) -> bool {
-        let me = thread_number();
-        self.mutators.lock().iter().any(|m| m.thread == me)
+    /// Whether the calling thread has a mutator of this heap attached. It
+    /// asks `threads`, not `mutators`: a pause holds `mutators` while it waits
+    /// for this very thread's mutator to stop.
+    pub(crate) fn is_attached(&self) -> bool {
+        self.threads.lock().contains(&thread_number())
     }
 }
 
@@ -391,14 +396,15 @@ impl Heap {
     /// in a `thread_local!`.
     pub fn attach(&self) -> Result<Mutator, GcError> {
         let me = thread_number();
-        let shared = Arc::new(MutatorShared::new(me));
         {
-            let mut mutators = self.0.mutators.lock();
-            if mutators.iter().any(|m| m.thread == me) {
+            let mut threads = self.0.threads.lock();
+            if threads.contains(&me) {
                 return Err(GcError::AlreadyAttached);
             }
-            mutators.push(shared.clone());
+            threads.push(me);
         }
+        let shared = Arc::new(MutatorShared::new(me));
+        self.0.mutators.lock().push(shared.clone());
         let mutator = Mutator::new(self.clone(), shared);
         self.0.handshake.leave_native(mutator.state());
         Ok(mutator)

@@ -448,6 +448,7 @@ impl Drop for Mutator {
         heap.mutators
             .lock()
             .retain(|m| !Arc::ptr_eq(m, &self.shared));
+        heap.threads.lock().retain(|&t| t != self.shared.thread);
     }
 }
 

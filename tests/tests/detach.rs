@@ -281,3 +281,40 @@ fn out_of_memory_and_too_large_say_why() {
     m.alloc(types.blob, 3 << 20)
         .expect("room once the arrays are garbage");
 }
+
+/// `Heap::collect` and `Heap::attach` on a thread whose mutator runs are
+/// refused with an error, also while another thread's collection has the
+/// world stopped and waits for this very mutator: the check takes no lock a
+/// pause holds (it did, and the two threads waited for each other for ever).
+#[test]
+fn misuse_from_a_running_mutator_is_refused_during_pauses() {
+    let (table, types) = Types::table();
+    let heap = Heap::builder()
+        .size(16 << 20)
+        .mode(Mode::StopTheWorld)
+        .types(table)
+        .build()
+        .unwrap();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                heap.collect().unwrap();
+            }
+        });
+        let mut m = heap.attach().unwrap();
+        let mut rounds = 0;
+        while rounds < 2000 || heap.stats().collections < 20 {
+            rounds += 1;
+            assert!(matches!(
+                heap.collect(),
+                Err(GcError::CollectFromMutatorThread)
+            ));
+            assert!(matches!(heap.attach(), Err(GcError::AlreadyAttached)));
+            m.alloc(types.node, 0).unwrap();
+            m.safepoint();
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    assert!(heap.stats().collections >= 20);
+}
