@@ -22,7 +22,7 @@ use crate::mark::Marker;
 use crate::mutator::{MutatorShared, retire};
 use crate::roots::RootVisitor;
 use crate::stats::{CycleStats, Pause, PauseKind, Reason};
-use crate::sync::{Condvar, Mutex, lock};
+use crate::sync::{Condvar, Mutex, MutexGuard, lock};
 
 /// Objects the final-mark pause traces before it gives up, resumes the
 /// mutators and lets marking go on concurrently (about a millisecond's work).
@@ -50,6 +50,14 @@ impl CycleControl {
     fn bump(&self) {
         *lock(&self.freed) += 1;
         self.changed.notify_all();
+    }
+
+    /// Waits for a cycle's end or a priority's release, a millisecond at most.
+    fn wait_a_moment<'a>(&self, freed: MutexGuard<'a, u64>) -> MutexGuard<'a, u64> {
+        self.changed
+            .wait_timeout(freed, Duration::from_millis(1))
+            .unwrap_or_else(|p| p.into_inner())
+            .0
     }
 
     /// Whether allocations with priority are waiting for memory.
@@ -97,12 +105,7 @@ pub(crate) fn wait_for_priority(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) 
     heap.handshake.enter_native(&me.state);
     let mut freed = lock(&heap.cycle.freed);
     while heap.cycle.priority_claims() {
-        freed = heap
-            .cycle
-            .changed
-            .wait_timeout(freed, Duration::from_millis(1))
-            .unwrap_or_else(|p| p.into_inner())
-            .0;
+        freed = heap.cycle.wait_a_moment(freed);
     }
     drop(freed);
     heap.handshake.leave_native(&me.state);
@@ -175,12 +178,7 @@ pub(crate) fn stall(
         while *freed == seen
             && (heap.cycle.running.load(Ordering::Acquire) || heap.collector.is_locked())
         {
-            freed = heap
-                .cycle
-                .changed
-                .wait_timeout(freed, Duration::from_millis(1))
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+            freed = heap.cycle.wait_a_moment(freed);
         }
         Ok(())
     } else {

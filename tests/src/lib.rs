@@ -5,6 +5,10 @@
 //! isomorphism: same types, lengths, data and edge structure, whatever the
 //! addresses. So any lost, duplicated, corrupted or misdirected object after
 //! any number of collections is caught, in any mode.
+//!
+//! [`logs`] captures the heaps' warnings for the tests that check them.
+
+pub mod logs;
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};

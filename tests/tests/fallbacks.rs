@@ -6,10 +6,9 @@
 //! (and fault) during every compaction. Where userfaultfd is missing the
 //! concurrent tests fail on CI (`CI=true`) and skip elsewhere, saying why.
 
-use std::sync::{Mutex, MutexGuard, Once};
-
 use gc_core::inject::Injection;
 use gc_core::{GcError, Heap, Mode};
+use movegc_tests::logs::{lines as log_lines, serial};
 use movegc_tests::{Budget, Types};
 
 const LARGE_LEN: u32 = 5000;
@@ -26,45 +25,6 @@ const WORKOUT: Budget = Budget {
 
 /// The most pages one placing call handles (the compaction thread's runs).
 const RUN: u64 = 16;
-
-/// Warnings and errors logged by every heap in this test binary.
-static LOGGED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-/// The log so far (a test that failed while holding it poisons nothing).
-fn log_lines() -> MutexGuard<'static, Vec<String>> {
-    LOGGED.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Warn
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            let line = format!("{}: {}", record.level(), record.args());
-            log_lines().push(line);
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-/// Runs the tests of this binary one at a time, with the capturing logger
-/// installed, so that what a test finds logged is its own heap's.
-fn serial() -> MutexGuard<'static, ()> {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        log::set_logger(&Capture).expect("no other logger");
-        log::set_max_level(log::LevelFilter::Warn);
-    });
-    static SERIAL: Mutex<()> = Mutex::new(());
-    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    log_lines().clear();
-    guard
-}
 
 /// Lines logged by this test that contain `what`.
 fn logged(what: &str) -> usize {

@@ -44,7 +44,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard, Once};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use gc_core::{
@@ -52,6 +52,7 @@ use gc_core::{
     TypeDescriptor, TypeId, TypeTable, WORD,
 };
 use movegc_tests::Rng;
+use movegc_tests::logs::{lines as logged, serial};
 
 /// The heap's size.
 const HEAP: usize = 64 << 20;
@@ -1426,44 +1427,6 @@ fn worker_thread(heap: Heap, shared: Arc<Shared>, n: usize, ending: Ending) -> R
 
 // ---------------------------------------------------------------------------
 // Runs.
-
-/// Warnings and errors the heaps log.
-static LOGGED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-fn logged() -> MutexGuard<'static, Vec<String>> {
-    LOGGED.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Warn
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            logged().push(format!("{}: {}", record.level(), record.args()));
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-/// One test at a time (so that what is logged is the running test's), with
-/// the capturing logger installed.
-fn serial() -> MutexGuard<'static, ()> {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        if log::set_logger(&Capture).is_ok() {
-            log::set_max_level(log::LevelFilter::Warn);
-        }
-    });
-    static SERIAL: Mutex<()> = Mutex::new(());
-    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    logged().clear();
-    guard
-}
 
 #[derive(Default, Debug)]
 struct Totals {
