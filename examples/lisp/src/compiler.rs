@@ -8,7 +8,7 @@
 use std::rc::Rc;
 
 use crate::code::{Op, Proto};
-use crate::derived::{HIDDEN, case, do_loop, form, hidden, quasi, record_type};
+use crate::derived::{HIDDEN, case, case_lambda, delay, do_loop, form, hidden, quasi, record_type};
 use crate::errors::{Error, Pos};
 use crate::reader::{Datum, Kind};
 use crate::value::{FIXNUM_MAX, FIXNUM_MIN, Value};
@@ -49,6 +49,11 @@ const SPECIAL_FORMS: &[&str] = &[
     "do",
     "guard",
     "define-record-type",
+    "case-lambda",
+    "delay",
+    "delay-force",
+    "import",
+    "define-library",
     "unquote",
     "unquote-splicing",
 ];
@@ -486,6 +491,26 @@ impl<'v> Compiler<'v> {
                 let defs = record_type(args, pos)?;
                 self.expr(&form(pos, "begin", [], &defs), tail)
             }
+            "case-lambda" => {
+                let expr = case_lambda(args, pos)?;
+                self.expr(&expr, tail)
+            }
+            "delay" | "delay-force" => {
+                let expr = delay(name, args, pos)?;
+                self.expr(&expr, tail)
+            }
+            "import" => {
+                if !self.scopes.is_empty() {
+                    return Error::syntax(pos, "import is only allowed at top level");
+                }
+                for set in args {
+                    self.import_set(set)?;
+                }
+                self.emit(Op::Imm(Value::UNSPECIFIED));
+                self.ret(tail);
+                Ok(())
+            }
+            "define-library" => self.define_library(args, pos, tail),
             _ => unreachable!("every special form is handled"),
         }
     }
@@ -802,6 +827,116 @@ impl<'v> Compiler<'v> {
         self.patch(end);
         self.ret(tail);
         Ok(())
+    }
+}
+
+// ------------------------------------------------------------ libraries
+
+/// The standard libraries `import` accepts. Every binding is a global from
+/// the start, so importing one only checks that the interpreter has it.
+const LIBRARIES: &[&str] = &[
+    "(scheme base)",
+    "(scheme case-lambda)",
+    "(scheme char)",
+    "(scheme complex)",
+    "(scheme cxr)",
+    "(scheme file)",
+    "(scheme inexact)",
+    "(scheme lazy)",
+    "(scheme process-context)",
+    "(scheme read)",
+    "(scheme time)",
+    "(scheme write)",
+    "(srfi 1)",
+    "(srfi 6)",
+    "(srfi 9)",
+    "(srfi 23)",
+    "(srfi 34)",
+];
+
+/// A library's name as written, `(scheme base)`, if `d` is one.
+fn library_name(d: &Datum) -> Option<String> {
+    let parts = d.as_list().filter(|p| !p.is_empty())?;
+    let words = parts
+        .iter()
+        .map(|p| match &p.kind {
+            Kind::Sym(s) => Some(s.to_string()),
+            Kind::Int(n) if *n >= 0 => Some(n.to_string()),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(format!("({})", words.join(" ")))
+}
+
+impl Compiler<'_> {
+    /// One import set: a library's name, or `only`, `except` or `rename` of
+    /// another set (a renamed binding becomes a global alias).
+    fn import_set(&mut self, set: &Datum) -> Result<()> {
+        if let Some([head, inner, rest @ ..]) = set.as_list() {
+            match head.as_sym() {
+                Some("only" | "except") => return self.import_set(inner),
+                Some("rename") => {
+                    self.import_set(inner)?;
+                    for pair in rest {
+                        let Some([from, to]) = pair.as_list() else {
+                            return Error::syntax(&pair.pos, "rename needs (name new-name) pairs");
+                        };
+                        let alias = form(&pair.pos, "define", [to.clone(), from.clone()], &[]);
+                        self.expr(&alias, false)?;
+                    }
+                    return Ok(());
+                }
+                Some("prefix") => {
+                    return Error::syntax(
+                        &set.pos,
+                        "import: prefix is not supported (every library's bindings are global)",
+                    );
+                }
+                _ => {}
+            }
+        }
+        let Some(name) = library_name(set) else {
+            return Error::syntax(&set.pos, "import needs library names such as (scheme base)");
+        };
+        if LIBRARIES.contains(&name.as_str()) || self.vm.libraries.contains(&name) {
+            Ok(())
+        } else {
+            Error::syntax(&set.pos, format!("import: unknown library {name}"))
+        }
+    }
+
+    /// `(define-library name declaration...)`: its `begin` bodies run as
+    /// top-level forms, so what it defines is global whatever it exports;
+    /// later imports of `name` are accepted.
+    fn define_library(&mut self, args: &[Datum], pos: &Pos, tail: bool) -> Result<()> {
+        if !self.scopes.is_empty() {
+            return Error::syntax(pos, "define-library is only allowed at top level");
+        }
+        let Some((name, decls)) = args.split_first() else {
+            return Error::syntax(pos, "define-library needs a name");
+        };
+        let Some(lib) = library_name(name) else {
+            return Error::syntax(&name.pos, "a library's name is a list such as (my lib)");
+        };
+        let mut body = Vec::new();
+        for decl in decls {
+            match decl.as_list() {
+                Some([head, rest @ ..]) => match head.as_sym() {
+                    Some("export") => {}
+                    Some("import") => body.push(decl.clone()),
+                    Some("begin") => body.extend_from_slice(rest),
+                    _ => {
+                        return Error::syntax(
+                            &decl.pos,
+                            "define-library: only export, import and begin are supported",
+                        );
+                    }
+                },
+                _ => return Error::syntax(&decl.pos, "a library declaration must be a list"),
+            }
+        }
+        self.vm.libraries.insert(lib);
+        self.expr(&form(pos, "begin", [], &body), tail)
     }
 }
 

@@ -1,5 +1,5 @@
 //! Derived forms, rewritten into core forms before they are compiled:
-//! quasiquote, `case`, `do`, `define-record-type`.
+//! quasiquote, `case`, `do`, `define-record-type`, `case-lambda`, `delay`.
 //!
 //! A rewrite that needs a built-in procedure names it with a leading NUL
 //! (`"\0cons"`), which no program can write or shadow: the compiler
@@ -259,4 +259,69 @@ pub(crate) fn record_type(args: &[Datum], pos: &Pos) -> Result<Vec<Datum>> {
     }
     defs.extend(procs);
     Ok(defs)
+}
+
+/// `case-lambda` as a variadic lambda that applies the first clause taking
+/// as many arguments as it got.
+pub(crate) fn case_lambda(clauses: &[Datum], pos: &Pos) -> Result<Datum> {
+    let args = Datum::sym(pos, &format!("{HIDDEN}args"));
+    let n = Datum::sym(pos, &format!("{HIDDEN}n"));
+    let mut tests = Vec::new();
+    for clause in clauses {
+        let Some([formals, body @ ..]) = clause.as_list().filter(|c| c.len() > 1) else {
+            return Error::syntax(
+                &clause.pos,
+                "a case-lambda clause must be (formals body...)",
+            );
+        };
+        let (required, rest) = match &formals.kind {
+            Kind::Nil => (0, false),
+            Kind::Sym(_) => (0, true),
+            Kind::List(items, tail) => (items.len(), tail.is_some()),
+            _ => return Error::syntax(&formals.pos, "case-lambda formals must be a list"),
+        };
+        let count = Datum::new(pos, Kind::Int(required as i64));
+        let test = Datum::list(
+            pos,
+            vec![hidden(pos, if rest { ">=" } else { "=" }), n.clone(), count],
+        );
+        let clause_proc = form(pos, "lambda", [formals.clone()], body);
+        let call = Datum::list(pos, vec![hidden(pos, "apply"), clause_proc, args.clone()]);
+        tests.push(Datum::list(pos, vec![test, call]));
+    }
+    let message = Datum::new(
+        pos,
+        Kind::Str("case-lambda: no clause takes this many arguments:".into()),
+    );
+    let fail = Datum::list(pos, vec![hidden(pos, "error"), message, n.clone()]);
+    tests.push(Datum::list(pos, vec![Datum::sym(pos, "else"), fail]));
+    let count = Datum::list(pos, vec![hidden(pos, "length"), args.clone()]);
+    let binding = Datum::list(pos, vec![Datum::list(pos, vec![n, count])]);
+    let body = form(pos, "let", [binding], &[form(pos, "cond", [], &tests)]);
+    Ok(form(pos, "lambda", [args], &[body]))
+}
+
+/// `(delay-force e)` as a promise of a thunk, and `(delay e)` as
+/// `(delay-force (make-promise e))`; the library's `force` runs them.
+pub(crate) fn delay(keyword: &str, args: &[Datum], pos: &Pos) -> Result<Datum> {
+    let [expr] = args else {
+        return Error::syntax(pos, format!("{keyword} takes one expression"));
+    };
+    let promise = |done: bool, e: Datum| {
+        Datum::list(
+            pos,
+            vec![
+                Datum::sym(pos, "%make-promise"),
+                Datum::new(pos, Kind::Bool(done)),
+                e,
+            ],
+        )
+    };
+    let body = if keyword == "delay" {
+        promise(true, expr.clone())
+    } else {
+        expr.clone()
+    };
+    let thunk = form(pos, "lambda", [Datum::new(pos, Kind::Nil)], &[body]);
+    Ok(promise(false, thunk))
 }

@@ -168,3 +168,26 @@
 (define (call-with-values producer consumer)
   (let ((v (producer)))
     (if (and (pair? v) (eq? (car v) '%values)) (apply consumer (cdr v)) (consumer v))))
+
+;; A promise holds a box, (done? . value-or-thunk), which forcing a
+;; `delay-force` chain shares between the promises along it, so that the
+;; chain runs in constant space (R7RS 7.3's reference implementation).
+(define-record-type promise (%promise box) promise? (box %promise-box %set-promise-box!))
+
+(define (%make-promise done? x) (%promise (cons done? x)))
+
+(define (make-promise x) (if (promise? x) x (%make-promise #t x)))
+
+(define (force p)
+  (if (promise? p)
+      (let ((box (%promise-box p)))
+        (if (car box)
+            (cdr box)
+            (let* ((next ((cdr box))) (box (%promise-box p)))
+              (unless (car box)
+                (let ((next-box (%promise-box next)))
+                  (set-car! box (car next-box))
+                  (set-cdr! box (cdr next-box))
+                  (%set-promise-box! next box)))
+              (force p))))
+      p))

@@ -20,7 +20,7 @@
 //! `code << 32 | pc` of its clauses, then [`GUARD`]) and puts a marker in the handler list: the
 //! stack height just above that frame, as a fixnum.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::rc::Rc;
 
@@ -63,6 +63,8 @@ pub(crate) struct Vm {
     pub(crate) out: Box<dyn Write>,
     /// What `(command-line)` returns.
     pub(crate) command_line: Vec<String>,
+    /// The libraries `define-library` made, which `import` accepts.
+    pub(crate) libraries: HashSet<String>,
 }
 
 type Result<T> = std::result::Result<T, Error>;
@@ -103,6 +105,7 @@ impl Vm {
             unwind_global: 0,
             out,
             command_line,
+            libraries: HashSet::new(),
         };
         for i in 0..vm.primitives.len() {
             let g = vm.global(vm.primitives[i].name);

@@ -93,6 +93,18 @@ fn syntax_errors_say_where() {
         "(quote 123456789012345678901234567890)",
         "integer too large",
     );
+    fails(
+        "(import (scheme base)\n        (scheme eval))",
+        "prog.scm:2:9: import: unknown library (scheme eval)",
+    );
+    fails(
+        "(define (f) (import (scheme base)))",
+        "import is only allowed at top level",
+    );
+    fails(
+        "((case-lambda ((a) a)) 1 2)",
+        "case-lambda: no clause takes this many arguments: 2",
+    );
 }
 
 #[test]

@@ -365,3 +365,43 @@ fn many_arguments() {
         ],
     );
 }
+
+#[test]
+fn libraries_and_their_syntax() {
+    check(&[
+        (
+            "(import (scheme base) (scheme write) (scheme cxr) (scheme char) (scheme file) \
+             (scheme inexact) (scheme complex) (scheme time) (scheme process-context) \
+             (scheme read) (scheme case-lambda) (scheme lazy) (srfi 1))",
+            "#<unspecified>",
+        ),
+        (
+            "(import (only (scheme base) car) (except (scheme write) display))",
+            "#<unspecified>",
+        ),
+        (
+            "(import (rename (scheme base) (car first))) (first '(1 2))",
+            "1",
+        ),
+        (
+            "(define-library (my lib) (export twice) (import (scheme base)) \
+             (begin (define (twice x) (* 2 x)))) (import (my lib)) (twice 21)",
+            "42",
+        ),
+        (
+            "(define plus (case-lambda (() 0) ((a) a) ((a b) (+ a b)) ((a b . c) (apply + a b c)))) \
+             (list (plus) (plus 1) (plus 1 2) (plus 1 2 3 4))",
+            "(0 1 3 10)",
+        ),
+        (
+            "(define n 0) (define p (delay (begin (set! n (+ n 1)) n))) \
+             (list (force p) (force p) n (promise? p) (force 7))",
+            "(1 1 1 #t 7)",
+        ),
+        (
+            "(define (down k) (delay-force (if (= k 0) (make-promise 'done) (down (- k 1))))) \
+             (force (down 100000))",
+            "done",
+        ),
+    ]);
+}
