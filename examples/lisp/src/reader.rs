@@ -464,17 +464,13 @@ impl<'a> Reader<'a> {
                         Ok(Kind::Bytes(bytes))
                     }
                     _ => {
-                        let radix = match token.chars().next() {
-                            Some('x' | 'X') => 16,
-                            Some('b' | 'B') => 2,
-                            Some('o' | 'O') => 8,
-                            Some('d' | 'D') => 10,
-                            _ => return self.bad(pos, format!("unknown syntax #{token}")),
-                        };
-                        match parse_number(&token[1..], radix) {
-                            Some(kind) => Ok(kind),
-                            None => self.bad(pos, format!("bad number #{token}")),
+                        if !token.starts_with([
+                            'x', 'X', 'b', 'B', 'o', 'O', 'd', 'D', 'e', 'E', 'i', 'I',
+                        ]) {
+                            return self.bad(pos, format!("unknown syntax #{token}"));
                         }
+                        let token = format!("#{token}");
+                        parse_number(&token, 10).or_else(|e| self.bad(pos, e.message(&token)))
                     }
                 }
             }
@@ -482,8 +478,10 @@ impl<'a> Reader<'a> {
     }
 
     fn atom(&self, pos: Pos, token: &str) -> Read<Kind> {
-        if let Some(kind) = parse_number(token, 10) {
-            return Ok(kind);
+        match parse_number(token, 10) {
+            Ok(kind) => return Ok(kind),
+            Err(e @ NotNumber::Unsupported(_)) => return self.bad(pos, e.message(token)),
+            Err(NotNumber::Syntax) => {}
         }
         let mut chars = token.chars();
         let first = chars.next();
@@ -502,33 +500,151 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A number in `radix`, as the reader and `string->number` accept it.
-pub(crate) fn parse_number(token: &str, radix: u32) -> Option<Kind> {
-    match token {
+/// Why a token is not a number.
+pub(crate) enum NotNumber {
+    /// It is not number syntax at all (it may be a symbol).
+    Syntax,
+    /// It is number syntax for a kind the interpreter lacks, named here.
+    Unsupported(&'static str),
+}
+
+impl NotNumber {
+    /// The message for a token the reader took as a number but cannot make one of.
+    pub(crate) fn message(&self, token: &str) -> String {
+        match self {
+            NotNumber::Syntax => format!("bad number {token}"),
+            NotNumber::Unsupported(what) => {
+                format!("unsupported number {token}: there are no {what}")
+            }
+        }
+    }
+}
+
+/// A number in R7RS syntax (7.1.1), read in `radix` unless a prefix says
+/// otherwise, as the reader and `string->number` accept it: `#x`, `#b`,
+/// `#o`, `#d`, `#e` and `#i` prefixes, signed exponents, `+inf.0`, `-inf.0`
+/// and `+nan.0`. Rationals and complex numbers are recognized only to be
+/// refused by name.
+pub(crate) fn parse_number(token: &str, radix: u32) -> Result<Kind, NotNumber> {
+    let (mut radix, mut exact, mut rest) = (radix, None, token);
+    let (mut radix_given, mut exactness_given) = (false, false);
+    while let Some(prefixed) = rest.strip_prefix('#') {
+        let mut chars = prefixed.chars();
+        match chars.next().map(|c| c.to_ascii_lowercase()) {
+            Some(r @ ('x' | 'b' | 'o' | 'd')) if !radix_given => {
+                radix = match r {
+                    'x' => 16,
+                    'b' => 2,
+                    'o' => 8,
+                    _ => 10,
+                };
+                radix_given = true;
+            }
+            Some(e @ ('e' | 'i')) if !exactness_given => {
+                exact = Some(e == 'e');
+                exactness_given = true;
+            }
+            _ => return Err(NotNumber::Syntax),
+        }
+        rest = chars.as_str();
+    }
+    let Some(real) = real(rest, radix) else {
+        return Err(unsupported_kind(rest, radix));
+    };
+    Ok(match (real, exact) {
+        (Kind::Int(n), Some(false)) => Kind::Float(n as f64),
+        (Kind::Float(x), Some(true)) => {
+            if x.fract() != 0.0 || !x.is_finite() {
+                return Err(NotNumber::Unsupported("exact non-integers (rationals)"));
+            }
+            if x.abs() >= 9.2e18 {
+                return Err(NotNumber::Unsupported("integers beyond 64 bits"));
+            }
+            Kind::Int(x as i64)
+        }
+        (real, _) => real,
+    })
+}
+
+/// A real number without a prefix: an integer in `radix`, a decimal (in
+/// radix 10), or an infinity or NaN.
+fn real(text: &str, radix: u32) -> Option<Kind> {
+    match text.to_ascii_lowercase().as_str() {
         "+inf.0" => return Some(Kind::Float(f64::INFINITY)),
         "-inf.0" => return Some(Kind::Float(f64::NEG_INFINITY)),
         "+nan.0" | "-nan.0" => return Some(Kind::Float(f64::NAN)),
         _ => {}
     }
-    let digits = token.strip_prefix(['+', '-']).unwrap_or(token);
-    let numeric = |c: char| c.is_digit(radix.max(10)) || (radix == 10 && ".eE".contains(c));
-    if digits.is_empty() || !digits.chars().all(numeric) {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if digits.is_empty() {
         return None;
     }
     if digits.chars().all(|c| c.is_digit(radix)) {
         // An exact integer; beyond 64 bits, the compiler reports it as too large.
-        let n = i64::from_str_radix(token, radix).unwrap_or(if token.starts_with('-') {
+        let n = i64::from_str_radix(text, radix).unwrap_or(if text.starts_with('-') {
             i64::MIN
         } else {
             i64::MAX
         });
         return Some(Kind::Int(n));
     }
-    if radix == 10 && digits.chars().any(|c| c.is_ascii_digit()) {
-        let signed_exponent = token.replace("e+", "e").replace("E+", "E");
-        if let Ok(x) = signed_exponent.parse::<f64>() {
-            return Some(Kind::Float(x));
-        }
+    if radix != 10 {
+        return None;
     }
-    None
+    let (mantissa, exponent) = match digits.find(['e', 'E']) {
+        Some(at) => (&digits[..at], Some(&digits[at + 1..])),
+        None => (digits, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    let mantissa_ok =
+        !(whole.is_empty() && fraction.is_empty()) && all_digits(whole) && all_digits(fraction);
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && all_digits(e)
+    });
+    if mantissa_ok && exponent_ok {
+        text.parse().ok().map(Kind::Float)
+    } else {
+        None
+    }
+}
+
+/// Whether `text`, not a real number, is a rational or complex one (which
+/// the interpreter lacks) or no number at all.
+fn unsupported_kind(text: &str, radix: u32) -> NotNumber {
+    let is_real = |s: &str| real(s, radix).is_some();
+    let unsigned_real = |s: &str| !s.starts_with(['+', '-']) && is_real(s);
+    if let Some((n, d)) = text.split_once('/')
+        && matches!(real(n, radix), Some(Kind::Int(_)))
+        && matches!(real(d, radix), Some(Kind::Int(_)))
+        && !d.starts_with(['+', '-'])
+    {
+        return NotNumber::Unsupported("rational numbers");
+    }
+    let complex = if let Some((magnitude, angle)) = text.split_once('@') {
+        is_real(magnitude) && is_real(angle)
+    } else if let Some(body) = text.strip_suffix(['i', 'I']) {
+        // The imaginary part starts at the last sign that does not start an exponent.
+        let split = body
+            .char_indices()
+            .filter(|&(i, c)| {
+                matches!(c, '+' | '-')
+                    && (radix != 10 || i == 0 || !body[..i].ends_with(['e', 'E']))
+            })
+            .map(|(i, _)| i)
+            .last();
+        split.is_some_and(|at| {
+            let (re, im) = body.split_at(at);
+            let im_ok = im.len() == 1 || is_real(im) || unsigned_real(&im[1..]);
+            (re.is_empty() || is_real(re)) && im_ok
+        })
+    } else {
+        false
+    };
+    if complex {
+        NotNumber::Unsupported("complex numbers")
+    } else {
+        NotNumber::Syntax
+    }
 }

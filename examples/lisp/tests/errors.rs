@@ -64,6 +64,28 @@ fn reader_errors_say_where() {
     fails("(display\n  \"abc", "prog.scm:2:3: unterminated string");
     fails("\n  (car #z)", "prog.scm:2:8: unknown syntax #z");
     fails("(+ 1 1.2.3)", "prog.scm:1:6: bad number 1.2.3");
+    fails("(+ 1 #x1.5)", "prog.scm:1:6: bad number #x1.5");
+    fails("(+ 1 #e#e1)", "prog.scm:1:6: bad number #e#e1");
+    fails(
+        "(+ 1 1/2)",
+        "prog.scm:1:6: unsupported number 1/2: there are no rational numbers",
+    );
+    fails(
+        "(+ 1 -1.0-0.5i)",
+        "prog.scm:1:6: unsupported number -1.0-0.5i: there are no complex numbers",
+    );
+    fails(
+        "(+ 1 +i)",
+        "unsupported number +i: there are no complex numbers",
+    );
+    fails(
+        "(+ 1 1@2)",
+        "unsupported number 1@2: there are no complex numbers",
+    );
+    fails(
+        "(+ 1 #e1.5)",
+        "unsupported number #e1.5: there are no exact non-integers (rationals)",
+    );
     fails(
         "(list #\\bogus)",
         "prog.scm:1:7: unknown character #\\bogus",

@@ -503,24 +503,10 @@ fn number_to_string(vm: &mut Vm, a: Args) -> Result<Value> {
 fn string_to_number(vm: &mut Vm, a: Args) -> Result<Value> {
     let s = vm.obj_arg("string->number", a, 0, vm.gc.t.string, "a string")?;
     let text = vm.gc.rust_string(s);
-    let mut r = radix(vm, "string->number", a, 1)?;
-    // A radix prefix, as the reader takes it, overrides the argument.
-    let mut digits = text.as_str();
-    if let Some((prefix, rest)) = text.split_at_checked(2)
-        && let Some(p) = prefix.strip_prefix('#')
-    {
-        r = match p {
-            "x" | "X" => 16,
-            "b" | "B" => 2,
-            "o" | "O" => 8,
-            "d" | "D" => 10,
-            _ => return Ok(Value::FALSE),
-        };
-        digits = rest;
-    }
-    match parse_number(digits, r) {
-        Some(Kind::Int(n)) => Ok(Value::fixnum(n).unwrap_or(Value::FALSE)),
-        Some(Kind::Float(x)) => vm.gc.flonum(x),
+    let r = radix(vm, "string->number", a, 1)?;
+    match parse_number(&text, r) {
+        Ok(Kind::Int(n)) => Ok(Value::fixnum(n).unwrap_or(Value::FALSE)),
+        Ok(Kind::Float(x)) => vm.gc.flonum(x),
         _ => Ok(Value::FALSE),
     }
 }
