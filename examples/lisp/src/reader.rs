@@ -628,12 +628,12 @@ fn unsupported_kind(text: &str, radix: u32) -> NotNumber {
         // The imaginary part starts at the last sign that does not start an exponent.
         let split = body
             .char_indices()
-            .filter(|&(i, c)| {
+            .rev()
+            .find(|&(i, c)| {
                 matches!(c, '+' | '-')
                     && (radix != 10 || i == 0 || !body[..i].ends_with(['e', 'E']))
             })
-            .map(|(i, _)| i)
-            .last();
+            .map(|(i, _)| i);
         split.is_some_and(|at| {
             let (re, im) = body.split_at(at);
             let im_ok = im.len() == 1 || is_real(im) || unsigned_real(&im[1..]);
