@@ -42,3 +42,139 @@ pub fn install_gc_log() {
         log::set_max_level(log::LevelFilter::Info);
     }
 }
+
+/// What a child process did, from its own resource usage (`wait4`).
+pub struct Exit {
+    /// From the spawn to the reaping: process start-up and teardown included.
+    pub wall_s: f64,
+    /// CPU time in user mode, all its threads.
+    pub user_s: f64,
+    /// CPU time in the kernel, all its threads.
+    pub sys_s: f64,
+    /// Page faults served without I/O: on an anonymous heap, nearly every first
+    /// touch of a page, so a measure of the memory the run touched afresh.
+    pub minor_faults: u64,
+    /// Its peak resident set.
+    pub peak_rss_mib: f64,
+    /// How often the scheduler took a core from one of its threads.
+    pub involuntary_switches: u64,
+    /// The exit status, or the signal's negation.
+    pub status: i32,
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+fn seconds(t: libc::timeval) -> f64 {
+    t.tv_sec as f64 + t.tv_usec as f64 * 1e-6
+}
+
+/// Runs `cmd` to its end, collecting its output, and reaps it with `wait4`
+/// for its own resource usage. With a `timeout`, a child still running then
+/// is killed, and that is an error.
+pub fn run_child(
+    cmd: &mut std::process::Command,
+    timeout: Option<std::time::Duration>,
+) -> Result<Exit, String> {
+    use std::io::Read;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start: {e}"))?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let mut bytes = Vec::new();
+                let _ = pipe.read_to_end(&mut bytes);
+                text = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            text
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let pid = libc::pid_t::try_from(child.id()).map_err(|e| e.to_string())?;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain integers, for which all zeroes is a value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // With a deadline the child is polled, not waited for: only an unreaped
+    // child can be killed without the risk of hitting a reused pid.
+    let flags = if timeout.is_some() { libc::WNOHANG } else { 0 };
+    let mut killed = false;
+    loop {
+        // SAFETY: `pid` is our child, not yet reaped (`child` is never waited
+        // on; dropping it does not wait either); the pointers are to locals.
+        let r = unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
+        if r == pid {
+            break;
+        }
+        if r == 0 {
+            if !killed && timeout.is_some_and(|t| start.elapsed() >= t) {
+                // SAFETY: a signal to our own child, not yet reaped.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                killed = true;
+            }
+            // A millisecond's sleep is the resolution of the wall time measured.
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(format!("wait4: {e}"));
+        }
+    }
+    let wall_s = start.elapsed().as_secs_f64();
+    let (stdout, stderr) = (
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    );
+    if killed {
+        return Err(format!(
+            "killed after the time limit, {:.1} s",
+            timeout.unwrap_or_default().as_secs_f64()
+        ));
+    }
+    let status = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -libc::WTERMSIG(status)
+    };
+    Ok(Exit {
+        wall_s,
+        user_s: seconds(usage.ru_utime),
+        sys_s: seconds(usage.ru_stime),
+        minor_faults: usage.ru_minflt as u64,
+        // Linux gives the peak in KiB.
+        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+        involuntary_switches: usage.ru_nivcsw as u64,
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// A JDK tool (`java`, `javac`) as a command, without the environment's
+/// options: they would change the measured settings and announce themselves
+/// on stderr.
+pub fn jdk_tool(name: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(name);
+    for var in ["JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"] {
+        cmd.env_remove(var);
+    }
+    cmd
+}

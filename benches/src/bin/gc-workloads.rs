@@ -8,10 +8,13 @@
 //! line of every collection on stderr. Each variant runs in a child process of its
 //! own, so its peak RSS is its own.
 
-use movegc_benches::{line, peak_rss_mib, reset_peak_rss};
+use movegc_benches::{Exit, jdk_tool, line, run_child};
 use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use gc_core::{
     Heap, Mode, Mutator, ObjRef, RootScanner, RootVisitor, TypeDescriptor, TypeId, TypeTable, WORD,
@@ -403,7 +406,7 @@ fn gcbench_movegc(vm: &mut Vm, stretch: u32, long_lived: u32, max_tree: u32) -> 
     digest + vm.check(keep) + (x * 1e6) as u64
 }
 
-// ------------------------------------------------------------ driver
+// ------------------------------------------------------------ the variants
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Workload {
@@ -415,11 +418,31 @@ enum Workload {
     },
 }
 
+impl Workload {
+    /// The Java program (in `benches/java`) that runs it, and its arguments.
+    fn java(self) -> (&'static str, Vec<String>) {
+        match self {
+            Workload::BinaryTrees(n) => ("BinaryTrees", vec![n.to_string()]),
+            Workload::GcBench {
+                stretch,
+                long_lived,
+                max_tree,
+            } => (
+                "GCBench",
+                [stretch, long_lived, max_tree]
+                    .map(|v| v.to_string())
+                    .to_vec(),
+            ),
+        }
+    }
+}
+
 struct Bench {
     name: &'static str,
     title: &'static str,
     workload: Workload,
-    heap: usize,
+    /// The heap of the side-by-side run, and the sweep's upper bound.
+    heap_mib: usize,
 }
 
 const BENCHES: [Bench; 5] = [
@@ -427,13 +450,13 @@ const BENCHES: [Bench; 5] = [
         name: "binary-trees-18",
         title: "binary-trees 18",
         workload: Workload::BinaryTrees(18),
-        heap: 1 << 30,
+        heap_mib: 1024,
     },
     Bench {
         name: "binary-trees-21",
         title: "binary-trees 21",
         workload: Workload::BinaryTrees(21),
-        heap: 1 << 30,
+        heap_mib: 1024,
     },
     Bench {
         name: "gcbench",
@@ -443,13 +466,13 @@ const BENCHES: [Bench; 5] = [
             long_lived: LONG_LIVED,
             max_tree: MAX_TREE,
         },
-        heap: 1 << 30,
+        heap_mib: 1024,
     },
     Bench {
         name: "binary-trees-14",
         title: "binary-trees 14",
         workload: Workload::BinaryTrees(14),
-        heap: 8 << 20,
+        heap_mib: 8,
     },
     Bench {
         name: "gcbench-small",
@@ -459,39 +482,82 @@ const BENCHES: [Bench; 5] = [
             long_lived: 12,
             max_tree: 12,
         },
-        heap: 8 << 20,
+        heap_mib: 8,
     },
 ];
 
-/// `movegc` is the stop-the-world mode; `movegc-move` compacts concurrently
-/// with `UFFDIO_MOVE`.
-const VARIANTS: [&str; 5] = ["Box", "Rc", "movegc-stw", "movegc-move", "movegc-copy"];
-
-/// One variant's run, measured in a process of its own so that no other
-/// variant's memory (the allocator keeps what it freed) shows in its peak.
-struct Outcome {
-    wall_s: f64,
-    peak_mib: f64,
-    digest: u64,
-    /// movegc only: collections, total and max pause in ms.
-    gc: Option<(u64, f64, f64)>,
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Box,
+    Rc,
+    Movegc(Mode),
+    /// HotSpot with the collector this flag selects.
+    HotSpot(&'static str),
 }
 
-/// Runs `variant` of `bench` here and prints its outcome as one line for the parent.
-fn child(bench: &Bench, variant: &str) {
-    reset_peak_rss();
-    let t = Instant::now();
-    let mut gc = None;
-    let digest = match (bench.workload, variant) {
-        (Workload::BinaryTrees(n), "Box") => binary_trees(n, &mut BoxTrees::default()),
-        (Workload::BinaryTrees(n), "Rc") => binary_trees(n, &mut RcTrees::default()),
+struct Variant {
+    name: &'static str,
+    kind: Kind,
+}
+
+const BOX: &str = "Box";
+const PARALLEL: &str = "HotSpot-Parallel";
+
+/// Every variant, in the order they run and are printed.
+const VARIANTS: [Variant; 8] = [
+    Variant {
+        name: BOX,
+        kind: Kind::Box,
+    },
+    Variant {
+        name: "Rc",
+        kind: Kind::Rc,
+    },
+    Variant {
+        name: "movegc-stw",
+        kind: Kind::Movegc(Mode::StopTheWorld),
+    },
+    Variant {
+        name: "movegc-move",
+        kind: Kind::Movegc(Mode::Move),
+    },
+    Variant {
+        name: "movegc-copy",
+        kind: Kind::Movegc(Mode::Copy),
+    },
+    Variant {
+        name: PARALLEL,
+        kind: Kind::HotSpot("-XX:+UseParallelGC"),
+    },
+    Variant {
+        name: "HotSpot-Serial",
+        kind: Kind::HotSpot("-XX:+UseSerialGC"),
+    },
+    Variant {
+        name: "HotSpot-G1",
+        kind: Kind::HotSpot("-XX:+UseG1GC"),
+    },
+];
+
+fn variant(name: &str) -> &'static Variant {
+    VARIANTS.iter().find(|v| v.name == name).expect("a variant")
+}
+
+// ------------------------------------------------------------ a child process
+
+/// Runs `kind` (Box, Rc or movegc) of `bench` here and prints its result (the
+/// digest), and for movegc the collector's figures, as numbers on one line.
+fn child(bench: &Bench, kind: Kind, heap_mib: usize) {
+    let digest = match (bench.workload, kind) {
+        (Workload::BinaryTrees(n), Kind::Box) => binary_trees(n, &mut BoxTrees::default()),
+        (Workload::BinaryTrees(n), Kind::Rc) => binary_trees(n, &mut RcTrees::default()),
         (
             Workload::GcBench {
                 stretch,
                 long_lived,
                 max_tree,
             },
-            "Box",
+            Kind::Box,
         ) => gcbench_box(stretch, long_lived, max_tree),
         (
             Workload::GcBench {
@@ -499,15 +565,10 @@ fn child(bench: &Bench, variant: &str) {
                 long_lived,
                 max_tree,
             },
-            "Rc",
+            Kind::Rc,
         ) => gcbench_rc(stretch, long_lived, max_tree),
-        (workload, variant) => {
-            let mode = match variant {
-                "movegc-move" => Mode::Move,
-                "movegc-copy" => Mode::Copy,
-                _ => Mode::StopTheWorld,
-            };
-            let (heap, node, doubles) = movegc_heap(bench.heap, mode);
+        (workload, Kind::Movegc(mode)) => {
+            let (heap, node, doubles) = movegc_heap(heap_mib << 20, mode);
             let mut vm = Vm::new(&heap, node, doubles);
             let digest = match workload {
                 Workload::BinaryTrees(n) => binary_trees(n, &mut vm),
@@ -518,150 +579,474 @@ fn child(bench: &Bench, variant: &str) {
                 } => gcbench_movegc(&mut vm, stretch, long_lived, max_tree),
             };
             let s = heap.stats();
-            gc = Some((
+            println!(
+                "{digest} {} {} {}",
                 s.collections,
                 s.total_pause.as_secs_f64() * 1e3,
                 s.max_pause.as_secs_f64() * 1e3,
-            ));
-            digest
+            );
+            return;
         }
+        (_, Kind::HotSpot(_)) => unreachable!("HotSpot runs in a JVM"),
     };
-    let wall = t.elapsed().as_secs_f64();
-    let (gcs, total, max) = gc.unwrap_or((0, 0.0, 0.0));
-    println!("{wall} {} {digest} {gcs} {total} {max}", peak_rss_mib());
+    println!("{digest}");
 }
 
-fn spawn(bench: &Bench, variant: &str, gc_log: bool) -> Outcome {
-    let mut cmd = std::process::Command::new(std::env::current_exe().expect("own path"));
-    cmd.args(["--child", bench.name, variant]);
-    if gc_log {
-        cmd.arg("--gc-log");
+/// A collector's figures for one run.
+struct Gc {
+    cycles: u64,
+    /// Cycles that collected the young generation only, where told.
+    young: Option<u64>,
+    /// Cycles that collected the whole heap, where told.
+    full: Option<u64>,
+    total_pause_ms: f64,
+    max_pause_ms: f64,
+}
+
+/// HotSpot's collector's figures from its `-Xlog:gc` lines, e.g.
+/// `[0.185s][info][gc] GC(0) Pause Young (Allocation Failure) 256M->8M(981M) 5.317ms`.
+/// A cycle is a `GC(n)` number: a G1 concurrent cycle is one, with its remark
+/// and cleanup pauses, and is neither young nor full.
+fn hotspot_gc(stderr: &str) -> Gc {
+    let (mut ids, mut young, mut full) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    let (mut total, mut max) = (0.0, 0.0f64);
+    for l in stderr.lines().filter(|l| l.contains("][gc]")) {
+        let Some(id) = l
+            .split_once(" GC(")
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .and_then(|(id, _)| id.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        ids.insert(id);
+        if l.contains(" Pause Young") {
+            young.insert(id);
+        } else if l.contains(" Pause Full") {
+            full.insert(id);
+        }
+        if l.contains(" Pause ")
+            && let Some(ms) = l
+                .split_whitespace()
+                .next_back()
+                .and_then(|w| w.strip_suffix("ms"))
+                .and_then(|v| v.parse::<f64>().ok())
+        {
+            total += ms;
+            max = max.max(ms);
+        }
     }
-    let out = cmd
-        .stderr(std::process::Stdio::inherit())
+    Gc {
+        cycles: ids.len() as u64,
+        young: Some(young.len() as u64),
+        full: Some(full.len() as u64),
+        total_pause_ms: total,
+        max_pause_ms: max,
+    }
+}
+
+/// One variant's run.
+struct Outcome {
+    exit: Exit,
+    digest: u64,
+    /// None for `Box` and `Rc`.
+    gc: Option<Gc>,
+}
+
+/// Runs `v` of `bench` with a heap of `heap_mib` in a process of its own, so
+/// that no other variant's memory (the allocator keeps what it freed) shows in
+/// its figures. `java` is the directory of the compiled Java workloads.
+fn measure(
+    bench: &Bench,
+    v: &Variant,
+    heap_mib: usize,
+    java: Option<&Path>,
+    timeout: Option<Duration>,
+    gc_log: bool,
+) -> Result<Outcome, String> {
+    let mut cmd;
+    if let Kind::HotSpot(collector) = v.kind {
+        let classes = java.ok_or("the Java workloads are not compiled")?;
+        let (class, args) = bench.workload.java();
+        cmd = jdk_tool("java");
+        // -Xms as -Xmx: a heap of fixed size, as movegc's is, and no sizing
+        // policy to tell apart from the collector.
+        cmd.arg(collector)
+            .arg(format!("-Xms{heap_mib}m"))
+            .arg(format!("-Xmx{heap_mib}m"))
+            .arg("-Xlog:gc:stderr")
+            .arg("-cp")
+            .arg(classes)
+            .arg(class)
+            .args(args);
+    } else {
+        cmd = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+        cmd.args(["--child", bench.name, v.name, &heap_mib.to_string()]);
+        if gc_log {
+            cmd.arg("--gc-log");
+        }
+    }
+    let exit = run_child(&mut cmd, timeout)?;
+    if gc_log {
+        eprint!("{}", exit.stderr);
+    }
+    if exit.status != 0 {
+        let last = exit.stderr.lines().rfind(|l| !l.trim().is_empty());
+        return Err(format!(
+            "exit status {}: {}",
+            exit.status,
+            last.unwrap_or("(nothing on stderr)")
+        ));
+    }
+    let words: Vec<&str> = exit.stdout.split_whitespace().collect();
+    let num = |i: usize| words.get(i).and_then(|w| w.parse::<f64>().ok());
+    let digest = words
+        .first()
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(|| format!("no result on its stdout: {:?}", exit.stdout))?;
+    let gc = match v.kind {
+        Kind::Box | Kind::Rc => None,
+        Kind::HotSpot(_) => Some(hotspot_gc(&exit.stderr)),
+        Kind::Movegc(_) => match (num(1), num(2), num(3)) {
+            (Some(cycles), Some(total), Some(max)) => Some(Gc {
+                cycles: cycles as u64,
+                young: None,
+                full: None,
+                total_pause_ms: total,
+                max_pause_ms: max,
+            }),
+            _ => return Err(format!("no GC figures on its stdout: {:?}", exit.stdout)),
+        },
+    };
+    Ok(Outcome { exit, digest, gc })
+}
+
+/// Compiles the Java workloads next to this program, into the directory it
+/// returns; the reason when it cannot, or when `java` does not run.
+fn compile_java() -> Result<PathBuf, String> {
+    let dir = std::env::current_exe()
+        .map_err(|e| e.to_string())?
+        .with_file_name("gc-workloads-java");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let out = jdk_tool("javac")
+        .arg("-d")
+        .arg(&dir)
+        .args(["BinaryTrees.java", "GCBench.java"].map(|f| Path::new(JAVA_SOURCES).join(f)))
         .output()
-        .expect("run a child");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let f: Vec<&str> = text.split_whitespace().collect();
-    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
-    match (
-        out.status.success(),
-        num(0),
-        num(1),
-        f.get(2).and_then(|v| v.parse().ok()),
-        num(3),
-        num(4),
-        num(5),
-    ) {
-        (true, Some(wall_s), Some(peak_mib), Some(digest), Some(gcs), Some(total), Some(max)) => {
-            Outcome {
-                wall_s,
-                peak_mib,
-                digest,
-                gc: variant
-                    .starts_with("movegc")
-                    .then_some((gcs as u64, total, max)),
+        .map_err(|e| format!("no javac: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "javac failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let out = jdk_tool("java")
+        .arg("-version")
+        .output()
+        .map_err(|e| format!("no java: {e}"))?;
+    let version = String::from_utf8_lossy(&out.stderr);
+    let version = version.lines().next().unwrap_or_default().trim();
+    if !out.status.success() {
+        return Err(format!("java -version failed: {version}"));
+    }
+    line("HotSpot", version);
+    Ok(dir)
+}
+
+/// The Java workloads' sources.
+const JAVA_SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/java");
+
+// ------------------------------------------------------------ side by side
+
+fn print_gc(name: &dyn Fn(&str) -> String, gc: &Gc) {
+    line(&name("cycles"), gc.cycles);
+    if let Some(young) = gc.young {
+        line(&name("young cycles"), young);
+    }
+    if let Some(full) = gc.full {
+        line(&name("full cycles"), full);
+    }
+    line(&name("total pause ms"), format!("{:.1}", gc.total_pause_ms));
+    line(&name("max pause ms"), format!("{:.1}", gc.max_pause_ms));
+}
+
+/// Runs every variant of `bench` at its heap size, checks their results are
+/// equal and prints their figures; tells whether all ran and agreed.
+fn side_by_side(bench: &Bench, variants: &[&Variant], java: Option<&Path>, gc_log: bool) -> bool {
+    line(&format!("{}, heap MiB", bench.title), bench.heap_mib);
+    let mut ok = true;
+    let mut done = Vec::new();
+    for v in variants {
+        match measure(bench, v, bench.heap_mib, java, None, gc_log) {
+            Ok(o) => done.push((v.name, o)),
+            Err(why) => {
+                line(&format!("{}, {}, failed", bench.title, v.name), why);
+                ok = false;
             }
         }
-        _ => {
-            eprintln!(
-                "gc-workloads: {} {variant} failed ({}): {text}",
-                bench.name, out.status
-            );
-            std::process::exit(1);
+    }
+    if let Some((_, first)) = done.first() {
+        if done.iter().any(|(_, o)| o.digest != first.digest) {
+            for (v, o) in &done {
+                line(&format!("{}, {v}, result", bench.title), o.digest);
+            }
+            line(&format!("{}, failed", bench.title), "the results differ");
+            return false;
+        }
+        line(&format!("{}, result", bench.title), first.digest);
+    }
+    let wall = |base: &str| {
+        done.iter()
+            .find(|(v, _)| *v == base)
+            .map(|(_, o)| o.exit.wall_s)
+    };
+    for (v, o) in &done {
+        let name = |figure: &str| format!("{}, {v}, {figure}", bench.title);
+        let e = &o.exit;
+        line(&name("wall s"), format!("{:.3}", e.wall_s));
+        for base in [BOX, PARALLEL] {
+            if *v != base
+                && let Some(b) = wall(base)
+            {
+                line(&name(&format!("/ {base}")), format!("{:.2}", e.wall_s / b));
+            }
+        }
+        line(&name("user s"), format!("{:.3}", e.user_s));
+        line(&name("sys s"), format!("{:.3}", e.sys_s));
+        line(&name("minor faults"), e.minor_faults);
+        line(&name("peak RSS MiB"), format!("{:.0}", e.peak_rss_mib));
+        if let Some(gc) = &o.gc {
+            print_gc(&name, gc);
         }
     }
+    ok
 }
 
-fn run(bench: &Bench, gc_log: bool) {
-    let outcomes: Vec<Outcome> = VARIANTS.iter().map(|v| spawn(bench, v, gc_log)).collect();
-    if outcomes.windows(2).any(|w| w[0].digest != w[1].digest) {
-        eprintln!(
-            "gc-workloads: {}: the variants computed different results",
-            bench.title
-        );
-        std::process::exit(1);
-    }
-    let base = outcomes[0].wall_s;
-    for (variant, o) in VARIANTS.iter().zip(&outcomes) {
-        line(
-            &format!("{}, {variant}, wall s", bench.title),
-            format!("{:.3}", o.wall_s),
-        );
-        if *variant != "Box" {
-            line(
-                &format!("{}, {variant} / Box", bench.title),
-                format!("{:.2}", o.wall_s / base),
-            );
-        }
-        line(
-            &format!("{}, {variant}, peak RSS MiB", bench.title),
-            format!("{:.0}", o.peak_mib),
-        );
-        if let Some((gcs, total, max)) = o.gc {
-            line(&format!("{}, {variant}, GCs", bench.title), gcs);
-            line(
-                &format!("{}, {variant}, total pause ms", bench.title),
-                format!("{total:.1}"),
-            );
-            line(
-                &format!("{}, {variant}, max pause ms", bench.title),
-                format!("{max:.1}"),
-            );
-        }
-    }
+// ------------------------------------------------------------ heap-size sweep
+
+/// The sweep's heap sizes, as multiples of movegc's minimum heap.
+const FACTORS: [f64; 4] = [1.5, 2.0, 3.0, 6.0];
+
+/// The smallest heap a variant ran a workload in.
+struct Minimum {
+    mib: usize,
+    /// The largest heap it was seen to fail in (0: none tried).
+    failed_mib: usize,
+    runs: u32,
+    secs: f64,
+    digest: u64,
+    /// The time a run was given before it counted as failed.
+    timeout: Duration,
 }
 
-fn main() {
+/// Finds the smallest heap, in MiB, in which `v` runs `bench` to its end with
+/// the right result, by bisection (on a log scale: the minimum may be anywhere
+/// from 1 MiB to the bench's heap) to within 2% or 1 MiB. A run taking over
+/// five times as long as in the bench's heap (plus 2 s for start-up) counts as
+/// failed: near the minimum, a collector that thrashes has not usefully
+/// finished. The search stops after `limit`, with a coarser answer.
+fn minimum_heap(
+    bench: &Bench,
+    v: &Variant,
+    java: Option<&Path>,
+    limit: Duration,
+) -> Result<Minimum, String> {
+    let start = Instant::now();
+    let top = measure(bench, v, bench.heap_mib, java, None, false)
+        .map_err(|e| format!("{} MiB: {e}", bench.heap_mib))?;
+    let timeout = Duration::from_secs_f64(top.exit.wall_s * 5.0 + 2.0);
+    let (mut lo, mut hi, mut runs) = (0, bench.heap_mib, 1);
+    while hi - lo > (hi / 50).max(1) && start.elapsed() < limit {
+        let mid = ((lo.max(1) as f64 * hi as f64).sqrt().round() as usize).clamp(lo + 1, hi - 1);
+        runs += 1;
+        match measure(bench, v, mid, java, Some(timeout), false) {
+            Ok(o) if o.digest != top.digest => {
+                return Err(format!(
+                    "a wrong result in {mid} MiB: {} where {} MiB gave {}",
+                    o.digest, bench.heap_mib, top.digest
+                ));
+            }
+            Ok(_) => hi = mid,
+            Err(_) => lo = mid,
+        }
+    }
+    Ok(Minimum {
+        mib: hi,
+        failed_mib: lo,
+        runs,
+        secs: start.elapsed().as_secs_f64(),
+        digest: top.digest,
+        timeout,
+    })
+}
+
+/// The sweep of `bench`: movegc's minimum heap, then movegc Move and STW and
+/// HotSpot Parallel at multiples of it. Tells whether all ran and agreed.
+fn sweep(bench: &Bench, java: Option<&Path>, quick: bool) -> bool {
+    let limit = Duration::from_secs(if quick { 20 } else { 150 });
+    let search = |v: &Variant| {
+        let name = |figure: &str| format!("{}, sweep, {} {figure}", bench.title, v.name);
+        match minimum_heap(bench, v, java, limit) {
+            Ok(m) => {
+                line(&name("minimum heap MiB"), m.mib);
+                line(
+                    &name("minimum heap search"),
+                    format!(
+                        "{} runs in {:.0} s, failed in {} MiB, time limit per run {:.1} s",
+                        m.runs,
+                        m.secs,
+                        m.failed_mib,
+                        m.timeout.as_secs_f64()
+                    ),
+                );
+                Some(m)
+            }
+            Err(why) => {
+                line(&name("minimum heap search failed"), why);
+                None
+            }
+        }
+    };
+    let Some(min) = search(variant("movegc-move")) else {
+        return false;
+    };
+    let hotspot_min = java.and_then(|_| search(variant(PARALLEL)));
+    if let Some(h) = &hotspot_min {
+        line(
+            &format!(
+                "{}, sweep, movegc-move minimum / {PARALLEL} minimum",
+                bench.title
+            ),
+            format!("{:.2}", min.mib as f64 / h.mib as f64),
+        );
+    }
+    // HotSpot first, for the ratios.
+    let mut variants = Vec::new();
+    if java.is_some() {
+        variants.push(variant(PARALLEL));
+    }
+    variants.extend([variant("movegc-move"), variant("movegc-stw")]);
+    let mut ok = true;
+    for factor in FACTORS {
+        let heap = (min.mib as f64 * factor).ceil() as usize;
+        let mut parallel_wall = None;
+        for v in &variants {
+            let name = |figure: &str| {
+                format!(
+                    "{}, {factor}x minimum ({heap} MiB), {}, {figure}",
+                    bench.title, v.name
+                )
+            };
+            // Well past any run that finishes: only a hang meets it.
+            let timeout = min.timeout * 4;
+            match measure(bench, v, heap, java, Some(timeout), false) {
+                Ok(o) if o.digest != min.digest => {
+                    line(&name("failed"), format!("wrong result {}", o.digest));
+                    ok = false;
+                }
+                Ok(o) => {
+                    line(&name("wall s"), format!("{:.3}", o.exit.wall_s));
+                    match parallel_wall {
+                        None => parallel_wall = Some(o.exit.wall_s),
+                        Some(b) => line(
+                            &name(&format!("/ {PARALLEL}")),
+                            format!("{:.2}", o.exit.wall_s / b),
+                        ),
+                    }
+                    line(&name("peak RSS MiB"), format!("{:.0}", o.exit.peak_rss_mib));
+                    if let Some(gc) = &o.gc {
+                        line(&name("cycles"), gc.cycles);
+                    }
+                }
+                Err(why) => {
+                    line(&name("failed"), why);
+                    ok = false;
+                }
+            }
+        }
+    }
+    ok
+}
+
+// ------------------------------------------------------------ main
+
+fn usage() -> ExitCode {
+    let known: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
+    eprintln!(
+        "usage: gc-workloads [--quick] [--sweep] [--no-java] [--gc-log] [BENCH...]\n\
+         where BENCH is one of {}",
+        known.join(", ")
+    );
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let gc_log = args.iter().any(|a| a == "--gc-log");
     if gc_log {
         movegc_benches::install_gc_log();
     }
     if let Some(at) = args.iter().position(|a| a == "--child") {
-        let (name, variant) = (args.get(at + 1), args.get(at + 2));
-        match (
-            BENCHES.iter().find(|b| Some(&b.name.to_owned()) == name),
-            variant,
-        ) {
-            (Some(bench), Some(variant)) if VARIANTS.contains(&variant.as_str()) => {
-                child(bench, variant)
+        let bench = args
+            .get(at + 1)
+            .and_then(|n| BENCHES.iter().find(|b| b.name == n));
+        let v = args
+            .get(at + 2)
+            .and_then(|n| VARIANTS.iter().find(|v| v.name == n));
+        let heap_mib = args.get(at + 3).and_then(|h| h.parse().ok());
+        return match (bench, v, heap_mib) {
+            (Some(bench), Some(v), Some(heap_mib)) if !matches!(v.kind, Kind::HotSpot(_)) => {
+                child(bench, v.kind, heap_mib);
+                ExitCode::SUCCESS
             }
             _ => {
                 eprintln!("gc-workloads: bad child arguments {args:?}");
-                std::process::exit(2);
+                ExitCode::from(2)
             }
+        };
+    }
+    let mut names = Vec::new();
+    for a in &args {
+        match a.as_str() {
+            "--quick" | "--sweep" | "--no-java" | "--gc-log" => {}
+            n if BENCHES.iter().any(|b| b.name == n) => names.push(n),
+            _ => return usage(),
         }
-        return;
     }
-    let quick = args.iter().any(|a| a == "--quick");
-    let names: Vec<&str> = args
-        .iter()
-        .filter(|a| !a.starts_with("--"))
-        .map(String::as_str)
-        .collect();
-    if let Some(bad) = names
-        .iter()
-        .find(|n| !BENCHES.iter().any(|b| b.name == **n))
-    {
-        let known: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
-        eprintln!(
-            "gc-workloads: unknown benchmark {bad:?}; known: {}",
-            known.join(", ")
-        );
-        std::process::exit(2);
-    }
-    let defaults: &[&str] = if quick {
-        &["binary-trees-14", "gcbench-small"]
-    } else {
-        &["binary-trees-18", "binary-trees-21", "gcbench"]
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    let (quick, sweeping) = (has("--quick"), has("--sweep"));
+    let defaults: &[&str] = match (quick, sweeping) {
+        (true, _) => &["binary-trees-14", "gcbench-small"],
+        (false, false) => &["binary-trees-18", "binary-trees-21", "gcbench"],
+        (false, true) => &["binary-trees-18", "gcbench"],
     };
     let wanted = if names.is_empty() {
         defaults
     } else {
         &names[..]
     };
+    let java = if has("--no-java") {
+        line("HotSpot", "skipped: --no-java");
+        None
+    } else {
+        compile_java()
+            .inspect_err(|why| line("HotSpot", format!("skipped: {why}")))
+            .ok()
+    };
+    let variants: Vec<&Variant> = VARIANTS
+        .iter()
+        .filter(|v| java.is_some() || !matches!(v.kind, Kind::HotSpot(_)))
+        .collect();
+    let mut ok = true;
     for bench in BENCHES.iter().filter(|b| wanted.contains(&b.name)) {
-        run(bench, gc_log);
+        ok &= if sweeping {
+            sweep(bench, java.as_deref(), quick)
+        } else {
+            side_by_side(bench, &variants, java.as_deref(), gc_log)
+        };
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -39,11 +39,10 @@
 //! The programs' deterministic output (everything but churn's timing lines)
 //! must be the same in every run of every variant, HotSpot's included.
 
-use movegc_benches::line;
+use movegc_benches::{jdk_tool, line, run_child};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
-use std::time::Instant;
 
 /// The programs' directory in the source tree.
 const PROGRAMS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/jvm/programs");
@@ -99,91 +98,6 @@ fn benches(quick: bool) -> Vec<(&'static str, Bench)> {
             },
         ),
     ]
-}
-
-// ------------------------------------------------------------ a child process
-
-/// What one child process did.
-struct Exit {
-    wall_s: f64,
-    cpu_s: f64,
-    peak_rss_mib: f64,
-    /// How often the scheduler took a core from one of its threads.
-    involuntary_switches: f64,
-    /// The exit status, or the signal's negation.
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn seconds(t: libc::timeval) -> f64 {
-    t.tv_sec as f64 + t.tv_usec as f64 * 1e-6
-}
-
-/// Runs `cmd` to its end, collecting its output, and reaps it with `wait4`
-/// for its own resource usage.
-fn run_child(cmd: &mut Command) -> Result<Exit, String> {
-    use std::io::Read;
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start: {e}"))?;
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut pipe) = pipe {
-                let mut bytes = Vec::new();
-                let _ = pipe.read_to_end(&mut bytes);
-                text = String::from_utf8_lossy(&bytes).into_owned();
-            }
-            text
-        })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let pid = libc::pid_t::try_from(child.id()).map_err(|e| e.to_string())?;
-    let mut status = 0;
-    // SAFETY: `rusage` is plain integers, for which all zeroes is a value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: `pid` is our child, not yet reaped (`child` is never waited
-        // on; dropping it does not wait either); the pointers are to locals.
-        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if r == pid {
-            break;
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(format!("wait4: {e}"));
-        }
-    }
-    let wall_s = start.elapsed().as_secs_f64();
-    let status = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -libc::WTERMSIG(status)
-    };
-    Ok(Exit {
-        wall_s,
-        cpu_s: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-        // Linux gives the peak in KiB.
-        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
-        involuntary_switches: usage.ru_nivcsw as f64,
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
 }
 
 // ------------------------------------------------------------ parsing
@@ -322,10 +236,7 @@ fn program_figures(stdout: &str, f: &mut Figures) -> String {
 fn command(bench: &Bench, variant: &str, jvm: &Path, classes: &Path) -> Command {
     let mut cmd;
     if variant == HOTSPOT {
-        cmd = Command::new("java");
-        for var in ["JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"] {
-            cmd.env_remove(var);
-        }
+        cmd = jdk_tool("java");
         cmd.arg(format!("-Xmx{}m", bench.heap_mib))
             .arg("-Xlog:gc:stderr");
     } else {
@@ -348,7 +259,7 @@ fn run_once(
     jvm: &Path,
     classes: &Path,
 ) -> Result<(Figures, String, Option<String>), String> {
-    let exit = run_child(&mut command(bench, variant, jvm, classes))?;
+    let exit = run_child(&mut command(bench, variant, jvm, classes), None)?;
     if exit.status != 0 {
         let tail: Vec<&str> = exit.stderr.lines().rev().take(5).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
@@ -360,9 +271,9 @@ fn run_once(
     }
     let mut f = Figures::new();
     f.insert("wall_s", exit.wall_s);
-    f.insert("cpu_s", exit.cpu_s);
+    f.insert("cpu_s", exit.user_s + exit.sys_s);
     f.insert("peak_rss_mib", exit.peak_rss_mib);
-    f.insert("involuntary_switches", exit.involuntary_switches);
+    f.insert("involuntary_switches", exit.involuntary_switches as f64);
     let mut collector = None;
     if variant == HOTSPOT {
         collector = hotspot_figures(&exit.stderr, &mut f);
@@ -504,11 +415,8 @@ fn usage() -> ExitCode {
 
 /// HotSpot's version line, if `java` runs.
 fn hotspot_version() -> Option<String> {
-    let out = Command::new("java")
+    let out = jdk_tool("java")
         .arg("-version")
-        .env_remove("JAVA_TOOL_OPTIONS")
-        .env_remove("_JAVA_OPTIONS")
-        .env_remove("JDK_JAVA_OPTIONS")
         .stdin(Stdio::null())
         .output()
         .ok()?;
