@@ -434,3 +434,37 @@ fn number_syntax() {
         ("'(+ - ... -> a.b +a)", "(+ - ... -> a.b +a)"),
     ]);
 }
+
+#[test]
+fn cxr_case_folding_and_utf8() {
+    check(&[
+        ("(caaaar '((((1)))))", "1"),
+        ("(cdadar '((a (b . c))))", "c"),
+        ("(cddadr '(0 (1 2 3)))", "(3)"),
+        ("(cadadr '(0 (1 2)))", "2"),
+        (
+            "(list (char-ci=? #\\a #\\A) (char-ci<? #\\a #\\B #\\c) (char-ci>? #\\b #\\A))",
+            "(#t #t #t)",
+        ),
+        (
+            "(list (char-ci<=? #\\a #\\A) (char-ci>=? #\\a #\\B) (char-foldcase #\\Q))",
+            "(#t #f #\\q)",
+        ),
+        (
+            "(list (string-ci=? \"abc\" \"ABC\") (string-ci<? \"abc\" \"ABD\") (string-ci>? \"b\" \"A\"))",
+            "(#t #t #t)",
+        ),
+        (
+            "(list (string-ci<=? \"a\" \"A\" \"b\") (string-ci>=? \"a\" \"B\") (string-foldcase \"AbC\"))",
+            "(#t #f \"abc\")",
+        ),
+        ("(string->utf8 \"aé\")", "#u8(97 195 169)"),
+        ("(string->utf8 \"héllo\" 1 3)", "#u8(195 169 108)"),
+        ("(utf8->string #u8(97 195 169))", "\"aé\""),
+        ("(utf8->string #u8(65 66 67 68) 1 3)", "\"BC\""),
+        (
+            "(guard (e (#t (error-object-message e))) (utf8->string #u8(97 255)))",
+            "\"utf8->string: invalid UTF-8 at byte 1\"",
+        ),
+    ]);
+}

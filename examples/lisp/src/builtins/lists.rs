@@ -42,8 +42,10 @@ macro_rules! cxrs {
 }
 
 cxrs!(car "a", cdr "d", caar "aa", cadr "ad", cdar "da", cddr "dd", caaar "aaa", caadr "aad",
-    cadar "ada", caddr "add", cdaar "daa", cdadr "dad", cddar "dda", cdddr "ddd", cadddr "addd",
-    cddddr "dddd");
+    cadar "ada", caddr "add", cdaar "daa", cdadr "dad", cddar "dda", cdddr "ddd",
+    caaaar "aaaa", caaadr "aaad", caadar "aada", caaddr "aadd", cadaar "adaa", cadadr "adad",
+    caddar "adda", cadddr "addd", cdaaar "daaa", cdaadr "daad", cdadar "dada", cdaddr "dadd",
+    cddaar "ddaa", cddadr "ddad", cdddar "ddda", cddddr "dddd");
 
 fn set_car(vm: &mut Vm, a: Args) -> Result<Value> {
     let p = pair_arg(vm, "set-car!", a, 0)?;

@@ -68,7 +68,9 @@ macro_rules! comparisons {
 comparisons!(char_compare,
     char_eq "char=?" false |o| o.is_eq(), char_lt "char<?" false |o| o.is_lt(),
     char_gt "char>?" false |o| o.is_gt(), char_le "char<=?" false |o| o.is_le(),
-    char_ge "char>=?" false |o| o.is_ge(), char_ci_eq "char-ci=?" true |o| o.is_eq());
+    char_ge "char>=?" false |o| o.is_ge(), char_ci_eq "char-ci=?" true |o| o.is_eq(),
+    char_ci_lt "char-ci<?" true |o| o.is_lt(), char_ci_gt "char-ci>?" true |o| o.is_gt(),
+    char_ci_le "char-ci<=?" true |o| o.is_le(), char_ci_ge "char-ci>=?" true |o| o.is_ge());
 
 fn char_test(vm: &Vm, a: Args, who: &str, test: fn(char) -> bool) -> Result<Value> {
     Ok(Value::bool(test(vm.char_arg(who, a, 0)?)))
@@ -248,7 +250,9 @@ fn string_compare(
 comparisons!(string_compare,
     string_eq "string=?" false |o| o.is_eq(), string_lt "string<?" false |o| o.is_lt(),
     string_gt "string>?" false |o| o.is_gt(), string_le "string<=?" false |o| o.is_le(),
-    string_ge "string>=?" false |o| o.is_ge(), string_ci_eq "string-ci=?" true |o| o.is_eq());
+    string_ge "string>=?" false |o| o.is_ge(), string_ci_eq "string-ci=?" true |o| o.is_eq(),
+    string_ci_lt "string-ci<?" true |o| o.is_lt(), string_ci_gt "string-ci>?" true |o| o.is_gt(),
+    string_ci_le "string-ci<=?" true |o| o.is_le(), string_ci_ge "string-ci>=?" true |o| o.is_ge());
 
 fn string_upcase(vm: &mut Vm, a: Args) -> Result<Value> {
     let s = vm.gc.rust_string(string_arg(vm, "string-upcase", a, 0)?);
@@ -258,6 +262,34 @@ fn string_upcase(vm: &mut Vm, a: Args) -> Result<Value> {
 fn string_downcase(vm: &mut Vm, a: Args) -> Result<Value> {
     let s = vm.gc.rust_string(string_arg(vm, "string-downcase", a, 0)?);
     vm.gc.string(&s.to_lowercase())
+}
+
+fn string_foldcase(vm: &mut Vm, a: Args) -> Result<Value> {
+    let s = vm.gc.rust_string(string_arg(vm, "string-foldcase", a, 0)?);
+    vm.gc.string(&s.to_lowercase())
+}
+
+fn string_to_utf8(vm: &mut Vm, a: Args) -> Result<Value> {
+    let s = string_arg(vm, "string->utf8", a, 0)?;
+    let (start, end) = vm.range_args("string->utf8", a, 1, vm.gc.string_len(s))?;
+    let text: String = (start..end).map(|i| vm.gc.string_ref(s, i)).collect();
+    vm.gc.bytevector(text.as_bytes())
+}
+
+fn utf8_to_string(vm: &mut Vm, a: Args) -> Result<Value> {
+    let bv = vm.obj_arg("utf8->string", a, 0, vm.gc.t.bytevector, "a bytevector")?;
+    let (start, end) = vm.range_args("utf8->string", a, 1, vm.gc.low(bv))?;
+    let bytes: Vec<u8> = (start..end).map(|i| vm.gc.byte_ref(bv, i)).collect();
+    match String::from_utf8(bytes) {
+        Ok(text) => vm.gc.string(&text),
+        Err(e) => Err(Error::runtime(
+            format!(
+                "utf8->string: invalid UTF-8 at byte {}",
+                start + e.utf8_error().valid_up_to()
+            ),
+            vec![vm.arg(a, 0)],
+        )),
+    }
 }
 
 // ------------------------------------------------------------ symbols
@@ -297,6 +329,10 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     prim("char<=?", 1, ANY, char_le),
     prim("char>=?", 1, ANY, char_ge),
     prim("char-ci=?", 1, ANY, char_ci_eq),
+    prim("char-ci<?", 1, ANY, char_ci_lt),
+    prim("char-ci>?", 1, ANY, char_ci_gt),
+    prim("char-ci<=?", 1, ANY, char_ci_le),
+    prim("char-ci>=?", 1, ANY, char_ci_ge),
     prim("char-alphabetic?", 1, 1, is_alphabetic),
     prim("char-numeric?", 1, 1, is_numeric),
     prim("char-whitespace?", 1, 1, is_whitespace),
@@ -304,6 +340,7 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     prim("char-lower-case?", 1, 1, is_lower),
     prim("char-upcase", 1, 1, char_upcase),
     prim("char-downcase", 1, 1, char_downcase),
+    prim("char-foldcase", 1, 1, char_downcase),
     prim("digit-value", 1, 1, digit_value),
     prim("string?", 1, 1, is_string),
     prim("make-string", 1, 2, make_string),
@@ -323,8 +360,15 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     prim("string<=?", 1, ANY, string_le),
     prim("string>=?", 1, ANY, string_ge),
     prim("string-ci=?", 1, ANY, string_ci_eq),
+    prim("string-ci<?", 1, ANY, string_ci_lt),
+    prim("string-ci>?", 1, ANY, string_ci_gt),
+    prim("string-ci<=?", 1, ANY, string_ci_le),
+    prim("string-ci>=?", 1, ANY, string_ci_ge),
     prim("string-upcase", 1, 1, string_upcase),
     prim("string-downcase", 1, 1, string_downcase),
+    prim("string-foldcase", 1, 1, string_foldcase),
+    prim("string->utf8", 1, 3, string_to_utf8),
+    prim("utf8->string", 1, 3, utf8_to_string),
     prim("symbol?", 1, 1, is_symbol),
     prim("symbol->string", 1, 1, symbol_to_string),
     prim("string->symbol", 1, 1, string_to_symbol),
