@@ -8,7 +8,7 @@
 //! line of every collection on stderr. Each variant runs in a child process of its
 //! own, so its peak RSS is its own.
 
-use movegc_benches::{Exit, jdk_tool, line, run_child};
+use movegc_benches::{jdk_tool, line, run_child};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -593,6 +593,7 @@ fn child(bench: &Bench, kind: Kind, heap_mib: usize) {
 }
 
 /// A collector's figures for one run.
+#[derive(Clone, Copy)]
 struct Gc {
     cycles: u64,
     /// Cycles that collected the young generation only, where told.
@@ -644,12 +645,54 @@ fn hotspot_gc(stderr: &str) -> Gc {
     }
 }
 
-/// One variant's run.
-struct Outcome {
-    exit: Exit,
-    digest: u64,
+/// One run's figures, or the medians of several runs'.
+#[derive(Clone, Copy)]
+struct Figures {
+    wall_s: f64,
+    user_s: f64,
+    sys_s: f64,
+    minor_faults: u64,
+    peak_rss_mib: f64,
     /// None for `Box` and `Rc`.
     gc: Option<Gc>,
+}
+
+/// The median (of an even number, the lower middle: a value that was seen).
+fn median<T: Copy + PartialOrd>(mut v: Vec<T>) -> T {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    v[(v.len() - 1) / 2]
+}
+
+impl Figures {
+    /// Each figure's median, taken figure by figure.
+    fn median(runs: &[Figures]) -> Figures {
+        let m = |f: fn(&Figures) -> f64| median(runs.iter().map(f).collect());
+        let gc =
+            |f: fn(&Gc) -> f64| median(runs.iter().filter_map(|r| r.gc.as_ref().map(f)).collect());
+        let count = |f: fn(&Gc) -> Option<u64>| {
+            median(runs.iter().map(|r| r.gc.as_ref().and_then(f)).collect())
+        };
+        Figures {
+            wall_s: m(|r| r.wall_s),
+            user_s: m(|r| r.user_s),
+            sys_s: m(|r| r.sys_s),
+            minor_faults: median(runs.iter().map(|r| r.minor_faults).collect()),
+            peak_rss_mib: m(|r| r.peak_rss_mib),
+            gc: runs[0].gc.map(|_| Gc {
+                cycles: count(|g| Some(g.cycles)).unwrap_or(0),
+                young: count(|g| g.young),
+                full: count(|g| g.full),
+                total_pause_ms: gc(|g| g.total_pause_ms),
+                max_pause_ms: gc(|g| g.max_pause_ms),
+            }),
+        }
+    }
+}
+
+/// One variant's run.
+struct Run {
+    figures: Figures,
+    digest: u64,
 }
 
 /// Runs `v` of `bench` with a heap of `heap_mib` in a process of its own, so
@@ -662,7 +705,7 @@ fn measure(
     java: Option<&Path>,
     timeout: Option<Duration>,
     gc_log: bool,
-) -> Result<Outcome, String> {
+) -> Result<Run, String> {
     let mut cmd;
     if let Kind::HotSpot(collector) = v.kind {
         let classes = java.ok_or("the Java workloads are not compiled")?;
@@ -717,7 +760,17 @@ fn measure(
             _ => return Err(format!("no GC figures on its stdout: {:?}", exit.stdout)),
         },
     };
-    Ok(Outcome { exit, digest, gc })
+    Ok(Run {
+        figures: Figures {
+            wall_s: exit.wall_s,
+            user_s: exit.user_s,
+            sys_s: exit.sys_s,
+            minor_faults: exit.minor_faults,
+            peak_rss_mib: exit.peak_rss_mib,
+            gc,
+        },
+        digest,
+    })
 }
 
 /// Compiles the Java workloads next to this program, into the directory it
@@ -755,67 +808,124 @@ fn compile_java() -> Result<PathBuf, String> {
 /// The Java workloads' sources.
 const JAVA_SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/java");
 
-// ------------------------------------------------------------ side by side
+// ------------------------------------------------------------ many runs
 
-fn print_gc(name: &dyn Fn(&str) -> String, gc: &Gc) {
-    line(&name("cycles"), gc.cycles);
-    if let Some(young) = gc.young {
-        line(&name("young cycles"), young);
+/// Each variant's runs, or why it failed.
+type Results = Vec<(&'static Variant, Result<Vec<Run>, String>)>;
+
+/// Runs each of `variants` `runs` times at `heap_mib`, interleaved (every
+/// variant once, then again), so that a change in the machine's load falls on
+/// all of them alike.
+fn measure_all(
+    bench: &Bench,
+    variants: &[&'static Variant],
+    heap_mib: usize,
+    java: Option<&Path>,
+    timeout: Option<Duration>,
+    runs: usize,
+    gc_log: bool,
+) -> Results {
+    let mut results: Results = variants.iter().map(|v| (*v, Ok(Vec::new()))).collect();
+    for _ in 0..runs {
+        for (v, result) in &mut results {
+            if let Ok(done) = result {
+                match measure(bench, v, heap_mib, java, timeout, gc_log) {
+                    Ok(run) => done.push(run),
+                    Err(why) => *result = Err(why),
+                }
+            }
+        }
     }
-    if let Some(full) = gc.full {
-        line(&name("full cycles"), full);
-    }
-    line(&name("total pause ms"), format!("{:.1}", gc.total_pause_ms));
-    line(&name("max pause ms"), format!("{:.1}", gc.max_pause_ms));
+    results
 }
 
-/// Runs every variant of `bench` at its heap size, checks their results are
-/// equal and prints their figures; tells whether all ran and agreed.
-fn side_by_side(bench: &Bench, variants: &[&Variant], java: Option<&Path>, gc_log: bool) -> bool {
-    line(&format!("{}, heap MiB", bench.title), bench.heap_mib);
+/// Each variant's medians, of those whose every run computed `expected` (by
+/// default, the first run's result); a `failed` line, named by `label`, for
+/// each of the others. Also the result, and whether every variant ran right.
+fn medians(
+    label: &str,
+    results: Results,
+    expected: Option<u64>,
+) -> (Vec<(&'static Variant, Figures)>, Option<u64>, bool) {
+    let expected = expected.or_else(|| {
+        results
+            .iter()
+            .find_map(|(_, r)| r.as_ref().ok()?.first().map(|run| run.digest))
+    });
     let mut ok = true;
-    let mut done = Vec::new();
-    for v in variants {
-        match measure(bench, v, bench.heap_mib, java, None, gc_log) {
-            Ok(o) => done.push((v.name, o)),
-            Err(why) => {
-                line(&format!("{}, {}, failed", bench.title, v.name), why);
-                ok = false;
-            }
+    let mut figures = Vec::new();
+    for (v, result) in results {
+        let fail = |why: String| line(&format!("{label}, {}, failed", v.name), why);
+        match result {
+            Err(why) => fail(why),
+            Ok(runs) => match runs.iter().find(|r| Some(r.digest) != expected) {
+                Some(wrong) => fail(format!(
+                    "its result is {}, not {}",
+                    wrong.digest,
+                    expected.unwrap_or_default()
+                )),
+                None => {
+                    let each: Vec<Figures> = runs.iter().map(|r| r.figures).collect();
+                    figures.push((v, Figures::median(&each)));
+                    continue;
+                }
+            },
         }
+        ok = false;
     }
-    if let Some((_, first)) = done.first() {
-        if done.iter().any(|(_, o)| o.digest != first.digest) {
-            for (v, o) in &done {
-                line(&format!("{}, {v}, result", bench.title), o.digest);
-            }
-            line(&format!("{}, failed", bench.title), "the results differ");
-            return false;
-        }
-        line(&format!("{}, result", bench.title), first.digest);
+    (figures, expected, ok)
+}
+
+/// The wall time of variant `name`, if it ran.
+fn wall_of(figures: &[(&Variant, Figures)], name: &str) -> Option<f64> {
+    figures
+        .iter()
+        .find(|(v, _)| v.name == name)
+        .map(|(_, f)| f.wall_s)
+}
+
+// ------------------------------------------------------------ side by side
+
+/// Runs every variant of `bench` at its heap size and prints their figures;
+/// tells whether all ran and computed the same result.
+fn side_by_side(
+    bench: &Bench,
+    variants: &[&'static Variant],
+    java: Option<&Path>,
+    runs: usize,
+    gc_log: bool,
+) -> bool {
+    let label = bench.title;
+    line(&format!("{label}, heap MiB"), bench.heap_mib);
+    let results = measure_all(bench, variants, bench.heap_mib, java, None, runs, gc_log);
+    let (figures, result, ok) = medians(label, results, None);
+    if let Some(result) = result {
+        line(&format!("{label}, result"), result);
     }
-    let wall = |base: &str| {
-        done.iter()
-            .find(|(v, _)| *v == base)
-            .map(|(_, o)| o.exit.wall_s)
-    };
-    for (v, o) in &done {
-        let name = |figure: &str| format!("{}, {v}, {figure}", bench.title);
-        let e = &o.exit;
-        line(&name("wall s"), format!("{:.3}", e.wall_s));
+    for (v, f) in &figures {
+        let name = |figure: &str| format!("{label}, {}, {figure}", v.name);
+        line(&name("wall s"), format!("{:.3}", f.wall_s));
         for base in [BOX, PARALLEL] {
-            if *v != base
-                && let Some(b) = wall(base)
+            if v.name != base
+                && let Some(b) = wall_of(&figures, base)
             {
-                line(&name(&format!("/ {base}")), format!("{:.2}", e.wall_s / b));
+                line(&name(&format!("/ {base}")), format!("{:.2}", f.wall_s / b));
             }
         }
-        line(&name("user s"), format!("{:.3}", e.user_s));
-        line(&name("sys s"), format!("{:.3}", e.sys_s));
-        line(&name("minor faults"), e.minor_faults);
-        line(&name("peak RSS MiB"), format!("{:.0}", e.peak_rss_mib));
-        if let Some(gc) = &o.gc {
-            print_gc(&name, gc);
+        line(&name("user s"), format!("{:.3}", f.user_s));
+        line(&name("sys s"), format!("{:.3}", f.sys_s));
+        line(&name("minor faults"), f.minor_faults);
+        line(&name("peak RSS MiB"), format!("{:.0}", f.peak_rss_mib));
+        if let Some(gc) = &f.gc {
+            line(&name("cycles"), gc.cycles);
+            if let Some(young) = gc.young {
+                line(&name("young cycles"), young);
+            }
+            if let Some(full) = gc.full {
+                line(&name("full cycles"), full);
+            }
+            line(&name("total pause ms"), format!("{:.1}", gc.total_pause_ms));
+            line(&name("max pause ms"), format!("{:.1}", gc.max_pause_ms));
         }
     }
     ok
@@ -853,7 +963,7 @@ fn minimum_heap(
     let start = Instant::now();
     let top = measure(bench, v, bench.heap_mib, java, None, false)
         .map_err(|e| format!("{} MiB: {e}", bench.heap_mib))?;
-    let timeout = Duration::from_secs_f64(top.exit.wall_s * 5.0 + 2.0);
+    let timeout = Duration::from_secs_f64(top.figures.wall_s * 5.0 + 2.0);
     let (mut lo, mut hi, mut runs) = (0, bench.heap_mib, 1);
     while hi - lo > (hi / 50).max(1) && start.elapsed() < limit {
         let mid = ((lo.max(1) as f64 * hi as f64).sqrt().round() as usize).clamp(lo + 1, hi - 1);
@@ -881,7 +991,7 @@ fn minimum_heap(
 
 /// The sweep of `bench`: movegc's minimum heap, then movegc Move and STW and
 /// HotSpot Parallel at multiples of it. Tells whether all ran and agreed.
-fn sweep(bench: &Bench, java: Option<&Path>, quick: bool) -> bool {
+fn sweep(bench: &Bench, java: Option<&Path>, runs: usize, quick: bool) -> bool {
     let limit = Duration::from_secs(if quick { 20 } else { 150 });
     let search = |v: &Variant| {
         let name = |figure: &str| format!("{}, sweep, {} {figure}", bench.title, v.name);
@@ -919,7 +1029,7 @@ fn sweep(bench: &Bench, java: Option<&Path>, quick: bool) -> bool {
             format!("{:.2}", min.mib as f64 / h.mib as f64),
         );
     }
-    // HotSpot first, for the ratios.
+    // HotSpot first: the ratios are to it.
     let mut variants = Vec::new();
     if java.is_some() {
         variants.push(variant(PARALLEL));
@@ -928,39 +1038,27 @@ fn sweep(bench: &Bench, java: Option<&Path>, quick: bool) -> bool {
     let mut ok = true;
     for factor in FACTORS {
         let heap = (min.mib as f64 * factor).ceil() as usize;
-        let mut parallel_wall = None;
-        for v in &variants {
-            let name = |figure: &str| {
-                format!(
-                    "{}, {factor}x minimum ({heap} MiB), {}, {figure}",
-                    bench.title, v.name
-                )
-            };
-            // Well past any run that finishes: only a hang meets it.
-            let timeout = min.timeout * 4;
-            match measure(bench, v, heap, java, Some(timeout), false) {
-                Ok(o) if o.digest != min.digest => {
-                    line(&name("failed"), format!("wrong result {}", o.digest));
-                    ok = false;
-                }
-                Ok(o) => {
-                    line(&name("wall s"), format!("{:.3}", o.exit.wall_s));
-                    match parallel_wall {
-                        None => parallel_wall = Some(o.exit.wall_s),
-                        Some(b) => line(
-                            &name(&format!("/ {PARALLEL}")),
-                            format!("{:.2}", o.exit.wall_s / b),
-                        ),
-                    }
-                    line(&name("peak RSS MiB"), format!("{:.0}", o.exit.peak_rss_mib));
-                    if let Some(gc) = &o.gc {
-                        line(&name("cycles"), gc.cycles);
-                    }
-                }
-                Err(why) => {
-                    line(&name("failed"), why);
-                    ok = false;
-                }
+        let label = format!("{}, {factor}x minimum ({heap} MiB)", bench.title);
+        // Well past any run that finishes: only a hang meets it.
+        let timeout = min.timeout * 4;
+        let results = measure_all(bench, &variants, heap, java, Some(timeout), runs, false);
+        let (figures, _, all_ran) = medians(&label, results, Some(min.digest));
+        ok &= all_ran;
+        for (v, f) in &figures {
+            let name = |figure: &str| format!("{label}, {}, {figure}", v.name);
+            line(&name("wall s"), format!("{:.3}", f.wall_s));
+            if v.name != PARALLEL
+                && let Some(b) = wall_of(&figures, PARALLEL)
+            {
+                line(
+                    &name(&format!("/ {PARALLEL}")),
+                    format!("{:.2}", f.wall_s / b),
+                );
+            }
+            line(&name("peak RSS MiB"), format!("{:.0}", f.peak_rss_mib));
+            if let Some(gc) = &f.gc {
+                line(&name("cycles"), gc.cycles);
+                line(&name("max pause ms"), format!("{:.1}", gc.max_pause_ms));
             }
         }
     }
@@ -972,7 +1070,7 @@ fn sweep(bench: &Bench, java: Option<&Path>, quick: bool) -> bool {
 fn usage() -> ExitCode {
     let known: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
     eprintln!(
-        "usage: gc-workloads [--quick] [--sweep] [--no-java] [--gc-log] [BENCH...]\n\
+        "usage: gc-workloads [--quick] [--sweep] [--runs N] [--no-java] [--gc-log] [BENCH...]\n\
          where BENCH is one of {}",
         known.join(", ")
     );
@@ -1004,10 +1102,15 @@ fn main() -> ExitCode {
             }
         };
     }
-    let mut names = Vec::new();
-    for a in &args {
+    let (mut names, mut runs) = (Vec::new(), 1);
+    let mut rest = args.iter();
+    while let Some(a) = rest.next() {
         match a.as_str() {
             "--quick" | "--sweep" | "--no-java" | "--gc-log" => {}
+            "--runs" => match rest.next().and_then(|n| n.parse().ok()) {
+                Some(n) if n > 0 => runs = n,
+                _ => return usage(),
+            },
             n if BENCHES.iter().any(|b| b.name == n) => names.push(n),
             _ => return usage(),
         }
@@ -1032,16 +1135,16 @@ fn main() -> ExitCode {
             .inspect_err(|why| line("HotSpot", format!("skipped: {why}")))
             .ok()
     };
-    let variants: Vec<&Variant> = VARIANTS
+    let variants: Vec<&'static Variant> = VARIANTS
         .iter()
         .filter(|v| java.is_some() || !matches!(v.kind, Kind::HotSpot(_)))
         .collect();
     let mut ok = true;
     for bench in BENCHES.iter().filter(|b| wanted.contains(&b.name)) {
         ok &= if sweeping {
-            sweep(bench, java.as_deref(), quick)
+            sweep(bench, java.as_deref(), runs, quick)
         } else {
-            side_by_side(bench, &variants, java.as_deref(), gc_log)
+            side_by_side(bench, &variants, java.as_deref(), runs, gc_log)
         };
     }
     if ok {
