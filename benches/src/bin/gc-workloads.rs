@@ -1,12 +1,48 @@
-//! Classic GC workloads on movegc against `Box` and `Rc`, in one run:
+//! Classic GC workloads on movegc against `Box`, `Rc` and HotSpot, in one run:
 //! binary-trees (Benchmarks Game rules, single-threaded) and Boehm's GCBench.
 //! One `name: value` line per figure.
 //!
-//! `cargo run --release -p movegc-benches --bin gc-workloads [--quick] [--gc-log] [BENCH...]`
+//! `cargo run --release -p movegc-benches --bin gc-workloads -- [--quick] [--sweep] [--runs N] [--no-java] [--gc-log] [BENCH...]`
 //! where BENCH is `binary-trees-18`, `binary-trees-21` or `gcbench` (default: all
-//! three); `--quick` runs small sizes (a smoke test), `--gc-log` prints the GC log
-//! line of every collection on stderr. Each variant runs in a child process of its
-//! own, so its peak RSS is its own.
+//! three; with `--sweep`, `binary-trees-18` and `gcbench`). `--quick` runs small
+//! sizes instead (`binary-trees-14` and `gcbench-small` in an 8 MiB heap: a smoke
+//! test of a few seconds, HotSpot's start-ups and `javac` most of it); `--runs N`
+//! runs every variant N times, interleaved (every variant once, then again),
+//! and prints each figure's median (default 1); `--no-java` leaves HotSpot out;
+//! `--gc-log` prints movegc's log line of every collection on stderr.
+//!
+//! **Side by side** (the default): every variant at the workload's heap size
+//! (1 GiB), each in a process of its own, so that no other variant's memory
+//! shows in its figures, and all checked to compute the same result:
+//!
+//! - `Box` and `Rc`: the workload on Rust's allocator;
+//! - `movegc-stw`, `movegc-move`, `movegc-copy`: on movegc in each compaction
+//!   mode (concurrent marking in all three), through a minimal VM with a
+//!   shadow stack;
+//! - `HotSpot-Parallel`, `HotSpot-Serial`, `HotSpot-G1`: the same programs in
+//!   Java (`benches/java`, compiled with `javac` next to this program at every
+//!   run; skipped, saying why, where `javac` or `java` is missing) with
+//!   `-XX:+UseParallelGC`, `-XX:+UseSerialGC` or `-XX:+UseG1GC`, and `-Xms` and
+//!   `-Xmx` both the movegc heap's size: a heap of fixed size, as movegc's is,
+//!   with no sizing policy at work. (HotSpot's objects are smaller: 24 bytes
+//!   for a binary-trees node with compressed pointers, 32 in movegc.)
+//!
+//! Figures per variant: wall time from the spawn to the reaping (process
+//! start-up and exit included: a few ms for a Rust child, 40–100 ms for a
+//! JVM), user and system CPU time, minor page faults and peak RSS, all from
+//! `wait4`; the ratio of the wall time to `Box`'s and to `HotSpot-Parallel`'s;
+//! and for the collectors their cycles (young and full where the collector
+//! tells), total and longest pause. HotSpot's come from its `-Xlog:gc` lines.
+//!
+//! **`--sweep`**: throughput against heap size, as GC research reports it.
+//! First the smallest heap in which movegc (mode Move) runs the workload, by
+//! bisection on a log scale between 1 MiB and 1 GiB to within 2% or 1 MiB (a
+//! run that takes five times as long as in 1 GiB, plus 2 s, counts as failed,
+//! and the search stops after 150 s, 20 s with `--quick`, with a coarser
+//! answer); HotSpot Parallel's minimum `-Xmx` the same way. Then movegc Move
+//! and stop-the-world and HotSpot Parallel at 1.5, 2, 3 and 6 times movegc's
+//! minimum: wall time, its ratio to HotSpot Parallel's, peak RSS, and cycles
+//! and the longest pause.
 
 use movegc_benches::{jdk_tool, line, run_child};
 use std::cell::RefCell;
