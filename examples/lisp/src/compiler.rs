@@ -205,74 +205,11 @@ impl<'v> Compiler<'v> {
         match immediate {
             Some(v) => self.emit(Op::Imm(v)),
             None => {
-                let v = self.datum_value(d)?;
+                let v = self.vm.gc.datum(d)?;
                 let n = self.add_constant(v);
                 self.emit(Op::Const(n))
             }
         };
-        Ok(())
-    }
-
-    /// The heap value of a datum.
-    fn datum_value(&mut self, d: &Datum) -> Result<Value> {
-        let gc = &mut self.vm.gc;
-        Ok(match &d.kind {
-            Kind::Int(n) => match Value::fixnum(*n) {
-                Some(v) => v,
-                None => return Error::syntax(&d.pos, "integer too large"),
-            },
-            Kind::Float(x) => gc.flonum(*x)?,
-            Kind::Bool(b) => Value::bool(*b),
-            Kind::Char(c) => Value::char(*c),
-            Kind::Str(s) => gc.string(s)?,
-            Kind::Sym(s) => gc.intern(s)?,
-            Kind::Nil => Value::NIL,
-            Kind::Bytes(b) => gc.bytevector(b)?,
-            Kind::List(items, tail) => {
-                let mark = self.vm.gc.roots.scratch.len();
-                let r = self.kept_values(items);
-                let tail = match (r, tail) {
-                    (Err(e), _) => Err(e),
-                    (Ok(()), Some(t)) => self.datum_value(t),
-                    (Ok(()), None) => Ok(Value::NIL),
-                };
-                match tail {
-                    Ok(t) => self.vm.gc.list_from_kept(mark, t)?,
-                    Err(e) => {
-                        self.vm.gc.release(mark);
-                        return Err(e);
-                    }
-                }
-            }
-            Kind::Vector(items) => {
-                let mark = self.vm.gc.roots.scratch.len();
-                let r = self
-                    .kept_values(items)
-                    .and_then(|()| self.vm.gc.vector(items.len(), Value::UNSPECIFIED));
-                let v = match r {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.vm.gc.release(mark);
-                        return Err(e);
-                    }
-                };
-                let gc = &mut self.vm.gc;
-                let obj = v.as_ref().expect("a vector is a reference");
-                for i in 0..items.len() {
-                    gc.set_elem(obj, i, gc.kept(mark + i));
-                }
-                gc.release(mark);
-                v
-            }
-        })
-    }
-
-    /// Keeps the values of `items`, in order.
-    fn kept_values(&mut self, items: &[Datum]) -> Result<()> {
-        for item in items {
-            let v = self.datum_value(item)?;
-            self.vm.gc.keep(v);
-        }
         Ok(())
     }
 

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use gc_core::{Mutator, ObjRef, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD};
 
 use crate::errors::Error;
+use crate::reader::{Datum, Kind};
 use crate::roots::Roots;
 use crate::value::Value;
 
@@ -28,6 +29,8 @@ pub(crate) mod field {
     pub(crate) const CDR: usize = 2 * WORD;
     /// A flonum's bits (data).
     pub(crate) const FLONUM: usize = WORD;
+    /// A port's index in the interpreter's port table (data).
+    pub(crate) const PORT: usize = WORD;
     /// A symbol's name, a string (reference).
     pub(crate) const SYMBOL_NAME: usize = WORD;
     /// A closure's environment frame and its code's constants, a vector
@@ -77,6 +80,8 @@ pub(crate) struct Types {
     pub(crate) condition: TypeId,
     /// The handlers and the winders in force, then a copy of the value stack.
     pub(crate) continuation: TypeId,
+    /// An index in the port table, which holds the port's OS resource.
+    pub(crate) port: TypeId,
 }
 
 impl Types {
@@ -130,6 +135,7 @@ impl Types {
                 &[w(MESSAGE), w(IRRITANTS)],
             )),
             continuation: reg(TypeDescriptor::array("continuation", SlotKind::Tagged)),
+            port: reg(TypeDescriptor::fixed("port", 2 * WORD, &[], &[])),
         };
         (t, types)
     }
@@ -319,6 +325,22 @@ impl Gc {
         ))
     }
 
+    /// A port: entry `index` of the port table.
+    pub(crate) fn port(&mut self, index: usize) -> Result<Value, Error> {
+        let obj = self.alloc(self.t.port, 0)?;
+        // SAFETY: a fresh port; its second word is data, not a slot.
+        unsafe { obj.write_word(field::PORT, index) };
+        Ok(Value::from_ref(obj))
+    }
+
+    /// The port table index, if `v` is a port.
+    #[inline]
+    pub(crate) fn as_port(&self, v: Value) -> Option<usize> {
+        let obj = self.typed(v, self.t.port)?;
+        // SAFETY: the rule; a port's data word.
+        Some(unsafe { obj.read_word(field::PORT) })
+    }
+
     /// A new vector of `len` copies of `fill`.
     pub(crate) fn vector(&mut self, len: usize, fill: Value) -> Result<Value, Error> {
         let mark = self.keep(fill);
@@ -475,5 +497,68 @@ impl Gc {
         let list = self.kept(acc);
         self.release(from);
         Ok(list)
+    }
+
+    // ------------------------------------------------------------ data
+
+    /// The heap value of a datum: a quoted constant, or what `read` read.
+    pub(crate) fn datum(&mut self, d: &Datum) -> Result<Value, Error> {
+        Ok(match &d.kind {
+            Kind::Int(n) => match Value::fixnum(*n) {
+                Some(v) => v,
+                None => return Error::syntax(&d.pos, "integer too large"),
+            },
+            Kind::Float(x) => self.flonum(*x)?,
+            Kind::Bool(b) => Value::bool(*b),
+            Kind::Char(c) => Value::char(*c),
+            Kind::Str(s) => self.string(s)?,
+            Kind::Sym(s) => self.intern(s)?,
+            Kind::Nil => Value::NIL,
+            Kind::Bytes(b) => self.bytevector(b)?,
+            Kind::List(items, tail) => {
+                let mark = self.roots.scratch.len();
+                let r = self.kept_data(items);
+                let tail = match (r, tail) {
+                    (Err(e), _) => Err(e),
+                    (Ok(()), Some(t)) => self.datum(t),
+                    (Ok(()), None) => Ok(Value::NIL),
+                };
+                match tail {
+                    Ok(t) => self.list_from_kept(mark, t)?,
+                    Err(e) => {
+                        self.release(mark);
+                        return Err(e);
+                    }
+                }
+            }
+            Kind::Vector(items) => {
+                let mark = self.roots.scratch.len();
+                let r = self
+                    .kept_data(items)
+                    .and_then(|()| self.vector(items.len(), Value::UNSPECIFIED));
+                let v = match r {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.release(mark);
+                        return Err(e);
+                    }
+                };
+                let obj = v.as_ref().expect("a vector is a reference");
+                for i in 0..items.len() {
+                    self.set_elem(obj, i, self.kept(mark + i));
+                }
+                self.release(mark);
+                v
+            }
+        })
+    }
+
+    /// Keeps the values of `items`, in order.
+    fn kept_data(&mut self, items: &[Datum]) -> Result<(), Error> {
+        for item in items {
+            let v = self.datum(item)?;
+            self.keep(v);
+        }
+        Ok(())
     }
 }

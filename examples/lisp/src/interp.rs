@@ -85,13 +85,15 @@ impl Interpreter {
         let roots = Arc::new(Roots::default());
         mutator.add_root_scanner(Box::new(Scanner(roots.clone())));
         let gc = Gc::new(mutator, types, roots);
-        let vm = Vm::new(
+        let mut vm = Vm::new(
             gc,
             builtins::all(),
             options.stack_limit,
             out,
             options.command_line.clone(),
         );
+        vm.open_console()
+            .map_err(|e| format!("cannot make the console's ports: {e:?}"))?;
         let mut interp = Interpreter {
             vm,
             fuel: options.fuel,

@@ -21,6 +21,7 @@
 //! - `builtins`: the primitive procedures; `prelude.scm`: the library
 //!   procedures written in Scheme.
 //! - `printer`: `display` and `write`.
+//! - `ports`: the OS resources behind the ports on the heap.
 //! - `errors`: what can go wrong.
 //! - `interp`: the public face, [`Interpreter`] and its [`Options`].
 
@@ -31,6 +32,7 @@ mod derived;
 mod errors;
 mod gc;
 mod interp;
+mod ports;
 mod printer;
 mod reader;
 mod roots;

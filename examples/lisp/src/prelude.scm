@@ -191,3 +191,30 @@
                   (%set-promise-box! next box)))
               (force p))))
       p))
+
+(define (call-with-port port proc)
+  (let ((result (proc port)))
+    (close-port port)
+    result))
+
+(define (call-with-input-file name proc) (call-with-port (open-input-file name) proc))
+
+(define (call-with-output-file name proc) (call-with-port (open-output-file name) proc))
+
+;; Runs `thunk` with `port` as the current port that `current` returns and
+;; `set-current!` sets, then closes it; a continuation that leaves or
+;; re-enters `thunk` switches the current port back and forth.
+(define (%with-port port current set-current! thunk)
+  (let* ((outer #f)
+         (result (dynamic-wind
+                  (lambda () (set! outer (current)) (set-current! port))
+                  thunk
+                  (lambda () (set-current! outer)))))
+    (close-port port)
+    result))
+
+(define (with-input-from-file name thunk)
+  (%with-port (open-input-file name) current-input-port %set-current-input-port! thunk))
+
+(define (with-output-to-file name thunk)
+  (%with-port (open-output-file name) current-output-port %set-current-output-port! thunk))

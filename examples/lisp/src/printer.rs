@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::gc::field;
+use crate::ports::Port;
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -138,6 +139,16 @@ impl Printer<'_> {
             self.out.push(')');
         } else if ty == t.closure {
             let _ = write!(self.out, "#<procedure {}>", self.vm.proto_name(gc.low(obj)));
+        } else if let Some(index) = gc.as_port(v) {
+            let input = matches!(
+                self.vm.ports.get(index),
+                Some(Port::Input(_) | Port::Closed { input: true })
+            );
+            self.out.push_str(if input {
+                "#<input-port>"
+            } else {
+                "#<output-port>"
+            });
         } else if ty == t.continuation {
             self.out.push_str("#<continuation>");
         } else if ty == t.record_proc {

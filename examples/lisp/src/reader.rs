@@ -211,6 +211,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// How many characters of the text have been read.
+    pub(crate) fn offset(&self) -> usize {
+        self.at
+    }
+
     /// The next datum, or `None` at the end of the text.
     pub(crate) fn read(&mut self) -> Result<Option<Datum>, ReadError> {
         self.datum(0)

@@ -100,6 +100,11 @@ pub(crate) struct Registers {
     /// The `dynamic-wind`s in force, innermost first: a list of
     /// `(before . after)` pairs of thunks.
     pub(crate) winders: Cell<Value>,
+    /// The current input and output ports.
+    pub(crate) input: Cell<Value>,
+    pub(crate) output: Cell<Value>,
+    /// The console's ports, a vector: input, output, error.
+    pub(crate) console: Cell<Value>,
 }
 
 /// Every root of one interpreter.
@@ -142,6 +147,9 @@ impl RootScanner for Scanner {
             &regs.consts,
             &regs.handlers,
             &regs.winders,
+            &regs.input,
+            &regs.output,
+            &regs.console,
         ] {
             // SAFETY: the cell is not borrowed: this thread is stopped.
             roots.visit_tagged(unsafe { &mut *reg.as_ptr() }.word_mut());

@@ -28,6 +28,7 @@ use crate::builtins::{ANY, Args, Body, Control, Primitive};
 use crate::code::{Op, Proto};
 use crate::errors::Error;
 use crate::gc::{Gc, field};
+use crate::ports::{Ports, STDERR, STDIN, STDOUT};
 use crate::value::Value;
 
 /// A top-level form's bottom frame.
@@ -59,8 +60,10 @@ pub(crate) struct Vm {
     /// continuation or a `guard` crosses them (globals, by index).
     continue_global: u32,
     unwind_global: u32,
-    /// Where `display` and `write` go.
+    /// Where the console's output port writes.
     pub(crate) out: Box<dyn Write>,
+    /// The OS resources of the ports on the heap.
+    pub(crate) ports: Ports,
     /// What `(command-line)` returns.
     pub(crate) command_line: Vec<String>,
     /// The libraries `define-library` made, which `import` accepts.
@@ -104,6 +107,7 @@ impl Vm {
             continue_global: 0,
             unwind_global: 0,
             out,
+            ports: Ports::new(),
             command_line,
             libraries: HashSet::new(),
         };
@@ -116,6 +120,45 @@ impl Vm {
         vm.gc.roots.regs.handlers.set(Value::NIL);
         vm.gc.roots.regs.winders.set(Value::NIL);
         vm
+    }
+
+    /// Makes the console's port objects, current until a program changes them.
+    pub(crate) fn open_console(&mut self) -> Result<()> {
+        let mark = self.gc.roots.scratch.len();
+        for index in [STDIN, STDOUT, STDERR] {
+            match self.gc.port(index) {
+                Ok(p) => self.gc.keep(p),
+                Err(e) => {
+                    self.gc.release(mark);
+                    return Err(e);
+                }
+            };
+        }
+        let console = self.gc.vector(3, Value::UNSPECIFIED);
+        let console = match console {
+            Ok(v) => v,
+            Err(e) => {
+                self.gc.release(mark);
+                return Err(e);
+            }
+        };
+        let obj = console.as_ref().expect("a vector is a reference");
+        for i in 0..3 {
+            self.gc.set_elem(obj, i, self.gc.kept(mark + i));
+        }
+        self.gc.release(mark);
+        self.gc.roots.regs.console.set(console);
+        self.restore_console();
+        Ok(())
+    }
+
+    /// Makes the console's ports the current ones again.
+    fn restore_console(&self) {
+        let regs = &self.gc.roots.regs;
+        if let Some(console) = regs.console.get().as_ref() {
+            regs.input.set(self.gc.elem(console, 0));
+            regs.output.set(self.gc.elem(console, 1));
+        }
     }
 
     // ------------------------------------------------------------ tables
@@ -195,6 +238,8 @@ impl Vm {
         roots.regs.consts.set(Value::UNASSIGNED);
         roots.regs.handlers.set(Value::NIL);
         roots.regs.winders.set(Value::NIL);
+        // A redirection an error escaped from ends with it.
+        self.restore_console();
     }
 
     /// The dispatch loop.

@@ -468,3 +468,115 @@ fn cxr_case_folding_and_utf8() {
         ),
     ]);
 }
+
+#[test]
+fn ports() {
+    let dir = std::env::temp_dir().join(format!("lisp-ports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("data.txt");
+    let other = dir.join("other.txt");
+    let (file, other) = (file.to_str().unwrap(), other.to_str().unwrap());
+    let cases = [
+        (
+            format!(
+                "(call-with-output-file {file:?} (lambda (p) (write '(a \"b\" 1.5 #\\c) p) \
+                 (newline p) (display \"line two\" p) (newline p) \
+                 (write-string \"hello world\" p 6) (write-char #\\! p) 'done))"
+            ),
+            "done".to_owned(),
+        ),
+        (format!("(file-exists? {file:?})"), "#t".to_owned()),
+        (
+            format!(
+                "(define p (open-input-file {file:?})) \
+                 (list (input-port? p) (output-port? p) (port? p) (textual-port? p) \
+                 (binary-port? p) (char-ready? p) (peek-char p) (read p) (read-char p) \
+                 (read-line p) (read-string 3 p) (read-line p) (read-line p) (read-char p) \
+                 (peek-char p) (read p) (read-string 2 p))"
+            ),
+            "(#t #f #t #t #f #t #\\( (a \"b\" 1.5 #\\c) #\\newline \"line two\" \"wor\" \"ld!\" \
+             #<eof> #<eof> #<eof> #<eof> #<eof>)"
+                .to_owned(),
+        ),
+        (
+            "(close-input-port p) (list p (input-port-open? p) (input-port? p))".to_owned(),
+            "(#<input-port> #f #t)".to_owned(),
+        ),
+        (
+            "(guard (e (#t (error-object-message e))) (read-char p))".to_owned(),
+            "\"read-char: the port is closed\"".to_owned(),
+        ),
+        (
+            format!("(with-output-to-file {other:?} (lambda () (display \"redirected\") 42))"),
+            "42".to_owned(),
+        ),
+        (
+            format!("(with-input-from-file {other:?} read-line)"),
+            "\"redirected\"".to_owned(),
+        ),
+        (
+            format!("(call-with-input-file {other:?} (lambda (p) (read p)))"),
+            "redirected".to_owned(),
+        ),
+        (
+            format!("(delete-file {other:?}) (file-exists? {other:?})"),
+            "#f".to_owned(),
+        ),
+        (
+            "(guard (e (#t (error-object-message e))) (open-input-file \"/nonexistent/x\"))"
+                .to_owned(),
+            "\"open-input-file: cannot open \\\"/nonexistent/x\\\": No such file or directory \
+             (os error 2)\""
+                .to_owned(),
+        ),
+        (
+            "(define s (open-output-string)) (write 'sym s) (display \" x\" s) \
+             (write-string \"abc\" s 1 2) (get-output-string s)"
+                .to_owned(),
+            "\"sym xb\"".to_owned(),
+        ),
+        (
+            "(let ((i (open-input-string \"(1 2 . 3) foo \\\"bar\\\" ; note\\n #(1) #| c |# 2.5 \")))
+               (let loop ((x (read i)) (acc '()))
+                 (if (eof-object? x) (reverse acc) (loop (read i) (cons x acc)))))"
+                .to_owned(),
+            "((1 2 . 3) foo \"bar\" #(1) 2.5)".to_owned(),
+        ),
+        (
+            "(guard (e (#t (error-object-message e))) (read (open-input-string \"(1 2\")))"
+                .to_owned(),
+            "\"read: unterminated list: missing ')'\"".to_owned(),
+        ),
+        (
+            "(list (read-line (open-input-string \"\")) (read-line (open-input-string \"a\\n\\nb\")))"
+                .to_owned(),
+            "(#<eof> \"a\")".to_owned(),
+        ),
+        (
+            "(list (current-output-port) (eq? (current-output-port) (current-output-port)) \
+             (output-port? (current-error-port)) (input-port? (current-input-port)) \
+             (eof-object? (eof-object)))"
+                .to_owned(),
+            "(#<output-port> #t #t #t #t)".to_owned(),
+        ),
+        (
+            "(guard (e (#t (error-object-message e))) (display 1 (open-input-string \"\")))"
+                .to_owned(),
+            "\"display: expected an output port\"".to_owned(),
+        ),
+        (
+            "(guard (e (#t (error-object-message e))) \
+             (with-output-to-file \"/nonexistent/x\" (lambda () 1)))"
+                .to_owned(),
+            "\"open-output-file: cannot open \\\"/nonexistent/x\\\": No such file or directory \
+             (os error 2)\""
+                .to_owned(),
+        ),
+    ];
+    let cases: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|(e, v)| (e.as_str(), v.as_str()))
+        .collect();
+    check(&cases);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

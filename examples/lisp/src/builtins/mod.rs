@@ -8,6 +8,7 @@ use crate::errors::Error;
 use crate::value::Value;
 use crate::vm::Vm;
 
+mod io;
 mod lists;
 mod numbers;
 pub(crate) mod records;
@@ -86,6 +87,7 @@ pub(crate) fn all() -> Vec<Primitive> {
         vectors::PRIMITIVES,
         records::PRIMITIVES,
         system::PRIMITIVES,
+        io::PRIMITIVES,
     ]
     .concat()
 }

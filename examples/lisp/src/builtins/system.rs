@@ -1,4 +1,4 @@
-//! Output, control, the collector, and the rest.
+//! Control, the collector, the process, and the rest.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -8,43 +8,6 @@ use crate::value::Value;
 use crate::vm::{Vm, is_procedure};
 
 type Result<T> = std::result::Result<T, Error>;
-
-fn emit(vm: &mut Vm, text: &str) -> Result<Value> {
-    vm.out
-        .write_all(text.as_bytes())
-        .map_err(|e| Error::runtime(format!("cannot write the output: {e}"), vec![]))?;
-    Ok(Value::UNSPECIFIED)
-}
-
-fn display(vm: &mut Vm, a: Args) -> Result<Value> {
-    let text = vm.print(vm.arg(a, 0), true);
-    emit(vm, &text)
-}
-
-fn write(vm: &mut Vm, a: Args) -> Result<Value> {
-    let text = vm.print(vm.arg(a, 0), false);
-    emit(vm, &text)
-}
-
-fn newline(vm: &mut Vm, _: Args) -> Result<Value> {
-    emit(vm, "\n")
-}
-
-fn write_char(vm: &mut Vm, a: Args) -> Result<Value> {
-    let c = vm.char_arg("write-char", a, 0)?;
-    emit(vm, c.encode_utf8(&mut [0; 4]))
-}
-
-fn write_string(vm: &mut Vm, a: Args) -> Result<Value> {
-    let s = vm.obj_arg("write-string", a, 0, vm.gc.t.string, "a string")?;
-    let text = vm.gc.rust_string(s);
-    emit(vm, &text)
-}
-
-fn flush_output(vm: &mut Vm, _: Args) -> Result<Value> {
-    let _ = vm.out.flush();
-    Ok(Value::UNSPECIFIED)
-}
 
 fn exit(vm: &mut Vm, a: Args) -> Result<Value> {
     let code = if a.len == 0 {
@@ -123,14 +86,6 @@ fn not(vm: &mut Vm, a: Args) -> Result<Value> {
     Ok(Value::bool(vm.arg(a, 0) == Value::FALSE))
 }
 
-fn eof_object(_: &mut Vm, _: Args) -> Result<Value> {
-    Ok(Value::EOF)
-}
-
-fn is_eof_object(vm: &mut Vm, a: Args) -> Result<Value> {
-    Ok(Value::bool(vm.arg(a, 0) == Value::EOF))
-}
-
 /// The `dynamic-wind`s in force, for the library's `dynamic-wind`.
 fn winders(vm: &mut Vm, _: Args) -> Result<Value> {
     Ok(vm.gc.roots.regs.winders.get())
@@ -163,14 +118,6 @@ const fn control(name: &'static str, min: u16, max: u16, c: Control) -> Primitiv
 }
 
 pub(super) const PRIMITIVES: &[Primitive] = &[
-    prim("display", 1, 2, display),
-    prim("write", 1, 2, write),
-    prim("write-shared", 1, 2, write),
-    prim("write-simple", 1, 2, write),
-    prim("newline", 0, 1, newline),
-    prim("write-char", 1, 2, write_char),
-    prim("write-string", 1, 2, write_string),
-    prim("flush-output-port", 0, 1, flush_output),
     prim("exit", 0, 1, exit),
     prim("emergency-exit", 0, 1, exit),
     prim("gc", 0, 0, gc),
@@ -182,8 +129,6 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     prim("procedure?", 1, 1, is_procedure_prim),
     prim("boolean?", 1, 1, is_boolean),
     prim("not", 1, 1, not),
-    prim("eof-object", 0, 0, eof_object),
-    prim("eof-object?", 1, 1, is_eof_object),
     Primitive {
         name: "apply",
         min: 2,
