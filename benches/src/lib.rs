@@ -178,3 +178,34 @@ pub fn jdk_tool(name: &str) -> std::process::Command {
     }
     cmd
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run_child;
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_child_past_its_time_limit_is_killed() {
+        let start = Instant::now();
+        let r = run_child(
+            Command::new("sleep").arg("10"),
+            Some(Duration::from_millis(100)),
+        );
+        assert!(r.is_err_and(|e| e.contains("time limit")));
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_child_reports_its_output_and_status() {
+        let exit = run_child(
+            Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]),
+            Some(Duration::from_secs(10)),
+        )
+        .expect("sh runs");
+        assert_eq!(
+            (exit.status, exit.stdout.as_str(), exit.stderr.as_str()),
+            (3, "out\n", "err\n")
+        );
+    }
+}
