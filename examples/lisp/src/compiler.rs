@@ -11,7 +11,7 @@ use crate::code::{Op, Proto};
 use crate::derived::{HIDDEN, case, case_lambda, delay, do_loop, form, hidden, quasi, record_type};
 use crate::errors::{Error, Pos};
 use crate::reader::{Datum, Kind};
-use crate::value::{FIXNUM_MAX, FIXNUM_MIN, Value};
+use crate::value::Value;
 use crate::vm::Vm;
 
 /// Compiles top-level forms.
@@ -188,15 +188,7 @@ impl<'v> Compiler<'v> {
     /// A literal or quoted datum.
     fn constant(&mut self, d: &Datum) -> Result<()> {
         let immediate = match &d.kind {
-            Kind::Int(n) => match Value::fixnum(*n) {
-                Some(v) => Some(v),
-                None => {
-                    return Error::syntax(
-                        &d.pos,
-                        format!("integer too large (fixnums are {FIXNUM_MIN}..={FIXNUM_MAX})"),
-                    );
-                }
-            },
+            Kind::Int(n) => Value::fixnum(*n),
             Kind::Bool(b) => Some(Value::bool(*b)),
             Kind::Char(c) => Some(Value::char(*c)),
             Kind::Nil => Some(Value::NIL),

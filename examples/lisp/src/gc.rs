@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use gc_core::{Mutator, ObjRef, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD};
 
+use crate::bignum::Big;
 use crate::errors::Error;
 use crate::reader::{Datum, Kind};
 use crate::roots::Roots;
@@ -82,6 +83,9 @@ pub(crate) struct Types {
     pub(crate) continuation: TypeId,
     /// An index in the port table, which holds the port's OS resource.
     pub(crate) port: TypeId,
+    /// An exact integer beyond the fixnums, as 32-bit units: the sign (1
+    /// if negative), then the magnitude's limbs, least significant first.
+    pub(crate) bignum: TypeId,
 }
 
 impl Types {
@@ -136,6 +140,7 @@ impl Types {
             )),
             continuation: reg(TypeDescriptor::array("continuation", SlotKind::Tagged)),
             port: reg(TypeDescriptor::fixed("port", 2 * WORD, &[], &[])),
+            bignum: reg(TypeDescriptor::bytes("bignum")),
         };
         (t, types)
     }
@@ -325,6 +330,44 @@ impl Gc {
         ))
     }
 
+    /// An exact integer: a fixnum if it fits, else a bignum.
+    pub(crate) fn integer(&mut self, n: &Big) -> Result<Value, Error> {
+        if let Some(v) = n.to_i64().and_then(Value::fixnum) {
+            return Ok(v);
+        }
+        let limbs = n.limbs();
+        let obj = self.alloc(self.t.bignum, 4 * (1 + limbs.len()))?;
+        let units = std::iter::once(u32::from(n.is_negative())).chain(limbs.iter().copied());
+        for (i, unit) in units.enumerate() {
+            // SAFETY: a fresh bignum with room for every unit; units are 4-aligned.
+            unsafe { obj.byte_ptr(WORD + 4 * i).cast::<u32>().write(unit) };
+        }
+        Ok(Value::from_ref(obj))
+    }
+
+    /// The units of bignum `obj`: its sign, then its limbs.
+    fn bignum_units(&self, obj: ObjRef) -> impl Iterator<Item = u32> + '_ {
+        // SAFETY: the rule; `i` is within the bignum's data bytes.
+        (0..self.low(obj) / 4)
+            .map(move |i| unsafe { obj.byte_ptr(WORD + 4 * i).cast::<u32>().read() })
+    }
+
+    /// The integer, copied out of the heap, if `v` is a bignum.
+    pub(crate) fn as_bignum(&self, v: Value) -> Option<Big> {
+        let obj = self.typed(v, self.t.bignum)?;
+        let mut units = self.bignum_units(obj);
+        let neg = units.next() == Some(1);
+        Some(Big::from_limbs(neg, units.collect()))
+    }
+
+    /// Whether `x` and `y` are bignums of the same value, compared in place.
+    pub(crate) fn bignums_equal(&self, x: Value, y: Value) -> bool {
+        match (self.typed(x, self.t.bignum), self.typed(y, self.t.bignum)) {
+            (Some(a), Some(b)) => self.bignum_units(a).eq(self.bignum_units(b)),
+            _ => false,
+        }
+    }
+
     /// A port: entry `index` of the port table.
     pub(crate) fn port(&mut self, index: usize) -> Result<Value, Error> {
         let obj = self.alloc(self.t.port, 0)?;
@@ -504,10 +547,8 @@ impl Gc {
     /// The heap value of a datum: a quoted constant, or what `read` read.
     pub(crate) fn datum(&mut self, d: &Datum) -> Result<Value, Error> {
         Ok(match &d.kind {
-            Kind::Int(n) => match Value::fixnum(*n) {
-                Some(v) => v,
-                None => return Error::syntax(&d.pos, "integer too large"),
-            },
+            Kind::Int(n) => self.integer(&Big::from_i64(*n))?,
+            Kind::Big(n) => self.integer(n)?,
             Kind::Float(x) => self.flonum(*x)?,
             Kind::Bool(b) => Value::bool(*b),
             Kind::Char(c) => Value::char(*c),

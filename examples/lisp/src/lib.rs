@@ -18,6 +18,7 @@
 //!   variable resolved to a frame slot or a global.
 //! - `vm`: the machine: an explicit stack, proper tail calls,
 //!   continuations, exceptions.
+//! - `bignum`: the arithmetic of exact integers beyond the fixnums.
 //! - `builtins`: the primitive procedures; `prelude.scm`: the library
 //!   procedures written in Scheme.
 //! - `printer`: `display` and `write`.
@@ -25,6 +26,7 @@
 //! - `errors`: what can go wrong.
 //! - `interp`: the public face, [`Interpreter`] and its [`Options`].
 
+mod bignum;
 mod builtins;
 mod code;
 mod compiler;

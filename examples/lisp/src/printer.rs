@@ -111,6 +111,8 @@ impl Printer<'_> {
             self.list(v, depth);
         } else if let Some(x) = gc.as_flonum(v) {
             self.out.push_str(&flonum(x));
+        } else if let Some(n) = gc.as_bignum(v) {
+            self.out.push_str(&n.to_string_radix(10));
         } else if ty == t.string {
             if self.display {
                 self.out.push_str(&gc.rust_string(obj));

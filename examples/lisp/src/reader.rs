@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use crate::bignum::Big;
 use crate::errors::{Error, Pos};
 
 /// A datum as read, with its position.
@@ -17,8 +18,10 @@ pub(crate) struct Datum {
 /// The kinds of data the reader produces.
 #[derive(Clone, Debug)]
 pub(crate) enum Kind {
-    /// An exact integer (range-checked when compiled).
+    /// An exact integer that fits in 64 bits.
     Int(i64),
+    /// An exact integer that does not.
+    Big(Big),
     /// A flonum.
     Float(f64),
     /// `#t` or `#f`.
@@ -558,17 +561,38 @@ pub(crate) fn parse_number(token: &str, radix: u32) -> Result<Kind, NotNumber> {
     };
     Ok(match (real, exact) {
         (Kind::Int(n), Some(false)) => Kind::Float(n as f64),
+        (Kind::Big(n), Some(false)) => Kind::Float(n.to_f64()),
         (Kind::Float(x), Some(true)) => {
-            if x.fract() != 0.0 || !x.is_finite() {
-                return Err(NotNumber::Unsupported("exact non-integers (rationals)"));
-            }
-            if x.abs() >= 9.2e18 {
-                return Err(NotNumber::Unsupported("integers beyond 64 bits"));
-            }
-            Kind::Int(x as i64)
+            let n = exact_decimal(rest).filter(|_| x.is_finite());
+            let n = n.ok_or(NotNumber::Unsupported("exact non-integers (rationals)"))?;
+            n.to_i64().map_or(Kind::Big(n), Kind::Int)
         }
         (real, _) => real,
     })
+}
+
+/// The exact integer a decimal such as `1.5e3` stands for, if it is one
+/// (and not too large to hold); `text` has been checked to be a decimal.
+fn exact_decimal(text: &str) -> Option<Big> {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i64>().ok()?),
+        None => (text, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let exponent = exponent.checked_sub(fraction.len() as i64)?;
+    // Ten is under four bits: beyond this, the integer could not be held.
+    if exponent > 1 << 22 {
+        return None;
+    }
+    let digits = Big::parse(&format!("{whole}{fraction}"), 10)?;
+    let scale = Big::from_i64(10).pow(exponent.unsigned_abs());
+    if exponent >= 0 {
+        return Some(digits.mul(&scale));
+    }
+    match digits.divrem(&scale)? {
+        (q, r) if r.is_zero() => Some(q),
+        _ => None,
+    }
 }
 
 /// A real number without a prefix: an integer in `radix`, a decimal (in
@@ -585,13 +609,10 @@ fn real(text: &str, radix: u32) -> Option<Kind> {
         return None;
     }
     if digits.chars().all(|c| c.is_digit(radix)) {
-        // An exact integer; beyond 64 bits, the compiler reports it as too large.
-        let n = i64::from_str_radix(text, radix).unwrap_or(if text.starts_with('-') {
-            i64::MIN
-        } else {
-            i64::MAX
+        return Some(match i64::from_str_radix(text, radix) {
+            Ok(n) => Kind::Int(n),
+            Err(_) => Kind::Big(Big::parse(text, radix)?),
         });
-        return Some(Kind::Int(n));
     }
     if radix != 10 {
         return None;
@@ -621,8 +642,8 @@ fn unsupported_kind(text: &str, radix: u32) -> NotNumber {
     let is_real = |s: &str| real(s, radix).is_some();
     let unsigned_real = |s: &str| !s.starts_with(['+', '-']) && is_real(s);
     if let Some((n, d)) = text.split_once('/')
-        && matches!(real(n, radix), Some(Kind::Int(_)))
-        && matches!(real(d, radix), Some(Kind::Int(_)))
+        && matches!(real(n, radix), Some(Kind::Int(_) | Kind::Big(_)))
+        && matches!(real(d, radix), Some(Kind::Int(_) | Kind::Big(_)))
         && !d.starts_with(['+', '-'])
     {
         return NotNumber::Unsupported("rational numbers");

@@ -77,4 +77,5 @@ suite! {
     gcbench "gcbench" 4,
     binary_trees "binary-trees" 2,
     churn "churn" 4,
+    bignums "bignums" 1,
 }

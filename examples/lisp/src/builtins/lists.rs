@@ -214,7 +214,7 @@ pub(crate) fn eqv(gc: &Gc, x: Value, y: Value) -> bool {
     }
     match (gc.as_flonum(x), gc.as_flonum(y)) {
         (Some(a), Some(b)) => a.to_bits() == b.to_bits(),
-        _ => false,
+        _ => gc.bignums_equal(x, y),
     }
 }
 

@@ -1,8 +1,13 @@
-//! Numbers: fixnums, which overflow into an error (there are no bignums),
-//! and flonums. Exact division that does not come out even gives a flonum
-//! (there are no rationals).
+//! Numbers: fixnums, bignums and flonums. Fixnum arithmetic is the fast
+//! path; a result that does not fit in 63 bits becomes a bignum (and a
+//! bignum result that fits becomes a fixnum again, so each integer has one
+//! representation). Exact division that does not come out even gives a
+//! flonum (there are no rationals).
+
+use std::cmp::Ordering;
 
 use super::{ANY, Args, Primitive, prim};
+use crate::bignum::Big;
 use crate::errors::Error;
 use crate::printer::flonum;
 use crate::reader::{Kind, parse_number};
@@ -11,27 +16,51 @@ use crate::vm::Vm;
 
 type Result<T> = std::result::Result<T, Error>;
 
-/// A number read out of a value.
-#[derive(Clone, Copy, Debug)]
+/// A number read out of a value: bignums are copied out of the heap.
+#[derive(Clone, Debug)]
 pub(crate) enum Num {
+    /// An exact integer that fits in 64 bits (if not in 63, it is stored as a bignum).
     Int(i64),
+    /// An exact integer beyond 64 bits.
+    Big(Big),
     Flo(f64),
 }
 
 impl Num {
-    fn to_f64(self) -> f64 {
+    fn to_f64(&self) -> f64 {
         match self {
-            Num::Int(n) => n as f64,
-            Num::Flo(x) => x,
+            Num::Int(n) => *n as f64,
+            Num::Big(n) => n.to_f64(),
+            Num::Flo(x) => *x,
         }
+    }
+
+    /// The exact integer, as a bignum; `None` for a flonum.
+    fn to_big(&self) -> Option<Big> {
+        match self {
+            Num::Int(n) => Some(Big::from_i64(*n)),
+            Num::Big(n) => Some(n.clone()),
+            Num::Flo(_) => None,
+        }
+    }
+
+    fn is_exact(&self) -> bool {
+        !matches!(self, Num::Flo(_))
+    }
+
+    /// A bignum result as the smaller representation that holds it.
+    fn from_big(n: Big) -> Num {
+        n.to_i64().map_or(Num::Big(n), Num::Int)
     }
 }
 
-fn overflow(who: &str) -> Error {
-    Error::runtime(
-        format!("{who}: integer overflow (fixnums are 63-bit and there are no bignums)"),
-        vec![],
-    )
+/// How two numbers compare (`None` if either is a NaN).
+fn compare_nums(x: &Num, y: &Num) -> Option<Ordering> {
+    match (x, y) {
+        (Num::Int(x), Num::Int(y)) => Some(x.cmp(y)),
+        (Num::Flo(_), _) | (_, Num::Flo(_)) => x.to_f64().partial_cmp(&y.to_f64()),
+        (x, y) => Some(x.to_big().cmp(&y.to_big())),
+    }
 }
 
 impl Vm {
@@ -40,9 +69,12 @@ impl Vm {
         if let Some(n) = v.as_fixnum() {
             return Ok(Num::Int(n));
         }
+        if let Some(x) = self.gc.as_flonum(v) {
+            return Ok(Num::Flo(x));
+        }
         self.gc
-            .as_flonum(v)
-            .map(Num::Flo)
+            .as_bignum(v)
+            .map(Num::Big)
             .ok_or_else(|| Error::wrong_type(who, "a number", v))
     }
 
@@ -50,35 +82,72 @@ impl Vm {
         self.num(who, self.arg(a, i))
     }
 
-    /// A number as a value: a fixnum if it fits, or an overflow error.
-    pub(crate) fn number(&mut self, who: &str, n: Num) -> Result<Value> {
+    /// A number as a value: a fixnum if it fits, else a bignum or a flonum.
+    pub(crate) fn number(&mut self, n: Num) -> Result<Value> {
         match n {
-            Num::Int(n) => Value::fixnum(n).ok_or_else(|| overflow(who)),
+            Num::Int(n) => match Value::fixnum(n) {
+                Some(v) => Ok(v),
+                None => self.gc.integer(&Big::from_i64(n)),
+            },
+            Num::Big(n) => self.gc.integer(&n),
             Num::Flo(x) => self.gc.flonum(x),
         }
     }
 }
 
-fn arith(who: &str, a: Num, b: Num) -> Result<Num> {
-    let int = |r: Option<i64>| r.map(Num::Int).ok_or_else(|| overflow(who));
-    Ok(match (who, a, b) {
-        ("+", Num::Int(x), Num::Int(y)) => int(x.checked_add(y))?,
-        ("-", Num::Int(x), Num::Int(y)) => int(x.checked_sub(y))?,
-        ("*", Num::Int(x), Num::Int(y)) => int(x.checked_mul(y))?,
-        ("/", Num::Int(_), Num::Int(0)) => {
-            return Err(Error::runtime("/: division by zero", vec![]));
+/// The most bits an exact result may have: beyond, a program has almost
+/// certainly made a mistake, and would exhaust the heap slowly.
+const MAX_BITS: u64 = 1 << 24;
+
+fn too_large(who: &str) -> Error {
+    Error::runtime(
+        format!("{who}: the exact result would have more than {MAX_BITS} bits"),
+        vec![],
+    )
+}
+
+fn division_by_zero(who: &str) -> Error {
+    Error::runtime(format!("{who}: division by zero"), vec![])
+}
+
+fn arith(who: &str, a: &Num, b: &Num) -> Result<Num> {
+    if let (Num::Int(x), Num::Int(y)) = (a, b) {
+        let r = match who {
+            "+" => x.checked_add(*y),
+            "-" => x.checked_sub(*y),
+            "*" => x.checked_mul(*y),
+            _ if *y == 0 => return Err(division_by_zero(who)),
+            _ if x % y == 0 => x.checked_div(*y),
+            _ => return Ok(Num::Flo(*x as f64 / *y as f64)),
+        };
+        if let Some(r) = r {
+            return Ok(Num::Int(r));
         }
-        ("/", Num::Int(x), Num::Int(y)) if x % y == 0 => int(x.checked_div(y))?,
-        (op, a, b) => {
-            let (x, y) = (a.to_f64(), b.to_f64());
-            Num::Flo(match op {
-                "+" => x + y,
-                "-" => x - y,
-                "*" => x * y,
-                _ => x / y,
-            })
-        }
-    })
+    }
+    if let (Some(x), Some(y)) = (a.to_big(), b.to_big()) {
+        return Ok(Num::from_big(match who {
+            "+" => x.add(&y),
+            "-" => x.sub(&y),
+            "*" => {
+                if x.bits() + y.bits() > MAX_BITS {
+                    return Err(too_large(who));
+                }
+                x.mul(&y)
+            }
+            _ => match x.divrem(&y) {
+                None => return Err(division_by_zero(who)),
+                Some((q, r)) if r.is_zero() => q,
+                Some(_) => return Ok(Num::Flo(x.to_f64() / y.to_f64())),
+            },
+        }));
+    }
+    let (x, y) = (a.to_f64(), b.to_f64());
+    Ok(Num::Flo(match who {
+        "+" => x + y,
+        "-" => x - y,
+        "*" => x * y,
+        _ => x / y,
+    }))
 }
 
 /// Folds `+`, `-`, `*` or `/` over the arguments, with `unit` for none (and
@@ -105,9 +174,9 @@ fn fold(vm: &mut Vm, a: Args, who: &'static str, unit: i64) -> Result<Value> {
     };
     let first = if a.len == 1 { 0 } else { 1 };
     for i in first.min(a.len)..a.len {
-        acc = arith(who, acc, vm.num_arg(who, a, i)?)?;
+        acc = arith(who, &acc, &vm.num_arg(who, a, i)?)?;
     }
-    vm.number(who, acc)
+    vm.number(acc)
 }
 
 fn add(vm: &mut Vm, a: Args) -> Result<Value> {
@@ -123,7 +192,7 @@ fn div(vm: &mut Vm, a: Args) -> Result<Value> {
     fold(vm, a, "/", 1)
 }
 
-fn compare(vm: &mut Vm, a: Args, who: &str, ok: fn(std::cmp::Ordering) -> bool) -> Result<Value> {
+fn compare(vm: &mut Vm, a: Args, who: &str, ok: fn(Ordering) -> bool) -> Result<Value> {
     // The common case, two fixnums.
     if a.len == 2
         && let (Some(x), Some(y)) = (vm.arg(a, 0).as_fixnum(), vm.arg(a, 1).as_fixnum())
@@ -131,17 +200,11 @@ fn compare(vm: &mut Vm, a: Args, who: &str, ok: fn(std::cmp::Ordering) -> bool) 
         return Ok(Value::bool(ok(x.cmp(&y))));
     }
     let mut result = true;
-    for i in 0..a.len {
-        let y = vm.num_arg(who, a, i)?;
-        if i == 0 {
-            continue;
-        }
-        let x = vm.num_arg(who, a, i - 1)?;
-        let ord = match (x, y) {
-            (Num::Int(x), Num::Int(y)) => Some(x.cmp(&y)),
-            (x, y) => x.to_f64().partial_cmp(&y.to_f64()),
-        };
-        result &= ord.is_some_and(ok);
+    let mut prev = vm.num_arg(who, a, 0)?;
+    for i in 1..a.len {
+        let next = vm.num_arg(who, a, i)?;
+        result &= compare_nums(&prev, &next).is_some_and(ok);
+        prev = next;
     }
     Ok(Value::bool(result))
 }
@@ -162,7 +225,7 @@ fn ge(vm: &mut Vm, a: Args) -> Result<Value> {
     compare(vm, a, ">=", |o| o.is_ge())
 }
 
-/// The integer argument `i`, also accepting integral flonums (as `f64`).
+/// The integer argument `i`, also accepting integral flonums.
 fn integer(vm: &Vm, who: &str, a: Args, i: usize) -> Result<Num> {
     match vm.num_arg(who, a, i)? {
         Num::Flo(x) if x.fract() != 0.0 || !x.is_finite() => {
@@ -176,40 +239,43 @@ fn integer(vm: &Vm, who: &str, a: Args, i: usize) -> Result<Num> {
 fn divide(vm: &mut Vm, a: Args, who: &'static str) -> Result<Value> {
     let (x, y) = (integer(vm, who, a, 0)?, integer(vm, who, a, 1)?);
     if y.to_f64() == 0.0 {
-        return Err(Error::runtime(format!("{who}: division by zero"), vec![]));
+        return Err(division_by_zero(who));
     }
-    let r = match (x, y) {
-        (Num::Int(x), Num::Int(y)) => Num::Int(match who {
-            "quotient" | "truncate-quotient" => x.checked_div(y).ok_or_else(|| overflow(who))?,
-            "remainder" | "truncate-remainder" => x.checked_rem(y).unwrap_or(0),
-            "floor-quotient" => {
-                let q = x.checked_div(y).ok_or_else(|| overflow(who))?;
-                if x % y != 0 && (x < 0) != (y < 0) {
-                    q - 1
-                } else {
-                    q
-                }
+    let floor = matches!(who, "floor-quotient" | "modulo");
+    let quotient = matches!(who, "quotient" | "floor-quotient");
+    let r = match (&x, &y) {
+        (Num::Int(x), Num::Int(y)) if x.checked_div(*y).is_some() => {
+            let (x, y) = (*x, *y);
+            let (mut q, mut r) = (x / y, x % y);
+            if floor && r != 0 && (r < 0) != (y < 0) {
+                q -= 1;
+                r += y;
             }
-            _ => {
-                let m = x.checked_rem(y).unwrap_or(0);
-                if m != 0 && (m < 0) != (y < 0) {
-                    m + y
-                } else {
-                    m
-                }
+            Num::Int(if quotient { q } else { r })
+        }
+        _ if x.is_exact() && y.is_exact() => {
+            let (xb, yb) = (x.to_big(), y.to_big());
+            let (Some(xb), Some(yb)) = (xb, yb) else {
+                unreachable!("exact numbers are integers")
+            };
+            let (mut q, mut r) = xb.divrem(&yb).ok_or_else(|| division_by_zero(who))?;
+            if floor && !r.is_zero() && r.is_negative() != yb.is_negative() {
+                q = q.sub(&Big::from_i64(1));
+                r = r.add(&yb);
             }
-        }),
-        (x, y) => {
+            Num::from_big(if quotient { q } else { r })
+        }
+        _ => {
             let (x, y) = (x.to_f64(), y.to_f64());
             Num::Flo(match who {
-                "quotient" | "truncate-quotient" => (x / y).trunc(),
-                "remainder" | "truncate-remainder" => x % y,
+                "quotient" => (x / y).trunc(),
+                "remainder" => x % y,
                 "floor-quotient" => (x / y).floor(),
                 _ => x - y * (x / y).floor(),
             })
         }
     };
-    vm.number(who, r)
+    vm.number(r)
 }
 
 fn quotient(vm: &mut Vm, a: Args) -> Result<Value> {
@@ -227,79 +293,92 @@ fn floor_quotient(vm: &mut Vm, a: Args) -> Result<Value> {
 
 fn abs(vm: &mut Vm, a: Args) -> Result<Value> {
     let r = match vm.num_arg("abs", a, 0)? {
-        Num::Int(n) => Num::Int(n.checked_abs().ok_or_else(|| overflow("abs"))?),
+        Num::Int(n) => n
+            .checked_abs()
+            .map_or_else(|| Num::Big(Big::from_i64(n).abs()), Num::Int),
+        Num::Big(n) => Num::Big(n.abs()),
         Num::Flo(x) => Num::Flo(x.abs()),
     };
-    vm.number("abs", r)
+    vm.number(r)
 }
 
-fn extremum(vm: &mut Vm, a: Args, who: &'static str) -> Result<Value> {
+fn extremum(vm: &mut Vm, a: Args, want: Ordering) -> Result<Value> {
+    let who = if want == Ordering::Greater {
+        "max"
+    } else {
+        "min"
+    };
     let mut best = vm.num_arg(who, a, 0)?;
-    let mut inexact = matches!(best, Num::Flo(_));
+    let mut inexact = !best.is_exact();
     for i in 1..a.len {
         let n = vm.num_arg(who, a, i)?;
-        inexact |= matches!(n, Num::Flo(_));
-        let better = match (n, best) {
-            (Num::Int(x), Num::Int(y)) => (who == "max") == (x > y),
-            (x, y) => (who == "max") == (x.to_f64() > y.to_f64()),
-        };
-        if better {
+        inexact |= !n.is_exact();
+        if compare_nums(&n, &best) == Some(want) {
             best = n;
         }
     }
-    let best = if inexact {
-        Num::Flo(best.to_f64())
-    } else {
-        best
-    };
-    vm.number(who, best)
+    if inexact {
+        best = Num::Flo(best.to_f64());
+    }
+    vm.number(best)
 }
 
 fn min(vm: &mut Vm, a: Args) -> Result<Value> {
-    extremum(vm, a, "min")
+    extremum(vm, a, Ordering::Less)
 }
 fn max(vm: &mut Vm, a: Args) -> Result<Value> {
-    extremum(vm, a, "max")
+    extremum(vm, a, Ordering::Greater)
 }
 
-fn gcd_of(mut x: i64, mut y: i64) -> i64 {
-    while y != 0 {
-        (x, y) = (y, x % y);
-    }
-    x.abs()
+/// The exact integer argument `i`.
+fn exact_integer(vm: &Vm, who: &str, a: Args, i: usize) -> Result<Big> {
+    vm.num_arg(who, a, i)?
+        .to_big()
+        .ok_or_else(|| Error::wrong_type(who, "an exact integer", vm.arg(a, i)))
 }
 
 fn gcd(vm: &mut Vm, a: Args) -> Result<Value> {
-    let mut g = 0;
+    let mut g = Big::from_i64(0);
     for i in 0..a.len {
-        g = gcd_of(g, vm.int_arg("gcd", a, i)?);
+        g = g.gcd(&exact_integer(vm, "gcd", a, i)?);
     }
-    vm.number("gcd", Num::Int(g))
+    vm.number(Num::from_big(g))
 }
 
 fn lcm(vm: &mut Vm, a: Args) -> Result<Value> {
-    let mut l: i64 = 1;
+    let mut l = Big::from_i64(1);
     for i in 0..a.len {
-        let n = vm.int_arg("lcm", a, i)?;
-        if n == 0 {
+        let n = exact_integer(vm, "lcm", a, i)?;
+        if n.is_zero() {
             return Ok(Value::small(0));
         }
-        l = (l / gcd_of(l, n))
-            .checked_mul(n.abs())
-            .ok_or_else(|| overflow("lcm"))?;
+        let (q, _) = l
+            .divrem(&l.gcd(&n))
+            .ok_or_else(|| division_by_zero("lcm"))?;
+        l = q.mul(&n.abs());
     }
-    vm.number("lcm", Num::Int(l))
+    vm.number(Num::from_big(l))
 }
 
 fn expt(vm: &mut Vm, a: Args) -> Result<Value> {
-    let r = match (vm.num_arg("expt", a, 0)?, vm.num_arg("expt", a, 1)?) {
-        (Num::Int(b), Num::Int(e)) if e >= 0 => {
-            let e = u32::try_from(e).map_err(|_| overflow("expt"))?;
-            Num::Int(b.checked_pow(e).ok_or_else(|| overflow("expt"))?)
+    let (base, e) = (vm.num_arg("expt", a, 0)?, vm.num_arg("expt", a, 1)?);
+    let r = match (&base, &e) {
+        (Num::Int(b), Num::Int(e))
+            if *e >= 0 && u32::try_from(*e).is_ok_and(|e| b.checked_pow(e).is_some()) =>
+        {
+            Num::Int(b.pow(*e as u32))
+        }
+        (b, Num::Int(e)) if *e >= 0 && b.is_exact() => {
+            let b = b.to_big().expect("an exact number is an integer");
+            // 0, 1 and -1 stay small whatever the exponent.
+            if b.bits() > 1 && b.bits().saturating_mul(*e as u64) > MAX_BITS {
+                return Err(too_large("expt"));
+            }
+            Num::from_big(b.pow(*e as u64))
         }
         (b, e) => Num::Flo(b.to_f64().powf(e.to_f64())),
     };
-    vm.number("expt", r)
+    vm.number(r)
 }
 
 fn sqrt(vm: &mut Vm, a: Args) -> Result<Value> {
@@ -311,18 +390,20 @@ fn sqrt(vm: &mut Vm, a: Args) -> Result<Value> {
             vm.arg(a, 0),
         ));
     }
-    let r = match n {
-        Num::Int(k) => {
-            let root = (k as f64).sqrt().round() as i64;
-            if root.checked_mul(root) == Some(k) {
-                Num::Int(root)
+    let root = n.to_f64().sqrt();
+    let r = match n.to_big() {
+        // An exact square has an exact root.
+        Some(big) if root.is_finite() && root.fract() == 0.0 => {
+            let exact = Big::from_f64(root);
+            if exact.mul(&exact) == big {
+                Num::from_big(exact)
             } else {
-                Num::Flo((k as f64).sqrt())
+                Num::Flo(root)
             }
         }
-        Num::Flo(x) => Num::Flo(x.sqrt()),
+        _ => Num::Flo(root),
     };
-    vm.number("sqrt", r)
+    vm.number(r)
 }
 
 fn inexact(vm: &mut Vm, a: Args) -> Result<Value> {
@@ -332,22 +413,22 @@ fn inexact(vm: &mut Vm, a: Args) -> Result<Value> {
 
 fn exact(vm: &mut Vm, a: Args) -> Result<Value> {
     match vm.num_arg("exact", a, 0)? {
-        Num::Int(n) => Ok(Value::fixnum(n).unwrap_or(Value::UNSPECIFIED)),
-        Num::Flo(x) if x.fract() == 0.0 && x.abs() < 4.6e18 => {
-            vm.number("exact", Num::Int(x as i64))
+        Num::Flo(x) if x.fract() == 0.0 && x.is_finite() => {
+            vm.number(Num::from_big(Big::from_f64(x)))
         }
         Num::Flo(_) => Err(Error::wrong_type(
             "exact",
             "an integral flonum (there are no rationals)",
             vm.arg(a, 0),
         )),
+        _ => Ok(vm.arg(a, 0)),
     }
 }
 
 fn rounding(vm: &mut Vm, a: Args, who: &'static str, f: fn(f64) -> f64) -> Result<Value> {
     match vm.num_arg(who, a, 0)? {
-        Num::Int(_) => Ok(vm.arg(a, 0)),
         Num::Flo(x) => vm.gc.flonum(f(x)),
+        _ => Ok(vm.arg(a, 0)),
     }
 }
 
@@ -402,9 +483,9 @@ fn atan(vm: &mut Vm, a: Args) -> Result<Value> {
     transcendental(vm, a, "atan", f64::atan)
 }
 
-fn predicate(vm: &mut Vm, a: Args, test: fn(Num) -> bool) -> Result<Value> {
+fn predicate(vm: &mut Vm, a: Args, test: fn(&Num) -> bool) -> Result<Value> {
     let v = vm.arg(a, 0);
-    Ok(Value::bool(vm.num("number?", v).is_ok_and(test)))
+    Ok(Value::bool(vm.num("number?", v).is_ok_and(|n| test(&n))))
 }
 
 fn is_number(vm: &mut Vm, a: Args) -> Result<Value> {
@@ -412,46 +493,54 @@ fn is_number(vm: &mut Vm, a: Args) -> Result<Value> {
 }
 fn is_integer(vm: &mut Vm, a: Args) -> Result<Value> {
     predicate(vm, a, |n| match n {
-        Num::Int(_) => true,
         Num::Flo(x) => x.is_finite() && x.fract() == 0.0,
+        _ => true,
     })
 }
-fn is_finite(vm: &mut Vm, a: Args) -> Result<Value> {
-    predicate(vm, a, |n| n.to_f64().is_finite())
+fn is_rational(vm: &mut Vm, a: Args) -> Result<Value> {
+    predicate(vm, a, |n| n.is_exact() || n.to_f64().is_finite())
 }
 fn is_exact(vm: &mut Vm, a: Args) -> Result<Value> {
-    vm.num_arg("exact?", a, 0)?;
-    predicate(vm, a, |n| matches!(n, Num::Int(_)))
+    Ok(Value::bool(vm.num_arg("exact?", a, 0)?.is_exact()))
 }
 fn is_inexact(vm: &mut Vm, a: Args) -> Result<Value> {
-    vm.num_arg("inexact?", a, 0)?;
-    predicate(vm, a, |n| matches!(n, Num::Flo(_)))
+    Ok(Value::bool(!vm.num_arg("inexact?", a, 0)?.is_exact()))
 }
 fn is_exact_integer(vm: &mut Vm, a: Args) -> Result<Value> {
-    predicate(vm, a, |n| matches!(n, Num::Int(_)))
-}
-fn is_nan(vm: &mut Vm, a: Args) -> Result<Value> {
-    let n = vm.num_arg("nan?", a, 0)?;
-    Ok(Value::bool(n.to_f64().is_nan()))
+    predicate(vm, a, Num::is_exact)
 }
 
-fn sign_test(vm: &mut Vm, a: Args, who: &str, ok: fn(f64) -> bool) -> Result<Value> {
+/// A test of argument 0's value as a flonum, which keeps the sign of any
+/// bignum and whether it is infinite or NaN.
+fn float_test(vm: &mut Vm, a: Args, who: &str, ok: fn(f64) -> bool) -> Result<Value> {
     let n = vm.num_arg(who, a, 0)?;
     Ok(Value::bool(ok(n.to_f64())))
 }
+fn is_nan(vm: &mut Vm, a: Args) -> Result<Value> {
+    float_test(vm, a, "nan?", f64::is_nan)
+}
+fn is_finite(vm: &mut Vm, a: Args) -> Result<Value> {
+    let n = vm.num_arg("finite?", a, 0)?;
+    Ok(Value::bool(n.is_exact() || n.to_f64().is_finite()))
+}
+fn is_infinite(vm: &mut Vm, a: Args) -> Result<Value> {
+    let n = vm.num_arg("infinite?", a, 0)?;
+    Ok(Value::bool(!n.is_exact() && n.to_f64().is_infinite()))
+}
 fn is_zero(vm: &mut Vm, a: Args) -> Result<Value> {
-    sign_test(vm, a, "zero?", |x| x == 0.0)
+    float_test(vm, a, "zero?", |x| x == 0.0)
 }
 fn is_positive(vm: &mut Vm, a: Args) -> Result<Value> {
-    sign_test(vm, a, "positive?", |x| x > 0.0)
+    float_test(vm, a, "positive?", |x| x > 0.0)
 }
 fn is_negative(vm: &mut Vm, a: Args) -> Result<Value> {
-    sign_test(vm, a, "negative?", |x| x < 0.0)
+    float_test(vm, a, "negative?", |x| x < 0.0)
 }
 
 fn parity(vm: &mut Vm, a: Args, who: &str, odd: bool) -> Result<Value> {
     let n = match integer(vm, who, a, 0)? {
         Num::Int(n) => n % 2 != 0,
+        Num::Big(n) => n.is_odd(),
         Num::Flo(x) => x % 2.0 != 0.0,
     };
     Ok(Value::bool(n == odd))
@@ -465,8 +554,8 @@ fn is_even(vm: &mut Vm, a: Args) -> Result<Value> {
 
 fn square(vm: &mut Vm, a: Args) -> Result<Value> {
     let n = vm.num_arg("square", a, 0)?;
-    let r = arith("square", n, n).map_err(|_| overflow("square"))?;
-    vm.number("square", r)
+    let r = arith("*", &n, &n)?;
+    vm.number(r)
 }
 
 fn radix(vm: &Vm, who: &str, a: Args, i: usize) -> Result<u32> {
@@ -486,16 +575,11 @@ fn radix(vm: &Vm, who: &str, a: Args, i: usize) -> Result<u32> {
 fn number_to_string(vm: &mut Vm, a: Args) -> Result<Value> {
     let r = radix(vm, "number->string", a, 1)?;
     let s = match vm.num_arg("number->string", a, 0)? {
-        Num::Int(n) => {
-            let digits = match r {
-                2 => format!("{:b}", n.unsigned_abs()),
-                8 => format!("{:o}", n.unsigned_abs()),
-                16 => format!("{:x}", n.unsigned_abs()),
-                _ => n.unsigned_abs().to_string(),
-            };
-            if n < 0 { format!("-{digits}") } else { digits }
-        }
         Num::Flo(x) => flonum(x),
+        n => n
+            .to_big()
+            .expect("an exact number is an integer")
+            .to_string_radix(r),
     };
     vm.gc.string(&s)
 }
@@ -505,7 +589,8 @@ fn string_to_number(vm: &mut Vm, a: Args) -> Result<Value> {
     let text = vm.gc.rust_string(s);
     let r = radix(vm, "string->number", a, 1)?;
     match parse_number(&text, r) {
-        Ok(Kind::Int(n)) => Ok(Value::fixnum(n).unwrap_or(Value::FALSE)),
+        Ok(Kind::Int(n)) => vm.number(Num::Int(n)),
+        Ok(Kind::Big(n)) => vm.number(Num::Big(n)),
         Ok(Kind::Float(x)) => vm.gc.flonum(x),
         _ => Ok(Value::FALSE),
     }
@@ -554,12 +639,14 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     prim("number?", 1, 1, is_number),
     prim("complex?", 1, 1, is_number),
     prim("real?", 1, 1, is_number),
-    prim("rational?", 1, 1, is_finite),
+    prim("rational?", 1, 1, is_rational),
     prim("integer?", 1, 1, is_integer),
     prim("exact?", 1, 1, is_exact),
     prim("inexact?", 1, 1, is_inexact),
     prim("exact-integer?", 1, 1, is_exact_integer),
     prim("nan?", 1, 1, is_nan),
+    prim("finite?", 1, 1, is_finite),
+    prim("infinite?", 1, 1, is_infinite),
     prim("zero?", 1, 1, is_zero),
     prim("positive?", 1, 1, is_positive),
     prim("negative?", 1, 1, is_negative),
