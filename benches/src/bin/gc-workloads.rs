@@ -643,7 +643,8 @@ struct Gc {
 /// HotSpot's collector's figures from its `-Xlog:gc` lines, e.g.
 /// `[0.185s][info][gc] GC(0) Pause Young (Allocation Failure) 256M->8M(981M) 5.317ms`.
 /// A cycle is a `GC(n)` number: a G1 concurrent cycle is one, with its remark
-/// and cleanup pauses, and is neither young nor full.
+/// and cleanup pauses, and is neither young nor full (G1's mixed collections,
+/// `Pause Young (Mixed)`, count as young).
 fn hotspot_gc(stderr: &str) -> Gc {
     let (mut ids, mut young, mut full) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     let (mut total, mut max) = (0.0, 0.0f64);
