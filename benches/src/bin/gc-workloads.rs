@@ -42,7 +42,8 @@
 //! answer); HotSpot Parallel's minimum `-Xmx` the same way. Then movegc Move
 //! and stop-the-world and HotSpot Parallel at 1.5, 2, 3 and 6 times movegc's
 //! minimum: wall time, its ratio to HotSpot Parallel's, peak RSS, and cycles
-//! and the longest pause.
+//! and the longest pause (`--runs` repeats these runs; the searches try each
+//! heap size once).
 
 use movegc_benches::{jdk_tool, line, run_child};
 use std::cell::RefCell;
