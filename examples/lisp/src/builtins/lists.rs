@@ -212,9 +212,15 @@ pub(crate) fn eqv(gc: &Gc, x: Value, y: Value) -> bool {
     if x == y {
         return true;
     }
-    match (gc.as_flonum(x), gc.as_flonum(y)) {
-        (Some(a), Some(b)) => a.to_bits() == b.to_bits(),
-        _ => gc.bignums_equal(x, y),
+    let (Some((_, tx)), Some((_, ty))) = (gc.type_of(x), gc.type_of(y)) else {
+        return false;
+    };
+    if tx != ty {
+        false
+    } else if tx == gc.t.flonum {
+        gc.as_flonum(x).map(f64::to_bits) == gc.as_flonum(y).map(f64::to_bits)
+    } else {
+        tx == gc.t.bignum && gc.bignums_equal(x, y)
     }
 }
 

@@ -21,8 +21,8 @@ type Result<T> = std::result::Result<T, Error>;
 pub(crate) enum Num {
     /// An exact integer that fits in 64 bits (if not in 63, it is stored as a bignum).
     Int(i64),
-    /// An exact integer beyond 64 bits.
-    Big(Big),
+    /// An exact integer beyond 64 bits, boxed to keep the common cases small.
+    Big(Box<Big>),
     Flo(f64),
 }
 
@@ -39,7 +39,7 @@ impl Num {
     fn to_big(&self) -> Option<Big> {
         match self {
             Num::Int(n) => Some(Big::from_i64(*n)),
-            Num::Big(n) => Some(n.clone()),
+            Num::Big(n) => Some((**n).clone()),
             Num::Flo(_) => None,
         }
     }
@@ -50,7 +50,7 @@ impl Num {
 
     /// A bignum result as the smaller representation that holds it.
     fn from_big(n: Big) -> Num {
-        n.to_i64().map_or(Num::Big(n), Num::Int)
+        n.to_i64().map_or_else(|| Num::Big(Box::new(n)), Num::Int)
     }
 }
 
@@ -65,6 +65,7 @@ fn compare_nums(x: &Num, y: &Num) -> Option<Ordering> {
 
 impl Vm {
     /// `v` as a number.
+    #[inline]
     pub(crate) fn num(&self, who: &str, v: Value) -> Result<Num> {
         if let Some(n) = v.as_fixnum() {
             return Ok(Num::Int(n));
@@ -74,10 +75,11 @@ impl Vm {
         }
         self.gc
             .as_bignum(v)
-            .map(Num::Big)
+            .map(|n| Num::Big(Box::new(n)))
             .ok_or_else(|| Error::wrong_type(who, "a number", v))
     }
 
+    #[inline]
     fn num_arg(&self, who: &str, a: Args, i: usize) -> Result<Num> {
         self.num(who, self.arg(a, i))
     }
@@ -124,7 +126,11 @@ fn arith(who: &str, a: &Num, b: &Num) -> Result<Num> {
             return Ok(Num::Int(r));
         }
     }
-    if let (Some(x), Some(y)) = (a.to_big(), b.to_big()) {
+    // Converting a flonum's partner to a bignum would be wasted: test first.
+    if a.is_exact()
+        && b.is_exact()
+        && let (Some(x), Some(y)) = (a.to_big(), b.to_big())
+    {
         return Ok(Num::from_big(match who {
             "+" => x.add(&y),
             "-" => x.sub(&y),
@@ -150,6 +156,22 @@ fn arith(who: &str, a: &Num, b: &Num) -> Result<Num> {
     }))
 }
 
+/// Arguments 0 and 1 as flonums, if one is a flonum and the other a
+/// flonum or a fixnum: the common inexact case, done without the general path.
+#[inline]
+fn two_flonums(vm: &Vm, a: Args) -> Option<(f64, f64)> {
+    let (x, y) = (vm.arg(a, 0), vm.arg(a, 1));
+    if x.as_fixnum().is_some() && y.as_fixnum().is_some() {
+        return None;
+    }
+    let real = |v: Value| {
+        v.as_fixnum()
+            .map(|n| n as f64)
+            .or_else(|| vm.gc.as_flonum(v))
+    };
+    Some((real(x)?, real(y)?))
+}
+
 /// Folds `+`, `-`, `*` or `/` over the arguments, with `unit` for none (and
 /// as the left operand of a single argument to `-` and `/`).
 fn fold(vm: &mut Vm, a: Args, who: &'static str, unit: i64) -> Result<Value> {
@@ -166,6 +188,16 @@ fn fold(vm: &mut Vm, a: Args, who: &'static str, unit: i64) -> Result<Value> {
         if let Some(v) = r.and_then(Value::fixnum) {
             return Ok(v);
         }
+    }
+    if a.len == 2
+        && let Some((x, y)) = two_flonums(vm, a)
+    {
+        return vm.gc.flonum(match who {
+            "+" => x + y,
+            "-" => x - y,
+            "*" => x * y,
+            _ => x / y,
+        });
     }
     let mut acc = if a.len == 1 || a.len == 0 {
         Num::Int(unit)
@@ -198,6 +230,11 @@ fn compare(vm: &mut Vm, a: Args, who: &str, ok: fn(Ordering) -> bool) -> Result<
         && let (Some(x), Some(y)) = (vm.arg(a, 0).as_fixnum(), vm.arg(a, 1).as_fixnum())
     {
         return Ok(Value::bool(ok(x.cmp(&y))));
+    }
+    if a.len == 2
+        && let Some((x, y)) = two_flonums(vm, a)
+    {
+        return Ok(Value::bool(x.partial_cmp(&y).is_some_and(ok)));
     }
     let mut result = true;
     let mut prev = vm.num_arg(who, a, 0)?;
@@ -295,8 +332,8 @@ fn abs(vm: &mut Vm, a: Args) -> Result<Value> {
     let r = match vm.num_arg("abs", a, 0)? {
         Num::Int(n) => n
             .checked_abs()
-            .map_or_else(|| Num::Big(Big::from_i64(n).abs()), Num::Int),
-        Num::Big(n) => Num::Big(n.abs()),
+            .map_or_else(|| Num::from_big(Big::from_i64(n).abs()), Num::Int),
+        Num::Big(n) => Num::from_big(n.abs()),
         Num::Flo(x) => Num::Flo(x.abs()),
     };
     vm.number(r)
@@ -575,11 +612,17 @@ fn radix(vm: &Vm, who: &str, a: Args, i: usize) -> Result<u32> {
 fn number_to_string(vm: &mut Vm, a: Args) -> Result<Value> {
     let r = radix(vm, "number->string", a, 1)?;
     let s = match vm.num_arg("number->string", a, 0)? {
+        Num::Int(n) => {
+            let digits = match r {
+                2 => format!("{:b}", n.unsigned_abs()),
+                8 => format!("{:o}", n.unsigned_abs()),
+                16 => format!("{:x}", n.unsigned_abs()),
+                _ => n.unsigned_abs().to_string(),
+            };
+            if n < 0 { format!("-{digits}") } else { digits }
+        }
+        Num::Big(n) => n.to_string_radix(r),
         Num::Flo(x) => flonum(x),
-        n => n
-            .to_big()
-            .expect("an exact number is an integer")
-            .to_string_radix(r),
     };
     vm.gc.string(&s)
 }
@@ -590,7 +633,7 @@ fn string_to_number(vm: &mut Vm, a: Args) -> Result<Value> {
     let r = radix(vm, "string->number", a, 1)?;
     match parse_number(&text, r) {
         Ok(Kind::Int(n)) => vm.number(Num::Int(n)),
-        Ok(Kind::Big(n)) => vm.number(Num::Big(n)),
+        Ok(Kind::Big(n)) => vm.number(Num::from_big(n)),
         Ok(Kind::Float(x)) => vm.gc.flonum(x),
         _ => Ok(Value::FALSE),
     }
