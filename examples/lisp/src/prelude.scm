@@ -218,3 +218,80 @@
 
 (define (with-output-to-file name thunk)
   (%with-port (open-output-file name) current-output-port %set-current-output-port! thunk))
+
+;; What R7RS's libraries have that the interpreter's kinds of numbers make
+;; trivial: every number is real and every exact number an integer.
+(define (exact-integer-sqrt n)
+  (unless (and (exact-integer? n) (>= n 0))
+    (error "exact-integer-sqrt: expected a non-negative exact integer:" n))
+  (if (< n 2)
+      (values n 0)
+      ;; Newton's method from above the root converges down onto its floor.
+      (let loop ((x (let ((r (sqrt (inexact n))))
+                      (if (finite? r) (+ (exact (floor (* r 1.0000001))) 1) n))))
+        (let ((y (quotient (+ x (quotient n x)) 2)))
+          (if (>= y x) (values x (- n (* x x))) (loop y))))))
+
+(define (floor/ n d) (values (floor-quotient n d) (floor-remainder n d)))
+
+(define (truncate/ n d) (values (truncate-quotient n d) (truncate-remainder n d)))
+
+(define (numerator x)
+  (if (integer? x) x (error "numerator: there are no rationals:" x)))
+
+(define (denominator x)
+  (cond ((exact-integer? x) 1)
+        ((integer? x) 1.0)
+        (else (error "denominator: there are no rationals:" x))))
+
+(define (real-part x) (if (number? x) x (error "real-part: expected a number:" x)))
+
+(define (imag-part x) (if (number? x) 0 (error "imag-part: expected a number:" x)))
+
+(define (magnitude x) (abs x))
+
+(define (angle x) (if (negative? x) (atan 0 -1) 0))
+
+(define (make-rectangular re im)
+  (if (and (exact? im) (zero? im)) re (error "make-rectangular: there are no complex numbers:" im)))
+
+(define (make-polar m a)
+  (if (and (exact? a) (zero? a)) m (error "make-polar: there are no complex numbers:" a)))
+
+(define (string->vector s . range) (list->vector (apply string->list s range)))
+
+(define (vector->string v . range) (list->string (apply vector->list v range)))
+
+(define (string-copy! to at from . range)
+  (let ((chars (apply string->list from range)))
+    (unless (<= (+ at (length chars)) (string-length to))
+      (error "string-copy!: the destination is too short:" to))
+    (let loop ((i at) (chars chars))
+      (unless (null? chars)
+        (string-set! to i (car chars))
+        (loop (+ i 1) (cdr chars))))))
+
+(define (vector-copy! to at from . range)
+  (let ((items (apply vector->list from range)))
+    (unless (<= (+ at (length items)) (vector-length to))
+      (error "vector-copy!: the destination is too short:" to))
+    (let loop ((i at) (items items))
+      (unless (null? items)
+        (vector-set! to i (car items))
+        (loop (+ i 1) (cdr items))))))
+
+(define (features) '(r7rs movegc))
+
+;; Run-time errors carry no kind, only a message naming the procedure.
+(define (%error-from? e prefixes)
+  (and (error-object? e)
+       (let ((m (error-object-message e)))
+         (any (lambda (p)
+                (and (<= (string-length p) (string-length m))
+                     (string=? p (substring m 0 (string-length p)))))
+              prefixes))))
+
+(define (file-error? e)
+  (%error-from? e '("open-input-file:" "open-output-file:" "delete-file:")))
+
+(define (read-error? e) (%error-from? e '("read:")))

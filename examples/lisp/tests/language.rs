@@ -668,3 +668,54 @@ fn bignums() {
         ),
     ]);
 }
+
+#[test]
+fn the_rest_of_the_standard_libraries() {
+    check(&[
+        (
+            "(call-with-values (lambda () (exact-integer-sqrt 17)) list)",
+            "(4 1)",
+        ),
+        (
+            "(call-with-values (lambda () (exact-integer-sqrt (+ 1 (expt 10 400)))) \
+             (lambda (s r) (list (= s (expt 10 200)) r)))",
+            "(#t 1)",
+        ),
+        (
+            "(call-with-values (lambda () (floor/ -7 2)) list)",
+            "(-4 1)",
+        ),
+        (
+            "(call-with-values (lambda () (truncate/ -7 2)) list)",
+            "(-3 -1)",
+        ),
+        (
+            "(list (numerator 5) (denominator 5) (denominator 4.0))",
+            "(5 1 1.0)",
+        ),
+        (
+            "(list (real-part 2.5) (imag-part 3) (magnitude -4) (angle 2) (make-rectangular 1 0))",
+            "(2.5 0 4 0 1)",
+        ),
+        (
+            "(list (string->vector \"abcd\" 1 3) (vector->string #(#\\x #\\y)))",
+            "(#(#\\b #\\c) \"xy\")",
+        ),
+        (
+            "(let ((s (make-string 5 #\\-))) (string-copy! s 1 \"abcd\" 1 3) s)",
+            "\"-bc--\"",
+        ),
+        (
+            "(let ((v (make-vector 4 0))) (vector-copy! v 2 #(1 2 3) 1) v)",
+            "#(0 0 2 3)",
+        ),
+        ("(memq 'r7rs (features))", "(r7rs movegc)"),
+        ("(get-environment-variable \"LISP_NO_SUCH_VARIABLE\")", "#f"),
+        (
+            "(list (guard (e ((file-error? e) 'file)) (open-input-file \"/nonexistent\")) \
+             (guard (e ((read-error? e) 'read)) (read (open-input-string \")\"))) \
+             (guard (e ((file-error? e) 'file) (#t 'other)) (car 1)))",
+            "(file read other)",
+        ),
+    ]);
+}

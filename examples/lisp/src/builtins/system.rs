@@ -48,6 +48,26 @@ fn gc_stats(vm: &mut Vm, _: Args) -> Result<Value> {
     })
 }
 
+fn get_environment_variable(vm: &mut Vm, a: Args) -> Result<Value> {
+    let name = vm.obj_arg("get-environment-variable", a, 0, vm.gc.t.string, "a string")?;
+    match std::env::var(vm.gc.rust_string(name)) {
+        Ok(value) => vm.gc.string(&value),
+        Err(_) => Ok(Value::FALSE),
+    }
+}
+
+fn get_environment_variables(vm: &mut Vm, _: Args) -> Result<Value> {
+    let vars: Vec<(String, String)> = std::env::vars().collect();
+    vm.list_of(vars.len(), |vm, i| {
+        let name = vm.gc.string(&vars[i].0)?;
+        let mark = vm.gc.keep(name);
+        let value = vm.gc.string(&vars[i].1);
+        let name = vm.gc.kept(mark);
+        vm.gc.release(mark);
+        vm.gc.cons(name, value?)
+    })
+}
+
 fn command_line(vm: &mut Vm, _: Args) -> Result<Value> {
     let args = vm.command_line.clone();
     vm.list_of(args.len(), |vm, i| vm.gc.string(&args[i]))
@@ -123,6 +143,8 @@ pub(super) const PRIMITIVES: &[Primitive] = &[
     prim("gc", 0, 0, gc),
     prim("gc-stats", 0, 0, gc_stats),
     prim("command-line", 0, 0, command_line),
+    prim("get-environment-variable", 1, 1, get_environment_variable),
+    prim("get-environment-variables", 0, 0, get_environment_variables),
     prim("current-jiffy", 0, 0, current_jiffy),
     prim("jiffies-per-second", 0, 0, jiffies_per_second),
     prim("current-second", 0, 0, current_second),
