@@ -13,10 +13,24 @@ use crate::pages::PoolLock;
 /// Page-aligned allocations, each its own run of pages, with a table of which
 /// are allocated so the collector can sweep them. Large objects are never
 /// copied: a dead one's pages go back to the kernel.
+///
+/// Blocks are young until [`promote`](Self::promote) (the end of the cycle
+/// after their allocation) and old after: a young cycle rewrites the
+/// references of young blocks whole, and of old ones only where the card
+/// table says they may point at young objects.
 #[derive(Debug)]
 pub struct LargeObjects {
     pool: PagePool,
-    objects: Mutex<BTreeMap<usize, usize>>,
+    objects: Mutex<Table>,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    /// Start to (size, generation of its allocation).
+    blocks: BTreeMap<usize, (usize, u64)>,
+    /// Blocks allocated in this generation (some maybe freed since).
+    young: Vec<usize>,
+    generation: u64,
 }
 
 /// A [`LargeObjects`]' locks, held until dropped (from [`LargeObjects::lock`]).
@@ -24,7 +38,7 @@ pub struct LargeObjects {
 pub struct LargeLock<'a> {
     // Released in this order: pages, then the table.
     _pages: PoolLock<'a>,
-    _objects: MutexGuard<'a, BTreeMap<usize, usize>>,
+    _objects: MutexGuard<'a, Table>,
 }
 
 impl LargeObjects {
@@ -32,7 +46,7 @@ impl LargeObjects {
     pub fn new(reservation: Arc<Reservation>, range: Range<usize>) -> Self {
         LargeObjects {
             pool: PagePool::new(reservation, range),
-            objects: Mutex::new(BTreeMap::new()),
+            objects: Mutex::new(Table::default()),
         }
     }
 
@@ -49,10 +63,42 @@ impl LargeObjects {
     /// black), so that no sweep judges it between its allocation and its mark.
     pub fn alloc(&self, size: usize, publish: impl FnOnce(usize)) -> Option<usize> {
         let start = self.pool.alloc(size)?;
-        let mut objects = self.objects.lock();
+        let mut table = self.objects.lock();
         publish(start);
-        objects.insert(start, size);
+        let generation = table.generation;
+        table.blocks.insert(start, (size, generation));
+        table.young.push(start);
         Some(start)
+    }
+
+    /// Makes every block old: what a cycle found live has survived it.
+    pub fn promote(&self) {
+        let mut table = self.objects.lock();
+        table.generation += 1;
+        table.young.clear();
+    }
+
+    /// The young blocks still allocated, as (start, size), in address order.
+    pub fn young_objects(&self) -> Vec<(usize, usize)> {
+        let table = self.objects.lock();
+        let mut young: Vec<(usize, usize)> = table
+            .young
+            .iter()
+            .filter_map(|a| match table.blocks.get(a) {
+                Some(&(size, g)) if g == table.generation => Some((*a, size)),
+                _ => None,
+            })
+            .collect();
+        young.sort_unstable();
+        young.dedup();
+        young
+    }
+
+    /// The block holding `addr`, as (start, size, whether it is young).
+    pub fn block_containing(&self, addr: usize) -> Option<(usize, usize, bool)> {
+        let table = self.objects.lock();
+        let (&start, &(size, g)) = table.blocks.range(..=addr).next_back()?;
+        (addr < start + size).then_some((start, size, g == table.generation))
     }
 
     /// Holds the space's locks (its table's, then its pages') until the
@@ -68,12 +114,12 @@ impl LargeObjects {
 
     /// Whether `addr` is the start of an allocated block.
     pub fn is_object(&self, addr: usize) -> bool {
-        self.objects.lock().contains_key(&addr)
+        self.objects.lock().blocks.contains_key(&addr)
     }
 
     /// Bytes in allocated blocks (their sizes, not rounded to pages).
     pub fn bytes(&self) -> usize {
-        self.objects.lock().values().sum()
+        self.objects.lock().blocks.values().map(|&(s, _)| s).sum()
     }
 
     /// The part of the space ever used: every block lies below this address.
@@ -93,21 +139,23 @@ impl LargeObjects {
 
     /// Every allocated block as (start, size), in address order.
     pub fn objects(&self) -> Vec<(usize, usize)> {
-        self.objects.lock().iter().map(|(&a, &s)| (a, s)).collect()
+        let table = self.objects.lock();
+        table.blocks.iter().map(|(&a, &(s, _))| (a, s)).collect()
     }
 
     /// Frees every block for which `is_live` is false; returns (blocks, bytes)
     /// freed. Blocks allocated meanwhile are judged after their `publish` ran.
     pub fn sweep(&self, mut is_live: impl FnMut(usize) -> bool) -> (usize, usize) {
         let dead: Vec<(usize, usize)> = {
-            let mut objects = self.objects.lock();
-            let dead: Vec<_> = objects
+            let mut table = self.objects.lock();
+            let dead: Vec<_> = table
+                .blocks
                 .iter()
                 .filter(|&(&a, _)| !is_live(a))
-                .map(|(&a, &s)| (a, s))
+                .map(|(&a, &(s, _))| (a, s))
                 .collect();
             for (a, _) in &dead {
-                objects.remove(a);
+                table.blocks.remove(a);
             }
             dead
         };

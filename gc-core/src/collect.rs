@@ -17,11 +17,11 @@ use gc_heap::{Plan, SlotKind, Spaces};
 
 use crate::concurrent::{self, Compaction};
 use crate::error::GcError;
-use crate::heap::{HeapInner, next_trigger};
+use crate::heap::HeapInner;
 use crate::mark::Marker;
 use crate::mutator::{MutatorShared, retire};
 use crate::roots::RootVisitor;
-use crate::stats::{CycleStats, Pause, PauseKind, Reason};
+use crate::stats::{CycleKind, CycleStats, Pause, PauseKind, Reason};
 use crate::sync::{Condvar, Mutex, MutexGuard, lock};
 
 /// Objects the final-mark pause traces before it gives up, resumes the
@@ -323,28 +323,84 @@ fn drain_logged(heap: &HeapInner, marker: &Marker<'_>) -> Vec<usize> {
     grey
 }
 
+/// Takes the dirty cards logged so far: what the queue holds, and with
+/// `mutators` stopped, what their buffers hold.
+fn take_cards(heap: &HeapInner, mutators: &[Arc<MutatorShared>], cards: &mut Vec<usize>) {
+    for m in mutators {
+        // SAFETY: the mutator is stopped or in native code, so only this
+        // thread touches its buffer.
+        unsafe { &mut *m.cards.get() }.flush(&heap.remembered);
+    }
+    for buffer in heap.remembered.take() {
+        cards.extend(buffer);
+    }
+}
+
+/// Marks the young objects that old objects on `cards` reference; returns
+/// those newly marked. Mutators may run: slots are read atomically, and a
+/// reference overwritten before it is read here was logged by the barrier.
+fn mark_cards(heap: &HeapInner, marker: &Marker<'_>, cards: &[usize]) -> Vec<usize> {
+    let spaces = &heap.spaces;
+    let types = spaces.types();
+    let mut grey = Vec::new();
+    for &card in cards {
+        // SAFETY: no compaction runs during marking, and the starts bitmap is
+        // the last compaction's.
+        unsafe {
+            spaces.for_each_card_slot(card, |slot, kind| {
+                // SAFETY: a slot of a live old object; mutators store to it atomically.
+                let value = std::sync::atomic::AtomicUsize::from_ptr(slot as *mut usize)
+                    .load(Ordering::Relaxed);
+                if types.is_ref(kind, value) && marker.mark_new(value) {
+                    grey.push(value);
+                }
+            });
+        }
+    }
+    grey
+}
+
 fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     let spaces: &Spaces = &heap.spaces;
+    let kind = heap.policy.lock().kind(reason);
+    // A full cycle traces every object: old large objects lose their marks,
+    // with no marking in progress (mutators mark nothing outside cycles).
+    if kind == CycleKind::Full {
+        spaces.clear_large_marks();
+    }
+    let base = match kind {
+        CycleKind::Young => spaces.young_start(),
+        CycleKind::Full => spaces.moving().start(),
+    };
     let mut cycle = CycleStats {
         reason: Some(reason),
+        kind,
         used_before: spaces.used(),
         ..CycleStats::default()
     };
     let progress = &heap.pacer.progress;
+    let mut cards = Vec::new();
 
     if !heap.config.concurrent_mark {
         let (result, timing) = pause(heap, |mutators| {
-            let marker = begin_marking(heap, mutators, progress)?;
+            let marker = begin_marking(heap, mutators, progress, base)?;
             let black = marker.black();
             let t = Instant::now();
-            let grey = mark_roots(heap, mutators, &marker);
+            let mut grey = mark_roots(heap, mutators, &marker);
+            take_cards(heap, mutators, &mut cards);
+            if kind == CycleKind::Young {
+                grey.extend(mark_cards(heap, &marker, &cards));
+            }
             cycle.objects_marked = marker.trace(heap.pool.get().as_deref(), grey);
             cycle.mark = t.elapsed();
             let t = Instant::now();
             cycle.large_freed = spaces.large().sweep(|obj| spaces.is_marked(obj)).0;
-            let plan = spaces.plan(black);
+            if kind == CycleKind::Full {
+                spaces.clear_starts(base..black);
+            }
+            let plan = spaces.plan(base, black);
             cycle.plan = t.elapsed();
-            compaction_pause_work(heap, mutators, &plan, reason, &mut cycle)
+            compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards)
         });
         cycle.record_pause(PauseKind::Full, timing);
         return finish(heap, cycle, result?);
@@ -353,7 +409,8 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     // Initial mark: from here on the write barrier logs overwritten
     // references, and every object allocated is live this cycle.
     let (result, timing) = pause(heap, |mutators| {
-        let marker = begin_marking(heap, mutators, progress)?;
+        let marker = begin_marking(heap, mutators, progress, base)?;
+        take_cards(heap, mutators, &mut cards);
         heap.pacer.begin(
             spaces.used(),
             spaces.capacity(),
@@ -368,17 +425,28 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     let (marker, grey) = result?;
 
     let t = Instant::now();
+    let mut grey = grey;
+    if kind == CycleKind::Young {
+        grey.extend(mark_cards(heap, &marker, &cards));
+    }
     mark_concurrently(heap, &marker, grey, &mut cycle);
     cycle.mark = t.elapsed();
 
     let t = Instant::now();
     cycle.large_freed = spaces.large().sweep(|obj| spaces.is_marked(obj)).0;
     let black = marker.black();
-    let parts = spaces.plan(black).parts();
+    if kind == CycleKind::Full {
+        // The compaction records every old object's start anew. Nothing
+        // reads the starts in a full cycle, and clearing them here keeps the
+        // pause short.
+        spaces.clear_starts(base..black);
+    }
+    let parts = spaces.plan(base, black).parts();
     cycle.plan = t.elapsed();
 
     let (result, timing) = pause(heap, |mutators| {
         retire_all(spaces, mutators, true);
+        take_cards(heap, mutators, &mut cards);
         heap.black_alloc.store(false, Ordering::Relaxed);
         let top = spaces.moving().top();
         cycle.allocated_black = top - black;
@@ -386,7 +454,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         // every object from the black line up is marked: when its TLAB was
         // retired (just now, for those still in use), or when it was claimed.
         let plan = unsafe { spaces.plan_from(parts).with_top(top) };
-        compaction_pause_work(heap, mutators, &plan, reason, &mut cycle)
+        compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards)
     });
     cycle.record_pause(PauseKind::Compaction, timing);
     finish(heap, cycle, result?)
@@ -394,17 +462,19 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
 
 /// The start of every cycle, in its first pause: retire the TLABs, verify if
 /// asked, and note the black line (the top, with every mutator stopped).
+/// Marking covers the moving space from `base` up.
 fn begin_marking<'a>(
     heap: &'a HeapInner,
     mutators: &[Arc<MutatorShared>],
     progress: &'a crate::sync::AtomicUsize,
+    base: usize,
 ) -> Result<Marker<'a>, GcError> {
     let spaces = &heap.spaces;
     retire_all(spaces, mutators, false);
     if heap.config.verify {
         verify(heap, mutators)?;
     }
-    Ok(Marker::new(spaces, spaces.moving().top(), progress))
+    Ok(Marker::new(spaces, base, spaces.moving().top(), progress))
 }
 
 /// Traces concurrently, draining the write barrier's buffers, until a
@@ -462,7 +532,7 @@ fn mark_concurrently(
 fn finish(
     heap: &HeapInner,
     mut cycle: CycleStats,
-    (compaction, old_top): (Option<Arc<Compaction>>, usize),
+    (compaction, base, old_top): (Option<Arc<Compaction>>, usize, usize),
 ) -> Result<u64, GcError> {
     let resumed = Instant::now();
     heap.cycle.bump();
@@ -474,20 +544,23 @@ fn finish(
         compaction.run(index, resumed);
         heap.pacer.end();
     }
-    heap.spaces.clear_marks(old_top);
+    heap.spaces.clear_marks(base..old_top);
     Ok(index)
 }
 
-/// The compaction pause's work: rewrite the roots and the large objects'
-/// references, then start the concurrent compaction or slide in place.
-/// Returns the compaction started, and the moving space's top before it.
+/// The compaction pause's work: rewrite the roots, the large objects'
+/// references (a young cycle: the young large objects', and the old objects'
+/// on dirty `cards`, which it cleans), then start the concurrent compaction
+/// or slide in place. Everything live is old afterwards. Returns the
+/// compaction started, and the range of the moving space it covers.
 fn compaction_pause_work(
     heap: &Arc<HeapInner>,
     mutators: &[Arc<MutatorShared>],
     plan: &Plan<'_>,
     reason: Reason,
     cycle: &mut CycleStats,
-) -> Result<(Option<Arc<Compaction>>, usize), GcError> {
+    cards: &mut Vec<usize>,
+) -> Result<(Option<Arc<Compaction>>, usize, usize), GcError> {
     let spaces = &heap.spaces;
     let types = spaces.types();
     let t = Instant::now();
@@ -495,7 +568,27 @@ fn compaction_pause_work(
         // SAFETY: root slots are valid for reads and writes during the pause.
         unsafe { plan.rewrite_slot(slot, kind) };
     });
-    for (obj, _) in spaces.large().objects() {
+    // A card listed twice must be rewritten once: a rewritten reference may
+    // still lie in the range that moves.
+    cards.sort_unstable();
+    cards.dedup();
+    cycle.remembered_cards = cards.len();
+    let large = match cycle.kind {
+        CycleKind::Young => {
+            for &card in cards.iter() {
+                // SAFETY: the old objects are intact (compaction has not begun)
+                // and every mutator is stopped.
+                unsafe {
+                    spaces.for_each_card_slot(card, |slot, kind| {
+                        plan.rewrite_slot(slot as *mut usize, kind)
+                    })
+                };
+            }
+            spaces.large().young_objects()
+        }
+        CycleKind::Full => spaces.large().objects(),
+    };
+    for (obj, _) in large {
         // SAFETY: a live large object's header.
         let header = gc_heap::Header(unsafe { (obj as *const u64).read() });
         types.for_each_slot(header, |offset, kind| {
@@ -503,6 +596,20 @@ fn compaction_pause_work(
             unsafe { plan.rewrite_slot((obj + offset) as *mut usize, kind) };
         });
     }
+    // Everything live is old from here: no card can reference a young object.
+    for card in cards.drain(..) {
+        spaces.cards().clean(card);
+    }
+    spaces.large().promote();
+    let page = gc_uffd::page_size();
+    let young_start = plan.new_top().next_multiple_of(page);
+    spaces.set_young_start(young_start);
+    cycle.promoted_bytes = match cycle.kind {
+        CycleKind::Young => plan.new_top() - plan.base(),
+        CycleKind::Full => 0,
+    };
+    cycle.pages_in_place = (plan.base() - spaces.moving().start()) / page;
+    cycle.pages_compacted = (plan.new_top() - plan.base()).div_ceil(page);
     let compaction = match heap.concurrent {
         Some(_) => match concurrent::start(heap, plan) {
             Ok(started) => Some(started),
@@ -514,24 +621,32 @@ fn compaction_pause_work(
         None => None,
     };
     cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
-    cycle.used_after = plan.live_bytes() + spaces.large().committed();
+    cycle.used_after = young_start - spaces.moving().start() + spaces.large().committed();
     if compaction.is_none() {
         slide_in_place(spaces, plan, cycle);
+        if young_start > plan.new_top() {
+            // SAFETY: the space after the last live object, up to the page
+            // boundary where young objects begin, holds nothing now.
+            unsafe { gc_heap::Header::write_filler(plan.new_top(), young_start) };
+        }
     } else {
         // The next cycle cannot start before this compaction ends: pace the
         // allocations meanwhile against its progress, as marking's.
         heap.pacer
             .begin(cycle.used_after, spaces.capacity(), plan.live_bytes());
     }
-    let trigger = next_trigger(spaces.capacity(), cycle.used_after);
+    let trigger = heap
+        .policy
+        .lock()
+        .cycle_ended(cycle.kind, spaces.capacity(), cycle.used_after);
     if compaction.is_none() {
         // Keep resident the pages the next cycle's allocations will use, and give
         // the rest back; a requested collection gives back everything.
         let keep = match reason {
             Reason::Requested => 0,
-            Reason::Budget | Reason::Full => trigger - cycle.used_after,
+            Reason::Budget | Reason::Full | Reason::RequestedYoung => trigger - cycle.used_after,
         };
-        spaces.finish_compaction(plan.new_top(), keep);
+        spaces.finish_compaction(young_start, keep);
     }
     cycle.compact = t.elapsed();
     heap.live_after.store(cycle.used_after, Ordering::Relaxed);
@@ -540,7 +655,7 @@ fn compaction_pause_work(
     if heap.config.verify && compaction.is_none() {
         verify(heap, mutators)?;
     }
-    Ok((compaction, plan.old_top()))
+    Ok((compaction, plan.base(), plan.old_top()))
 }
 
 /// The stop-the-world slide: the dense prefix's references, then every other
@@ -549,7 +664,7 @@ fn slide_in_place(spaces: &Spaces, plan: &Plan<'_>, cycle: &mut CycleStats) {
     let page = gc_uffd::page_size();
     let to_space = plan.to_space();
     let dense_pages_end = plan.dense_end() / page * page;
-    let mut at = to_space.start.max(dense_pages_end);
+    let mut at = plan.base().max(dense_pages_end);
     // SAFETY: marking and planning are complete and every mutator is stopped.
     unsafe { spaces.update_dense_prefix(plan, at) };
     while at < to_space.end {

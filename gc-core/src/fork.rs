@@ -226,6 +226,9 @@ impl<'a> ForkGuard<'a> {
             // was stopped or in native code at the fork, so nothing was in the
             // middle of using its TLAB.
             retire(&heap.spaces, unsafe { &mut *m.tlab.get() }, false);
+            // Its dirty cards stay dirty, so no barrier here would log them again.
+            // SAFETY: as above.
+            unsafe { &mut *m.cards.get() }.flush(&heap.remembered);
             // Its `Mutator` lives on a stack that no thread here will unwind:
             // dropping its part here would drop root scanners that point into
             // that stack. Nothing will ever free it.

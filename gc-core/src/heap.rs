@@ -12,6 +12,7 @@ use crate::error::{GcError, mib};
 use crate::fork::GcPool;
 use crate::mutator::{Mutator, MutatorShared};
 use crate::pacer::Pacer;
+use crate::policy::{Governor, Policy};
 use crate::roots::RootScanner;
 use crate::safepoint::Handshake;
 use crate::satb::SatbQueue;
@@ -44,6 +45,8 @@ pub(crate) struct Config {
     #[cfg(feature = "fault-injection")]
     pub(crate) no_write_barrier: bool,
     #[cfg(feature = "fault-injection")]
+    pub(crate) no_card_marking: bool,
+    #[cfg(feature = "fault-injection")]
     pub(crate) large_alloc_delay: Option<std::time::Duration>,
     pub(crate) large_threshold: usize,
     pub(crate) tlab_size: usize,
@@ -62,6 +65,7 @@ pub struct HeapBuilder {
     tlab_size: usize,
     types: TypeTable,
     roots: Vec<Box<dyn RootScanner>>,
+    policy: Policy,
     #[cfg(feature = "fault-injection")]
     inject: crate::inject::Injection,
 }
@@ -115,6 +119,13 @@ impl HeapBuilder {
     /// Bytes per thread-local allocation buffer (default 32 KiB).
     pub fn tlab_size(mut self, bytes: usize) -> Self {
         self.tlab_size = bytes;
+        self
+    }
+
+    /// The collection policy: young and full cycles, and the allocation
+    /// budget between cycles (default: [`Policy::default`]).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
         self
     }
 
@@ -205,8 +216,11 @@ impl HeapBuilder {
             Mode::Auto | Mode::StopTheWorld => None,
         };
         let capacity = spaces.capacity();
+        self.policy.check().map_err(GcError::Config)?;
+        let governor = Governor::new(self.policy, capacity);
         Ok(Heap(Arc::new(HeapInner {
-            trigger: AtomicUsize::new(next_trigger(capacity, 0)),
+            trigger: AtomicUsize::new(governor.trigger()),
+            policy: Mutex::new(governor),
             spaces,
             types,
             config: Config {
@@ -214,6 +228,8 @@ impl HeapBuilder {
                 concurrent_mark: self.concurrent_mark,
                 #[cfg(feature = "fault-injection")]
                 no_write_barrier: self.inject.no_write_barrier,
+                #[cfg(feature = "fault-injection")]
+                no_card_marking: self.inject.no_card_marking,
                 #[cfg(feature = "fault-injection")]
                 large_alloc_delay: self.inject.large_alloc_delay,
                 large_threshold: self.large_threshold,
@@ -238,6 +254,7 @@ impl HeapBuilder {
             marking: AtomicBool::new(false),
             black_alloc: AtomicBool::new(false),
             satb: SatbQueue::new(),
+            remembered: SatbQueue::new(),
             pacer: Pacer::default(),
             cycle: CycleControl::default(),
             concurrent,
@@ -258,21 +275,6 @@ pub(crate) fn gc_pool(n: usize, name: &'static str) -> Result<Option<rayon::Thre
         .map_err(|e| GcError::Config(format!("cannot start GC threads: {e}")))
 }
 
-/// The policy: collect when bytes in use reach the trigger. A cycle costs in
-/// proportion to the live data, so after a cycle with `live` bytes surviving,
-/// the next cycle comes after allocating four times that (at least
-/// [`MIN_BUDGET`]): the collector's work per byte allocated stays bounded, and
-/// the memory in use stays within about five times the live data. The budget
-/// is capped at three quarters of the free heap, so that a cycle starts before
-/// the heap is full.
-pub(crate) fn next_trigger(capacity: usize, live: usize) -> usize {
-    let free = capacity.saturating_sub(live);
-    live + (live * 4).max(MIN_BUDGET).min(free / 4 * 3)
-}
-
-/// The smallest allocation budget between two cycles.
-const MIN_BUDGET: usize = 32 << 20;
-
 pub(crate) struct HeapInner {
     /// Declared (so dropped) before `spaces`: its SIGBUS range must be gone
     /// before the heap's addresses are unmapped, or a heap built meanwhile at
@@ -290,7 +292,11 @@ pub(crate) struct HeapInner {
     pub(crate) global_roots: Mutex<Vec<Box<dyn RootScanner>>>,
     pub(crate) stats: Mutex<Stats>,
     pub(crate) collections: AtomicU64,
+    /// Bytes in use at which the next cycle starts.
     pub(crate) trigger: AtomicUsize,
+    /// Decides the next cycle's kind and trigger; never locked in a pause
+    /// across anything but its own arithmetic.
+    pub(crate) policy: Mutex<Governor>,
     /// Bytes in use after the last cycle: its survivors, objects allocated
     /// while it ran, large objects by whole pages.
     pub(crate) live_after: AtomicUsize,
@@ -307,6 +313,9 @@ pub(crate) struct HeapInner {
     pub(crate) black_alloc: AtomicBool,
     /// The write barrier's full buffers.
     pub(crate) satb: SatbQueue,
+    /// The cards mutators dirtied (the remembered set), in the buffers they
+    /// handed over; what they still hold is taken in the pauses.
+    pub(crate) remembered: SatbQueue,
     pub(crate) pacer: Pacer,
     pub(crate) cycle: CycleControl,
 }
@@ -386,6 +395,7 @@ impl Heap {
             tlab_size: 32 << 10,
             types: TypeTable::new(),
             roots: Vec::new(),
+            policy: Policy::default(),
             #[cfg(feature = "fault-injection")]
             inject: crate::inject::Injection::default(),
         }
@@ -418,6 +428,16 @@ impl Heap {
         crate::collect::collect(&self.0, Reason::Requested)
     }
 
+    /// Runs a young collection now (a full one if the policy is not
+    /// generational or the heap has no room for young objects), from a
+    /// thread with no mutator of this heap.
+    pub fn collect_young(&self) -> Result<(), GcError> {
+        if self.0.is_attached() {
+            return Err(GcError::CollectFromMutatorThread);
+        }
+        crate::collect::collect(&self.0, Reason::RequestedYoung)
+    }
+
     /// Adds a scanner for roots that belong to no thread.
     pub fn add_root_scanner(&self, scanner: Box<dyn RootScanner>) {
         self.0.global_roots.lock().push(scanner);
@@ -441,6 +461,21 @@ impl Heap {
         s.used = self.0.spaces.used();
         s.bytes_allocated = self.0.allocated.load(Ordering::Relaxed);
         s
+    }
+
+    /// The collection policy in force.
+    pub fn policy(&self) -> Policy {
+        self.0.policy.lock().policy
+    }
+
+    /// Sets the collection policy; the next cycle's trigger follows it at
+    /// once. A policy that cannot work is refused with [`GcError::Config`].
+    pub fn set_policy(&self, policy: Policy) -> Result<(), GcError> {
+        policy.check().map_err(GcError::Config)?;
+        let mut governor = self.0.policy.lock();
+        governor.policy = policy;
+        self.0.trigger.store(governor.trigger(), Ordering::Relaxed);
+        Ok(())
     }
 
     /// The address range the moving space's allocated objects occupy now.

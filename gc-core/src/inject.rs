@@ -22,6 +22,10 @@ pub struct Injection {
     /// The write barrier logs nothing: concurrent marking then misses objects
     /// whose only reference moves while it runs (to show that tests catch it).
     pub no_write_barrier: bool,
+    /// The write barrier records no old-to-young reference in the card table:
+    /// young cycles then free young objects only old ones reference (to show
+    /// that the verifier and the tests catch it).
+    pub no_card_marking: bool,
     /// A large-object allocation sleeps this long after taking its block and
     /// before returning it, as a mutator preempted there: a sweep running
     /// concurrently then meets the new block in the middle of its allocation.

@@ -9,6 +9,7 @@
 //! - [`heap`]: the [`HeapBuilder`], the [`Heap`] and its [`Mode`].
 //! - [`mutator`]: allocation, safepoints, native code, the write barrier, handles.
 //! - [`roots`]: how a VM reports its roots.
+//! - [`policy`]: young and full cycles, and when they run ([`Policy`]).
 //! - [`fork`]: `fork()` with a heap the child keeps ([`Heap::prepare_to_fork`]).
 //! - [`stats`]: per-cycle statistics, also written to the `log` crate's GC log;
 //!   [`Stats::report`] and [`install_stderr_log`] show them to people.
@@ -28,6 +29,7 @@ pub mod inject;
 mod mark;
 pub mod mutator;
 mod pacer;
+pub mod policy;
 mod report;
 pub mod roots;
 mod safepoint;
@@ -42,6 +44,7 @@ pub use gc_heap::{
 };
 pub use heap::{Heap, HeapBuilder, Mode};
 pub use mutator::{HandleScope, Local, Mutator};
+pub use policy::Policy;
 pub use report::install_stderr_log;
 pub use roots::{RootScanner, RootVisitor};
-pub use stats::{CompactionStats, CycleStats, Latency, Pause, PauseKind, Reason, Stats};
+pub use stats::{CompactionStats, CycleKind, CycleStats, Latency, Pause, PauseKind, Reason, Stats};

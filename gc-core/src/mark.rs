@@ -25,16 +25,27 @@ pub(crate) struct Marker<'a> {
     types: &'a TypeTable,
     /// Moving-space objects from here up were allocated during the cycle.
     black: usize,
+    /// Moving-space objects below here are old, and live in a young cycle
+    /// (the space's start in a full one).
+    old_end: usize,
     /// Bytes of objects scanned so far, for pacing.
     progress: &'a AtomicUsize,
 }
 
 impl<'a> Marker<'a> {
-    pub(crate) fn new(spaces: &'a Spaces, black: usize, progress: &'a AtomicUsize) -> Self {
+    /// A marking of the objects from `old_end` up (and of the large objects
+    /// not marked already: old ones keep their marks in a young cycle).
+    pub(crate) fn new(
+        spaces: &'a Spaces,
+        old_end: usize,
+        black: usize,
+        progress: &'a AtomicUsize,
+    ) -> Self {
         Marker {
             spaces,
             types: spaces.types(),
             black,
+            old_end,
             progress,
         }
     }
@@ -50,7 +61,7 @@ impl<'a> Marker<'a> {
     pub(crate) fn mark_new(&self, addr: usize) -> bool {
         let spaces = self.spaces;
         if spaces.in_moving(addr) {
-            if addr >= self.black {
+            if addr >= self.black || addr < self.old_end {
                 return false;
             }
         } else if !spaces.in_large(addr) {

@@ -29,6 +29,8 @@ pub(crate) struct MutatorShared {
     pub(crate) roots: UnsafeCell<Vec<Box<dyn RootScanner>>>,
     /// The write barrier's buffer.
     pub(crate) satb: UnsafeCell<SatbBuffer>,
+    /// The cards this mutator dirtied, for the remembered set.
+    pub(crate) cards: UnsafeCell<SatbBuffer>,
 }
 
 // SAFETY: the cells are accessed by one thread at a time, as described above.
@@ -45,6 +47,7 @@ impl MutatorShared {
             handles: UnsafeCell::new(Vec::new()),
             roots: UnsafeCell::new(Vec::new()),
             satb: UnsafeCell::new(SatbBuffer::default()),
+            cards: UnsafeCell::new(SatbBuffer::default()),
         }
     }
 }
@@ -295,6 +298,15 @@ impl Mutator {
         result
     }
 
+    /// Runs a young collection now, as [`Heap::collect_young`], in native
+    /// code meanwhile.
+    pub fn collect_young(&mut self) -> Result<(), GcError> {
+        self.enter_native();
+        let result = crate::collect::collect(&self.heap.0, Reason::RequestedYoung);
+        self.leave_native();
+        result
+    }
+
     /// Makes bytes `offset..offset + len` of `obj` resident before a system
     /// call reads or writes them. During a concurrent compaction a page not
     /// yet in place faults when the program touches it, but a kernel access to
@@ -344,10 +356,12 @@ impl Mutator {
 
     /// Stores `value` in the reference slot at byte `offset` of `obj`: the
     /// write barrier every reference store goes through. While a cycle marks,
-    /// it first logs the reference it overwrites (snapshot at the beginning);
-    /// otherwise it costs one load and a branch more than a plain store. The
-    /// store is relaxed: another thread sees it only after the VM synchronises
-    /// with it (see [`Mutator`]).
+    /// it first logs the reference it overwrites (snapshot at the beginning).
+    /// After the store, a young value stored in an old object dirties the
+    /// slot's card (the young cycles' remembered set). Otherwise it costs two
+    /// loads and two branches more than a plain store; a store into a young
+    /// object, the common case, three. The store is relaxed: another thread
+    /// sees it only after the VM synchronises with it (see [`Mutator`]).
     ///
     /// # Safety
     /// `obj` must be a live object's current address and `offset` one of its
@@ -383,6 +397,22 @@ impl Mutator {
             self.log_overwritten(slot.load(Ordering::Relaxed), kind);
         }
         slot.store(value, Ordering::Relaxed);
+        if let Some(card) = self.heap.0.spaces.remember(slot.as_ptr() as usize, value) {
+            self.log_card(card);
+        }
+    }
+
+    /// The remembered set's slow path: logs a card this store dirtied.
+    #[cold]
+    #[inline(never)]
+    fn log_card(&mut self, card: usize) {
+        #[cfg(feature = "fault-injection")]
+        if self.heap.0.config.no_card_marking {
+            self.heap.0.spaces.cards().clean(card);
+            return;
+        }
+        // SAFETY: this thread is running, so it alone touches its buffer.
+        unsafe { &mut *self.shared.cards.get() }.log(card, &self.heap.0.remembered);
     }
 
     /// The write barrier's slow path: logs `old` if it is a reference.
@@ -443,6 +473,7 @@ impl Drop for Mutator {
                     heap.black_alloc.load(Ordering::Relaxed),
                 );
                 (*self.shared.satb.get()).flush(&heap.satb);
+                (*self.shared.cards.get()).flush(&heap.remembered);
             }
         });
         heap.mutators

@@ -159,4 +159,83 @@ mod loom_tests {
             mutator.join().unwrap();
         });
     }
+
+    /// The remembered set's protocol: two mutators store "young" values into
+    /// two slots that share a card, each dirtying the card (test, then set,
+    /// as `gc_heap::CardTable::dirty`) and logging it to its own buffer only
+    /// if it found it clean. A pause then flushes both buffers: whatever the
+    /// interleaving, every slot that holds a young value has its card logged,
+    /// so the compaction pause rewrites it.
+    #[test]
+    fn every_dirty_card_is_logged_by_the_pause() {
+        use crate::sync::AtomicU8;
+        struct Remembered {
+            hs: Handshake,
+            me: [MutatorState; 2],
+            slots: [AtomicUsize; 2],
+            card: AtomicU8,
+            queue: SatbQueue,
+            buffers: [UnsafeCell<SatbBuffer>; 2],
+        }
+        // SAFETY: as `Shared`: each buffer is touched by its mutator while it
+        // runs and by the collector while it is stopped.
+        unsafe impl Sync for Remembered {}
+        unsafe impl Send for Remembered {}
+        const CARD: usize = 7;
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let s = Arc::new(Remembered {
+                hs: Handshake::new(),
+                me: [MutatorState::new(), MutatorState::new()],
+                slots: [AtomicUsize::new(0), AtomicUsize::new(0)],
+                card: AtomicU8::new(0),
+                queue: SatbQueue::new(),
+                buffers: [
+                    UnsafeCell::new(SatbBuffer::default()),
+                    UnsafeCell::new(SatbBuffer::default()),
+                ],
+            });
+            for me in &s.me {
+                s.hs.leave_native(me);
+            }
+            let mutators: Vec<_> = (0..2)
+                .map(|i| {
+                    let s = s.clone();
+                    loom::thread::spawn(move || {
+                        s.hs.poll(&s.me[i]);
+                        s.slots[i].store(100 + i, Ordering::Relaxed);
+                        if s.card.load(Ordering::Relaxed) == 0 {
+                            s.card.store(1, Ordering::Relaxed);
+                            // SAFETY: this thread runs, so it alone touches its buffer.
+                            unsafe { &mut *s.buffers[i].get() }.log(CARD, &s.queue);
+                        }
+                        s.hs.poll(&s.me[i]);
+                        s.hs.enter_native(&s.me[i]);
+                    })
+                })
+                .collect();
+            s.hs.stop(s.me.iter());
+            fence(Ordering::SeqCst);
+            for b in &s.buffers {
+                // SAFETY: the mutators are stopped or in native code.
+                unsafe { &mut *b.get() }.flush(&s.queue);
+            }
+            let logged: Vec<usize> = s.queue.take().concat();
+            for slot in &s.slots {
+                if slot.load(Ordering::Relaxed) != 0 {
+                    assert_eq!(
+                        s.card.load(Ordering::Relaxed),
+                        1,
+                        "a young store left its card clean"
+                    );
+                    assert!(logged.contains(&CARD), "a dirty card was never logged");
+                }
+            }
+            s.hs.resume();
+            for m in mutators {
+                m.join().unwrap();
+            }
+        });
+    }
 }

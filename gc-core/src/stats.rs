@@ -14,6 +14,20 @@ pub enum Reason {
     Full,
     /// `collect()` was called.
     Requested,
+    /// `collect_young()` was called.
+    RequestedYoung,
+}
+
+/// What a cycle traces and compacts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CycleKind {
+    /// Only the objects allocated since the previous cycle: old objects are
+    /// live, found references to young ones through the card table, and stay
+    /// where they are; survivors are promoted.
+    Young,
+    /// Every object: the whole moving space compacts.
+    #[default]
+    Full,
 }
 
 /// What a pause was for.
@@ -45,6 +59,19 @@ pub struct CycleStats {
     pub index: u64,
     /// Why it ran (`None` only in a default value).
     pub reason: Option<Reason>,
+    /// Young or full.
+    pub kind: CycleKind,
+    /// Cards of old objects that may reference young objects, at the
+    /// compaction pause (the remembered set; young cycles only).
+    pub remembered_cards: usize,
+    /// Bytes of the moving space promoted: young survivors, old from now on.
+    pub promoted_bytes: usize,
+    /// Pages of the moving space below the compaction's base: left mapped
+    /// and untouched by the compaction.
+    pub pages_in_place: usize,
+    /// Pages of the moving space from the base to the new top: rebuilt (or,
+    /// concurrently, remapped, rebuilt and placed).
+    pub pages_compacted: usize,
     /// The longest of the cycle's pauses.
     pub pause: Duration,
     /// Every pause of the cycle, in order (a final mark that found too much
@@ -96,21 +123,30 @@ impl fmt::Display for CycleStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "gc #{} ({:?}): pauses{}; max stop {:.2} ms, mark {:.2} ms ({} barrier entries), \
-             plan {:.2}, compact {:.2}; used {} -> {}, freed {}, {} allocated black; \
+            "gc #{} {} ({:?}): pauses{}; max stop {:.2} ms, mark {:.2} ms ({} barrier entries, \
+             {} remembered cards), plan {:.2}, compact {:.2}; used {} -> {}, freed {}, \
+             {} allocated black, {} promoted; pages {} in place, {} compacted; \
              {} objects live, {} moved ({})",
             self.index,
+            match self.kind {
+                CycleKind::Young => "young",
+                CycleKind::Full => "full",
+            },
             self.reason.unwrap_or(Reason::Requested),
             PauseList(&self.pauses),
             ms(self.stop),
             ms(self.mark),
             self.satb_entries,
+            self.remembered_cards,
             ms(self.plan),
             ms(self.compact),
             mib(self.used_before),
             mib(self.used_after),
             mib(self.freed()),
             mib(self.allocated_black),
+            mib(self.promoted_bytes),
+            self.pages_in_place,
+            self.pages_compacted,
             self.objects_marked,
             self.objects_moved,
             mib(self.bytes_moved),
@@ -277,6 +313,16 @@ impl fmt::Display for CompactionStats {
 pub struct Stats {
     /// Collections run.
     pub collections: u64,
+    /// Of those, young cycles.
+    pub young_cycles: u64,
+    /// Of those, full cycles.
+    pub full_cycles: u64,
+    /// Bytes promoted (young survivors made old), all cycles.
+    pub promoted_bytes: u64,
+    /// Moving-space pages left in place by compactions, all cycles.
+    pub pages_in_place: u64,
+    /// Moving-space pages compacted, all cycles.
+    pub pages_compacted: u64,
     /// Sum of all pauses.
     pub total_pause: Duration,
     /// The longest pause.
@@ -349,6 +395,13 @@ impl Stats {
 
     pub(crate) fn record(&mut self, cycle: CycleStats) {
         self.collections += 1;
+        match cycle.kind {
+            CycleKind::Young => self.young_cycles += 1,
+            CycleKind::Full => self.full_cycles += 1,
+        }
+        self.promoted_bytes += cycle.promoted_bytes as u64;
+        self.pages_in_place += cycle.pages_in_place as u64;
+        self.pages_compacted += cycle.pages_compacted as u64;
         for p in &cycle.pauses {
             self.total_pause += p.duration;
             self.max_pause = self.max_pause.max(p.duration);

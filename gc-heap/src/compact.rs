@@ -77,10 +77,11 @@ pub struct PageWork {
 }
 
 impl Spaces {
-    /// Rewrites the references held in the slots below `end` (a page boundary
-    /// at or below [`Plan::dense_end`]), where nothing moves: objects are
-    /// walked by their headers, and only references to objects that move are
-    /// rewritten. Pages from `end` up are then built with
+    /// Rewrites the references held in the slots from the plan's base up to
+    /// `end` (a page boundary at or below [`Plan::dense_end`]), where nothing
+    /// moves: objects are walked by their headers, and only references to
+    /// objects that move are rewritten. Their starts are recorded as old
+    /// objects'. Pages from `end` up are then built with
     /// [`build_page`](Self::build_page), which finishes any object straddling `end`.
     ///
     /// Long-lived data settles at the bottom of the heap, so this is where most
@@ -91,9 +92,10 @@ impl Spaces {
     pub unsafe fn update_dense_prefix(&self, plan: &Plan<'_>, end: usize) -> usize {
         debug_assert!(end <= plan.dense_end());
         let types = self.types();
-        let mut at = self.moving().start();
+        let mut at = plan.base();
         let mut objects = 0;
         while at < end {
+            self.starts().set(at);
             // SAFETY: the dense prefix is a run of live objects; `at` is the start of one.
             let header = Header(unsafe { (at as *const u64).read() });
             let Some(size) = types.size_of(header) else {
@@ -111,7 +113,8 @@ impl Spaces {
     }
 
     /// Builds the to-space page starting at `page_start` into the page at
-    /// `dst`, reading old bytes through `src`.
+    /// `dst`, reading old bytes through `src`, and records the start of each
+    /// object placed (they are old from now on).
     ///
     /// # Safety
     /// Marking and [`Spaces::plan`] must be complete and no mutator running on the
@@ -143,6 +146,7 @@ impl Spaces {
             let at = dst + (piece_start - page_start);
             let from = src.old_bytes(old) + (piece_start - new);
             if new >= page_start {
+                self.starts().set(new);
                 work.objects += 1;
                 if new != old {
                     work.moved += 1;
@@ -226,11 +230,11 @@ mod tests {
                 obj.write_word(16, objs[w[1]] | 1);
             }
         }
-        spaces.clear_marks(spaces.moving().top());
+        spaces.clear_marks(spaces.moving().start()..spaces.moving().top());
         for &i in &live {
             assert!(spaces.mark(objs[i], 40));
         }
-        let plan = spaces.plan(spaces.moving().top());
+        let plan = spaces.plan(spaces.moving().start(), spaces.moving().top());
         assert_eq!(plan.live_bytes(), live.len() * 40);
         let page = gc_uffd::page_size();
         let mut moved = 0;
@@ -301,11 +305,11 @@ mod tests {
         for (i, &y) in young.iter().enumerate() {
             link(y, old[(i * 2) % old.len()]);
         }
-        spaces.clear_marks(top);
+        spaces.clear_marks(spaces.moving().start()..top);
         for &o in old.iter().step_by(2) {
             assert!(spaces.mark(o, 32));
         }
-        let plan = spaces.plan(black);
+        let plan = spaces.plan(spaces.moving().start(), black);
         // SAFETY: the young objects and the filler lie end to end from `black`.
         unsafe { spaces.mark_black(black..top) };
         // SAFETY: every object from the black line to the top is marked.

@@ -5,12 +5,14 @@
 //! - [`Spaces`]: one reservation holding the moving space and the large-object
 //!   space, with the side metadata: mark bitmap, live-words [`Bitmap`], and the
 //!   per-chunk prefix sums of the compaction [`Plan`].
+//! - [`cards`]: the card table, the young cycles' remembered set.
 //! - [`compact`]: building a to-space page, shared by every compaction mode.
 //! - [`walk`]: walking the heap and verifying it.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod bitmap;
+pub mod cards;
 pub mod compact;
 pub mod object;
 mod spaces;
@@ -18,6 +20,7 @@ pub mod types;
 pub mod walk;
 
 pub use bitmap::Bitmap;
+pub use cards::{CARD, CardTable};
 pub use object::{Header, ObjRef, WORD};
 pub use spaces::{CHUNK, HEAP_ALIGN, Plan, PlanParts, Spaces};
 pub use types::{Layout, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable};

@@ -9,6 +9,7 @@ use allocator::{BumpRegion, LargeObjects};
 use gc_uffd::Reservation;
 
 use crate::bitmap::Bitmap;
+use crate::cards::CardTable;
 use crate::object::WORD;
 use crate::types::{SlotKind, TypeTable};
 
@@ -27,6 +28,13 @@ pub struct Spaces {
     large: LargeObjects,
     mark: Bitmap,
     live: Bitmap,
+    /// The start of every old object in the moving space, set where
+    /// compaction places it: how a card's objects are found.
+    starts: Bitmap,
+    cards: CardTable,
+    /// Moving-space objects from here up are young: allocated since the last
+    /// cycle. Page-aligned, so no object straddles it.
+    young_start: AtomicUsize,
     prefix: Reservation,
     types: Arc<TypeTable>,
     capacity: usize,
@@ -57,6 +65,9 @@ impl Spaces {
         Ok(Spaces {
             mark: Bitmap::new(start..large_range.end)?,
             live: Bitmap::new(moving_range.clone())?,
+            starts: Bitmap::new(moving_range.clone())?,
+            cards: CardTable::new(start..large_range.end)?,
+            young_start: AtomicUsize::new(start),
             moving: BumpRegion::new(moving_range),
             large: LargeObjects::new(reservation.clone(), large_range),
             zeroed_from: AtomicUsize::new(start),
@@ -85,6 +96,8 @@ impl Spaces {
             self.reservation.exclude_from_fork()?;
         }
         self.mark.inherit_in_fork(inherit)?;
+        self.starts.inherit_in_fork(inherit)?;
+        self.cards.inherit_in_fork(inherit)?;
         self.live.inherit_in_fork(inherit)
     }
 
@@ -116,6 +129,94 @@ impl Spaces {
     /// The live-words bitmap: one bit per word of each live object, moving space only.
     pub fn live_bitmap(&self) -> &Bitmap {
         &self.live
+    }
+
+    /// The old objects' starts in the moving space.
+    pub fn starts(&self) -> &Bitmap {
+        &self.starts
+    }
+
+    /// The card table.
+    pub fn cards(&self) -> &CardTable {
+        &self.cards
+    }
+
+    /// Where the moving space's young objects begin: every object below is
+    /// old (it survived a cycle).
+    #[inline(always)]
+    pub fn young_start(&self) -> usize {
+        self.young_start.load(Ordering::Relaxed)
+    }
+
+    /// Promotes everything below `at` (page-aligned, the top after a
+    /// compaction). Only while no mutator runs.
+    pub fn set_young_start(&self, at: usize) {
+        debug_assert_eq!(at % gc_uffd::page_size(), 0);
+        self.young_start.store(at, Ordering::Relaxed);
+    }
+
+    /// The write barrier's remembered-set test, after storing `value` in the
+    /// slot at `slot`: a value that may be a young object (young moving
+    /// objects lie above every old one, and every large object above those),
+    /// stored outside the young range, dirties the slot's card. Returns the
+    /// card to log if it was clean. Non-reference values that look young
+    /// dirty a card needlessly, which costs a scan, not correctness.
+    #[inline(always)]
+    pub fn remember(&self, slot: usize, value: usize) -> Option<usize> {
+        let young = self.young_start();
+        if value < young || (slot >= young && slot < self.large.range().start) {
+            return None;
+        }
+        self.remember_slow(slot)
+    }
+
+    #[cold]
+    fn remember_slow(&self, slot: usize) -> Option<usize> {
+        self.cards.dirty(slot)
+    }
+
+    /// Calls `f` with every reference slot (address and kind) of an old
+    /// object that lies in `card`: in the moving space below the young
+    /// start, objects found from the starts bitmap; in the large-object
+    /// space, the block holding the card if it is old. Young objects are
+    /// traced and rewritten whole, so their cards are skipped.
+    ///
+    /// # Safety
+    /// The old objects' headers must be intact (no compaction in progress
+    /// below the young start) and the starts bitmap current.
+    pub unsafe fn for_each_card_slot(&self, card: usize, mut f: impl FnMut(usize, SlotKind)) {
+        let range = self.cards.range(card);
+        let (objects_from, end) = if range.start < self.large.range().start {
+            let end = range.end.min(self.young_start());
+            if range.start >= end {
+                return;
+            }
+            match self.starts.prev_set(range.start, self.moving.start()) {
+                Some(first) => (first, end),
+                None => return,
+            }
+        } else {
+            match self.large.block_containing(range.start) {
+                Some((start, size, false)) => (start, range.end.min(start + size)),
+                _ => return,
+            }
+        };
+        let mut at = objects_from;
+        while at < end {
+            // SAFETY: `at` starts an old object, as the caller guarantees.
+            let header = crate::object::Header(unsafe { (at as *const u64).read() });
+            let Some(size) = self.types.size_of(header).filter(|&s| s > 0) else {
+                debug_assert!(false, "no object at {at:#x}: header {:#x}", header.0);
+                return;
+            };
+            let from = range.start.max(at) - at;
+            let to = (end.min(at + size)).max(at) - at;
+            if to > from {
+                self.types
+                    .for_each_slot_in(header, from, to, |offset, kind| f(at + offset, kind));
+            }
+            at += size;
+        }
     }
 
     /// Whether `addr` lies in the allocated part of the moving space.
@@ -233,15 +334,25 @@ impl Spaces {
         self.moving.used() + self.large.committed()
     }
 
-    /// Clears the mark and live bitmaps below `end` in the moving space (the
-    /// highest top since they were last cleared) and over the large-object
-    /// space, ready for the next marking.
-    pub fn clear_marks(&self, end: usize) {
-        let moving = self.moving.start()..end.max(self.moving.start());
-        self.mark.clear(moving.clone());
+    /// Clears the mark and live bitmaps over `range` of the moving space
+    /// (what a cycle marked: from its plan's base to the highest top since),
+    /// ready for the next marking. Large objects' marks stay: survivors are
+    /// old, and a young cycle takes them as live.
+    pub fn clear_marks(&self, range: Range<usize>) {
+        self.mark.clear(range.clone());
+        self.live.clear(range);
+    }
+
+    /// Clears the large-object space's marks, for a full cycle's marking.
+    pub fn clear_large_marks(&self) {
         self.mark
             .clear(self.large.range().start..self.large.extent());
-        self.live.clear(moving);
+    }
+
+    /// Forgets the old objects' starts in `range` of the moving space, which
+    /// a full cycle's compaction rebuilds.
+    pub fn clear_starts(&self, range: Range<usize>) {
+        self.starts.clear(range);
     }
 
     /// Marks the object at `addr` of `size` bytes; returns whether it was
@@ -294,19 +405,23 @@ impl Spaces {
     }
 
     /// Computes the compaction plan from the live-words bitmap after marking,
-    /// for the moving space below `black`: live words before each chunk
-    /// (prefix sums), hence every live object's post-compact address.
+    /// for the moving space from `base` (page-aligned: the young start for a
+    /// young cycle, where everything below stays as it is) to `black`: live
+    /// words before each chunk (prefix sums), hence every live object's
+    /// post-compact address.
     /// Everything from `black` up is live (allocated during the cycle, and
     /// marked with [`mark_black`](Self::mark_black)); it keeps its order and
     /// slides down as one block behind the rest, and [`Plan::with_top`] says
     /// where it ends. Planning reads no object, so it can run while mutators
     /// allocate above `black`.
-    pub fn plan(&self, black: usize) -> Plan<'_> {
+    pub fn plan(&self, base: usize, black: usize) -> Plan<'_> {
         let start = self.moving.start();
+        debug_assert!(base >= start && base <= black.max(start) && base % CHUNK == 0);
         let chunks = self.live.words_upto(black.max(start + WORD));
-        let mut words = 0u32;
+        let first = (base - start) / CHUNK;
+        let mut words = ((base - start) / WORD) as u32;
         let mut dense_end = None;
-        for c in 0..chunks {
+        for c in first..chunks.max(first) {
             // SAFETY: the prefix array has a slot per chunk and only the
             // collector, one at a time, writes it.
             unsafe { self.prefix_slot(c).write(words) };
@@ -320,12 +435,13 @@ impl Spaces {
         Plan {
             spaces: self,
             p: PlanParts {
+                base,
                 black,
                 marked_top,
                 old_top: black,
                 new_top: marked_top,
                 dense_end: dense_end.unwrap_or(marked_top).min(marked_top),
-                chunks,
+                chunks: chunks.max(first),
             },
         }
     }
@@ -343,6 +459,9 @@ pub struct Plan<'a> {
 /// marking).
 #[derive(Clone, Copy, Debug)]
 pub struct PlanParts {
+    /// Nothing below this moves or is planned: the old generation in a young
+    /// cycle, the space's start in a full one.
+    base: usize,
     /// Objects from here up were allocated during the cycle: all live, they
     /// slide down as one block to `marked_top`.
     black: usize,
@@ -410,6 +529,12 @@ impl Plan<'_> {
             },
             ..self
         }
+    }
+
+    /// The first address planned: nothing below it moves, and compaction
+    /// leaves its pages alone.
+    pub fn base(&self) -> usize {
+        self.p.base
     }
 
     /// The black line: objects from here up were allocated during the cycle.
@@ -504,7 +629,7 @@ impl Plan<'_> {
         }
         let rank = (page_start - start) / WORD;
         // The last chunk whose prefix is <= rank.
-        let (mut lo, mut hi) = (0, self.p.chunks);
+        let (mut lo, mut hi) = ((self.p.base - start) / CHUNK, self.p.chunks);
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
             if self.prefix(mid) <= rank {
@@ -518,7 +643,7 @@ impl Plan<'_> {
             bits &= bits - 1;
         }
         let word = start + (lo * 64 + bits.trailing_zeros() as usize) * WORD;
-        self.spaces.mark.prev_set(word, start)
+        self.spaces.mark.prev_set(word, self.p.base)
     }
 
     /// The next live object after the one ending at `end` (old address),

@@ -20,6 +20,12 @@ pub enum Problem {
     NotAnObject,
     /// A reference slot holds an address outside the heap.
     OutsideHeap,
+    /// An old object's slot references a young object, but its card is
+    /// clean: a young cycle would miss the reference (a write-barrier bug).
+    NotRemembered,
+    /// An old object's start is missing from the starts bitmap, through
+    /// which young cycles find the objects on a dirty card.
+    StartNotRecorded,
 }
 
 /// One finding of the walker or the verifier.
@@ -45,6 +51,11 @@ impl fmt::Display for HeapError {
             Problem::Overrun => "object extends past the end of its space".to_owned(),
             Problem::NotAnObject => format!("{:#x} is not the start of an object", self.value),
             Problem::OutsideHeap => format!("reference {:#x} points outside the heap", self.value),
+            Problem::NotRemembered => format!(
+                "references young object {:#x}, but its card is clean (not in the remembered set)",
+                self.value
+            ),
+            Problem::StartNotRecorded => "old object's start is not recorded".to_owned(),
         };
         match (&self.type_name, self.offset) {
             (Some(t), Some(o)) => write!(f, "{t} at {:#x}, slot +{o}: {what}", self.object),
@@ -136,8 +147,10 @@ impl Spaces {
         Ok(())
     }
 
-    /// Checks the heap: every header names a registered type, and every
-    /// reference slot holds null or the start of an object in the heap.
+    /// Checks the heap: every header names a registered type, every
+    /// reference slot holds null or the start of an object in the heap, an
+    /// old object's slot that references a young object has its card dirty,
+    /// and every old object's start is recorded.
     pub fn verify(&self) -> gc_uffd::Result<Verification> {
         let starts = Bitmap::new(self.moving().start()..self.large().range().end)?;
         let mut errors = Vec::new();
@@ -158,18 +171,45 @@ impl Spaces {
         };
         let types = self.types();
         let mut found = Vec::new();
+        let young_start = self.young_start();
+        let is_young = |addr: usize| {
+            if self.in_large(addr) {
+                self.large().block_containing(addr).is_some_and(|b| b.2)
+            } else {
+                addr >= young_start
+            }
+        };
         // A broken walk has already been reported; the objects before it are still checked.
         let _ = self.walk(|obj, header, _| {
             if found.len() >= Verification::MAX_ERRORS {
                 return;
             }
+            let type_name = || types.get(header.type_id()).map(|t| t.name().to_owned());
+            let old = !is_young(obj.addr());
+            if old && !self.in_large(obj.addr()) && !self.starts().is_set(obj.addr()) {
+                found.push(HeapError {
+                    object: obj.addr(),
+                    type_name: type_name(),
+                    offset: None,
+                    value: header.0 as usize,
+                    problem: Problem::StartNotRecorded,
+                });
+            }
             types.for_each_slot(header, |offset, kind| {
                 // SAFETY: the slot lies inside an object the walk found.
                 let value = unsafe { obj.read_word(offset) };
-                if let Some(problem) = report.check_slot(self, kind, value) {
+                let problem = report.check_slot(self, kind, value).or_else(|| {
+                    let slot = obj.addr() + offset;
+                    (old && types.is_ref(kind, value)
+                        && self.in_heap(value)
+                        && is_young(value)
+                        && !self.cards().is_dirty(slot))
+                    .then_some(Problem::NotRemembered)
+                });
+                if let Some(problem) = problem {
                     found.push(HeapError {
                         object: obj.addr(),
-                        type_name: types.get(header.type_id()).map(|t| t.name().to_owned()),
+                        type_name: type_name(),
                         offset: Some(offset),
                         value,
                         problem,

@@ -378,8 +378,8 @@ impl GraphTest {
 }
 
 /// One thread's run: `rounds` batches of mutations, the model checked after
-/// each, and an explicit collection every fourth round with the digest
-/// compared across it.
+/// each, and an explicit collection every fourth round (young, and every
+/// fourth of them full) with the digest compared across it.
 pub fn graph_workout(
     heap: &Heap,
     types: Types,
@@ -397,7 +397,13 @@ pub fn graph_workout(
             g.mutate(s, roots, batch).map_err(|e| e.to_string())?;
             let before = g.check(s.get(roots).ok_or("root array lost")?)?;
             if round % 4 == 3 {
-                s.mutator().collect().map_err(|e| e.to_string())?;
+                // Mostly young cycles, with a full one now and then.
+                let collected = if round % 16 == 15 {
+                    s.mutator().collect()
+                } else {
+                    s.mutator().collect_young()
+                };
+                collected.map_err(|e| e.to_string())?;
                 let after = g.check(s.get(roots).ok_or("root array lost")?)?;
                 if before != after {
                     return Err(format!("round {round}: digest changed across a collection"));

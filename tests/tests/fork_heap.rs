@@ -263,6 +263,11 @@ impl<'s> World<'s> {
         who: &str,
     ) -> Result<u64, String> {
         let built_before = s.mutator().heap().stats().pages_by_mutators;
+        // Full cycles: a young one leaves the graph's (old) pages in place,
+        // and the mutator would have nothing to fault on.
+        let heap = s.mutator().heap().clone();
+        heap.set_policy(gc_core::Policy::default().generational(false))
+            .map_err(|e| e.to_string())?;
         for round in 0..5 {
             let before = self.check(s)?;
             let seen = s.mutator().heap().stats().collections;

@@ -72,8 +72,11 @@ pub(crate) struct Compaction {
     machinery: Arc<Concurrent>,
     heap: Arc<HeapInner>,
     parts: PlanParts,
-    /// The whole moving space: registered, and covered by the SIGBUS range.
+    /// The moving space from the plan's base up: registered, and covered by
+    /// the SIGBUS range. Page indices count from its start.
     moving: Range<usize>,
+    /// Where `moving` starts in the shadow reservation.
+    shadow_offset: usize,
     new_top: usize,
     /// The end of the pages moved out to the shadow.
     dirty_end: usize,
@@ -119,9 +122,10 @@ struct Producer {
 }
 
 impl Compaction {
-    /// A compaction of the moving space (pages below `dirty_end` hold
-    /// anything) into the post-compact layout `plan`, reading old bytes from
-    /// the shadow at `shadow_start`.
+    /// A compaction of the moving space from the plan's base (pages below
+    /// `dirty_end` hold anything) into the post-compact layout `plan`,
+    /// reading old bytes from the shadow, at the same offset from its start
+    /// as in the heap.
     pub(super) fn new(
         heap: Arc<HeapInner>,
         machinery: Arc<Concurrent>,
@@ -129,9 +133,10 @@ impl Compaction {
         dirty_end: usize,
     ) -> gc_uffd::Result<Self> {
         let shadow_start = machinery.shadow.start();
-        let start = heap.spaces.moving().start();
-        let moving = start..start + heap.spaces.capacity();
-        let delta = shadow_start.wrapping_sub(start);
+        let heap_start = heap.spaces.moving().start();
+        let start = plan.base();
+        let moving = start..heap_start + heap.spaces.capacity();
+        let delta = shadow_start.wrapping_sub(heap_start);
         let buffers = Buffers::new((dirty_end - start) / PAGE)?;
         let paused_scan = dirty_end.saturating_sub(PAUSE_SCAN * PAGE).max(start);
         let paused_free = (paused_scan..dirty_end)
@@ -141,6 +146,7 @@ impl Compaction {
         Ok(Compaction {
             parts: plan.parts(),
             moving,
+            shadow_offset: start - heap_start,
             new_top: plan.new_top(),
             dirty_end,
             paused_scan,
@@ -313,7 +319,8 @@ impl Compaction {
             .fetch_add(work.bytes_moved, Ordering::Relaxed);
     }
 
-    /// Zeroes the part of a built page above the new top.
+    /// Zeroes the part of a built page above the new top, where a filler
+    /// covers the gap up to the young objects' page boundary.
     ///
     /// # Safety
     /// `buffer` must be a writable page.
@@ -321,7 +328,10 @@ impl Compaction {
         let live = plan.new_top().saturating_sub(page);
         if live < PAGE {
             // SAFETY: inside the buffer page.
-            unsafe { std::ptr::write_bytes((buffer + live) as *mut u8, 0, PAGE - live) };
+            unsafe {
+                std::ptr::write_bytes((buffer + live) as *mut u8, 0, PAGE - live);
+                gc_heap::Header::write_filler(buffer + live, buffer + PAGE);
+            }
         }
     }
 
@@ -756,7 +766,7 @@ impl Compaction {
             log::error!("movegc: ending concurrent compaction: {e}");
         }
         c.current.retire();
-        if let Err(e) = c.shadow.decommit(0, self.moved_len()) {
+        if let Err(e) = c.shadow.decommit(self.shadow_offset, self.moved_len()) {
             log::error!("movegc: releasing the shadow: {e}");
         }
         if failed > 0 {

@@ -230,10 +230,12 @@ impl Concurrent {
 }
 
 /// The compaction pause's work, after roots are rewritten: publish the cycle
-/// to the SIGBUS handler, register the moving space for missing faults, and
-/// move its pages to the shadow. Its cost does not grow with the heap: two
-/// system calls and tables of zeroed memory. On failure everything is undone
-/// and the caller slides in place.
+/// to the SIGBUS handler, register the moving space from the plan's base up
+/// for missing faults, and move its pages to the shadow. The pages below the
+/// base (the old generation, in a young cycle) stay mapped and are never
+/// touched. Its cost does not grow with the heap: two system calls and tables
+/// of zeroed memory. On failure everything is undone and the caller slides in
+/// place.
 pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compaction>, GcError> {
     let Some(c) = heap.concurrent.as_ref() else {
         return Err(GcError::Config("no concurrent machinery".into()));
@@ -245,7 +247,8 @@ pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compac
     }
     let spaces = &heap.spaces;
     let start = spaces.moving().start();
-    let moving = start..start + spaces.capacity();
+    let moving = plan.base()..start + spaces.capacity();
+    let offset = plan.base() - start;
     let dirty_end = spaces
         .dirty_end()
         .max(plan.old_top())
@@ -258,19 +261,19 @@ pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compac
     // range in between.
     let len = comp.moved_len();
     let heap_pages = spaces.reservation();
-    if let Err(e) = heap_pages.remap_into(0, len, &c.shadow, 0) {
+    if let Err(e) = heap_pages.remap_into(offset, len, &c.shadow, offset) {
         c.current.retire();
         return Err(e.into());
     }
     if let Err(e) = c.uffd.register(moving) {
         // Put the pages back, and slide in place.
-        let back = c.shadow.remap_into(0, len, heap_pages, 0);
+        let back = c.shadow.remap_into(offset, len, heap_pages, offset);
         c.current.retire();
         if let Err(lost) = back {
             log::error!("movegc: the heap's pages could not be moved back: {lost}");
         }
         return Err(e.into());
     }
-    spaces.begin_concurrent_compaction(plan.new_top());
+    spaces.begin_concurrent_compaction(spaces.young_start());
     Ok(comp)
 }

@@ -1,0 +1,252 @@
+//! Young cycles: old objects stay where they are, and their pages untouched;
+//! references from old objects to young ones are found through the card
+//! table and rewritten; the model tests survive young and full cycles mixed,
+//! in every mode; a barrier that drops old-to-young records is caught.
+
+use gc_core::inject::Injection;
+use gc_core::{CycleKind, GcError, Heap, Mode, Policy};
+use movegc_tests::{Types, concurrent_heap};
+
+const LARGE_LEN: u32 = 5000;
+
+fn heap(mode: Mode, size: usize, inject: Injection) -> Option<(Heap, Types)> {
+    concurrent_heap(mode, size, |b| b.inject(inject))
+}
+
+const MODES: [Mode; 3] = [Mode::StopTheWorld, Mode::Move, Mode::Copy];
+
+/// The model tests, young and full cycles mixed, on `threads` threads.
+fn mixed(mode: Mode, threads: usize, rounds: usize) {
+    let Some((heap, types)) = heap(mode, 32 << 20, Injection::default()) else {
+        return;
+    };
+    movegc_tests::run_threads(&heap, types, threads, rounds, 1500, LARGE_LEN);
+    let s = heap.stats();
+    assert!(s.young_cycles > 0, "{mode:?}: no young cycle ran: {s:?}");
+    assert!(s.full_cycles > 0, "{mode:?}: no full cycle ran: {s:?}");
+    assert!(
+        s.pages_in_place > 0,
+        "{mode:?}: no young cycle left old pages in place: {s:?}"
+    );
+}
+
+#[test]
+fn model_survives_young_and_full_cycles_one_thread() {
+    for mode in MODES {
+        mixed(mode, 1, 32);
+    }
+}
+
+#[test]
+fn model_survives_young_and_full_cycles_two_threads() {
+    for mode in MODES {
+        mixed(mode, 2, 32);
+    }
+}
+
+#[test]
+fn model_survives_young_and_full_cycles_eight_threads() {
+    for mode in MODES {
+        mixed(mode, 8, 16);
+    }
+}
+
+/// Node layout of the test VM: references at 8 and 16, data at 32 and 40.
+const A: usize = 8;
+const DATA: usize = 32;
+/// The last slot of a large reference array.
+const LAST: usize = 8 + (LARGE_LEN as usize - 1) * 8;
+
+/// An old node and an old large array referencing a young node (and a young
+/// large array), stored after the old ones were promoted: a young cycle finds the young objects
+/// through the card table alone, moves them, and rewrites the old slots.
+#[test]
+fn old_to_young_references_are_followed_and_rewritten() {
+    for mode in MODES {
+        let Some((heap, types)) = heap(mode, 64 << 20, Injection::default()) else {
+            return;
+        };
+        let mut m = heap.attach().unwrap();
+        m.scope(|s| {
+            let old = s.alloc(types.node, 0).unwrap();
+            let old_big = s.alloc(types.refs, LARGE_LEN).unwrap();
+            s.mutator().collect().unwrap();
+            assert_eq!(
+                s.mutator().heap().stats().last.unwrap().kind,
+                CycleKind::Full
+            );
+            let old_addr = s.get(old).unwrap().addr();
+            for round in 0..4u64 {
+                // Garbage first, so that the young node slides down.
+                for _ in 0..200 {
+                    s.mutator().alloc(types.node, 0).unwrap();
+                }
+                let young = s.alloc(types.node, 0).unwrap();
+                let big = s.alloc(types.refs, LARGE_LEN).unwrap();
+                let (young, big) = (s.get(young).unwrap(), s.get(big).unwrap());
+                // SAFETY: our objects, current: no safepoint since `get`.
+                unsafe {
+                    young.write_word(DATA, 1000 + round as usize);
+                    s.mutator().write_ref(big, 8, Some(young));
+                    let o = s.get(old).unwrap();
+                    s.mutator().write_ref(o, A, Some(young));
+                    s.mutator().write_ref(o, A + 8, Some(big));
+                    // The last slot: its card runs past the array's end.
+                    let ob = s.get(old_big).unwrap();
+                    s.mutator().write_ref(ob, LAST, Some(young));
+                }
+                let young_before = young.addr();
+                s.mutator().collect_young().unwrap();
+                let st = s.mutator().heap().stats();
+                let last = st.last.unwrap();
+                assert_eq!(last.kind, CycleKind::Young, "{mode:?} round {round}");
+                assert!(last.remembered_cards >= 1, "{mode:?}: {last}");
+                let o = s.get(old).unwrap();
+                assert_eq!(o.addr(), old_addr, "{mode:?}: an old object moved");
+                // SAFETY: our objects, current after the collection.
+                unsafe {
+                    let y = s.mutator().read_ref(o, A).expect("young kept");
+                    let b = s.mutator().read_ref(o, A + 8).expect("large kept");
+                    assert_ne!(y.addr(), young_before, "{mode:?}: the young node slid down");
+                    assert_eq!(y.read_word(DATA), 1000 + round as usize, "{mode:?}");
+                    assert_eq!(s.mutator().read_ref(b, 8), Some(y), "{mode:?}");
+                    let ob = s.get(old_big).unwrap();
+                    assert_eq!(s.mutator().read_ref(ob, LAST), Some(y), "{mode:?}");
+                }
+            }
+        });
+    }
+}
+
+/// A young cycle in Move mode leaves the old generation's pages alone: not
+/// remapped, not moved, not written. The old pages are made read-only for
+/// the cycle: a remap would carry the protection into the shadow, where
+/// building the page would write, and crash the test.
+#[test]
+fn old_pages_are_not_touched_by_a_young_cycle() {
+    let Some((heap, types)) = heap(Mode::Move, 128 << 20, Injection::default()) else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    m.scope(|s| {
+        // Old data: a list of 20,000 nodes (about 1 MiB), promoted by a full cycle.
+        let head = s.local(None);
+        for i in 0..20_000usize {
+            let n = s.alloc(types.node, 0).unwrap();
+            let (node, next) = (s.get(n).unwrap(), s.get(head));
+            // SAFETY: fresh node of ours.
+            unsafe {
+                node.write_word(DATA, i);
+                s.mutator().write_ref(node, A, next);
+            }
+            s.set(head, Some(node));
+        }
+        s.mutator().collect().unwrap();
+        let old = s.mutator().heap().moving_space();
+        // Young garbage, and survivors that reference old objects (no card).
+        let keep = s.local(None);
+        for i in 0..5000 {
+            let node = s.mutator().alloc(types.node, 0).unwrap();
+            if i % 10 == 0 {
+                let h = s.get(head);
+                // SAFETY: our objects.
+                unsafe { s.mutator().write_ref(node, A, h) };
+                s.set(keep, Some(node));
+            }
+        }
+        let page = 4096;
+        let (first, end) = (old.start.next_multiple_of(page), old.end / page * page);
+        assert!(end - first >= 200 * page, "{old:x?}");
+        protect(first..end, libc::PROT_READ);
+        let collected = s.mutator().collect_young();
+        protect(first..end, libc::PROT_READ | libc::PROT_WRITE);
+        collected.unwrap();
+        let st = s.mutator().heap().stats();
+        let last = st.last.unwrap();
+        assert_eq!(last.kind, CycleKind::Young);
+        assert!(last.pages_in_place >= (end - first) / page, "{last}");
+        // The old list is intact, and the survivors reference it.
+        let mut at = s.get(head);
+        let mut n = 20_000;
+        while let Some(node) = at {
+            n -= 1;
+            // SAFETY: our nodes.
+            unsafe {
+                assert_eq!(node.read_word(DATA), n);
+                at = s.mutator().read_ref(node, A);
+            }
+        }
+        assert_eq!(n, 0);
+        let kept = s.get(keep).unwrap();
+        // SAFETY: our node.
+        assert_eq!(unsafe { s.mutator().read_ref(kept, A) }, s.get(head));
+    });
+}
+
+fn protect(range: std::ops::Range<usize>, prot: i32) {
+    // SAFETY: a page-aligned range of the heap, whose objects nothing writes
+    // meanwhile.
+    let r = unsafe { libc::mprotect(range.start as *mut libc::c_void, range.len(), prot) };
+    assert_eq!(r, 0, "mprotect: {}", std::io::Error::last_os_error());
+}
+
+/// The barrier injected to drop old-to-young records: the verifier, at the
+/// next cycle's start, names the old object whose slot is not remembered.
+#[test]
+fn a_barrier_that_drops_old_to_young_records_is_caught() {
+    for mode in MODES {
+        let inject = Injection {
+            no_card_marking: true,
+            ..Injection::default()
+        };
+        let Some((heap, types)) = heap(mode, 32 << 20, inject) else {
+            return;
+        };
+        let mut m = heap.attach().unwrap();
+        let result = m.scope(|s| {
+            let old = s.alloc(types.node, 0).unwrap();
+            s.mutator().collect().unwrap();
+            let young = s.mutator().alloc(types.node, 0).unwrap();
+            // SAFETY: our objects, no safepoint since `get`.
+            unsafe {
+                let o = s.get(old).unwrap();
+                s.mutator().write_ref(o, A, Some(young));
+            }
+            s.mutator().collect_young()
+        });
+        match result {
+            Err(GcError::Corrupt(errors)) => {
+                let text = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+                assert!(
+                    text.iter().any(|t| t.contains("card is clean")),
+                    "{mode:?}: {text:?}"
+                );
+            }
+            other => panic!("{mode:?}: the dropped record went unnoticed: {other:?}"),
+        }
+    }
+}
+
+/// The policy: a VM reads it, sets it, and is refused one that cannot work;
+/// with generations off every cycle is full.
+#[test]
+fn the_policy_is_read_and_set() {
+    let Some((heap, types)) = heap(Mode::StopTheWorld, 32 << 20, Injection::default()) else {
+        return;
+    };
+    assert!(heap.policy().generational);
+    assert!(matches!(
+        heap.set_policy(Policy::default().old_growth(-1.0)),
+        Err(GcError::Config(_))
+    ));
+    heap.set_policy(Policy::default().generational(false))
+        .unwrap();
+    assert!(!heap.policy().generational);
+    let mut m = heap.attach().unwrap();
+    for _ in 0..3 {
+        m.alloc(types.node, 0).unwrap();
+        m.collect_young().unwrap();
+    }
+    let s = heap.stats();
+    assert_eq!((s.young_cycles, s.full_cycles), (0, 3), "{s:?}");
+}
