@@ -31,8 +31,8 @@
 //! start-up and exit included: a few ms for a Rust child, 40–100 ms for a
 //! JVM), user and system CPU time, minor page faults and peak RSS, all from
 //! `wait4`; the ratio of the wall time to `Box`'s and to `HotSpot-Parallel`'s;
-//! and for the collectors their cycles (young and full where the collector
-//! tells), total and longest pause. HotSpot's come from its `-Xlog:gc` lines.
+//! and for the collectors their cycles (of those, young and full), total and
+//! longest pause. HotSpot's come from its `-Xlog:gc` lines.
 //!
 //! **`--sweep`**: throughput against heap size, as GC research reports it.
 //! First the smallest heap in which movegc (mode Move) runs the workload, by
@@ -617,8 +617,10 @@ fn child(bench: &Bench, kind: Kind, heap_mib: usize) {
             };
             let s = heap.stats();
             println!(
-                "{digest} {} {} {}",
+                "{digest} {} {} {} {} {}",
                 s.collections,
+                s.young_cycles,
+                s.full_cycles,
                 s.total_pause.as_secs_f64() * 1e3,
                 s.max_pause.as_secs_f64() * 1e3,
             );
@@ -633,10 +635,10 @@ fn child(bench: &Bench, kind: Kind, heap_mib: usize) {
 #[derive(Clone, Copy)]
 struct Gc {
     cycles: u64,
-    /// Cycles that collected the young generation only, where told.
-    young: Option<u64>,
-    /// Cycles that collected the whole heap, where told.
-    full: Option<u64>,
+    /// Cycles that collected the young generation only.
+    young: u64,
+    /// Cycles that collected the whole heap.
+    full: u64,
     total_pause_ms: f64,
     max_pause_ms: f64,
 }
@@ -676,8 +678,8 @@ fn hotspot_gc(stderr: &str) -> Gc {
     }
     Gc {
         cycles: ids.len() as u64,
-        young: Some(young.len() as u64),
-        full: Some(full.len() as u64),
+        young: young.len() as u64,
+        full: full.len() as u64,
         total_pause_ms: total,
         max_pause_ms: max,
     }
@@ -705,11 +707,10 @@ impl Figures {
     /// Each figure's median, taken figure by figure.
     fn median(runs: &[Figures]) -> Figures {
         let m = |f: fn(&Figures) -> f64| median(runs.iter().map(f).collect());
-        let gc =
+        let ms =
             |f: fn(&Gc) -> f64| median(runs.iter().filter_map(|r| r.gc.as_ref().map(f)).collect());
-        let count = |f: fn(&Gc) -> Option<u64>| {
-            median(runs.iter().map(|r| r.gc.as_ref().and_then(f)).collect())
-        };
+        let count =
+            |f: fn(&Gc) -> u64| median(runs.iter().filter_map(|r| r.gc.as_ref().map(f)).collect());
         Figures {
             wall_s: m(|r| r.wall_s),
             user_s: m(|r| r.user_s),
@@ -717,11 +718,11 @@ impl Figures {
             minor_faults: median(runs.iter().map(|r| r.minor_faults).collect()),
             peak_rss_mib: m(|r| r.peak_rss_mib),
             gc: runs[0].gc.map(|_| Gc {
-                cycles: count(|g| Some(g.cycles)).unwrap_or(0),
+                cycles: count(|g| g.cycles),
                 young: count(|g| g.young),
                 full: count(|g| g.full),
-                total_pause_ms: gc(|g| g.total_pause_ms),
-                max_pause_ms: gc(|g| g.max_pause_ms),
+                total_pause_ms: ms(|g| g.total_pause_ms),
+                max_pause_ms: ms(|g| g.max_pause_ms),
             }),
         }
     }
@@ -787,11 +788,11 @@ fn measure(
     let gc = match v.kind {
         Kind::Box | Kind::Rc => None,
         Kind::HotSpot(_) => Some(hotspot_gc(&exit.stderr)),
-        Kind::Movegc(_) => match (num(1), num(2), num(3)) {
-            (Some(cycles), Some(total), Some(max)) => Some(Gc {
+        Kind::Movegc(_) => match (num(1), num(2), num(3), num(4), num(5)) {
+            (Some(cycles), Some(young), Some(full), Some(total), Some(max)) => Some(Gc {
                 cycles: cycles as u64,
-                young: None,
-                full: None,
+                young: young as u64,
+                full: full as u64,
                 total_pause_ms: total,
                 max_pause_ms: max,
             }),
@@ -956,12 +957,8 @@ fn side_by_side(
         line(&name("peak RSS MiB"), format!("{:.0}", f.peak_rss_mib));
         if let Some(gc) = &f.gc {
             line(&name("cycles"), gc.cycles);
-            if let Some(young) = gc.young {
-                line(&name("young cycles"), young);
-            }
-            if let Some(full) = gc.full {
-                line(&name("full cycles"), full);
-            }
+            line(&name("young cycles"), gc.young);
+            line(&name("full cycles"), gc.full);
             line(&name("total pause ms"), format!("{:.1}", gc.total_pause_ms));
             line(&name("max pause ms"), format!("{:.1}", gc.max_pause_ms));
         }
