@@ -610,7 +610,14 @@ fn compaction_pause_work(
     };
     cycle.pages_in_place = (plan.base() - spaces.moving().start()) / page;
     cycle.pages_compacted = (plan.new_top() - plan.base()).div_ceil(page);
+    // A young cycle whose survivors are few slides them in this pause, as
+    // HotSpot's young collections copy theirs: cheaper than remapping the
+    // young range, and the pages above stay resident for the allocations to
+    // come. The pause grows with the bytes moved, which this bounds.
+    let slide_limit = heap.policy.lock().policy.young_slide_limit;
+    let slide = cycle.kind == CycleKind::Young && plan.new_top() - plan.dense_end() <= slide_limit;
     let compaction = match heap.concurrent {
+        Some(_) if slide => None,
         Some(_) => match concurrent::start(heap, plan) {
             Ok(started) => Some(started),
             Err(e) => {

@@ -13,11 +13,32 @@ fn heap(mode: Mode, size: usize, inject: Injection) -> Option<(Heap, Types)> {
     concurrent_heap(mode, size, |b| b.inject(inject))
 }
 
+/// A heap whose young cycles compact concurrently (in the concurrent
+/// modes), not in their pause, however few their survivors.
+fn heap_sliding_nothing(mode: Mode, size: usize) -> Option<(Heap, Types)> {
+    concurrent_heap(mode, size, |b| {
+        b.policy(Policy::default().young_slide_limit(0))
+    })
+}
+
 const MODES: [Mode; 3] = [Mode::StopTheWorld, Mode::Move, Mode::Copy];
 
-/// The model tests, young and full cycles mixed, on `threads` threads.
+/// The model tests, young and full cycles mixed, on `threads` threads; young
+/// cycles slide their survivors in the pause, and (concurrent modes) do not.
 fn mixed(mode: Mode, threads: usize, rounds: usize) {
-    let Some((heap, types)) = heap(mode, 32 << 20, Injection::default()) else {
+    mixed_in(
+        heap(mode, 32 << 20, Injection::default()),
+        mode,
+        threads,
+        rounds,
+    );
+    if mode != Mode::StopTheWorld {
+        mixed_in(heap_sliding_nothing(mode, 32 << 20), mode, threads, rounds);
+    }
+}
+
+fn mixed_in(heap: Option<(Heap, Types)>, mode: Mode, threads: usize, rounds: usize) {
+    let Some((heap, types)) = heap else {
         return;
     };
     movegc_tests::run_threads(&heap, types, threads, rounds, 1500, LARGE_LEN);
@@ -62,8 +83,13 @@ const LAST: usize = 8 + (LARGE_LEN as usize - 1) * 8;
 /// through the card table alone, moves them, and rewrites the old slots.
 #[test]
 fn old_to_young_references_are_followed_and_rewritten() {
-    for mode in MODES {
-        let Some((heap, types)) = heap(mode, 64 << 20, Injection::default()) else {
+    for (mode, slide) in MODES.into_iter().flat_map(|m| [(m, true), (m, false)]) {
+        let built = if slide {
+            heap(mode, 64 << 20, Injection::default())
+        } else {
+            heap_sliding_nothing(mode, 64 << 20)
+        };
+        let Some((heap, types)) = built else {
             return;
         };
         let mut m = heap.attach().unwrap();
@@ -124,7 +150,7 @@ fn old_to_young_references_are_followed_and_rewritten() {
 /// building the page would write, and crash the test.
 #[test]
 fn old_pages_are_not_touched_by_a_young_cycle() {
-    let Some((heap, types)) = heap(Mode::Move, 128 << 20, Injection::default()) else {
+    let Some((heap, types)) = heap_sliding_nothing(Mode::Move, 128 << 20) else {
         return;
     };
     let mut m = heap.attach().unwrap();
