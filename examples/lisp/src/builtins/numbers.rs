@@ -174,18 +174,20 @@ fn two_flonums(vm: &Vm, a: Args) -> Option<(f64, f64)> {
 
 /// Folds `+`, `-`, `*` or `/` over the arguments, with `unit` for none (and
 /// as the left operand of a single argument to `-` and `/`).
+#[inline(always)]
 fn fold(vm: &mut Vm, a: Args, who: &'static str, unit: i64) -> Result<Value> {
-    // The common case, two fixnums, without leaving fixnums.
-    if a.len == 2
-        && let (Some(x), Some(y)) = (vm.arg(a, 0).as_fixnum(), vm.arg(a, 1).as_fixnum())
-    {
-        let r = match who {
-            "+" => x.checked_add(y),
-            "-" => x.checked_sub(y),
-            "*" => x.checked_mul(y),
-            _ => None,
+    // The common case, fixnums with a fixnum result, without leaving fixnums.
+    if a.len >= 2 && who != "/" {
+        let op = match who {
+            "+" => i64::checked_add,
+            "-" => i64::checked_sub,
+            _ => i64::checked_mul,
         };
-        if let Some(v) = r.and_then(Value::fixnum) {
+        let mut acc = vm.arg(a, 0).as_fixnum();
+        for i in 1..a.len {
+            acc = acc.and_then(|x| op(x, vm.arg(a, i).as_fixnum()?));
+        }
+        if let Some(v) = acc.and_then(Value::fixnum) {
             return Ok(v);
         }
     }
@@ -224,12 +226,17 @@ fn div(vm: &mut Vm, a: Args) -> Result<Value> {
     fold(vm, a, "/", 1)
 }
 
+#[inline(always)]
 fn compare(vm: &mut Vm, a: Args, who: &str, ok: fn(Ordering) -> bool) -> Result<Value> {
-    // The common case, two fixnums.
+    // The common case, fixnums.
     if a.len == 2
         && let (Some(x), Some(y)) = (vm.arg(a, 0).as_fixnum(), vm.arg(a, 1).as_fixnum())
     {
         return Ok(Value::bool(ok(x.cmp(&y))));
+    }
+    if a.len > 2 && (0..a.len).all(|i| vm.arg(a, i).as_fixnum().is_some()) {
+        let n = |i| vm.arg(a, i).as_fixnum().unwrap_or(0);
+        return Ok(Value::bool((1..a.len).all(|i| ok(n(i - 1).cmp(&n(i))))));
     }
     if a.len == 2
         && let Some((x, y)) = two_flonums(vm, a)
