@@ -29,6 +29,22 @@ use crate::sync::{Condvar, Mutex, MutexGuard, lock};
 const FINAL_MARK_BUDGET: usize = 20_000;
 /// Final-mark attempts before the pause traces whatever is left.
 const FINAL_MARK_ATTEMPTS: usize = 4;
+/// Objects a young cycle's initial-mark pause traces before it lets marking
+/// go on concurrently (about a millisecond's work).
+const YOUNG_PAUSE_BUDGET: usize = FINAL_MARK_BUDGET;
+
+/// How an initial-mark pause ended.
+enum Start<'a> {
+    /// A young cycle found its survivors in the pause, and compacted (or
+    /// started compacting) there too.
+    Done(CompactionStarted),
+    /// Marking goes on concurrently from these grey objects.
+    Marking(Marker<'a>, Vec<usize>),
+}
+
+/// What the compaction pause started: the concurrent compaction, if any, and
+/// the range of the moving space it covers.
+type CompactionStarted = Result<(Option<Arc<Compaction>>, usize, usize), GcError>;
 
 /// Whether a cycle runs, and a way to wait for it to free memory.
 #[derive(Default)]
@@ -406,11 +422,32 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         return finish(heap, cycle, result?);
     }
 
-    // Initial mark: from here on the write barrier logs overwritten
-    // references, and every object allocated is live this cycle.
+    // Initial mark. A young cycle first traces from the roots and the dirty
+    // cards in this pause, within a budget: with few survivors (the common
+    // case) it finds them all, and plans and compacts here too, in one pause,
+    // with nothing allocated meanwhile to promote. Otherwise, from here on the
+    // write barrier logs overwritten references, and every object allocated
+    // is live this cycle.
     let (result, timing) = pause(heap, |mutators| {
         let marker = begin_marking(heap, mutators, progress, base)?;
         take_cards(heap, mutators, &mut cards);
+        let mut grey = mark_roots(heap, mutators, &marker);
+        if kind == CycleKind::Young {
+            let t = Instant::now();
+            grey.extend(mark_cards(heap, &marker, &cards));
+            let (scanned, finished) = marker.trace_bounded(&mut grey, YOUNG_PAUSE_BUDGET);
+            cycle.objects_marked = scanned;
+            cycle.mark = t.elapsed();
+            if finished {
+                let t = Instant::now();
+                cycle.large_freed = spaces.large().sweep(|obj| spaces.is_marked(obj)).0;
+                let plan = spaces.plan(base, marker.black());
+                cycle.plan = t.elapsed();
+                let done =
+                    compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards);
+                return Ok(Start::Done(done));
+            }
+        }
         heap.pacer.begin(
             spaces.used(),
             spaces.capacity(),
@@ -418,17 +455,20 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         );
         heap.black_alloc.store(true, Ordering::Relaxed);
         heap.marking.store(true, Ordering::Relaxed);
-        let grey = mark_roots(heap, mutators, &marker);
-        Ok::<_, GcError>((marker, grey))
+        Ok::<_, GcError>(Start::Marking(marker, grey))
     });
-    cycle.record_pause(PauseKind::InitialMark, timing);
-    let (marker, grey) = result?;
+    let (marker, grey) = match result? {
+        Start::Done(done) => {
+            cycle.record_pause(PauseKind::Full, timing);
+            return finish(heap, cycle, done?);
+        }
+        Start::Marking(marker, grey) => {
+            cycle.record_pause(PauseKind::InitialMark, timing);
+            (marker, grey)
+        }
+    };
 
     let t = Instant::now();
-    let mut grey = grey;
-    if kind == CycleKind::Young {
-        grey.extend(mark_cards(heap, &marker, &cards));
-    }
     mark_concurrently(heap, &marker, grey, &mut cycle);
     cycle.mark = t.elapsed();
 
@@ -560,7 +600,7 @@ fn compaction_pause_work(
     reason: Reason,
     cycle: &mut CycleStats,
     cards: &mut Vec<usize>,
-) -> Result<(Option<Arc<Compaction>>, usize, usize), GcError> {
+) -> CompactionStarted {
     let spaces = &heap.spaces;
     let types = spaces.types();
     let t = Instant::now();
@@ -615,7 +655,9 @@ fn compaction_pause_work(
     // young range, and the pages above stay resident for the allocations to
     // come. The pause grows with the bytes moved, which this bounds.
     let slide_limit = heap.policy.lock().policy.young_slide_limit;
-    let slide = cycle.kind == CycleKind::Young && plan.new_top() - plan.dense_end() <= slide_limit;
+    let slide = cycle.kind == CycleKind::Young
+        && slide_limit > 0
+        && plan.new_top() - plan.base() <= slide_limit;
     let compaction = match heap.concurrent {
         Some(_) if slide => None,
         Some(_) => match concurrent::start(heap, plan) {

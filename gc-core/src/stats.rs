@@ -39,7 +39,8 @@ pub enum PauseKind {
     FinalMark,
     /// Roots rewritten and the compaction started (or, stop-the-world, done).
     Compaction,
-    /// A whole cycle with mutators stopped (concurrent marking off).
+    /// A whole cycle with mutators stopped: concurrent marking off, or a young
+    /// cycle that found its survivors within its first pause's budget.
     Full,
 }
 

@@ -471,8 +471,10 @@ pub fn build_or_skip(builder: impl Fn() -> HeapBuilder) -> Option<Heap> {
 }
 
 /// A heap for the concurrent-mode tests: `mode`, `size` bytes, two GC
-/// threads, the verifier on, the test VM's types; `configure` adds to the
-/// builder (injected failures, thresholds). `None` where the mode cannot run
+/// threads, the verifier on, the test VM's types, and every cycle compacting
+/// concurrently (young ones too, however few their survivors:
+/// [`Policy::young_slide_limit`](gc_core::Policy) 0); `configure` adds to the
+/// builder (injected failures, thresholds, another policy). `None` where the mode cannot run
 /// and this is not CI (see [`build_or_skip`]).
 pub fn concurrent_heap(
     mode: Mode,
@@ -488,6 +490,7 @@ pub fn concurrent_heap(
                 .mode(mode)
                 .gc_threads(2)
                 .verify(true)
+                .policy(gc_core::Policy::default().young_slide_limit(0))
                 .types(table),
         )
     })?;

@@ -495,7 +495,11 @@ fn initial_byte(i: usize, k: usize) -> u8 {
 /// refused with `OutOfBounds`.
 fn make_resident_for_a_system_call(mode: Mode) {
     const BLOBS: usize = 1500;
-    let Some((heap, types)) = heap(mode, 32 << 20) else {
+    // Full cycles: the blobs are old after the first, and a young cycle
+    // leaves their pages in place, so none would be in flight.
+    let Some((heap, types)) = movegc_tests::concurrent_heap(mode, 32 << 20, |b| {
+        b.policy(gc_core::Policy::default().generational(false))
+    }) else {
         return;
     };
     let mut fds = [0; 2];

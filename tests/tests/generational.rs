@@ -9,16 +9,16 @@ use movegc_tests::{Types, concurrent_heap};
 
 const LARGE_LEN: u32 = 5000;
 
+/// A heap with the default policy: young cycles with few survivors slide
+/// them in their pause.
 fn heap(mode: Mode, size: usize, inject: Injection) -> Option<(Heap, Types)> {
-    concurrent_heap(mode, size, |b| b.inject(inject))
+    concurrent_heap(mode, size, |b| b.inject(inject).policy(Policy::default()))
 }
 
 /// A heap whose young cycles compact concurrently (in the concurrent
 /// modes), not in their pause, however few their survivors.
 fn heap_sliding_nothing(mode: Mode, size: usize) -> Option<(Heap, Types)> {
-    concurrent_heap(mode, size, |b| {
-        b.policy(Policy::default().young_slide_limit(0))
-    })
+    concurrent_heap(mode, size, |b| b)
 }
 
 const MODES: [Mode; 3] = [Mode::StopTheWorld, Mode::Move, Mode::Copy];
