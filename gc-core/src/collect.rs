@@ -640,6 +640,7 @@ fn compaction_pause_work(
     for card in cards.drain(..) {
         spaces.cards().clean(card);
     }
+    heap.remembered.take_logged();
     spaces.large().promote();
     let page = gc_uffd::page_size();
     let young_start = plan.new_top().next_multiple_of(page);

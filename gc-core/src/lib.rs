@@ -40,7 +40,7 @@ mod sync;
 pub use error::GcError;
 pub use fork::ForkGuard;
 pub use gc_heap::{
-    Header, ObjRef, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable, WORD,
+    CARD, Header, ObjRef, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable, WORD,
 };
 pub use heap::{Heap, HeapBuilder, Mode};
 pub use mutator::{HandleScope, Local, Mutator};

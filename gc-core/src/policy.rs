@@ -19,6 +19,10 @@ use crate::stats::{CycleKind, Reason};
 pub const MIN_YOUNG: usize = 16 << 20;
 /// The largest young budget the adaptive policy picks.
 pub const MAX_YOUNG: usize = 512 << 20;
+/// Dirty cards logged since the last cycle at which a mutator starts a young
+/// cycle early: the compaction pause rewrites their slots, about 64 per card,
+/// so this bounds that part of it (a millisecond or so).
+pub const MAX_REMEMBERED_CARDS: usize = 8192;
 /// The smallest growth of the old generation before a full cycle.
 const MIN_OLD_GROWTH: usize = 32 << 20;
 

@@ -49,6 +49,11 @@ impl SatbQueue {
     pub(crate) fn take_logged(&self) -> usize {
         self.logged.swap(0, Ordering::Relaxed)
     }
+
+    /// Entries handed over since the last [`take_logged`](Self::take_logged).
+    pub(crate) fn logged(&self) -> usize {
+        self.logged.load(Ordering::Relaxed)
+    }
 }
 
 /// A mutator's buffer.
@@ -58,16 +63,19 @@ pub(crate) struct SatbBuffer {
 }
 
 impl SatbBuffer {
-    /// Logs an overwritten reference, handing the buffer to `queue` when full.
+    /// Logs an overwritten reference, handing the buffer to `queue` when
+    /// full; returns whether it did.
     #[inline]
-    pub(crate) fn log(&mut self, value: usize, queue: &SatbQueue) {
+    pub(crate) fn log(&mut self, value: usize, queue: &SatbQueue) -> bool {
         if self.entries.capacity() == 0 {
             self.entries.reserve_exact(CAPACITY);
         }
         self.entries.push(value);
-        if self.entries.len() >= CAPACITY {
+        let full = self.entries.len() >= CAPACITY;
+        if full {
             self.flush(queue);
         }
+        full
     }
 
     /// Hands what the buffer holds to `queue`.
