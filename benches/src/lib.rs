@@ -32,7 +32,10 @@ pub fn install_gc_log() {
             true
         }
         fn log(&self, record: &log::Record<'_>) {
-            eprintln!("[{}] {}", record.level(), record.args());
+            use std::io::Write;
+            // Not `eprintln!`: its panic on a closed stderr (`| head`) would
+            // unwind a GC thread, and the heap would wait for it forever.
+            let _ = writeln!(std::io::stderr(), "[{}] {}", record.level(), record.args());
         }
         fn flush(&self) {}
     }
