@@ -8,6 +8,7 @@
 //! thread calling `collect()`, or an allocation that found the heap full
 //! (each of those in native code meanwhile). One cycle runs at a time.
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -42,9 +43,17 @@ enum Start<'a> {
     Marking(Marker<'a>, Vec<usize>),
 }
 
-/// What the compaction pause started: the concurrent compaction, if any, and
-/// the range of the moving space it covers.
-type CompactionStarted = Result<(Option<Arc<Compaction>>, usize, usize), GcError>;
+/// What the compaction pause started.
+struct Started {
+    /// The concurrent compaction, if any.
+    compaction: Option<Arc<Compaction>>,
+    /// The part of the moving space marked and planned.
+    marked: Range<usize>,
+    /// Where the promoted objects lie after compaction.
+    promoted: Range<usize>,
+}
+
+type CompactionStarted = Result<Started, GcError>;
 
 /// Whether a cycle runs, and a way to wait for it to free memory.
 #[derive(Default)]
@@ -569,11 +578,12 @@ fn mark_concurrently(
 /// After the compaction pause: wake allocations waiting for memory, number
 /// and record the cycle, run its concurrent compaction (which records its
 /// own statistics), and clear the bitmaps.
-fn finish(
-    heap: &HeapInner,
-    mut cycle: CycleStats,
-    (compaction, base, old_top): (Option<Arc<Compaction>>, usize, usize),
-) -> Result<u64, GcError> {
+fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u64, GcError> {
+    let Started {
+        compaction,
+        marked,
+        promoted,
+    } = started;
     let resumed = Instant::now();
     heap.cycle.bump();
     cycle.index = heap.collections.fetch_add(1, Ordering::AcqRel) + 1;
@@ -583,16 +593,23 @@ fn finish(
     if let Some(compaction) = compaction {
         compaction.run(index, resumed);
         heap.pacer.end();
+        log_promoted_cards(heap, promoted);
     }
-    heap.spaces.clear_marks(base..old_top);
+    heap.spaces.clear_marks(marked);
     Ok(index)
 }
 
 /// The compaction pause's work: rewrite the roots, the large objects'
 /// references (a young cycle: the young large objects', and the old objects'
-/// on dirty `cards`, which it cleans), then start the concurrent compaction
-/// or slide in place. Everything live is old afterwards. Returns the
-/// compaction started, and the range of the moving space it covers.
+/// on dirty `cards`), then start the concurrent compaction or slide in place.
+///
+/// Promotion: a full cycle makes every survivor old. A young cycle makes old
+/// the survivors of an earlier young cycle (below the last cycle's new top)
+/// and keeps young those surviving their first, so that what dies soon after
+/// one cycle dies young. Old slots that reference young objects afterwards
+/// keep (or get) dirty cards: the listed cards that still do, the young large
+/// objects' slots, and the slots of promoted objects, whose cards the page
+/// builder dirties and [`finish`] logs.
 fn compaction_pause_work(
     heap: &Arc<HeapInner>,
     mutators: &[Arc<MutatorShared>],
@@ -604,6 +621,14 @@ fn compaction_pause_work(
     let spaces = &heap.spaces;
     let types = spaces.types();
     let t = Instant::now();
+    let young_end = match cycle.kind {
+        CycleKind::Young => plan.forward(heap.first_survivors_end.load(Ordering::Relaxed)),
+        CycleKind::Full => plan.new_top(),
+    };
+    let plan = &plan.promoting_to(young_end);
+    let large_start = spaces.large().range().start;
+    let young_after =
+        |kind, value: usize| value >= young_end && value < large_start && types.is_ref(kind, value);
     for_each_root(heap, mutators, &mut |slot, kind| {
         // SAFETY: root slots are valid for reads and writes during the pause.
         unsafe { plan.rewrite_slot(slot, kind) };
@@ -613,44 +638,62 @@ fn compaction_pause_work(
     cards.sort_unstable();
     cards.dedup();
     cycle.remembered_cards = cards.len();
+    let mut kept = Vec::new();
     let large = match cycle.kind {
         CycleKind::Young => {
             for &card in cards.iter() {
+                let mut young = false;
                 // SAFETY: the old objects are intact (compaction has not begun)
                 // and every mutator is stopped.
                 unsafe {
                     spaces.for_each_card_slot(card, |slot, kind| {
-                        plan.rewrite_slot(slot as *mut usize, kind)
+                        young |= young_after(kind, plan.rewrite_slot(slot as *mut usize, kind));
                     })
                 };
+                if young {
+                    kept.push(card);
+                } else {
+                    spaces.cards().clean(card);
+                }
             }
             spaces.large().young_objects()
         }
-        CycleKind::Full => spaces.large().objects(),
+        CycleKind::Full => {
+            for &card in cards.iter() {
+                spaces.cards().clean(card);
+            }
+            spaces.large().objects()
+        }
     };
+    cards.clear();
     for (obj, _) in large {
         // SAFETY: a live large object's header.
         let header = gc_heap::Header(unsafe { (obj as *const u64).read() });
         types.for_each_slot(header, |offset, kind| {
+            let slot = obj + offset;
             // SAFETY: the slot lies inside the live large object.
-            unsafe { plan.rewrite_slot((obj + offset) as *mut usize, kind) };
+            if young_after(kind, unsafe { plan.rewrite_slot(slot as *mut usize, kind) })
+                && let Some(card) = spaces.cards().dirty(slot)
+            {
+                kept.push(card);
+            }
         });
     }
-    // Everything live is old from here: no card can reference a young object.
-    for card in cards.drain(..) {
-        spaces.cards().clean(card);
-    }
-    heap.remembered.take_logged();
+    // Large objects are old after one cycle.
     spaces.large().promote();
+    heap.remembered.take_logged();
+    heap.remembered.push(kept);
+    if cycle.kind == CycleKind::Young {
+        // The page builder records the starts of the objects it places.
+        spaces.clear_starts(plan.base()..plan.old_top());
+    }
+    spaces.set_young_start(young_end);
+    heap.first_survivors_end
+        .store(plan.new_top(), Ordering::Relaxed);
     let page = gc_uffd::page_size();
-    let young_start = plan.new_top().next_multiple_of(page);
-    spaces.set_young_start(young_start);
-    cycle.promoted_bytes = match cycle.kind {
-        CycleKind::Young => plan.new_top() - plan.base(),
-        CycleKind::Full => 0,
-    };
-    cycle.pages_in_place = (plan.base() - spaces.moving().start()) / page;
-    cycle.pages_compacted = (plan.new_top() - plan.base()).div_ceil(page);
+    cycle.promoted_bytes = young_end - plan.base();
+    cycle.pages_in_place = (plan.base_page() - spaces.moving().start()) / page;
+    cycle.pages_compacted = (plan.new_top() - plan.base_page()).div_ceil(page);
     // A young cycle whose survivors are few slides them in this pause, as
     // HotSpot's young collections copy theirs: cheaper than remapping the
     // young range, and the pages above stay resident for the allocations to
@@ -671,14 +714,11 @@ fn compaction_pause_work(
         None => None,
     };
     cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
-    cycle.used_after = young_start - spaces.moving().start() + spaces.large().committed();
+    cycle.used_after = plan.live_bytes() + spaces.large().committed();
+    let promoted = plan.base()..young_end;
     if compaction.is_none() {
         slide_in_place(spaces, plan, cycle);
-        if young_start > plan.new_top() {
-            // SAFETY: the space after the last live object, up to the page
-            // boundary where young objects begin, holds nothing now.
-            unsafe { gc_heap::Header::write_filler(plan.new_top(), young_start) };
-        }
+        log_promoted_cards(heap, promoted.clone());
     } else {
         // The next cycle cannot start before this compaction ends: pace the
         // allocations meanwhile against its progress, as marking's.
@@ -696,7 +736,7 @@ fn compaction_pause_work(
             Reason::Requested => 0,
             Reason::Budget | Reason::Full | Reason::RequestedYoung => trigger - cycle.used_after,
         };
-        spaces.finish_compaction(young_start, keep);
+        spaces.finish_compaction(plan.new_top(), keep);
     }
     cycle.compact = t.elapsed();
     heap.live_after.store(cycle.used_after, Ordering::Relaxed);
@@ -705,7 +745,27 @@ fn compaction_pause_work(
     if heap.config.verify && compaction.is_none() {
         verify(heap, mutators)?;
     }
-    Ok((compaction, plan.base(), plan.old_top()))
+    Ok(Started {
+        compaction,
+        marked: plan.base()..plan.old_top(),
+        promoted,
+    })
+}
+
+/// Logs the dirty cards over `promoted`, the objects a cycle promoted: the
+/// page builder dirtied those whose slots reference young objects, and a
+/// barrier that found one dirty did not log it.
+fn log_promoted_cards(heap: &HeapInner, promoted: Range<usize>) {
+    let cards = heap.spaces.cards();
+    if promoted.is_empty() {
+        return;
+    }
+    let first = cards.card_of(promoted.start);
+    let last = cards.card_of(promoted.end - 1);
+    let dirty: Vec<usize> = (first..=last)
+        .filter(|&c| cards.is_dirty(cards.range(c).start))
+        .collect();
+    heap.remembered.push(dirty);
 }
 
 /// The stop-the-world slide: the dense prefix's references, then every other
@@ -714,7 +774,7 @@ fn slide_in_place(spaces: &Spaces, plan: &Plan<'_>, cycle: &mut CycleStats) {
     let page = gc_uffd::page_size();
     let to_space = plan.to_space();
     let dense_pages_end = plan.dense_end() / page * page;
-    let mut at = plan.base().max(dense_pages_end);
+    let mut at = plan.base_page().max(dense_pages_end);
     // SAFETY: marking and planning are complete and every mutator is stopped.
     unsafe { spaces.update_dense_prefix(plan, at) };
     while at < to_space.end {

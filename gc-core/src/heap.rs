@@ -216,6 +216,7 @@ impl HeapBuilder {
             Mode::Auto | Mode::StopTheWorld => None,
         };
         let capacity = spaces.capacity();
+        let moving_start = spaces.moving().start();
         self.policy.check().map_err(GcError::Config)?;
         let governor = Governor::new(self.policy, capacity);
         Ok(Heap(Arc::new(HeapInner {
@@ -248,6 +249,7 @@ impl HeapBuilder {
             collections: AtomicU64::new(0),
             live_after: AtomicUsize::new(0),
             live_bytes: AtomicUsize::new(0),
+            first_survivors_end: AtomicUsize::new(moving_start),
             allocated: AtomicU64::new(0),
             pool,
             concurrent_pool,
@@ -302,6 +304,9 @@ pub(crate) struct HeapInner {
     pub(crate) live_after: AtomicUsize,
     /// Bytes of the objects the last cycle found reachable.
     pub(crate) live_bytes: AtomicUsize,
+    /// The end of the survivors of the last cycle: the young objects below
+    /// it have survived one young cycle, and the next promotes them.
+    pub(crate) first_survivors_end: AtomicUsize,
     pub(crate) allocated: AtomicU64,
     /// Threads for work in pauses (stop-the-world marking).
     pub(crate) pool: GcPool,

@@ -170,6 +170,35 @@ impl Bitmap {
         }
     }
 
+    /// Clears exactly the bits of the words in `range` (word-aligned, inside
+    /// `covered`), leaving the bits on either side in the same bitmap words.
+    /// Only while nothing else writes the bitmap words at its ends.
+    pub fn clear_exact(&self, range: Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        let (first, end) = (self.bit(range.start), self.bit(range.end - WORD) + 1);
+        let (fw, lw) = (first / BITS, (end - 1) / BITS);
+        let keep_low = !(!0u64 << (first % BITS));
+        let keep_high = if end % BITS == 0 {
+            0
+        } else {
+            !0u64 << (end % BITS)
+        };
+        if fw == lw {
+            self.word(fw)
+                .fetch_and(keep_low | keep_high, Ordering::Relaxed);
+            return;
+        }
+        self.word(fw).fetch_and(keep_low, Ordering::Relaxed);
+        self.word(lw).fetch_and(keep_high, Ordering::Relaxed);
+        if lw > fw + 1 {
+            // SAFETY: words `fw + 1..lw` lie in the storage, and nothing else
+            // uses them meanwhile.
+            unsafe { std::ptr::write_bytes(self.words().add(fw + 1).cast_mut(), 0, lw - fw - 1) };
+        }
+    }
+
     /// Clears the whole bitmap by returning its pages to the kernel.
     pub fn clear_all(&self) {
         // Decommitting our own, page-aligned storage cannot fail for a reason the

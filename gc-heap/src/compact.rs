@@ -104,7 +104,8 @@ impl Spaces {
             };
             types.for_each_slot_in(header, 0, end - at, |offset, kind| {
                 // SAFETY: the slot lies inside this live object, below `end`.
-                unsafe { plan.rewrite_slot((at + offset) as *mut usize, kind) };
+                let value = unsafe { plan.rewrite_slot((at + offset) as *mut usize, kind) };
+                plan.remember_placed(at + offset, value, kind);
             });
             objects += 1;
             at += size;
@@ -131,6 +132,20 @@ impl Spaces {
         let page_end = (page_start + page).min(plan.new_top());
         let types = self.types();
         let mut work = PageWork::default();
+        if page_start < plan.base() {
+            // The base's page begins with old objects, which stay as they are.
+            let from = src.old_bytes(page_start);
+            if from != dst {
+                // SAFETY: both are mapped pages; the old part is below the base.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        from as *const u8,
+                        dst as *mut u8,
+                        plan.base() - page_start,
+                    )
+                };
+            }
+        }
         let Some(mut old) = plan.first_object(page_start) else {
             return work;
         };
@@ -167,7 +182,8 @@ impl Spaces {
                 |offset, kind| {
                     let slot = (dst + (new + offset - page_start)) as *mut usize;
                     // SAFETY: the slot lies in the piece just written to `dst`.
-                    unsafe { plan.rewrite_slot(slot, kind) };
+                    let value = unsafe { plan.rewrite_slot(slot, kind) };
+                    plan.remember_placed(new + offset, value, kind);
                 },
             );
             new += size;

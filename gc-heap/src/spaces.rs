@@ -33,7 +33,7 @@ pub struct Spaces {
     starts: Bitmap,
     cards: CardTable,
     /// Moving-space objects from here up are young: allocated since the last
-    /// cycle. Page-aligned, so no object straddles it.
+    /// cycle, or survivors of one young cycle. An object boundary.
     young_start: AtomicUsize,
     prefix: Reservation,
     types: Arc<TypeTable>,
@@ -142,16 +142,15 @@ impl Spaces {
     }
 
     /// Where the moving space's young objects begin: every object below is
-    /// old (it survived a cycle).
+    /// old.
     #[inline(always)]
     pub fn young_start(&self) -> usize {
         self.young_start.load(Ordering::Relaxed)
     }
 
-    /// Promotes everything below `at` (page-aligned, the top after a
-    /// compaction). Only while no mutator runs.
+    /// Promotes everything below `at` (an object boundary). Only while no
+    /// mutator runs.
     pub fn set_young_start(&self, at: usize) {
-        debug_assert_eq!(at % gc_uffd::page_size(), 0);
         self.young_start.store(at, Ordering::Relaxed);
     }
 
@@ -349,10 +348,10 @@ impl Spaces {
             .clear(self.large.range().start..self.large.extent());
     }
 
-    /// Forgets the old objects' starts in `range` of the moving space, which
-    /// a full cycle's compaction rebuilds.
+    /// Forgets the objects' starts in `range` of the moving space, which the
+    /// compaction records anew; those on either side stay.
     pub fn clear_starts(&self, range: Range<usize>) {
-        self.starts.clear(range);
+        self.starts.clear_exact(range);
     }
 
     /// Marks the object at `addr` of `size` bytes; returns whether it was
@@ -405,9 +404,9 @@ impl Spaces {
     }
 
     /// Computes the compaction plan from the live-words bitmap after marking,
-    /// for the moving space from `base` (page-aligned: the young start for a
-    /// young cycle, where everything below stays as it is) to `black`: live
-    /// words before each chunk (prefix sums), hence every live object's
+    /// for the moving space from `base` (an object boundary: the young start
+    /// for a young cycle, where everything below stays as it is) to `black`:
+    /// live words before each chunk (prefix sums), hence every live object's
     /// post-compact address.
     /// Everything from `black` up is live (allocated during the cycle, and
     /// marked with [`mark_black`](Self::mark_black)); it keeps its order and
@@ -416,26 +415,33 @@ impl Spaces {
     /// allocate above `black`.
     pub fn plan(&self, base: usize, black: usize) -> Plan<'_> {
         let start = self.moving.start();
-        debug_assert!(base >= start && base <= black.max(start) && base % CHUNK == 0);
+        debug_assert!(base >= start && base <= black.max(start) && base % WORD == 0);
         let chunks = self.live.words_upto(black.max(start + WORD));
         let first = (base - start) / CHUNK;
+        // Below the base every word stays where it is: counted as live
+        // before the base's chunk's own live words, and as dense.
+        let below_base = (1u64 << ((base - start) / WORD % 64)) - 1;
         let mut words = ((base - start) / WORD) as u32;
         let mut dense_end = None;
         for c in first..chunks.max(first) {
             // SAFETY: the prefix array has a slot per chunk and only the
             // collector, one at a time, writes it.
             unsafe { self.prefix_slot(c).write(words) };
-            let live = self.live.raw_word(c);
+            let mut live = self.live.raw_word(c);
+            words += live.count_ones();
+            if c == first {
+                live |= below_base;
+            }
             if dense_end.is_none() && live != !0 {
                 dense_end = Some(start + (c * 64 + live.trailing_ones() as usize) * WORD);
             }
-            words += live.count_ones();
         }
         let marked_top = start + words as usize * WORD;
         Plan {
             spaces: self,
             p: PlanParts {
                 base,
+                promoted_end: usize::MAX,
                 black,
                 marked_top,
                 old_top: black,
@@ -448,7 +454,7 @@ impl Spaces {
 }
 
 /// Where every live object of the moving space goes: `forward(old)`.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Plan<'a> {
     spaces: &'a Spaces,
     p: PlanParts,
@@ -462,6 +468,9 @@ pub struct PlanParts {
     /// Nothing below this moves or is planned: the old generation in a young
     /// cycle, the space's start in a full one.
     base: usize,
+    /// After compaction everything below this is old, everything from here up
+    /// young ([`Plan::promoting_to`]; by default everything is old).
+    promoted_end: usize,
     /// Objects from here up were allocated during the cycle: all live, they
     /// slide down as one block to `marked_top`.
     black: usize,
@@ -532,9 +541,49 @@ impl Plan<'_> {
     }
 
     /// The first address planned: nothing below it moves, and compaction
-    /// leaves its pages alone.
+    /// leaves the pages below its page alone.
     pub fn base(&self) -> usize {
         self.p.base
+    }
+
+    /// The first page compaction builds: the base's.
+    pub fn base_page(&self) -> usize {
+        self.p.base / gc_uffd::page_size() * gc_uffd::page_size()
+    }
+
+    /// The plan with the generations after compaction set: objects placed
+    /// below `end` are old, those from `end` up young. A slot below `end`
+    /// that then references a young object has its card dirtied as its page
+    /// is built ([`Plan::remember_placed`]).
+    pub fn promoting_to(self, end: usize) -> Self {
+        Plan {
+            p: PlanParts {
+                promoted_end: end,
+                ..self.p
+            },
+            ..self
+        }
+    }
+
+    /// The end of the promoted objects after compaction.
+    pub fn promoted_end(&self) -> usize {
+        self.p.promoted_end
+    }
+
+    /// After the slot that will be at `final_addr` was rewritten to hold
+    /// `value`: dirties its card if it lands in the old generation and
+    /// references a young moving object (the page builder's half of the
+    /// remembered set; the compaction logs the card when it ends).
+    #[inline(always)]
+    pub fn remember_placed(&self, final_addr: usize, value: usize, kind: SlotKind) {
+        let end = self.p.promoted_end;
+        if final_addr < end
+            && value >= end
+            && value < self.spaces.large.range().start
+            && self.spaces.types().is_ref(kind, value)
+        {
+            self.spaces.cards.dirty(final_addr);
+        }
     }
 
     /// The black line: objects from here up were allocated during the cycle.
@@ -546,6 +595,10 @@ impl Plan<'_> {
     /// live: a page with none is a source of nothing.
     pub fn page_has_live(&self, page_start: usize) -> bool {
         if page_start + gc_uffd::page_size() > self.p.black && page_start < self.p.old_top {
+            return true;
+        }
+        if page_start < self.p.base {
+            // Old objects below the base, which stay.
             return true;
         }
         self.spaces.live_words_on_page(page_start)
@@ -597,21 +650,25 @@ impl Plan<'_> {
     }
 
     /// Rewrites the slot at `slot`, of `kind`, if it holds a reference to an
-    /// object that moves: one compare for a value below the dense prefix's end.
+    /// object that moves: one compare for a value below the dense prefix's
+    /// end. Returns what the slot holds now.
     ///
     /// # Safety
     /// `slot` must be valid for reads and writes, and no mutator running.
     #[inline(always)]
-    pub unsafe fn rewrite_slot(&self, slot: *mut usize, kind: SlotKind) {
+    pub unsafe fn rewrite_slot(&self, slot: *mut usize, kind: SlotKind) -> usize {
         // SAFETY: as the caller guarantees.
         let value = unsafe { slot.read() };
         if value >= self.p.dense_end
             && value < self.p.old_top
             && self.spaces.types().is_ref(kind, value)
         {
+            let new = self.forward(value);
             // SAFETY: as above.
-            unsafe { slot.write(self.forward(value)) };
+            unsafe { slot.write(new) };
+            return new;
         }
+        value
     }
 
     /// The old address of the first live object whose post-compact copy
@@ -620,6 +677,8 @@ impl Plan<'_> {
     /// of that rank, then the object start at or before it.
     pub fn first_object(&self, page_start: usize) -> Option<usize> {
         let start = self.spaces.moving.start();
+        // The base's page begins with old objects, which are not planned.
+        let page_start = page_start.max(self.p.base);
         if page_start >= self.p.new_top {
             return None;
         }

@@ -134,7 +134,7 @@ impl Compaction {
     ) -> gc_uffd::Result<Self> {
         let shadow_start = machinery.shadow.start();
         let heap_start = heap.spaces.moving().start();
-        let start = plan.base();
+        let start = plan.base_page();
         let moving = start..heap_start + heap.spaces.capacity();
         let delta = shadow_start.wrapping_sub(heap_start);
         let buffers = Buffers::new((dirty_end - start) / PAGE)?;
@@ -319,8 +319,7 @@ impl Compaction {
             .fetch_add(work.bytes_moved, Ordering::Relaxed);
     }
 
-    /// Zeroes the part of a built page above the new top, where a filler
-    /// covers the gap up to the young objects' page boundary.
+    /// Zeroes the part of a built page above the new top.
     ///
     /// # Safety
     /// `buffer` must be a writable page.
@@ -328,10 +327,7 @@ impl Compaction {
         let live = plan.new_top().saturating_sub(page);
         if live < PAGE {
             // SAFETY: inside the buffer page.
-            unsafe {
-                std::ptr::write_bytes((buffer + live) as *mut u8, 0, PAGE - live);
-                gc_heap::Header::write_filler(buffer + live, buffer + PAGE);
-            }
+            unsafe { std::ptr::write_bytes((buffer + live) as *mut u8, 0, PAGE - live) };
         }
     }
 

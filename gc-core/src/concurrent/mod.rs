@@ -247,8 +247,8 @@ pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compac
     }
     let spaces = &heap.spaces;
     let start = spaces.moving().start();
-    let moving = plan.base()..start + spaces.capacity();
-    let offset = plan.base() - start;
+    let moving = plan.base_page()..start + spaces.capacity();
+    let offset = plan.base_page() - start;
     let dirty_end = spaces
         .dirty_end()
         .max(plan.old_top())
@@ -274,6 +274,6 @@ pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compac
         }
         return Err(e.into());
     }
-    spaces.begin_concurrent_compaction(spaces.young_start());
+    spaces.begin_concurrent_compaction(plan.new_top());
     Ok(comp)
 }
