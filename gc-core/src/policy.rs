@@ -2,11 +2,13 @@
 //!
 //! A young cycle costs in proportion to the young survivors and the
 //! remembered set, not to the old data, so young cycles come after a budget of
-//! allocation that follows the live data only loosely: half the bytes in use
-//! after the last cycle, between [`MIN_YOUNG`] and [`MAX_YOUNG`]. Memory in use
-//! then stays near 1.5 times the live data (HotSpot's Serial and Parallel
-//! collectors size their young generation at a third of the heap; here the
-//! "heap" is what the data needs, not the maximum). A full cycle costs in
+//! allocation that follows the live data only loosely: the bytes in use after
+//! the last cycle, between [`MIN_YOUNG`] and [`MAX_YOUNG`]. Memory in use then
+//! stays within about twice the data that survived (HotSpot's Serial and
+//! Parallel collectors give their young generation a third of the heap, and
+//! keep 40–70% of it free; here the "heap" is what the data needs, not the
+//! maximum). On binary-trees 21, half that budget took 14% longer: more young
+//! cycles, catching more trees half built. A full cycle costs in
 //! proportion to all live data, so full cycles come when the old generation
 //! has grown by [`Policy::old_growth`] times what the last full cycle left
 //! (promoted survivors that have since died are only found by a full cycle),
@@ -150,7 +152,7 @@ impl Governor {
     fn budget(&self, used: usize) -> usize {
         let budget = match self.policy.young_budget {
             Some(b) => b,
-            None if self.policy.generational => (used / 2).clamp(MIN_YOUNG, MAX_YOUNG),
+            None if self.policy.generational => used.clamp(MIN_YOUNG, MAX_YOUNG),
             // Full cycles only: each costs the whole live data, so space them
             // out further.
             None => (used * 4).max(MIN_YOUNG * 2),
@@ -203,10 +205,7 @@ mod tests {
         let mut g = Governor::new(Policy::default(), 4 << 30);
         assert_eq!(g.cycle_ended(CycleKind::Full, 4 << 30, 0), MIN_YOUNG);
         let used = 200 << 20;
-        assert_eq!(
-            g.cycle_ended(CycleKind::Young, 4 << 30, used),
-            used + used / 2
-        );
+        assert_eq!(g.cycle_ended(CycleKind::Young, 4 << 30, used), used + used);
         let used = 3 << 30;
         assert_eq!(
             g.cycle_ended(CycleKind::Young, 4 << 30, used),
