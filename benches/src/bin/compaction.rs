@@ -260,9 +260,12 @@ fn child(size: &Size, mode: Mode, cycles: usize) {
     let junk_ty = t
         .register(TypeDescriptor::words("junk"))
         .unwrap_or_else(|e| fail("register the junk type", e));
+    // Every cycle full: this measures the compaction of the whole live set
+    // (a young cycle would leave it in place).
     let heap = Heap::builder()
         .size(size.heap)
         .mode(mode)
+        .policy(gc_core::Policy::default().generational(false))
         .types(t)
         .build()
         .unwrap_or_else(|e| fail("build the heap", e));
