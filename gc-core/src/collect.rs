@@ -30,9 +30,6 @@ use crate::sync::{Condvar, Mutex, MutexGuard, lock};
 const FINAL_MARK_BUDGET: usize = 20_000;
 /// Final-mark attempts before the pause traces whatever is left.
 const FINAL_MARK_ATTEMPTS: usize = 4;
-/// Objects a young cycle's initial-mark pause traces before it lets marking
-/// go on concurrently (about a millisecond's work).
-const YOUNG_PAUSE_BUDGET: usize = FINAL_MARK_BUDGET;
 
 /// How an initial-mark pause ended.
 enum Start<'a> {
@@ -441,10 +438,13 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         let marker = begin_marking(heap, mutators, progress, base)?;
         take_cards(heap, mutators, &mut cards);
         let mut grey = mark_roots(heap, mutators, &marker);
+        let budget = heap.policy.lock().policy.young_pause_objects;
         if kind == CycleKind::Young {
-            let t = Instant::now();
             grey.extend(mark_cards(heap, &marker, &cards));
-            let (scanned, finished) = marker.trace_bounded(&mut grey, YOUNG_PAUSE_BUDGET);
+        }
+        if kind == CycleKind::Young && budget > 0 {
+            let t = Instant::now();
+            let (scanned, finished) = marker.trace_bounded(&mut grey, budget);
             cycle.objects_marked = scanned;
             cycle.mark = t.elapsed();
             if finished {
@@ -621,8 +621,12 @@ fn compaction_pause_work(
     let spaces = &heap.spaces;
     let types = spaces.types();
     let t = Instant::now();
+    let first_survivors_end = heap.first_survivors_end.load(Ordering::Relaxed);
     let young_end = match cycle.kind {
-        CycleKind::Young => plan.forward(heap.first_survivors_end.load(Ordering::Relaxed)),
+        // With nothing allocated since the last cycle, every survivor had
+        // survived it.
+        CycleKind::Young if first_survivors_end >= plan.old_top() => plan.new_top(),
+        CycleKind::Young => plan.forward(first_survivors_end),
         CycleKind::Full => plan.new_top(),
     };
     let plan = &plan.promoting_to(young_end);

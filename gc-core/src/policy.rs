@@ -49,6 +49,11 @@ pub struct Policy {
     /// no remapping, no faults, and the young range's pages stay resident
     /// for allocation. 0 compacts every young cycle concurrently.
     pub young_slide_limit: usize,
+    /// Objects a young cycle traces in its first pause, from the roots and
+    /// the dirty cards, before it lets marking go on concurrently (default
+    /// 20,000, about a millisecond). A young cycle that finds its survivors
+    /// within it is a single pause. 0 marks every young cycle concurrently.
+    pub young_pause_objects: usize,
 }
 
 impl Default for Policy {
@@ -58,6 +63,7 @@ impl Default for Policy {
             young_budget: None,
             old_growth: 1.0,
             young_slide_limit: 512 << 10,
+            young_pause_objects: 20_000,
         }
     }
 }
@@ -91,6 +97,14 @@ impl Policy {
     pub fn young_slide_limit(self, bytes: usize) -> Self {
         Policy {
             young_slide_limit: bytes,
+            ..self
+        }
+    }
+
+    /// The policy with `young_pause_objects` set.
+    pub fn young_pause_objects(self, objects: usize) -> Self {
+        Policy {
+            young_pause_objects: objects,
             ..self
         }
     }

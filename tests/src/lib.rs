@@ -471,10 +471,11 @@ pub fn build_or_skip(builder: impl Fn() -> HeapBuilder) -> Option<Heap> {
 }
 
 /// A heap for the concurrent-mode tests: `mode`, `size` bytes, two GC
-/// threads, the verifier on, the test VM's types, and every cycle compacting
-/// concurrently (young ones too, however few their survivors:
-/// [`Policy::young_slide_limit`](gc_core::Policy) 0); `configure` adds to the
-/// builder (injected failures, thresholds, another policy). `None` where the mode cannot run
+/// threads, the verifier on, the test VM's types, and every cycle marking and
+/// compacting concurrently (young ones too, however few their survivors:
+/// [`Policy`](gc_core::Policy)'s `young_pause_objects` and
+/// `young_slide_limit` 0); `configure` adds to the builder (injected
+/// failures, thresholds, another policy). `None` where the mode cannot run
 /// and this is not CI (see [`build_or_skip`]).
 pub fn concurrent_heap(
     mode: Mode,
@@ -490,7 +491,11 @@ pub fn concurrent_heap(
                 .mode(mode)
                 .gc_threads(2)
                 .verify(true)
-                .policy(gc_core::Policy::default().young_slide_limit(0))
+                .policy(
+                    gc_core::Policy::default()
+                        .young_slide_limit(0)
+                        .young_pause_objects(0),
+                )
                 .types(table),
         )
     })?;

@@ -15,8 +15,8 @@ fn heap(mode: Mode, size: usize, inject: Injection) -> Option<(Heap, Types)> {
     concurrent_heap(mode, size, |b| b.inject(inject).policy(Policy::default()))
 }
 
-/// A heap whose young cycles compact concurrently (in the concurrent
-/// modes), not in their pause, however few their survivors.
+/// A heap whose young cycles mark and compact concurrently (in the
+/// concurrent modes), not in their first pause, however few their survivors.
 fn heap_sliding_nothing(mode: Mode, size: usize) -> Option<(Heap, Types)> {
     concurrent_heap(mode, size, |b| b)
 }
@@ -318,4 +318,47 @@ fn a_large_remembered_set_starts_a_young_cycle() {
             }
         }
     });
+}
+
+/// Two young cycles back to back, the second finding garbage among the
+/// first's survivors and nothing allocated since: the young start must end
+/// at the new top, not at the old one, or the objects allocated next would
+/// count as old, and what only they reference would be lost.
+#[test]
+fn back_to_back_young_cycles_keep_new_objects_young() {
+    for mode in MODES {
+        let Some((heap, types)) = heap(mode, 32 << 20, Injection::default()) else {
+            return;
+        };
+        let mut m = heap.attach().unwrap();
+        m.scope(|s| {
+            let keep = s.alloc(types.node, 0).unwrap();
+            let drop_me = s.alloc(types.node, 0).unwrap();
+            s.mutator().collect_young().unwrap();
+            s.set(drop_me, None);
+            s.mutator().collect_young().unwrap();
+            let holder = s.alloc(types.node, 0).unwrap();
+            for round in 0..3usize {
+                let child = s.mutator().alloc(types.node, 0).unwrap();
+                let h = s.get(holder).unwrap();
+                // SAFETY: our objects, current: no safepoint since.
+                unsafe {
+                    child.write_word(DATA, 77 + round);
+                    s.mutator().write_ref(h, A, Some(child));
+                }
+                // Garbage, so that the child moves.
+                for _ in 0..100 {
+                    s.mutator().alloc(types.node, 0).unwrap();
+                }
+                s.mutator().collect_young().unwrap();
+                let h = s.get(holder).unwrap();
+                // SAFETY: our objects, current after the collection.
+                unsafe {
+                    let child = s.mutator().read_ref(h, A).expect("child kept");
+                    assert_eq!(child.read_word(DATA), 77 + round, "{mode:?} round {round}");
+                }
+            }
+            assert!(s.get(keep).is_some());
+        });
+    }
 }

@@ -25,10 +25,12 @@ fn heap(mode: Mode, no_barrier: bool) -> Option<(Heap, Types)> {
     let (_, types) = Types::table();
     let heap = build_or_skip(|| {
         let (table, _) = Types::table();
+        // Young cycles mark concurrently too, however few their survivors.
         Heap::builder()
             .size(48 << 20)
             .mode(mode)
             .gc_threads(2)
+            .policy(gc_core::Policy::default().young_pause_objects(0))
             .types(table)
             .inject(Injection {
                 no_write_barrier: no_barrier,
