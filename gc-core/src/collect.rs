@@ -36,8 +36,9 @@ enum Start<'a> {
     /// A young cycle found its survivors in the pause, and compacted (or
     /// started compacting) there too.
     Done(CompactionStarted),
-    /// Marking goes on concurrently from these grey objects.
-    Marking(Marker<'a>, Vec<usize>),
+    /// Marking goes on concurrently from these grey objects; whether the
+    /// dirty cards' young objects are among them.
+    Marking(Marker<'a>, Vec<usize>, bool),
 }
 
 /// What the compaction pause started.
@@ -384,7 +385,7 @@ fn mark_cards(heap: &HeapInner, marker: &Marker<'_>, cards: &[usize]) -> Vec<usi
 
 fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     let spaces: &Spaces = &heap.spaces;
-    let kind = heap.policy.lock().kind(reason);
+    let kind = heap.policy.lock().kind(reason, heap.remembered.logged());
     // A full cycle traces every object: old large objects lose their marks,
     // with no marking in progress (mutators mark nothing outside cycles).
     if kind == CycleKind::Full {
@@ -438,11 +439,12 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         let marker = begin_marking(heap, mutators, progress, base)?;
         take_cards(heap, mutators, &mut cards);
         let mut grey = mark_roots(heap, mutators, &marker);
+        // The cards' young objects are traced here only when they are few
+        // enough to fit the pause's budget; otherwise concurrently.
         let budget = heap.policy.lock().policy.young_pause_objects;
-        if kind == CycleKind::Young {
+        let in_pause = kind == CycleKind::Young && budget > 0 && cards.len() * 64 <= budget;
+        if in_pause {
             grey.extend(mark_cards(heap, &marker, &cards));
-        }
-        if kind == CycleKind::Young && budget > 0 {
             let t = Instant::now();
             let (scanned, finished) = marker.trace_bounded(&mut grey, budget);
             cycle.objects_marked = scanned;
@@ -464,20 +466,24 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         );
         heap.black_alloc.store(true, Ordering::Relaxed);
         heap.marking.store(true, Ordering::Relaxed);
-        Ok::<_, GcError>(Start::Marking(marker, grey))
+        Ok::<_, GcError>(Start::Marking(marker, grey, in_pause))
     });
-    let (marker, grey) = match result? {
+    let (marker, grey, cards_marked) = match result? {
         Start::Done(done) => {
             cycle.record_pause(PauseKind::Full, timing);
             return finish(heap, cycle, done?);
         }
-        Start::Marking(marker, grey) => {
+        Start::Marking(marker, grey, cards_marked) => {
             cycle.record_pause(PauseKind::InitialMark, timing);
-            (marker, grey)
+            (marker, grey, cards_marked)
         }
     };
 
     let t = Instant::now();
+    let mut grey = grey;
+    if kind == CycleKind::Young && !cards_marked {
+        grey.extend(mark_cards(heap, &marker, &cards));
+    }
     mark_concurrently(heap, &marker, grey, &mut cycle);
     cycle.mark = t.elapsed();
 

@@ -411,14 +411,8 @@ impl Mutator {
             self.heap.0.spaces.cards().clean(card);
             return;
         }
-        let heap = &self.heap.0;
         // SAFETY: this thread is running, so it alone touches its buffer.
-        let handed_over = unsafe { &mut *self.shared.cards.get() }.log(card, &heap.remembered);
-        // The compaction pause rewrites the remembered set's slots: a young
-        // cycle comes early rather than let it grow past the bound.
-        if handed_over && heap.remembered.logged() >= crate::policy::MAX_REMEMBERED_CARDS {
-            crate::collect::request(heap, &self.shared);
-        }
+        unsafe { &mut *self.shared.cards.get() }.log(card, &self.heap.0.remembered);
     }
 
     /// The write barrier's slow path: logs `old` if it is a reference.

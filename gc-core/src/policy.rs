@@ -21,10 +21,11 @@ use crate::stats::{CycleKind, Reason};
 pub const MIN_YOUNG: usize = 16 << 20;
 /// The largest young budget the adaptive policy picks.
 pub const MAX_YOUNG: usize = 512 << 20;
-/// Dirty cards logged since the last cycle at which a mutator starts a young
-/// cycle early: the compaction pause rewrites their slots, about 64 per card,
-/// so this bounds that part of it (a millisecond or so).
-pub const MAX_REMEMBERED_CARDS: usize = 8192;
+/// Dirty cards beyond which the next cycle is full, not young: a young
+/// cycle's compaction pause rewrites their slots, about 64 per card at about
+/// 1.3 µs a card, so this bounds that part of it (a millisecond or so). A
+/// full cycle's pause rewrites no card: the old pages compact concurrently.
+pub const MAX_REMEMBERED_CARDS: usize = 1024;
 /// The smallest growth of the old generation before a full cycle.
 const MIN_OLD_GROWTH: usize = 32 << 20;
 
@@ -144,12 +145,14 @@ impl Governor {
         }
     }
 
-    /// What the next cycle, run for `reason`, collects.
-    pub(crate) fn kind(&self, reason: Reason) -> CycleKind {
+    /// What the next cycle, run for `reason` with `cards` dirty cards
+    /// logged, collects.
+    pub(crate) fn kind(&self, reason: Reason, cards: usize) -> CycleKind {
         let room =
             self.capacity.saturating_sub(self.used_after) >= MIN_YOUNG.min(self.capacity / 4);
         let young = self.policy.generational
             && room
+            && cards <= MAX_REMEMBERED_CARDS
             && match reason {
                 Reason::RequestedYoung => true,
                 Reason::Budget => self.used_after < self.full_at,
@@ -200,18 +203,23 @@ mod tests {
     fn young_cycles_until_the_old_generation_doubles_then_full() {
         let mut g = Governor::new(Policy::default(), 1 << 30);
         assert_eq!(
-            g.kind(Reason::Budget),
+            g.kind(Reason::Budget, 0),
             CycleKind::Full,
             "the first cycle is full"
         );
         g.cycle_ended(CycleKind::Full, 1 << 30, 100 << 20);
-        assert_eq!(g.kind(Reason::Budget), CycleKind::Young);
-        assert_eq!(g.kind(Reason::Requested), CycleKind::Full);
-        assert_eq!(g.kind(Reason::Full), CycleKind::Full);
+        assert_eq!(g.kind(Reason::Budget, 0), CycleKind::Young);
+        assert_eq!(g.kind(Reason::Requested, 0), CycleKind::Full);
+        assert_eq!(g.kind(Reason::Full, 0), CycleKind::Full);
+        assert_eq!(
+            g.kind(Reason::Budget, MAX_REMEMBERED_CARDS + 1),
+            CycleKind::Full,
+            "a remembered set too large for a young cycle's pause"
+        );
         g.cycle_ended(CycleKind::Young, 1 << 30, 150 << 20);
-        assert_eq!(g.kind(Reason::Budget), CycleKind::Young);
+        assert_eq!(g.kind(Reason::Budget, 0), CycleKind::Young);
         g.cycle_ended(CycleKind::Young, 1 << 30, 200 << 20);
-        assert_eq!(g.kind(Reason::Budget), CycleKind::Full);
+        assert_eq!(g.kind(Reason::Budget, 0), CycleKind::Full);
     }
 
     #[test]
@@ -232,7 +240,7 @@ mod tests {
             used + (4 << 20) / 4 * 3
         );
         assert_eq!(
-            small.kind(Reason::Budget),
+            small.kind(Reason::Budget, 0),
             CycleKind::Full,
             "no room for a young budget"
         );
@@ -242,7 +250,7 @@ mod tests {
     fn a_policy_without_generations_runs_full_cycles_only() {
         let mut g = Governor::new(Policy::default().generational(false), 1 << 30);
         g.cycle_ended(CycleKind::Full, 1 << 30, 10 << 20);
-        assert_eq!(g.kind(Reason::Budget), CycleKind::Full);
+        assert_eq!(g.kind(Reason::Budget, 0), CycleKind::Full);
         assert!(Policy::default().old_growth(f64::NAN).check().is_err());
         assert!(Policy::default().young_budget(Some(0)).check().is_err());
     }

@@ -63,19 +63,16 @@ pub(crate) struct SatbBuffer {
 }
 
 impl SatbBuffer {
-    /// Logs an overwritten reference, handing the buffer to `queue` when
-    /// full; returns whether it did.
+    /// Logs an overwritten reference, handing the buffer to `queue` when full.
     #[inline]
-    pub(crate) fn log(&mut self, value: usize, queue: &SatbQueue) -> bool {
+    pub(crate) fn log(&mut self, value: usize, queue: &SatbQueue) {
         if self.entries.capacity() == 0 {
             self.entries.reserve_exact(CAPACITY);
         }
         self.entries.push(value);
-        let full = self.entries.len() >= CAPACITY;
-        if full {
+        if self.entries.len() >= CAPACITY {
             self.flush(queue);
         }
-        full
     }
 
     /// Hands what the buffer holds to `queue`.
