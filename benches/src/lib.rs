@@ -1,6 +1,19 @@
 //! What movegc's measurement binaries share: their output format, peak-RSS
 //! readings, and the GC log.
 
+/// The pause a HotSpot `-Xlog:gc` line reports, in milliseconds, if it
+/// reports one (`... Pause Young (Normal) ... 12.345ms`).
+pub fn hotspot_pause_ms(line: &str) -> Option<f64> {
+    if !line.contains(" Pause ") {
+        return None;
+    }
+    line.split_whitespace()
+        .next_back()?
+        .strip_suffix("ms")?
+        .parse()
+        .ok()
+}
+
 /// Prints one figure: `name: value`, one line per figure.
 pub fn line(name: &str, value: impl std::fmt::Display) {
     println!("{name}: {value}");
@@ -184,9 +197,19 @@ pub fn jdk_tool(name: &str) -> std::process::Command {
 
 #[cfg(test)]
 mod tests {
-    use super::run_child;
+    use super::{hotspot_pause_ms, run_child};
     use std::process::Command;
     use std::time::{Duration, Instant};
+
+    #[test]
+    fn hotspot_pauses_are_read_from_gc_log_lines() {
+        let young =
+            "[0.251s][info][gc] GC(3) Pause Young (Allocation Failure) 98M->12M(981M) 7.215ms";
+        assert_eq!(hotspot_pause_ms(young), Some(7.215));
+        let other = "[0.300s][info][gc] GC(4) Concurrent Mark Cycle 12.5ms";
+        assert_eq!(hotspot_pause_ms(other), None);
+        assert_eq!(hotspot_pause_ms("[0.1s][info][gc] Using G1"), None);
+    }
 
     #[test]
     fn a_child_past_its_time_limit_is_killed() {

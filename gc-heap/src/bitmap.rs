@@ -31,11 +31,7 @@ impl Bitmap {
     /// Whether a child forked from now on inherits the bitmap (by default it
     /// does not: `MADV_DONTFORK`, as the heap it covers).
     pub fn inherit_in_fork(&self, inherit: bool) -> gc_uffd::Result<()> {
-        if inherit {
-            self.storage.include_in_fork()
-        } else {
-            self.storage.exclude_from_fork()
-        }
+        self.storage.inherit_in_fork(inherit)
     }
 
     /// The addresses covered.

@@ -35,11 +35,7 @@ impl CardTable {
 
     /// Whether a child forked from now on inherits the table.
     pub fn inherit_in_fork(&self, inherit: bool) -> gc_uffd::Result<()> {
-        if inherit {
-            self.storage.include_in_fork()
-        } else {
-            self.storage.exclude_from_fork()
-        }
+        self.storage.inherit_in_fork(inherit)
     }
 
     #[inline(always)]

@@ -90,11 +90,7 @@ impl Spaces {
     /// working. Inherited, every page present at the fork is shared
     /// copy-on-write until written again.
     pub fn inherit_in_fork(&self, inherit: bool) -> gc_uffd::Result<()> {
-        if inherit {
-            self.reservation.include_in_fork()?;
-        } else {
-            self.reservation.exclude_from_fork()?;
-        }
+        self.reservation.inherit_in_fork(inherit)?;
         self.mark.inherit_in_fork(inherit)?;
         self.starts.inherit_in_fork(inherit)?;
         self.cards.inherit_in_fork(inherit)?;

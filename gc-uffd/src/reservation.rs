@@ -160,6 +160,16 @@ impl Reservation {
         self.advise_all(Advice::DoFork)
     }
 
+    /// [`include_in_fork`](Self::include_in_fork) if `inherit`, else
+    /// [`exclude_from_fork`](Self::exclude_from_fork).
+    pub fn inherit_in_fork(&self, inherit: bool) -> Result<()> {
+        if inherit {
+            self.include_in_fork()
+        } else {
+            self.exclude_from_fork()
+        }
+    }
+
     fn advise_all(&self, advice: Advice) -> Result<()> {
         // SAFETY: the range is this reservation; neither advice changes its contents.
         unsafe { sys::advise(self.start, self.size, advice) }

@@ -665,13 +665,7 @@ fn hotspot_gc(stderr: &str) -> Gc {
         } else if l.contains(" Pause Full") {
             full.insert(id);
         }
-        if l.contains(" Pause ")
-            && let Some(ms) = l
-                .split_whitespace()
-                .next_back()
-                .and_then(|w| w.strip_suffix("ms"))
-                .and_then(|v| v.parse::<f64>().ok())
-        {
+        if let Some(ms) = movegc_benches::hotspot_pause_ms(l) {
             total += ms;
             max = max.max(ms);
         }

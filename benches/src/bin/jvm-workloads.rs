@@ -188,13 +188,7 @@ fn hotspot_figures(stderr: &str, f: &mut Figures) -> Option<String> {
         if let Some(id) = after(l, " GC(") {
             ids.insert(id as u64);
         }
-        if l.contains(" Pause ")
-            && let Some(ms) = l
-                .split_whitespace()
-                .next_back()
-                .and_then(|w| w.strip_suffix("ms"))
-                .and_then(|v| v.parse::<f64>().ok())
-        {
+        if let Some(ms) = movegc_benches::hotspot_pause_ms(l) {
             pauses.push(ms);
         }
     }

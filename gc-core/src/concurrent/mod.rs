@@ -197,11 +197,7 @@ impl Concurrent {
     /// its next cycle remaps the heap, which the child's own mappings could
     /// fill meanwhile.
     pub(crate) fn inherit_in_fork(&self, inherit: bool) -> gc_uffd::Result<()> {
-        if inherit {
-            self.shadow.include_in_fork()
-        } else {
-            self.shadow.exclude_from_fork()
-        }
+        self.shadow.inherit_in_fork(inherit)
     }
 
     /// In a forked child (no cycle live, no other thread): the inherited
