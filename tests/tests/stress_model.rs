@@ -20,8 +20,9 @@
 //! array reaches, object by object, whatever the addresses.
 //!
 //! Each run lasts 4 to 10 s with a fresh heap: its large-object threshold is
-//! 8, 16 or 32 KiB, and every other run has the heap verifier on. Threads call
-//! `collect()` now and then, and the main thread (no mutator) `Heap::collect`.
+//! 8, 16 or 32 KiB, and every other run has the heap verifier on. Cycles the
+//! budget starts are mostly young; threads call `collect()` or `collect_young()`
+//! now and then, and the main thread (no mutator) `Heap::collect`.
 //! A failure names the seed, mode, run, thread and batch, the object's id, how
 //! it was reached, and what was expected and found.
 //!
@@ -1363,9 +1364,13 @@ impl Worker {
             self.batch(s, &r)?;
             self.verify(s, &r, "after the batch")?;
             if self.rng.below(80) == 0 {
-                s.mutator()
-                    .collect()
-                    .map_err(|e| self.fail(format!("collect(): {e}")))?;
+                // Full or young, as a VM might ask.
+                let collected = if self.rng.below(2) == 0 {
+                    s.mutator().collect()
+                } else {
+                    s.mutator().collect_young()
+                };
+                collected.map_err(|e| self.fail(format!("collect(): {e}")))?;
                 self.shared.collects.fetch_add(1, Ordering::Relaxed);
                 self.verify(s, &r, "after collect()")?;
             }
