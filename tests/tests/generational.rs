@@ -364,3 +364,4 @@ fn back_to_back_young_cycles_keep_new_objects_young() {
         });
     }
 }
+

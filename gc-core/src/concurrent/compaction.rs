@@ -47,6 +47,10 @@ const BUSY_SWITCH: usize = 32;
 /// Counters of one compaction.
 #[derive(Default)]
 struct Counts {
+    /// The first page that could not be placed, and how the call that
+    /// refused it ended (an [`outcome_code`]), for the error it logs.
+    unplaced: AtomicUsize,
+    unplaced_outcome: AtomicUsize,
     by_gc: AtomicUsize,
     by_mutators: AtomicUsize,
     moved: AtomicUsize,
@@ -95,6 +99,19 @@ pub(crate) struct Compaction {
     prepared_to: AtomicUsize,
     counts: Counts,
     faults: Histogram,
+}
+
+/// A number for how a placement call ended, storable in an atomic from a
+/// signal handler: 1 `EAGAIN`, 2 `EEXIST`, 3 `ENOENT`, 4 `EBUSY`, 5 other.
+fn outcome_code(outcome: &Outcome) -> usize {
+    match outcome {
+        Outcome::Complete => 0,
+        Outcome::Again => 1,
+        Outcome::Exists => 2,
+        Outcome::SourceHole => 3,
+        Outcome::Busy => 4,
+        Outcome::Failed(_) => 5,
+    }
 }
 
 /// What [`Compaction::put`] placed: pages, in how many calls, and how it ended.
@@ -415,6 +432,19 @@ impl Compaction {
     fn copy(&self, dst: usize, src: usize, n: usize) -> bool {
         let put = self.put(dst, src, n, false);
         self.counts.copied.fetch_add(put.pages, Ordering::Relaxed);
+        if put.outcome != Outcome::Complete {
+            let at = dst + put.pages * PAGE;
+            if self
+                .counts
+                .unplaced
+                .compare_exchange(0, at, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            {
+                self.counts
+                    .unplaced_outcome
+                    .store(outcome_code(&put.outcome), Ordering::Relaxed);
+            }
+        }
         put.outcome == Outcome::Complete
     }
 
@@ -766,7 +796,16 @@ impl Compaction {
             log::error!("movegc: releasing the shadow: {e}");
         }
         if failed > 0 {
-            log::error!("movegc: {failed} page(s) could not be placed; their accesses will fault");
+            let at = self.counts.unplaced.load(Ordering::Relaxed);
+            log::error!(
+                "movegc: {failed} page(s) could not be placed; their accesses will fault \
+                 (the first at {at:#x}, page {} of {} from {:#x}, {} dense; outcome {})",
+                (at.saturating_sub(self.moving.start)) / PAGE,
+                self.pages.len(),
+                self.moving.start,
+                self.dense_pages,
+                self.counts.unplaced_outcome.load(Ordering::Relaxed),
+            );
         }
         let (retries, without_buffer) = (
             self.counts.retries.load(Ordering::Relaxed),
