@@ -364,4 +364,3 @@ fn back_to_back_young_cycles_keep_new_objects_young() {
         });
     }
 }
-
