@@ -42,10 +42,16 @@ impl MoveOnFault {
             // SAFETY: the shadow page is owned by this test and referenced by nobody.
             let p =
                 unsafe { u.move_pages(page_addr, src, gc_uffd::page_size(), MoveMode::empty()) };
-            // Anything else is forwarded, and the default action ends the test process.
+            // Another thread moving the same page makes this MOVE find the
+            // page placed (EEXIST), its source gone (ENOENT) or the two page
+            // tables busy (EAGAIN): the access is retried, and faults again if
+            // the page is still missing. Anything else is forwarded, and the
+            // default action ends the test process.
             match p.outcome {
                 Outcome::Complete => m.fetch_add(1, Ordering::Relaxed),
-                Outcome::Exists => l.fetch_add(1, Ordering::Relaxed),
+                Outcome::Exists | Outcome::SourceHole | Outcome::Again => {
+                    l.fetch_add(1, Ordering::Relaxed)
+                }
                 _ => return FaultAction::Forward,
             };
             FaultAction::Resolved
