@@ -541,8 +541,9 @@ pub struct Budget {
 
 /// Builds an appending list of `n` nodes (node `i` holds `i` and `seed ^ i`
 /// in its data words, its successor in slot 8) with garbage between them, and
-/// returns its head, the oldest node: the lowest address.
-fn build_ballast(
+/// returns its head, the oldest node: the lowest address. It slides at every
+/// full collection.
+pub fn build_ballast(
     s: &mut gc_core::HandleScope<'_>,
     types: Types,
     seed: u64,
@@ -573,7 +574,8 @@ fn build_ballast(
 }
 
 /// Walks a list [`build_ballast`] made, from its head, checking every node.
-fn check_ballast(head: Option<ObjRef>, seed: u64, n: usize) -> Result<(), String> {
+/// The caller must make no safepoint meanwhile.
+pub fn check_ballast(head: Option<ObjRef>, seed: u64, n: usize) -> Result<(), String> {
     let mut at = head;
     let mut i = 0;
     while let Some(cell) = at {

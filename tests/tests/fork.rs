@@ -11,9 +11,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use gc_core::Mode;
-use movegc_tests::{GraphTest, Types};
+use movegc_tests::{GraphTest, build_ballast, check_ballast};
 
 const LARGE_LEN: u32 = 5000;
+/// The seed of the list's data words.
+const SEED: u64 = 0x5eed;
 
 /// Forks a child that touches nothing and exits at once, and reaps it. The
 /// child only asks the kernel (`mincore`, which reads no memory there)
@@ -43,56 +45,12 @@ fn fork_and_reap(heap_page: usize) {
     );
 }
 
-/// An appending list of `n` nodes (node `i` holds `i` at +32) with garbage
-/// between them, so that it slides; returns its head.
-fn list(s: &mut gc_core::HandleScope<'_>, types: Types, n: usize) -> Option<gc_core::ObjRef> {
-    s.scope(|s| {
-        let head = s.local(None);
-        let tail = s.local(None);
-        for i in 0..n {
-            let cell = s.mutator().alloc(types.node, 0).unwrap();
-            // SAFETY: a fresh node; the live tail's slot 8, read after the allocation.
-            unsafe {
-                cell.write_word(32, i);
-                match s.get(tail) {
-                    Some(last) => s.mutator().write_ref(last, 8, Some(cell)),
-                    None => s.set(head, Some(cell)),
-                }
-            }
-            s.set(tail, Some(cell));
-            s.mutator().alloc(types.blob, 100).unwrap();
-        }
-        s.get(head)
-    })
-}
-
 /// Sets its flag when dropped, however the thread ends.
 struct SetOnDrop<'a>(&'a AtomicBool);
 
 impl Drop for SetOnDrop<'_> {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Release);
-    }
-}
-
-/// Walks a list [`list`] made: every node in order.
-fn walk(head: Option<gc_core::ObjRef>, n: usize) -> Result<(), String> {
-    let mut at = head;
-    let mut i = 0;
-    while let Some(cell) = at {
-        // SAFETY: reachable nodes; no safepoint during the walk.
-        let v = unsafe { cell.read_word(32) };
-        if v != i {
-            return Err(format!("node {i} holds {v}"));
-        }
-        // SAFETY: as above; slot 8 is a reference slot.
-        at = gc_core::ObjRef::from_addr(unsafe { cell.read_word(8) });
-        i += 1;
-    }
-    if i == n {
-        Ok(())
-    } else {
-        Err(format!("{i} nodes, not {n}"))
     }
 }
 
@@ -128,7 +86,7 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
         m.scope(|s| {
             let roots = g.root_array(s.mutator()).map_err(|e| e.to_string())?;
             let roots = s.local(Some(roots));
-            let head = list(s, types, NODES);
+            let head = build_ballast(s, types, SEED, NODES).unwrap();
             let head = s.local(head);
             let mut round = 0;
             loop {
@@ -161,7 +119,8 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
                     // Walk the pages still in flight, then wait for the cycle to end.
                     // No safepoint meanwhile, so no later cycle can start and the
                     // last compaction reported is this one.
-                    walk(s.get(head), NODES).map_err(|e| format!("round {round}: {e}"))?;
+                    check_ballast(s.get(head), SEED, NODES)
+                        .map_err(|e| format!("round {round}: {e}"))?;
                     let deadline = Instant::now() + Duration::from_secs(20);
                     let last = loop {
                         let st = s.mutator().heap().stats();
@@ -175,7 +134,8 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
                     assert!(!last.switched_to_copy, "the fork made MOVE fail: {last}");
                     forks.lock().unwrap().push((cycle, in_flight, last.moved));
                 } else {
-                    walk(s.get(head), NODES).map_err(|e| format!("round {round}: {e}"))?;
+                    check_ballast(s.get(head), SEED, NODES)
+                        .map_err(|e| format!("round {round}: {e}"))?;
                 }
                 let after = g
                     .check(s.get(roots).unwrap())
@@ -191,7 +151,7 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
                 s.mutator().collect().map_err(|e| e.to_string())?;
             }
             s.mutator().native(|| done.wait());
-            walk(s.get(head), NODES)?;
+            check_ballast(s.get(head), SEED, NODES)?;
             g.check(s.get(roots).unwrap())?;
             Ok(())
         })

@@ -19,10 +19,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex, MutexGuard};
 use std::time::Duration;
 
-use gc_core::{CompactionStats, GcError, HandleScope, Heap, Local, Mode, ObjRef};
-use movegc_tests::{GraphTest, Types};
+use gc_core::{CompactionStats, GcError, HandleScope, Heap, Local, Mode};
+use movegc_tests::{GraphTest, Types, build_ballast, check_ballast};
 
 const LARGE_LEN: u32 = 5000;
+/// The seed of the list's data words.
+const SEED: u64 = 0x5eed;
 /// Nodes of the list each graph has beside it.
 const NODES: usize = 20_000;
 /// Collections each process runs after the fork.
@@ -139,50 +141,6 @@ fn plain_fork_has_no_heap(heap_page: usize) -> Result<(), String> {
         .map_err(|e| format!("a plain fork after a prepared one: {e} (1: the heap was mapped)"))
 }
 
-/// An appending list of `n` nodes (node `i` holds `i` at +32) with garbage
-/// between them, so that it slides; returns its head.
-fn list(s: &mut HandleScope<'_>, types: Types, n: usize) -> Result<Option<ObjRef>, GcError> {
-    s.scope(|s| {
-        let head = s.local(None);
-        let tail = s.local(None);
-        for i in 0..n {
-            let cell = s.mutator().alloc(types.node, 0)?;
-            // SAFETY: a fresh node; the live tail's slot 8, read after the allocation.
-            unsafe {
-                cell.write_word(32, i);
-                match s.get(tail) {
-                    Some(last) => s.mutator().write_ref(last, 8, Some(cell)),
-                    None => s.set(head, Some(cell)),
-                }
-            }
-            s.set(tail, Some(cell));
-            s.mutator().alloc(types.blob, 100)?;
-        }
-        Ok(s.get(head))
-    })
-}
-
-/// Walks a list [`list`] made: every node in order.
-fn walk(head: Option<ObjRef>, n: usize) -> Result<(), String> {
-    let mut at = head;
-    let mut i = 0;
-    while let Some(cell) = at {
-        // SAFETY: reachable nodes; no safepoint during the walk.
-        let v = unsafe { cell.read_word(32) };
-        if v != i {
-            return Err(format!("list node {i} holds {v}"));
-        }
-        // SAFETY: as above; slot 8 is a reference slot.
-        at = ObjRef::from_addr(unsafe { cell.read_word(8) });
-        i += 1;
-    }
-    if i == n {
-        Ok(())
-    } else {
-        Err(format!("the list has {i} nodes, not {n}"))
-    }
-}
-
 /// A graph and a list, rooted in a scope's handles.
 struct World<'s> {
     g: GraphTest,
@@ -195,7 +153,7 @@ impl<'s> World<'s> {
         let mut g = GraphTest::new(types, seed, LARGE_LEN);
         let array = g.root_array(s.mutator()).map_err(|e| e.to_string())?;
         let roots = s.local(Some(array));
-        let head = list(s, types, NODES).map_err(|e| e.to_string())?;
+        let head = build_ballast(s, types, SEED, NODES).map_err(|e| e.to_string())?;
         let head = s.local(head);
         g.mutate(s, roots, 4000).map_err(|e| e.to_string())?;
         Ok(World { g, roots, head })
@@ -203,7 +161,7 @@ impl<'s> World<'s> {
 
     /// Checks the graph and the list; returns the graph's digest.
     fn check(&self, s: &HandleScope<'s>) -> Result<u64, String> {
-        walk(s.get(self.head), NODES)?;
+        check_ballast(s.get(self.head), SEED, NODES)?;
         self.g
             .check(s.get(self.roots).ok_or("the root array is lost")?)
     }
