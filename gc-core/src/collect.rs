@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use gc_heap::compact::InPlace;
 use gc_heap::{Plan, SlotKind, Spaces};
+use gc_uffd::ThreadUsage;
 
 use crate::concurrent::{self, Compaction};
 use crate::error::GcError;
@@ -384,6 +385,7 @@ fn mark_cards(heap: &HeapInner, marker: &Marker<'_>, cards: &[usize]) -> Vec<usi
 }
 
 fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
+    let usage = ThreadUsage::now();
     let spaces: &Spaces = &heap.spaces;
     let kind = heap.policy.lock().kind(reason, heap.remembered.logged());
     // A full cycle traces every object: old large objects lose their marks,
@@ -426,7 +428,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards)
         });
         cycle.record_pause(PauseKind::Full, timing);
-        return finish(heap, cycle, result?);
+        return finish(heap, usage, cycle, result?);
     }
 
     // Initial mark. A young cycle first traces from the roots and the dirty
@@ -471,7 +473,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     let (marker, grey, cards_marked) = match result? {
         Start::Done(done) => {
             cycle.record_pause(PauseKind::Full, timing);
-            return finish(heap, cycle, done?);
+            return finish(heap, usage, cycle, done?);
         }
         Start::Marking(marker, grey, cards_marked) => {
             cycle.record_pause(PauseKind::InitialMark, timing);
@@ -512,7 +514,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards)
     });
     cycle.record_pause(PauseKind::Compaction, timing);
-    finish(heap, cycle, result?)
+    finish(heap, usage, cycle, result?)
 }
 
 /// The start of every cycle, in its first pause: retire the TLABs, verify if
@@ -584,7 +586,12 @@ fn mark_concurrently(
 /// After the compaction pause: wake allocations waiting for memory, number
 /// and record the cycle, run its concurrent compaction (which records its
 /// own statistics), and clear the bitmaps.
-fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u64, GcError> {
+fn finish(
+    heap: &HeapInner,
+    usage: ThreadUsage,
+    mut cycle: CycleStats,
+    started: Started,
+) -> Result<u64, GcError> {
     let Started {
         compaction,
         marked,
@@ -602,6 +609,27 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
         log_promoted_cards(heap, promoted);
     }
     heap.spaces.clear_marks(marked);
+    // The cycle's whole cost is known now: the next trigger follows it.
+    let cost = ThreadUsage::now().cpu.saturating_sub(usage.cpu);
+    let allocated = heap.allocated.load(Ordering::Relaxed);
+    let mut policy = heap.policy.lock();
+    let before = policy.sizing().budget;
+    let trigger = policy.cycle_done(cost, allocated);
+    let sizing = policy.sizing();
+    drop(policy);
+    heap.trigger.store(trigger, Ordering::Relaxed);
+    let message = format_args!(
+        "movegc: gc #{index}: the next cycle after {:.1} MiB allocated (mutators allocating \
+         {:.0} MiB/s, cycles costing {:.2} ms of CPU)",
+        sizing.budget as f64 / (1 << 20) as f64,
+        sizing.allocation_rate / (1 << 20) as f64,
+        sizing.cycle_cost.as_secs_f64() * 1e3,
+    );
+    if sizing.budget.abs_diff(before) > before / 4 {
+        log::info!("{message}");
+    } else {
+        log::debug!("{message}");
+    }
     Ok(index)
 }
 

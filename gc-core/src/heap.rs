@@ -465,6 +465,7 @@ impl Heap {
         let mut s = self.0.stats.lock().clone();
         s.used = self.0.spaces.used();
         s.bytes_allocated = self.0.allocated.load(Ordering::Relaxed);
+        s.sizing = self.0.policy.lock().sizing();
         s
     }
 

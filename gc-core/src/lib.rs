@@ -44,7 +44,7 @@ pub use gc_heap::{
 };
 pub use heap::{Heap, HeapBuilder, Mode};
 pub use mutator::{HandleScope, Local, Mutator};
-pub use policy::Policy;
+pub use policy::{Policy, Sizing};
 pub use report::install_stderr_log;
 pub use roots::{RootScanner, RootVisitor};
 pub use stats::{CompactionStats, CycleKind, CycleStats, Latency, Pause, PauseKind, Reason, Stats};

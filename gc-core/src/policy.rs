@@ -2,18 +2,32 @@
 //!
 //! A young cycle costs in proportion to the young survivors and the
 //! remembered set, not to the old data, so young cycles come after a budget of
-//! allocation that follows the live data only loosely: the bytes in use after
-//! the last cycle, between [`MIN_YOUNG`] and [`MAX_YOUNG`]. Memory in use then
-//! stays within about twice the data that survived (HotSpot's Serial and
-//! Parallel collectors give their young generation a third of the heap, and
-//! keep 40–70% of it free; here the "heap" is what the data needs, not the
-//! maximum). On binary-trees 21, half that budget took 14% longer: more young
-//! cycles, catching more trees half built. A full cycle costs in
-//! proportion to all live data, so full cycles come when the old generation
-//! has grown by [`Policy::old_growth`] times what the last full cycle left
-//! (promoted survivors that have since died are only found by a full cycle),
-//! when the heap is too full for another young budget, and when asked
-//! (`collect()`, or an allocation that found the heap full).
+//! allocation that follows the live data and the collector's cost:
+//!
+//! - **Live data**: at least the bytes in use after the last cycle, between
+//!   [`MIN_YOUNG`] and [`MAX_YOUNG`]. Memory in use then stays within about
+//!   twice the data that survived (HotSpot's Serial and Parallel collectors
+//!   give their young generation a third of the heap, and keep 40–70% of it
+//!   free; here the "heap" is what the data needs, not the maximum).
+//! - **Cost**: more when cycles are dear for the rate at which the mutators
+//!   allocate, so that cycles take about [`Policy::gc_share`] of the time
+//!   (HotSpot's `GCTimeRatio`, in spirit MMTk's MemBalancer): the budget is
+//!   the allocation rate times a cycle's cost divided by that share, both
+//!   smoothed over the last cycles. A cycle's cost is the CPU time of the
+//!   thread that ran it, from its first pause to its compaction's end. On
+//!   binary-trees 21 (young cycles that catch a tree half built copy it, and
+//!   cost as much whatever the budget) the budget grows to the cap, and the
+//!   run takes fewer cycles and less memory at its peak; a program that
+//!   allocates slowly, or whose cycles are cheap, keeps the live-data budget.
+//!
+//! Either way the budget is capped at three quarters of the free heap. A
+//! full cycle costs in proportion to all live data, so full cycles come when
+//! the old generation has grown by [`Policy::old_growth`] times what the last
+//! full cycle left (promoted survivors that have since died are only found by
+//! a full cycle), when the heap is too full for another young budget, and
+//! when asked (`collect()`, or an allocation that found the heap full).
+
+use std::time::{Duration, Instant};
 
 use crate::stats::{CycleKind, Reason};
 
@@ -28,6 +42,8 @@ pub const MAX_YOUNG: usize = 512 << 20;
 pub const MAX_REMEMBERED_CARDS: usize = 1024;
 /// The smallest growth of the old generation before a full cycle.
 const MIN_OLD_GROWTH: usize = 32 << 20;
+/// The weight of the newest cycle in the smoothed allocation rate and cost.
+const SMOOTHING: f64 = 0.5;
 
 /// The collection policy, read with [`Heap::policy`](crate::Heap::policy) and
 /// set with [`Heap::set_policy`](crate::Heap::set_policy).
@@ -37,9 +53,16 @@ pub struct Policy {
     /// Young cycles between full ones (default on). Off, every cycle is full.
     pub generational: bool,
     /// Bytes allocated between two cycles; `None` (the default) adapts it to
-    /// the live data (see the module's documentation). It is capped at three
-    /// quarters of the free heap either way.
+    /// the live data and the collector's cost (see the module's
+    /// documentation). It is capped at three quarters of the free heap either
+    /// way.
     pub young_budget: Option<usize>,
+    /// The share of the time the adaptive budget lets cycles take (default
+    /// 0.1), in (0, 1]: a cycle that cost 10 ms of CPU, with the mutators
+    /// allocating 1 GB/s, earns a budget of 100 MB at 0.1. The budget never
+    /// falls below the live-data rule for it, so a larger share uses no less
+    /// memory than that rule.
+    pub gc_share: f64,
     /// How much the old generation may grow, as a multiple of the bytes in
     /// use after the last full cycle, before the next cycle is full (default 1:
     /// when it has doubled; at least 32 MiB).
@@ -62,6 +85,7 @@ impl Default for Policy {
         Policy {
             generational: true,
             young_budget: None,
+            gc_share: 0.1,
             old_growth: 1.0,
             young_slide_limit: 512 << 10,
             young_pause_objects: 20_000,
@@ -82,6 +106,14 @@ impl Policy {
     pub fn young_budget(self, bytes: Option<usize>) -> Self {
         Policy {
             young_budget: bytes,
+            ..self
+        }
+    }
+
+    /// The policy with `gc_share` set.
+    pub fn gc_share(self, share: f64) -> Self {
+        Policy {
+            gc_share: share,
             ..self
         }
     }
@@ -118,6 +150,12 @@ impl Policy {
                 self.old_growth
             ));
         }
+        if !(self.gc_share > 0.0 && self.gc_share <= 1.0) {
+            return Err(format!(
+                "gc_share must be a share of the time in (0, 1], not {}",
+                self.gc_share
+            ));
+        }
         if self.young_budget == Some(0) {
             return Err("a young budget of 0 bytes would collect at every allocation".into());
         }
@@ -126,13 +164,35 @@ impl Policy {
 }
 
 /// The policy and what it decides from: the bytes in use after the last
-/// cycle, and the old generation's limit.
+/// cycle, the old generation's limit, and the smoothed allocation rate and
+/// cycle cost.
 #[derive(Debug)]
 pub(crate) struct Governor {
     pub(crate) policy: Policy,
     used_after: usize,
     full_at: usize,
     capacity: usize,
+    /// When the last cycle ended, and the bytes allocated by then.
+    ended: Option<(Instant, u64)>,
+    /// Bytes allocated per second between cycles' ends (0 until known).
+    rate: f64,
+    /// Seconds of CPU a cycle costs (0 until known).
+    cost: f64,
+}
+
+/// What the policy decides from and what it decided, for
+/// [`Stats`](crate::Stats).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sizing {
+    /// Bytes the mutators may allocate after the last cycle before the next
+    /// one starts.
+    pub budget: usize,
+    /// The mutators' allocation rate, bytes per second, smoothed over the
+    /// last cycles (0 before the first has ended).
+    pub allocation_rate: f64,
+    /// A cycle's cost, CPU time of the thread that ran it, smoothed over the
+    /// last cycles.
+    pub cycle_cost: Duration,
 }
 
 impl Governor {
@@ -142,6 +202,39 @@ impl Governor {
             used_after: 0,
             full_at: 0,
             capacity,
+            ended: None,
+            rate: 0.0,
+            cost: 0.0,
+        }
+    }
+
+    /// A cycle ended (its compaction included) after `cost` of CPU, with
+    /// `allocated` bytes allocated since the heap was built: updates the
+    /// smoothed rate and cost, and returns the bytes in use at which the next
+    /// cycle starts.
+    pub(crate) fn cycle_done(&mut self, cost: Duration, allocated: u64) -> usize {
+        self.cycle_done_at(Instant::now(), cost, allocated)
+    }
+
+    fn cycle_done_at(&mut self, now: Instant, cost: Duration, allocated: u64) -> usize {
+        if let Some((then, before)) = self.ended {
+            let secs = now.duration_since(then).as_secs_f64();
+            if secs > 0.0 {
+                let rate = allocated.saturating_sub(before) as f64 / secs;
+                self.rate = smooth(self.rate, rate);
+            }
+        }
+        self.cost = smooth(self.cost, cost.as_secs_f64());
+        self.ended = Some((now, allocated));
+        self.trigger()
+    }
+
+    /// The figures the budget comes from, and the budget.
+    pub(crate) fn sizing(&self) -> Sizing {
+        Sizing {
+            budget: self.budget(self.used_after),
+            allocation_rate: self.rate,
+            cycle_cost: Duration::from_secs_f64(self.cost),
         }
     }
 
@@ -169,7 +262,10 @@ impl Governor {
     fn budget(&self, used: usize) -> usize {
         let budget = match self.policy.young_budget {
             Some(b) => b,
-            None if self.policy.generational => used.clamp(MIN_YOUNG, MAX_YOUNG),
+            None if self.policy.generational => {
+                let dear = (self.rate * self.cost / self.policy.gc_share) as usize;
+                used.max(dear).clamp(MIN_YOUNG, MAX_YOUNG)
+            }
             // Full cycles only: each costs the whole live data, so space them
             // out further.
             None => (used * 4).max(MIN_YOUNG * 2),
@@ -192,6 +288,15 @@ impl Governor {
     /// The bytes in use at which the next cycle starts.
     pub(crate) fn trigger(&self) -> usize {
         self.used_after + self.budget(self.used_after)
+    }
+}
+
+/// `old` moved towards `new` by [`SMOOTHING`]; the first figure as it is.
+fn smooth(old: f64, new: f64) -> f64 {
+    if old == 0.0 {
+        new
+    } else {
+        old + SMOOTHING * (new - old)
     }
 }
 
@@ -247,11 +352,57 @@ mod tests {
     }
 
     #[test]
+    fn dear_cycles_earn_a_larger_budget_within_the_cap() {
+        let heap = 4usize << 30;
+        let mut g = Governor::new(Policy::default(), heap);
+        let used = 100 << 20;
+        let t = Instant::now();
+        g.cycle_ended(CycleKind::Full, heap, used);
+        g.cycle_done_at(t, Duration::from_millis(5), 0);
+        assert_eq!(g.sizing().budget, used, "no rate yet: the live-data rule");
+        // 1 GiB/s, cycles of 5 ms: 51 MiB at a tenth of the time, under the
+        // live-data rule's 100 MiB.
+        let second = t + Duration::from_secs(1);
+        g.cycle_ended(CycleKind::Young, heap, used);
+        g.cycle_done_at(second, Duration::from_millis(5), 1 << 30);
+        assert_eq!(g.sizing().allocation_rate, (1u64 << 30) as f64);
+        assert_eq!(g.sizing().budget, used);
+        // Cycles of 45 ms (smoothed: 25 ms): a quarter of a GiB.
+        g.cycle_ended(CycleKind::Young, heap, used);
+        g.cycle_done_at(
+            second + Duration::from_secs(1),
+            Duration::from_millis(45),
+            2 << 30,
+        );
+        let budget = g.sizing().budget;
+        assert!(
+            budget.abs_diff(256 << 20) < 1 << 20,
+            "{budget} bytes, not 256 MiB"
+        );
+        assert_eq!(g.trigger(), used + budget);
+        // A larger share of the time for the collector: less memory, down to
+        // the live-data rule.
+        g.policy = g.policy.gc_share(1.0);
+        assert_eq!(g.sizing().budget, used);
+        g.policy = g.policy.gc_share(0.1);
+        // Dearer still: capped.
+        g.cycle_ended(CycleKind::Young, heap, used);
+        g.cycle_done_at(
+            second + Duration::from_secs(2),
+            Duration::from_secs(2),
+            3 << 30,
+        );
+        assert_eq!(g.sizing().budget, MAX_YOUNG);
+    }
+
+    #[test]
     fn a_policy_without_generations_runs_full_cycles_only() {
         let mut g = Governor::new(Policy::default().generational(false), 1 << 30);
         g.cycle_ended(CycleKind::Full, 1 << 30, 10 << 20);
         assert_eq!(g.kind(Reason::Budget, 0), CycleKind::Full);
         assert!(Policy::default().old_growth(f64::NAN).check().is_err());
         assert!(Policy::default().young_budget(Some(0)).check().is_err());
+        assert!(Policy::default().gc_share(0.0).check().is_err());
+        assert!(Policy::default().gc_share(1.5).check().is_err());
     }
 }

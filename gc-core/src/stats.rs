@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::mib;
+use crate::policy::Sizing;
 
 /// Why a collection ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -355,6 +356,9 @@ pub struct Stats {
     pub used: usize,
     /// The heap's size.
     pub heap_size: usize,
+    /// The policy's figures: the budget of allocation between cycles, and
+    /// the allocation rate and cycle cost it follows.
+    pub sizing: Sizing,
     /// The last cycle, if any.
     pub last: Option<CycleStats>,
     /// Concurrent modes: compactions finished.
