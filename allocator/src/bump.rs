@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub struct BumpRegion {
     start: usize,
     limit: usize,
+    /// Claims end at or below this: the limit, or lower while the pages above
+    /// are being given back to the kernel.
+    ceiling: AtomicUsize,
     top: AtomicUsize,
 }
 
@@ -17,6 +20,7 @@ impl BumpRegion {
         BumpRegion {
             start: range.start,
             limit: range.end,
+            ceiling: AtomicUsize::new(range.end),
             top: AtomicUsize::new(range.start),
         }
     }
@@ -25,7 +29,8 @@ impl BumpRegion {
     pub fn claim(&self, size: usize) -> Option<usize> {
         let mut top = self.top.load(Ordering::Relaxed);
         loop {
-            let end = top.checked_add(size).filter(|&e| e <= self.limit)?;
+            let ceiling = self.ceiling.load(Ordering::Acquire);
+            let end = top.checked_add(size).filter(|&e| e <= ceiling)?;
             match self
                 .top
                 .compare_exchange_weak(top, end, Ordering::AcqRel, Ordering::Relaxed)
@@ -40,8 +45,10 @@ impl BumpRegion {
     pub fn claim_up_to(&self, min: usize, max: usize) -> Option<Range<usize>> {
         let mut top = self.top.load(Ordering::Relaxed);
         loop {
-            let end = top.saturating_add(max).min(self.limit);
-            if end - top < min {
+            let end = top
+                .saturating_add(max)
+                .min(self.ceiling.load(Ordering::Acquire));
+            if end.saturating_sub(top) < min {
                 return None;
             }
             match self
@@ -64,6 +71,20 @@ impl BumpRegion {
         self.limit
     }
 
+    /// Lets no claim end above `at` (at least the top) until
+    /// [`lift_ceiling`](Self::lift_ceiling): claims that would fail as if the
+    /// region ended there.
+    pub fn set_ceiling(&self, at: usize) {
+        debug_assert!((self.top()..=self.limit).contains(&at));
+        self.ceiling.store(at, Ordering::Release);
+    }
+
+    /// Lets claims reach the limit again. What the caller did before (give
+    /// pages above the ceiling back, say) happens before any claim above it.
+    pub fn lift_ceiling(&self) {
+        self.ceiling.store(self.limit, Ordering::Release);
+    }
+
     /// The first unclaimed address.
     pub fn top(&self) -> usize {
         self.top.load(Ordering::Acquire)
@@ -84,6 +105,18 @@ impl BumpRegion {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claims_stop_at_the_ceiling_until_it_is_lifted() {
+        let r = BumpRegion::new(0x10000..0x20000);
+        r.claim(0x100).unwrap();
+        r.set_ceiling(0x10200);
+        assert_eq!(r.claim(0x100), Some(0x10100));
+        assert_eq!(r.claim(8), None);
+        assert_eq!(r.claim_up_to(8, 0x1000), None);
+        r.lift_ceiling();
+        assert_eq!(r.claim_up_to(8, 0x1000), Some(0x10200..0x11200));
+    }
 
     #[test]
     fn claims_are_disjoint_across_threads() {

@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use gc_heap::compact::InPlace;
-use gc_heap::{Plan, SlotKind, Spaces};
+use gc_heap::{Plan, Release, SlotKind, Spaces};
 use gc_uffd::ThreadUsage;
 
 use crate::concurrent::{self, Compaction};
@@ -46,10 +46,13 @@ enum Start<'a> {
 struct Started {
     /// The concurrent compaction, if any.
     compaction: Option<Arc<Compaction>>,
-    /// The part of the moving space marked and planned.
+    /// The part of the moving space marked and planned, and its black line.
     marked: Range<usize>,
+    black: usize,
     /// Where the promoted objects lie after compaction.
     promoted: Range<usize>,
+    /// Pages a compaction in the pause set aside, to give back after it.
+    release: Option<Release>,
 }
 
 type CompactionStarted = Result<Started, GcError>;
@@ -595,9 +598,16 @@ fn finish(
     let Started {
         compaction,
         marked,
+        black,
         promoted,
+        release,
     } = started;
     let resumed = Instant::now();
+    // Before allocations waiting for memory are woken: claims stop below
+    // these pages until they are given back.
+    if let Some(release) = release {
+        heap.spaces.release(release);
+    }
     heap.cycle.bump();
     cycle.index = heap.collections.fetch_add(1, Ordering::AcqRel) + 1;
     let index = cycle.index;
@@ -608,7 +618,7 @@ fn finish(
         heap.pacer.end();
         log_promoted_cards(heap, promoted);
     }
-    heap.spaces.clear_marks(marked);
+    heap.spaces.clear_marks(marked, black);
     // The cycle's whole cost is known now: the next trigger follows it.
     let cost = ThreadUsage::now().cpu.saturating_sub(usage.cpu);
     let allocated = heap.allocated.load(Ordering::Relaxed);
@@ -722,8 +732,11 @@ fn compaction_pause_work(
     heap.remembered.take_logged();
     heap.remembered.push(kept);
     if cycle.kind == CycleKind::Young {
-        // The page builder records the starts of the objects it places.
-        spaces.clear_starts(plan.base()..plan.old_top());
+        // The page builder records the starts of the objects it places. The
+        // last cycle's recorded none above its new top, nor did the cycles
+        // before above theirs, which the last cleared.
+        let recorded_end = first_survivors_end.clamp(plan.base(), plan.old_top());
+        spaces.clear_starts(plan.base()..recorded_end);
     }
     spaces.set_young_start(young_end);
     heap.first_survivors_end
@@ -767,6 +780,7 @@ fn compaction_pause_work(
         .policy
         .lock()
         .cycle_ended(cycle.kind, spaces.capacity(), cycle.used_after);
+    let mut release = None;
     if compaction.is_none() {
         // Keep resident the pages the next cycle's allocations will use, and give
         // the rest back; a requested collection gives back everything.
@@ -774,19 +788,27 @@ fn compaction_pause_work(
             Reason::Requested => 0,
             Reason::Budget | Reason::Full | Reason::RequestedYoung => trigger - cycle.used_after,
         };
-        spaces.finish_compaction(plan.new_top(), keep);
+        release = spaces.finish_compaction(plan.new_top(), keep);
     }
     cycle.compact = t.elapsed();
     heap.live_after.store(cycle.used_after, Ordering::Relaxed);
     heap.live_bytes.store(cycle.live_bytes, Ordering::Relaxed);
     heap.trigger.store(trigger, Ordering::Relaxed);
-    if heap.config.verify && compaction.is_none() {
-        verify(heap, mutators)?;
+    if heap.config.verify
+        && compaction.is_none()
+        && let Err(e) = verify(heap, mutators)
+    {
+        if let Some(release) = release {
+            spaces.release(release);
+        }
+        return Err(e);
     }
     Ok(Started {
         compaction,
         marked: plan.base()..plan.old_top(),
+        black: plan.black(),
         promoted,
+        release,
     })
 }
 

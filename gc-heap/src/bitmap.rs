@@ -203,9 +203,88 @@ impl Bitmap {
     }
 }
 
+/// One bit per block of [`Summary::WORDS`] bitmap words: whether any bit of
+/// the block was set since the block was last cleared. What reads or clears
+/// a bitmap block by block skips the blocks without it, so a young cycle's
+/// planning and clearing cost what survived, not the young range's size.
+#[derive(Debug)]
+pub(crate) struct Summary {
+    bits: Box<[AtomicU64]>,
+}
+
+impl Summary {
+    /// Bitmap words per block: 32 KiB of heap.
+    pub(crate) const WORDS: usize = 64;
+
+    /// A cleared summary of `blocks` blocks.
+    pub(crate) fn new(blocks: usize) -> Summary {
+        Summary {
+            bits: (0..blocks.div_ceil(BITS))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        }
+    }
+
+    /// Notes blocks `first..=last`. A block noted already costs a load.
+    #[inline]
+    pub(crate) fn note(&self, first: usize, last: usize) {
+        for block in first..=last {
+            let (word, mask) = (&self.bits[block / BITS], 1u64 << (block % BITS));
+            if word.load(Ordering::Relaxed) & mask == 0 {
+                word.fetch_or(mask, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether `block` was noted.
+    #[inline(always)]
+    pub(crate) fn is_noted(&self, block: usize) -> bool {
+        self.bits[block / BITS].load(Ordering::Relaxed) & (1 << (block % BITS)) != 0
+    }
+
+    /// Calls `f` with every noted block of `blocks`, in order, and forgets
+    /// them. Only while nothing notes blocks.
+    pub(crate) fn take(&self, blocks: Range<usize>, mut f: impl FnMut(usize)) {
+        let mut block = blocks.start;
+        while block < blocks.end {
+            let word = &self.bits[block / BITS];
+            let mut bits = word.load(Ordering::Relaxed) & (!0u64 << (block % BITS));
+            let word_end = (block / BITS + 1) * BITS;
+            if word_end > blocks.end {
+                bits &= !0u64 >> (word_end - blocks.end);
+            }
+            if bits != 0 {
+                word.fetch_and(!bits, Ordering::Relaxed);
+            }
+            while bits != 0 {
+                f(block / BITS * BITS + bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+            block = word_end;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_summary_lists_and_forgets_the_blocks_noted_in_a_range() {
+        let s = Summary::new(200);
+        s.note(3, 3);
+        s.note(62, 66);
+        s.note(130, 130);
+        s.note(199, 199);
+        assert!(s.is_noted(64) && !s.is_noted(67));
+        let mut seen = Vec::new();
+        s.take(4..131, |b| seen.push(b));
+        assert_eq!(seen, [62, 63, 64, 65, 66, 130]);
+        assert!(s.is_noted(3) && !s.is_noted(62) && s.is_noted(199));
+        seen.clear();
+        s.take(0..200, |b| seen.push(b));
+        assert_eq!(seen, [3, 199]);
+    }
 
     #[test]
     fn set_range_scan_and_clear() {

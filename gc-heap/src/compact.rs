@@ -246,7 +246,10 @@ mod tests {
                 obj.write_word(16, objs[w[1]] | 1);
             }
         }
-        spaces.clear_marks(spaces.moving().start()..spaces.moving().top());
+        spaces.clear_marks(
+            spaces.moving().start()..spaces.moving().top(),
+            spaces.moving().top(),
+        );
         for &i in &live {
             assert!(spaces.mark(objs[i], 40));
         }
@@ -321,7 +324,7 @@ mod tests {
         for (i, &y) in young.iter().enumerate() {
             link(y, old[(i * 2) % old.len()]);
         }
-        spaces.clear_marks(spaces.moving().start()..top);
+        spaces.clear_marks(spaces.moving().start()..top, top);
         for &o in old.iter().step_by(2) {
             assert!(spaces.mark(o, 32));
         }

@@ -3,8 +3,9 @@
 //! - [`object`]: [`ObjRef`] and the one-word [`Header`] (type id + 32 bits).
 //! - [`types`]: the [`TypeTable`] of [`TypeDescriptor`]s the VM registers at start-up.
 //! - [`Spaces`]: one reservation holding the moving space and the large-object
-//!   space, with the side metadata: mark bitmap, live-words [`Bitmap`], and the
-//!   per-chunk prefix sums of the compaction [`Plan`].
+//!   space, with the side metadata: mark bitmap, live-words [`Bitmap`] and its
+//!   summary of blocks with live words, and the prefix sums of the
+//!   compaction [`Plan`].
 //! - [`cards`]: the card table, the young cycles' remembered set.
 //! - [`compact`]: building a to-space page, shared by every compaction mode.
 //! - [`walk`]: walking the heap and verifying it.
@@ -22,5 +23,5 @@ pub mod walk;
 pub use bitmap::Bitmap;
 pub use cards::{CARD, CardTable};
 pub use object::{Header, ObjRef, WORD};
-pub use spaces::{CHUNK, HEAP_ALIGN, Plan, PlanParts, Spaces};
+pub use spaces::{CHUNK, HEAP_ALIGN, Plan, PlanParts, Release, Spaces};
 pub use types::{Layout, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable};

@@ -3,12 +3,12 @@
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use allocator::{BumpRegion, LargeObjects};
 use gc_uffd::Reservation;
 
-use crate::bitmap::Bitmap;
+use crate::bitmap::{Bitmap, Summary};
 use crate::cards::CardTable;
 use crate::object::WORD;
 use crate::types::{SlotKind, TypeTable};
@@ -19,6 +19,9 @@ pub const HEAP_ALIGN: usize = 1 << 30;
 
 /// Bytes per chunk of the live-words bitmap: one bitmap word, 64 heap words.
 pub const CHUNK: usize = 64 * WORD;
+
+/// Chunks per block of the live-words bitmap's summary.
+const BLOCK_CHUNKS: usize = Summary::WORDS;
 
 /// The spaces and their metadata.
 #[derive(Debug)]
@@ -35,7 +38,14 @@ pub struct Spaces {
     /// Moving-space objects from here up are young: allocated since the last
     /// cycle, or survivors of one young cycle. An object boundary.
     young_start: AtomicUsize,
+    /// The blocks of the moving space where marking set live words: planning
+    /// and clearing skip the others.
+    blocks: Summary,
+    /// Live words before each chunk of a noted block, from the plan's base.
     prefix: Reservation,
+    /// Live words before each block, from the plan's base (for a block with
+    /// none, where every address of it goes).
+    block_prefix: Box<[AtomicU32]>,
     types: Arc<TypeTable>,
     capacity: usize,
     /// Moving-space memory from here up reads as zero (never touched, or
@@ -68,6 +78,10 @@ impl Spaces {
             starts: Bitmap::new(moving_range.clone())?,
             cards: CardTable::new(start..large_range.end)?,
             young_start: AtomicUsize::new(start),
+            blocks: Summary::new(chunks.div_ceil(BLOCK_CHUNKS)),
+            block_prefix: (0..chunks.div_ceil(BLOCK_CHUNKS))
+                .map(|_| AtomicU32::new(0))
+                .collect(),
             moving: BumpRegion::new(moving_range),
             large: LargeObjects::new(reservation.clone(), large_range),
             zeroed_from: AtomicUsize::new(start),
@@ -259,40 +273,56 @@ impl Spaces {
     /// from there up to `keep` bytes above it stay resident for the allocations
     /// to come, which zero them one claim at a time (a memset costs far less
     /// than faulting in a fresh page); every dirty page above that goes back to
-    /// the kernel. With `keep` 0, the resident set falls to the live data.
+    /// the kernel, with [`release`](Self::release), after the pause: until
+    /// then no claim reaches them. With `keep` 0, the resident set falls to
+    /// the live data.
     ///
     /// Only while no mutator allocates.
-    pub fn finish_compaction(&self, new_top: usize, keep: usize) {
+    pub fn finish_compaction(&self, new_top: usize, keep: usize) -> Option<Release> {
         let dirty_end = self.dirty_end();
         self.resident_end.store(new_top, Ordering::Relaxed);
         self.moving.reset(new_top);
+        // Until the release, everything below the dirty end may hold garbage.
+        self.zeroed_from.store(dirty_end, Ordering::Relaxed);
         let page = gc_uffd::page_size();
         let release_from = new_top.saturating_add(keep).next_multiple_of(page);
         if release_from >= dirty_end {
-            self.zeroed_from.store(dirty_end, Ordering::Relaxed);
-            return;
+            return None;
         }
-        let len = dirty_end.next_multiple_of(page) - release_from;
+        let zeroed_from = if keep == 0 && release_from > new_top {
+            // SAFETY: the bytes between the new top and the page boundary are
+            // garbage now, in the mapped moving space.
+            unsafe { std::ptr::write_bytes(new_top as *mut u8, 0, release_from - new_top) };
+            new_top
+        } else {
+            release_from
+        };
+        self.moving.set_ceiling(release_from);
+        Some(Release {
+            range: release_from..dirty_end.next_multiple_of(page),
+            zeroed_from,
+        })
+    }
+
+    /// Gives back the pages [`finish_compaction`](Self::finish_compaction)
+    /// set aside, while mutators allocate below them, and lets claims reach
+    /// the space's end again. Blocking allocations meanwhile costs less than
+    /// the pause would: releasing 250 MB takes 10–20 ms.
+    pub fn release(&self, release: Release) {
+        let range = release.range;
         // Decommitting our own page-aligned range cannot fail for a reason to act
         // on; if it did, the pages would stay resident, and are zeroed on reuse.
         if self
             .reservation
-            .decommit(release_from - self.reservation.start(), len)
-            .is_err()
+            .decommit(range.start - self.reservation.start(), range.len())
+            .is_ok()
         {
-            self.zeroed_from.store(dirty_end, Ordering::Relaxed);
-            return;
+            // Everything from the zeroed line up reads as zero now; below it
+            // (down to the new top) the pages kept are dirty.
+            self.zeroed_from
+                .store(release.zeroed_from, Ordering::Relaxed);
         }
-        // Everything from `release_from` up reads as zero now; below it (down to
-        // the new top) the pages kept are dirty.
-        if keep == 0 && release_from > new_top {
-            // SAFETY: the bytes between the new top and the page boundary are
-            // garbage now, in the mapped moving space.
-            unsafe { std::ptr::write_bytes(new_top as *mut u8, 0, release_from - new_top) };
-            self.zeroed_from.store(new_top, Ordering::Relaxed);
-        } else {
-            self.zeroed_from.store(release_from, Ordering::Relaxed);
-        }
+        self.moving.lift_ceiling();
     }
 
     /// For concurrent compaction, at the pause: the moving space now ends at
@@ -331,11 +361,22 @@ impl Spaces {
 
     /// Clears the mark and live bitmaps over `range` of the moving space
     /// (what a cycle marked: from its plan's base to the highest top since),
-    /// ready for the next marking. Large objects' marks stay: survivors are
+    /// ready for the next marking: below `black` the blocks where marking set
+    /// live words, from `black` up (objects allocated during the cycle, marked
+    /// as allocated) everything. Large objects' marks stay: survivors are
     /// old, and a young cycle takes them as live.
-    pub fn clear_marks(&self, range: Range<usize>) {
-        self.mark.clear(range.clone());
-        self.live.clear(range);
+    pub fn clear_marks(&self, range: Range<usize>, black: usize) {
+        let start = self.moving.start();
+        let black = black.clamp(range.start, range.end);
+        let block = BLOCK_CHUNKS * CHUNK;
+        let blocks = (range.start - start) / block..(black - start).div_ceil(block);
+        self.blocks.take(blocks, |b| {
+            let at = start + b * block;
+            self.mark.clear(at..at + block);
+            self.live.clear(at..at + block);
+        });
+        self.mark.clear(black..range.end);
+        self.live.clear(black..range.end);
     }
 
     /// Clears the large-object space's marks, for a full cycle's marking.
@@ -359,6 +400,10 @@ impl Spaces {
         }
         if addr < self.large.range().start {
             self.live.set_range(addr..addr + size);
+            let start = self.moving.start();
+            let block = BLOCK_CHUNKS * CHUNK;
+            self.blocks
+                .note((addr - start) / block, (addr + size - 1 - start) / block);
         }
         true
     }
@@ -419,18 +464,33 @@ impl Spaces {
         let below_base = (1u64 << ((base - start) / WORD % 64)) - 1;
         let mut words = ((base - start) / WORD) as u32;
         let mut dense_end = None;
-        for c in first..chunks.max(first) {
-            // SAFETY: the prefix array has a slot per chunk and only the
-            // collector, one at a time, writes it.
-            unsafe { self.prefix_slot(c).write(words) };
-            let mut live = self.live.raw_word(c);
-            words += live.count_ones();
-            if c == first {
-                live |= below_base;
+        let end = chunks.max(first);
+        let mut c = first;
+        while c < end {
+            let block = c / BLOCK_CHUNKS;
+            let block_end = ((block + 1) * BLOCK_CHUNKS).min(end);
+            self.block_prefix[block].store(words, Ordering::Relaxed);
+            // A block without live words needs no chunk's prefix: `forward`
+            // and `first_object` look up its block's.
+            if c != first && !self.blocks.is_noted(block) {
+                dense_end = dense_end.or(Some(start + c * CHUNK));
+                c = block_end;
+                continue;
             }
-            if dense_end.is_none() && live != !0 {
-                dense_end = Some(start + (c * 64 + live.trailing_ones() as usize) * WORD);
+            for c in c..block_end {
+                // SAFETY: the prefix array has a slot per chunk and only the
+                // collector, one at a time, writes it.
+                unsafe { self.prefix_slot(c).write(words) };
+                let mut live = self.live.raw_word(c);
+                words += live.count_ones();
+                if c == first {
+                    live |= below_base;
+                }
+                if dense_end.is_none() && live != !0 {
+                    dense_end = Some(start + (c * 64 + live.trailing_ones() as usize) * WORD);
+                }
             }
+            c = block_end;
         }
         let marked_top = start + words as usize * WORD;
         Plan {
@@ -447,6 +507,15 @@ impl Spaces {
             },
         }
     }
+}
+
+/// Pages of the moving space a compaction in the pause set aside, for
+/// [`Spaces::release`] to give back after it.
+#[derive(Debug)]
+#[must_use = "the pages set aside stay unclaimable until released"]
+pub struct Release {
+    range: Range<usize>,
+    zeroed_from: usize,
 }
 
 /// Where every live object of the moving space goes: `forward(old)`.
@@ -623,7 +692,8 @@ impl Plan<'_> {
 
     #[inline(always)]
     fn prefix(&self, chunk: usize) -> usize {
-        // SAFETY: written by `Spaces::plan` for every chunk below `self.p.chunks`.
+        // SAFETY: in bounds; written by `Spaces::plan` for every planned chunk
+        // below `self.p.chunks`.
         unsafe { self.spaces.prefix_slot(chunk).read() as usize }
     }
 
@@ -641,8 +711,29 @@ impl Plan<'_> {
         let start = self.spaces.moving.start();
         let w = (addr - start) / WORD;
         let (c, bit) = (w / 64, w % 64);
+        if !self.chunk_planned(c) {
+            // No live word in its block: where the next live word goes.
+            return start + self.block_prefix(c / BLOCK_CHUNKS) * WORD;
+        }
         let before = self.spaces.live.raw_word(c) & ((1u64 << bit) - 1);
         start + (self.prefix(c) + before.count_ones() as usize) * WORD
+    }
+
+    /// Whether the plan has chunk `c`'s prefix: it lies in a block with live
+    /// words, or in the base's.
+    #[inline(always)]
+    fn chunk_planned(&self, c: usize) -> bool {
+        let block = c / BLOCK_CHUNKS;
+        self.spaces.blocks.is_noted(block) || block == self.base_chunk() / BLOCK_CHUNKS
+    }
+
+    fn base_chunk(&self) -> usize {
+        (self.p.base - self.spaces.moving.start()) / CHUNK
+    }
+
+    #[inline(always)]
+    fn block_prefix(&self, block: usize) -> usize {
+        self.spaces.block_prefix[block].load(Ordering::Relaxed) as usize
     }
 
     /// Rewrites the slot at `slot`, of `kind`, if it holds a reference to an
@@ -683,8 +774,24 @@ impl Plan<'_> {
             return self.spaces.mark.prev_set(old, self.p.black);
         }
         let rank = (page_start - start) / WORD;
-        // The last chunk whose prefix is <= rank.
-        let (mut lo, mut hi) = ((self.p.base - start) / CHUNK, self.p.chunks);
+        // The last block whose prefix is <= rank: one with live words (the
+        // blocks after a block without any have its prefix), or the base's.
+        let first = self.base_chunk();
+        let (mut lo, mut hi) = (first / BLOCK_CHUNKS, self.p.chunks.div_ceil(BLOCK_CHUNKS));
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if self.block_prefix(mid) <= rank {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        debug_assert!(self.chunk_planned(lo * BLOCK_CHUNKS));
+        // Then the last chunk of it whose prefix is <= rank.
+        let (mut lo, mut hi) = (
+            (lo * BLOCK_CHUNKS).max(first),
+            ((lo + 1) * BLOCK_CHUNKS).min(self.p.chunks),
+        );
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
             if self.prefix(mid) <= rank {
@@ -721,5 +828,70 @@ impl Plan<'_> {
     /// The address range the moving space's live data occupies after compaction.
     pub fn to_space(&self) -> Range<usize> {
         self.spaces.moving.start()..self.p.new_top
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::Header;
+    use crate::types::TypeDescriptor;
+
+    /// Survivors in stretches with whole blocks between them holding none,
+    /// planned from a base in the middle of a block: every live object, and
+    /// every dead address, forwards where a plain count of the live objects
+    /// before it says; every page's first object is the one a scan finds;
+    /// and clearing the marks leaves no bit set.
+    #[test]
+    fn a_plan_skipping_blocks_without_live_words_forwards_as_a_full_count_does() {
+        const SIZE: usize = 48;
+        const N: usize = 40_000;
+        let mut types = TypeTable::new();
+        let blob = types
+            .register(TypeDescriptor::fixed("blob", SIZE, &[], &[]))
+            .unwrap();
+        let spaces = Spaces::new(64 << 20, Arc::new(types)).unwrap();
+        let objs: Vec<usize> = (0..N)
+            .map(|_| {
+                let a = spaces.moving().claim(SIZE).unwrap();
+                // SAFETY: fresh memory of ours.
+                unsafe { (a as *mut u64).write(Header::new(blob.0, 0).0) };
+                a
+            })
+            .collect();
+        let (start, top) = (spaces.moving().start(), spaces.moving().top());
+        let base = objs[1000];
+        assert!(base % (BLOCK_CHUNKS * CHUNK) != 0);
+        // Live: one stretch of 3,000 objects (144 KB) in three, most of them.
+        let live: Vec<usize> = (1000..N)
+            .filter(|i| (i / 3000) % 3 == 0 && i % 5 != 0)
+            .collect();
+        spaces.clear_marks(start..top, top);
+        for &i in &live {
+            assert!(spaces.mark(objs[i], SIZE));
+        }
+        let plan = spaces.plan(base, top);
+        assert_eq!(plan.new_top(), base + live.len() * SIZE);
+        for (k, &i) in live.iter().enumerate() {
+            assert_eq!(plan.forward(objs[i]), base + k * SIZE, "live object {i}");
+        }
+        for i in (1000..N).filter(|&i| live.binary_search(&i).is_err()) {
+            let before = live.partition_point(|&j| j < i);
+            assert_eq!(
+                plan.forward(objs[i]),
+                base + before * SIZE,
+                "dead object {i}"
+            );
+        }
+        let page = gc_uffd::page_size();
+        for p in (base / page * page..plan.new_top()).step_by(page) {
+            let expected = (0..live.len())
+                .find(|&k| base + (k + 1) * SIZE > p)
+                .map(|k| objs[live[k]]);
+            assert_eq!(plan.first_object(p), expected, "page {p:#x}");
+        }
+        spaces.clear_marks(base..top, top);
+        assert_eq!(spaces.mark_bitmap().next_set(start, top), None);
+        assert_eq!(spaces.live_bitmap().next_set(start, top), None);
     }
 }
