@@ -1133,6 +1133,24 @@ fn drawing<E: std::error::Error + Send + Sync>(
     format!("drawing: {e}")
 }
 
+/// A variant's colour, the same in every chart; readable on white (the
+/// plotters palette's third is a pale yellow).
+fn variant_color(variant: &str) -> plotters::style::RGBColor {
+    use plotters::style::RGBColor;
+    const COLORS: [RGBColor; 8] = [
+        RGBColor(0, 0, 0),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(31, 119, 180),
+        RGBColor(23, 190, 207),
+        RGBColor(214, 39, 40),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+    ];
+    let i = VARIANTS.iter().position(|&v| v == variant).unwrap_or(0);
+    COLORS[i % COLORS.len()]
+}
+
 /// Draws the MMU curves of one `run` (paced or fast) of `variants` into `path`.
 fn mmu_chart(path: &Path, run: &str, variants: &[(&str, &Run)]) -> Result<(), String> {
     use plotters::prelude::*;
@@ -1154,8 +1172,8 @@ fn mmu_chart(path: &Path, run: &str, variants: &[(&str, &Run)]) -> Result<(), St
         .y_desc("MMU")
         .draw()
         .map_err(drawing)?;
-    for (i, &(variant, r)) in variants.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
+    for &(variant, r) in variants {
+        let color = variant_color(variant);
         let points = curve_windows().map(|w| (ms(w), r.mmu(w)));
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
