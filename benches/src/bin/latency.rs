@@ -1,15 +1,21 @@
 //! Mutator latency under steady mutation: how long the mutator is stalled,
-//! how late its operations finish, and how much of each 10 ms it keeps, while
-//! a live set of about 370 MB is replaced piece by piece. One `name: value`
-//! line per figure.
+//! how late its operations finish, and how much of each 1, 10 and 100 ms it
+//! keeps, while a live set of about 370 MB is replaced piece by piece, on
+//! movegc, on Rust's allocator and on HotSpot's low-pause collectors. One
+//! `name: value` line per figure, and SVG pictures.
 //!
-//! `cargo run --release -p movegc-benches --bin latency [-- [--quick] [--variant NAME] [--heap MIB] [--gc-log]]`
+//! `cargo run --release -p movegc-benches --bin latency [-- [--quick] [--variant NAME] [--heap MIB] [--java | --no-java] [--svg DIR] [--gc-log]]`
 //!
 //! `--quick` runs a twentieth of the live set with 0.5 s of warm-up and 1 s
-//! measured (a smoke test: `cargo run --release -p movegc-benches --bin latency -- --quick`);
+//! measured, without HotSpot unless `--java` is given (a smoke test, in CI:
+//! `cargo run --release -p movegc-benches --bin latency -- --quick`);
 //! `--variant NAME` runs one variant only (`Box`, `movegc-stw`,
-//! `movegc-stw-cm`, `movegc-move` or `movegc-copy`); `--heap MIB` sets the
-//! movegc heap's size (default 1024); `--gc-log` prints the GC log on stderr.
+//! `movegc-stw-cm`, `movegc-move`, `movegc-copy`, `HotSpot-ZGC`,
+//! `HotSpot-Shenandoah` or `HotSpot-G1`); `--heap MIB` sets the heap's size,
+//! movegc's and HotSpot's (default 1024); `--no-java` leaves HotSpot out;
+//! `--svg DIR` is where the pictures go (default: `latency-svg` in Cargo's
+//! target directory, e.g. `target/latency-svg`); `--gc-log` prints the GC log
+//! (movegc's, or HotSpot's `-Xlog:gc,gc+phases`) on stderr.
 //!
 //! The live set: 1,000,000 slots, each holding a chain of 12 nodes of 32
 //! bytes (a header, a `next` reference and two payload words). An operation
@@ -37,15 +43,16 @@
 //! In both, every gap of 50 us or more between two consecutive clock reads of
 //! the mutator is a stall. The max stall is the longest gap of the measured
 //! period; the stalls that overlap it (with their whole length) are counted;
-//! the minimum mutator utilisation (MMU) over 10 ms windows is the least, over
-//! every window inside the measured period, of the share of the window not
-//! stalled. The GC's own figures (pauses by kind, allocation stalls, pacing,
-//! collections) are the differences of the heap's statistics between the
-//! measured period's start and end. Pauses are recorded when their cycle
-//! ends, so a cycle running across either edge counts on the side it ends.
-//! The mutator's involuntary context switches in the measured period tell
-//! stalls the scheduler caused (GC threads competing for a core) from the
-//! rest.
+//! the minimum mutator utilisation (MMU) over a window length is the least,
+//! over every window inside the measured period, of the share of the window
+//! not stalled. The children report their stalls, and the parent computes the
+//! MMUs, so that every variant's come from the same code. The GC's own
+//! figures (pauses by kind, allocation stalls, pacing, collections) are the
+//! differences of the heap's statistics between the measured period's start
+//! and end. Pauses are recorded when their cycle ends, so a cycle running
+//! across either edge counts on the side it ends. The mutator's involuntary
+//! context switches in the measured period tell stalls the scheduler caused
+//! (GC threads competing for a core) from the rest.
 //!
 //! The variants: `Box` (plain Rust: `Vec<Option<Box<Node>>>`, replacing a
 //! chain drops the old one), `movegc-stw` (stop-the-world mode with
@@ -53,6 +60,30 @@
 //! (stop-the-world compaction, concurrent marking), `movegc-move` and
 //! `movegc-copy` (concurrent compaction with `UFFDIO_MOVE` / `UFFDIO_COPY`).
 //! A mode this machine cannot run is reported as skipped, with the reason.
+//!
+//! `HotSpot-ZGC`, `HotSpot-Shenandoah` and `HotSpot-G1` run the same workload
+//! in Java (`benches/java/Latency.java`: the same slots, chains, random slots,
+//! pacing, stalls and latencies, on `System.nanoTime()`; compiled with `javac`
+//! next to this program at every run) with `-XX:+UseZGC`,
+//! `-XX:+UseShenandoahGC` or `-XX:+UseG1GC`, and `-Xms` and `-Xmx` both the
+//! heap's size. Each is skipped, saying why, where `javac` or `java` is
+//! missing or the JVM lacks the collector. Their nodes are 32 bytes too with
+//! compressed pointers (12-byte header, 4-byte reference, two longs), 40 with
+//! ZGC, which has none. Their GC figures are the pauses that HotSpot's log
+//! (`-Xlog:gc,gc+phases`) reports within the measured period; their peak RSS
+//! is the whole JVM's, from `wait4`. JDK 17's ZGC maps its heap three times,
+//! and the RSS counts each mapping's pages, so its peak RSS overstates its
+//! memory up to threefold.
+//!
+//! The pictures, per run (paced and fast): `mmu-RUN.svg`, every variant's MMU
+//! against the window length, 1 ms to 1 s, on a log scale; and
+//! `stalls-RUN-VARIANT.svg`, each stall of the measured period at its start
+//! (length on a log scale), with the GC pauses whose time is known drawn as
+//! red lines at their start, up to their length. For HotSpot those are all
+//! its logged pauses. For movegc they are each cycle's last pause (compaction
+//! or full), which ends when the cycle's log line is written, a time this
+//! program notes; movegc's statistics do not say when the other pauses
+//! (initial and final mark) happened, so they are not drawn.
 
 use movegc_benches::{hotspot_pause_ms, jdk_tool, line, peak_rss_mib, reset_peak_rss, run_child};
 use std::collections::BTreeMap;
@@ -1154,9 +1185,11 @@ fn variant_color(variant: &str) -> plotters::style::RGBColor {
 /// Draws the MMU curves of one `run` (paced or fast) of `variants` into `path`.
 fn mmu_chart(path: &Path, run: &str, variants: &[(&str, &Run)]) -> Result<(), String> {
     use plotters::prelude::*;
-    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+    let root = SVGBackend::new(path, (1120, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(drawing)?;
-    let mut chart = ChartBuilder::on(&root)
+    // The key goes beside the chart: inside, it would hide some of the curves.
+    let (plot, key) = root.split_horizontally(920);
+    let mut chart = ChartBuilder::on(&plot)
         .caption(
             format!("Minimum mutator utilisation, {run} run"),
             ("sans-serif", 22),
@@ -1177,17 +1210,16 @@ fn mmu_chart(path: &Path, run: &str, variants: &[(&str, &Run)]) -> Result<(), St
         let points = curve_windows().map(|w| (ms(w), r.mmu(w)));
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
-            .map_err(drawing)?
-            .label(variant)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+            .map_err(drawing)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(drawing)?;
+    for (i, &(variant, _)) in variants.iter().enumerate() {
+        let y = 80 + 24 * i32::try_from(i).unwrap_or(0);
+        let color = variant_color(variant);
+        key.draw(&PathElement::new([(8, y), (36, y)], color.stroke_width(3)))
+            .map_err(drawing)?;
+        key.draw(&Text::new(variant, (44, y - 8), ("sans-serif", 15)))
+            .map_err(drawing)?;
+    }
     root.present().map_err(drawing)
 }
 
@@ -1211,6 +1243,8 @@ fn stall_chart(path: &Path, run: &str, variant: &str, r: &Run, pauses: &str) -> 
         0.01
     };
     let hi = (hi * 1.5).max(lo * 10.0);
+    // Room above the data for the key: a fifth of the axis.
+    let hi = hi * (hi / lo).powf(0.25);
     let span = length(r.to - r.from) / 1e3;
     let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(drawing)?;
@@ -1478,5 +1512,56 @@ fn main() {
     }
     if failed {
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Run, hotspot_pauses, mmu};
+    use std::time::Duration;
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn mmu_counts_the_worst_window() {
+        // 2 ms stalled at 10 ms and 3 ms at 14 ms, in a 100 ms period.
+        let stalls = [(10 * MS, 12 * MS), (14 * MS, 17 * MS)];
+        let mmu = |window| mmu(&stalls, 0, 100 * MS, Duration::from_millis(window));
+        assert_eq!(mmu(1), 0.0);
+        assert!((mmu(10) - 0.5).abs() < 1e-9);
+        assert!((mmu(100) - 0.95).abs() < 1e-9);
+        assert_eq!(super::mmu(&[], 0, 100 * MS, Duration::from_millis(10)), 1.0);
+    }
+
+    #[test]
+    fn mmu_clamps_stalls_to_the_period() {
+        let stalls = [(0, 15 * MS)];
+        let v = mmu(&stalls, 10 * MS, 110 * MS, Duration::from_millis(100));
+        assert!((v - 0.95).abs() < 1e-9);
+    }
+
+    #[test]
+    fn hotspot_pauses_are_placed_on_the_mutator_clock() {
+        let log = "[1000500000ns] GC(0) Pause Mark Start 0.016ms\n\
+                   [1000600000ns] GC(0) Concurrent Mark 47.607ms\n\
+                   [999ns] GC(0) Pause Young (Normal) (G1 Evacuation Pause) 6M->6M(128M) 7.797ms";
+        assert_eq!(hotspot_pauses(log, 1_000_000_000), vec![(500_000, 16_000)]);
+    }
+
+    #[test]
+    fn a_run_is_read_from_its_lines() {
+        let stdout = "t0_ns 1000000000\nfrom_ns 1000000\nto_ns 11000000\nops 7\n\
+                      stall 2000000 3000000\nstall 1000 5000\n";
+        let log = "[1002500000ns] GC(3) Pause Final Mark 0.5ms\n\
+                   [1000000001ns] GC(2) Pause Init Mark 0.001ms";
+        let run = Run::parse(stdout, Some(log)).expect("well-formed");
+        assert_eq!(run.stalls, vec![(1000, 5000), (2 * MS, 3 * MS)]);
+        // The second pause ends before the measured period.
+        assert_eq!(run.pauses, vec![(2_500_000, 500_000)]);
+        assert_eq!(run.figures["ops"], 7.0);
+        assert_eq!(run.figures["gc_pauses"], 1.0);
+        assert!((run.figures["mmu 10 ms"] - 0.9).abs() < 1e-9);
+        assert!(Run::parse("stall 1 x\nfrom_ns 0\nto_ns 1\n", None).is_err());
+        assert!(Run::parse("ops 1\n", None).is_err());
     }
 }
