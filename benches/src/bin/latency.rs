@@ -1,15 +1,21 @@
 //! Mutator latency under steady mutation: how long the mutator is stalled,
-//! how late its operations finish, and how much of each 10 ms it keeps, while
-//! a live set of about 370 MB is replaced piece by piece. One `name: value`
-//! line per figure.
+//! how late its operations finish, and how much of each 1, 10 and 100 ms it
+//! keeps, while a live set of about 370 MB is replaced piece by piece, on
+//! movegc, on Rust's allocator and on HotSpot's low-pause collectors. One
+//! `name: value` line per figure, and SVG pictures.
 //!
-//! `cargo run --release -p movegc-benches --bin latency [-- [--quick] [--variant NAME] [--heap MIB] [--gc-log]]`
+//! `cargo run --release -p movegc-benches --bin latency [-- [--quick] [--variant NAME] [--heap MIB] [--java | --no-java] [--svg DIR] [--gc-log]]`
 //!
 //! `--quick` runs a twentieth of the live set with 0.5 s of warm-up and 1 s
-//! measured (a smoke test: `cargo run --release -p movegc-benches --bin latency -- --quick`);
+//! measured, without HotSpot unless `--java` is given (a smoke test, in CI:
+//! `cargo run --release -p movegc-benches --bin latency -- --quick`);
 //! `--variant NAME` runs one variant only (`Box`, `movegc-stw`,
-//! `movegc-stw-cm`, `movegc-move` or `movegc-copy`); `--heap MIB` sets the
-//! movegc heap's size (default 1024); `--gc-log` prints the GC log on stderr.
+//! `movegc-stw-cm`, `movegc-move`, `movegc-copy`, `HotSpot-ZGC`,
+//! `HotSpot-Shenandoah` or `HotSpot-G1`); `--heap MIB` sets the heap's size,
+//! movegc's and HotSpot's (default 1024); `--no-java` leaves HotSpot out;
+//! `--svg DIR` is where the pictures go (default: `latency-svg` in Cargo's
+//! target directory, e.g. `target/latency-svg`); `--gc-log` prints the GC log
+//! (movegc's, or HotSpot's `-Xlog:gc,gc+phases`) on stderr.
 //!
 //! The live set: 1,000,000 slots, each holding a chain of 12 nodes of 32
 //! bytes (a header, a `next` reference and two payload words). An operation
@@ -37,15 +43,16 @@
 //! In both, every gap of 50 us or more between two consecutive clock reads of
 //! the mutator is a stall. The max stall is the longest gap of the measured
 //! period; the stalls that overlap it (with their whole length) are counted;
-//! the minimum mutator utilisation (MMU) over 10 ms windows is the least, over
-//! every window inside the measured period, of the share of the window not
-//! stalled. The GC's own figures (pauses by kind, allocation stalls, pacing,
-//! collections) are the differences of the heap's statistics between the
-//! measured period's start and end. Pauses are recorded when their cycle
-//! ends, so a cycle running across either edge counts on the side it ends.
-//! The mutator's involuntary context switches in the measured period tell
-//! stalls the scheduler caused (GC threads competing for a core) from the
-//! rest.
+//! the minimum mutator utilisation (MMU) over a window length is the least,
+//! over every window inside the measured period, of the share of the window
+//! not stalled. The children report their stalls, and the parent computes the
+//! MMUs, so that every variant's come from the same code. The GC's own
+//! figures (pauses by kind, allocation stalls, pacing, collections) are the
+//! differences of the heap's statistics between the measured period's start
+//! and end. Pauses are recorded when their cycle ends, so a cycle running
+//! across either edge counts on the side it ends. The mutator's involuntary
+//! context switches in the measured period tell stalls the scheduler caused
+//! (GC threads competing for a core) from the rest.
 //!
 //! The variants: `Box` (plain Rust: `Vec<Option<Box<Node>>>`, replacing a
 //! chain drops the old one), `movegc-stw` (stop-the-world mode with
@@ -53,15 +60,41 @@
 //! (stop-the-world compaction, concurrent marking), `movegc-move` and
 //! `movegc-copy` (concurrent compaction with `UFFDIO_MOVE` / `UFFDIO_COPY`).
 //! A mode this machine cannot run is reported as skipped, with the reason.
+//!
+//! `HotSpot-ZGC`, `HotSpot-Shenandoah` and `HotSpot-G1` run the same workload
+//! in Java (`benches/java/Latency.java`: the same slots, chains, random slots,
+//! pacing, stalls and latencies, on `System.nanoTime()`; compiled with `javac`
+//! next to this program at every run) with `-XX:+UseZGC`,
+//! `-XX:+UseShenandoahGC` or `-XX:+UseG1GC`, and `-Xms` and `-Xmx` both the
+//! heap's size. Each is skipped, saying why, where `javac` or `java` is
+//! missing or the JVM lacks the collector. Their nodes are 32 bytes too with
+//! compressed pointers (12-byte header, 4-byte reference, two longs), 40 with
+//! ZGC, which has none. Their GC figures are the pauses that HotSpot's log
+//! (`-Xlog:gc,gc+phases`) reports within the measured period; their peak RSS
+//! is the whole JVM's, from `wait4`. JDK 17's ZGC maps its heap three times,
+//! and the RSS counts each mapping's pages, so its peak RSS overstates its
+//! memory up to threefold.
+//!
+//! The pictures, per run (paced and fast): `mmu-RUN.svg`, every variant's MMU
+//! against the window length, 1 ms to 1 s, on a log scale; and
+//! `stalls-RUN-VARIANT.svg`, each stall of the measured period at its start
+//! (length on a log scale), with the GC pauses whose time is known drawn as
+//! red lines at their start, up to their length. For HotSpot those are all
+//! its logged pauses. For movegc they are each cycle's last pause (compaction
+//! or full), which ends when the cycle's log line is written, a time this
+//! program notes; movegc's statistics do not say when the other pauses
+//! (initial and final mark) happened, so they are not drawn.
 
-use movegc_benches::{line, peak_rss_mib, reset_peak_rss};
+use movegc_benches::{hotspot_pause_ms, jdk_tool, line, peak_rss_mib, reset_peak_rss, run_child};
 use std::collections::BTreeMap;
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use gc_core::{
-    HandleScope, Heap, Local, Mode, PauseKind, SlotKind, Stats, TypeDescriptor, TypeId, TypeTable,
-    WORD,
+    HandleScope, Heap, Local, Mode, Pause, PauseKind, SlotKind, Stats, TypeDescriptor, TypeId,
+    TypeTable, WORD,
 };
 
 const MIB: usize = 1 << 20;
@@ -83,16 +116,33 @@ const TURNOVER: Duration = Duration::from_secs(10);
 const STALL: Duration = Duration::from_micros(50);
 /// Stalls longer than this are counted apart.
 const LONG_STALL: Duration = Duration::from_millis(1);
-/// The MMU's window.
-const MMU_WINDOW: Duration = Duration::from_millis(10);
+/// The MMU's windows, with their figures' names.
+const MMU_WINDOWS: [(Duration, &str); 3] = [
+    (Duration::from_millis(1), "1 ms"),
+    (Duration::from_millis(10), "10 ms"),
+    (Duration::from_millis(100), "100 ms"),
+];
 
-const VARIANTS: [&str; 5] = [
+const VARIANTS: [&str; 8] = [
     "Box",
     "movegc-stw",
     "movegc-stw-cm",
     "movegc-move",
     "movegc-copy",
+    "HotSpot-ZGC",
+    "HotSpot-Shenandoah",
+    "HotSpot-G1",
 ];
+
+/// A HotSpot variant's collector flag.
+fn hotspot_collector(variant: &str) -> Option<&'static str> {
+    match variant {
+        "HotSpot-ZGC" => Some("-XX:+UseZGC"),
+        "HotSpot-Shenandoah" => Some("-XX:+UseShenandoahGC"),
+        "HotSpot-G1" => Some("-XX:+UseG1GC"),
+        _ => None,
+    }
+}
 
 const KINDS: [(PauseKind, &str); 4] = [
     (PauseKind::InitialMark, "initial-mark"),
@@ -446,46 +496,45 @@ impl Recorder {
             self.stalls.push((ns(p), ns(n)));
         }
     }
+}
 
-    /// The minimum mutator utilisation over windows of `window` inside the
-    /// measured period, counting the stalls clamped to the period. The worst
-    /// window starts where a stall starts or ends where one ends.
-    fn mmu(&self, window: Duration) -> f64 {
-        let (from, to) = (ns(self.from), ns(self.to));
-        let window = ns(window).min(to - from);
-        if window == 0 {
-            return 1.0;
-        }
-        let stalls: Vec<(u64, u64)> = self
-            .stalls
-            .iter()
-            .map(|&(s, e)| (s.clamp(from, to), e.clamp(from, to)))
-            .collect();
-        let mut prefix = Vec::with_capacity(stalls.len() + 1);
-        prefix.push(0u64);
-        for &(s, e) in &stalls {
-            prefix.push(prefix[prefix.len() - 1] + (e - s));
-        }
-        // Stalled time before `t`.
-        let stalled_before = |t: u64| {
-            let i = stalls.partition_point(|&(s, _)| s < t);
-            let mut total = prefix[i];
-            if let Some(&(_, e)) = i.checked_sub(1).map(|j| &stalls[j])
-                && e > t
-            {
-                total -= e - t;
-            }
-            total
-        };
-        let mut worst = 0;
-        for &(s, e) in &stalls {
-            for start in [s, e.saturating_sub(window)] {
-                let start = start.clamp(from, to - window);
-                worst = worst.max(stalled_before(start + window) - stalled_before(start));
-            }
-        }
-        1.0 - worst as f64 / window as f64
+/// The minimum mutator utilisation over windows of `window` inside the
+/// measured period `from..to`, counting the `stalls` (start and end, sorted,
+/// in the period's time base) clamped to the period. The worst window starts
+/// where a stall starts or ends where one ends.
+fn mmu(stalls: &[(u64, u64)], from: u64, to: u64, window: Duration) -> f64 {
+    let window = ns(window).min(to.saturating_sub(from));
+    if window == 0 {
+        return 1.0;
     }
+    let stalls: Vec<(u64, u64)> = stalls
+        .iter()
+        .map(|&(s, e)| (s.clamp(from, to), e.clamp(from, to)))
+        .collect();
+    let mut prefix = Vec::with_capacity(stalls.len() + 1);
+    prefix.push(0u64);
+    for &(s, e) in &stalls {
+        prefix.push(prefix[prefix.len() - 1] + e.saturating_sub(s));
+    }
+    // Stalled time before `t`.
+    let stalled_before = |t: u64| {
+        let i = stalls.partition_point(|&(s, _)| s < t);
+        let mut total = prefix[i];
+        if let Some(&(_, e)) = i.checked_sub(1).map(|j| &stalls[j])
+            && e > t
+        {
+            total = total.saturating_sub(e - t);
+        }
+        total
+    };
+    let mut worst = 0;
+    for &(s, e) in &stalls {
+        for start in [s, e.saturating_sub(window)] {
+            let start = start.clamp(from, to - window);
+            worst = worst.max(stalled_before(start + window).saturating_sub(stalled_before(start)));
+        }
+    }
+    1.0 - worst as f64 / window as f64
 }
 
 /// What one run measured.
@@ -670,7 +719,6 @@ fn report(o: &Outcome) {
     out("p99_us", us(rec.latency.quantile(0.99)));
     out("p9999_us", us(rec.latency.quantile(0.9999)));
     out("max_latency_us", us(rec.latency.max));
-    out("mmu", rec.mmu(MMU_WINDOW));
     if let Some(n) = o.switches {
         out("involuntary_switches", n as f64);
     }
@@ -702,17 +750,189 @@ fn report(o: &Outcome) {
         );
     }
     out("peak_rss_mib", peak_rss_mib());
+    out("from_ns", ns(rec.from) as f64);
+    out("to_ns", ns(rec.to) as f64);
+    for &(start, end) in &rec.stalls {
+        println!("stall {start} {end}");
+    }
+    if let Some((_, after)) = &o.gc {
+        for (end, length) in placed_pauses(&after.pauses, rec.t0) {
+            println!("pause {end} {length}");
+        }
+    }
+}
+
+/// When each collection's log line was written: right after its last pause
+/// (`finish` in gc-core logs the cycle as its first step).
+static CYCLE_ENDS: Mutex<Vec<Instant>> = Mutex::new(Vec::new());
+
+/// Notes the time of each collection's log line in [`CYCLE_ENDS`], and prints
+/// the log on stderr if `print`.
+struct CycleClock {
+    print: bool,
+}
+
+impl log::Log for CycleClock {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        // Before the formatting, which takes a while for a cycle's line.
+        let now = Instant::now();
+        let text = record.args().to_string();
+        if text.starts_with("gc #")
+            && let Ok(mut ends) = CYCLE_ENDS.lock()
+        {
+            ends.push(now);
+        }
+        if self.print {
+            use std::io::Write;
+            // Not `eprintln!`: its panic on a closed stderr would unwind a GC
+            // thread, and the heap would wait for it forever.
+            let _ = writeln!(std::io::stderr(), "[{}] {text}", record.level());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs the [`CycleClock`], printing the log with `--gc-log`.
+fn install_cycle_clock(print: bool) {
+    static QUIET: CycleClock = CycleClock { print: false };
+    static LOUD: CycleClock = CycleClock { print: true };
+    if log::set_logger(if print { &LOUD } else { &QUIET }).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
+}
+
+/// The pauses whose time is known, as (end, length) in ns after `t0`: each
+/// collection's last pause (compaction or full), which ends when its cycle's
+/// log line is written. The statistics do not say when the other pauses
+/// (initial and final mark) happened, so they are left out.
+fn placed_pauses(pauses: &[Pause], t0: Instant) -> Vec<(u64, u64)> {
+    let ends = CYCLE_ENDS.lock().map(|e| e.clone()).unwrap_or_default();
+    pauses
+        .iter()
+        .filter(|p| matches!(p.kind, PauseKind::Compaction | PauseKind::Full))
+        .zip(ends)
+        .filter_map(|(p, end)| Some((ns(end.checked_duration_since(t0)?), ns(p.duration))))
+        .collect()
 }
 
 // ------------------------------------------------------------ the parent
 
+/// One run, as its child reported it.
+struct Run {
+    /// Its figures, by the keys of [`report`] (Latency.java's are the same),
+    /// and the MMUs (`mmu 10 ms`).
+    figures: BTreeMap<String, f64>,
+    /// The stalls overlapping the measured period, sorted: start and end, in
+    /// ns after the run's origin.
+    stalls: Vec<(u64, u64)>,
+    /// The GC pauses overlapping the measured period whose time is known:
+    /// end and length, in ns after the origin.
+    pauses: Vec<(u64, u64)>,
+    /// The measured period, in ns after the origin.
+    from: u64,
+    to: u64,
+}
+
+impl Run {
+    /// Reads a child's standard output (`key value`, `stall START END` and
+    /// `pause END LENGTH` lines) and, for HotSpot, its GC log.
+    fn parse(stdout: &str, hotspot_log: Option<&str>) -> Result<Run, String> {
+        let mut figures = BTreeMap::new();
+        let (mut stalls, mut pauses) = (Vec::new(), Vec::new());
+        let pair = |a: &str, b: &str| a.parse::<u64>().ok().zip(b.parse::<u64>().ok());
+        for l in stdout.lines() {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            match words[..] {
+                ["stall", a, b] => stalls.push(pair(a, b).ok_or(format!("bad line {l:?}"))?),
+                ["pause", a, b] => pauses.push(pair(a, b).ok_or(format!("bad line {l:?}"))?),
+                [key, value] => {
+                    if let Ok(v) = value.parse() {
+                        figures.insert(key.to_owned(), v);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Read exactly: as an f64 a clock reading may lose its last digits.
+        let exact = |key: &str| {
+            stdout
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix(key)?
+                        .strip_prefix(' ')?
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+                .ok_or(format!("no {key} on its stdout"))
+        };
+        let (from, to) = (exact("from_ns")?, exact("to_ns")?);
+        if let Some(log) = hotspot_log {
+            pauses = hotspot_pauses(log, exact("t0_ns")?);
+        }
+        stalls.sort_unstable();
+        pauses.retain(|&(end, length)| end > from && end.saturating_sub(length) < to);
+        let mut run = Run {
+            figures,
+            stalls,
+            pauses,
+            from,
+            to,
+        };
+        for (window, name) in MMU_WINDOWS {
+            let v = run.mmu(window);
+            run.figures.insert(format!("mmu {name}"), v);
+        }
+        if hotspot_log.is_some() {
+            let lengths = run.pauses.iter().map(|&(_, length)| length);
+            let figures = [
+                ("gc_pauses", lengths.clone().count() as f64),
+                (
+                    "gc_pause_max_ms",
+                    lengths.clone().max().unwrap_or(0) as f64 / 1e6,
+                ),
+                ("gc_pause_total_ms", lengths.sum::<u64>() as f64 / 1e6),
+            ];
+            for (key, v) in figures {
+                run.figures.insert(key.to_owned(), v);
+            }
+        }
+        Ok(run)
+    }
+
+    /// The minimum mutator utilisation over windows of `window`.
+    fn mmu(&self, window: Duration) -> f64 {
+        mmu(&self.stalls, self.from, self.to, window)
+    }
+}
+
+/// HotSpot's pauses from its `-Xlog:gc,gc+phases:stderr:timenanos` lines,
+/// e.g. `[20666216178493ns] GC(0) Pause Mark Start 0.016ms` (logged at the
+/// pause's end): end and length in ns after `t0`, a `System.nanoTime()`
+/// reading, the clock of `timenanos`.
+fn hotspot_pauses(log: &str, t0: u64) -> Vec<(u64, u64)> {
+    log.lines()
+        .filter_map(|l| {
+            let length = hotspot_pause_ms(l)?;
+            let end: u64 = l.strip_prefix('[')?.split_once("ns]")?.0.parse().ok()?;
+            Some((end.checked_sub(t0)?, (length * 1e6) as u64))
+        })
+        .collect()
+}
+
 /// What a child reported.
 enum Child {
-    Figures(BTreeMap<String, f64>),
+    Ran(Run),
     Skipped(String),
     Failed(String),
 }
 
+/// Runs a Rust variant's paced or fast run in a child process.
 fn spawn(variant: &str, paced: bool, quick: bool, heap_mib: usize, gc_log: bool) -> Child {
     let exe = std::env::current_exe().unwrap_or_else(|e| fail("find this program", e));
     let mut cmd = std::process::Command::new(exe);
@@ -740,14 +960,107 @@ fn spawn(variant: &str, paced: bool, quick: bool, heap_mib: usize, gc_log: bool)
     if let Some(why) = text.lines().find_map(|l| l.strip_prefix("skipped ")) {
         return Child::Skipped(why.to_owned());
     }
-    Child::Figures(
-        text.lines()
-            .filter_map(|l| {
-                let (k, v) = l.split_once(' ')?;
-                Some((k.to_owned(), v.trim().parse().ok()?))
-            })
-            .collect(),
-    )
+    Run::parse(&text, None).map_or_else(Child::Failed, Child::Ran)
+}
+
+/// Runs Latency.java (compiled into `classes`) with HotSpot's `collector`
+/// and a heap of `heap_mib`, paced or fast, with `cfg`'s sizes.
+fn spawn_java(
+    classes: &Path,
+    collector: &str,
+    paced: bool,
+    cfg: &Config,
+    heap_mib: usize,
+    gc_log: bool,
+) -> Child {
+    let mut cmd = jdk_tool("java");
+    // -Xms as -Xmx: a heap of fixed size, as movegc's is, and no sizing
+    // policy to tell apart from the collector.
+    cmd.arg(collector)
+        .arg(format!("-Xms{heap_mib}m"))
+        .arg(format!("-Xmx{heap_mib}m"))
+        .arg("-Xlog:gc,gc+phases:stderr:timenanos")
+        .arg("-cp")
+        .arg(classes)
+        .arg("Latency")
+        .arg(if paced { "PACED" } else { "FAST" })
+        .arg(cfg.slots.to_string())
+        .arg(cfg.warmup.as_millis().to_string())
+        .arg(cfg.measured.as_millis().to_string());
+    // Generous: a stuck JVM is killed rather than waited for.
+    let timeout = (cfg.warmup + cfg.measured) * 4 + Duration::from_secs(120);
+    let exit = match run_child(&mut cmd, Some(timeout)) {
+        Ok(exit) => exit,
+        Err(e) => return Child::Failed(e),
+    };
+    if gc_log {
+        eprint!("{}", exit.stderr);
+    }
+    if exit.status != 0 {
+        let last = exit.stderr.lines().rfind(|l| !l.trim().is_empty());
+        return Child::Failed(format!(
+            "exit status {}: {}",
+            exit.status,
+            last.unwrap_or("(nothing on stderr)")
+        ));
+    }
+    match Run::parse(&exit.stdout, Some(&exit.stderr)) {
+        Ok(mut run) => {
+            // The whole JVM's peak, from `wait4`: a JVM cannot reset its own.
+            run.figures
+                .insert("peak_rss_mib".to_owned(), exit.peak_rss_mib);
+            Child::Ran(run)
+        }
+        Err(e) => Child::Failed(e),
+    }
+}
+
+/// Latency.java.
+const JAVA_SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/java/Latency.java");
+
+/// Compiles Latency.java next to this program, into the directory it returns;
+/// the reason when it cannot, or when `java` does not run.
+fn compile_java() -> Result<PathBuf, String> {
+    let dir = std::env::current_exe()
+        .map_err(|e| e.to_string())?
+        .with_file_name("latency-java");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let out = jdk_tool("javac")
+        .arg("-d")
+        .arg(&dir)
+        .arg(JAVA_SOURCE)
+        .output()
+        .map_err(|e| format!("no javac: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "javac failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let out = jdk_tool("java")
+        .arg("-version")
+        .output()
+        .map_err(|e| format!("no java: {e}"))?;
+    let version = String::from_utf8_lossy(&out.stderr);
+    let version = version.lines().next().unwrap_or_default().trim();
+    if !out.status.success() {
+        return Err(format!("java -version failed: {version}"));
+    }
+    line("HotSpot", version);
+    Ok(dir)
+}
+
+/// Why this JVM cannot run with `collector` (not built in, say), if it cannot.
+fn collector_missing(collector: &str) -> Option<String> {
+    match jdk_tool("java").args([collector, "-version"]).output() {
+        Err(e) => Some(format!("no java: {e}")),
+        Ok(out) if out.status.success() => None,
+        Ok(out) => {
+            let said = String::from_utf8_lossy(&out.stderr);
+            let first = said.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            Some(format!("java {collector} failed: {}", first.trim()))
+        }
+    }
 }
 
 /// Prints one run's figures.
@@ -780,11 +1093,27 @@ fn print_figures(run: &str, variant: &str, f: &BTreeMap<String, f64>) {
         &name("max latency, us"),
         format!("{:.1}", get("max_latency_us")),
     );
-    line(&name("MMU 10 ms"), format!("{:.4}", get("mmu")));
+    for (_, window) in MMU_WINDOWS {
+        line(
+            &name(&format!("MMU {window}")),
+            format!("{:.4}", get(&format!("mmu {window}"))),
+        );
+    }
     line(
         &name("involuntary context switches"),
         format!("{:.0}", get("involuntary_switches")),
     );
+    if f.contains_key("gc_pauses") {
+        line(&name("GC pauses"), format!("{:.0}", get("gc_pauses")));
+        line(
+            &name("GC pause max, ms"),
+            format!("{:.3}", get("gc_pause_max_ms")),
+        );
+        line(
+            &name("GC pause total, ms"),
+            format!("{:.3}", get("gc_pause_total_ms")),
+        );
+    }
     if f.contains_key("gcs") {
         line(&name("collections"), format!("{:.0}", get("gcs")));
         for (_, kind) in KINDS {
@@ -822,18 +1151,215 @@ fn print_figures(run: &str, variant: &str, f: &BTreeMap<String, f64>) {
     );
 }
 
+// ------------------------------------------------------------ pictures
+
+/// The MMU curve's windows: 1 ms to 1 s, ten per decade.
+fn curve_windows() -> impl Iterator<Item = Duration> {
+    (0..=30).map(|i| Duration::from_secs_f64(1e-3 * 10f64.powf(f64::from(i) / 10.0)))
+}
+
+fn drawing<E: std::error::Error + Send + Sync>(
+    e: plotters::drawing::DrawingAreaErrorKind<E>,
+) -> String {
+    format!("drawing: {e}")
+}
+
+/// A variant's colour, the same in every chart; readable on white (the
+/// plotters palette's third is a pale yellow).
+fn variant_color(variant: &str) -> plotters::style::RGBColor {
+    use plotters::style::RGBColor;
+    const COLORS: [RGBColor; 8] = [
+        RGBColor(0, 0, 0),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(31, 119, 180),
+        RGBColor(23, 190, 207),
+        RGBColor(214, 39, 40),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+    ];
+    let i = VARIANTS.iter().position(|&v| v == variant).unwrap_or(0);
+    COLORS[i % COLORS.len()]
+}
+
+/// Draws the MMU curves of one `run` (paced or fast) of `variants` into `path`.
+fn mmu_chart(path: &Path, run: &str, variants: &[(&str, &Run)]) -> Result<(), String> {
+    use plotters::prelude::*;
+    let root = SVGBackend::new(path, (1120, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(drawing)?;
+    // The key goes beside the chart: inside, it would hide some of the curves.
+    let (plot, key) = root.split_horizontally(920);
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(
+            format!("Minimum mutator utilisation, {run} run"),
+            ("sans-serif", 22),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(56)
+        .build_cartesian_2d((1f64..1000f64).log_scale(), 0f64..1f64)
+        .map_err(drawing)?;
+    chart
+        .configure_mesh()
+        .x_desc("window, ms")
+        .y_desc("MMU")
+        .draw()
+        .map_err(drawing)?;
+    for &(variant, r) in variants {
+        let color = variant_color(variant);
+        let points = curve_windows().map(|w| (ms(w), r.mmu(w)));
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(drawing)?;
+    }
+    for (i, &(variant, _)) in variants.iter().enumerate() {
+        let y = 80 + 24 * i32::try_from(i).unwrap_or(0);
+        let color = variant_color(variant);
+        key.draw(&PathElement::new([(8, y), (36, y)], color.stroke_width(3)))
+            .map_err(drawing)?;
+        key.draw(&Text::new(variant, (44, y - 8), ("sans-serif", 15)))
+            .map_err(drawing)?;
+    }
+    root.present().map_err(drawing)
+}
+
+/// Draws `variant`'s stalls in one `run` (paced or fast) over the measured
+/// period into `path`, with the GC pauses whose time is known; `pauses` says
+/// which those are.
+fn stall_chart(path: &Path, run: &str, variant: &str, r: &Run, pauses: &str) -> Result<(), String> {
+    use plotters::prelude::*;
+    let at = |t: u64| t.saturating_sub(r.from) as f64 / 1e9;
+    let length = |ns: u64| ns as f64 / 1e6;
+    let lengths = r
+        .stalls
+        .iter()
+        .map(|&(s, e)| length(e - s))
+        .chain(r.pauses.iter().map(|&(_, l)| length(l)));
+    let (lo, hi) = lengths.fold((f64::INFINITY, 0f64), |(lo, hi), l| (lo.min(l), hi.max(l)));
+    // A log axis needs a positive bottom: a microsecond at least.
+    let lo = if lo.is_finite() {
+        (lo / 1.5).max(1e-3)
+    } else {
+        0.01
+    };
+    let hi = (hi * 1.5).max(lo * 10.0);
+    // Room above the data for the key: a fifth of the axis.
+    let hi = hi * (hi / lo).powf(0.25);
+    let span = length(r.to - r.from) / 1e3;
+    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(drawing)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{variant}, {run} run: stalls and GC pauses"),
+            ("sans-serif", 22),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..span, (lo..hi).log_scale())
+        .map_err(drawing)?;
+    chart
+        .configure_mesh()
+        .x_desc("time in the measured period, s")
+        .y_desc("length, ms")
+        .draw()
+        .map_err(drawing)?;
+    let red = RED.mix(0.6);
+    chart
+        .draw_series(r.pauses.iter().map(|&(end, l)| {
+            let x = at(end.saturating_sub(l));
+            PathElement::new([(x, lo), (x, length(l).max(lo))], red.stroke_width(1))
+        }))
+        .map_err(drawing)?
+        .label(pauses)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], red.stroke_width(2)));
+    chart
+        .draw_series(
+            r.stalls
+                .iter()
+                .map(|&(s, e)| Circle::new((at(s), length(e - s)), 2, BLUE.filled())),
+        )
+        .map_err(drawing)?
+        .label("stalls: gaps of 50 us or more between the mutator's clock reads")
+        .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(drawing)?;
+    root.present().map_err(drawing)
+}
+
+/// Writes the pictures of every run in `results` into `dir`: the MMU curves
+/// of each run, and each variant's stalls. Tells whether all were written.
+fn pictures(dir: &Path, results: &BTreeMap<(&str, &str), Run>) -> bool {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        line("pictures", format!("failed: {}: {e}", dir.display()));
+        return false;
+    }
+    let mut ok = true;
+    let mut done = |what: String, path: PathBuf, r: Result<(), String>| match r {
+        Ok(()) => line(&format!("SVG, {what}"), path.display()),
+        Err(e) => {
+            line(&format!("SVG, {what}"), format!("failed: {e}"));
+            ok = false;
+        }
+    };
+    for run in ["paced", "fast"] {
+        // In VARIANTS' order, for the same colours in every chart.
+        let of_run: Vec<(&str, &Run)> = VARIANTS
+            .iter()
+            .filter_map(|&v| Some((v, results.get(&(run, v))?)))
+            .collect();
+        if of_run.is_empty() {
+            continue;
+        }
+        let path = dir.join(format!("mmu-{run}.svg"));
+        let r = mmu_chart(&path, run, &of_run);
+        done(format!("{run}, MMU"), path, r);
+        for (v, r) in of_run {
+            let pauses = if hotspot_collector(v).is_some() {
+                "GC pauses (from -Xlog:gc)"
+            } else if gc_config(v).is_some() {
+                "GC pauses: compaction and full (the mark pauses' times are not known)"
+            } else {
+                "GC pauses: none"
+            };
+            let path = dir.join(format!("stalls-{run}-{v}.svg"));
+            let r = stall_chart(&path, run, v, r, pauses);
+            done(format!("{run}, {v}, stalls"), path, r);
+        }
+    }
+    ok
+}
+
+// ------------------------------------------------------------ main
+
 fn usage() -> ! {
     eprintln!(
-        "usage: latency [--quick] [--variant NAME] [--heap MIB] [--gc-log]\n\
+        "usage: latency [--quick] [--variant NAME] [--heap MIB] [--java | --no-java] [--svg DIR] [--gc-log]\n\
          variants: {}",
         VARIANTS.join(", ")
     );
     std::process::exit(2);
 }
 
+/// Where the pictures go by default: `latency-svg` in Cargo's target
+/// directory (this program is in its `release` or `debug`).
+fn default_svg_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("latency-svg")))
+        .unwrap_or_else(|| PathBuf::from("latency-svg"))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut quick, mut gc_log, mut heap_mib) = (false, false, 1024usize);
+    let (mut java_flag, mut no_java) = (false, false);
+    let mut svg_dir: Option<PathBuf> = None;
     let mut variant: Option<String> = None;
     let mut child_run: Option<(String, bool)> = None;
     let mut it = args.iter();
@@ -841,6 +1367,9 @@ fn main() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--gc-log" => gc_log = true,
+            "--java" => java_flag = true,
+            "--no-java" => no_java = true,
+            "--svg" => svg_dir = Some(PathBuf::from(it.next().unwrap_or_else(|| usage()))),
             "--variant" => variant = Some(it.next().unwrap_or_else(|| usage()).clone()),
             "--heap" => {
                 heap_mib = it
@@ -861,6 +1390,9 @@ fn main() {
             _ => usage(),
         }
     }
+    if java_flag && no_java {
+        usage();
+    }
     if let Some(v) = variant
         .as_deref()
         .or(child_run.as_ref().map(|c| c.0.as_str()))
@@ -869,11 +1401,13 @@ fn main() {
         eprintln!("latency: unknown variant {v:?}");
         usage();
     }
-    if gc_log {
-        movegc_benches::install_gc_log();
-    }
     let cfg = Config::new(quick, heap_mib);
     if let Some((v, paced)) = child_run {
+        if hotspot_collector(&v).is_some() {
+            eprintln!("latency: HotSpot variants run in a JVM, not a child of this program");
+            usage();
+        }
+        install_cycle_clock(gc_log);
         child(&v, &cfg, paced);
         return;
     }
@@ -891,18 +1425,49 @@ fn main() {
             cfg.measured.as_secs_f64()
         ),
     );
-    let mut results: BTreeMap<(&str, &str), BTreeMap<String, f64>> = BTreeMap::new();
-    let mut failed = false;
-    for v in VARIANTS
+    let selected: Vec<&str> = VARIANTS
         .iter()
         .copied()
         .filter(|v| variant.as_deref().is_none_or(|w| w == *v))
-    {
+        .collect();
+    let java = if !selected.iter().any(|v| hotspot_collector(v).is_some()) {
+        Err("not selected".to_owned())
+    } else if no_java {
+        Err("--no-java".to_owned())
+    } else if quick && !java_flag {
+        Err("--quick (add --java to run HotSpot too)".to_owned())
+    } else {
+        compile_java()
+    };
+    let mut results: BTreeMap<(&str, &str), Run> = BTreeMap::new();
+    let mut failed = false;
+    for v in selected {
+        let collector = hotspot_collector(v);
+        let classes = match (collector, &java) {
+            (None, _) => None,
+            (Some(collector), Ok(classes)) => {
+                if let Some(why) = collector_missing(collector) {
+                    line(v, format!("skipped: {why}"));
+                    continue;
+                }
+                Some(classes)
+            }
+            (Some(_), Err(why)) => {
+                line(v, format!("skipped: {why}"));
+                continue;
+            }
+        };
         for (run, paced) in [("paced", true), ("fast", false)] {
-            match spawn(v, paced, quick, heap_mib, gc_log) {
-                Child::Figures(f) => {
-                    print_figures(run, v, &f);
-                    results.insert((run, v), f);
+            let child = match (collector, classes) {
+                (Some(collector), Some(classes)) => {
+                    spawn_java(classes, collector, paced, &cfg, heap_mib, gc_log)
+                }
+                _ => spawn(v, paced, quick, heap_mib, gc_log),
+            };
+            match child {
+                Child::Ran(r) => {
+                    print_figures(run, v, &r.figures);
+                    results.insert((run, v), r);
                 }
                 Child::Skipped(why) => {
                     line(v, format!("skipped: {why}"));
@@ -918,7 +1483,7 @@ fn main() {
     let get = |run: &str, v: &str, key: &str| {
         results
             .get(&(run, v))
-            .and_then(|f| f.get(key).copied())
+            .and_then(|r| r.figures.get(key).copied())
             .unwrap_or(f64::NAN)
     };
     for v in VARIANTS.iter().copied().skip(1) {
@@ -942,7 +1507,61 @@ fn main() {
             );
         }
     }
+    if !pictures(&svg_dir.unwrap_or_else(default_svg_dir), &results) {
+        failed = true;
+    }
     if failed {
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Run, hotspot_pauses, mmu};
+    use std::time::Duration;
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn mmu_counts_the_worst_window() {
+        // 2 ms stalled at 10 ms and 3 ms at 14 ms, in a 100 ms period.
+        let stalls = [(10 * MS, 12 * MS), (14 * MS, 17 * MS)];
+        let mmu = |window| mmu(&stalls, 0, 100 * MS, Duration::from_millis(window));
+        assert_eq!(mmu(1), 0.0);
+        assert!((mmu(10) - 0.5).abs() < 1e-9);
+        assert!((mmu(100) - 0.95).abs() < 1e-9);
+        assert_eq!(super::mmu(&[], 0, 100 * MS, Duration::from_millis(10)), 1.0);
+    }
+
+    #[test]
+    fn mmu_clamps_stalls_to_the_period() {
+        let stalls = [(0, 15 * MS)];
+        let v = mmu(&stalls, 10 * MS, 110 * MS, Duration::from_millis(100));
+        assert!((v - 0.95).abs() < 1e-9);
+    }
+
+    #[test]
+    fn hotspot_pauses_are_placed_on_the_mutator_clock() {
+        let log = "[1000500000ns] GC(0) Pause Mark Start 0.016ms\n\
+                   [1000600000ns] GC(0) Concurrent Mark 47.607ms\n\
+                   [999ns] GC(0) Pause Young (Normal) (G1 Evacuation Pause) 6M->6M(128M) 7.797ms";
+        assert_eq!(hotspot_pauses(log, 1_000_000_000), vec![(500_000, 16_000)]);
+    }
+
+    #[test]
+    fn a_run_is_read_from_its_lines() {
+        let stdout = "t0_ns 1000000000\nfrom_ns 1000000\nto_ns 11000000\nops 7\n\
+                      stall 2000000 3000000\nstall 1000 5000\n";
+        let log = "[1002500000ns] GC(3) Pause Final Mark 0.5ms\n\
+                   [1000000001ns] GC(2) Pause Init Mark 0.001ms";
+        let run = Run::parse(stdout, Some(log)).expect("well-formed");
+        assert_eq!(run.stalls, vec![(1000, 5000), (2 * MS, 3 * MS)]);
+        // The second pause ends before the measured period.
+        assert_eq!(run.pauses, vec![(2_500_000, 500_000)]);
+        assert_eq!(run.figures["ops"], 7.0);
+        assert_eq!(run.figures["gc_pauses"], 1.0);
+        assert!((run.figures["mmu 10 ms"] - 0.9).abs() < 1e-9);
+        assert!(Run::parse("stall 1 x\nfrom_ns 0\nto_ns 1\n", None).is_err());
+        assert!(Run::parse("ops 1\n", None).is_err());
     }
 }
