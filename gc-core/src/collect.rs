@@ -282,8 +282,10 @@ fn verify(heap: &HeapInner, mutators: &[Arc<MutatorShared>]) -> Result<(), GcErr
     }
 }
 
-/// How long a pause took, and how long stopping the mutators took of that.
+/// When a pause began, how long it took, and how long stopping the mutators
+/// took of that.
 struct Timing {
+    start: Instant,
     duration: Duration,
     stop: Duration,
 }
@@ -292,6 +294,7 @@ impl CycleStats {
     fn record_pause(&mut self, kind: PauseKind, t: Timing) {
         self.pauses.push(Pause {
             kind,
+            start: t.start,
             duration: t.duration,
         });
         self.pause = self.pause.max(t.duration);
@@ -311,7 +314,14 @@ fn pause<R>(heap: &HeapInner, f: impl FnOnce(&[Arc<MutatorShared>]) -> R) -> (R,
     heap.handshake.resume();
     drop(mutators);
     let duration = start.elapsed();
-    (result, Timing { duration, stop })
+    (
+        result,
+        Timing {
+            start,
+            duration,
+            stop,
+        },
+    )
 }
 
 /// Retires every mutator's TLAB; `black` marks the objects in it (TLABs

@@ -1,7 +1,7 @@
 //! Statistics and the GC log.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::mib;
 use crate::policy::Sizing;
@@ -50,6 +50,8 @@ pub enum PauseKind {
 pub struct Pause {
     /// What it was for.
     pub kind: PauseKind,
+    /// When the mutators were asked to stop.
+    pub start: Instant,
     /// Mutators stopped, from the request to the resume.
     pub duration: Duration,
 }

@@ -78,18 +78,14 @@
 //! The pictures, per run (paced and fast): `mmu-RUN.svg`, every variant's MMU
 //! against the window length, 1 ms to 1 s, on a log scale; and
 //! `stalls-RUN-VARIANT.svg`, each stall of the measured period at its start
-//! (length on a log scale), with the GC pauses whose time is known drawn as
-//! red lines at their start, up to their length. For HotSpot those are all
-//! its logged pauses. For movegc they are each cycle's last pause (compaction
-//! or full), which ends when the cycle's log line is written, a time this
-//! program notes; movegc's statistics do not say when the other pauses
-//! (initial and final mark) happened, so they are not drawn.
+//! (length on a log scale), with the GC pauses drawn as red lines at their
+//! start, up to their length: for HotSpot its logged pauses, for movegc every
+//! pause of its statistics (`Pause::start`).
 
 use movegc_benches::{hotspot_pause_ms, jdk_tool, line, peak_rss_mib, reset_peak_rss, run_child};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use gc_core::{
@@ -762,61 +758,14 @@ fn report(o: &Outcome) {
     }
 }
 
-/// When each collection's log line was written: right after its last pause
-/// (`finish` in gc-core logs the cycle as its first step).
-static CYCLE_ENDS: Mutex<Vec<Instant>> = Mutex::new(Vec::new());
-
-/// Notes the time of each collection's log line in [`CYCLE_ENDS`], and prints
-/// the log on stderr if `print`.
-struct CycleClock {
-    print: bool,
-}
-
-impl log::Log for CycleClock {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        // Before the formatting, which takes a while for a cycle's line.
-        let now = Instant::now();
-        let text = record.args().to_string();
-        if text.starts_with("gc #")
-            && let Ok(mut ends) = CYCLE_ENDS.lock()
-        {
-            ends.push(now);
-        }
-        if self.print {
-            use std::io::Write;
-            // Not `eprintln!`: its panic on a closed stderr would unwind a GC
-            // thread, and the heap would wait for it forever.
-            let _ = writeln!(std::io::stderr(), "[{}] {text}", record.level());
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-/// Installs the [`CycleClock`], printing the log with `--gc-log`.
-fn install_cycle_clock(print: bool) {
-    static QUIET: CycleClock = CycleClock { print: false };
-    static LOUD: CycleClock = CycleClock { print: true };
-    if log::set_logger(if print { &LOUD } else { &QUIET }).is_ok() {
-        log::set_max_level(log::LevelFilter::Info);
-    }
-}
-
-/// The pauses whose time is known, as (end, length) in ns after `t0`: each
-/// collection's last pause (compaction or full), which ends when its cycle's
-/// log line is written. The statistics do not say when the other pauses
-/// (initial and final mark) happened, so they are left out.
+/// Every pause, as (end, length) in ns after `t0`.
 fn placed_pauses(pauses: &[Pause], t0: Instant) -> Vec<(u64, u64)> {
-    let ends = CYCLE_ENDS.lock().map(|e| e.clone()).unwrap_or_default();
     pauses
         .iter()
-        .filter(|p| matches!(p.kind, PauseKind::Compaction | PauseKind::Full))
-        .zip(ends)
-        .filter_map(|(p, end)| Some((ns(end.checked_duration_since(t0)?), ns(p.duration))))
+        .filter_map(|p| {
+            let end = (p.start + p.duration).checked_duration_since(t0)?;
+            Some((ns(end), ns(p.duration)))
+        })
         .collect()
 }
 
@@ -830,8 +779,8 @@ struct Run {
     /// The stalls overlapping the measured period, sorted: start and end, in
     /// ns after the run's origin.
     stalls: Vec<(u64, u64)>,
-    /// The GC pauses overlapping the measured period whose time is known:
-    /// end and length, in ns after the origin.
+    /// The GC pauses overlapping the measured period: end and length, in ns
+    /// after the origin.
     pauses: Vec<(u64, u64)>,
     /// The measured period, in ns after the origin.
     from: u64,
@@ -1224,8 +1173,7 @@ fn mmu_chart(path: &Path, run: &str, variants: &[(&str, &Run)]) -> Result<(), St
 }
 
 /// Draws `variant`'s stalls in one `run` (paced or fast) over the measured
-/// period into `path`, with the GC pauses whose time is known; `pauses` says
-/// which those are.
+/// period into `path`, with its GC pauses; `pauses` says which those are.
 fn stall_chart(path: &Path, run: &str, variant: &str, r: &Run, pauses: &str) -> Result<(), String> {
     use plotters::prelude::*;
     let at = |t: u64| t.saturating_sub(r.from) as f64 / 1e9;
@@ -1323,7 +1271,7 @@ fn pictures(dir: &Path, results: &BTreeMap<(&str, &str), Run>) -> bool {
             let pauses = if hotspot_collector(v).is_some() {
                 "GC pauses (from -Xlog:gc)"
             } else if gc_config(v).is_some() {
-                "GC pauses: compaction and full (the mark pauses' times are not known)"
+                "GC pauses: every pause"
             } else {
                 "GC pauses: none"
             };
@@ -1407,7 +1355,9 @@ fn main() {
             eprintln!("latency: HotSpot variants run in a JVM, not a child of this program");
             usage();
         }
-        install_cycle_clock(gc_log);
+        if gc_log {
+            movegc_benches::install_gc_log();
+        }
         child(&v, &cfg, paced);
         return;
     }
