@@ -657,10 +657,12 @@ fn finish(
 /// references (a young cycle: the young large objects', and the old objects'
 /// on dirty `cards`), then start the concurrent compaction or slide in place.
 ///
-/// Promotion: a full cycle makes every survivor old. A young cycle makes old
-/// the survivors of an earlier young cycle (below the last cycle's new top)
-/// and keeps young those surviving their first, so that what dies soon after
-/// one cycle dies young. Old slots that reference young objects afterwards
+/// Promotion: a full cycle makes old every object marking found, and keeps
+/// young those allocated while it ran (most of which die soon: promoted,
+/// they would fill the old generation until the next full cycle). A young
+/// cycle makes old the survivors of an earlier young cycle (below the last
+/// cycle's new top) and keeps young those surviving their first, so that
+/// what dies soon after one cycle dies young. Old slots that reference young objects afterwards
 /// keep (or get) dirty cards: the listed cards that still do, the young large
 /// objects' slots, and the slots of promoted objects, whose cards the page
 /// builder dirties and [`finish`] logs.
@@ -681,7 +683,7 @@ fn compaction_pause_work(
         // survived it.
         CycleKind::Young if first_survivors_end >= plan.old_top() => plan.new_top(),
         CycleKind::Young => plan.forward(first_survivors_end),
-        CycleKind::Full => plan.new_top(),
+        CycleKind::Full => plan.marked_top(),
     };
     let plan = &plan.promoting_to(young_end);
     let large_start = spaces.large().range().start;
@@ -763,9 +765,16 @@ fn compaction_pause_work(
     let slide = cycle.kind == CycleKind::Young
         && slide_limit > 0
         && plan.new_top() - plan.base() <= slide_limit;
+    cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
+    cycle.used_after = plan.live_bytes() + spaces.large().committed();
+    let (trigger, keep_resident) = {
+        let mut policy = heap.policy.lock();
+        let trigger = policy.cycle_ended(cycle.kind, spaces.capacity(), cycle.used_after);
+        (trigger, policy.kept())
+    };
     let compaction = match heap.concurrent {
         Some(_) if slide => None,
-        Some(_) => match concurrent::start(heap, plan) {
+        Some(_) => match concurrent::start(heap, plan, trigger - cycle.used_after) {
             Ok(started) => Some(started),
             Err(e) => {
                 log::warn!("movegc: concurrent compaction could not start ({e}); sliding in place");
@@ -774,8 +783,6 @@ fn compaction_pause_work(
         },
         None => None,
     };
-    cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
-    cycle.used_after = plan.live_bytes() + spaces.large().committed();
     let promoted = plan.base()..young_end;
     if compaction.is_none() {
         slide_in_place(spaces, plan, cycle);
@@ -786,17 +793,13 @@ fn compaction_pause_work(
         heap.pacer
             .begin(cycle.used_after, spaces.capacity(), plan.live_bytes());
     }
-    let trigger = heap
-        .policy
-        .lock()
-        .cycle_ended(cycle.kind, spaces.capacity(), cycle.used_after);
     let mut release = None;
     if compaction.is_none() {
         // Keep resident the pages the next cycle's allocations will use, and give
         // the rest back; a requested collection gives back everything.
         let keep = match reason {
             Reason::Requested => 0,
-            Reason::Budget | Reason::Full | Reason::RequestedYoung => trigger - cycle.used_after,
+            Reason::Budget | Reason::Full | Reason::RequestedYoung => keep_resident,
         };
         release = spaces.finish_compaction(plan.new_top(), keep);
     }

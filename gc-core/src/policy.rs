@@ -20,7 +20,10 @@
 //!   run takes fewer cycles and less memory at its peak; a program that
 //!   allocates slowly, or whose cycles are cheap, keeps the live-data budget.
 //!
-//! Either way the budget is capped at three quarters of the free heap. A
+//! Either way the budget is capped at three quarters of the free heap. The
+//! memory kept resident for allocation follows the budget up at once and down
+//! by an eighth a cycle, so that a budget that swings does not fault its
+//! pages in again every time it grows. A
 //! full cycle costs in proportion to all live data, so full cycles come when
 //! the old generation has grown by [`Policy::old_growth`] times what the last
 //! full cycle left (promoted survivors that have since died are only found by
@@ -43,7 +46,11 @@ pub const MAX_REMEMBERED_CARDS: usize = 1024;
 /// The smallest growth of the old generation before a full cycle.
 const MIN_OLD_GROWTH: usize = 32 << 20;
 /// The weight of the newest cycle in the smoothed allocation rate and cost.
-const SMOOTHING: f64 = 0.5;
+const SMOOTHING: f64 = 0.25;
+/// How much of the memory kept resident for allocation above the budget a
+/// cycle gives back: an eighth, so a budget that swings (binary-trees: dear
+/// cycles every few cheap ones) does not fault its pages in again each time.
+const KEPT_DECAY: usize = 8;
 
 /// The collection policy, read with [`Heap::policy`](crate::Heap::policy) and
 /// set with [`Heap::set_policy`](crate::Heap::set_policy).
@@ -178,6 +185,9 @@ pub(crate) struct Governor {
     rate: f64,
     /// Seconds of CPU a cycle costs (0 until known).
     cost: f64,
+    /// Bytes above the data in use that a cycle keeps resident for the
+    /// allocations to come: the budget, or more while a larger one decays.
+    kept: usize,
 }
 
 /// What the policy decides from and what it decided, for
@@ -205,6 +215,7 @@ impl Governor {
             ended: None,
             rate: 0.0,
             cost: 0.0,
+            kept: 0,
         }
     }
 
@@ -282,7 +293,17 @@ impl Governor {
             let growth = ((used as f64 * self.policy.old_growth) as usize).max(MIN_OLD_GROWTH);
             self.full_at = used.saturating_add(growth);
         }
+        let free = capacity.saturating_sub(used);
+        self.kept = (self.kept - self.kept / KEPT_DECAY)
+            .max(self.budget(used))
+            .min(free);
         self.trigger()
+    }
+
+    /// Bytes above the data in use to keep resident for allocation after the
+    /// cycle that just ended: its budget, or a larger recent one decaying.
+    pub(crate) fn kept(&self) -> usize {
+        self.kept
     }
 
     /// The bytes in use at which the next cycle starts.
@@ -367,11 +388,11 @@ mod tests {
         g.cycle_done_at(second, Duration::from_millis(5), 1 << 30);
         assert_eq!(g.sizing().allocation_rate, (1u64 << 30) as f64);
         assert_eq!(g.sizing().budget, used);
-        // Cycles of 45 ms (smoothed: 25 ms): a quarter of a GiB.
+        // Cycles of 85 ms (smoothed: 25 ms): a quarter of a GiB.
         g.cycle_ended(CycleKind::Young, heap, used);
         g.cycle_done_at(
             second + Duration::from_secs(1),
-            Duration::from_millis(45),
+            Duration::from_millis(85),
             2 << 30,
         );
         let budget = g.sizing().budget;
@@ -393,6 +414,31 @@ mod tests {
             3 << 30,
         );
         assert_eq!(g.sizing().budget, MAX_YOUNG);
+    }
+
+    #[test]
+    fn memory_kept_for_allocation_follows_the_budget_up_at_once_and_down_slowly() {
+        let (heap, used) = (4usize << 30, 100usize << 20);
+        let mut g = Governor::new(Policy::default().young_budget(Some(400 << 20)), heap);
+        g.cycle_ended(CycleKind::Full, heap, used);
+        assert_eq!(g.kept(), 400 << 20);
+        g.policy = g.policy.young_budget(Some(100 << 20));
+        g.cycle_ended(CycleKind::Young, heap, used);
+        assert_eq!(g.kept(), 350 << 20, "an eighth given back");
+        assert_eq!(
+            g.trigger(),
+            used + (100 << 20),
+            "the budget itself follows at once"
+        );
+        for _ in 0..20 {
+            g.cycle_ended(CycleKind::Young, heap, used);
+        }
+        assert_eq!(g.kept(), 100 << 20, "down to the budget, no further");
+        g.policy = g.policy.young_budget(Some(200 << 20));
+        g.cycle_ended(CycleKind::Young, heap, used);
+        assert_eq!(g.kept(), 200 << 20);
+        g.cycle_ended(CycleKind::Young, heap, heap - (50 << 20));
+        assert_eq!(g.kept(), 50 << 20, "never more than the free heap");
     }
 
     #[test]

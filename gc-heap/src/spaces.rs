@@ -674,6 +674,12 @@ impl Plan<'_> {
         self.p.old_top
     }
 
+    /// Where the objects allocated during the cycle (from the black line up)
+    /// begin after compaction: the end of those marking found.
+    pub fn marked_top(&self) -> usize {
+        self.p.marked_top
+    }
+
     /// The top after compaction: the end of the live data.
     pub fn new_top(&self) -> usize {
         self.p.new_top

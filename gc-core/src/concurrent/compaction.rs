@@ -76,8 +76,9 @@ pub(crate) struct Compaction {
     machinery: Arc<Concurrent>,
     heap: Arc<HeapInner>,
     parts: PlanParts,
-    /// The moving space from the plan's base up: registered, and covered by
-    /// the SIGBUS range. Page indices count from its start.
+    /// The moving space from the plan's base up to where the compaction may
+    /// place pages: registered for missing faults. Page indices count from
+    /// its start.
     moving: Range<usize>,
     /// Where `moving` starts in the shadow reservation.
     shadow_offset: usize,
@@ -148,11 +149,11 @@ impl Compaction {
         machinery: Arc<Concurrent>,
         plan: &Plan<'_>,
         dirty_end: usize,
+        moving: Range<usize>,
     ) -> gc_uffd::Result<Self> {
         let shadow_start = machinery.shadow.start();
         let heap_start = heap.spaces.moving().start();
-        let start = plan.base_page();
-        let moving = start..heap_start + heap.spaces.capacity();
+        let start = moving.start;
         let delta = shadow_start.wrapping_sub(heap_start);
         let buffers = Buffers::new((dirty_end - start) / PAGE)?;
         let paused_scan = dirty_end.saturating_sub(PAUSE_SCAN * PAGE).max(start);
@@ -213,7 +214,9 @@ impl Compaction {
         let started = Instant::now();
         let page = addr & !(PAGE - 1);
         if !self.moving.contains(&page) {
-            return FaultAction::Forward;
+            // A fault an earlier cycle's registration raised, delivered late:
+            // unregistered now, the retried access is an ordinary fault.
+            return FaultAction::Resolved;
         }
         let index = (page - self.moving.start) / PAGE;
         let resolved = if index < self.pages.len() {
@@ -267,7 +270,7 @@ impl Compaction {
         let above = self.page(self.pages.len());
         // A claim's first page, if partial, was placed with the claim below it.
         let start = claim.start.next_multiple_of(PAGE).max(above);
-        let end = claim.end.next_multiple_of(PAGE);
+        let end = claim.end.next_multiple_of(PAGE).min(self.moving.end);
         if start < end {
             let placed = self.zero_fill(start..end);
             self.counts
