@@ -22,7 +22,7 @@
 //!
 //! Either way the budget is capped at three quarters of the free heap. The
 //! memory kept resident for allocation follows the budget up at once and down
-//! by an eighth a cycle, so that a budget that swings does not fault its
+//! by half every two seconds, so that a budget that swings does not fault its
 //! pages in again every time it grows. A
 //! full cycle costs in proportion to all live data, so full cycles come when
 //! the old generation has grown by [`Policy::old_growth`] times what the last
@@ -47,10 +47,12 @@ pub const MAX_REMEMBERED_CARDS: usize = 1024;
 const MIN_OLD_GROWTH: usize = 32 << 20;
 /// The weight of the newest cycle in the smoothed allocation rate and cost.
 const SMOOTHING: f64 = 0.25;
-/// How much of the memory kept resident for allocation above the budget a
-/// cycle gives back: an eighth, so a budget that swings (binary-trees: dear
-/// cycles every few cheap ones) does not fault its pages in again each time.
-const KEPT_DECAY: usize = 8;
+/// The memory kept resident for allocation above the budget halves in this
+/// long: a budget that swings from cycle to cycle (binary-trees 21: a dear
+/// cycle every few cheap ones, several a second) does not fault its pages in
+/// again each time it grows, and a program whose budget fell keeps the extra
+/// memory for seconds, not cycles.
+const KEPT_HALF_LIFE: Duration = Duration::from_secs(2);
 
 /// The collection policy, read with [`Heap::policy`](crate::Heap::policy) and
 /// set with [`Heap::set_policy`](crate::Heap::set_policy).
@@ -186,8 +188,10 @@ pub(crate) struct Governor {
     /// Seconds of CPU a cycle costs (0 until known).
     cost: f64,
     /// Bytes above the data in use that a cycle keeps resident for the
-    /// allocations to come: the budget, or more while a larger one decays.
+    /// allocations to come: the budget, or more while a larger one decays;
+    /// and when it was decided.
     kept: usize,
+    kept_at: Option<Instant>,
 }
 
 /// What the policy decides from and what it decided, for
@@ -216,6 +220,7 @@ impl Governor {
             rate: 0.0,
             cost: 0.0,
             kept: 0,
+            kept_at: None,
         }
     }
 
@@ -287,16 +292,30 @@ impl Governor {
     /// A cycle of `kind` ended with `used` bytes in use: returns the bytes in
     /// use at which the next one starts.
     pub(crate) fn cycle_ended(&mut self, kind: CycleKind, capacity: usize, used: usize) -> usize {
+        self.cycle_ended_at(Instant::now(), kind, capacity, used)
+    }
+
+    fn cycle_ended_at(
+        &mut self,
+        now: Instant,
+        kind: CycleKind,
+        capacity: usize,
+        used: usize,
+    ) -> usize {
         self.capacity = capacity;
         self.used_after = used;
         if kind == CycleKind::Full {
             let growth = ((used as f64 * self.policy.old_growth) as usize).max(MIN_OLD_GROWTH);
             self.full_at = used.saturating_add(growth);
         }
+        let since = self
+            .kept_at
+            .map_or(Duration::ZERO, |then| now.saturating_duration_since(then));
+        self.kept_at = Some(now);
+        let halves = since.as_secs_f64() / KEPT_HALF_LIFE.as_secs_f64();
+        let decayed = (self.kept as f64 * 0.5f64.powf(halves)) as usize;
         let free = capacity.saturating_sub(used);
-        self.kept = (self.kept - self.kept / KEPT_DECAY)
-            .max(self.budget(used))
-            .min(free);
+        self.kept = decayed.max(self.budget(used)).min(free);
         self.trigger()
     }
 
@@ -420,24 +439,24 @@ mod tests {
     fn memory_kept_for_allocation_follows_the_budget_up_at_once_and_down_slowly() {
         let (heap, used) = (4usize << 30, 100usize << 20);
         let mut g = Governor::new(Policy::default().young_budget(Some(400 << 20)), heap);
-        g.cycle_ended(CycleKind::Full, heap, used);
+        let t = Instant::now();
+        g.cycle_ended_at(t, CycleKind::Full, heap, used);
         assert_eq!(g.kept(), 400 << 20);
         g.policy = g.policy.young_budget(Some(100 << 20));
-        g.cycle_ended(CycleKind::Young, heap, used);
-        assert_eq!(g.kept(), 350 << 20, "an eighth given back");
+        g.cycle_ended_at(t + KEPT_HALF_LIFE, CycleKind::Young, heap, used);
+        assert_eq!(g.kept(), 200 << 20, "halved in a half-life");
         assert_eq!(
             g.trigger(),
             used + (100 << 20),
             "the budget itself follows at once"
         );
-        for _ in 0..20 {
-            g.cycle_ended(CycleKind::Young, heap, used);
-        }
+        let later = t + KEPT_HALF_LIFE * 10;
+        g.cycle_ended_at(later, CycleKind::Young, heap, used);
         assert_eq!(g.kept(), 100 << 20, "down to the budget, no further");
-        g.policy = g.policy.young_budget(Some(200 << 20));
-        g.cycle_ended(CycleKind::Young, heap, used);
-        assert_eq!(g.kept(), 200 << 20);
-        g.cycle_ended(CycleKind::Young, heap, heap - (50 << 20));
+        g.policy = g.policy.young_budget(Some(300 << 20));
+        g.cycle_ended_at(later, CycleKind::Young, heap, used);
+        assert_eq!(g.kept(), 300 << 20, "up at once");
+        g.cycle_ended_at(later, CycleKind::Young, heap, heap - (50 << 20));
         assert_eq!(g.kept(), 50 << 20, "never more than the free heap");
     }
 
