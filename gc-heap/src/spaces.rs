@@ -500,6 +500,21 @@ impl Spaces {
     }
 }
 
+/// Asks the processor to bring the cache line holding `addr` into the cache:
+/// a hint, which neither faults nor waits. On other architectures nothing is
+/// issued (their hardware prefetchers and out-of-order windows are left alone).
+#[inline(always)]
+fn prefetch(addr: usize) {
+    // SAFETY: SSE, which the intrinsic needs, is part of x86_64's baseline;
+    // a prefetch reads nothing the program sees and never faults, whatever the address.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(addr as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = addr;
+}
+
 /// Bytes of mark bitmap [`Plan::next_live`] scans before it looks up by rank.
 const NEAR_GAP: usize = 8 * 64 * WORD;
 
@@ -643,6 +658,26 @@ impl Plan<'_> {
         let (c, bit) = (w / 64, w % 64);
         let before = self.spaces.live.raw_word(c) & ((1u64 << bit) - 1);
         start + (self.prefix(c) + before.count_ones() as usize) * WORD
+    }
+
+    /// Whether the word `value` found in a slot of `kind` is a reference that
+    /// [`forward`](Self::forward) looks up in the metadata (a marked object
+    /// that moves), and if so starts loading that metadata: the live-bitmap
+    /// word and the chunk's prefix sum, each likely a cache and a TLB miss on a
+    /// large heap. Every other value is rewritten (or not) by
+    /// [`rewrite_slot`](Self::rewrite_slot) without a miss.
+    #[inline(always)]
+    pub(crate) fn prefetch_forward(&self, value: usize, kind: SlotKind) -> bool {
+        if value < self.p.dense_end
+            || value >= self.p.black.min(self.p.old_top)
+            || !self.spaces.types().is_ref(kind, value)
+        {
+            return false;
+        }
+        let chunk = (value - self.spaces.moving.start()) / CHUNK;
+        prefetch(self.spaces.live.word_addr(chunk));
+        prefetch(self.spaces.prefix_slot(chunk) as usize);
+        true
     }
 
     /// Rewrites the slot at `slot`, of `kind`, if it holds a reference to an
