@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use allocator::{BumpRegion, LargeObjects};
 use gc_uffd::Reservation;
 
-use crate::bitmap::Bitmap;
+use crate::bitmap::{Bitmap, HUGE_PAGE};
 use crate::cards::CardTable;
 use crate::object::WORD;
 use crate::types::{SlotKind, TypeTable};
@@ -61,10 +61,24 @@ impl Spaces {
         let large_range = start + capacity..start + 2 * capacity;
         let chunks = capacity / CHUNK;
         let page = gc_uffd::page_size();
-        let prefix = Reservation::new((chunks * 4).next_multiple_of(page).max(page), page)?;
+        let prefix_bytes = (chunks * 4).next_multiple_of(page).max(page);
+        let align = if prefix_bytes >= HUGE_PAGE {
+            HUGE_PAGE
+        } else {
+            page
+        };
+        let prefix = Reservation::new(prefix_bytes, align)?;
+        let live = Bitmap::new(moving_range.clone())?;
+        // Forwarding reads a word of each at random for every reference a page
+        // build rewrites: with 4 KiB pages each read also missed in the TLB, and
+        // on a large heap those misses were most of the build
+        // (docs/concurrent-compaction.md, "Page builds"). Only a hint: without
+        // transparent huge pages the heap works as before.
+        let _ = prefix.enable_huge_pages();
+        let _ = live.prefer_huge_pages();
         Ok(Spaces {
             mark: Bitmap::new(start..large_range.end)?,
-            live: Bitmap::new(moving_range.clone())?,
+            live,
             starts: Bitmap::new(moving_range.clone())?,
             cards: CardTable::new(start..large_range.end)?,
             young_start: AtomicUsize::new(start),
