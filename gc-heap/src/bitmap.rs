@@ -17,13 +17,18 @@ pub struct Bitmap {
 
 const BITS: usize = 64;
 
+/// The size of a transparent huge page on x86_64 and on arm64 with 4 KiB pages.
+pub(crate) const HUGE_PAGE: usize = 2 << 20;
+
 impl Bitmap {
     /// A cleared bitmap for the words of `covered` (word-aligned).
     pub fn new(covered: Range<usize>) -> gc_uffd::Result<Self> {
         let words = (covered.end - covered.start) / WORD;
         let bytes = words.div_ceil(BITS) * 8;
         let page = gc_uffd::page_size();
-        let storage = Reservation::new(bytes.next_multiple_of(page).max(page), page)?;
+        // Aligned to a huge page, so that one asked for covers the storage whole.
+        let align = if bytes >= HUGE_PAGE { HUGE_PAGE } else { page };
+        let storage = Reservation::new(bytes.next_multiple_of(page).max(page), align)?;
         storage.exclude_from_fork()?;
         Ok(Bitmap { covered, storage })
     }
@@ -32,6 +37,13 @@ impl Bitmap {
     /// does not: `MADV_DONTFORK`, as the heap it covers).
     pub fn inherit_in_fork(&self, inherit: bool) -> gc_uffd::Result<()> {
         self.storage.inherit_in_fork(inherit)
+    }
+
+    /// Asks for transparent huge pages for the storage: for a bitmap read at
+    /// random (the live bitmap, which forwarding reads for every reference a
+    /// page build rewrites), one TLB entry then covers 2 MiB of it.
+    pub fn prefer_huge_pages(&self) -> gc_uffd::Result<()> {
+        self.storage.enable_huge_pages()
     }
 
     /// The addresses covered.
@@ -102,6 +114,12 @@ impl Bitmap {
     #[inline]
     pub fn raw_word(&self, index: usize) -> u64 {
         self.word(index).load(Ordering::Relaxed)
+    }
+
+    /// The address of bitmap word `index`, for a prefetch; nothing is read.
+    #[inline(always)]
+    pub(crate) fn word_addr(&self, index: usize) -> usize {
+        self.storage.start() + index * 8
     }
 
     /// Number of bitmap words that cover `covered.start..end`.

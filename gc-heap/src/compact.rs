@@ -10,6 +10,7 @@
 
 use crate::object::Header;
 use crate::spaces::{Plan, Spaces};
+use crate::types::SlotKind;
 
 /// Where the page builder reads an object's old bytes.
 pub trait PageSource {
@@ -149,6 +150,7 @@ impl Spaces {
         let Some(mut old) = plan.first_object(page_start) else {
             return work;
         };
+        let mut slots = Slots::new(plan, page_start, dst);
         let mut new = plan.forward(old);
         while new < page_end {
             let header = src.header(old, new, page_start);
@@ -180,10 +182,8 @@ impl Spaces {
                 piece_start - new,
                 piece_end - new,
                 |offset, kind| {
-                    let slot = (dst + (new + offset - page_start)) as *mut usize;
                     // SAFETY: the slot lies in the piece just written to `dst`.
-                    let value = unsafe { plan.rewrite_slot(slot, kind) };
-                    plan.remember_placed(new + offset, value, kind);
+                    unsafe { slots.push(new + offset - page_start, kind) };
                 },
             );
             new += size;
@@ -197,7 +197,89 @@ impl Spaces {
                 None => break,
             }
         }
+        // SAFETY: every slot queued lies in a piece written to `dst`.
+        unsafe { slots.flush() };
         work
+    }
+}
+
+/// References forwarded per batch: enough that the misses in flight cover the
+/// memory latency (two lines per reference; the prefetches queue behind the
+/// core's line fill buffers), few enough that the lines prefetched first are
+/// still cached when used. Measured (`page-build` bench, references to random
+/// targets in 1 GiB): 30 ns per reference with 16, 25.5 with 32, 23.5 with 64
+/// and with 128.
+const BATCH: usize = 64;
+
+/// The reference slots of a page being built, rewritten so that the cache
+/// misses of their lookups overlap: a slot whose target needs the plan's
+/// metadata has that metadata prefetched and waits in a batch, which is
+/// forwarded once full (or at the page's end); every other slot is done at
+/// once. One reference after another, each waited for its own two misses: on
+/// a page of references to random targets in a large heap that was most of a
+/// mutator's fault.
+struct Slots<'p, 'a> {
+    plan: &'p Plan<'a>,
+    page_start: usize,
+    dst: usize,
+    /// Byte offsets in the page, old values and kinds of the slots waiting.
+    queued: [(usize, usize, SlotKind); BATCH],
+    len: usize,
+}
+
+impl<'p, 'a> Slots<'p, 'a> {
+    fn new(plan: &'p Plan<'a>, page_start: usize, dst: usize) -> Self {
+        Slots {
+            plan,
+            page_start,
+            dst,
+            queued: [(0, 0, SlotKind::Ref); BATCH],
+            len: 0,
+        }
+    }
+
+    /// Rewrites the slot at byte `offset` of the page, now or in the batch.
+    ///
+    /// # Safety
+    /// The slot must lie in a piece of the page already written to `dst`, and
+    /// nothing but this page's build write `dst` until [`flush`](Self::flush).
+    #[inline(always)]
+    unsafe fn push(&mut self, offset: usize, kind: SlotKind) {
+        let slot = (self.dst + offset) as *mut usize;
+        // SAFETY: the slot lies in `dst`'s page, as the caller guarantees.
+        let value = unsafe { slot.read() };
+        if !self.plan.prefetch_forward(value, kind) {
+            // SAFETY: as above.
+            let value = unsafe { self.plan.rewrite_slot(slot, kind) };
+            self.plan
+                .remember_placed(self.page_start + offset, value, kind);
+            return;
+        }
+        // `len` is below BATCH here: the batch is flushed as it fills.
+        if let Some(entry) = self.queued.get_mut(self.len) {
+            *entry = (offset, value, kind);
+            self.len += 1;
+        }
+        if self.len == BATCH {
+            // SAFETY: as the caller guarantees.
+            unsafe { self.flush() };
+        }
+    }
+
+    /// Forwards the slots waiting, and records the cards of those that need it.
+    ///
+    /// # Safety
+    /// As for [`push`](Self::push), for every slot waiting.
+    #[inline(always)]
+    unsafe fn flush(&mut self) {
+        for &(offset, value, kind) in &self.queued[..self.len] {
+            let new = self.plan.forward(value);
+            // SAFETY: the slot lies in `dst`'s page, as `push`'s caller guarantees.
+            unsafe { ((self.dst + offset) as *mut usize).write(new) };
+            self.plan
+                .remember_placed(self.page_start + offset, new, kind);
+        }
+        self.len = 0;
     }
 }
 
@@ -206,7 +288,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::object::ObjRef;
+    use crate::cards::CARD;
+    use crate::object::{FILLER, ObjRef};
     use crate::types::{TypeDescriptor, TypeTable};
 
     /// Slides every third object out of a chain and checks the survivors are
@@ -284,6 +367,186 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A splitmix64 step.
+    fn next(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// The batched page build against the plain per-slot forwarding, on a
+    /// random heap: objects of every layout (pairs with a reference and a
+    /// tagged slot, reference arrays up to three pages long, tagged arrays,
+    /// word arrays, fillers), a live prefix that stays, a random half of the
+    /// rest marked, objects allocated black, and references to all of them, to
+    /// null and to non-references. Every to-space page, built into a buffer
+    /// from the intact old heap, must equal the old live objects placed where
+    /// the plan says with each reference slot `forward`ed; and the cards dirty
+    /// must be exactly those holding an old slot that references a young object.
+    #[test]
+    fn batched_build_equals_forwarding_each_slot() {
+        let mut types = TypeTable::new();
+        let pair = types
+            .register(TypeDescriptor::fixed("pair", 32, &[8], &[16]))
+            .unwrap();
+        let refs = types
+            .register(TypeDescriptor::array("refs", SlotKind::Ref))
+            .unwrap();
+        let tagged = types
+            .register(TypeDescriptor::array("tagged", SlotKind::Tagged))
+            .unwrap();
+        let words = types.register(TypeDescriptor::words("words")).unwrap();
+        let spaces = Spaces::new(32 << 20, Arc::new(types)).unwrap();
+        let types = spaces.types().clone();
+        let page = gc_uffd::page_size();
+        let mut rng = 0x0ddba11_u64;
+        let mut objects = Vec::new();
+        let mut allocate = |rng: &mut u64| {
+            let (header, size) = match next(rng) % 16 {
+                0 => {
+                    let len = (next(rng) % (3 * page as u64 / 8)) as u32;
+                    (Header::new(refs.0, len), 8 + 8 * len as usize)
+                }
+                1..=3 => {
+                    let len = (next(rng) % 64) as u32;
+                    (Header::new(refs.0, len), 8 + 8 * len as usize)
+                }
+                4 | 5 => {
+                    let len = (next(rng) % 48) as u32;
+                    (Header::new(tagged.0, len), 8 + 8 * len as usize)
+                }
+                6 => {
+                    let len = (next(rng) % 24) as u32;
+                    (Header::new(words.0, len), 8 + 8 * len as usize)
+                }
+                7 => {
+                    let words = 1 + next(rng) % 8;
+                    (Header::new(FILLER, words as u32), 8 * words as usize)
+                }
+                _ => (Header::new(pair.0, 0), 32),
+            };
+            let at = spaces.claim(size).unwrap();
+            // SAFETY: fresh memory of ours, `size` bytes.
+            unsafe { (at as *mut u64).write(header.0) };
+            objects.push((at, header, size));
+        };
+        for _ in 0..20_000 {
+            allocate(&mut rng);
+        }
+        let black = spaces.moving().top();
+        for _ in 0..2_000 {
+            allocate(&mut rng);
+        }
+        let top = spaces.moving().top();
+        let live: Vec<bool> = objects
+            .iter()
+            .enumerate()
+            .map(|(i, &(at, ..))| at >= black || i < 3_000 || next(&mut rng) % 2 == 0)
+            .collect();
+        let targets: Vec<usize> = objects
+            .iter()
+            .zip(&live)
+            .filter(|&(&(_, h, _), &l)| l && h.type_id() != FILLER)
+            .map(|(&(at, ..), _)| at)
+            .collect();
+        for &(at, header, size) in &objects {
+            types.for_each_slot_in(header, 0, size, |offset, kind| {
+                let value = match next(&mut rng) % 8 {
+                    0 => 0,
+                    1 if kind == SlotKind::Tagged => (next(&mut rng) as usize) | 1,
+                    _ => targets[next(&mut rng) as usize % targets.len()],
+                };
+                // SAFETY: the slot lies inside this object of ours.
+                unsafe { ((at + offset) as *mut usize).write(value) };
+            });
+            if header.type_id() == pair.0 {
+                // SAFETY: the pair's data word.
+                unsafe { ((at + 24) as *mut usize).write(next(&mut rng) as usize) };
+            }
+        }
+        spaces.clear_marks(spaces.moving().start()..top, top);
+        for (&(at, _, size), _) in objects
+            .iter()
+            .zip(&live)
+            .filter(|&(o, &l)| l && o.0 < black)
+        {
+            assert!(spaces.mark(at, size));
+        }
+        let plan = spaces.plan(spaces.moving().start(), black);
+        // SAFETY: the objects from the black line up lie end to end.
+        unsafe { spaces.mark_black(black..top) };
+        // SAFETY: every object from the black line to the top is marked.
+        let plan = unsafe { plan.with_top(top) };
+        let base = spaces.moving().start();
+        let promoted = plan.new_top() - (plan.new_top() - base) / 3;
+        let plan = plan.promoting_to(promoted);
+        assert!(plan.dense_end() > base && plan.dense_end() < plan.forward(black));
+
+        let mut expected = vec![0usize; (plan.new_top() - base).next_multiple_of(page) / 8];
+        let mut young_slots = Vec::new();
+        let mut slots = 0;
+        for (&(at, header, size), _) in objects.iter().zip(&live).filter(|&(_, &l)| l) {
+            let new = plan.forward(at);
+            for w in 0..size / 8 {
+                // SAFETY: a word of this object of ours.
+                expected[(new - base) / 8 + w] = unsafe { ((at + 8 * w) as *const usize).read() };
+            }
+            types.for_each_slot_in(header, 0, size, |offset, kind| {
+                let word = &mut expected[(new + offset - base) / 8];
+                if types.is_ref(kind, *word) {
+                    *word = plan.forward(*word);
+                    slots += 1;
+                    if new + offset < promoted && *word >= promoted {
+                        young_slots.push(new + offset);
+                    }
+                }
+            });
+        }
+        assert!(slots > 100_000, "{slots} references");
+        assert!(
+            young_slots.len() > 1_000,
+            "{} old-to-young",
+            young_slots.len()
+        );
+
+        let mut built = vec![0usize; expected.len() + page / 8];
+        let offset = built.as_ptr().align_offset(page);
+        let built = &mut built[offset..offset + expected.len()];
+        let mut placed = 0;
+        for (i, dst) in built.chunks_exact_mut(page / 8).enumerate() {
+            // SAFETY: marking and planning are done, nothing else runs, and
+            // `dst` is a page of ours that the old objects do not overlap.
+            let work = unsafe {
+                spaces.build_page(
+                    &plan,
+                    base + i * page,
+                    &Shadow { delta: 0 },
+                    dst.as_mut_ptr() as usize,
+                )
+            };
+            placed += work.objects;
+        }
+        assert_eq!(placed, live.iter().filter(|&&l| l).count());
+        let words = (plan.new_top() - base) / 8;
+        for (w, (b, e)) in built[..words].iter().zip(&expected[..words]).enumerate() {
+            assert_eq!(b, e, "word {w} of the to-space ({:#x})", base + 8 * w);
+        }
+        for &slot in &young_slots {
+            assert!(
+                spaces.cards().is_dirty(slot),
+                "old slot {slot:#x} references a young object"
+            );
+        }
+        let dirty = (base..promoted.next_multiple_of(CARD))
+            .step_by(CARD)
+            .filter(|&c| spaces.cards().is_dirty(c))
+            .count();
+        young_slots.dedup_by_key(|s| *s / CARD);
+        assert_eq!(dirty, young_slots.len(), "cards dirtied for nothing");
     }
 
     /// Objects allocated black (above the black line, marked by walking

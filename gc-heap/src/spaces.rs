@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use allocator::{BumpRegion, LargeObjects};
 use gc_uffd::Reservation;
 
-use crate::bitmap::{Bitmap, Summary};
+use crate::bitmap::{Bitmap, HUGE_PAGE, Summary};
 use crate::cards::CardTable;
 use crate::object::WORD;
 use crate::types::{SlotKind, TypeTable};
@@ -71,10 +71,24 @@ impl Spaces {
         let large_range = start + capacity..start + 2 * capacity;
         let chunks = capacity / CHUNK;
         let page = gc_uffd::page_size();
-        let prefix = Reservation::new((chunks * 4).next_multiple_of(page).max(page), page)?;
+        let prefix_bytes = (chunks * 4).next_multiple_of(page).max(page);
+        let align = if prefix_bytes >= HUGE_PAGE {
+            HUGE_PAGE
+        } else {
+            page
+        };
+        let prefix = Reservation::new(prefix_bytes, align)?;
+        let live = Bitmap::new(moving_range.clone())?;
+        // Forwarding reads a word of each at random for every reference a page
+        // build rewrites: with 4 KiB pages each read also missed in the TLB, and
+        // on a large heap those misses were most of the build
+        // (docs/concurrent-compaction.md, "Page builds"). Only a hint: without
+        // transparent huge pages the heap works as before.
+        let _ = prefix.enable_huge_pages();
+        let _ = live.prefer_huge_pages();
         Ok(Spaces {
             mark: Bitmap::new(start..large_range.end)?,
-            live: Bitmap::new(moving_range.clone())?,
+            live,
             starts: Bitmap::new(moving_range.clone())?,
             cards: CardTable::new(start..large_range.end)?,
             young_start: AtomicUsize::new(start),
@@ -569,6 +583,21 @@ impl Spaces {
     }
 }
 
+/// Asks the processor to bring the cache line holding `addr` into the cache:
+/// a hint, which neither faults nor waits. On other architectures nothing is
+/// issued (their hardware prefetchers and out-of-order windows are left alone).
+#[inline(always)]
+fn prefetch(addr: usize) {
+    // SAFETY: SSE, which the intrinsic needs, is part of x86_64's baseline;
+    // a prefetch reads nothing the program sees and never faults, whatever the address.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(addr as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = addr;
+}
+
 /// Bytes of mark bitmap [`Plan::next_live`] scans before it looks up by rank.
 const NEAR_GAP: usize = 8 * 64 * WORD;
 
@@ -740,6 +769,26 @@ impl Plan<'_> {
     #[inline(always)]
     fn block_prefix(&self, block: usize) -> usize {
         self.spaces.block_prefix[block].load(Ordering::Relaxed) as usize
+    }
+
+    /// Whether the word `value` found in a slot of `kind` is a reference that
+    /// [`forward`](Self::forward) looks up in the metadata (a marked object
+    /// that moves), and if so starts loading that metadata: the live-bitmap
+    /// word and the chunk's prefix sum, each likely a cache and a TLB miss on a
+    /// large heap. Every other value is rewritten (or not) by
+    /// [`rewrite_slot`](Self::rewrite_slot) without a miss.
+    #[inline(always)]
+    pub(crate) fn prefetch_forward(&self, value: usize, kind: SlotKind) -> bool {
+        if value < self.p.dense_end
+            || value >= self.p.black.min(self.p.old_top)
+            || !self.spaces.types().is_ref(kind, value)
+        {
+            return false;
+        }
+        let chunk = (value - self.spaces.moving.start()) / CHUNK;
+        prefetch(self.spaces.live.word_addr(chunk));
+        prefetch(self.spaces.prefix_slot(chunk) as usize);
+        true
     }
 
     /// Rewrites the slot at `slot`, of `kind`, if it holds a reference to an

@@ -146,6 +146,7 @@ pub(crate) enum Advice {
     DontNeed,
     PopulateWrite,
     NoHugePage,
+    HugePage,
     DontFork,
     DoFork,
 }
@@ -158,6 +159,7 @@ pub(crate) unsafe fn advise(addr: usize, len: usize, advice: Advice) -> SysResul
         Advice::DontNeed => mm::Advice::LinuxDontNeed,
         Advice::PopulateWrite => mm::Advice::LinuxPopulateWrite,
         Advice::NoHugePage => mm::Advice::LinuxNoHugepage,
+        Advice::HugePage => mm::Advice::LinuxHugepage,
         Advice::DontFork => mm::Advice::LinuxDontFork,
         Advice::DoFork => mm::Advice::LinuxDoFork,
     };

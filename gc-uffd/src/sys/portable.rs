@@ -78,6 +78,7 @@ pub(crate) enum Advice {
     DontNeed,
     PopulateWrite,
     NoHugePage,
+    HugePage,
     DontFork,
     DoFork,
 }
