@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use gc_heap::compact::InPlace;
 use gc_heap::{Plan, Release, SlotKind, Spaces};
-use gc_uffd::ThreadUsage;
 
 use crate::concurrent::{self, Compaction};
 use crate::error::GcError;
@@ -402,7 +401,6 @@ fn mark_cards(heap: &HeapInner, marker: &Marker<'_>, cards: &[usize]) -> Vec<usi
 }
 
 fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
-    let usage = ThreadUsage::now();
     let spaces: &Spaces = &heap.spaces;
     let kind = heap.policy.lock().kind(reason, heap.remembered.logged());
     // A full cycle traces every object: old large objects lose their marks,
@@ -445,7 +443,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards)
         });
         cycle.record_pause(PauseKind::Full, timing);
-        return finish(heap, usage, cycle, result?);
+        return finish(heap, cycle, result?);
     }
 
     // Initial mark. A young cycle first traces from the roots and the dirty
@@ -490,7 +488,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     let (marker, grey, cards_marked) = match result? {
         Start::Done(done) => {
             cycle.record_pause(PauseKind::Full, timing);
-            return finish(heap, usage, cycle, done?);
+            return finish(heap, cycle, done?);
         }
         Start::Marking(marker, grey, cards_marked) => {
             cycle.record_pause(PauseKind::InitialMark, timing);
@@ -531,7 +529,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards)
     });
     cycle.record_pause(PauseKind::Compaction, timing);
-    finish(heap, usage, cycle, result?)
+    finish(heap, cycle, result?)
 }
 
 /// The start of every cycle, in its first pause: retire the TLABs, verify if
@@ -603,12 +601,7 @@ fn mark_concurrently(
 /// After the compaction pause: wake allocations waiting for memory, number
 /// and record the cycle, run its concurrent compaction (which records its
 /// own statistics), and clear the bitmaps.
-fn finish(
-    heap: &HeapInner,
-    usage: ThreadUsage,
-    mut cycle: CycleStats,
-    started: Started,
-) -> Result<u64, GcError> {
+fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u64, GcError> {
     let Started {
         compaction,
         marked,
@@ -626,15 +619,17 @@ fn finish(
     cycle.index = heap.collections.fetch_add(1, Ordering::AcqRel) + 1;
     let index = cycle.index;
     log::info!("{cycle}");
+    // What the cycle took from the mutators: its pauses, and their time in
+    // its compaction's fault handler.
+    let mut cost: Duration = cycle.pauses.iter().map(|p| p.duration).sum();
     heap.stats.lock().record(cycle);
     if let Some(compaction) = compaction {
-        compaction.run(index, resumed);
+        cost += compaction.run(index, resumed);
         heap.pacer.end();
         log_promoted_cards(heap, promoted);
     }
     heap.spaces.clear_marks(marked, black);
     // The cycle's whole cost is known now: the next trigger follows it.
-    let cost = ThreadUsage::now().cpu.saturating_sub(usage.cpu);
     let allocated = heap.allocated.load(Ordering::Relaxed);
     let mut policy = heap.policy.lock();
     let before = policy.sizing().budget;
@@ -644,7 +639,7 @@ fn finish(
     heap.trigger.store(trigger, Ordering::Relaxed);
     let message = format_args!(
         "movegc: gc #{index}: the next cycle after {:.1} MiB allocated (mutators allocating \
-         {:.0} MiB/s, cycles costing {:.2} ms of CPU)",
+         {:.0} MiB/s, cycles taking {:.2} ms from them)",
         sizing.budget as f64 / (1 << 20) as f64,
         sizing.allocation_rate / (1 << 20) as f64,
         sizing.cycle_cost.as_secs_f64() * 1e3,

@@ -13,12 +13,13 @@
 //!   allocate, so that cycles take about [`Policy::gc_share`] of the time
 //!   (HotSpot's `GCTimeRatio`, in spirit MMTk's MemBalancer): the budget is
 //!   the allocation rate times a cycle's cost divided by that share, both
-//!   smoothed over the last cycles. A cycle's cost is the CPU time of the
-//!   thread that ran it, from its first pause to its compaction's end. On
-//!   binary-trees 21 (young cycles that catch a tree half built copy it, and
-//!   cost as much whatever the budget) the budget grows to the cap, and the
-//!   run takes fewer cycles and less memory at its peak; a program that
-//!   allocates slowly, or whose cycles are cheap, keeps the live-data budget.
+//!   smoothed over the last cycles. A cycle's cost is the time it took from
+//!   the mutators: its pauses, and their time in its compaction's fault
+//!   handler (HotSpot counts pauses; the work a concurrent cycle does on a
+//!   core of its own is not the mutators' loss). A collector that stops the
+//!   world for its compactions earns larger budgets and fewer pauses; a
+//!   concurrent one whose cycles cost the mutators little keeps the
+//!   live-data budget.
 //!
 //! Either way the budget is capped at three quarters of the free heap. The
 //! memory kept resident for allocation follows the budget up at once and down
@@ -67,7 +68,7 @@ pub struct Policy {
     /// way.
     pub young_budget: Option<usize>,
     /// The share of the time the adaptive budget lets cycles take (default
-    /// 0.1), in (0, 1]: a cycle that cost 10 ms of CPU, with the mutators
+    /// 0.1), in (0, 1]: a cycle that took 10 ms from the mutators, with them
     /// allocating 1 GB/s, earns a budget of 100 MB at 0.1. The budget never
     /// falls below the live-data rule for it, so a larger share uses no less
     /// memory than that rule.
@@ -185,7 +186,7 @@ pub(crate) struct Governor {
     ended: Option<(Instant, u64)>,
     /// Bytes allocated per second between cycles' ends (0 until known).
     rate: f64,
-    /// Seconds of CPU a cycle costs (0 until known).
+    /// Seconds a cycle takes from the mutators (0 until known).
     cost: f64,
     /// Bytes above the data in use that a cycle keeps resident for the
     /// allocations to come: the budget, or more while a larger one decays;
@@ -204,8 +205,9 @@ pub struct Sizing {
     /// The mutators' allocation rate, bytes per second, smoothed over the
     /// last cycles (0 before the first has ended).
     pub allocation_rate: f64,
-    /// A cycle's cost, CPU time of the thread that ran it, smoothed over the
-    /// last cycles.
+    /// A cycle's cost, the time it took from the mutators (its pauses and
+    /// their time in its compaction's fault handler), smoothed over the last
+    /// cycles.
     pub cycle_cost: Duration,
 }
 
@@ -224,7 +226,8 @@ impl Governor {
         }
     }
 
-    /// A cycle ended (its compaction included) after `cost` of CPU, with
+    /// A cycle ended (its compaction included), having taken `cost` from the
+    /// mutators, with
     /// `allocated` bytes allocated since the heap was built: updates the
     /// smoothed rate and cost, and returns the bytes in use at which the next
     /// cycle starts.

@@ -528,7 +528,8 @@ impl Compaction {
     /// The compaction thread: build every page nobody has claimed, top down
     /// in runs, recycling shadow pages behind it; wait for the mutators'
     /// pages; then end the cycle's registration and release the shadow.
-    pub(crate) fn run(self: Arc<Self>, cycle: u64, resumed: Instant) {
+    /// Returns the time mutators spent in its fault handler.
+    pub(crate) fn run(self: Arc<Self>, cycle: u64, resumed: Instant) -> Duration {
         let usage = ThreadUsage::now();
         let plan = self.plan();
         let mut scratch: Box<[PageBuf]> = (0..RUN).map(|_| PageBuf([0; PAGE])).collect();
@@ -581,6 +582,7 @@ impl Compaction {
         self.prepare_allocation(usize::MAX);
         allocation_prep += t.elapsed();
         self.finish(cycle, resumed, usage, &producer, failed, allocation_prep);
+        self.faults.total()
     }
 
     /// Builds dense pages `lo..=hi` in their own shadow pages and moves them
