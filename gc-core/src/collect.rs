@@ -773,7 +773,7 @@ fn compaction_pause_work(
     };
     let compaction = match heap.concurrent {
         Some(_) if slide => None,
-        Some(_) => match concurrent::start(heap, plan, trigger - cycle.used_after) {
+        Some(_) => match concurrent::start(heap, plan) {
             Ok(started) => Some(started),
             Err(e) => {
                 log::warn!("movegc: concurrent compaction could not start ({e}); sliding in place");

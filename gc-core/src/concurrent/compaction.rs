@@ -76,9 +76,8 @@ pub(crate) struct Compaction {
     machinery: Arc<Concurrent>,
     heap: Arc<HeapInner>,
     parts: PlanParts,
-    /// The moving space from the plan's base up to where the compaction may
-    /// place pages: registered for missing faults. Page indices count from
-    /// its start.
+    /// The moving space from the plan's base up: registered for missing
+    /// faults. Page indices count from its start.
     moving: Range<usize>,
     /// Where `moving` starts in the shadow reservation.
     shadow_offset: usize,

@@ -232,17 +232,7 @@ impl Concurrent {
 /// touched. Its cost does not grow with the heap: two system calls and tables
 /// of zeroed memory. On failure everything is undone and the caller slides in
 /// place.
-///
-/// The registered range ends where the pages moved out end, or where the
-/// `allocation` bytes the next cycle's budget lets the mutators allocate
-/// end, if higher: the compaction places recycled pages up to there. Above
-/// it, where no page is missing for the compaction's sake, a mutator's first
-/// touch is an ordinary fault, which costs a third of placing a zero page.
-pub(crate) fn start(
-    heap: &Arc<HeapInner>,
-    plan: &Plan<'_>,
-    allocation: usize,
-) -> Result<Arc<Compaction>, GcError> {
+pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compaction>, GcError> {
     let Some(c) = heap.concurrent.as_ref() else {
         return Err(GcError::Config("no concurrent machinery".into()));
     };
@@ -258,12 +248,10 @@ pub(crate) fn start(
         .dirty_end()
         .max(plan.old_top())
         .next_multiple_of(PAGE);
-    let registered_end = plan
-        .new_top()
-        .saturating_add(allocation)
-        .next_multiple_of(PAGE)
-        .clamp(dirty_end, start + spaces.capacity());
-    let moving = plan.base_page()..registered_end;
+    // Registered to the space's end: mutators' claims above the new top get
+    // their pages placed a claim at a time (`populate`), cheaper than a fault
+    // per page.
+    let moving = plan.base_page()..start + spaces.capacity();
     let comp = Arc::new(Compaction::new(
         heap.clone(),
         c.clone(),
