@@ -12,7 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use gc_heap::{Header, ObjRef, TypeId};
+use gc_heap::{ObjRef, TypeId};
 
 use crate::collect::{pause, retire_all};
 use crate::error::{GcError, mib};
@@ -257,34 +257,38 @@ fn walk(
         return Err(GcError::InWalk);
     }
     let collector = heap.collector.lock();
-    if live == Live::Reachable {
-        crate::collect::run_and_record(heap, Reason::Requested)?;
-    }
-    heap.walker.store(thread_number(), Ordering::Relaxed);
-    let (walked, timing) = pause(heap, |mutators| {
-        retire_all(&heap.spaces, mutators, false);
-        let mut visited = 0;
-        // Caught so that the pause ends and the mutators run on: unwinding
-        // out of it would leave them stopped for ever.
-        let walked = catch_unwind(AssertUnwindSafe(|| {
-            heap.spaces.walk(|obj, header: Header, size| {
-                visited += 1;
-                visit(WalkedObject {
-                    obj,
-                    ty: TypeId(header.type_id()),
-                    len: header.low(),
-                    size,
-                });
-            })
-        }));
-        (walked, visited)
+    let collected = match live {
+        Live::Reachable => crate::collect::run_and_record(heap, Reason::Requested),
+        Live::Allocated => Ok(()),
+    };
+    let paused = collected.map(|()| {
+        heap.walker.store(thread_number(), Ordering::Relaxed);
+        let paused = pause(heap, |mutators| {
+            retire_all(&heap.spaces, mutators, false);
+            let mut visited = 0;
+            // Caught so that the pause ends and the mutators run on: unwinding
+            // out of it would leave them stopped for ever.
+            let walked = catch_unwind(AssertUnwindSafe(|| {
+                heap.spaces.walk(|obj, header, size| {
+                    visited += 1;
+                    visit(WalkedObject {
+                        obj,
+                        ty: TypeId(header.type_id()),
+                        len: header.low(),
+                        size,
+                    });
+                })
+            }));
+            (walked, visited)
+        });
+        heap.walker.store(0, Ordering::Relaxed);
+        paused
     });
-    heap.walker.store(0, Ordering::Relaxed);
     drop(collector);
     // Allocations that found the heap full wait for the collector's lock to
     // be free: wake them now rather than at their next timeout.
     heap.cycle.bump();
-    let (walked, visited) = walked;
+    let ((walked, visited), timing) = paused?;
     match walked {
         Err(panic) => resume_unwind(panic),
         Ok(Err(e)) => Err(GcError::Corrupt(vec![e])),
