@@ -156,24 +156,14 @@ impl Heap {
     /// A header the walk cannot read (heap corruption) ends it with
     /// [`GcError::Corrupt`].
     pub fn walk(&self, live: Live, visit: impl FnMut(WalkedObject)) -> Result<usize, GcError> {
-        if self.0.in_walk() {
-            return Err(GcError::InWalk);
-        }
-        if self.0.is_attached() {
-            return Err(GcError::WalkFromMutatorThread);
-        }
+        self.may_walk()?;
         walk(&self.0, live, visit)
     }
 
     /// The objects and bytes of each type, from a [`walk`](Self::walk) of
     /// `live` objects (the same pause, and the same errors).
     pub fn histogram(&self, live: Live) -> Result<Histogram, GcError> {
-        if self.0.in_walk() {
-            return Err(GcError::InWalk);
-        }
-        if self.0.is_attached() {
-            return Err(GcError::WalkFromMutatorThread);
-        }
+        self.may_walk()?;
         histogram(&self.0, live)
     }
 
@@ -184,6 +174,19 @@ impl Heap {
         let h = self.histogram(live)?;
         log::info!("{}", h.top(top));
         Ok(h)
+    }
+
+    /// Whether this thread may walk the heap without a mutator: a visitor's
+    /// nested walk would wait for its own, and a running mutator's thread
+    /// would wait for itself to stop.
+    fn may_walk(&self) -> Result<(), GcError> {
+        if self.0.in_walk() {
+            return Err(GcError::InWalk);
+        }
+        if self.0.is_attached() {
+            return Err(GcError::WalkFromMutatorThread);
+        }
+        Ok(())
     }
 }
 

@@ -275,17 +275,21 @@ fn walks_stop_allocating_threads_and_see_a_consistent_heap() {
             }
             started.wait();
             let _stop = Stop(&stop);
+            // Every walk then finds nodes, and reads the counts in its pause.
+            while published.iter().any(|c| c.load(Ordering::Relaxed) == 0) {
+                std::thread::yield_now();
+            }
             for w in 0..WALKS {
                 let live = if w % 3 == 2 {
                     Live::Reachable
                 } else {
                     Live::Allocated
                 };
+                // Read in the pause, at the first object: the threads are stopped.
                 let mut counts_when_stopped = None;
                 let mut seen = [0usize; THREADS];
                 let mut torn = Vec::new();
                 heap.walk(live, |o| {
-                    // Read in the pause: the threads are stopped.
                     counts_when_stopped.get_or_insert_with(|| {
                         published
                             .iter()
