@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex, MutexGuard};
 
 use gc_core::{GcError, Heap, Live, Mode, Mutator, ObjRef, Policy, TypeId, WalkedObject};
-use movegc_tests::{Types, build_or_skip};
+use movegc_tests::{NODE_SIZE, Types, build_or_skip};
 
 const MODES: [Mode; 3] = [Mode::StopTheWorld, Mode::Move, Mode::Copy];
 
@@ -144,17 +144,12 @@ fn walks_count_every_object_per_type_and_only_the_kept_after_collections() {
             // Garbage: allocated, never stored.
             let mut garbage = Tally::new();
             for _ in 0..400 {
-                let node = m.alloc(t.node, 0).unwrap();
-                add(&mut garbage, t.node, 48);
-                let _ = node;
+                m.alloc(t.node, 0).unwrap();
+                add(&mut garbage, t.node, NODE_SIZE);
             }
-            let big = m.alloc(t.blob, LARGE_BLOB).unwrap();
-            add(
-                &mut garbage,
-                t.blob,
-                heap.types().get(t.blob.0).unwrap().size(LARGE_BLOB),
-            );
-            let _ = big;
+            m.alloc(t.blob, LARGE_BLOB).unwrap();
+            let large_blob_size = heap.types().get(t.blob.0).unwrap().size(LARGE_BLOB);
+            add(&mut garbage, t.blob, large_blob_size);
 
             let mut all = expected.clone();
             for (ty, (n, b)) in &garbage {
