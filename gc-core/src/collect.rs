@@ -73,7 +73,7 @@ pub(crate) struct CycleControl {
 }
 
 impl CycleControl {
-    fn bump(&self) {
+    pub(crate) fn bump(&self) {
         *lock(&self.freed) += 1;
         self.changed.notify_all();
     }
@@ -179,6 +179,10 @@ pub(crate) fn request(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) {
 /// Runs a cycle now on this thread, after any cycle in progress. The caller
 /// must not be a running mutator (a mutator enters native code first).
 pub(crate) fn collect(heap: &Arc<HeapInner>, reason: Reason) -> Result<(), GcError> {
+    // The walking thread holds the collector's lock: it would wait for itself.
+    if heap.in_walk() {
+        return Err(GcError::InWalk);
+    }
     let result = {
         let _collector = heap.collector.lock();
         run_and_record(heap, reason)
@@ -227,7 +231,7 @@ fn record_stall(heap: &HeapInner, waited: Duration) {
     );
 }
 
-fn run_and_record(heap: &Arc<HeapInner>, reason: Reason) -> Result<(), GcError> {
+pub(crate) fn run_and_record(heap: &Arc<HeapInner>, reason: Reason) -> Result<(), GcError> {
     run(heap, reason).map(drop)
 }
 
@@ -283,9 +287,9 @@ fn verify(heap: &HeapInner, mutators: &[Arc<MutatorShared>]) -> Result<(), GcErr
 
 /// When a pause began, how long it took, and how long stopping the mutators
 /// took of that.
-struct Timing {
+pub(crate) struct Timing {
     start: Instant,
-    duration: Duration,
+    pub(crate) duration: Duration,
     stop: Duration,
 }
 
@@ -302,7 +306,10 @@ impl CycleStats {
 }
 
 /// Stops every mutator, runs `f`, and resumes them.
-fn pause<R>(heap: &HeapInner, f: impl FnOnce(&[Arc<MutatorShared>]) -> R) -> (R, Timing) {
+pub(crate) fn pause<R>(
+    heap: &HeapInner,
+    f: impl FnOnce(&[Arc<MutatorShared>]) -> R,
+) -> (R, Timing) {
     let start = Instant::now();
     let mutators = heap.mutators.lock();
     // The thread running the cycle is not a running mutator: if it is one, it
@@ -329,7 +336,7 @@ fn pause<R>(heap: &HeapInner, f: impl FnOnce(&[Arc<MutatorShared>]) -> R) -> (R,
 
 /// Retires every mutator's TLAB; `black` marks the objects in it (TLABs
 /// handed out since the initial mark).
-fn retire_all(spaces: &Spaces, mutators: &[Arc<MutatorShared>], black: bool) {
+pub(crate) fn retire_all(spaces: &Spaces, mutators: &[Arc<MutatorShared>], black: bool) {
     for m in mutators {
         // SAFETY: the mutator is stopped or in native code, so only this thread
         // touches its TLAB.

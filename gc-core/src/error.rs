@@ -48,6 +48,13 @@ pub enum GcError {
     /// `Heap::collect` on a thread whose mutator of this heap is attached:
     /// use `Mutator::collect` there (the collector would wait for itself).
     CollectFromMutatorThread,
+    /// `Heap::walk` or `Heap::histogram` on a thread whose mutator of this
+    /// heap is attached: use `Mutator::walk` or `Mutator::histogram` there.
+    WalkFromMutatorThread,
+    /// An allocation, a collection, an attach, a walk or a fork preparation
+    /// from a heap walk's visitor, on the walking thread: the walk holds the
+    /// heap stopped, and these would wait for it to end.
+    InWalk,
     /// `Heap::prepare_to_fork` on a thread whose mutator of this heap is
     /// attached: use `Mutator::prepare_to_fork` there.
     ForkFromMutatorThread,
@@ -102,6 +109,13 @@ impl fmt::Display for GcError {
             }
             GcError::CollectFromMutatorThread => f.write_str(
                 "Heap::collect called on a thread with an attached mutator: call Mutator::collect",
+            ),
+            GcError::WalkFromMutatorThread => f.write_str(
+                "Heap::walk called on a thread with an attached mutator: call Mutator::walk",
+            ),
+            GcError::InWalk => f.write_str(
+                "called from a heap walk's visitor: it must not allocate, collect, attach, walk \
+                 or prepare to fork",
             ),
             GcError::ForkFromMutatorThread => f.write_str(
                 "Heap::prepare_to_fork called on a thread with an attached mutator: call \

@@ -70,6 +70,9 @@ impl Heap {
     ///
     /// [`fork`]: https://man7.org/linux/man-pages/man2/fork.2.html
     pub fn prepare_to_fork(&self) -> Result<ForkGuard<'_>, GcError> {
+        if self.0.in_walk() {
+            return Err(GcError::InWalk);
+        }
         if self.0.is_attached() {
             return Err(GcError::ForkFromMutatorThread);
         }
@@ -84,6 +87,9 @@ impl Mutator {
     /// afterwards, as after [`collect`](Self::collect). This mutator stays
     /// valid in both processes after the fork.
     pub fn prepare_to_fork(&mut self) -> Result<ForkGuard<'_>, GcError> {
+        if self.heap().0.in_walk() {
+            return Err(GcError::InWalk);
+        }
         self.enter_native();
         let this: &Mutator = self;
         ForkGuard::prepare(&this.heap().0, Some(this.state()))

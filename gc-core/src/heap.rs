@@ -241,6 +241,7 @@ impl HeapBuilder {
             mutators: Mutex::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
             collector: Mutex::new(()),
+            walker: AtomicU64::new(0),
             global_roots: Mutex::new(self.roots),
             stats: Mutex::new(Stats {
                 heap_size: capacity,
@@ -291,6 +292,9 @@ pub(crate) struct HeapInner {
     /// is never held in a pause, so a thread may ask while its mutator runs.
     pub(crate) threads: Mutex<Vec<u64>>,
     pub(crate) collector: Mutex<()>,
+    /// The [`thread_number`] of the thread walking the heap (0: none), which
+    /// holds `collector` and `mutators` while its visitor runs.
+    pub(crate) walker: AtomicU64,
     pub(crate) global_roots: Mutex<Vec<Box<dyn RootScanner>>>,
     pub(crate) stats: Mutex<Stats>,
     pub(crate) collections: AtomicU64,
@@ -349,6 +353,13 @@ impl HeapInner {
     /// for this very thread's mutator to stop.
     pub(crate) fn is_attached(&self) -> bool {
         self.threads.lock().contains(&thread_number())
+    }
+
+    /// Whether the calling thread is walking the heap: it is in a pause of
+    /// its own, holding the locks a collection, an attach or another walk
+    /// would wait for.
+    pub(crate) fn in_walk(&self) -> bool {
+        self.walker.load(Ordering::Relaxed) == thread_number()
     }
 }
 
@@ -409,7 +420,12 @@ impl Heap {
     /// Attaches the calling thread as a mutator. One mutator per heap per
     /// thread ([`GcError::AlreadyAttached`] otherwise); the mutator may be kept
     /// in a `thread_local!`.
+    ///
+    /// Fails with [`GcError::InWalk`] in a heap walk's visitor.
     pub fn attach(&self) -> Result<Mutator, GcError> {
+        if self.0.in_walk() {
+            return Err(GcError::InWalk);
+        }
         let me = thread_number();
         {
             let mut threads = self.0.threads.lock();
@@ -426,6 +442,8 @@ impl Heap {
     }
 
     /// Runs a full collection now, from a thread with no mutator of this heap.
+    ///
+    /// Fails with [`GcError::InWalk`] in a heap walk's visitor.
     pub fn collect(&self) -> Result<(), GcError> {
         if self.0.is_attached() {
             return Err(GcError::CollectFromMutatorThread);

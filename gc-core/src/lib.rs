@@ -13,6 +13,8 @@
 //! - [`fork`]: `fork()` with a heap the child keeps ([`Heap::prepare_to_fork`]).
 //! - [`stats`]: per-cycle statistics, also written to the `log` crate's GC log;
 //!   [`Stats::report`] and [`install_stderr_log`] show them to people.
+//! - [`walk`]: visiting every object ([`Heap::walk`]), and the objects and
+//!   bytes per type ([`Heap::histogram`]).
 //! - `inject` (cargo feature `fault-injection`): simulated kernel failures, for tests.
 //! - `safepoint`, `satb`, `mark`, `pacer`, `collect`: the handshake, the
 //!   write barrier's buffers, parallel marking, pacing, and the cycle.
@@ -36,6 +38,7 @@ mod safepoint;
 mod satb;
 pub mod stats;
 mod sync;
+pub mod walk;
 
 pub use error::GcError;
 pub use fork::ForkGuard;
@@ -48,3 +51,4 @@ pub use policy::{Policy, Sizing};
 pub use report::install_stderr_log;
 pub use roots::{RootScanner, RootVisitor};
 pub use stats::{CompactionStats, CycleKind, CycleStats, Latency, Pause, PauseKind, Reason, Stats};
+pub use walk::{Histogram, Live, TypeCount, WalkedObject};

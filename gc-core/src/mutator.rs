@@ -115,7 +115,8 @@ impl Mutator {
     /// Fails with [`GcError::OutOfMemory`] when a full collection, run for
     /// this allocation while other threads' new claims wait, cannot make room;
     /// the heap stays usable. Fails with [`GcError::TooLarge`] for an object of
-    /// more than half the heap.
+    /// more than half the heap, and with [`GcError::InWalk`] in a heap walk's
+    /// visitor.
     #[inline]
     pub fn alloc(&mut self, ty: TypeId, len: u32) -> Result<ObjRef, GcError> {
         let Some(desc) = self
@@ -137,6 +138,11 @@ impl Mutator {
 
     #[cold]
     fn alloc_slow(&mut self, ty: TypeId, len: u32, size: usize) -> Result<ObjRef, GcError> {
+        // A walk retired this thread's TLAB, so a visitor's allocation comes
+        // here, where the safepoint would wait for the walk's own pause.
+        if self.inner().in_walk() {
+            return Err(GcError::InWalk);
+        }
         self.safepoint();
         let heap = self.heap.0.clone();
         let limit = heap.spaces.capacity() / 2;

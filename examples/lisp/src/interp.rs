@@ -5,7 +5,7 @@ use std::io::Write;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use gc_core::{Heap, Mode, Stats};
+use gc_core::{GcError, Heap, Histogram, Live, Mode, Stats};
 
 use crate::builtins;
 use crate::compiler::Compiler;
@@ -198,6 +198,12 @@ impl Interpreter {
     /// The heap's statistics.
     pub fn stats(&self) -> Stats {
         self.vm.gc.heap().stats()
+    }
+
+    /// The objects and bytes of each type on the heap (those reachable: a
+    /// full collection runs first), from this interpreter's thread.
+    pub fn histogram(&mut self) -> Result<Histogram, GcError> {
+        self.vm.gc.mutator().histogram(Live::Reachable)
     }
 
     /// The heap.

@@ -1,8 +1,8 @@
 //! `lisp`: runs a Scheme program on a movegc heap.
 //!
 //! ```text
-//! lisp [--heap SIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-log]
-//!      [--gc-threads N] [--gc-verify] [-i] [FILE [ARG...]]
+//! lisp [--heap SIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-histogram]
+//!      [--gc-log] [--gc-threads N] [--gc-verify] [-i] [FILE [ARG...]]
 //! ```
 //!
 //! With a file, runs it (`-` is stdin); with none, runs stdin, or opens a
@@ -15,19 +15,24 @@ use std::time::Instant;
 use gc_core::Mode;
 use lisp::{Error, Interpreter, Options};
 
-const USAGE: &str = "usage: lisp [--heap SIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-log] [--gc-threads N] [--gc-verify] [-i] [FILE [ARG...]]
+const USAGE: &str = "usage: lisp [--heap SIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-histogram] [--gc-log] [--gc-threads N] [--gc-verify] [-i] [FILE [ARG...]]
   FILE          a program to run (- for stdin); with none, stdin, or a REPL on a terminal
   -i            a REPL even when stdin is not a terminal
   --heap        the heap's size, e.g. 64M or 1G (default 256M)
   --gc-mode     the collector's mode (default auto)
   --gc-stats    print the collector's figures and a pause histogram at exit (stderr)
+  --gc-histogram  print the reachable objects and bytes per type at exit (stderr)
   --gc-log      print a line per collection (stderr)
   --gc-threads  threads that mark in parallel (default: one per core)
   --gc-verify   check the heap before and after every collection (slow)";
 
+/// Types `--gc-histogram` shows: more than the interpreter has.
+const HISTOGRAM_TYPES: usize = 32;
+
 struct Cli {
     options: Options,
     stats: bool,
+    histogram: bool,
     log: bool,
     interactive: bool,
     file: Option<String>,
@@ -37,6 +42,7 @@ fn parse_args() -> Result<Cli, String> {
     let mut cli = Cli {
         options: Options::default(),
         stats: false,
+        histogram: false,
         log: false,
         interactive: false,
         file: None,
@@ -64,6 +70,7 @@ fn parse_args() -> Result<Cli, String> {
                 }
             }
             "--gc-stats" => cli.stats = true,
+            "--gc-histogram" => cli.histogram = true,
             "--gc-log" => cli.log = true,
             "--gc-verify" => cli.options.verify = true,
             "--gc-threads" => {
@@ -133,6 +140,12 @@ fn run(cli: Cli) -> u8 {
         None => run_file(&mut interp, "-"),
     };
     let _ = interp.flush();
+    if cli.histogram {
+        match interp.histogram() {
+            Ok(h) => eprint!("{}", h.top(HISTOGRAM_TYPES)),
+            Err(e) => eprintln!("lisp: no heap histogram: {e}"),
+        }
+    }
     if cli.stats {
         let mode = interp.heap().mode();
         eprint!("{}", interp.stats().report(mode, start.elapsed()));

@@ -292,6 +292,40 @@ fn gc_stats_and_log_go_to_stderr() {
 }
 
 #[test]
+fn gc_histogram_counts_the_reachable_objects_per_type_on_stderr() {
+    // 1000 pairs and one vector of 500 kept in a global; garbage besides.
+    let (stdout, stderr, code) = lisp(
+        &["--heap", "8M", "--gc-histogram", "-"],
+        "(define (build n acc) (if (= n 0) acc (build (- n 1) (cons n acc)))) \
+         (define kept (build 1000 '())) (define v (make-vector 500 0)) \
+         (let loop ((i 0)) (when (< i 20000) (make-vector 10 i) (loop (+ i 1)))) \
+         (display (length kept))",
+    );
+    assert_eq!((stdout.as_str(), code), ("1000", 0), "{stderr}");
+    assert!(
+        stderr.starts_with("movegc: heap histogram (reachable): "),
+        "{stderr}"
+    );
+    let count = |ty: &str| {
+        stderr
+            .lines()
+            .find_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+                [bytes, count, name] if name == ty => Some((
+                    bytes.parse::<usize>().unwrap(),
+                    count.parse::<usize>().unwrap(),
+                )),
+                _ => None,
+            })
+    };
+    let (pair_bytes, pairs) = count("pair").unwrap_or_else(|| panic!("{stderr}"));
+    assert!(pairs >= 1000, "{stderr}");
+    assert_eq!(pair_bytes, pairs * 24, "{stderr}");
+    // The 20000 garbage vectors of 10 are gone: the walk follows a collection.
+    let (_, vectors) = count("vector").unwrap_or_else(|| panic!("{stderr}"));
+    assert!((1..1000).contains(&vectors), "{stderr}");
+}
+
+#[test]
 fn a_program_on_stdin_runs_without_a_file() {
     assert_eq!(
         lisp(&[], "(display (* 6 7))"),
