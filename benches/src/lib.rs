@@ -195,6 +195,42 @@ pub fn jdk_tool(name: &str) -> std::process::Command {
     cmd
 }
 
+/// Compiles the Java `sources` with `javac` into a directory named `dir_name`
+/// next to the running program, which it returns, and prints `java`'s version
+/// (`HotSpot: ...`); the reason when either tool is missing or fails.
+pub fn compile_java(
+    dir_name: &str,
+    sources: &[std::path::PathBuf],
+) -> Result<std::path::PathBuf, String> {
+    let dir = std::env::current_exe()
+        .map_err(|e| e.to_string())?
+        .with_file_name(dir_name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let out = jdk_tool("javac")
+        .arg("-d")
+        .arg(&dir)
+        .args(sources)
+        .output()
+        .map_err(|e| format!("no javac: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "javac failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let out = jdk_tool("java")
+        .arg("-version")
+        .output()
+        .map_err(|e| format!("no java: {e}"))?;
+    let version = String::from_utf8_lossy(&out.stderr);
+    let version = version.lines().next().unwrap_or_default().trim();
+    if !out.status.success() {
+        return Err(format!("java -version failed: {version}"));
+    }
+    line("HotSpot", version);
+    Ok(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{hotspot_pause_ms, run_child};

@@ -809,33 +809,10 @@ fn measure(
 /// Compiles the Java workloads next to this program, into the directory it
 /// returns; the reason when it cannot, or when `java` does not run.
 fn compile_java() -> Result<PathBuf, String> {
-    let dir = std::env::current_exe()
-        .map_err(|e| e.to_string())?
-        .with_file_name("gc-workloads-java");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let out = jdk_tool("javac")
-        .arg("-d")
-        .arg(&dir)
-        .args(["BinaryTrees.java", "GCBench.java"].map(|f| Path::new(JAVA_SOURCES).join(f)))
-        .output()
-        .map_err(|e| format!("no javac: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "javac failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let out = jdk_tool("java")
-        .arg("-version")
-        .output()
-        .map_err(|e| format!("no java: {e}"))?;
-    let version = String::from_utf8_lossy(&out.stderr);
-    let version = version.lines().next().unwrap_or_default().trim();
-    if !out.status.success() {
-        return Err(format!("java -version failed: {version}"));
-    }
-    line("HotSpot", version);
-    Ok(dir)
+    movegc_benches::compile_java(
+        "gc-workloads-java",
+        &["BinaryTrees.java", "GCBench.java"].map(|f| Path::new(JAVA_SOURCES).join(f)),
+    )
 }
 
 /// The Java workloads' sources.

@@ -970,33 +970,7 @@ const JAVA_SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/java/Latency.jav
 /// Compiles Latency.java next to this program, into the directory it returns;
 /// the reason when it cannot, or when `java` does not run.
 fn compile_java() -> Result<PathBuf, String> {
-    let dir = std::env::current_exe()
-        .map_err(|e| e.to_string())?
-        .with_file_name("latency-java");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let out = jdk_tool("javac")
-        .arg("-d")
-        .arg(&dir)
-        .arg(JAVA_SOURCE)
-        .output()
-        .map_err(|e| format!("no javac: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "javac failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let out = jdk_tool("java")
-        .arg("-version")
-        .output()
-        .map_err(|e| format!("no java: {e}"))?;
-    let version = String::from_utf8_lossy(&out.stderr);
-    let version = version.lines().next().unwrap_or_default().trim();
-    if !out.status.success() {
-        return Err(format!("java -version failed: {version}"));
-    }
-    line("HotSpot", version);
-    Ok(dir)
+    movegc_benches::compile_java("latency-java", &[JAVA_SOURCE.into()])
 }
 
 /// Why this JVM cannot run with `collector` (not built in, say), if it cannot.
