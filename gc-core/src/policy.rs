@@ -227,10 +227,9 @@ impl Governor {
     }
 
     /// A cycle ended (its compaction included), having taken `cost` from the
-    /// mutators, with
-    /// `allocated` bytes allocated since the heap was built: updates the
-    /// smoothed rate and cost, and returns the bytes in use at which the next
-    /// cycle starts.
+    /// mutators, with `allocated` bytes allocated since the heap was built:
+    /// updates the smoothed rate and cost, and returns the bytes in use at
+    /// which the next cycle starts.
     pub(crate) fn cycle_done(&mut self, cost: Duration, allocated: u64) -> usize {
         self.cycle_done_at(Instant::now(), cost, allocated)
     }
@@ -253,7 +252,7 @@ impl Governor {
         Sizing {
             budget: self.budget(self.used_after),
             allocation_rate: self.rate,
-            cycle_cost: Duration::from_secs_f64(self.cost),
+            cycle_cost: Duration::try_from_secs_f64(self.cost).unwrap_or_default(),
         }
     }
 
