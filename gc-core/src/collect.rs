@@ -789,6 +789,9 @@ fn compaction_pause_work(
         },
         None => None,
     };
+    if let Some(c) = &compaction {
+        cycle.pages_remapped = c.moved_len() / page;
+    }
     let promoted = plan.base()..young_end;
     if compaction.is_none() {
         slide_in_place(spaces, plan, cycle);

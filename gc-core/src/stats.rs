@@ -76,6 +76,11 @@ pub struct CycleStats {
     /// Pages of the moving space from the base to the new top: rebuilt (or,
     /// concurrently, remapped, rebuilt and placed).
     pub pages_compacted: usize,
+    /// Concurrent compaction: pages of the moving space remapped into the
+    /// shadow (from the base's page to the end of the pages in use, which
+    /// the allocations after the compaction get back); 0 for a compaction in
+    /// the pause, which remaps nothing.
+    pub pages_remapped: usize,
     /// The longest of the cycle's pauses.
     pub pause: Duration,
     /// Every pause of the cycle, in order (a final mark that found too much
@@ -129,7 +134,7 @@ impl fmt::Display for CycleStats {
             f,
             "gc #{} {} ({:?}): pauses{}; max stop {:.2} ms, mark {:.2} ms ({} barrier entries, \
              {} remembered cards), plan {:.2}, compact {:.2}; used {} -> {}, freed {}, \
-             {} allocated black, {} promoted; pages {} in place, {} compacted; \
+             {} allocated black, {} promoted; pages {} in place, {} compacted, {} remapped; \
              {} objects live, {} moved ({})",
             self.index,
             match self.kind {
@@ -151,6 +156,7 @@ impl fmt::Display for CycleStats {
             mib(self.promoted_bytes),
             self.pages_in_place,
             self.pages_compacted,
+            self.pages_remapped,
             self.objects_marked,
             self.objects_moved,
             mib(self.bytes_moved),
@@ -327,6 +333,9 @@ pub struct Stats {
     pub pages_in_place: u64,
     /// Moving-space pages compacted, all cycles.
     pub pages_compacted: u64,
+    /// Moving-space pages remapped into the shadow by concurrent
+    /// compactions, all cycles.
+    pub pages_remapped: u64,
     /// Sum of all pauses.
     pub total_pause: Duration,
     /// The longest pause.
@@ -409,6 +418,7 @@ impl Stats {
         self.promoted_bytes += cycle.promoted_bytes as u64;
         self.pages_in_place += cycle.pages_in_place as u64;
         self.pages_compacted += cycle.pages_compacted as u64;
+        self.pages_remapped += cycle.pages_remapped as u64;
         for p in &cycle.pauses {
             self.total_pause += p.duration;
             self.max_pause = self.max_pause.max(p.duration);

@@ -49,6 +49,12 @@ fn mixed_in(heap: Option<(Heap, Types)>, mode: Mode, threads: usize, rounds: usi
         s.pages_in_place > 0,
         "{mode:?}: no young cycle left old pages in place: {s:?}"
     );
+    // Only a concurrent compaction remaps pages into the shadow.
+    assert_eq!(
+        s.pages_remapped > 0,
+        mode != Mode::StopTheWorld && s.compactions > 0,
+        "{mode:?}: {s:?}"
+    );
 }
 
 #[test]
@@ -191,6 +197,10 @@ fn old_pages_are_not_touched_by_a_young_cycle() {
         let last = st.last.unwrap();
         assert_eq!(last.kind, CycleKind::Young);
         assert!(last.pages_in_place >= (end - first) / page, "{last}");
+        assert!(
+            last.pages_remapped >= last.pages_compacted && last.pages_compacted > 0,
+            "the young pages, to-space and what was allocated above it, are remapped: {last}"
+        );
         // The old list is intact, and the survivors reference it.
         let mut at = s.get(head);
         let mut n = 20_000;

@@ -204,7 +204,7 @@ impl Compaction {
     }
 
     /// The moved range: pages below here were moved out to the shadow.
-    pub(super) fn moved_len(&self) -> usize {
+    pub(crate) fn moved_len(&self) -> usize {
         self.dirty_end - self.moving.start
     }
 
