@@ -668,10 +668,10 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
 /// they would fill the old generation until the next full cycle). A young
 /// cycle makes old the survivors of an earlier young cycle (below the last
 /// cycle's new top) and keeps young those surviving their first, so that
-/// what dies soon after one cycle dies young. Old slots that reference young objects afterwards
-/// keep (or get) dirty cards: the listed cards that still do, the young large
-/// objects' slots, and the slots of promoted objects, whose cards the page
-/// builder dirties and [`finish`] logs.
+/// what dies soon after one cycle dies young. Old slots that reference young
+/// objects afterwards keep (or get) dirty cards: the listed cards that still
+/// do, the young large objects' slots, and the slots of promoted objects,
+/// whose cards the page builder dirties and [`finish`] logs.
 fn compaction_pause_work(
     heap: &Arc<HeapInner>,
     mutators: &[Arc<MutatorShared>],

@@ -384,10 +384,14 @@ impl Spaces {
         let black = black.clamp(range.start, range.end);
         let block = BLOCK_CHUNKS * CHUNK;
         let blocks = (range.start - start) / block..(black - start).div_ceil(block);
+        // The last block may reach past the moving space, into the large
+        // space's marks, which stay.
+        let space_end = self.moving.limit();
         self.blocks.take(blocks, |b| {
             let at = start + b * block;
-            self.mark.clear(at..at + block);
-            self.live.clear(at..at + block);
+            let end = (at + block).min(space_end);
+            self.mark.clear(at..end);
+            self.live.clear(at..end);
         });
         self.mark.clear(black..range.end);
         self.live.clear(black..range.end);
@@ -948,5 +952,36 @@ mod tests {
         spaces.clear_marks(base..top, top);
         assert_eq!(spaces.mark_bitmap().next_set(start, top), None);
         assert_eq!(spaces.live_bitmap().next_set(start, top), None);
+    }
+
+    /// A moving space whose size is not a whole number of summary blocks:
+    /// clearing the marks of its last block, full of live objects, leaves the
+    /// large space's marks (sticky: old large objects keep them) alone.
+    #[test]
+    fn clearing_the_last_block_spares_the_large_spaces_marks() {
+        const SIZE: usize = 64;
+        let mut types = TypeTable::new();
+        let blob = types
+            .register(TypeDescriptor::fixed("blob", SIZE, &[], &[]))
+            .unwrap();
+        let capacity = (1 << 20) + 4096;
+        let spaces = Spaces::new(capacity, Arc::new(types)).unwrap();
+        assert!(capacity % (BLOCK_CHUNKS * CHUNK) != 0);
+        let large = spaces.large().alloc(64 << 10, |_| ()).unwrap();
+        // SAFETY: fresh memory of ours.
+        unsafe { (large as *mut u64).write(Header::new(blob.0, 0).0) };
+        assert!(spaces.mark(large, 64 << 10));
+        let start = spaces.moving().start();
+        let mut last = start;
+        while let Some(a) = spaces.moving().claim(SIZE) {
+            // SAFETY: fresh memory of ours.
+            unsafe { (a as *mut u64).write(Header::new(blob.0, 0).0) };
+            last = a;
+        }
+        assert!(spaces.mark(last, SIZE));
+        let top = spaces.moving().top();
+        spaces.clear_marks(start..top, top);
+        assert!(!spaces.is_marked(last));
+        assert!(spaces.is_marked(large), "a large object lost its mark");
     }
 }
