@@ -171,9 +171,7 @@ impl Heap {
     /// crate, at level info) as one record: a header line, then the `top`
     /// types with the most bytes, one per line. Returns the whole histogram.
     pub fn log_histogram(&self, live: Live, top: usize) -> Result<Histogram, GcError> {
-        let h = self.histogram(live)?;
-        log::info!("{}", h.top(top));
-        Ok(h)
+        logged(self.histogram(live), top)
     }
 
     /// Whether this thread may walk the heap without a mutator: a visitor's
@@ -208,10 +206,15 @@ impl Mutator {
 
     /// [`Heap::log_histogram`] from this mutator's thread, in native code meanwhile.
     pub fn log_histogram(&mut self, live: Live, top: usize) -> Result<Histogram, GcError> {
-        let h = self.histogram(live)?;
-        log::info!("{}", h.top(top));
-        Ok(h)
+        logged(self.histogram(live), top)
     }
+}
+
+/// Writes a histogram's header and `top` types to the GC log, and passes it on.
+fn logged(h: Result<Histogram, GcError>, top: usize) -> Result<Histogram, GcError> {
+    let h = h?;
+    log::info!("{}", h.top(top));
+    Ok(h)
 }
 
 fn histogram(heap: &Arc<HeapInner>, live: Live) -> Result<Histogram, GcError> {

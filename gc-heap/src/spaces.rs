@@ -602,6 +602,21 @@ fn prefetch(addr: usize) {
     let _ = addr;
 }
 
+/// The last index of `range` (not empty) whose `key`, non-decreasing over
+/// it, is at most `rank`; the range's first if none is.
+fn last_at_most(range: Range<usize>, rank: usize, key: impl Fn(usize) -> usize) -> usize {
+    let (mut lo, mut hi) = (range.start, range.end);
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if key(mid) <= rank {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 /// Bytes of mark bitmap [`Plan::next_live`] scans before it looks up by rank.
 const NEAR_GAP: usize = 8 * 64 * WORD;
 
@@ -836,29 +851,18 @@ impl Plan<'_> {
         // The last block whose prefix is <= rank: one with live words (the
         // blocks after a block without any have its prefix), or the base's.
         let first = self.base_chunk();
-        let (mut lo, mut hi) = (first / BLOCK_CHUNKS, self.p.chunks.div_ceil(BLOCK_CHUNKS));
-        while hi - lo > 1 {
-            let mid = (lo + hi) / 2;
-            if self.block_prefix(mid) <= rank {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        debug_assert!(self.chunk_planned(lo * BLOCK_CHUNKS));
-        // Then the last chunk of it whose prefix is <= rank.
-        let (mut lo, mut hi) = (
-            (lo * BLOCK_CHUNKS).max(first),
-            ((lo + 1) * BLOCK_CHUNKS).min(self.p.chunks),
+        let block = last_at_most(
+            first / BLOCK_CHUNKS..self.p.chunks.div_ceil(BLOCK_CHUNKS),
+            rank,
+            |b| self.block_prefix(b),
         );
-        while hi - lo > 1 {
-            let mid = (lo + hi) / 2;
-            if self.prefix(mid) <= rank {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
+        debug_assert!(self.chunk_planned(block * BLOCK_CHUNKS));
+        // Then the last chunk of it whose prefix is <= rank.
+        let lo = last_at_most(
+            (block * BLOCK_CHUNKS).max(first)..((block + 1) * BLOCK_CHUNKS).min(self.p.chunks),
+            rank,
+            |c| self.prefix(c),
+        );
         let mut bits = self.spaces.live.raw_word(lo);
         for _ in 0..rank - self.prefix(lo) {
             bits &= bits - 1;

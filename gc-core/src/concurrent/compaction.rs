@@ -76,8 +76,8 @@ pub(crate) struct Compaction {
     machinery: Arc<Concurrent>,
     heap: Arc<HeapInner>,
     parts: PlanParts,
-    /// The moving space from the plan's base up: registered for missing
-    /// faults. Page indices count from its start.
+    /// The moving space from the plan's base up: registered, and covered by
+    /// the SIGBUS range. Page indices count from its start.
     moving: Range<usize>,
     /// Where `moving` starts in the shadow reservation.
     shadow_offset: usize,
@@ -148,11 +148,11 @@ impl Compaction {
         machinery: Arc<Concurrent>,
         plan: &Plan<'_>,
         dirty_end: usize,
-        moving: Range<usize>,
     ) -> gc_uffd::Result<Self> {
         let shadow_start = machinery.shadow.start();
         let heap_start = heap.spaces.moving().start();
-        let start = moving.start;
+        let start = plan.base_page();
+        let moving = start..heap_start + heap.spaces.capacity();
         let delta = shadow_start.wrapping_sub(heap_start);
         let buffers = Buffers::new((dirty_end - start) / PAGE)?;
         let paused_scan = dirty_end.saturating_sub(PAUSE_SCAN * PAGE).max(start);
@@ -269,7 +269,7 @@ impl Compaction {
         let above = self.page(self.pages.len());
         // A claim's first page, if partial, was placed with the claim below it.
         let start = claim.start.next_multiple_of(PAGE).max(above);
-        let end = claim.end.next_multiple_of(PAGE).min(self.moving.end);
+        let end = claim.end.next_multiple_of(PAGE);
         if start < end {
             let placed = self.zero_fill(start..end);
             self.counts

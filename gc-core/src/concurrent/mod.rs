@@ -252,13 +252,7 @@ pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compac
     // their pages placed a claim at a time (`populate`), cheaper than a fault
     // per page.
     let moving = plan.base_page()..start + spaces.capacity();
-    let comp = Arc::new(Compaction::new(
-        heap.clone(),
-        c.clone(),
-        plan,
-        dirty_end,
-        moving.clone(),
-    )?);
+    let comp = Arc::new(Compaction::new(heap.clone(), c.clone(), plan, dirty_end)?);
     c.current.publish(comp.clone());
     // Remap first, register after: mremap moves a registered range's page
     // tables one page at a time (3 ms per GiB here, against 10 us per GiB
