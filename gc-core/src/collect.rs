@@ -631,9 +631,12 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
     let mut cost: Duration = cycle.pauses.iter().map(|p| p.duration).sum();
     heap.stats.lock().record(cycle);
     if let Some(compaction) = compaction {
-        cost += compaction.run(index, resumed);
+        cost += compaction.clone().run(index, resumed);
         heap.pacer.end();
         log_promoted_cards(heap, promoted);
+        for o in compaction.large().objects() {
+            log_promoted_cards(heap, o.start..o.start + o.size);
+        }
     }
     heap.spaces.clear_marks(marked, black);
     // The cycle's whole cost is known now: the next trigger follows it.
@@ -705,7 +708,15 @@ fn compaction_pause_work(
     cards.dedup();
     cycle.remembered_cards = cards.len();
     let mut kept = Vec::new();
-    let large = match cycle.kind {
+    // A young cycle whose survivors are few slides them in this pause, as
+    // HotSpot's young collections copy theirs: cheaper than remapping the
+    // young range, and the pages above stay resident for the allocations to
+    // come. The pause grows with the bytes moved, which this bounds.
+    let slide_limit = heap.policy.lock().policy.young_slide_limit;
+    let slide = cycle.kind == CycleKind::Young
+        && slide_limit > 0
+        && plan.new_top() - plan.base() <= slide_limit;
+    let candidates = match cycle.kind {
         CycleKind::Young => {
             for &card in cards.iter() {
                 let mut young = false;
@@ -732,18 +743,42 @@ fn compaction_pause_work(
         }
     };
     cards.clear();
-    for (obj, _) in large {
-        // SAFETY: a live large object's header.
-        let header = gc_heap::Header(unsafe { (obj as *const u64).read() });
-        types.for_each_slot(header, |offset, kind| {
-            let slot = obj + offset;
-            // SAFETY: the slot lies inside the live large object.
-            if young_after(kind, unsafe { plan.rewrite_slot(slot as *mut usize, kind) })
-                && let Some(card) = spaces.cards().dirty(slot)
-            {
-                kept.push(card);
+    let rewrite_in_pause = |objects: &[(usize, usize)], kept: &mut Vec<usize>| {
+        for &(obj, _) in objects {
+            // SAFETY: a live large object's header.
+            let header = gc_heap::Header(unsafe { (obj as *const u64).read() });
+            types.for_each_slot(header, |offset, kind| {
+                let slot = obj + offset;
+                // SAFETY: the slot lies inside the live large object.
+                if young_after(kind, unsafe { plan.rewrite_slot(slot as *mut usize, kind) })
+                    && let Some(card) = spaces.cards().dirty(slot)
+                {
+                    kept.push(card);
+                }
+            });
+        }
+    };
+    // A concurrent compaction rewrites the large objects in clusters big
+    // enough to pay for their system calls after the pause.
+    let mut deferred = None;
+    if heap.concurrent.is_some() && !slide {
+        // SAFETY: every mutator is stopped and no compaction is in progress.
+        match unsafe {
+            concurrent::choose_large(spaces, &spaces.large().objects(), |obj| {
+                candidates.binary_search_by_key(&obj, |&(o, _)| o).is_ok()
+            })
+        } {
+            Ok((chosen, in_pause)) => {
+                rewrite_in_pause(&in_pause, &mut kept);
+                deferred = Some(chosen);
             }
-        });
+            Err(e) => {
+                log::warn!("movegc: large objects rewritten in the pause: {e}");
+                rewrite_in_pause(&candidates, &mut kept);
+            }
+        }
+    } else {
+        rewrite_in_pause(&candidates, &mut kept);
     }
     // Large objects are old after one cycle.
     spaces.large().promote();
@@ -763,14 +798,6 @@ fn compaction_pause_work(
     cycle.promoted_bytes = young_end - plan.base();
     cycle.pages_in_place = (plan.base_page() - spaces.moving().start()) / page;
     cycle.pages_compacted = (plan.new_top() - plan.base_page()).div_ceil(page);
-    // A young cycle whose survivors are few slides them in this pause, as
-    // HotSpot's young collections copy theirs: cheaper than remapping the
-    // young range, and the pages above stay resident for the allocations to
-    // come. The pause grows with the bytes moved, which this bounds.
-    let slide_limit = heap.policy.lock().policy.young_slide_limit;
-    let slide = cycle.kind == CycleKind::Young
-        && slide_limit > 0
-        && plan.new_top() - plan.base() <= slide_limit;
     cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
     cycle.used_after = plan.live_bytes() + spaces.large().committed();
     let (trigger, keep_resident) = {
@@ -778,19 +805,27 @@ fn compaction_pause_work(
         let trigger = policy.cycle_ended(cycle.kind, spaces.capacity(), cycle.used_after);
         (trigger, policy.kept())
     };
-    let compaction = match heap.concurrent {
-        Some(_) if slide => None,
-        Some(_) => match concurrent::start(heap, plan) {
-            Ok(started) => Some(started),
-            Err(e) => {
-                log::warn!("movegc: concurrent compaction could not start ({e}); sliding in place");
-                None
+    let compaction = match deferred {
+        Some(large) => {
+            let objects: Vec<(usize, usize)> =
+                large.objects().iter().map(|o| (o.start, o.size)).collect();
+            match concurrent::start(heap, plan, large) {
+                Ok(started) => Some(started),
+                Err(e) => {
+                    log::warn!(
+                        "movegc: concurrent compaction could not start ({e}); sliding in place"
+                    );
+                    let mut kept = Vec::new();
+                    rewrite_in_pause(&objects, &mut kept);
+                    heap.remembered.push(kept);
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     if let Some(c) = &compaction {
-        cycle.pages_remapped = c.moved_len() / page;
+        cycle.pages_remapped = (c.moved_len() + c.large().span()) / page;
     }
     let promoted = plan.base()..young_end;
     if compaction.is_none() {

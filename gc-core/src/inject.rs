@@ -30,4 +30,8 @@ pub struct Injection {
     /// before returning it, as a mutator preempted there: a sweep running
     /// concurrently then meets the new block in the middle of its allocation.
     pub large_alloc_delay: Option<std::time::Duration>,
+    /// The compaction thread sleeps this long before building its first page,
+    /// as a thread the scheduler has not run yet: the mutators then build
+    /// every page they touch meanwhile themselves.
+    pub compaction_delay: Option<std::time::Duration>,
 }

@@ -214,11 +214,13 @@ impl fmt::Display for Latency {
 pub struct CompactionStats {
     /// The collection ([`CycleStats::index`]) whose pause started it.
     pub cycle: u64,
-    /// To-space pages built and placed.
+    /// To-space pages of the moving space built and placed.
     pub pages: usize,
-    /// Of those, built by the compaction thread.
+    /// Of those and the large objects' pages (`large_pages`), built by the
+    /// compaction thread.
     pub by_gc: usize,
-    /// Of those, built by mutators in their SIGBUS handlers.
+    /// Of those and the large objects' pages, built by mutators in their
+    /// SIGBUS handlers.
     pub by_mutators: usize,
     /// Pages placed with `UFFDIO_MOVE`: no byte copied, no page allocated.
     pub moved: usize,
@@ -254,6 +256,17 @@ pub struct CompactionStats {
     pub objects_moved: usize,
     /// Bytes copied to new addresses (in user space, into buffer pages).
     pub bytes_moved: usize,
+    /// Pages of large objects whose references were rewritten after the
+    /// pause (in their shadow pages, then moved back: counted in `moved` or
+    /// `copied` too), not in it.
+    pub large_pages: usize,
+    /// Of those, rewritten by the compaction thread.
+    pub large_by_gc: usize,
+    /// Of those, rewritten by mutators in their SIGBUS handlers.
+    pub large_by_mutators: usize,
+    /// Pages between those large objects zero-filled in a mutator's SIGBUS
+    /// handler: a large object allocated there since the pause.
+    pub large_zero_filled: usize,
     /// Minor page faults the compaction thread took (a recycled or free buffer
     /// page costs none: it is already resident).
     pub gc_minor_faults: u64,
@@ -286,7 +299,7 @@ impl fmt::Display for CompactionStats {
             f,
             "gc #{} compaction: {} pages ({} by GC, {} by mutators), {} moved in {} calls, \
              {} copied; buffers {} free + {} recycled; allocation pages {} recycled + {} fresh, \
-             {} zero-filled; \
+             {} zero-filled; {}\
              wall {:.2} ms, GC cpu {:.2} ms, {} GC minor faults; mutator faults {}{}{}",
             self.cycle,
             self.pages,
@@ -300,6 +313,17 @@ impl fmt::Display for CompactionStats {
             self.allocation_recycled,
             self.allocation_pages,
             self.zero_filled,
+            if self.large_pages > 0 {
+                format!(
+                    "large-object pages {} rewritten ({} by GC, {} by mutators), {} zero-filled; ",
+                    self.large_pages,
+                    self.large_by_gc,
+                    self.large_by_mutators,
+                    self.large_zero_filled
+                )
+            } else {
+                String::new()
+            },
             ms(self.wall),
             ms(self.gc_cpu),
             self.gc_minor_faults,

@@ -203,6 +203,36 @@ impl Spaces {
     }
 }
 
+impl Spaces {
+    /// Rewrites the references of the large object at `obj` (with `header`)
+    /// that lie on its page `page`, whose contents are at `dst`, and dirties
+    /// the cards of those that then reference young objects. Large objects
+    /// never move: this is their page's whole build.
+    ///
+    /// # Safety
+    /// Marking and [`Spaces::plan`] must be complete; `dst` must be a writable
+    /// page holding `page`'s contents that nothing else reads or writes meanwhile.
+    pub unsafe fn rewrite_large_page(
+        &self,
+        plan: &Plan<'_>,
+        obj: usize,
+        header: Header,
+        page: usize,
+        dst: usize,
+    ) {
+        let from = page.max(obj) - obj;
+        let to = page + gc_uffd::page_size() - obj;
+        let mut slots = Slots::new(plan, page, dst);
+        self.types()
+            .for_each_slot_in(header, from, to, |offset, kind| {
+                // SAFETY: the slot lies on `page`, whose contents `dst` holds.
+                unsafe { slots.push(obj + offset - page, kind) };
+            });
+        // SAFETY: every slot queued lies on `dst`'s page.
+        unsafe { slots.flush() };
+    }
+}
+
 /// References forwarded per batch: enough that the misses in flight cover the
 /// memory latency (two lines per reference; the prefetches queue behind the
 /// core's line fill buffers), few enough that the lines prefetched first are

@@ -684,15 +684,17 @@ impl Plan<'_> {
     }
 
     /// After the slot that will be at `final_addr` was rewritten to hold
-    /// `value`: dirties its card if it lands in the old generation and
-    /// references a young moving object (the page builder's half of the
-    /// remembered set; the compaction logs the card when it ends).
+    /// `value`: dirties its card if it lands in the old generation (below the
+    /// promoted end, or in a large object: large objects are old after one
+    /// cycle) and references a young moving object (the page builder's half
+    /// of the remembered set; the compaction logs the card when it ends).
     #[inline(always)]
     pub fn remember_placed(&self, final_addr: usize, value: usize, kind: SlotKind) {
         let end = self.p.promoted_end;
-        if final_addr < end
+        let large = self.spaces.large.range().start;
+        if (final_addr < end || final_addr >= large)
             && value >= end
-            && value < self.spaces.large.range().start
+            && value < large
             && self.spaces.types().is_ref(kind, value)
         {
             self.spaces.cards.dirty(final_addr);

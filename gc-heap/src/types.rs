@@ -313,6 +313,18 @@ impl TypeTable {
     pub fn for_each_slot(&self, header: Header, f: impl FnMut(usize, SlotKind)) {
         self.for_each_slot_in(header, 0, usize::MAX, f)
     }
+
+    /// Whether an object with `header` has any slot.
+    pub fn has_slots(&self, header: Header) -> bool {
+        if header.type_id() == FILLER {
+            return false;
+        }
+        match self.get(header.type_id()).map(|t| &t.layout) {
+            Some(Layout::Fixed { slots, .. }) => !slots.is_empty(),
+            Some(Layout::Array(_)) => header.low() > 0,
+            Some(Layout::Bytes | Layout::Words) | None => false,
+        }
+    }
 }
 
 #[cfg(test)]

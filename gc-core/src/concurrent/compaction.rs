@@ -13,6 +13,7 @@ use gc_uffd::sigbus::FaultAction;
 use gc_uffd::{MoveMode, Outcome, Placement, ThreadUsage, Wake};
 
 use super::buffers::Buffers;
+use super::large::LargePages;
 use super::latency::Histogram;
 use super::pages::PageStates;
 use super::{Concurrent, PAGE};
@@ -67,6 +68,9 @@ struct Counts {
     zero_filled: AtomicUsize,
     objects_moved: AtomicUsize,
     bytes_moved: AtomicUsize,
+    large_by_gc: AtomicUsize,
+    large_by_mutators: AtomicUsize,
+    large_zero_filled: AtomicUsize,
 }
 
 /// One cycle's compaction.
@@ -90,6 +94,8 @@ pub(crate) struct Compaction {
     delta: usize,
     dense_pages: usize,
     pages: PageStates,
+    /// Large objects whose slots are rewritten after the pause.
+    large: LargePages,
     buffers: Buffers,
     copy_only: AtomicBool,
     /// Pages from `prepared_from` to `prepared_to` were placed (zeroed) for
@@ -148,6 +154,7 @@ impl Compaction {
         machinery: Arc<Concurrent>,
         plan: &Plan<'_>,
         dirty_end: usize,
+        large: LargePages,
     ) -> gc_uffd::Result<Self> {
         let shadow_start = machinery.shadow.start();
         let heap_start = heap.spaces.moving().start();
@@ -171,6 +178,7 @@ impl Compaction {
             delta,
             dense_pages: (plan.dense_end() - start) / PAGE,
             pages: PageStates::new((plan.new_top() - start).div_ceil(PAGE))?,
+            large,
             buffers,
             copy_only: AtomicBool::new(false),
             prepared_from: (plan.new_top() + ALLOCATION_SLACK).next_multiple_of(PAGE),
@@ -208,17 +216,61 @@ impl Compaction {
         self.dirty_end - self.moving.start
     }
 
+    /// The large objects this compaction rewrites.
+    pub(crate) fn large(&self) -> &LargePages {
+        &self.large
+    }
+
     /// The SIGBUS handler's work: place the page holding `addr`.
     pub(super) fn on_fault(&self, addr: usize) -> FaultAction {
         let started = Instant::now();
         let page = addr & !(PAGE - 1);
-        if !self.moving.contains(&page) {
+        let resolved = if self.moving.contains(&page) {
+            self.on_moving_fault(page)
+        } else if self.large.covers(page) {
+            self.on_large_fault(page)
+        } else {
             // A fault an earlier cycle's registration raised, delivered late:
             // unregistered now, the retried access is an ordinary fault.
             return FaultAction::Resolved;
+        };
+        self.faults.record(started.elapsed());
+        if resolved {
+            FaultAction::Resolved
+        } else {
+            FaultAction::Forward
         }
+    }
+
+    /// A fault on a large object's page: rewrite and place it. A page between
+    /// objects holds nothing the compaction placed: a large object allocated
+    /// there since the pause gets a zero page.
+    fn on_large_fault(&self, page: usize) -> bool {
+        match self.large.page_index(page) {
+            Some((_, index)) => {
+                let (mapped, mine) = self.large.states.serve(index, || self.build_large(index));
+                if mine {
+                    self.counts.by_mutators.fetch_add(1, Ordering::Relaxed);
+                    self.counts
+                        .large_by_mutators
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                mapped
+            }
+            None => {
+                let zeroed = self.zero_fill(page..page + PAGE);
+                self.counts
+                    .large_zero_filled
+                    .fetch_add(zeroed, Ordering::Relaxed);
+                true
+            }
+        }
+    }
+
+    /// A fault on a page of the moving space.
+    fn on_moving_fault(&self, page: usize) -> bool {
         let index = (page - self.moving.start) / PAGE;
-        let resolved = if index < self.pages.len() {
+        if index < self.pages.len() {
             let (mapped, mine) = self.pages.serve(index, || self.build_one(index));
             if mine {
                 self.counts.by_mutators.fetch_add(1, Ordering::Relaxed);
@@ -230,12 +282,6 @@ impl Compaction {
             // Zero pages placed, or the page exists already, or the cycle is
             // ending (its range unregistered): the retried access succeeds.
             true
-        };
-        self.faults.record(started.elapsed());
-        if resolved {
-            FaultAction::Resolved
-        } else {
-            FaultAction::Forward
         }
     }
 
@@ -348,6 +394,61 @@ impl Compaction {
             // SAFETY: inside the buffer page.
             unsafe { std::ptr::write_bytes((buffer + live) as *mut u8, 0, PAGE - live) };
         }
+    }
+
+    /// Rewrites large-object page `index` in its own shadow page.
+    fn rewrite_large(&self, plan: &Plan<'_>, index: usize) -> Option<usize> {
+        let (object, page) = self.large.page_at(index)?;
+        // SAFETY: marking and planning are done; the page's shadow page holds its
+        // contents, and only this page's claimer touches it.
+        unsafe {
+            self.spaces().rewrite_large_page(
+                plan,
+                object.start,
+                object.header,
+                page,
+                self.shadow(page),
+            )
+        };
+        Some(page)
+    }
+
+    /// Large-object page `index`, for a mutator: rewrite it and move it back.
+    fn build_large(&self, index: usize) -> bool {
+        self.rewrite_large(&self.plan(), index)
+            .is_some_and(|page| self.place(page, self.shadow(page), 1))
+    }
+
+    /// The compaction thread's large-object pages, in runs of an object's
+    /// pages that nobody has claimed: rewritten in their shadow pages and
+    /// moved back with one call. Returns the pages that could not be placed.
+    fn large_runs(&self, plan: &Plan<'_>) -> usize {
+        let mut failed = 0;
+        for object in self.large.objects() {
+            let pages = object.indices();
+            let mut i = pages.start;
+            while i < pages.end {
+                if !self.large.states.try_claim(i) {
+                    i += 1;
+                    continue;
+                }
+                let lo = i;
+                i += 1;
+                while i < pages.end && i - lo < RUN && self.large.states.try_claim(i) {
+                    i += 1;
+                }
+                let ok = (lo..i).all(|k| self.rewrite_large(plan, k).is_some());
+                let dst = object.start + (lo - pages.start) * PAGE;
+                let ok = ok && self.place(dst, self.shadow(dst), i - lo);
+                for k in lo..i {
+                    self.large.states.finish(k, ok);
+                }
+                failed += if ok { 0 } else { i - lo };
+                self.counts.by_gc.fetch_add(i - lo, Ordering::Relaxed);
+                self.counts.large_by_gc.fetch_add(i - lo, Ordering::Relaxed);
+            }
+        }
+        failed
     }
 
     /// One page, for a mutator (or for a thread releasing a header): build it
@@ -530,6 +631,10 @@ impl Compaction {
     /// Returns the time mutators spent in its fault handler.
     pub(crate) fn run(self: Arc<Self>, cycle: u64, resumed: Instant) -> Duration {
         let usage = ThreadUsage::now();
+        #[cfg(feature = "fault-injection")]
+        if let Some(delay) = self.concurrent().inject.compaction_delay {
+            std::thread::sleep(delay);
+        }
         let plan = self.plan();
         let mut scratch: Box<[PageBuf]> = (0..RUN).map(|_| PageBuf([0; PAGE])).collect();
         let scratch = scratch.as_mut_ptr() as usize;
@@ -546,7 +651,9 @@ impl Compaction {
         let t = Instant::now();
         self.prepare_allocation(spare);
         let mut allocation_prep = t.elapsed();
-        let mut failed = 0;
+        // Large objects' pages first: they are few, cheap (nothing is copied)
+        // and long-lived tables that mutators read all over.
+        let mut failed = self.large_runs(&plan);
         let mut i = self.pages.len();
         while i > 0 {
             i -= 1;
@@ -574,7 +681,7 @@ impl Compaction {
                 .fetch_add((hi - i + 1) * PAGE, Ordering::Relaxed);
             self.recycle(&plan, &mut producer);
         }
-        failed += self.pages.wait_all();
+        failed += self.pages.wait_all() + self.large.states.wait_all();
         // Every page is in place: what is left in the shadow is garbage.
         self.publish_live(self.page(self.dense_pages), &mut producer);
         let t = Instant::now();
@@ -792,12 +899,20 @@ impl Compaction {
         allocation_prep: Duration,
     ) {
         let c = self.concurrent();
-        if let Err(e) = c.uffd.unregister(self.moving.clone()) {
-            log::error!("movegc: ending concurrent compaction: {e}");
+        let clusters = self.large.clusters();
+        for range in std::iter::once(&self.moving).chain(clusters) {
+            if let Err(e) = c.uffd.unregister(range.clone()) {
+                log::error!("movegc: ending concurrent compaction: {e}");
+            }
         }
         c.current.retire();
-        if let Err(e) = c.shadow.decommit(self.shadow_offset, self.moved_len()) {
-            log::error!("movegc: releasing the shadow: {e}");
+        let heap_start = self.spaces().moving().start();
+        let moved = std::iter::once((self.shadow_offset, self.moved_len()))
+            .chain(clusters.iter().map(|r| (r.start - heap_start, r.len())));
+        for (offset, len) in moved {
+            if let Err(e) = c.shadow.decommit(offset, len) {
+                log::error!("movegc: releasing the shadow: {e}");
+            }
         }
         if failed > 0 {
             let at = self.counts.unplaced.load(Ordering::Relaxed);
@@ -846,6 +961,10 @@ impl Compaction {
             zero_filled: n(&k.zero_filled),
             objects_moved: n(&k.objects_moved),
             bytes_moved: n(&k.bytes_moved),
+            large_pages: self.large.states.len(),
+            large_by_gc: n(&k.large_by_gc),
+            large_by_mutators: n(&k.large_by_mutators),
+            large_zero_filled: n(&k.large_zero_filled),
             gc_minor_faults: now.minor_faults.saturating_sub(usage.minor_faults),
             faults: self.faults.summary(),
             mutator_time: self.faults.total(),

@@ -14,7 +14,9 @@
 //!   left, it is built in a private page and copied in;
 //! - the compaction thread moves contiguous runs with one call;
 //! - pages above the new top, where mutators allocate meanwhile, are placed
-//!   as zero pages when a mutator claims them, one call per claim.
+//!   as zero pages when a mutator claims them, one call per claim;
+//! - large objects' pages with references are rewritten in their shadow pages
+//!   and moved back ([`large`]).
 //!
 //! `UFFDIO_MOVE` failing with `EBUSY` (a page shared with another process
 //! since a `fork` with a heap the child keeps) makes the rest of that run a
@@ -23,6 +25,7 @@
 
 mod buffers;
 mod compaction;
+mod large;
 mod latency;
 mod pages;
 
@@ -35,6 +38,7 @@ use gc_uffd::sigbus::{self, Fault, FaultAction, SigbusRange};
 use gc_uffd::{Capabilities, Capability, Features, Reservation, Userfaultfd};
 
 pub(crate) use compaction::Compaction;
+pub(crate) use large::{LargePages, choose as choose_large};
 
 use crate::error::GcError;
 use crate::heap::{HeapInner, Mode};
@@ -165,7 +169,10 @@ impl Concurrent {
             Features::SIGBUS
         };
         let uffd = Userfaultfd::open(features)?;
-        let shadow = Reservation::new(spaces.capacity(), HEAP_ALIGN)?;
+        // As large as the heap's reservation, both spaces: a page keeps its
+        // offset in the shadow.
+        let size = spaces.reservation().size();
+        let shadow = Reservation::new(size, HEAP_ALIGN)?;
         shadow.exclude_from_fork()?;
         shadow.disable_huge_pages()?;
         let zero = Reservation::new(ZERO_SOURCE, PAGE)?;
@@ -175,7 +182,7 @@ impl Concurrent {
         // SAFETY: the handler uses atomics, memory reads and writes and ioctls
         // only: async-signal-safe.
         let range = unsafe {
-            sigbus::register_range(start..start + spaces.capacity(), move |f: &Fault| {
+            sigbus::register_range(start..start + size, move |f: &Fault| {
                 handler.on_fault(f.addr())
             })
         }?;
@@ -227,12 +234,16 @@ impl Concurrent {
 
 /// The compaction pause's work, after roots are rewritten: publish the cycle
 /// to the SIGBUS handler, register the moving space from the plan's base up
-/// for missing faults, and move its pages to the shadow. The pages below the
-/// base (the old generation, in a young cycle) stay mapped and are never
-/// touched. Its cost does not grow with the heap: two system calls and tables
-/// of zeroed memory. On failure everything is undone and the caller slides in
-/// place.
-pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compaction>, GcError> {
+/// and the clusters of `large` objects for missing faults, and move their
+/// pages to the shadow. The pages below the base (the old generation, in a
+/// young cycle) stay mapped and are never touched. Its cost does not grow
+/// with the heap: two system calls per range and tables of zeroed memory. On
+/// failure everything is undone and the caller slides in place.
+pub(crate) fn start(
+    heap: &Arc<HeapInner>,
+    plan: &Plan<'_>,
+    large: LargePages,
+) -> Result<Arc<Compaction>, GcError> {
     let Some(c) = heap.concurrent.as_ref() else {
         return Err(GcError::Config("no concurrent machinery".into()));
     };
@@ -243,35 +254,59 @@ pub(crate) fn start(heap: &Arc<HeapInner>, plan: &Plan<'_>) -> Result<Arc<Compac
     }
     let spaces = &heap.spaces;
     let start = spaces.moving().start();
-    let offset = plan.base_page() - start;
     let dirty_end = spaces
         .dirty_end()
         .max(plan.old_top())
         .next_multiple_of(PAGE);
+    let comp = Arc::new(Compaction::new(
+        heap.clone(),
+        c.clone(),
+        plan,
+        dirty_end,
+        large,
+    )?);
     // Registered to the space's end: mutators' claims above the new top get
     // their pages placed a claim at a time (`populate`), cheaper than a fault
     // per page.
     let moving = plan.base_page()..start + spaces.capacity();
-    let comp = Arc::new(Compaction::new(heap.clone(), c.clone(), plan, dirty_end)?);
+    let ranges = std::iter::once((moving.clone(), comp.moved_len()))
+        .chain(comp.large().clusters().iter().map(|r| (r.clone(), r.len())));
     c.current.publish(comp.clone());
-    // Remap first, register after: mremap moves a registered range's page
-    // tables one page at a time (3 ms per GiB here, against 10 us per GiB
-    // unregistered). Every mutator is stopped, so nothing touches the empty
-    // range in between.
-    let len = comp.moved_len();
     let heap_pages = spaces.reservation();
-    if let Err(e) = heap_pages.remap_into(offset, len, &c.shadow, offset) {
-        c.current.retire();
-        return Err(e.into());
-    }
-    if let Err(e) = c.uffd.register(moving) {
-        // Put the pages back, and slide in place.
-        let back = c.shadow.remap_into(offset, len, heap_pages, offset);
-        c.current.retire();
-        if let Err(lost) = back {
-            log::error!("movegc: the heap's pages could not be moved back: {lost}");
+    let mut done: Vec<(Range<usize>, usize)> = Vec::new();
+    for (range, len) in ranges {
+        let offset = range.start - start;
+        // Remap first, register after: mremap moves a registered range's page
+        // tables one page at a time (3 ms per GiB here, against 10 us per GiB
+        // unregistered). Every mutator is stopped, so nothing touches the empty
+        // range in between.
+        let result = heap_pages
+            .remap_into(offset, len, &c.shadow, offset)
+            .map_err(GcError::from)
+            .and_then(|()| {
+                c.uffd.register(range.clone()).map_err(|e| {
+                    let back = c.shadow.remap_into(offset, len, heap_pages, offset);
+                    if let Err(lost) = back {
+                        log::error!("movegc: the heap's pages could not be moved back: {lost}");
+                    }
+                    GcError::from(e)
+                })
+            });
+        if let Err(e) = result {
+            // Put the pages back, and slide in place.
+            for (range, len) in done {
+                let offset = range.start - start;
+                if let Err(e) = c.uffd.unregister(range) {
+                    log::error!("movegc: undoing a compaction's start: {e}");
+                }
+                if let Err(lost) = c.shadow.remap_into(offset, len, heap_pages, offset) {
+                    log::error!("movegc: the heap's pages could not be moved back: {lost}");
+                }
+            }
+            c.current.retire();
+            return Err(e);
         }
-        return Err(e.into());
+        done.push((range, len));
     }
     spaces.begin_concurrent_compaction(plan.new_top());
     Ok(comp)

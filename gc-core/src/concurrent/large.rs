@@ -1,0 +1,182 @@
+//! Large objects whose references a concurrent compaction rewrites after the
+//! pause, page by page, through the protocol of the moving space's pages.
+//!
+//! Large objects never move, but their slots reference objects that do. The
+//! compaction pause used to rewrite every slot of every one (in a young
+//! cycle, of the young ones): half a million slots, 2.5 ms, for the Lisp
+//! demonstration's one big vector. Instead, the pause moves their pages to
+//! the shadow and registers them for missing faults, as it does the moving
+//! space's; the compaction thread, or a mutator that touches a page first,
+//! rewrites the page's slots in its shadow page and moves it back. The pause
+//! keeps two system calls per cluster of such objects (see [`choose`]).
+
+use std::ops::Range;
+
+use gc_heap::{Header, Spaces};
+
+use super::PAGE;
+use super::pages::PageStates;
+
+/// Objects smaller than this, together with their neighbours in a cluster,
+/// are rewritten in the pause: two system calls and a fault or a move per
+/// page cost more than rewriting their slots there (a slot takes about
+/// 5 ns; 64 KiB of them, 40 us).
+const MIN_CLUSTER: usize = 64 << 10;
+
+/// The most clusters one pause remaps, so that its system calls stay a
+/// bounded cost; the largest are kept, the rest rewritten in the pause.
+const MAX_CLUSTERS: usize = 32;
+
+/// One large object whose pages a compaction rewrites.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LargeObject {
+    pub(crate) start: usize,
+    pub(crate) size: usize,
+    /// Read in the pause: builders of its later pages need its layout, and
+    /// its first page may be anywhere (shadow or heap) by then.
+    pub(crate) header: Header,
+    /// The index of its first page among all the objects' pages.
+    first: usize,
+}
+
+impl LargeObject {
+    fn pages(&self) -> usize {
+        self.size.div_ceil(PAGE)
+    }
+
+    /// Its pages' indices.
+    pub(crate) fn indices(&self) -> Range<usize> {
+        self.first..self.first + self.pages()
+    }
+}
+
+/// The large objects one compaction rewrites, the page-aligned clusters of
+/// address space that hold them (remapped and registered as wholes), and one
+/// state per page.
+pub(crate) struct LargePages {
+    /// In address order.
+    objects: Box<[LargeObject]>,
+    clusters: Box<[Range<usize>]>,
+    pub(crate) states: PageStates,
+}
+
+impl LargePages {
+    /// The objects, in address order.
+    pub(crate) fn objects(&self) -> &[LargeObject] {
+        &self.objects
+    }
+
+    /// The clusters to remap and register.
+    pub(crate) fn clusters(&self) -> &[Range<usize>] {
+        &self.clusters
+    }
+
+    /// Bytes the clusters span.
+    pub(crate) fn span(&self) -> usize {
+        self.clusters.iter().map(|c| c.len()).sum()
+    }
+
+    /// Whether `page` lies in a cluster.
+    pub(crate) fn covers(&self, page: usize) -> bool {
+        let i = self.clusters.partition_point(|c| c.end <= page);
+        self.clusters.get(i).is_some_and(|c| c.contains(&page))
+    }
+
+    /// The object holding `page`, and the page's index, if one does (a page
+    /// of a cluster between objects holds none).
+    pub(crate) fn page_index(&self, page: usize) -> Option<(LargeObject, usize)> {
+        let i = self.objects.partition_point(|o| o.start <= page);
+        let o = *self.objects.get(i.checked_sub(1)?)?;
+        (page < o.start + o.size).then_some((o, o.first + (page - o.start) / PAGE))
+    }
+
+    /// The object holding page `index`, and the page's address.
+    pub(crate) fn page_at(&self, index: usize) -> Option<(LargeObject, usize)> {
+        let i = self.objects.partition_point(|o| o.first <= index);
+        let o = *self.objects.get(i.checked_sub(1)?)?;
+        (index < o.first + o.pages()).then_some((o, o.start + (index - o.first) * PAGE))
+    }
+}
+
+/// Neighbouring large objects with slots, rewritten together.
+#[derive(Default)]
+struct Run {
+    /// (start, size, header), in address order.
+    objects: Vec<(usize, usize, Header)>,
+    bytes: usize,
+}
+
+/// Chooses which of the large objects a compaction rewrites after the pause:
+/// of `objects` (every large object, as (start, size) in address order),
+/// those `rewrite` accepts (a full cycle: all; a young cycle: the young) and
+/// that have slots, in clusters of neighbours with no other object between
+/// them (holes are fine: nobody touches them, and an allocation there meets
+/// a zero page). Returns them, and the rest of those `rewrite` accepts, for
+/// the pause to rewrite.
+///
+/// # Safety
+/// Every object's header must be readable: every mutator stopped, no
+/// compaction in progress.
+pub(crate) unsafe fn choose(
+    spaces: &Spaces,
+    objects: &[(usize, usize)],
+    mut rewrite: impl FnMut(usize) -> bool,
+) -> gc_uffd::Result<(LargePages, Vec<(usize, usize)>)> {
+    let types = spaces.types();
+    let mut runs: Vec<Run> = Vec::new();
+    let mut run = Run::default();
+    for &(start, size) in objects {
+        let header = rewrite(start).then(|| {
+            // SAFETY: a live large object's header, readable as the caller guarantees.
+            Header(unsafe { (start as *const u64).read() })
+        });
+        match header {
+            Some(header) if types.has_slots(header) => {
+                run.objects.push((start, size, header));
+                run.bytes += size;
+            }
+            _ if !run.objects.is_empty() => runs.push(std::mem::take(&mut run)),
+            _ => {}
+        }
+    }
+    if !run.objects.is_empty() {
+        runs.push(run);
+    }
+    runs.sort_by_key(|run| std::cmp::Reverse(run.bytes));
+    let mut in_pause = Vec::new();
+    let mut kept = Vec::new();
+    for (i, run) in runs.into_iter().enumerate() {
+        if i < MAX_CLUSTERS && run.bytes >= MIN_CLUSTER {
+            kept.push(run.objects);
+        } else {
+            in_pause.extend(run.objects.iter().map(|&(start, size, _)| (start, size)));
+        }
+    }
+    kept.sort_by_key(|objects| objects[0].0);
+    let mut chosen = Vec::new();
+    let mut clusters = Vec::new();
+    let mut first = 0;
+    for objects in kept {
+        let (start, _, _) = objects[0];
+        let (last, size, _) = objects[objects.len() - 1];
+        clusters.push(start..(last + size).next_multiple_of(PAGE));
+        for (start, size, header) in objects {
+            let object = LargeObject {
+                start,
+                size,
+                header,
+                first,
+            };
+            first += object.pages();
+            chosen.push(object);
+        }
+    }
+    Ok((
+        LargePages {
+            objects: chosen.into(),
+            clusters: clusters.into(),
+            states: PageStates::new(first)?,
+        },
+        in_pause,
+    ))
+}
