@@ -9,6 +9,7 @@
 //! - [`heap`]: the [`HeapBuilder`], the [`Heap`] and its [`Mode`].
 //! - [`mutator`]: allocation, safepoints, native code, the write barrier, handles.
 //! - [`roots`]: how a VM reports its roots.
+//! - [`pin`]: objects native code holds by address, which no cycle moves.
 //! - [`policy`]: young and full cycles, and when they run ([`Policy`]).
 //! - [`fork`]: `fork()` with a heap the child keeps ([`Heap::prepare_to_fork`]).
 //! - [`stats`]: per-cycle statistics, also written to the `log` crate's GC log;
@@ -31,6 +32,7 @@ pub mod inject;
 mod mark;
 pub mod mutator;
 mod pacer;
+pub mod pin;
 pub mod policy;
 mod report;
 pub mod roots;
@@ -47,6 +49,7 @@ pub use gc_heap::{
 };
 pub use heap::{Heap, HeapBuilder, Mode};
 pub use mutator::{HandleScope, Local, Mutator};
+pub use pin::Pinned;
 pub use policy::{Policy, Sizing};
 pub use report::install_stderr_log;
 pub use roots::{RootScanner, RootVisitor};
