@@ -77,6 +77,19 @@ impl<'a> Marker<'a> {
         }
     }
 
+    /// Whether the object at `addr` is live this cycle as far as marking has
+    /// gone: marked, allocated during the cycle, old in a young cycle, or
+    /// outside the spaces this cycle traces. Reference processing asks it
+    /// once tracing is complete.
+    pub(crate) fn is_live(&self, addr: usize) -> bool {
+        let spaces = self.spaces;
+        if spaces.in_moving(addr) {
+            addr >= self.black || addr < self.old_end || spaces.is_marked(addr)
+        } else {
+            !spaces.in_large(addr) || spaces.is_marked(addr)
+        }
+    }
+
     /// Marks a root or a logged reference of slot kind `kind`; returns
     /// whether it must be scanned.
     #[inline]

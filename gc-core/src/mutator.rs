@@ -435,6 +435,23 @@ impl Mutator {
         }
     }
 
+    /// While a cycle marks, makes the object at `value` (if any) live for
+    /// it, as if the write barrier had logged it: what a read of a weak
+    /// reference needs, since its object may be outside the marking's
+    /// snapshot. Otherwise one load and a branch.
+    #[inline]
+    pub(crate) fn keep_alive(&mut self, value: usize) {
+        if value == 0 || !self.heap.0.marking.load(Ordering::Relaxed) {
+            return;
+        }
+        #[cfg(feature = "fault-injection")]
+        if self.heap.0.config.no_keep_alive {
+            return;
+        }
+        // SAFETY: this thread is running, so it alone touches its buffer.
+        unsafe { &mut *self.shared.satb.get() }.log(value, &self.heap.0.satb);
+    }
+
     /// Loads the reference slot at byte `offset` of `obj`.
     ///
     /// # Safety

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::mib;
 use crate::policy::Sizing;
+pub use crate::references::ReferenceStats;
 
 /// Why a collection ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +116,8 @@ pub struct CycleStats {
     pub bytes_moved: usize,
     /// Large objects freed.
     pub large_freed: usize,
+    /// Weak handles, ephemerons, finalization and cleaners.
+    pub references: ReferenceStats,
 }
 
 impl CycleStats {
@@ -160,7 +163,24 @@ impl fmt::Display for CycleStats {
             self.objects_marked,
             self.objects_moved,
             mib(self.bytes_moved),
-        )
+        )?;
+        let r = &self.references;
+        if r.weak + r.ephemerons + r.finalizable + r.cleaned > 0 {
+            write!(
+                f,
+                "; references: {} weak ({} cleared), {} ephemerons ({} cleared), {} finalizable, \
+                 {} cleaned, {:.3} ms processing, {:.3} ms rewriting",
+                r.weak,
+                r.weak_cleared,
+                r.ephemerons,
+                r.ephemerons_cleared,
+                r.finalizable,
+                r.cleaned,
+                ms(r.processing),
+                ms(r.rewriting),
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -1,0 +1,232 @@
+//! The references the collector owns for the VM that do not keep objects
+//! alive, or not simply: weak handles, ephemerons, objects registered for
+//! finalization and cleaners; and their processing at the end of a cycle's
+//! marking.
+//!
+//! Every table lives behind one lock. Mutators take it to make, read and
+//! drop handles while they run; the collector takes it only in its pauses,
+//! with every mutator stopped or in native code, so the two never wait for
+//! each other across a safepoint.
+//!
+//! Processing runs in the pause where tracing ends (the final mark, or the
+//! one pause of a cycle that marks in a pause), in [`Stage`]s:
+//!
+//! 1. ephemerons: the values of those whose keys are live are marked and
+//!    traced, again and again until no ephemeron's value is newly marked (a
+//!    value may be another ephemeron's key);
+//! 2. weak handles whose referents are not live are cleared, and ephemerons
+//!    whose keys are not; then objects registered for finalization and not
+//!    live are marked again (resurrected), traced, and queued for the VM;
+//! 3. cleaners of objects that are still not live (not even resurrected) are
+//!    notified.
+//!
+//! Each step's marking may need more tracing than the pause's budget: the
+//! mutators then resume with marking on, and the next final-mark pause
+//! continues from the stage reached.
+
+use std::time::{Duration, Instant};
+
+use gc_heap::{Plan, SlotKind};
+
+use crate::mark::Marker;
+use crate::slab::Slab;
+use crate::sync::ForkSafeMutex;
+
+/// Where a cycle's reference processing stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Ephemerons are being resolved; nothing has been cleared.
+    #[default]
+    Ephemerons,
+    /// Weak handles and dead ephemerons are cleared and finalizable objects
+    /// resurrected; what they reach is being traced.
+    Resurrected,
+    /// Cleaners notified: processing is over for this cycle.
+    Done,
+}
+
+/// What a cycle's reference processing did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReferenceStats {
+    /// Weak handles examined.
+    pub weak: usize,
+    /// Of those, cleared: their referents were unreachable.
+    pub weak_cleared: usize,
+    /// Ephemerons examined.
+    pub ephemerons: usize,
+    /// Of those, cleared: their keys were unreachable.
+    pub ephemerons_cleared: usize,
+    /// Objects registered for finalization found unreachable, kept alive and
+    /// queued for the VM.
+    pub finalizable: usize,
+    /// Cleaners notified: their objects were unreachable.
+    pub cleaned: usize,
+    /// Time spent processing, in the pauses.
+    pub processing: Duration,
+    /// Time spent rewriting the tables' references in the compaction pause.
+    pub rewriting: Duration,
+}
+
+/// The tables.
+#[derive(Default)]
+pub(crate) struct Tables {
+    /// Weak handles' referents; 0 once cleared.
+    pub(crate) weak: Slab<usize>,
+    /// Ephemerons' keys and values; zeros once cleared.
+    pub(crate) ephemerons: Slab<[usize; 2]>,
+    /// Objects registered for finalization, not yet found unreachable.
+    pub(crate) finalizers: Vec<usize>,
+    /// Objects found unreachable that the VM has not taken yet: roots.
+    pub(crate) finalizable: Vec<usize>,
+    /// Objects with a cleaner, and the token the VM gets when they die.
+    pub(crate) cleaners: Vec<(usize, u64)>,
+    /// Tokens of the cleaners notified, not yet taken.
+    pub(crate) cleaned: Vec<u64>,
+}
+
+/// The heap's reference tables.
+#[derive(Default)]
+pub(crate) struct References(ForkSafeMutex<Tables>);
+
+impl References {
+    /// The tables, locked.
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
+        self.0.lock()
+    }
+
+    /// The next step of reference processing, in a pause where tracing has
+    /// just left no grey object. Returns the objects it marked, to trace
+    /// before calling it again; none when processing is over.
+    pub(crate) fn process(
+        &self,
+        marker: &Marker<'_>,
+        stage: &mut Stage,
+        stats: &mut ReferenceStats,
+    ) -> Vec<usize> {
+        let t = Instant::now();
+        let mut tables = self.lock();
+        let mut grey = Vec::new();
+        while grey.is_empty() && *stage != Stage::Done {
+            match stage {
+                Stage::Ephemerons => {
+                    grey = tables.mark_ephemeron_values(marker);
+                    if grey.is_empty() {
+                        tables.clear_dead(marker, stats);
+                        grey = tables.resurrect(marker, stats);
+                        *stage = Stage::Resurrected;
+                    }
+                }
+                Stage::Resurrected => {
+                    tables.notify_cleaners(marker, stats);
+                    *stage = Stage::Done;
+                }
+                Stage::Done => {}
+            }
+        }
+        stats.processing += t.elapsed();
+        grey
+    }
+
+    /// Rewrites every reference the tables hold to its post-compact address,
+    /// in the compaction pause.
+    pub(crate) fn rewrite(&self, plan: &Plan<'_>, stats: &mut ReferenceStats) {
+        let t = Instant::now();
+        let mut tables = self.lock();
+        let Tables {
+            weak,
+            ephemerons,
+            finalizers,
+            cleaners,
+            ..
+        } = &mut *tables;
+        let slots = weak
+            .iter_mut()
+            .chain(ephemerons.iter_mut().flatten())
+            .chain(finalizers.iter_mut())
+            .chain(cleaners.iter_mut().map(|(obj, _)| obj));
+        for slot in slots {
+            // SAFETY: a word of the table, which this pause holds locked.
+            unsafe { plan.rewrite_slot(slot, SlotKind::Ref) };
+        }
+        stats.rewriting = t.elapsed();
+    }
+
+    /// Calls `f` with every reference the tables hold weakly, for the verifier.
+    pub(crate) fn for_each_weak(&self, mut f: impl FnMut(usize)) {
+        let tables = self.lock();
+        let values = tables
+            .weak
+            .iter()
+            .copied()
+            .chain(tables.ephemerons.iter().flatten().copied())
+            .chain(tables.finalizers.iter().copied())
+            .chain(tables.cleaners.iter().map(|&(obj, _)| obj));
+        for v in values {
+            f(v);
+        }
+    }
+}
+
+impl Tables {
+    /// Marks the values of ephemerons whose keys are live; returns those
+    /// newly marked.
+    fn mark_ephemeron_values(&self, marker: &Marker<'_>) -> Vec<usize> {
+        self.ephemerons
+            .iter()
+            .filter(|[key, _]| *key != 0 && marker.is_live(*key))
+            .map(|&[_, value]| value)
+            .filter(|&value| marker.mark_new(value))
+            .collect()
+    }
+
+    /// Clears the weak handles whose referents, and the ephemerons whose
+    /// keys, are not live.
+    fn clear_dead(&mut self, marker: &Marker<'_>, stats: &mut ReferenceStats) {
+        for referent in self.weak.iter_mut() {
+            stats.weak += 1;
+            if *referent != 0 && !marker.is_live(*referent) {
+                *referent = 0;
+                stats.weak_cleared += 1;
+            }
+        }
+        for pair in self.ephemerons.iter_mut() {
+            stats.ephemerons += 1;
+            if pair[0] != 0 && !marker.is_live(pair[0]) {
+                *pair = [0, 0];
+                stats.ephemerons_cleared += 1;
+            }
+        }
+    }
+
+    /// Moves the objects registered for finalization that are not live to
+    /// the finalizable queue, marking them; returns those newly marked.
+    fn resurrect(&mut self, marker: &Marker<'_>, stats: &mut ReferenceStats) -> Vec<usize> {
+        let mut grey = Vec::new();
+        let finalizable = &mut self.finalizable;
+        self.finalizers.retain(|&obj| {
+            if marker.is_live(obj) {
+                return true;
+            }
+            if marker.mark_new(obj) {
+                grey.push(obj);
+            }
+            finalizable.push(obj);
+            stats.finalizable += 1;
+            false
+        });
+        grey
+    }
+
+    /// Queues the tokens of the cleaners whose objects are not live.
+    fn notify_cleaners(&mut self, marker: &Marker<'_>, stats: &mut ReferenceStats) {
+        let cleaned = &mut self.cleaned;
+        self.cleaners.retain(|&(obj, token)| {
+            if marker.is_live(obj) {
+                return true;
+            }
+            cleaned.push(token);
+            stats.cleaned += 1;
+            false
+        });
+    }
+}
