@@ -275,7 +275,7 @@ fn without_keep_alive_a_weak_read_during_marking_is_caught() {
 }
 
 /// 100 nodes with ids from `base`, held by an array in a handle, and a weak
-/// handle to each.
+/// handle to each; garbage between them.
 fn held_nodes<'s>(
     s: &mut HandleScope<'s>,
     types: Types,
@@ -284,6 +284,8 @@ fn held_nodes<'s>(
     let keep = s.alloc(types.refs, 100).unwrap();
     let mut handles = Vec::new();
     for i in 0..100 {
+        // Garbage before each node: the nodes move at the next cycle.
+        s.mutator().alloc(types.blob, 100).unwrap();
         let n = new_node(s.mutator(), types, base + i).unwrap();
         let k = s.get(keep).unwrap();
         // SAFETY: slot `i` of the live array; `n` is fresh.
