@@ -441,15 +441,14 @@ impl Mutator {
     /// snapshot. Otherwise one load and a branch.
     #[inline]
     pub(crate) fn keep_alive(&mut self, value: usize) {
-        if value == 0 || !self.heap.0.marking.load(Ordering::Relaxed) {
-            return;
-        }
         #[cfg(feature = "fault-injection")]
         if self.heap.0.config.no_keep_alive {
             return;
         }
+        let marking = self.heap.0.marking.load(Ordering::Relaxed);
         // SAFETY: this thread is running, so it alone touches its buffer.
-        unsafe { &mut *self.shared.satb.get() }.log(value, &self.heap.0.satb);
+        let buffer = unsafe { &mut *self.shared.satb.get() };
+        crate::weak::keep_alive(marking, value, buffer, &self.heap.0.satb);
     }
 
     /// Loads the reference slot at byte `offset` of `obj`.

@@ -24,6 +24,7 @@ use gc_heap::ObjRef;
 use crate::error::GcError;
 use crate::heap::Heap;
 use crate::mutator::{HandleScope, Local, Mutator};
+use crate::satb::{SatbBuffer, SatbQueue};
 
 /// A weak reference: the object it refers to, while something else keeps
 /// that object reachable; null once a cycle found it unreachable (and freed
@@ -156,5 +157,109 @@ impl Ephemeron {
 impl Drop for Ephemeron {
     fn drop(&mut self) {
         self.heap.0.references.lock().ephemerons.remove(self.index);
+    }
+}
+
+/// A weak read's barrier: while marking (`marking`, as the mutator loaded
+/// it while running), logs the referent read, if any, in the mutator's
+/// write-barrier `buffer`, so that the final-mark pause marks it.
+#[inline]
+pub(crate) fn keep_alive(
+    marking: bool,
+    referent: usize,
+    buffer: &mut SatbBuffer,
+    queue: &SatbQueue,
+) {
+    if marking && referent != 0 {
+        buffer.log(referent, queue);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::safepoint::{Handshake, MutatorState};
+    use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, lock};
+    use loom::sync::Arc;
+    use std::cell::UnsafeCell;
+
+    struct Shared {
+        hs: Handshake,
+        me: MutatorState,
+        marking: AtomicBool,
+        /// The weak handle's slot: object 1, or 0 once cleared.
+        weak: Mutex<usize>,
+        /// A slot of an object the marker scans at the initial mark.
+        field: AtomicUsize,
+        queue: SatbQueue,
+        buffer: UnsafeCell<SatbBuffer>,
+    }
+
+    // SAFETY: `buffer` is touched by the mutator while it runs and by the
+    // collector while it is stopped, as in `MutatorShared`.
+    unsafe impl Sync for Shared {}
+    // SAFETY: as above.
+    unsafe impl Send for Shared {}
+
+    /// A mutator reads a weak handle whose object nothing else references
+    /// and stores what it read into an object's field, while a cycle turns
+    /// marking on in one pause (scanning the field), drains the barrier's
+    /// buffers concurrently and in a final pause, then clears the handle
+    /// and frees the object unless it was marked. Whatever the
+    /// interleaving, the field never holds the freed object (without
+    /// `keep_alive` it does).
+    #[test]
+    fn a_weak_read_during_marking_never_yields_a_freed_object() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(2);
+        builder.check(|| {
+            let s = Arc::new(Shared {
+                hs: Handshake::new(),
+                me: MutatorState::new(),
+                marking: AtomicBool::new(false),
+                weak: Mutex::new(1),
+                field: AtomicUsize::new(0),
+                queue: SatbQueue::new(),
+                buffer: UnsafeCell::new(SatbBuffer::default()),
+            });
+            s.hs.leave_native(&s.me);
+            let mutator = {
+                let s = s.clone();
+                loom::thread::spawn(move || {
+                    s.hs.poll(&s.me);
+                    let referent = *lock(&s.weak);
+                    let marking = s.marking.load(Ordering::Relaxed);
+                    // SAFETY: this thread runs, so it alone touches the buffer.
+                    keep_alive(marking, referent, unsafe { &mut *s.buffer.get() }, &s.queue);
+                    // The field held null: the write barrier logs nothing.
+                    s.field.store(referent, Ordering::Relaxed);
+                    s.hs.enter_native(&s.me);
+                })
+            };
+            // Initial mark. The field's object is scanned at once: the
+            // snapshot's value is all marking sees of the field (a store
+            // later overwrites null, which the write barrier does not log).
+            s.hs.stop(std::iter::once(&s.me));
+            s.marking.store(true, Ordering::Relaxed);
+            let mut marked = vec![s.field.load(Ordering::Relaxed)];
+            s.hs.resume();
+            marked.extend(s.queue.take().concat());
+            // Final mark.
+            s.hs.stop(std::iter::once(&s.me));
+            // SAFETY: the mutator is stopped or in native code.
+            unsafe { &mut *s.buffer.get() }.flush(&s.queue);
+            marked.extend(s.queue.take().concat());
+            let freed = !marked.contains(&1);
+            if freed {
+                *lock(&s.weak) = 0;
+            }
+            s.marking.store(false, Ordering::Relaxed);
+            s.hs.resume();
+            mutator.join().unwrap();
+            assert!(
+                !(freed && s.field.load(Ordering::Relaxed) == 1),
+                "the field holds object 1, freed by the cycle"
+            );
+        });
     }
 }
