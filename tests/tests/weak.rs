@@ -5,6 +5,7 @@
 //! alive (without that, injected, the same workload is caught).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use gc_core::inject::Injection;
 use gc_core::{
@@ -238,39 +239,53 @@ fn weak_handles_follow_reachability_with_default_policy_and_marking_in_the_pause
 
 /// The test has teeth: when reading a weak handle during marking does not
 /// keep the referent alive, a referent stored back into the graph is freed,
-/// and the checks find its address stale.
+/// and the checks find its address stale. Every cycle is full and marks a
+/// long list (another thread's), so that marking takes long enough for the
+/// workout to read many handles meanwhile.
 #[test]
 fn without_keep_alive_a_weak_read_during_marking_is_caught() {
-    let Some((heap, types)) = concurrent_heap(Mode::StopTheWorld, 24 << 20, |b| {
-        frequent_cycles(b).inject(Injection {
+    let Some((heap, types)) = concurrent_heap(Mode::StopTheWorld, 48 << 20, |b| {
+        b.policy(
+            Policy::default()
+                .generational(false)
+                .young_budget(Some(1 << 20)),
+        )
+        .inject(Injection {
             no_keep_alive: true,
             ..Injection::default()
         })
     }) else {
         return;
     };
-    let mut failed = None;
-    for seed in 1..=10 {
-        let heap = &heap;
-        let r = std::thread::scope(|sc| {
+    let done = AtomicBool::new(false);
+    let (heap, done) = (&heap, &done);
+    let failed = std::thread::scope(|sc| {
+        sc.spawn(move || {
+            let mut m = heap.attach().expect("attach");
+            m.scope(|s| {
+                let list = movegc_tests::build_ballast(s, types, 5, 100_000).expect("ballast");
+                let _list = s.local(list);
+                while !done.load(Ordering::Relaxed) {
+                    s.mutator().alloc(types.blob, 1000).expect("garbage");
+                }
+            });
+        });
+        let failed = (1..=10).find_map(|seed| {
             let runs: Vec<_> = (0..2)
                 .map(|t| sc.spawn(move || workout(heap, types, seed * 10 + t, 3000)))
                 .collect();
             runs.into_iter()
                 .map(|r| r.join().expect("no panic"))
-                .find(Result::is_err)
-                .unwrap_or(Ok(()))
+                .find_map(Result::err)
         });
-        if let Err(e) = r {
-            failed = Some(e);
-            break;
-        }
-    }
+        done.store(true, Ordering::Relaxed);
+        failed
+    });
+    // The same workouts pass with keep-alive (the other tests): any model
+    // violation here comes from the referent the cycle freed.
     let e = failed.expect(
         "10 runs without keep-alive found nothing: the test reads no weak referent during marking",
     );
-    // The same runs pass with keep-alive (the other tests): any model
-    // violation here comes from the referent the cycle freed.
     eprintln!("without keep-alive: {e}");
 }
 
