@@ -414,7 +414,9 @@ fn mark_cards(heap: &HeapInner, marker: &Marker<'_>, cards: &[usize]) -> Vec<usi
                 // SAFETY: a slot of a live old object; mutators store to it atomically.
                 let value = std::sync::atomic::AtomicUsize::from_ptr(slot as *mut usize)
                     .load(Ordering::Relaxed);
-                if types.is_ref(kind, value) && marker.mark_new(value) {
+                if kind == SlotKind::Weak {
+                    marker.discover_weak(slot, value);
+                } else if types.is_ref(kind, value) && marker.mark_new(value) {
                     grey.push(value);
                 }
             });

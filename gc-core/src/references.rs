@@ -52,6 +52,11 @@ pub struct ReferenceStats {
     pub weak: usize,
     /// Of those, cleared: their referents were unreachable.
     pub weak_cleared: usize,
+    /// Weak slots in objects (`SlotKind::Weak`) of the objects marking
+    /// scanned, holding a reference.
+    pub weak_slots: usize,
+    /// Of those, cleared (set to null): their objects were unreachable.
+    pub weak_slots_cleared: usize,
     /// Ephemerons examined.
     pub ephemerons: usize,
     /// Of those, cleared: their keys were unreachable.
@@ -111,12 +116,16 @@ impl References {
                 Stage::Ephemerons => {
                     grey = tables.mark_ephemeron_values(marker);
                     if grey.is_empty() {
+                        clear_weak_slots(marker, stats);
                         tables.clear_dead(marker, stats);
                         grey = tables.resurrect(marker, stats);
                         *stage = Stage::Resurrected;
                     }
                 }
                 Stage::Resurrected => {
+                    // Those of the objects resurrected: what they reference
+                    // and finalization did not, is gone.
+                    clear_weak_slots(marker, stats);
                     tables.notify_cleaners(marker, stats);
                     *stage = Stage::Done;
                 }
@@ -163,6 +172,21 @@ impl References {
             .chain(tables.cleaners.iter().map(|&(obj, _)| obj));
         for v in values {
             f(v);
+        }
+    }
+}
+
+/// Stores null in the weak slots marking noted whose objects are not live.
+fn clear_weak_slots(marker: &Marker<'_>, stats: &mut ReferenceStats) {
+    for slot in marker.take_weak_slots() {
+        stats.weak_slots += 1;
+        // SAFETY: a weak slot of an object marking scanned, which nothing
+        // has moved or freed since; every mutator is stopped (this is a
+        // pause), and marking threads are done.
+        let slot = unsafe { &mut *(slot as *mut usize) };
+        if *slot != 0 && !marker.is_live(*slot) {
+            *slot = 0;
+            stats.weak_slots_cleared += 1;
         }
     }
 }

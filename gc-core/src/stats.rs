@@ -165,13 +165,15 @@ impl fmt::Display for CycleStats {
             mib(self.bytes_moved),
         )?;
         let r = &self.references;
-        if r.weak + r.ephemerons + r.finalizable + r.cleaned > 0 {
+        if r.weak + r.weak_slots + r.ephemerons + r.finalizable + r.cleaned > 0 {
             write!(
                 f,
-                "; references: {} weak ({} cleared), {} ephemerons ({} cleared), {} finalizable, \
-                 {} cleaned, {:.3} ms processing, {:.3} ms rewriting",
+                "; references: {} weak ({} cleared), {} weak slots ({} cleared), {} ephemerons \
+                 ({} cleared), {} finalizable, {} cleaned, {:.3} ms processing, {:.3} ms rewriting",
                 r.weak,
                 r.weak_cleared,
+                r.weak_slots,
+                r.weak_slots_cleared,
                 r.ephemerons,
                 r.ephemerons_cleared,
                 r.finalizable,
