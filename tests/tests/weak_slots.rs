@@ -194,11 +194,8 @@ fn an_old_objects_weak_slot_follows_young_and_full_cycles() {
             );
             let h = s.get(holder).unwrap();
             // SAFETY: as above.
-            assert_eq!(
-                unsafe { s.mutator().read_weak(h, 8) },
-                None,
-                "{mode:?}: young node kept"
-            );
+            let got = unsafe { s.mutator().read_weak(h, 8) };
+            assert_eq!(got, None, "{mode:?}: young node kept");
             // Now to the old node, which dies.
             // SAFETY: as above.
             unsafe {
@@ -215,11 +212,8 @@ fn an_old_objects_weak_slot_follows_young_and_full_cycles() {
             s.mutator().collect().unwrap();
             let h = s.get(holder).unwrap();
             // SAFETY: as above.
-            assert_eq!(
-                unsafe { s.mutator().read_weak(h, 8) },
-                None,
-                "{mode:?}: old node kept"
-            );
+            let got = unsafe { s.mutator().read_weak(h, 8) };
+            assert_eq!(got, None, "{mode:?}: old node kept");
         });
     }
 }
