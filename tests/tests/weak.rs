@@ -9,13 +9,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use gc_core::inject::Injection;
 use gc_core::{
-    CycleKind, GcError, HandleScope, Heap, HeapBuilder, Local, Mode, Mutator, ObjRef, Policy, Weak,
+    CycleKind, Ephemeron, GcError, HandleScope, Heap, HeapBuilder, Local, Mode, Mutator, ObjRef,
+    Policy, Weak,
 };
 use movegc_tests::{Rng, Types, concurrent_heap, run_each};
 
 const MODES: [Mode; 3] = [Mode::StopTheWorld, Mode::Move, Mode::Copy];
 /// Root slots per thread.
 const SLOTS: usize = 48;
+/// The workout's kinds of steps: with weak handles only, and with
+/// ephemerons and a weak array too.
+const WEAK_HANDLE_OPS: usize = 10;
+const ALL_OPS: usize = 14;
+/// An ephemeron's value node has its key's id plus this.
+const VALUE: usize = 500_000;
 /// A node's check word is its id times this.
 const CHECK: usize = 0x9E37_79B9;
 
@@ -36,6 +43,14 @@ fn node_id(heap: &Heap, types: Types, obj: ObjRef) -> Result<usize, String> {
     Ok(id)
 }
 
+/// Whether the model's node `id` is reachable: in a slot, or an ephemeron's
+/// value whose key is.
+fn reachable(slots: &[Option<usize>], ephemerons: &HashMap<usize, Ephemeron>, id: usize) -> bool {
+    let key = id.wrapping_sub(VALUE);
+    slots.contains(&Some(id))
+        || (id % 1_000_000 >= VALUE && ephemerons.contains_key(&key) && slots.contains(&Some(key)))
+}
+
 /// Allocates a node with `id`.
 fn new_node(m: &mut Mutator, types: Types, id: usize) -> Result<ObjRef, GcError> {
     let node = m.alloc(types.node, 0)?;
@@ -48,25 +63,31 @@ fn new_node(m: &mut Mutator, types: Types, id: usize) -> Result<ObjRef, GcError>
 }
 
 /// One thread of the model test: a root array of `SLOTS` nodes, a weak
-/// handle per node it made, and a model of which slots hold which node.
-/// Random steps make nodes, drop and copy slots, read weak handles (storing
-/// some referents back into the roots) and allocate garbage, while cycles
-/// run; every read is checked against the model. Every `collect_every`
-/// steps the thread collects (full, or young); afterwards a handle must be
-/// null exactly when its node is in no slot (young: a node in a slot is
-/// never cleared).
-fn workout(heap: &Heap, types: Types, seed: u64, steps: usize) -> Result<(), String> {
+/// array of as many, a weak handle per node it made, ephemerons from some
+/// nodes to values only they keep, and a model of which slots hold which
+/// node. Random steps (the first `ops` kinds: weak handles only, or all)
+/// make nodes, drop and copy slots, read weak handles, ephemerons and weak
+/// slots (storing some of what they give back into the roots), and
+/// allocate garbage, while cycles run; every read is checked against the
+/// model. Every 97 steps the thread collects (full, or young); afterwards a
+/// handle, an ephemeron or a weak slot must be null exactly when its node
+/// (an ephemeron's key) is unreachable (young: a reachable node is never
+/// cleared).
+fn workout(heap: &Heap, types: Types, seed: u64, steps: usize, ops: usize) -> Result<(), String> {
     let mut m = heap.attach().map_err(|e| e.to_string())?;
     let mut rng = Rng::new(seed);
     let err = |e: GcError| e.to_string();
     m.scope(|s| {
         let array = s.alloc(types.refs, SLOTS as u32).map_err(err)?;
+        let weak_array = s.alloc(types.weak_refs, SLOTS as u32).map_err(err)?;
         let mut slots: Vec<Option<usize>> = vec![None; SLOTS];
+        let mut weak_slots: Vec<Option<usize>> = vec![None; SLOTS];
         let mut weak: HashMap<usize, Weak> = HashMap::new();
+        let mut ephemerons: HashMap<usize, Ephemeron> = HashMap::new();
         let mut cleared = 0;
         let mut next_id = seed as usize * 1_000_000;
         for step in 0..steps {
-            match rng.below(10) {
+            match rng.below(ops) {
                 0..=2 => {
                     let id = next_id;
                     next_id += 1;
@@ -80,6 +101,82 @@ fn workout(heap: &Heap, types: Types, seed: u64, steps: usize) -> Result<(), Str
                         weak.insert(id, s.mutator().weak(node));
                     }
                     slots[j] = Some(id);
+                    if ops > WEAK_HANDLE_OPS && rng.below(2) == 0 {
+                        // An ephemeron from the node to a value only it keeps.
+                        let value = new_node(s.mutator(), types, id + VALUE).map_err(err)?;
+                        let a = s.get(array).ok_or("array lost")?;
+                        // SAFETY: slot `j` of the live array holds the node;
+                        // `value` is fresh, no safepoint since.
+                        unsafe {
+                            let key = s.mutator().read_ref(a, 8 + j * 8).ok_or("node lost")?;
+                            ephemerons.insert(id, s.mutator().ephemeron(key, value));
+                        }
+                    }
+                }
+                10 => {
+                    let Some(&id) = ephemerons.keys().nth(rng.below(ephemerons.len().max(1))) else {
+                        continue;
+                    };
+                    let got = ephemerons[&id].get(s.mutator()).map_err(err)?;
+                    let held = slots.iter().position(|&x| x == Some(id));
+                    match (got, held) {
+                        (None, Some(j)) => {
+                            return Err(format!("step {step}: ephemeron {id} cleared while slot {j} holds its key"));
+                        }
+                        (None, None) => {
+                            ephemerons.remove(&id);
+                        }
+                        (Some((key, value)), _) => {
+                            let ids = (node_id(heap, types, key)?, node_id(heap, types, value)?);
+                            if ids != (id, id + VALUE) {
+                                return Err(format!("step {step}: ephemeron {id} gives nodes {ids:?}"));
+                            }
+                            if rng.below(2) == 0 {
+                                // The value into the graph, read from the ephemeron only.
+                                let j = rng.below(SLOTS);
+                                let a = s.get(array).ok_or("array lost")?;
+                                // SAFETY: slot `j` of the live array; no safepoint since the read.
+                                unsafe { s.mutator().write_ref(a, 8 + j * 8, Some(value)) };
+                                slots[j] = Some(id + VALUE);
+                            }
+                        }
+                    }
+                }
+                11 => {
+                    // A weak slot takes a strong slot's node.
+                    let (j, k) = (rng.below(SLOTS), rng.below(SLOTS));
+                    let (a, w) = (s.get(array).ok_or("array lost")?, s.get(weak_array).ok_or("weak array lost")?);
+                    // SAFETY: slot `j` of the live array, weak slot `k` of the live weak array.
+                    unsafe {
+                        let v = s.mutator().read_ref(a, 8 + j * 8);
+                        s.mutator().write_weak(w, 8 + k * 8, v);
+                    }
+                    weak_slots[k] = slots[j];
+                }
+                12 => {
+                    let k = rng.below(SLOTS);
+                    let w = s.get(weak_array).ok_or("weak array lost")?;
+                    // SAFETY: weak slot `k` of the live weak array.
+                    let got = unsafe { s.mutator().read_weak(w, 8 + k * 8) };
+                    match (got, weak_slots[k]) {
+                        (None, Some(id)) if reachable(&slots, &ephemerons, id) => {
+                            return Err(format!("step {step}: weak slot {k} cleared while node {id} is held"));
+                        }
+                        (None, _) => weak_slots[k] = None,
+                        (Some(obj), want) => {
+                            let found = node_id(heap, types, obj)?;
+                            if Some(found) != want {
+                                return Err(format!("step {step}: weak slot {k} gives node {found}, not {want:?}"));
+                            }
+                            if rng.below(2) == 0 {
+                                let j = rng.below(SLOTS);
+                                let a = s.get(array).ok_or("array lost")?;
+                                // SAFETY: slot `j` of the live array; no safepoint since the read.
+                                unsafe { s.mutator().write_ref(a, 8 + j * 8, Some(obj)) };
+                                slots[j] = Some(found);
+                            }
+                        }
+                    }
                 }
                 3 | 4 => {
                     // Drop a slot, or copy one into another.
@@ -161,6 +258,44 @@ fn workout(heap: &Heap, types: Types, seed: u64, steps: usize) -> Result<(), Str
                 } else {
                     s.mutator().collect().map_err(err)?;
                 }
+                let w = s.get(weak_array).ok_or("weak array lost")?;
+                for (k, want) in weak_slots.iter_mut().enumerate() {
+                    // SAFETY: weak slot `k` of the live weak array.
+                    let got = unsafe { s.mutator().read_weak(w, 8 + k * 8) };
+                    let held = want.is_some_and(|id| reachable(&slots, &ephemerons, id));
+                    if let Some(obj) = got
+                        && Some(node_id(heap, types, obj)?) != *want
+                    {
+                        return Err(format!("after a cycle: weak slot {k} is not node {want:?}"));
+                    }
+                    match (got.is_some(), held, young) {
+                        (false, true, _) => {
+                            return Err(format!("after a cycle: weak slot {k} cleared while {want:?} is held"));
+                        }
+                        (true, false, false) => {
+                            return Err(format!("after a full cycle: weak slot {k} holds unreachable {want:?}"));
+                        }
+                        (false, false, _) => *want = None,
+                        (true, _, _) => {}
+                    }
+                }
+                let eph: Vec<usize> = ephemerons.keys().copied().collect();
+                for id in eph {
+                    let got = ephemerons[&id].get(s.mutator()).map_err(err)?;
+                    let held = slots.contains(&Some(id));
+                    match (got.is_some(), held, young) {
+                        (false, true, _) => {
+                            return Err(format!("after a cycle: ephemeron {id} cleared while its key is held"));
+                        }
+                        (true, false, false) => {
+                            return Err(format!("after a full cycle: ephemeron {id}'s key is unreachable but kept"));
+                        }
+                        (false, false, _) => {
+                            ephemerons.remove(&id);
+                        }
+                        (true, _, _) => {}
+                    }
+                }
                 let ids: Vec<usize> = weak.keys().copied().collect();
                 for id in ids {
                     let got = weak[&id].get(s.mutator()).map_err(err)?;
@@ -200,7 +335,9 @@ fn model(mode: Mode, threads: usize, steps: usize, configure: impl Fn(HeapBuilde
     let Some((heap, types)) = concurrent_heap(mode, 24 << 20, configure) else {
         return;
     };
-    run_each(threads, |t| workout(&heap, types, 1 + t as u64, steps));
+    run_each(threads, |t| {
+        workout(&heap, types, 1 + t as u64, steps, ALL_OPS)
+    });
     let s = heap.stats();
     eprintln!(
         "{mode:?}: {} young and {} full cycles, {} pauses, {} barrier entries",
@@ -272,7 +409,9 @@ fn without_keep_alive_a_weak_read_during_marking_is_caught() {
         });
         let failed = (1..=10).find_map(|seed| {
             let runs: Vec<_> = (0..2)
-                .map(|t| sc.spawn(move || workout(heap, types, seed * 10 + t, 3000)))
+                .map(|t| {
+                    sc.spawn(move || workout(heap, types, seed * 10 + t, 3000, WEAK_HANDLE_OPS))
+                })
                 .collect();
             runs.into_iter()
                 .map(|r| r.join().expect("no panic"))
