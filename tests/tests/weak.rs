@@ -520,3 +520,66 @@ fn a_weak_handle_of_another_heap_is_refused() {
     assert!(matches!(w.get(&mut mb), Err(GcError::OtherHeap)));
     assert!(w.get(&mut ma).is_ok());
 }
+
+/// Weak handles to large objects (which never move, and whose memory a
+/// sweep gives back while the mutators run): cleared when the object dies,
+/// by the young cycle after its allocation or a full one; a held one stays,
+/// its contents intact.
+#[test]
+fn weak_handles_to_large_objects() {
+    for mode in MODES {
+        let Some((heap, types)) = concurrent_heap(mode, 32 << 20, |b| b) else {
+            continue;
+        };
+        let mut m = heap.attach().unwrap();
+        m.scope(|s| {
+            let large = |s: &mut HandleScope<'_>, mark: u8| {
+                let blob = s.mutator().alloc(types.blob, 100_000).unwrap();
+                // SAFETY: the fresh blob's first and last bytes.
+                unsafe {
+                    *blob.byte_ptr(8) = mark;
+                    *blob.byte_ptr(8 + 99_999) = mark;
+                }
+                blob
+            };
+            let kept = large(s, 7);
+            let held = s.local(Some(kept));
+            // SAFETY: `kept` is fresh.
+            let kept_weak = unsafe { s.mutator().weak(kept) };
+            let dying = large(s, 9);
+            // SAFETY: `dying` is fresh.
+            let dying_weak = unsafe { s.mutator().weak(dying) };
+            assert!(
+                !heap.moving_space().contains(&dying.addr()),
+                "not a large object"
+            );
+            s.mutator().collect_young().unwrap();
+            assert!(
+                dying_weak.get(s.mutator()).unwrap().is_none(),
+                "{mode:?}: a dead large object's handle kept"
+            );
+            // Memory the dead one held goes to new large objects: the handle stays null.
+            let again = large(s, 11);
+            let _again = s.local(Some(again));
+            assert!(dying_weak.get(s.mutator()).unwrap().is_none(), "{mode:?}");
+            s.mutator().collect().unwrap();
+            let got = kept_weak.get(s.mutator()).unwrap();
+            assert_eq!(got, s.get(held), "{mode:?}: a held large object's handle");
+            let got = got.unwrap();
+            // SAFETY: the live blob's first and last bytes.
+            assert_eq!(
+                unsafe { (*got.byte_ptr(8), *got.byte_ptr(8 + 99_999)) },
+                (7, 7)
+            );
+            s.set(held, None);
+            // Old now: a young cycle keeps it, a full one frees it.
+            s.mutator().collect_young().unwrap();
+            assert!(
+                kept_weak.get(s.mutator()).unwrap().is_some(),
+                "{mode:?}: an old large object cleared by a young cycle"
+            );
+            s.mutator().collect().unwrap();
+            assert!(kept_weak.get(s.mutator()).unwrap().is_none(), "{mode:?}");
+        });
+    }
+}
