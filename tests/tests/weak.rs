@@ -567,10 +567,8 @@ fn weak_handles_to_large_objects() {
             assert_eq!(got, s.get(held), "{mode:?}: a held large object's handle");
             let got = got.unwrap();
             // SAFETY: the live blob's first and last bytes.
-            assert_eq!(
-                unsafe { (*got.byte_ptr(8), *got.byte_ptr(8 + 99_999)) },
-                (7, 7)
-            );
+            let marks = unsafe { (*got.byte_ptr(8), *got.byte_ptr(8 + 99_999)) };
+            assert_eq!(marks, (7, 7), "{mode:?}");
             s.set(held, None);
             // Old now: a young cycle keeps it, a full one frees it.
             s.mutator().collect_young().unwrap();
