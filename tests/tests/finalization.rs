@@ -193,3 +193,126 @@ fn cleaners_are_notified_when_their_objects_die() {
         });
     }
 }
+
+/// Finalization racing concurrent cycles: one thread registers nodes,
+/// drops them, takes what becomes finalizable while cycles that another
+/// thread's garbage starts mark and compact, and stores half of it back
+/// into its roots. A node is handed over only when no root holds it, once
+/// per registration, intact with its child, over 30 cycles; at the end,
+/// after a full collection with every root dropped, every registered node
+/// has been.
+#[test]
+fn finalization_races_concurrent_cycles() {
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const SLOTS: usize = 64;
+    for mode in MODES {
+        let Some((heap, types)) = concurrent_heap(mode, 24 << 20, |b| {
+            b.policy(
+                gc_core::Policy::default()
+                    .young_slide_limit(0)
+                    .young_pause_objects(0)
+                    .young_budget(Some(1 << 20)),
+            )
+        }) else {
+            continue;
+        };
+        let done = AtomicBool::new(false);
+        let (heap, done) = (&heap, &done);
+        std::thread::scope(|sc| {
+            sc.spawn(move || {
+                let mut m = heap.attach().unwrap();
+                while !done.load(Ordering::Relaxed) {
+                    m.alloc(types.blob, 2000).unwrap();
+                }
+            });
+            // The garbage thread stops when this one ends, failing too.
+            struct Stop<'a>(&'a AtomicBool);
+            impl Drop for Stop<'_> {
+                fn drop(&mut self) {
+                    self.0.store(true, Ordering::Relaxed);
+                }
+            }
+            let _stop = Stop(done);
+            let mut m = heap.attach().unwrap();
+            let mut rng = movegc_tests::Rng::new(3);
+            m.scope(|s| {
+                let roots = s.alloc(types.refs, SLOTS as u32).unwrap();
+                let mut slots: Vec<Option<usize>> = vec![None; SLOTS];
+                // Registered and not yet handed over.
+                let mut registered: HashSet<usize> = HashSet::new();
+                let mut handed = 0;
+                let mut next = 0;
+                let mut take = |s: &mut gc_core::HandleScope<'_>,
+                                slots: &mut Vec<Option<usize>>,
+                                registered: &mut HashSet<usize>,
+                                rng: &mut movegc_tests::Rng| {
+                    for obj in s.mutator().take_finalizable() {
+                        // SAFETY: a live node: its id word.
+                        let id = unsafe { obj.read_word(32) };
+                        check_pair(heap, types, obj, id);
+                        assert!(
+                            registered.remove(&id),
+                            "{mode:?}: node {id} handed over twice"
+                        );
+                        assert!(
+                            !slots.contains(&Some(id)),
+                            "{mode:?}: node {id} handed over while held"
+                        );
+                        handed += 1;
+                        if rng.below(2) == 0 {
+                            let j = rng.below(SLOTS);
+                            let r = s.get(roots).unwrap();
+                            // SAFETY: slot `j` of the live roots; no safepoint since the take.
+                            unsafe { s.mutator().write_ref(r, 8 + j * 8, Some(obj)) };
+                            slots[j] = Some(id);
+                        }
+                    }
+                };
+                let mut step = 0;
+                // A cycle that fails (the verifier finds the heap corrupt)
+                // is not counted: the steps are bounded too.
+                while step < 4000 || (heap.stats().collections < 30 && step < 400_000) {
+                    step += 1;
+                    let j = rng.below(SLOTS);
+                    if rng.below(2) == 0 {
+                        let id = next;
+                        next += 2;
+                        let n = pair(s.mutator(), types, id).unwrap();
+                        let r = s.get(roots).unwrap();
+                        // SAFETY: slot `j` of the live roots; `n` is fresh.
+                        unsafe {
+                            s.mutator().write_ref(r, 8 + j * 8, Some(n));
+                            s.mutator().register_finalizer(n);
+                        }
+                        registered.insert(id);
+                        slots[j] = Some(id);
+                    } else {
+                        let r = s.get(roots).unwrap();
+                        // SAFETY: slot `j` of the live roots.
+                        unsafe { s.mutator().write_ref(r, 8 + j * 8, None) };
+                        slots[j] = None;
+                    }
+                    take(s, &mut slots, &mut registered, &mut rng);
+                }
+                let r = s.get(roots).unwrap();
+                for j in 0..SLOTS {
+                    // SAFETY: slot `j` of the live roots.
+                    unsafe { s.mutator().write_ref(r, 8 + j * 8, None) };
+                    slots[j] = None;
+                }
+                s.mutator().collect().unwrap();
+                take(s, &mut slots, &mut registered, &mut rng);
+                // What was stored back is not registered again: nothing is left.
+                assert!(
+                    registered.is_empty(),
+                    "{mode:?}: {} nodes never handed over",
+                    registered.len()
+                );
+                assert!(handed > 100, "{mode:?}: only {handed} handed over");
+            });
+        });
+        let s = heap.stats();
+        assert!(s.collections >= 30, "{mode:?}: {} cycles", s.collections);
+    }
+}
