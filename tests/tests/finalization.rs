@@ -296,10 +296,10 @@ fn finalization_races_concurrent_cycles() {
                     take(s, &mut slots, &mut registered, &mut rng);
                 }
                 let r = s.get(roots).unwrap();
-                for j in 0..SLOTS {
+                for (j, slot) in slots.iter_mut().enumerate() {
                     // SAFETY: slot `j` of the live roots.
                     unsafe { s.mutator().write_ref(r, 8 + j * 8, None) };
-                    slots[j] = None;
+                    *slot = None;
                 }
                 s.mutator().collect().unwrap();
                 take(s, &mut slots, &mut registered, &mut rng);
