@@ -461,9 +461,12 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             cycle.objects_marked = marker.trace(pool.as_deref(), grey);
             let mut stage = Stage::default();
             loop {
-                let grey = heap
-                    .references
-                    .process(&marker, &mut stage, &mut cycle.references);
+                let grey = heap.references.process(
+                    &marker,
+                    pool.as_deref(),
+                    &mut stage,
+                    &mut cycle.references,
+                );
                 if grey.is_empty() {
                     break;
                 }
@@ -663,6 +666,7 @@ fn trace_in_pause(
     stage: &mut Stage,
     stats: &mut ReferenceStats,
 ) -> (usize, bool) {
+    let pool = heap.pool.get();
     let mut scanned = 0;
     loop {
         let (n, finished) = marker.trace_bounded(grey, budget - scanned);
@@ -670,7 +674,9 @@ fn trace_in_pause(
         if !finished {
             return (scanned, false);
         }
-        *grey = heap.references.process(marker, stage, stats);
+        *grey = heap
+            .references
+            .process(marker, pool.as_deref(), stage, stats);
         if grey.is_empty() {
             return (scanned, true);
         }
@@ -771,7 +777,8 @@ fn compaction_pause_work(
         // SAFETY: root slots are valid for reads and writes during the pause.
         unsafe { plan.rewrite_slot(slot, kind) };
     });
-    heap.references.rewrite(plan, &mut cycle.references);
+    heap.references
+        .rewrite(plan, heap.pool.get().as_deref(), &mut cycle.references);
     // A card listed twice must be rewritten once: a rewritten reference may
     // still lie in the range that moves.
     cards.sort_unstable();

@@ -24,7 +24,10 @@
 //! mutators then resume with marking on, and the next final-mark pause
 //! continues from the stage reached.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
 
 use gc_heap::{Plan, SlotKind};
 
@@ -105,6 +108,7 @@ impl References {
     pub(crate) fn process(
         &self,
         marker: &Marker<'_>,
+        pool: Option<&rayon::ThreadPool>,
         stage: &mut Stage,
         stats: &mut ReferenceStats,
     ) -> Vec<usize> {
@@ -117,7 +121,7 @@ impl References {
                     grey = tables.mark_ephemeron_values(marker);
                     if grey.is_empty() {
                         clear_weak_slots(marker, stats);
-                        tables.clear_dead(marker, stats);
+                        tables.clear_dead(marker, pool, stats);
                         grey = tables.resurrect(marker, stats);
                         *stage = Stage::Resurrected;
                     }
@@ -138,7 +142,12 @@ impl References {
 
     /// Rewrites every reference the tables hold to its post-compact address,
     /// in the compaction pause.
-    pub(crate) fn rewrite(&self, plan: &Plan<'_>, stats: &mut ReferenceStats) {
+    pub(crate) fn rewrite(
+        &self,
+        plan: &Plan<'_>,
+        pool: Option<&rayon::ThreadPool>,
+        stats: &mut ReferenceStats,
+    ) {
         let t = Instant::now();
         let mut tables = self.lock();
         let Tables {
@@ -148,15 +157,22 @@ impl References {
             cleaners,
             ..
         } = &mut *tables;
-        let slots = weak
-            .iter_mut()
-            .chain(ephemerons.iter_mut().flatten())
-            .chain(finalizers.iter_mut())
-            .chain(cleaners.iter_mut().map(|(obj, _)| obj));
-        for slot in slots {
+        let rewrite = |slot: &mut usize| {
             // SAFETY: a word of the table, which this pause holds locked.
             unsafe { plan.rewrite_slot(slot, SlotKind::Ref) };
-        }
+        };
+        in_chunks(pool, weak.entries_mut(), |chunk| {
+            chunk.iter_mut().for_each(rewrite);
+            0
+        });
+        in_chunks(pool, ephemerons.entries_mut(), |chunk| {
+            chunk.iter_mut().flatten().for_each(rewrite);
+            0
+        });
+        finalizers
+            .iter_mut()
+            .chain(cleaners.iter_mut().map(|(obj, _)| obj))
+            .for_each(rewrite);
         stats.rewriting = t.elapsed();
     }
 
@@ -165,14 +181,31 @@ impl References {
         let tables = self.lock();
         let values = tables
             .weak
+            .entries()
             .iter()
             .copied()
-            .chain(tables.ephemerons.iter().flatten().copied())
+            .chain(tables.ephemerons.entries().iter().flatten().copied())
             .chain(tables.finalizers.iter().copied())
             .chain(tables.cleaners.iter().map(|&(obj, _)| obj));
         for v in values {
             f(v);
         }
+    }
+}
+
+/// Entries a pass over a table gives each GC thread at a time.
+const CHUNK: usize = 4096;
+
+/// Runs `f` over `data` in chunks, on the threads of `pool` if there are
+/// several, else on this one; returns the sum of what it returned.
+fn in_chunks<T: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    data: &mut [T],
+    f: impl Fn(&mut [T]) -> usize + Sync,
+) -> usize {
+    match pool.filter(|p| p.current_num_threads() > 1 && data.len() > CHUNK) {
+        Some(pool) => pool.install(|| data.par_chunks_mut(CHUNK).map(&f).sum()),
+        None => data.chunks_mut(CHUNK).map(f).sum(),
     }
 }
 
@@ -196,6 +229,7 @@ impl Tables {
     /// newly marked.
     fn mark_ephemeron_values(&self, marker: &Marker<'_>) -> Vec<usize> {
         self.ephemerons
+            .entries()
             .iter()
             .filter(|[key, _]| *key != 0 && marker.is_live(*key))
             .map(|&[_, value]| value)
@@ -205,21 +239,41 @@ impl Tables {
 
     /// Clears the weak handles whose referents, and the ephemerons whose
     /// keys, are not live.
-    fn clear_dead(&mut self, marker: &Marker<'_>, stats: &mut ReferenceStats) {
-        for referent in self.weak.iter_mut() {
-            stats.weak += 1;
-            if *referent != 0 && !marker.is_live(*referent) {
-                *referent = 0;
-                stats.weak_cleared += 1;
+    fn clear_dead(
+        &mut self,
+        marker: &Marker<'_>,
+        pool: Option<&rayon::ThreadPool>,
+        stats: &mut ReferenceStats,
+    ) {
+        let seen = AtomicUsize::new(0);
+        stats.weak_cleared += in_chunks(pool, self.weak.entries_mut(), |chunk| {
+            let mut cleared = 0;
+            let mut held = 0;
+            for referent in chunk.iter_mut().filter(|r| **r != 0) {
+                held += 1;
+                if !marker.is_live(*referent) {
+                    *referent = 0;
+                    cleared += 1;
+                }
             }
-        }
-        for pair in self.ephemerons.iter_mut() {
-            stats.ephemerons += 1;
-            if pair[0] != 0 && !marker.is_live(pair[0]) {
-                *pair = [0, 0];
-                stats.ephemerons_cleared += 1;
+            seen.fetch_add(held, Ordering::Relaxed);
+            cleared
+        });
+        stats.weak += seen.swap(0, Ordering::Relaxed);
+        stats.ephemerons_cleared += in_chunks(pool, self.ephemerons.entries_mut(), |chunk| {
+            let mut cleared = 0;
+            let mut held = 0;
+            for pair in chunk.iter_mut().filter(|p| p[0] != 0) {
+                held += 1;
+                if !marker.is_live(pair[0]) {
+                    *pair = [0, 0];
+                    cleared += 1;
+                }
             }
-        }
+            seen.fetch_add(held, Ordering::Relaxed);
+            cleared
+        });
+        stats.ephemerons += seen.into_inner();
     }
 
     /// Moves the objects registered for finalization that are not live to

@@ -113,7 +113,6 @@ impl Weak {
             .lock()
             .weak
             .get(self.index)
-            .copied()
             .unwrap_or(0);
         m.keep_alive(referent);
         Ok(ObjRef::from_addr(referent))
@@ -146,7 +145,6 @@ impl Ephemeron {
             .lock()
             .ephemerons
             .get(self.index)
-            .copied()
             .unwrap_or([0, 0]);
         m.keep_alive(key);
         m.keep_alive(value);

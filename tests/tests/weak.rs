@@ -581,3 +581,55 @@ fn weak_handles_to_large_objects() {
         });
     }
 }
+
+/// Many handles (the collector splits its passes over them among its GC
+/// threads): after each cycle, exactly those whose nodes an array holds
+/// remain, at the addresses the array has.
+#[test]
+fn many_weak_handles_are_processed_in_parallel_chunks() {
+    const N: usize = 20_000;
+    for mode in MODES {
+        let Some((heap, types)) = concurrent_heap(mode, 64 << 20, |b| b) else {
+            continue;
+        };
+        let mut m = heap.attach().unwrap();
+        m.scope(|s| {
+            let held = s.alloc(types.refs, N as u32).unwrap();
+            let mut handles = Vec::with_capacity(N);
+            for i in 0..N {
+                let n = new_node(s.mutator(), types, i).unwrap();
+                let h = s.get(held).unwrap();
+                // SAFETY: slot `i` of the live array; `n` is fresh.
+                unsafe {
+                    if i % 3 != 0 {
+                        s.mutator().write_ref(h, 8 + i * 8, Some(n));
+                    }
+                    handles.push(s.mutator().weak(n));
+                }
+            }
+            for young in [true, false] {
+                if young {
+                    s.mutator().collect_young().unwrap();
+                } else {
+                    s.mutator().collect().unwrap();
+                }
+                let h = s.get(held).unwrap();
+                for (i, w) in handles.iter().enumerate() {
+                    let got = w.get(s.mutator()).unwrap();
+                    // SAFETY: slot `i` of the live array.
+                    let want = unsafe { s.mutator().read_ref(h, 8 + i * 8) };
+                    assert_eq!(got, want, "{mode:?}: handle {i}");
+                    if let Some(n) = got {
+                        assert_eq!(node_id(&heap, types, n).unwrap(), i, "{mode:?}");
+                    }
+                }
+            }
+            let last = heap.stats().last.unwrap();
+            assert_eq!(
+                last.references.weak,
+                N - N.div_ceil(3),
+                "{mode:?}: live handles seen"
+            );
+        });
+    }
+}
