@@ -269,10 +269,13 @@ fn finalization_races_concurrent_cycles() {
                         }
                     }
                 };
-                let mut step = 0;
                 // A cycle that fails (the verifier finds the heap corrupt)
-                // is not counted: the steps are bounded too.
-                while step < 4000 || (heap.stats().collections < 30 && step < 400_000) {
+                // is not counted: the time is bounded too.
+                let start = std::time::Instant::now();
+                let mut step = 0;
+                while step < 4000
+                    || (heap.stats().collections < 30 && start.elapsed().as_secs() < 60)
+                {
                     step += 1;
                     let j = rng.below(SLOTS);
                     if rng.below(2) == 0 {
