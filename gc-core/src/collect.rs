@@ -286,7 +286,7 @@ fn verify(heap: &HeapInner, mutators: &[Arc<MutatorShared>]) -> Result<(), GcErr
         if let Some(problem) = report.check_slot(spaces, SlotKind::Ref, value) {
             bad_roots.push(gc_heap::walk::HeapError {
                 object: 0,
-                type_name: Some("<weak reference>".into()),
+                type_name: Some("<reference table>".into()),
                 offset: None,
                 value,
                 problem,
