@@ -51,7 +51,7 @@ pub(crate) enum Stage {
 /// What a cycle's reference processing did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReferenceStats {
-    /// Weak handles examined.
+    /// Weak handles holding a referent when the cycle examined them.
     pub weak: usize,
     /// Of those, cleared: their referents were unreachable.
     pub weak_cleared: usize,
@@ -60,7 +60,7 @@ pub struct ReferenceStats {
     pub weak_slots: usize,
     /// Of those, cleared (set to null): their objects were unreachable.
     pub weak_slots_cleared: usize,
-    /// Ephemerons examined.
+    /// Ephemerons holding a key when the cycle examined them.
     pub ephemerons: usize,
     /// Of those, cleared: their keys were unreachable.
     pub ephemerons_cleared: usize,
