@@ -21,6 +21,7 @@ use crate::error::GcError;
 use crate::heap::HeapInner;
 use crate::mark::Marker;
 use crate::mutator::{MutatorShared, retire};
+use crate::references::{ReferenceStats, Stage};
 use crate::roots::RootVisitor;
 use crate::stats::{CycleKind, CycleStats, Pause, PauseKind, Reason};
 use crate::sync::{Condvar, Mutex, MutexGuard, lock};
@@ -235,8 +236,8 @@ pub(crate) fn run_and_record(heap: &Arc<HeapInner>, reason: Reason) -> Result<()
     run(heap, reason).map(drop)
 }
 
-/// Calls `f` with every root slot: pinned objects, global scanners, then
-/// each mutator's scanners and handles.
+/// Calls `f` with every root slot: pinned objects, global scanners, the
+/// objects queued for finalization, then each mutator's scanners and handles.
 fn for_each_root(
     heap: &HeapInner,
     mutators: &[Arc<MutatorShared>],
@@ -251,6 +252,10 @@ fn for_each_root(
     let mut visitor = RootVisitor::new(f);
     for scanner in heap.global_roots.lock().iter_mut() {
         scanner.scan_roots(&mut visitor);
+    }
+    for slot in heap.references.lock().finalizable.iter_mut() {
+        // SAFETY: an element of the queue, which stays locked meanwhile.
+        unsafe { visitor.visit_raw(slot, SlotKind::Ref) };
     }
     for m in mutators {
         // SAFETY: the mutator is stopped or in native code, so only this thread
@@ -277,6 +282,17 @@ fn verify(heap: &HeapInner, mutators: &[Arc<MutatorShared>]) -> Result<(), GcErr
             bad_roots.push(gc_heap::walk::HeapError {
                 object: 0,
                 type_name: Some("<root>".into()),
+                offset: None,
+                value,
+                problem,
+            });
+        }
+    });
+    heap.references.for_each_weak(|value| {
+        if let Some(problem) = report.check_slot(spaces, SlotKind::Ref, value) {
+            bad_roots.push(gc_heap::walk::HeapError {
+                object: 0,
+                type_name: Some("<reference table>".into()),
                 offset: None,
                 value,
                 problem,
@@ -404,7 +420,9 @@ fn mark_cards(heap: &HeapInner, marker: &Marker<'_>, cards: &[usize]) -> Vec<usi
                 // SAFETY: a slot of a live old object; mutators store to it atomically.
                 let value = std::sync::atomic::AtomicUsize::from_ptr(slot as *mut usize)
                     .load(Ordering::Relaxed);
-                if types.is_ref(kind, value) && marker.mark_new(value) {
+                if kind == SlotKind::Weak {
+                    marker.discover_weak(slot, value);
+                } else if types.is_ref(kind, value) && marker.mark_new(value) {
                     grey.push(value);
                 }
             });
@@ -433,6 +451,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     };
     let progress = &heap.pacer.progress;
     let mut cards = Vec::new();
+    let mut stage = Stage::default();
 
     if !heap.config.concurrent_mark {
         let (result, timing) = pause(heap, |mutators| {
@@ -444,7 +463,21 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             if kind == CycleKind::Young {
                 grey.extend(mark_cards(heap, &marker, &cards));
             }
-            cycle.objects_marked = marker.trace(heap.pool.get().as_deref(), grey);
+            let pool = heap.pool.get();
+            cycle.objects_marked = marker.trace(pool.as_deref(), grey);
+            let mut stage = Stage::default();
+            loop {
+                let grey = heap.references.process(
+                    &marker,
+                    pool.as_deref(),
+                    &mut stage,
+                    &mut cycle.references,
+                );
+                if grey.is_empty() {
+                    break;
+                }
+                cycle.objects_marked += marker.trace(pool.as_deref(), grey);
+            }
             cycle.mark = t.elapsed();
             let t = Instant::now();
             cycle.large_freed = spaces.large().sweep(|obj| spaces.is_marked(obj)).0;
@@ -477,7 +510,14 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         if in_pause {
             grey.extend(mark_cards(heap, &marker, &cards));
             let t = Instant::now();
-            let (scanned, finished) = marker.trace_bounded(&mut grey, budget);
+            let (scanned, finished) = trace_in_pause(
+                heap,
+                &marker,
+                &mut grey,
+                budget,
+                &mut stage,
+                &mut cycle.references,
+            );
             cycle.objects_marked = scanned;
             cycle.mark = t.elapsed();
             if finished {
@@ -517,7 +557,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     if kind == CycleKind::Young && !cards_marked {
         grey.extend(mark_cards(heap, &marker, &cards));
     }
-    mark_concurrently(heap, &marker, grey, &mut cycle);
+    mark_concurrently(heap, &marker, grey, &mut stage, &mut cycle);
     cycle.mark = t.elapsed();
 
     let t = Instant::now();
@@ -662,6 +702,7 @@ fn mark_concurrently(
     heap: &HeapInner,
     marker: &Marker<'_>,
     mut grey: Vec<usize>,
+    stage: &mut Stage,
     cycle: &mut CycleStats,
 ) {
     let pool = heap.concurrent_pool.get();
@@ -689,7 +730,14 @@ fn mark_concurrently(
             }
             grey.extend(drain_logged(heap, marker));
             grey.extend(mark_roots(heap, mutators, marker));
-            let (scanned, finished) = marker.trace_bounded(&mut grey, budget);
+            let (scanned, finished) = trace_in_pause(
+                heap,
+                marker,
+                &mut grey,
+                budget,
+                stage,
+                &mut cycle.references,
+            );
             cycle.objects_marked += scanned;
             if finished {
                 heap.marking.store(false, Ordering::Relaxed);
@@ -703,6 +751,36 @@ fn mark_concurrently(
         }
     }
     cycle.satb_entries = heap.satb.take_logged();
+}
+
+/// Traces from `grey` in a pause, scanning at most `budget` objects, and
+/// processes the weak references each time tracing runs out of grey
+/// objects; returns how many objects it scanned and whether marking,
+/// reference processing included, is over. If not, `grey` holds what is
+/// left to trace and `stage` where processing stands.
+fn trace_in_pause(
+    heap: &HeapInner,
+    marker: &Marker<'_>,
+    grey: &mut Vec<usize>,
+    budget: usize,
+    stage: &mut Stage,
+    stats: &mut ReferenceStats,
+) -> (usize, bool) {
+    let pool = heap.pool.get();
+    let mut scanned = 0;
+    loop {
+        let (n, finished) = marker.trace_bounded(grey, budget - scanned);
+        scanned += n;
+        if !finished {
+            return (scanned, false);
+        }
+        *grey = heap
+            .references
+            .process(marker, pool.as_deref(), stage, stats);
+        if grey.is_empty() {
+            return (scanned, true);
+        }
+    }
 }
 
 /// After the compaction pause: wake allocations waiting for memory, number
@@ -802,6 +880,8 @@ fn compaction_pause_work(
         // SAFETY: root slots are valid for reads and writes during the pause.
         unsafe { plan.rewrite_slot(slot, kind) };
     });
+    heap.references
+        .rewrite(plan, heap.pool.get().as_deref(), &mut cycle.references);
     // A card listed twice must be rewritten once: a rewritten reference may
     // still lie in the range that moves.
     cards.sort_unstable();

@@ -69,6 +69,8 @@ pub enum GcError {
     },
     /// An address the VM passed is not in this heap.
     NotInHeap(usize),
+    /// A weak handle or an ephemeron was read with a mutator of another heap.
+    OtherHeap,
     /// The verifier found the heap corrupt; the collection was abandoned.
     Corrupt(Vec<HeapError>),
 }
@@ -129,6 +131,9 @@ impl fmt::Display for GcError {
                 "bytes {offset}..{} are outside the object of {size} bytes",
                 offset.saturating_add(*len)
             ),
+            GcError::OtherHeap => {
+                f.write_str("a weak handle or an ephemeron was read with a mutator of another heap")
+            }
             GcError::Corrupt(errors) => {
                 write!(f, "the heap verifier found {} problem(s)", errors.len())?;
                 for e in errors.iter().take(5) {

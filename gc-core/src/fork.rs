@@ -121,6 +121,7 @@ struct Held<'a> {
     handshake: crate::sync::MutexGuard<'a, ()>,
     freed: crate::sync::MutexGuard<'a, u64>,
     roots: MutexGuard<'a, Vec<Box<dyn RootScanner>>>,
+    references: MutexGuard<'a, crate::references::Tables>,
     stats: MutexGuard<'a, Stats>,
     large: allocator::LargeLock<'a>,
 }
@@ -148,10 +149,12 @@ impl<'a> ForkGuard<'a> {
         // wakes; a stalled allocation (in native code) takes the wait lock
         // between its waits; any thread may read the statistics, whose
         // `used` reads the large-object space's tables. Held here, none of them
-        // is held at the fork by a thread the child will not have.
+        // is held at the fork by a thread the child will not have. Any thread
+        // may drop a weak handle, which takes the reference tables' lock.
         let handshake = heap.handshake.lock_for_fork();
         let freed = heap.cycle.lock_for_fork();
         let roots = heap.global_roots.lock();
+        let references = heap.references.lock();
         let stats = heap.stats.lock();
         let large = heap.spaces.large().lock();
         let guard = ForkGuard {
@@ -165,6 +168,7 @@ impl<'a> ForkGuard<'a> {
                 handshake,
                 freed,
                 roots,
+                references,
                 stats,
                 large,
             }),
@@ -269,10 +273,11 @@ impl<'a> ForkGuard<'a> {
             handshake,
             freed,
             roots,
+            references,
             stats,
             large,
         } = held;
-        drop((large, stats, roots, freed, threads));
+        drop((large, stats, references, roots, freed, threads));
         self.heap.handshake.resume_locked(handshake);
         drop(mutators);
         drop(collector);

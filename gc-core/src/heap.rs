@@ -13,6 +13,7 @@ use crate::fork::GcPool;
 use crate::mutator::{Mutator, MutatorShared};
 use crate::pacer::Pacer;
 use crate::policy::{Governor, Policy};
+use crate::references::References;
 use crate::roots::RootScanner;
 use crate::safepoint::Handshake;
 use crate::satb::SatbQueue;
@@ -46,6 +47,8 @@ pub(crate) struct Config {
     pub(crate) no_write_barrier: bool,
     #[cfg(feature = "fault-injection")]
     pub(crate) no_card_marking: bool,
+    #[cfg(feature = "fault-injection")]
+    pub(crate) no_keep_alive: bool,
     #[cfg(feature = "fault-injection")]
     pub(crate) large_alloc_delay: Option<std::time::Duration>,
     pub(crate) large_threshold: usize,
@@ -232,6 +235,8 @@ impl HeapBuilder {
                 #[cfg(feature = "fault-injection")]
                 no_card_marking: self.inject.no_card_marking,
                 #[cfg(feature = "fault-injection")]
+                no_keep_alive: self.inject.no_keep_alive,
+                #[cfg(feature = "fault-injection")]
                 large_alloc_delay: self.inject.large_alloc_delay,
                 large_threshold: self.large_threshold,
                 tlab_size: self.tlab_size,
@@ -261,6 +266,7 @@ impl HeapBuilder {
             remembered: SatbQueue::new(),
             pacer: Pacer::default(),
             cycle: CycleControl::default(),
+            references: References::default(),
             concurrent,
         })))
     }
@@ -330,6 +336,8 @@ pub(crate) struct HeapInner {
     pub(crate) remembered: SatbQueue,
     pub(crate) pacer: Pacer,
     pub(crate) cycle: CycleControl,
+    /// Weak handles, ephemerons, finalization and cleaners.
+    pub(crate) references: References,
 }
 
 thread_local! {

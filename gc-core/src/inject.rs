@@ -22,6 +22,11 @@ pub struct Injection {
     /// The write barrier logs nothing: concurrent marking then misses objects
     /// whose only reference moves while it runs (to show that tests catch it).
     pub no_write_barrier: bool,
+    /// Reading a weak handle or an ephemeron during marking does not keep
+    /// its object alive: a mutator that stores such an object into the
+    /// graph then holds an object the cycle frees (to show that tests
+    /// catch it).
+    pub no_keep_alive: bool,
     /// The write barrier records no old-to-young reference in the card table:
     /// young cycles then free young objects only old ones reference (to show
     /// that the verifier and the tests catch it).

@@ -16,6 +16,8 @@
 //!   [`Stats::report`] and [`install_stderr_log`] show them to people.
 //! - [`walk`]: visiting every object ([`Heap::walk`]), and the objects and
 //!   bytes per type ([`Heap::histogram`]).
+//! - [`weak`]: weak handles ([`Weak`]) and ephemerons ([`Ephemeron`]);
+//!   [`finalize`]: finalization and cleaners.
 //! - `inject` (cargo feature `fault-injection`): simulated kernel failures, for tests.
 //! - `safepoint`, `satb`, `mark`, `pacer`, `collect`: the handshake, the
 //!   write barrier's buffers, parallel marking, pacing, and the cycle.
@@ -25,6 +27,7 @@
 mod collect;
 mod concurrent;
 mod error;
+pub mod finalize;
 pub mod fork;
 pub mod heap;
 #[cfg(feature = "fault-injection")]
@@ -34,13 +37,16 @@ pub mod mutator;
 mod pacer;
 pub mod pin;
 pub mod policy;
+mod references;
 mod report;
 pub mod roots;
 mod safepoint;
 mod satb;
+mod slab;
 pub mod stats;
 mod sync;
 pub mod walk;
+pub mod weak;
 
 pub use error::GcError;
 pub use fork::ForkGuard;
@@ -53,5 +59,9 @@ pub use pin::Pinned;
 pub use policy::{Policy, Sizing};
 pub use report::install_stderr_log;
 pub use roots::{RootScanner, RootVisitor};
-pub use stats::{CompactionStats, CycleKind, CycleStats, Latency, Pause, PauseKind, Reason, Stats};
+pub use stats::{
+    CompactionStats, CycleKind, CycleStats, Latency, Pause, PauseKind, Reason, ReferenceStats,
+    Stats,
+};
 pub use walk::{Histogram, Live, TypeCount, WalkedObject};
+pub use weak::{Ephemeron, Weak};

@@ -11,7 +11,7 @@
 //! since the initial mark, above the black line, are live without tracing.
 
 use crossbeam::deque::{Injector, Steal, Stealer, Worker};
-use gc_heap::{Header, Spaces, TypeTable};
+use gc_heap::{Header, SlotKind, Spaces, TypeTable};
 use parking_lot::Mutex;
 
 use crate::sync::{AtomicUsize, Ordering, spin};
@@ -30,6 +30,9 @@ pub(crate) struct Marker<'a> {
     old_end: usize,
     /// Bytes of objects scanned so far, for pacing.
     progress: &'a AtomicUsize,
+    /// The non-null weak slots of the objects scanned: reference processing
+    /// clears those whose objects marking did not reach.
+    weak_slots: Mutex<Vec<usize>>,
 }
 
 impl<'a> Marker<'a> {
@@ -47,7 +50,21 @@ impl<'a> Marker<'a> {
             black,
             old_end,
             progress,
+            weak_slots: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Notes a weak slot holding `value`, instead of marking through it.
+    #[inline]
+    pub(crate) fn discover_weak(&self, slot: usize, value: usize) {
+        if value != 0 {
+            self.weak_slots.lock().push(slot);
+        }
+    }
+
+    /// Takes the weak slots noted so far.
+    pub(crate) fn take_weak_slots(&self) -> Vec<usize> {
+        std::mem::take(&mut *self.weak_slots.lock())
     }
 
     /// The black line.
@@ -77,6 +94,19 @@ impl<'a> Marker<'a> {
         }
     }
 
+    /// Whether the object at `addr` is live this cycle as far as marking has
+    /// gone: marked, allocated during the cycle, old in a young cycle, or
+    /// outside the spaces this cycle traces. Reference processing asks it
+    /// once tracing is complete.
+    pub(crate) fn is_live(&self, addr: usize) -> bool {
+        let spaces = self.spaces;
+        if spaces.in_moving(addr) {
+            addr >= self.black || addr < self.old_end || spaces.is_marked(addr)
+        } else {
+            !spaces.in_large(addr) || spaces.is_marked(addr)
+        }
+    }
+
     /// Marks a root or a logged reference of slot kind `kind`; returns
     /// whether it must be scanned.
     #[inline]
@@ -98,7 +128,9 @@ impl<'a> Marker<'a> {
                 std::sync::atomic::AtomicUsize::from_ptr((obj + offset) as *mut usize)
                     .load(std::sync::atomic::Ordering::Relaxed)
             };
-            if self.mark_value(kind, value) {
+            if kind == SlotKind::Weak {
+                self.discover_weak(obj + offset, value);
+            } else if self.mark_value(kind, value) {
                 push(value);
             }
         });

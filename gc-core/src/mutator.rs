@@ -411,6 +411,36 @@ impl Mutator {
         unsafe { self.store(obj, offset, value, SlotKind::Tagged) };
     }
 
+    /// Stores `value` in the weak slot ([`SlotKind::Weak`]) at byte `offset`
+    /// of `obj`, through the write barrier. The slot does not keep `value`
+    /// alive: the cycle that finds it unreachable stores null there. The
+    /// overwritten value is not logged (it was not a strong reference); a
+    /// young value in an old object dirties the card, as for `write_ref`.
+    ///
+    /// # Safety
+    /// As for [`write_ref`](Self::write_ref), with `offset` a weak slot.
+    #[inline(always)]
+    pub unsafe fn write_weak(&mut self, obj: ObjRef, offset: usize, value: Option<ObjRef>) {
+        // SAFETY: as the caller guarantees.
+        unsafe { self.store(obj, offset, ObjRef::to_word(value), SlotKind::Weak) };
+    }
+
+    /// Loads the weak slot at byte `offset` of `obj`: its object, or `None`
+    /// once a cycle found it unreachable. While a cycle marks, the object
+    /// read is kept alive for that cycle, as [`Weak::get`](crate::Weak::get)'s.
+    ///
+    /// # Safety
+    /// `obj` must be a live object's current address and `offset` one of its
+    /// weak slots.
+    #[inline]
+    pub unsafe fn read_weak(&mut self, obj: ObjRef, offset: usize) -> Option<ObjRef> {
+        // SAFETY: as the caller guarantees; the collector clears weak slots
+        // only in its pauses.
+        let value = unsafe { obj.read_word(offset) };
+        self.keep_alive(value);
+        ObjRef::from_addr(value)
+    }
+
     /// The write barrier.
     ///
     /// # Safety
@@ -421,7 +451,8 @@ impl Mutator {
         // SAFETY: the slot is a word-aligned reference slot of a live object, which
         // markers read atomically while the mutators run.
         let slot = unsafe { std::sync::atomic::AtomicUsize::from_ptr(slot) };
-        if self.heap.0.marking.load(Ordering::Relaxed) {
+        // A weak slot's old value was no strong reference of the snapshot.
+        if kind != SlotKind::Weak && self.heap.0.marking.load(Ordering::Relaxed) {
             self.log_overwritten(slot.load(Ordering::Relaxed), kind);
         }
         slot.store(value, Ordering::Relaxed);
@@ -455,6 +486,22 @@ impl Mutator {
             // SAFETY: this thread is running, so it alone touches its buffer.
             unsafe { &mut *self.shared.satb.get() }.log(old, &self.heap.0.satb);
         }
+    }
+
+    /// While a cycle marks, makes the object at `value` (if any) live for
+    /// it, as if the write barrier had logged it: what a read of a weak
+    /// reference needs, since its object may be outside the marking's
+    /// snapshot. Otherwise one load and a branch.
+    #[inline]
+    pub(crate) fn keep_alive(&mut self, value: usize) {
+        #[cfg(feature = "fault-injection")]
+        if self.heap.0.config.no_keep_alive {
+            return;
+        }
+        let marking = self.heap.0.marking.load(Ordering::Relaxed);
+        // SAFETY: this thread is running, so it alone touches its buffer.
+        let buffer = unsafe { &mut *self.shared.satb.get() };
+        crate::weak::keep_alive(marking, value, buffer, &self.heap.0.satb);
     }
 
     /// Loads the reference slot at byte `offset` of `obj`.

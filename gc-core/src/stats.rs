@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::mib;
 use crate::policy::Sizing;
+pub use crate::references::ReferenceStats;
 
 /// Why a collection ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +121,8 @@ pub struct CycleStats {
     /// Bytes of dead objects below the highest pinned object that the cycle
     /// kept (as fillers) so that nothing below it moved.
     pub pinned_dead_bytes: usize,
+    /// Weak handles, ephemerons, finalization and cleaners.
+    pub references: ReferenceStats,
 }
 
 impl CycleStats {
@@ -174,7 +177,26 @@ impl fmt::Display for CycleStats {
             } else {
                 String::new()
             },
-        )
+        )?;
+        let r = &self.references;
+        if r.weak + r.weak_slots + r.ephemerons + r.finalizable + r.cleaned > 0 {
+            write!(
+                f,
+                "; references: {} weak ({} cleared), {} weak slots ({} cleared), {} ephemerons \
+                 ({} cleared), {} finalizable, {} cleaned, {:.3} ms processing, {:.3} ms rewriting",
+                r.weak,
+                r.weak_cleared,
+                r.weak_slots,
+                r.weak_slots_cleared,
+                r.ephemerons,
+                r.ephemerons_cleared,
+                r.finalizable,
+                r.cleaned,
+                ms(r.processing),
+                ms(r.rewriting),
+            )?;
+        }
+        Ok(())
     }
 }
 

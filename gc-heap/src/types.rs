@@ -18,6 +18,11 @@ pub enum SlotKind {
     /// A reference, or a VM value that is not one (a fixnum, a character): the
     /// table's [`TagScheme`] says which.
     Tagged,
+    /// Null (0) or a reference that does not keep its object alive: marking
+    /// does not follow it, and the cycle that finds its object unreachable
+    /// stores null in it. When the object moves, the slot is rewritten as a
+    /// `Ref` slot is.
+    Weak,
 }
 
 /// How a type's objects are laid out after the header.
@@ -55,6 +60,18 @@ impl TypeDescriptor {
             .map(|&o| (o, SlotKind::Ref))
             .chain(tagged.iter().map(|&o| (o, SlotKind::Tagged)))
             .collect();
+        slots.sort_unstable_by_key(|&(o, _)| o);
+        TypeDescriptor {
+            name: name.to_owned(),
+            layout: Layout::Fixed { size, slots },
+        }
+    }
+
+    /// A fixed-size type whose slots are given with their kinds (weak slots
+    /// among them): `size` bytes in all (header included), each slot a byte
+    /// offset and a [`SlotKind`].
+    pub fn fixed_slots(name: &str, size: usize, slots: &[(u32, SlotKind)]) -> Self {
+        let mut slots = slots.to_vec();
         slots.sort_unstable_by_key(|&(o, _)| o);
         TypeDescriptor {
             name: name.to_owned(),
@@ -267,7 +284,7 @@ impl TypeTable {
     /// null, and tagged as one). The caller still checks it lies in the heap.
     #[inline(always)]
     pub fn is_ref(&self, kind: SlotKind, value: usize) -> bool {
-        value != 0 && (kind == SlotKind::Ref || value & self.tags.mask == self.tags.tag)
+        value != 0 && (kind != SlotKind::Tagged || value & self.tags.mask == self.tags.tag)
     }
 
     /// Calls `f(offset, kind)` for each slot of an object with `header`, in

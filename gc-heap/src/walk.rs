@@ -230,7 +230,7 @@ impl Verification {
             return None;
         }
         if !spaces.in_heap(value) {
-            return (kind == SlotKind::Ref).then_some(Problem::OutsideHeap);
+            return (kind != SlotKind::Tagged).then_some(Problem::OutsideHeap);
         }
         (!self.is_object(value)).then_some(Problem::NotAnObject)
     }

@@ -55,6 +55,8 @@ pub struct Types {
     pub tagged: TypeId,
     /// Bytes.
     pub blob: TypeId,
+    /// An array of weak references.
+    pub weak_refs: TypeId,
 }
 
 /// Node layout: header, a @8, b @16 (references), c @24 (tagged), id @32, data @40.
@@ -79,6 +81,9 @@ impl Types {
                 .expect("valid"),
             blob: table
                 .register(TypeDescriptor::bytes("blob"))
+                .expect("valid"),
+            weak_refs: table
+                .register(TypeDescriptor::array("weak refs", SlotKind::Weak))
                 .expect("valid"),
         }
     }

@@ -1,0 +1,148 @@
+//! What weak handles cost the pauses: the pause where marking ends checks
+//! each handle's referent, and the compaction pause rewrites each handle.
+//!
+//! `cargo run --release -p movegc-benches --bin weak-refs [-- HANDLES CYCLES MODE]`
+//! (defaults: 100000 handles, 20 cycles, mode `move`; `stw` compacts in the
+//! pause, where the rewriting still comes before the slide).
+//!
+//! The heap holds `HANDLES` nodes in an array; the program runs `CYCLES`
+//! full collections with no weak handle, then makes a handle to every node
+//! and runs as many again, dropping half the nodes before each (so a handle
+//! in two to a node that just died is cleared per cycle, until the array is
+//! empty, and new nodes refill it). One `name: value` line per figure:
+//! the final-mark and compaction pauses' medians without and with the
+//! handles, the reference processing and rewriting times (medians), and
+//! per handle.
+
+use std::time::Duration;
+
+use gc_core::{Heap, Mode, Mutator, PauseKind, Stats, TypeDescriptor, TypeTable, Weak};
+use movegc_benches::line;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// The medians of the pauses of `kind` among the cycles after `from`.
+fn pauses(stats: &Stats, from: usize, kind: PauseKind) -> Duration {
+    median(
+        stats.pauses[from..]
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| p.duration)
+            .collect(),
+    )
+}
+
+/// Fills the array's empty slots with fresh nodes; with `weak` `Some`,
+/// makes a handle to each new node there.
+fn refill(
+    m: &mut Mutator,
+    node: gc_core::TypeId,
+    array: usize,
+    n: usize,
+    mut weak: Option<&mut Vec<Weak>>,
+) {
+    m.scope(|s| {
+        let a = s.local(gc_core::ObjRef::from_addr(array));
+        for i in 0..n {
+            let arr = s.get(a).expect("array");
+            // SAFETY: slot `i` of the live array.
+            if unsafe { s.mutator().read_ref(arr, 8 + i * 8) }.is_some() {
+                continue;
+            }
+            let obj = s.mutator().alloc(node, 0).expect("node");
+            let arr = s.get(a).expect("array");
+            // SAFETY: slot `i` of the live array; `obj` is fresh.
+            unsafe {
+                s.mutator().write_ref(arr, 8 + i * 8, Some(obj));
+                if let Some(weak) = weak.as_deref_mut() {
+                    weak.push(s.mutator().weak(obj));
+                }
+            }
+        }
+    });
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let handles: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let cycles: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let mode = match args.get(2).map(String::as_str) {
+        Some("stw") => Mode::StopTheWorld,
+        Some("copy") => Mode::Copy,
+        _ => Mode::Auto,
+    };
+    let mut table = TypeTable::new();
+    let node = table
+        .register(TypeDescriptor::fixed("node", 32, &[8], &[]))
+        .expect("a valid type");
+    let array = table
+        .register(TypeDescriptor::array("refs", gc_core::SlotKind::Ref))
+        .expect("a valid type");
+    let heap = Heap::builder()
+        .size(256 << 20)
+        .mode(mode)
+        .gc_threads(2)
+        .concurrent_threads(1)
+        .types(table)
+        .build()
+        .expect("a heap");
+    line("mode", format!("{:?}", heap.mode()));
+    line("handles", handles);
+    let mut m = heap.attach().expect("attach");
+    m.scope(|s| {
+        let a = s.alloc(array, handles as u32).expect("array");
+        let mut weak = Vec::new();
+        let run = |s: &mut gc_core::HandleScope<'_>, weak: &mut Vec<Weak>, with: bool| {
+            let from = heap.stats().pauses.len();
+            let mut processing = Vec::new();
+            let mut rewriting = Vec::new();
+            for c in 0..cycles {
+                let arr = s.get(a).expect("array").addr();
+                refill(s.mutator(), node, arr, handles, with.then_some(&mut *weak));
+                let arr = s.get(a).expect("array");
+                for i in (c % 2..handles).step_by(2) {
+                    // SAFETY: slot `i` of the live array.
+                    unsafe { s.mutator().write_ref(arr, 8 + i * 8, None) };
+                }
+                s.mutator().collect().expect("a cycle");
+                let last = heap.stats().last.expect("a cycle ran");
+                processing.push(last.references.processing);
+                rewriting.push(last.references.rewriting);
+                weak.retain(|w| w.get(s.mutator()).expect("this heap").is_some());
+            }
+            let stats = heap.stats();
+            (
+                pauses(&stats, from, PauseKind::FinalMark),
+                pauses(&stats, from, PauseKind::Compaction),
+                median(processing),
+                median(rewriting),
+            )
+        };
+        let (fm0, cp0, _, _) = run(s, &mut weak, false);
+        // A handle to every node in the array, then the same cycles.
+        let arr = s.get(a).expect("array");
+        for i in 0..handles {
+            // SAFETY: slot `i` of the live array; no safepoint in this loop.
+            if let Some(obj) = unsafe { s.mutator().read_ref(arr, 8 + i * 8) } {
+                // SAFETY: as above.
+                weak.push(unsafe { s.mutator().weak(obj) });
+            }
+        }
+        let (fm1, cp1, processing, rewriting) = run(s, &mut weak, true);
+        let us = |d: Duration| format!("{:.1} us", d.as_secs_f64() * 1e6);
+        let per = |d: Duration| format!("{:.1} ns", d.as_secs_f64() * 1e9 / handles as f64);
+        line("final_mark_without", us(fm0));
+        line("final_mark_with", us(fm1));
+        line("compaction_pause_without", us(cp0));
+        line("compaction_pause_with", us(cp1));
+        line("processing", us(processing));
+        line("processing_per_handle", per(processing));
+        line("rewriting", us(rewriting));
+        line("rewriting_per_handle", per(rewriting));
+        line("final_mark_per_handle", per(fm1.saturating_sub(fm0)));
+        line("compaction_pause_per_handle", per(cp1.saturating_sub(cp0)));
+    });
+}

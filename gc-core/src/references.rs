@@ -1,0 +1,310 @@
+//! The references the collector owns for the VM that do not keep objects
+//! alive, or not simply: weak handles, ephemerons, objects registered for
+//! finalization and cleaners; and their processing at the end of a cycle's
+//! marking.
+//!
+//! Every table lives behind one lock. Mutators take it to make, read and
+//! drop handles while they run; the collector takes it only in its pauses,
+//! with every mutator stopped or in native code, so the two never wait for
+//! each other across a safepoint.
+//!
+//! Processing runs in the pause where tracing ends (the final mark, or the
+//! one pause of a cycle that marks in a pause), in [`Stage`]s:
+//!
+//! 1. ephemerons: the values of those whose keys are live are marked and
+//!    traced, again and again until no ephemeron's value is newly marked (a
+//!    value may be another ephemeron's key);
+//! 2. weak handles whose referents are not live are cleared, and ephemerons
+//!    whose keys are not; then objects registered for finalization and not
+//!    live are marked again (resurrected), traced, and queued for the VM;
+//! 3. cleaners of objects that are still not live (not even resurrected) are
+//!    notified.
+//!
+//! Each step's marking may need more tracing than the pause's budget: the
+//! mutators then resume with marking on, and the next final-mark pause
+//! continues from the stage reached.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use gc_heap::{Plan, SlotKind};
+
+use crate::mark::Marker;
+use crate::slab::Slab;
+use crate::sync::ForkSafeMutex;
+
+/// Where a cycle's reference processing stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Ephemerons are being resolved; nothing has been cleared.
+    #[default]
+    Ephemerons,
+    /// Weak handles and dead ephemerons are cleared and finalizable objects
+    /// resurrected; what they reach is being traced.
+    Resurrected,
+    /// Cleaners notified: processing is over for this cycle.
+    Done,
+}
+
+/// What a cycle's reference processing did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReferenceStats {
+    /// Weak handles holding a referent when the cycle examined them.
+    pub weak: usize,
+    /// Of those, cleared: their referents were unreachable.
+    pub weak_cleared: usize,
+    /// Weak slots in objects (`SlotKind::Weak`) of the objects marking
+    /// scanned, holding a reference.
+    pub weak_slots: usize,
+    /// Of those, cleared (set to null): their objects were unreachable.
+    pub weak_slots_cleared: usize,
+    /// Ephemerons holding a key when the cycle examined them.
+    pub ephemerons: usize,
+    /// Of those, cleared: their keys were unreachable.
+    pub ephemerons_cleared: usize,
+    /// Objects registered for finalization found unreachable, kept alive and
+    /// queued for the VM.
+    pub finalizable: usize,
+    /// Cleaners notified: their objects were unreachable.
+    pub cleaned: usize,
+    /// Time spent processing, in the pauses.
+    pub processing: Duration,
+    /// Time spent rewriting the tables' references in the compaction pause.
+    pub rewriting: Duration,
+}
+
+/// The tables.
+#[derive(Default)]
+pub(crate) struct Tables {
+    /// Weak handles' referents; 0 once cleared.
+    pub(crate) weak: Slab<usize>,
+    /// Ephemerons' keys and values; zeros once cleared.
+    pub(crate) ephemerons: Slab<[usize; 2]>,
+    /// Objects registered for finalization, not yet found unreachable.
+    pub(crate) finalizers: Vec<usize>,
+    /// Objects found unreachable that the VM has not taken yet: roots.
+    pub(crate) finalizable: Vec<usize>,
+    /// Objects with a cleaner, and the token the VM gets when they die.
+    pub(crate) cleaners: Vec<(usize, u64)>,
+    /// Tokens of the cleaners notified, not yet taken.
+    pub(crate) cleaned: Vec<u64>,
+}
+
+/// The heap's reference tables.
+#[derive(Default)]
+pub(crate) struct References(ForkSafeMutex<Tables>);
+
+impl References {
+    /// The tables, locked.
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
+        self.0.lock()
+    }
+
+    /// The next step of reference processing, in a pause where tracing has
+    /// just left no grey object. Returns the objects it marked, to trace
+    /// before calling it again; none when processing is over.
+    pub(crate) fn process(
+        &self,
+        marker: &Marker<'_>,
+        pool: Option<&rayon::ThreadPool>,
+        stage: &mut Stage,
+        stats: &mut ReferenceStats,
+    ) -> Vec<usize> {
+        let t = Instant::now();
+        let mut tables = self.lock();
+        let mut grey = Vec::new();
+        while grey.is_empty() && *stage != Stage::Done {
+            match stage {
+                Stage::Ephemerons => {
+                    grey = tables.mark_ephemeron_values(marker);
+                    if grey.is_empty() {
+                        clear_weak_slots(marker, stats);
+                        tables.clear_dead(marker, pool, stats);
+                        grey = tables.resurrect(marker, stats);
+                        *stage = Stage::Resurrected;
+                    }
+                }
+                Stage::Resurrected => {
+                    // Those of the objects resurrected: what they reference
+                    // and finalization did not, is gone.
+                    clear_weak_slots(marker, stats);
+                    tables.notify_cleaners(marker, stats);
+                    *stage = Stage::Done;
+                }
+                Stage::Done => {}
+            }
+        }
+        stats.processing += t.elapsed();
+        grey
+    }
+
+    /// Rewrites every reference the tables hold to its post-compact address,
+    /// in the compaction pause.
+    pub(crate) fn rewrite(
+        &self,
+        plan: &Plan<'_>,
+        pool: Option<&rayon::ThreadPool>,
+        stats: &mut ReferenceStats,
+    ) {
+        let t = Instant::now();
+        let mut tables = self.lock();
+        let Tables {
+            weak,
+            ephemerons,
+            finalizers,
+            cleaners,
+            ..
+        } = &mut *tables;
+        let rewrite = |slot: &mut usize| {
+            // SAFETY: a word of the table, which this pause holds locked.
+            unsafe { plan.rewrite_slot(slot, SlotKind::Ref) };
+        };
+        in_chunks(pool, weak.entries_mut(), |chunk| {
+            chunk.iter_mut().for_each(rewrite);
+            0
+        });
+        in_chunks(pool, ephemerons.entries_mut(), |chunk| {
+            chunk.iter_mut().flatten().for_each(rewrite);
+            0
+        });
+        finalizers
+            .iter_mut()
+            .chain(cleaners.iter_mut().map(|(obj, _)| obj))
+            .for_each(rewrite);
+        stats.rewriting = t.elapsed();
+    }
+
+    /// Calls `f` with every reference the tables hold weakly, for the verifier.
+    pub(crate) fn for_each_weak(&self, mut f: impl FnMut(usize)) {
+        let tables = self.lock();
+        let values = tables
+            .weak
+            .entries()
+            .iter()
+            .copied()
+            .chain(tables.ephemerons.entries().iter().flatten().copied())
+            .chain(tables.finalizers.iter().copied())
+            .chain(tables.cleaners.iter().map(|&(obj, _)| obj));
+        for v in values {
+            f(v);
+        }
+    }
+}
+
+/// Entries a pass over a table gives each GC thread at a time.
+const CHUNK: usize = 4096;
+
+/// Runs `f` over `data` in chunks, on the threads of `pool` if there are
+/// several, else on this one; returns the sum of what it returned.
+fn in_chunks<T: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    data: &mut [T],
+    f: impl Fn(&mut [T]) -> usize + Sync,
+) -> usize {
+    match pool.filter(|p| p.current_num_threads() > 1 && data.len() > CHUNK) {
+        Some(pool) => pool.install(|| data.par_chunks_mut(CHUNK).map(&f).sum()),
+        None => data.chunks_mut(CHUNK).map(f).sum(),
+    }
+}
+
+/// Stores null in the weak slots marking noted whose objects are not live.
+fn clear_weak_slots(marker: &Marker<'_>, stats: &mut ReferenceStats) {
+    for slot in marker.take_weak_slots() {
+        stats.weak_slots += 1;
+        // SAFETY: a weak slot of an object marking scanned, which nothing
+        // has moved or freed since; every mutator is stopped (this is a
+        // pause), and marking threads are done.
+        let slot = unsafe { &mut *(slot as *mut usize) };
+        if *slot != 0 && !marker.is_live(*slot) {
+            *slot = 0;
+            stats.weak_slots_cleared += 1;
+        }
+    }
+}
+
+impl Tables {
+    /// Marks the values of ephemerons whose keys are live; returns those
+    /// newly marked.
+    fn mark_ephemeron_values(&self, marker: &Marker<'_>) -> Vec<usize> {
+        self.ephemerons
+            .entries()
+            .iter()
+            .filter(|[key, _]| *key != 0 && marker.is_live(*key))
+            .map(|&[_, value]| value)
+            .filter(|&value| marker.mark_new(value))
+            .collect()
+    }
+
+    /// Clears the weak handles whose referents, and the ephemerons whose
+    /// keys, are not live.
+    fn clear_dead(
+        &mut self,
+        marker: &Marker<'_>,
+        pool: Option<&rayon::ThreadPool>,
+        stats: &mut ReferenceStats,
+    ) {
+        let seen = AtomicUsize::new(0);
+        stats.weak_cleared += in_chunks(pool, self.weak.entries_mut(), |chunk| {
+            let mut cleared = 0;
+            let mut held = 0;
+            for referent in chunk.iter_mut().filter(|r| **r != 0) {
+                held += 1;
+                if !marker.is_live(*referent) {
+                    *referent = 0;
+                    cleared += 1;
+                }
+            }
+            seen.fetch_add(held, Ordering::Relaxed);
+            cleared
+        });
+        stats.weak += seen.swap(0, Ordering::Relaxed);
+        stats.ephemerons_cleared += in_chunks(pool, self.ephemerons.entries_mut(), |chunk| {
+            let mut cleared = 0;
+            let mut held = 0;
+            for pair in chunk.iter_mut().filter(|p| p[0] != 0) {
+                held += 1;
+                if !marker.is_live(pair[0]) {
+                    *pair = [0, 0];
+                    cleared += 1;
+                }
+            }
+            seen.fetch_add(held, Ordering::Relaxed);
+            cleared
+        });
+        stats.ephemerons += seen.into_inner();
+    }
+
+    /// Moves the objects registered for finalization that are not live to
+    /// the finalizable queue, marking them; returns those newly marked.
+    fn resurrect(&mut self, marker: &Marker<'_>, stats: &mut ReferenceStats) -> Vec<usize> {
+        let mut grey = Vec::new();
+        let finalizable = &mut self.finalizable;
+        self.finalizers.retain(|&obj| {
+            if marker.is_live(obj) {
+                return true;
+            }
+            if marker.mark_new(obj) {
+                grey.push(obj);
+            }
+            finalizable.push(obj);
+            stats.finalizable += 1;
+            false
+        });
+        grey
+    }
+
+    /// Queues the tokens of the cleaners whose objects are not live.
+    fn notify_cleaners(&mut self, marker: &Marker<'_>, stats: &mut ReferenceStats) {
+        let cleaned = &mut self.cleaned;
+        self.cleaners.retain(|&(obj, token)| {
+            if marker.is_live(obj) {
+                return true;
+            }
+            cleaned.push(token);
+            stats.cleaned += 1;
+            false
+        });
+    }
+}
