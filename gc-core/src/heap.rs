@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use gc_heap::{Spaces, TypeTable};
+use gc_heap::{Spaces, TypeDescriptor, TypeId, TypeTable};
 
 use crate::collect::CycleControl;
 use crate::error::{GcError, mib};
@@ -464,6 +464,19 @@ impl Heap {
     /// Adds a scanner for roots that belong to no thread.
     pub fn add_root_scanner(&self, scanner: Box<dyn RootScanner>) {
         self.0.global_roots.lock().push(scanner);
+    }
+
+    /// Registers a type while the heap runs (a class loaded on first use) and
+    /// returns its id. Any thread may call it, attached or not, while others
+    /// allocate and cycles run; it takes a lock only against other
+    /// registrations, and the collector reads the table without one. The id
+    /// is usable at once by this thread, and by any other that learns it
+    /// after this returns (through a lock, a channel, an object in the heap).
+    ///
+    /// Fails with [`GcError::Type`] for a malformed descriptor, or when the
+    /// table holds its capacity ([`TypeTable::with_capacity`]).
+    pub fn register_type(&self, descriptor: TypeDescriptor) -> Result<TypeId, GcError> {
+        self.0.types.register(descriptor).map_err(GcError::Type)
     }
 
     /// The registered types.

@@ -894,7 +894,7 @@ impl Plan<'_> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::object::Header;
@@ -909,7 +909,7 @@ mod tests {
     fn a_plan_skipping_blocks_without_live_words_forwards_as_a_full_count_does() {
         const SIZE: usize = 48;
         const N: usize = 40_000;
-        let mut types = TypeTable::new();
+        let types = TypeTable::new();
         let blob = types
             .register(TypeDescriptor::fixed("blob", SIZE, &[], &[]))
             .unwrap();
@@ -964,7 +964,7 @@ mod tests {
     #[test]
     fn clearing_the_last_block_spares_the_large_spaces_marks() {
         const SIZE: usize = 64;
-        let mut types = TypeTable::new();
+        let types = TypeTable::new();
         let blob = types
             .register(TypeDescriptor::fixed("blob", SIZE, &[], &[]))
             .unwrap();

@@ -75,9 +75,9 @@ impl Jvm {
             }
             cls.load_class_path(dir)?;
         }
-        let mut table = TypeTable::new();
-        let types = Types::register(&mut table).map_err(|e| Error::Internal(e.to_string()))?;
-        cls.link_all(&mut table)?;
+        let table = TypeTable::new();
+        let types = Types::register(&table).map_err(|e| Error::Internal(e.to_string()))?;
+        cls.link_all(&table)?;
         let wk = WellKnown::find(&mut cls)?;
         // Strings and primitive arrays have a class per movegc type too.
         for (ty, class) in std::iter::once((types.string, wk.string))

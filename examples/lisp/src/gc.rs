@@ -92,8 +92,8 @@ impl Types {
     /// Registers the layouts in a fresh table.
     pub(crate) fn register() -> (TypeTable, Types) {
         use field::*;
-        let mut t = TypeTable::new();
-        let mut reg = |d: TypeDescriptor| t.register(d).expect("the layouts are valid");
+        let t = TypeTable::new();
+        let reg = |d: TypeDescriptor| t.register(d).expect("the layouts are valid");
         let w = |o: usize| o as u32;
         let types = Types {
             pair: reg(TypeDescriptor::fixed(
