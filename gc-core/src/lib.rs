@@ -8,6 +8,8 @@
 //!
 //! - [`heap`]: the [`HeapBuilder`], the [`Heap`] and its [`Mode`].
 //! - [`mutator`]: allocation, safepoints, native code, the write barrier, handles.
+//! - [`jit`]: what generated code needs to allocate, run the write barrier
+//!   and poll safepoints inline ([`JitInfo`]).
 //! - [`roots`]: how a VM reports its roots.
 //! - [`policy`]: young and full cycles, and when they run ([`Policy`]).
 //! - [`fork`]: `fork()` with a heap the child keeps ([`Heap::prepare_to_fork`]).
@@ -28,6 +30,8 @@ pub mod fork;
 pub mod heap;
 #[cfg(feature = "fault-injection")]
 pub mod inject;
+#[cfg(not(loom))]
+pub mod jit;
 mod mark;
 pub mod mutator;
 mod pacer;
@@ -46,6 +50,8 @@ pub use gc_heap::{
     CARD, Header, ObjRef, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable, WORD,
 };
 pub use heap::{Heap, HeapBuilder, Mode};
+#[cfg(not(loom))]
+pub use jit::{JitInfo, JitThread};
 pub use mutator::{HandleScope, Local, Mutator};
 pub use policy::{Policy, Sizing};
 pub use report::install_stderr_log;

@@ -1,7 +1,7 @@
 //! Mutators: a thread's handle on the heap, with allocation, safepoints, the
 //! write barrier, and handles for Rust callers.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -31,6 +31,10 @@ pub(crate) struct MutatorShared {
     pub(crate) satb: UnsafeCell<SatbBuffer>,
     /// The cards this mutator dirtied, for the remembered set.
     pub(crate) cards: UnsafeCell<SatbBuffer>,
+    /// The mutator running generated code now, for its slow paths (`jit.rs`);
+    /// null outside `Mutator::jit`.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) jit_mutator: Cell<*mut Mutator>,
 }
 
 // SAFETY: the cells are accessed by one thread at a time, as described above.
@@ -48,6 +52,7 @@ impl MutatorShared {
             roots: UnsafeCell::new(Vec::new()),
             satb: UnsafeCell::new(SatbBuffer::default()),
             cards: UnsafeCell::new(SatbBuffer::default()),
+            jit_mutator: Cell::new(std::ptr::null_mut()),
         }
     }
 }
@@ -80,8 +85,11 @@ impl MutatorShared {
 /// [`RootScanner`] reports.
 pub struct Mutator {
     heap: Heap,
-    shared: Arc<MutatorShared>,
+    pub(crate) shared: Arc<MutatorShared>,
     types: Arc<TypeTable>,
+    /// Why the last allocation from generated code failed (`jit.rs`).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) jit_error: Option<GcError>,
     _not_send: PhantomData<*mut ()>,
 }
 
@@ -92,6 +100,7 @@ impl Mutator {
             heap,
             shared,
             types,
+            jit_error: None,
             _not_send: PhantomData,
         }
     }
@@ -411,7 +420,7 @@ impl Mutator {
     /// The remembered set's slow path: logs a card this store dirtied.
     #[cold]
     #[inline(never)]
-    fn log_card(&mut self, card: usize) {
+    pub(crate) fn log_card(&mut self, card: usize) {
         #[cfg(feature = "fault-injection")]
         if self.heap.0.config.no_card_marking {
             self.heap.0.spaces.cards().clean(card);
@@ -424,7 +433,7 @@ impl Mutator {
     /// The write barrier's slow path: logs `old` if it is a reference.
     #[cold]
     #[inline(never)]
-    fn log_overwritten(&mut self, old: usize, kind: SlotKind) {
+    pub(crate) fn log_overwritten(&mut self, old: usize, kind: SlotKind) {
         #[cfg(feature = "fault-injection")]
         if self.heap.0.config.no_write_barrier {
             return;

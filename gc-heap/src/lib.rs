@@ -25,7 +25,7 @@ pub mod types;
 pub mod walk;
 
 pub use bitmap::Bitmap;
-pub use cards::{CARD, CardTable};
+pub use cards::{CARD, CARD_SHIFT, CardTable};
 pub use object::{Header, ObjRef, WORD};
 pub use spaces::{CHUNK, HEAP_ALIGN, Plan, PlanParts, Release, Spaces};
 pub use types::{Layout, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable};

@@ -172,6 +172,12 @@ impl Spaces {
         self.young_start.load(Ordering::Relaxed)
     }
 
+    /// Where the young start is kept, for generated code's write barrier to
+    /// load (it changes only while no mutator runs).
+    pub fn young_start_ptr(&self) -> *const usize {
+        self.young_start.as_ptr()
+    }
+
     /// Promotes everything below `at` (an object boundary). Only while no
     /// mutator runs.
     pub fn set_young_start(&self, at: usize) {
