@@ -235,24 +235,36 @@ pub(crate) fn run_and_record(heap: &Arc<HeapInner>, reason: Reason) -> Result<()
     run(heap, reason).map(drop)
 }
 
-/// Calls `f` with every root slot: global scanners, then each mutator's
-/// scanners and handles.
+/// Calls `f` with every root slot: global scanners and slots, then each
+/// mutator's scanners, owned slots and handles.
 fn for_each_root(
     heap: &HeapInner,
     mutators: &[Arc<MutatorShared>],
     f: &mut dyn FnMut(*mut usize, SlotKind),
 ) {
     let mut visitor = RootVisitor::new(f);
-    for scanner in heap.global_roots.lock().iter_mut() {
-        scanner.scan_roots(&mut visitor);
-    }
+    heap.global_roots.lock().scan(&mut visitor);
     for m in mutators {
         // SAFETY: the mutator is stopped or in native code, so only this thread
-        // touches its scanners and handles.
-        let (scanners, handles) = unsafe { (&mut *m.roots.get(), &mut *m.handles.get()) };
+        // touches its scanners, owned slots and handles.
+        let (scanners, owned, handles) = unsafe {
+            (
+                &mut *m.roots.get(),
+                &mut *m.owned_roots.get(),
+                &mut *m.handles.get(),
+            )
+        };
         for scanner in scanners.iter_mut() {
             scanner.scan_roots(&mut visitor);
         }
+        owned.retain(|w| {
+            let Some(slots) = w.upgrade() else {
+                return false;
+            };
+            // SAFETY: the owning mutator is stopped or in native code.
+            unsafe { slots.scan(&mut visitor) };
+            true
+        });
         for slot in handles.iter_mut() {
             // SAFETY: the slot is a live element of the handle vector.
             unsafe { visitor.visit_raw(slot, SlotKind::Ref) };

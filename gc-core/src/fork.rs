@@ -45,9 +45,9 @@
 use std::sync::{Arc, MutexGuard};
 
 use crate::GcError;
+use crate::global::GlobalRoots;
 use crate::heap::{Heap, HeapInner, thread_number};
 use crate::mutator::{Mutator, MutatorShared, retire};
-use crate::roots::RootScanner;
 use crate::safepoint::MutatorState;
 use crate::stats::Stats;
 use crate::sync::ForkSafeMutex;
@@ -120,7 +120,7 @@ struct Held<'a> {
     threads: MutexGuard<'a, Vec<u64>>,
     handshake: crate::sync::MutexGuard<'a, ()>,
     freed: crate::sync::MutexGuard<'a, u64>,
-    roots: MutexGuard<'a, Vec<Box<dyn RootScanner>>>,
+    roots: MutexGuard<'a, GlobalRoots>,
     stats: MutexGuard<'a, Stats>,
     large: allocator::LargeLock<'a>,
 }

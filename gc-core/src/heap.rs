@@ -10,6 +10,7 @@ use gc_heap::{Spaces, TypeDescriptor, TypeId, TypeTable};
 use crate::collect::CycleControl;
 use crate::error::{GcError, mib};
 use crate::fork::GcPool;
+use crate::global::GlobalRoots;
 use crate::mutator::{Mutator, MutatorShared};
 use crate::pacer::Pacer;
 use crate::policy::{Governor, Policy};
@@ -242,7 +243,7 @@ impl HeapBuilder {
             threads: Mutex::new(Vec::new()),
             collector: Mutex::new(()),
             walker: AtomicU64::new(0),
-            global_roots: Mutex::new(self.roots),
+            global_roots: Mutex::new(GlobalRoots::new(self.roots)),
             stats: Mutex::new(Stats {
                 heap_size: capacity,
                 ..Stats::default()
@@ -295,7 +296,7 @@ pub(crate) struct HeapInner {
     /// The [`thread_number`] of the thread walking the heap (0: none), which
     /// holds `collector` and `mutators` while its visitor runs.
     pub(crate) walker: AtomicU64,
-    pub(crate) global_roots: Mutex<Vec<Box<dyn RootScanner>>>,
+    pub(crate) global_roots: Mutex<GlobalRoots>,
     pub(crate) stats: Mutex<Stats>,
     pub(crate) collections: AtomicU64,
     /// Bytes in use at which the next cycle starts.
@@ -463,7 +464,7 @@ impl Heap {
 
     /// Adds a scanner for roots that belong to no thread.
     pub fn add_root_scanner(&self, scanner: Box<dyn RootScanner>) {
-        self.0.global_roots.lock().push(scanner);
+        self.0.global_roots.lock().scanners.push(scanner);
     }
 
     /// Registers a type while the heap runs (a class loaded on first use) and

@@ -10,7 +10,9 @@
 //! - [`mutator`]: allocation, safepoints, native code, the write barrier, handles.
 //! - [`jit`]: what generated code needs to allocate, run the write barrier
 //!   and poll safepoints inline ([`JitInfo`]).
-//! - [`roots`]: how a VM reports its roots.
+//! - [`root_slots`] and [`global`]: root slots the library holds and scans
+//!   for a VM: a mutator's [`RootVec`]s and [`RootCell`]s, the heap's [`Global`]s.
+//! - [`roots`]: how a VM reports roots it holds itself.
 //! - [`policy`]: young and full cycles, and when they run ([`Policy`]).
 //! - [`fork`]: `fork()` with a heap the child keeps ([`Heap::prepare_to_fork`]).
 //! - [`stats`]: per-cycle statistics, also written to the `log` crate's GC log;
@@ -27,6 +29,7 @@ mod collect;
 mod concurrent;
 mod error;
 pub mod fork;
+pub mod global;
 pub mod heap;
 #[cfg(feature = "fault-injection")]
 pub mod inject;
@@ -37,6 +40,7 @@ pub mod mutator;
 mod pacer;
 pub mod policy;
 mod report;
+pub mod root_slots;
 pub mod roots;
 mod safepoint;
 mod satb;
@@ -49,12 +53,14 @@ pub use fork::ForkGuard;
 pub use gc_heap::{
     CARD, Header, ObjRef, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable, WORD,
 };
+pub use global::Global;
 pub use heap::{Heap, HeapBuilder, Mode};
 #[cfg(not(loom))]
 pub use jit::{JitInfo, JitThread};
 pub use mutator::{HandleScope, Local, Mutator};
 pub use policy::{Policy, Sizing};
 pub use report::install_stderr_log;
+pub use root_slots::{Root, RootCell, RootVec};
 pub use roots::{RootScanner, RootVisitor};
 pub use stats::{CompactionStats, CycleKind, CycleStats, Latency, Pause, PauseKind, Reason, Stats};
 pub use walk::{Histogram, Live, TypeCount, WalkedObject};

@@ -3,14 +3,15 @@
 
 use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 
 use allocator::Tlab;
 use gc_heap::{Header, ObjRef, SlotKind, Spaces, TypeId, TypeTable};
 
 use crate::error::GcError;
 use crate::heap::{Heap, HeapInner};
+use crate::root_slots::ScanSlots;
 use crate::roots::RootScanner;
 use crate::safepoint::MutatorState;
 use crate::satb::SatbBuffer;
@@ -27,6 +28,9 @@ pub(crate) struct MutatorShared {
     pub(crate) tlab: UnsafeCell<Tlab>,
     pub(crate) handles: UnsafeCell<Vec<usize>>,
     pub(crate) roots: UnsafeCell<Vec<Box<dyn RootScanner>>>,
+    /// The root slots the library holds for it (`root_slots.rs`), while
+    /// their handles live.
+    pub(crate) owned_roots: UnsafeCell<Vec<Weak<dyn ScanSlots>>>,
     /// The write barrier's buffer.
     pub(crate) satb: UnsafeCell<SatbBuffer>,
     /// The cards this mutator dirtied, for the remembered set.
@@ -50,6 +54,7 @@ impl MutatorShared {
             tlab: UnsafeCell::new(Tlab::empty()),
             handles: UnsafeCell::new(Vec::new()),
             roots: UnsafeCell::new(Vec::new()),
+            owned_roots: UnsafeCell::new(Vec::new()),
             satb: UnsafeCell::new(SatbBuffer::default()),
             cards: UnsafeCell::new(SatbBuffer::default()),
             jit_mutator: Cell::new(std::ptr::null_mut()),
