@@ -182,15 +182,11 @@ impl<T: Root> RootVec<T> {
             .unwrap_or_default()
     }
 
-    /// Stores `value` in slot `i`; past the end, nothing happens and it returns false.
+    /// Stores `value` in slot `i`; past the end, nothing happens.
     #[inline(always)]
-    pub fn set(&self, i: usize, value: T) -> bool {
-        match self.slots.vec().get_mut(i) {
-            Some(slot) => {
-                *slot = value;
-                true
-            }
-            None => false,
+    pub fn set(&self, i: usize, value: T) {
+        if let Some(slot) = self.slots.vec().get_mut(i) {
+            *slot = value;
         }
     }
 

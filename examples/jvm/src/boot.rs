@@ -13,7 +13,7 @@ use crate::descriptor::Kind;
 use crate::errors::{Error, LoadError};
 use crate::gc::{Gc, Types};
 use crate::loader::Classes;
-use crate::roots::{Scanner, Slot};
+use crate::roots::Slot;
 use crate::runtime::{self, WellKnown};
 use crate::vm::{Trap, Vm};
 
@@ -98,8 +98,6 @@ impl Jvm {
             .map_err(Error::Heap)?;
         let m = heap.attach().map_err(Error::Heap)?;
         let mut vm = Vm::new(Gc::new(m, types), heap, cls, wk, (out, err), options);
-        let roots = vm.roots.clone();
-        vm.gc.m.add_root_scanner(Box::new(Scanner(roots)));
         vm.roots.scratch.push(Slot::NULL);
         decode_all(&mut vm)?;
         Ok(Jvm { vm })

@@ -12,7 +12,7 @@
 //! type ([`Gc::typed`]); their `SAFETY` comments cite it as "the rule".
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use gc_core::{Mutator, ObjRef, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD};
 
@@ -150,7 +150,7 @@ impl Types {
 pub(crate) struct Gc {
     m: Mutator,
     pub(crate) t: Types,
-    pub(crate) roots: Arc<Roots>,
+    pub(crate) roots: Rc<Roots>,
     /// Interned symbols: name to index in `roots.symbols`. Interning is
     /// strong (movegc has no weak references), so symbols live as long as the
     /// interpreter.
@@ -158,8 +158,8 @@ pub(crate) struct Gc {
 }
 
 impl Gc {
-    /// Wraps a mutator whose root scanner reports `roots`.
-    pub(crate) fn new(m: Mutator, t: Types, roots: Arc<Roots>) -> Gc {
+    /// Wraps a mutator whose root slots `roots` are.
+    pub(crate) fn new(m: Mutator, t: Types, roots: Rc<Roots>) -> Gc {
         Gc {
             m,
             t,
