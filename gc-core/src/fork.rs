@@ -123,6 +123,7 @@ struct Held<'a> {
     roots: MutexGuard<'a, GlobalRoots>,
     stats: MutexGuard<'a, Stats>,
     large: allocator::LargeLock<'a>,
+    types: gc_heap::RegistrationLock<'a>,
 }
 
 impl std::fmt::Debug for ForkGuard<'_> {
@@ -154,6 +155,8 @@ impl<'a> ForkGuard<'a> {
         let roots = heap.global_roots.lock();
         let stats = heap.stats.lock();
         let large = heap.spaces.large().lock();
+        // A thread registering a type (any thread, attached or not).
+        let types = heap.types.lock_registrations();
         let guard = ForkGuard {
             heap,
             me,
@@ -167,6 +170,7 @@ impl<'a> ForkGuard<'a> {
                 roots,
                 stats,
                 large,
+                types,
             }),
         };
         // Dropped on failure: the guard undoes this and resumes the world.
@@ -271,8 +275,9 @@ impl<'a> ForkGuard<'a> {
             roots,
             stats,
             large,
+            types,
         } = held;
-        drop((large, stats, roots, freed, threads));
+        drop((types, large, stats, roots, freed, threads));
         self.heap.handshake.resume_locked(handshake);
         drop(mutators);
         drop(collector);

@@ -12,7 +12,7 @@
 
 use std::mem::MaybeUninit;
 
-use crate::sync::{AtomicUsize, Mutex, Ordering, UnsafeCell};
+use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering, UnsafeCell};
 
 pub(crate) struct AppendOnly<T> {
     items: Box<[UnsafeCell<MaybeUninit<T>>]>,
@@ -80,9 +80,14 @@ impl<T> AppendOnly<T> {
         })
     }
 
+    /// Holds off writers until the guard is dropped.
+    pub(crate) fn lock_writers(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Appends `value` and returns its index, or gives it back if the array is full.
     pub(crate) fn push(&self, value: T) -> Result<usize, T> {
-        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let _writer = self.lock_writers();
         let n = self.len.load(Ordering::Relaxed);
         let Some(cell) = self.items.get(n) else {
             return Err(value);

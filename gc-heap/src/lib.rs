@@ -28,4 +28,6 @@ pub use bitmap::Bitmap;
 pub use cards::{CARD, CARD_SHIFT, CardTable};
 pub use object::{Header, ObjRef, WORD};
 pub use spaces::{CHUNK, HEAP_ALIGN, Plan, PlanParts, Release, Spaces};
-pub use types::{Layout, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable};
+pub use types::{
+    Layout, RegistrationLock, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable,
+};

@@ -7,6 +7,7 @@ use std::fmt;
 
 use crate::append::AppendOnly;
 use crate::object::{FILLER, Header, WORD};
+use crate::sync::MutexGuard;
 use crate::types::{Layout, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId};
 
 /// Every type the VM registered, indexed by [`TypeId`]. Types may be added at
@@ -15,6 +16,19 @@ use crate::types::{Layout, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeI
 pub struct TypeTable {
     types: AppendOnly<TypeDescriptor>,
     tags: TagScheme,
+}
+
+/// A [`TypeTable`]'s registrations, held off until dropped (from
+/// [`TypeTable::lock_registrations`]).
+#[must_use = "registrations resume when this is dropped"]
+pub struct RegistrationLock<'a> {
+    _writers: MutexGuard<'a, ()>,
+}
+
+impl fmt::Debug for RegistrationLock<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RegistrationLock")
+    }
 }
 
 impl Default for TypeTable {
@@ -64,6 +78,15 @@ impl TypeTable {
         };
         let id = self.types.push(descriptor).map_err(|_| full())?;
         u32::try_from(id).map(TypeId).map_err(|_| full())
+    }
+
+    /// Holds off registrations until the result is dropped. For a `fork`:
+    /// held by the forking thread, the lock is held at the fork by no other
+    /// thread, which would leave it held for ever in the child.
+    pub fn lock_registrations(&self) -> RegistrationLock<'_> {
+        RegistrationLock {
+            _writers: self.types.lock_writers(),
+        }
     }
 
     /// Sets how tagged slots tell references from other values. Only before

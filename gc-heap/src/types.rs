@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::object::WORD;
-pub use crate::type_table::TypeTable;
+pub use crate::type_table::{RegistrationLock, TypeTable};
 
 /// An index into the type table. VM types start at 1; 0 is the heap's filler.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
