@@ -42,15 +42,38 @@ impl Root for usize {
     }
 }
 
-/// The slots, shared by the handles and (weakly) by the mutator's list.
-struct Slots<T>(UnsafeCell<Vec<T>>);
+/// The slots, shared by the handles and (weakly) by the mutator's list: a
+/// `Vec` of them, or [`One`].
+struct Slots<S>(UnsafeCell<S>);
+
+/// A single slot, without a `Vec`'s indirection: a register is read often.
+struct One<T>(T);
 
 // SAFETY: the mutator's thread touches the slots only while it runs (the
 // handles are not `Send`), and the collector only while that thread is
 // stopped; the handshake orders the two. The values are `Send`.
-unsafe impl<T: Send> Sync for Slots<T> {}
+unsafe impl<S: Send> Sync for Slots<S> {}
 // SAFETY: as above.
-unsafe impl<T: Send> Send for Slots<T> {}
+unsafe impl<S: Send> Send for Slots<S> {}
+
+/// Slot storage: reports every slot it holds.
+trait Holds: Send + 'static {
+    fn visit_all(&mut self, roots: &mut RootVisitor<'_>);
+}
+
+impl<T: Root> Holds for Vec<T> {
+    fn visit_all(&mut self, roots: &mut RootVisitor<'_>) {
+        for slot in self {
+            slot.visit(roots);
+        }
+    }
+}
+
+impl<T: Root> Holds for One<T> {
+    fn visit_all(&mut self, roots: &mut RootVisitor<'_>) {
+        self.0.visit(roots);
+    }
+}
 
 /// The collector's view of a mutator's slots, whatever their value type.
 pub(crate) trait ScanSlots: Send + Sync {
@@ -61,22 +84,20 @@ pub(crate) trait ScanSlots: Send + Sync {
     unsafe fn scan(&self, roots: &mut RootVisitor<'_>);
 }
 
-impl<T: Root> ScanSlots for Slots<T> {
+impl<S: Holds> ScanSlots for Slots<S> {
     unsafe fn scan(&self, roots: &mut RootVisitor<'_>) {
         // SAFETY: as the caller guarantees, the owner is not using them.
-        for slot in unsafe { &mut *self.0.get() } {
-            slot.visit(roots);
-        }
+        unsafe { &mut *self.0.get() }.visit_all(roots);
     }
 }
 
-impl<T> Slots<T> {
+impl<S> Slots<S> {
     #[inline(always)]
     #[expect(
         clippy::mut_from_ref,
         reason = "the cell is the point: see the module's comment"
     )]
-    fn vec(&self) -> &mut Vec<T> {
+    fn get(&self) -> &mut S {
         // SAFETY: only the owning thread calls this (the handles are not
         // `Send`), from methods that end the borrow before returning and
         // reach no safepoint, and the collector reads the slots only while
@@ -87,9 +108,9 @@ impl<T> Slots<T> {
 
 impl Mutator {
     /// Registers new slots with this mutator's roots.
-    fn own_slots<T: Root>(&mut self, initial: Vec<T>) -> Arc<Slots<T>> {
+    fn own_slots<S: Holds>(&mut self, initial: S) -> Arc<Slots<S>> {
         let slots = Arc::new(Slots(UnsafeCell::new(initial)));
-        let weak: Weak<dyn ScanSlots> = Arc::downgrade(&slots) as Weak<Slots<T>>;
+        let weak: Weak<dyn ScanSlots> = Arc::downgrade(&slots) as Weak<Slots<S>>;
         // SAFETY: this thread is running, so it alone touches its list.
         let list = unsafe { &mut *self.shared.owned_roots.get() };
         list.retain(|w| w.strong_count() > 0);
@@ -109,7 +130,7 @@ impl Mutator {
     /// A single root slot holding `value`, scanned as [`root_vec`](Self::root_vec)'s.
     pub fn root_cell<T: Root>(&mut self, value: T) -> RootCell<T> {
         RootCell {
-            slots: self.own_slots(vec![value]),
+            slots: self.own_slots(One(value)),
             _not_send: PhantomData,
         }
     }
@@ -125,7 +146,7 @@ impl Mutator {
 /// Only the mutator's thread uses it (it is not `Send`), and only while the
 /// mutator runs: not in native code, where the collector may be rewriting it.
 pub struct RootVec<T: Root> {
-    slots: Arc<Slots<T>>,
+    slots: Arc<Slots<Vec<T>>>,
     _not_send: PhantomData<*mut ()>,
 }
 
@@ -143,38 +164,38 @@ impl<T: Root> RootVec<T> {
     /// Slots in use.
     #[inline(always)]
     pub fn len(&self) -> usize {
-        self.slots.vec().len()
+        self.slots.get().len()
     }
 
     /// Whether no slot is in use.
     #[inline(always)]
     pub fn is_empty(&self) -> bool {
-        self.slots.vec().is_empty()
+        self.slots.get().is_empty()
     }
 
     /// Appends a slot holding `value`.
     #[inline(always)]
     pub fn push(&self, value: T) {
-        self.slots.vec().push(value);
+        self.slots.get().push(value);
     }
 
     /// Removes the last slot and returns its value; an empty array gives `T::default()`.
     #[inline(always)]
     pub fn pop(&self) -> T {
-        self.slots.vec().pop().unwrap_or_default()
+        self.slots.get().pop().unwrap_or_default()
     }
 
     /// The value of slot `i`, or `T::default()` past the end.
     #[inline(always)]
     pub fn get(&self, i: usize) -> T {
-        self.slots.vec().get(i).copied().unwrap_or_default()
+        self.slots.get().get(i).copied().unwrap_or_default()
     }
 
     /// The value `k` slots below the last (0: the last), or `T::default()`
     /// below the first.
     #[inline(always)]
     pub fn top(&self, k: usize) -> T {
-        let v = self.slots.vec();
+        let v = self.slots.get();
         v.len()
             .checked_sub(k + 1)
             .and_then(|i| v.get(i))
@@ -185,7 +206,7 @@ impl<T: Root> RootVec<T> {
     /// Stores `value` in slot `i`; past the end, nothing happens.
     #[inline(always)]
     pub fn set(&self, i: usize, value: T) {
-        if let Some(slot) = self.slots.vec().get_mut(i) {
+        if let Some(slot) = self.slots.get().get_mut(i) {
             *slot = value;
         }
     }
@@ -193,28 +214,28 @@ impl<T: Root> RootVec<T> {
     /// Keeps the first `len` slots.
     #[inline(always)]
     pub fn truncate(&self, len: usize) {
-        self.slots.vec().truncate(len);
+        self.slots.get().truncate(len);
     }
 
     /// Makes it `len` slots long, new slots holding `T::default()`.
     pub fn resize(&self, len: usize) {
-        self.slots.vec().resize_with(len, T::default);
+        self.slots.get().resize_with(len, T::default);
     }
 
     /// Appends slots holding `values`.
     pub fn extend_from_slice(&self, values: &[T]) {
-        self.slots.vec().extend(values.iter().copied());
+        self.slots.get().extend(values.iter().copied());
     }
 
     /// Makes room for `more` slots without reallocating.
     pub fn reserve(&self, more: usize) {
-        self.slots.vec().reserve(more);
+        self.slots.get().reserve(more);
     }
 
     /// Removes every slot, and returns memory beyond `keep` slots' worth (a
     /// deep recursion's) to the allocator.
     pub fn clear(&self, keep: usize) {
-        let v = self.slots.vec();
+        let v = self.slots.get();
         v.clear();
         v.shrink_to(keep);
     }
@@ -223,7 +244,7 @@ impl<T: Root> RootVec<T> {
 /// A single root slot, made by [`Mutator::root_cell`]: a VM register. As a
 /// [`RootVec`] of one slot, with a `Cell`'s methods.
 pub struct RootCell<T: Root> {
-    slots: Arc<Slots<T>>,
+    slots: Arc<Slots<One<T>>>,
     _not_send: PhantomData<*mut ()>,
 }
 
@@ -231,14 +252,12 @@ impl<T: Root> RootCell<T> {
     /// The value.
     #[inline(always)]
     pub fn get(&self) -> T {
-        self.slots.vec().first().copied().unwrap_or_default()
+        self.slots.get().0
     }
 
     /// Stores `value`.
     #[inline(always)]
     pub fn set(&self, value: T) {
-        if let Some(slot) = self.slots.vec().first_mut() {
-            *slot = value;
-        }
+        self.slots.get().0 = value;
     }
 }
