@@ -3,6 +3,7 @@
 //! the write barrier's tests as addresses and values, and the slow paths as
 //! `extern "C"` functions. See `docs/embedding.md`, *JIT-compiled code*.
 
+use std::cell::Cell;
 use std::mem::offset_of;
 use std::sync::Arc;
 
@@ -143,12 +144,19 @@ impl Mutator {
     /// The slow paths work only inside `f`, on this thread; anywhere else
     /// they fail (the allocation's returns 0) and do nothing.
     pub fn jit<R>(&mut self, f: impl FnOnce(*mut JitThread) -> R) -> R {
-        let thread = Arc::as_ptr(&self.shared).cast_mut().cast::<JitThread>();
+        /// Restores the outer value when `f` returns or unwinds: a pointer
+        /// left behind would outlive the borrow of the mutator.
+        struct Restore<'a>(&'a Cell<*mut Mutator>, *mut Mutator);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.1);
+            }
+        }
+        let shared = self.shared.clone();
+        let thread = Arc::as_ptr(&shared).cast_mut().cast::<JitThread>();
         let me: *mut Mutator = self;
-        let outer = self.shared.jit_mutator.replace(me);
-        let r = f(thread);
-        self.shared.jit_mutator.set(outer);
-        r
+        let _restore = Restore(&shared.jit_mutator, shared.jit_mutator.replace(me));
+        f(thread)
     }
 
     /// The error of the last allocation slow path that returned 0, if not

@@ -315,7 +315,8 @@ fn copy_mode_generated_code_allocates_and_stores() {
     generated_code_allocates_and_stores(Mode::Copy);
 }
 
-/// The slow paths outside `Mutator::jit` do nothing and allocate nothing.
+/// The slow paths outside `Mutator::jit` (before it, and after it unwound)
+/// do nothing and allocate nothing; inside it, a failed allocation says why.
 #[test]
 fn slow_paths_outside_generated_code_refuse() {
     let Some((heap, types)) = concurrent_heap(Mode::StopTheWorld, 8 << 20, |b| b) else {
@@ -341,6 +342,13 @@ fn slow_paths_outside_generated_code_refuse() {
         // SAFETY: as above.
         unsafe { (info.alloc_slow)(t, types.node.0, 0) }
     });
+    // Generated code that unwinds leaves the slow paths refusing again.
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        m.jit(|_| panic!("generated code failed"))
+    }));
+    assert!(unwound.is_err());
+    // SAFETY: as above.
+    assert_eq!(unsafe { (info.alloc_slow)(thread, types.node.0, 0) }, 0);
     let ok = ObjRef::from_addr(ok).expect("an object");
     // SAFETY: a fresh object.
     let header = unsafe { ok.header() };
