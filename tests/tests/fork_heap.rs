@@ -486,7 +486,8 @@ fn a_thread_without_a_mutator_prepares_the_fork() {
 /// `Heap::collect` in a loop (it waits for the collector lock), one reads
 /// `Heap::stats` (the statistics' lock, then the large-object space's), one
 /// attaches and detaches a mutator (the mutators' list), one registers types
-/// (the type table's writers' lock). They are queued on those locks at the
+/// and one holds registrations off for a millisecond at a time (the type
+/// table's writers' lock). They are queued on those locks at the
 /// fork, and do not exist in the child, which must still get every lock: it
 /// collects from a mutator and from a new thread, reads the statistics,
 /// registers a type, and attaches a new thread.
@@ -512,6 +513,15 @@ fn threads_waiting_for_the_heap_at_the_fork_leave_no_lock_held() {
             scope.spawn(|| {
                 while !stop.load(Ordering::Relaxed) {
                     drop(heap.attach().unwrap());
+                }
+            }),
+            scope.spawn(|| {
+                // Holds the registrations' lock most of the time, as a slow
+                // registration would.
+                while !stop.load(Ordering::Relaxed) {
+                    let held = heap.types().lock_registrations();
+                    std::thread::sleep(Duration::from_millis(1));
+                    drop(held);
                 }
             }),
             scope.spawn(|| {
