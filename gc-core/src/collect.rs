@@ -261,8 +261,7 @@ fn for_each_root(
             let Some(slots) = w.upgrade() else {
                 return false;
             };
-            // SAFETY: the owning mutator is stopped or in native code.
-            unsafe { slots.scan(&mut visitor) };
+            slots.scan(&mut visitor);
             true
         });
         for slot in handles.iter_mut() {

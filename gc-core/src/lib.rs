@@ -11,7 +11,8 @@
 //! - [`jit`]: what generated code needs to allocate, run the write barrier
 //!   and poll safepoints inline ([`JitInfo`]).
 //! - [`root_slots`] and [`global`]: root slots the library holds and scans
-//!   for a VM: a mutator's [`RootVec`]s and [`RootCell`]s, the heap's [`Global`]s.
+//!   for a VM: a mutator's [`Rooted`] sets of [`RootVec`]s and [`RootCell`]s,
+//!   the heap's [`Global`]s.
 //! - [`roots`]: how a VM reports roots it holds itself.
 //! - [`policy`]: young and full cycles, and when they run ([`Policy`]).
 //! - [`fork`]: `fork()` with a heap the child keeps ([`Heap::prepare_to_fork`]).
@@ -60,7 +61,7 @@ pub use jit::{JitInfo, JitThread};
 pub use mutator::{HandleScope, Local, Mutator};
 pub use policy::{Policy, Sizing};
 pub use report::install_stderr_log;
-pub use root_slots::{Root, RootCell, RootVec};
+pub use root_slots::{Root, RootCell, RootSet, RootVec, Rooted};
 pub use roots::{RootScanner, RootVisitor};
 pub use stats::{CompactionStats, CycleKind, CycleStats, Latency, Pause, PauseKind, Reason, Stats};
 pub use walk::{Histogram, Live, TypeCount, WalkedObject};

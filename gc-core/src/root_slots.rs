@@ -1,15 +1,18 @@
-//! Root slots the library owns for a mutator: a growable array
-//! ([`RootVec`], an interpreter's value stack or globals) and a single slot
-//! ([`RootCell`], a register), which the collector finds and rewrites
-//! itself, so a VM needs no [`RootScanner`](crate::RootScanner) of its own
-//! for them.
+//! Root slots the library holds for a mutator: growable arrays ([`RootVec`],
+//! an interpreter's value stack or globals) and single slots ([`RootCell`],
+//! a register), alone or gathered in a VM's own struct (a [`RootSet`]),
+//! which the collector finds and rewrites itself, through a [`Rooted`]
+//! handle, so a VM needs no [`RootScanner`](crate::RootScanner) and no
+//! `unsafe` for them.
 //!
 //! The slots are shared between the mutator's thread, which reads and writes
 //! them while it runs, and the collector, which rewrites them only while that
-//! thread is stopped at a safepoint or in native code. The handles are
-//! neither `Send` nor `Sync`, so only the thread that made them touches
-//! them, and each access is a short method that reaches no safepoint and
-//! runs no VM code: no borrow of the slots lives across the collector's turn.
+//! thread is stopped at a safepoint or in native code. The containers are not
+//! `Sync` and the handles not `Send`, so only the thread that made them
+//! touches them, and each access is a short method that reaches no safepoint
+//! and runs no VM code: no borrow of the slots lives across the collector's
+//! turn. One allocation holds a whole set: a slot is one pointer away from
+//! the handle, as in a VM's own struct.
 
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
@@ -42,160 +45,178 @@ impl Root for usize {
     }
 }
 
-/// The slots, shared by the handles and (weakly) by the mutator's list: a
-/// `Vec` of them, or [`One`].
-struct Slots<S>(UnsafeCell<S>);
-
-/// A single slot, without a `Vec`'s indirection: a register is read often.
-struct One<T>(T);
-
-// SAFETY: the mutator's thread touches the slots only while it runs (the
-// handles are not `Send`), and the collector only while that thread is
-// stopped; the handshake orders the two. The values are `Send`.
-unsafe impl<S: Send> Sync for Slots<S> {}
-// SAFETY: as above.
-unsafe impl<S: Send> Send for Slots<S> {}
-
-/// Slot storage: reports every slot it holds.
-trait Holds: Send + 'static {
-    fn visit_all(&mut self, roots: &mut RootVisitor<'_>);
+/// Root containers the collector scans: a [`RootVec`], a [`RootCell`], or a
+/// VM's struct of them (its stack, registers and globals in one place, one
+/// pointer away), handed to [`Mutator::root_set`].
+pub trait RootSet: Send + 'static {
+    /// Reports every slot: calls `visit` on each container it holds. The
+    /// collector calls it in its pauses, on its own thread, while the
+    /// mutator's thread is stopped.
+    fn visit(&self, roots: &mut RootVisitor<'_>);
 }
 
-impl<T: Root> Holds for Vec<T> {
-    fn visit_all(&mut self, roots: &mut RootVisitor<'_>) {
-        for slot in self {
-            slot.visit(roots);
-        }
-    }
+/// A set of root containers that a mutator's roots include, made by
+/// [`Mutator::root_set`] (or [`root_vec`](Mutator::root_vec),
+/// [`root_cell`](Mutator::root_cell)): it derefs to the set. The collector
+/// reports and rewrites its slots in each pause, for as long as the mutator
+/// that made it is attached and a clone of it lives; the last clone's drop
+/// frees it. Read a slot again after any call that may collect, as a
+/// [`Local`](crate::Local).
+///
+/// Only the mutator's thread uses it (it is not `Send`), and only while the
+/// mutator runs: not in native code, where the collector may be rewriting it.
+pub struct Rooted<R: RootSet> {
+    set: Arc<Shared<R>>,
+    _not_send: PhantomData<*mut ()>,
 }
 
-impl<T: Root> Holds for One<T> {
-    fn visit_all(&mut self, roots: &mut RootVisitor<'_>) {
+/// A set as the collector's thread and the mutator's share it.
+struct Shared<R>(R);
+
+// SAFETY: the mutator's thread reaches the set only through `Rooted`, which
+// is not `Send`, and the collector only while that thread is stopped (at a
+// safepoint, or in native code, where it must not use it); the handshake
+// orders the two. The containers' methods end every borrow of their slots
+// before returning and reach no safepoint, so none spans the collector's turn.
+unsafe impl<R: RootSet> Sync for Shared<R> {}
+
+/// The collector's view of a mutator's root sets, whatever their type.
+pub(crate) trait ScanSlots: Send + Sync {
+    /// Reports every slot. Only while the owning mutator is stopped.
+    fn scan(&self, roots: &mut RootVisitor<'_>);
+}
+
+impl<R: RootSet> ScanSlots for Shared<R> {
+    fn scan(&self, roots: &mut RootVisitor<'_>) {
         self.0.visit(roots);
     }
 }
 
-/// The collector's view of a mutator's slots, whatever their value type.
-pub(crate) trait ScanSlots: Send + Sync {
-    /// Reports every slot.
-    ///
-    /// # Safety
-    /// Only while the owning mutator is stopped at a safepoint or in native code.
-    unsafe fn scan(&self, roots: &mut RootVisitor<'_>);
-}
-
-impl<S: Holds> ScanSlots for Slots<S> {
-    unsafe fn scan(&self, roots: &mut RootVisitor<'_>) {
-        // SAFETY: as the caller guarantees, the owner is not using them.
-        unsafe { &mut *self.0.get() }.visit_all(roots);
+impl<R: RootSet> Clone for Rooted<R> {
+    /// Another handle on the same set.
+    fn clone(&self) -> Self {
+        Rooted {
+            set: self.set.clone(),
+            _not_send: PhantomData,
+        }
     }
 }
 
-impl<S> Slots<S> {
+impl<R: RootSet> std::ops::Deref for Rooted<R> {
+    type Target = R;
+
     #[inline(always)]
-    #[expect(
-        clippy::mut_from_ref,
-        reason = "the cell is the point: see the module's comment"
-    )]
-    fn get(&self) -> &mut S {
-        // SAFETY: only the owning thread calls this (the handles are not
-        // `Send`), from methods that end the borrow before returning and
-        // reach no safepoint, and the collector reads the slots only while
-        // that thread is stopped.
-        unsafe { &mut *self.0.get() }
+    fn deref(&self) -> &R {
+        &self.set.0
     }
 }
 
 impl Mutator {
-    /// Registers new slots with this mutator's roots.
-    fn own_slots<S: Holds>(&mut self, initial: S) -> Arc<Slots<S>> {
-        let slots = Arc::new(Slots(UnsafeCell::new(initial)));
-        let weak: Weak<dyn ScanSlots> = Arc::downgrade(&slots) as Weak<Slots<S>>;
+    /// Makes `set` part of this mutator's roots, while a clone of the result lives.
+    pub fn root_set<R: RootSet>(&mut self, set: R) -> Rooted<R> {
+        let set = Arc::new(Shared(set));
+        let weak: Weak<dyn ScanSlots> = Arc::downgrade(&set) as Weak<Shared<R>>;
         // SAFETY: this thread is running, so it alone touches its list.
         let list = unsafe { &mut *self.shared.owned_roots.get() };
         list.retain(|w| w.strong_count() > 0);
         list.push(weak);
-        slots
-    }
-
-    /// A growable array of root slots, empty, that the collector scans and
-    /// rewrites with this mutator's roots while any clone of it lives.
-    pub fn root_vec<T: Root>(&mut self) -> RootVec<T> {
-        RootVec {
-            slots: self.own_slots(Vec::new()),
+        Rooted {
+            set,
             _not_send: PhantomData,
         }
     }
 
-    /// A single root slot holding `value`, scanned as [`root_vec`](Self::root_vec)'s.
-    pub fn root_cell<T: Root>(&mut self, value: T) -> RootCell<T> {
-        RootCell {
-            slots: self.own_slots(One(value)),
-            _not_send: PhantomData,
-        }
+    /// A growable array of root slots, empty, in this mutator's roots: a
+    /// [`root_set`](Self::root_set) of one [`RootVec`].
+    pub fn root_vec<T: Root>(&mut self) -> Rooted<RootVec<T>> {
+        self.root_set(RootVec::new())
+    }
+
+    /// A single root slot holding `value`, in this mutator's roots.
+    pub fn root_cell<T: Root>(&mut self, value: T) -> Rooted<RootCell<T>> {
+        self.root_set(RootCell::new(value))
     }
 }
 
-/// A growable array of root slots, made by [`Mutator::root_vec`]: what an
-/// interpreter's value stack, its globals or a native function's temporaries
-/// need. The collector reports and rewrites every slot in each pause, for as
-/// long as the mutator that made it is attached and a clone of it lives; the
-/// last clone's drop frees it. Read a slot again after any call that may
-/// collect, as a [`Local`](crate::Local).
-///
-/// Only the mutator's thread uses it (it is not `Send`), and only while the
-/// mutator runs: not in native code, where the collector may be rewriting it.
-pub struct RootVec<T: Root> {
-    slots: Arc<Slots<Vec<T>>>,
-    _not_send: PhantomData<*mut ()>,
+/// A growable array of root slots: what an interpreter's value stack, its
+/// globals or a native function's temporaries need. A root while it is in a
+/// [`Rooted`] set (alone, from [`Mutator::root_vec`], or in a VM's
+/// [`RootSet`]); elsewhere, an array like any other.
+pub struct RootVec<T: Root>(UnsafeCell<Vec<T>>);
+
+impl<T: Root> Default for RootVec<T> {
+    fn default() -> Self {
+        RootVec::new()
+    }
 }
 
-impl<T: Root> Clone for RootVec<T> {
-    /// Another handle on the same slots.
-    fn clone(&self) -> Self {
-        RootVec {
-            slots: self.slots.clone(),
-            _not_send: PhantomData,
+impl<T: Root> RootSet for RootVec<T> {
+    /// Visits a copy of each slot and stores it back: no borrow of the array
+    /// is live while a `Root::visit` runs.
+    fn visit(&self, roots: &mut RootVisitor<'_>) {
+        let mut i = 0;
+        while let Some(mut value) = self.vec().get(i).copied() {
+            value.visit(roots);
+            self.set(i, value);
+            i += 1;
         }
     }
 }
 
 impl<T: Root> RootVec<T> {
+    /// An empty array.
+    pub const fn new() -> Self {
+        RootVec(UnsafeCell::new(Vec::new()))
+    }
+
+    #[inline(always)]
+    #[expect(
+        clippy::mut_from_ref,
+        reason = "the cell is the point: see the module's comment"
+    )]
+    fn vec(&self) -> &mut Vec<T> {
+        // SAFETY: the array is not `Sync`: only its thread reaches it, but
+        // for the collector's visit while that thread is stopped (`Shared`).
+        // Each method ends this borrow before it returns, reaches no
+        // safepoint and runs no VM code (values are `Copy`: no clone or drop).
+        unsafe { &mut *self.0.get() }
+    }
+
     /// Slots in use.
     #[inline(always)]
     pub fn len(&self) -> usize {
-        self.slots.get().len()
+        self.vec().len()
     }
 
     /// Whether no slot is in use.
     #[inline(always)]
     pub fn is_empty(&self) -> bool {
-        self.slots.get().is_empty()
+        self.vec().is_empty()
     }
 
     /// Appends a slot holding `value`.
     #[inline(always)]
     pub fn push(&self, value: T) {
-        self.slots.get().push(value);
+        self.vec().push(value);
     }
 
     /// Removes the last slot and returns its value; an empty array gives `T::default()`.
     #[inline(always)]
     pub fn pop(&self) -> T {
-        self.slots.get().pop().unwrap_or_default()
+        self.vec().pop().unwrap_or_default()
     }
 
     /// The value of slot `i`, or `T::default()` past the end.
     #[inline(always)]
     pub fn get(&self, i: usize) -> T {
-        self.slots.get().get(i).copied().unwrap_or_default()
+        self.vec().get(i).copied().unwrap_or_default()
     }
 
     /// The value `k` slots below the last (0: the last), or `T::default()`
     /// below the first.
     #[inline(always)]
     pub fn top(&self, k: usize) -> T {
-        let v = self.slots.get();
+        let v = self.vec();
         v.len()
             .checked_sub(k + 1)
             .and_then(|i| v.get(i))
@@ -206,7 +227,7 @@ impl<T: Root> RootVec<T> {
     /// Stores `value` in slot `i`; past the end, nothing happens.
     #[inline(always)]
     pub fn set(&self, i: usize, value: T) {
-        if let Some(slot) = self.slots.get().get_mut(i) {
+        if let Some(slot) = self.vec().get_mut(i) {
             *slot = value;
         }
     }
@@ -214,50 +235,69 @@ impl<T: Root> RootVec<T> {
     /// Keeps the first `len` slots.
     #[inline(always)]
     pub fn truncate(&self, len: usize) {
-        self.slots.get().truncate(len);
+        self.vec().truncate(len);
     }
 
     /// Makes it `len` slots long, new slots holding `T::default()`.
     pub fn resize(&self, len: usize) {
-        self.slots.get().resize_with(len, T::default);
+        self.vec().resize_with(len, T::default);
     }
 
     /// Appends slots holding `values`.
     pub fn extend_from_slice(&self, values: &[T]) {
-        self.slots.get().extend(values.iter().copied());
+        self.vec().extend(values.iter().copied());
     }
 
     /// Makes room for `more` slots without reallocating.
     pub fn reserve(&self, more: usize) {
-        self.slots.get().reserve(more);
+        self.vec().reserve(more);
     }
 
     /// Removes every slot, and returns memory beyond `keep` slots' worth (a
     /// deep recursion's) to the allocator.
     pub fn clear(&self, keep: usize) {
-        let v = self.slots.get();
+        let v = self.vec();
         v.clear();
         v.shrink_to(keep);
     }
 }
 
-/// A single root slot, made by [`Mutator::root_cell`]: a VM register. As a
-/// [`RootVec`] of one slot, with a `Cell`'s methods.
-pub struct RootCell<T: Root> {
-    slots: Arc<Slots<One<T>>>,
-    _not_send: PhantomData<*mut ()>,
+/// A single root slot: a VM register. As a [`RootVec`] of one slot, with a
+/// `Cell`'s methods.
+pub struct RootCell<T: Root>(UnsafeCell<T>);
+
+impl<T: Root> Default for RootCell<T> {
+    fn default() -> Self {
+        RootCell::new(T::default())
+    }
+}
+
+impl<T: Root> RootSet for RootCell<T> {
+    /// Visits a copy of the slot and stores it back, as [`RootVec`]'s.
+    fn visit(&self, roots: &mut RootVisitor<'_>) {
+        let mut value = self.get();
+        value.visit(roots);
+        self.set(value);
+    }
 }
 
 impl<T: Root> RootCell<T> {
+    /// A slot holding `value`.
+    pub const fn new(value: T) -> Self {
+        RootCell(UnsafeCell::new(value))
+    }
+
     /// The value.
     #[inline(always)]
     pub fn get(&self) -> T {
-        self.slots.get().0
+        // SAFETY: as `RootVec::vec`.
+        unsafe { *self.0.get() }
     }
 
     /// Stores `value`.
     #[inline(always)]
     pub fn set(&self, value: T) {
-        self.slots.get().0 = value;
+        // SAFETY: as `RootVec::vec`.
+        unsafe { *self.0.get() = value };
     }
 }

@@ -1,4 +1,5 @@
-//! Roots the library holds: each thread's [`RootVec`]s and [`RootCell`], and
+//! Roots the library holds: each thread's [`RootVec`]s (in a [`RootSet`] of
+//! its own) and [`RootCell`], and
 //! the heap's [`Global`]s that every thread reads and writes, in every mode,
 //! with young and full cycles (marking and compacting concurrently in the
 //! concurrent modes) racing the threads. A model of every slot is checked
@@ -7,7 +8,10 @@
 //! through a global by one thread are whole when another reads them. And a
 //! dropped handle's slots stop being roots.
 
-use gc_core::{Global, Heap, Live, Mode, Mutator, ObjRef, RootCell, RootVec, TypeDescriptor, WORD};
+use gc_core::{
+    Global, Heap, Live, Mode, Mutator, ObjRef, RootCell, RootSet, RootVec, RootVisitor, Rooted,
+    TypeDescriptor, WORD,
+};
 use movegc_tests::{Rng, Types, concurrent_heap, fixnum, run_each};
 
 /// Mutator threads.
@@ -53,11 +57,24 @@ enum Tagged {
     Node(usize),
 }
 
-/// One thread's slots and their model.
-struct Owned {
+/// A VM's root containers, gathered in one set.
+#[derive(Default)]
+struct Slots {
     stack: RootVec<Option<ObjRef>>,
     tagged: RootVec<usize>,
-    cell: RootCell<Option<ObjRef>>,
+}
+
+impl RootSet for Slots {
+    fn visit(&self, roots: &mut RootVisitor<'_>) {
+        self.stack.visit(roots);
+        self.tagged.visit(roots);
+    }
+}
+
+/// One thread's slots and their model.
+struct Owned {
+    set: Rooted<Slots>,
+    cell: Rooted<RootCell<Option<ObjRef>>>,
     stack_model: Vec<usize>,
     tagged_model: Vec<Tagged>,
     cell_model: usize,
@@ -65,21 +82,21 @@ struct Owned {
 
 impl Owned {
     fn check(&self, types: Types) -> Result<(), String> {
-        if self.stack.len() != self.stack_model.len() {
+        if self.set.stack.len() != self.stack_model.len() {
             return Err(format!(
                 "stack of {} slots, model {}",
-                self.stack.len(),
+                self.set.stack.len(),
                 self.stack_model.len()
             ));
         }
         for (i, &want) in self.stack_model.iter().enumerate() {
-            let got = id_of(types, self.stack.get(i))?;
+            let got = id_of(types, self.set.stack.get(i))?;
             if got != want {
                 return Err(format!("stack slot {i}: node {got}, model {want}"));
             }
         }
         for (i, &want) in self.tagged_model.iter().enumerate() {
-            let word = self.tagged.get(i);
+            let word = self.set.tagged.get(i);
             let got = match want {
                 Tagged::Fix(_) => Tagged::Fix((word >> 1) as u64),
                 Tagged::Node(_) => Tagged::Node(id_of(types, ObjRef::from_addr(word))?),
@@ -107,8 +124,7 @@ fn run(heap: &Heap, types: Types, globals: &[Global], t: usize) -> Result<(), St
     };
     let (first, first_id) = fresh(&mut m)?;
     let mut o = Owned {
-        stack: m.root_vec(),
-        tagged: m.root_vec(),
+        set: m.root_set(Slots::default()),
         cell: m.root_cell(Some(first)),
         stack_model: Vec::new(),
         tagged_model: Vec::new(),
@@ -121,27 +137,27 @@ fn run(heap: &Heap, types: Types, globals: &[Global], t: usize) -> Result<(), St
             match rng.below(10) {
                 0..=2 => {
                     let (n, id) = fresh(&mut m)?;
-                    o.stack.push(Some(n));
+                    o.set.stack.push(Some(n));
                     o.stack_model.push(id);
                 }
                 3 if !o.stack_model.is_empty() => {
-                    o.stack.pop();
+                    o.set.stack.pop();
                     o.stack_model.pop();
                 }
                 4 if !o.stack_model.is_empty() => {
                     let i = rng.below(o.stack_model.len());
                     let (n, id) = fresh(&mut m)?;
-                    o.stack.set(i, Some(n));
+                    o.set.stack.set(i, Some(n));
                     o.stack_model[i] = id;
                 }
                 5 => {
                     let k = rng.next_u64() >> 2;
-                    o.tagged.push(fixnum(k));
+                    o.set.tagged.push(fixnum(k));
                     o.tagged_model.push(Tagged::Fix(k));
                 }
                 6 => {
                     let (n, id) = fresh(&mut m)?;
-                    o.tagged.push(n.addr());
+                    o.set.tagged.push(n.addr());
                     o.tagged_model.push(Tagged::Node(id));
                 }
                 7 => {
@@ -168,7 +184,7 @@ fn run(heap: &Heap, types: Types, globals: &[Global], t: usize) -> Result<(), St
             }
         }
         if o.stack_model.len() > 500 {
-            o.stack.truncate(100);
+            o.set.stack.truncate(100);
             o.stack_model.truncate(100);
         }
         o.check(types).map_err(|e| format!("round {round}: {e}"))?;

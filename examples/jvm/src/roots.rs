@@ -1,8 +1,9 @@
 //! The interpreter's roots: every place outside the heap that holds a Java
-//! reference, in root slots the library owns and scans for this thread's
-//! mutator ([`RootVec`]), so the interpreter needs no scanner.
+//! reference, in root slots the library holds and scans for this thread's
+//! mutator ([`RootVec`]s gathered in one [`RootSet`]), so the interpreter
+//! needs no scanner.
 
-use gc_core::{Mutator, Root, RootVec, RootVisitor};
+use gc_core::{Root, RootSet, RootVec, RootVisitor};
 
 /// One interpreter slot: a local variable, an operand, a static field. It
 /// knows whether it holds a reference, so the collector needs no stack maps.
@@ -103,6 +104,7 @@ impl Root for Slot {
 }
 
 /// Every root of one JVM.
+#[derive(Default)]
 pub(crate) struct Roots {
     /// Frames' locals and operands, one frame above the other.
     pub(crate) stack: RootVec<Slot>,
@@ -116,14 +118,10 @@ pub(crate) struct Roots {
     pub(crate) scratch: RootVec<Slot>,
 }
 
-impl Roots {
-    /// Empty roots, scanned with `m`'s.
-    pub(crate) fn new(m: &mut Mutator) -> Roots {
-        Roots {
-            stack: m.root_vec(),
-            statics: m.root_vec(),
-            constants: m.root_vec(),
-            scratch: m.root_vec(),
+impl RootSet for Roots {
+    fn visit(&self, roots: &mut RootVisitor<'_>) {
+        for v in [&self.stack, &self.statics, &self.constants, &self.scratch] {
+            v.visit(roots);
         }
     }
 }

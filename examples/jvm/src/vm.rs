@@ -3,10 +3,9 @@
 //! calling Java from Rust.
 
 use std::io::Write;
-use std::rc::Rc;
 use std::time::Instant;
 
-use gc_core::{Heap, ObjRef, WORD};
+use gc_core::{Heap, ObjRef, Rooted, WORD};
 
 use crate::class::{Body, ClassId, Component, Init, MethodId};
 use crate::code::Code;
@@ -53,7 +52,7 @@ const MAX_SLOTS: usize = 1 << 22;
 pub(crate) struct Vm {
     pub(crate) gc: Gc,
     pub(crate) heap: Heap,
-    pub(crate) roots: Rc<Roots>,
+    pub(crate) roots: Rooted<Roots>,
     pub(crate) cls: Classes,
     pub(crate) init: Vec<Init>,
     pub(crate) frames: Vec<Frame>,
@@ -88,7 +87,7 @@ impl Vm {
         io: (Box<dyn Write>, Box<dyn Write>),
         options: &crate::Options,
     ) -> Vm {
-        let roots = Rc::new(Roots::new(&mut gc.m));
+        let roots = gc.m.root_set(Roots::default());
         Vm {
             gc,
             heap,

@@ -12,9 +12,8 @@
 //! type ([`Gc::typed`]); their `SAFETY` comments cite it as "the rule".
 
 use std::collections::HashMap;
-use std::rc::Rc;
 
-use gc_core::{Mutator, ObjRef, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD};
+use gc_core::{Mutator, ObjRef, Rooted, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD};
 
 use crate::bignum::Big;
 use crate::errors::Error;
@@ -150,7 +149,7 @@ impl Types {
 pub(crate) struct Gc {
     m: Mutator,
     pub(crate) t: Types,
-    pub(crate) roots: Rc<Roots>,
+    pub(crate) roots: Rooted<Roots>,
     /// Interned symbols: name to index in `roots.symbols`. Interning is
     /// strong (movegc has no weak references), so symbols live as long as the
     /// interpreter.
@@ -159,7 +158,7 @@ pub(crate) struct Gc {
 
 impl Gc {
     /// Wraps a mutator whose root slots `roots` are.
-    pub(crate) fn new(m: Mutator, t: Types, roots: Rc<Roots>) -> Gc {
+    pub(crate) fn new(m: Mutator, t: Types, roots: Rooted<Roots>) -> Gc {
         Gc {
             m,
             t,

@@ -81,7 +81,7 @@ impl Interpreter {
             .build()
             .map_err(|e| e.to_string())?;
         let mut mutator = heap.attach().map_err(|e| e.to_string())?;
-        let roots = Rc::new(Roots::new(&mut mutator));
+        let roots = mutator.root_set(Roots::default());
         let gc = Gc::new(mutator, types, roots);
         let mut vm = Vm::new(
             gc,

@@ -1,8 +1,9 @@
 //! The interpreter's roots: every place outside the heap that holds a
-//! [`Value`], in root slots the library owns and scans for this thread's
-//! mutator ([`RootVec`], [`RootCell`]), so the interpreter needs no scanner.
+//! [`Value`], in root slots the library holds and scans for this thread's
+//! mutator ([`RootVec`], [`RootCell`], gathered in one [`RootSet`]), so the
+//! interpreter needs no scanner.
 
-use gc_core::{Mutator, Root, RootCell, RootVec, RootVisitor};
+use gc_core::{Root, RootCell, RootSet, RootVec, RootVisitor};
 
 use crate::value::Value;
 
@@ -17,6 +18,7 @@ impl Root for Value {
 pub(crate) const KEEP_SLOTS: usize = 1 << 12;
 
 /// The interpreter's machine registers that hold values.
+#[derive(Default)]
 pub(crate) struct Registers {
     /// The accumulator: the value of the last expression.
     pub(crate) val: RootCell<Value>,
@@ -38,6 +40,7 @@ pub(crate) struct Registers {
 }
 
 /// Every root of one interpreter.
+#[derive(Default)]
 pub(crate) struct Roots {
     /// The value stack: temporaries, arguments, return frames.
     pub(crate) stack: RootVec<Value>,
@@ -53,27 +56,29 @@ pub(crate) struct Roots {
     pub(crate) regs: Registers,
 }
 
-impl Roots {
-    /// Empty roots, scanned with `m`'s.
-    pub(crate) fn new(m: &mut Mutator) -> Roots {
-        let mut cell = || m.root_cell(Value::default());
-        let regs = Registers {
-            val: cell(),
-            env: cell(),
-            consts: cell(),
-            handlers: cell(),
-            winders: cell(),
-            input: cell(),
-            output: cell(),
-            console: cell(),
-        };
-        Roots {
-            stack: m.root_vec(),
-            globals: m.root_vec(),
-            constants: m.root_vec(),
-            symbols: m.root_vec(),
-            scratch: m.root_vec(),
-            regs,
+impl RootSet for Roots {
+    fn visit(&self, roots: &mut RootVisitor<'_>) {
+        for list in [
+            &self.stack,
+            &self.globals,
+            &self.constants,
+            &self.symbols,
+            &self.scratch,
+        ] {
+            list.visit(roots);
+        }
+        let regs = &self.regs;
+        for reg in [
+            &regs.val,
+            &regs.env,
+            &regs.consts,
+            &regs.handlers,
+            &regs.winders,
+            &regs.input,
+            &regs.output,
+            &regs.console,
+        ] {
+            reg.visit(roots);
         }
     }
 }
