@@ -31,14 +31,24 @@ unsafe impl<T: Send + Sync> Sync for AppendOnly<T> {}
 unsafe impl<T: Send> Send for AppendOnly<T> {}
 
 impl<T> AppendOnly<T> {
-    /// An array holding `first` at index 0, with room for `more` entries after it.
-    pub(crate) fn new(first: T, more: usize) -> Self {
-        let capacity = more + 1;
+    /// An array holding `first` at index 0, with room for `more` entries
+    /// after it, or `first` back if the memory cannot be had.
+    pub(crate) fn new(first: T, more: usize) -> Result<Self, T> {
+        let Some(capacity) = more.checked_add(1) else {
+            return Err(first);
+        };
         #[cfg(not(loom))]
-        // SAFETY: a cell holding a `MaybeUninit` is valid whatever its bytes,
-        // so the uninitialized slice is an initialized one. Made this way (not
-        // entry by entry), the storage's pages stay untouched until filled.
-        let items = unsafe { Box::new_uninit_slice(capacity).assume_init() };
+        let items = {
+            let mut items = Vec::new();
+            if items.try_reserve_exact(capacity).is_err() {
+                return Err(first);
+            }
+            // SAFETY: within the capacity just reserved; a cell holding a
+            // `MaybeUninit` is valid whatever its bytes. Made this way (not
+            // entry by entry), the storage's pages stay untouched until filled.
+            unsafe { items.set_len(capacity) };
+            items.into_boxed_slice()
+        };
         #[cfg(loom)]
         let items = (0..capacity)
             .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
@@ -46,11 +56,11 @@ impl<T> AppendOnly<T> {
         let items: Box<[UnsafeCell<MaybeUninit<T>>]> = items;
         // SAFETY: nobody else has the array yet.
         items[0].with_mut(|p| unsafe { (*p).write(first) });
-        AppendOnly {
+        Ok(AppendOnly {
             items,
             len: AtomicUsize::new(1),
             writer: Mutex::new(()),
-        }
+        })
     }
 
     /// The most entries it can hold.
@@ -117,7 +127,12 @@ mod tests {
 
     #[test]
     fn entries_are_published_in_order_until_full() {
-        let a = AppendOnly::new("a".to_string(), 2);
+        assert_eq!(
+            AppendOnly::new("x".to_string(), usize::MAX).err(),
+            Some("x".to_string()),
+            "an impossible capacity gives the first entry back"
+        );
+        let a = AppendOnly::new("a".to_string(), 2).unwrap();
         assert_eq!(a.get(0).map(String::as_str), Some("a"));
         assert_eq!(a.get(1), None);
         assert_eq!(a.push("b".to_string()), Ok(1));
@@ -141,7 +156,7 @@ mod loom_tests {
     #[test]
     fn a_published_entry_is_seen_initialized() {
         loom::model(|| {
-            let a = Arc::new(AppendOnly::new(vec![0; 2], 2));
+            let a = Arc::new(AppendOnly::new(vec![0; 2], 2).unwrap());
             let reader = {
                 let a = a.clone();
                 loom::thread::spawn(move || {

@@ -54,18 +54,28 @@ impl TypeTable {
     /// A table holding only the filler, with the default tag scheme and room
     /// for [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) types.
     pub fn new() -> Self {
-        TypeTable::with_capacity(Self::DEFAULT_CAPACITY)
+        match TypeTable::with_capacity(Self::DEFAULT_CAPACITY) {
+            Ok(table) => table,
+            // As any allocation the process cannot have: a few megabytes.
+            Err(_) => std::alloc::handle_alloc_error(std::alloc::Layout::new::<
+                [TypeDescriptor; Self::DEFAULT_CAPACITY as usize + 1],
+            >()),
+        }
     }
 
     /// A table with room for `types` VM types (the filler aside). The room is
     /// fixed: readers index the table without locks, so it is never
     /// reallocated. Its memory is committed only as types fill it (a few
     /// dozen bytes a type; the descriptors' slot lists are allocated apart).
-    pub fn with_capacity(types: u32) -> Self {
-        TypeTable {
-            types: AppendOnly::new(TypeDescriptor::words("<filler>"), types as usize),
+    /// Fails with [`TypeError::NoRoom`] if the process cannot have the
+    /// address space.
+    pub fn with_capacity(types: u32) -> Result<Self, TypeError> {
+        let types = AppendOnly::new(TypeDescriptor::words("<filler>"), types as usize)
+            .map_err(|_| TypeError::NoRoom { capacity: types })?;
+        Ok(TypeTable {
+            types,
             tags: TagScheme::default(),
-        }
+        })
     }
 
     /// Adds a type and returns its id. Any thread may call it at any time,

@@ -178,6 +178,11 @@ pub enum TypeError {
         /// The most VM types it holds ([`TypeTable::with_capacity`]).
         capacity: u32,
     },
+    /// A table of this many types cannot be allocated.
+    NoRoom {
+        /// The capacity asked for.
+        capacity: u32,
+    },
     /// The tag scheme would classify word-aligned heap addresses as non-references.
     BadTagScheme,
 }
@@ -190,6 +195,10 @@ impl fmt::Display for TypeError {
                 f,
                 "the type table is full: it holds {capacity} types (TypeTable::with_capacity \
                  sets how many)"
+            ),
+            TypeError::NoRoom { capacity } => write!(
+                f,
+                "no memory for a type table of {capacity} types: ask for fewer"
             ),
             TypeError::BadTagScheme => f.write_str(
                 "the tag scheme must accept word-aligned addresses: `tag` must be 0 in the \

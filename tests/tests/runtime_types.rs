@@ -215,7 +215,7 @@ fn copy_mode_types_registered_while_allocating_and_collecting() {
 /// A full table and a malformed descriptor are errors, and the heap goes on.
 #[test]
 fn a_full_table_and_a_bad_descriptor_are_errors() {
-    let table = gc_core::TypeTable::with_capacity(5);
+    let table = gc_core::TypeTable::with_capacity(5).expect("a small table");
     let types = Types::register(&table);
     let heap = Heap::builder()
         .size(8 << 20)
