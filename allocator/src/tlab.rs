@@ -14,6 +14,13 @@ pub struct Tlab {
 }
 
 impl Tlab {
+    /// Byte offset of the bump cursor in a `Tlab`: the next free byte, where
+    /// an inlined allocation writes its object and which it advances.
+    pub const CURSOR_OFFSET: usize = std::mem::offset_of!(Tlab, cursor);
+    /// Byte offset of the limit in a `Tlab`: an allocation fits if the
+    /// cursor plus its size is at most this.
+    pub const LIMIT_OFFSET: usize = std::mem::offset_of!(Tlab, limit);
+
     /// An empty buffer: every allocation takes the slow path.
     pub const fn empty() -> Self {
         Tlab {

@@ -23,7 +23,7 @@ struct Types {
 const CAR: usize = WORD;
 const CDR: usize = 2 * WORD;
 
-fn register(table: &mut TypeTable) -> Types {
+fn register(table: &TypeTable) -> Types {
     Types {
         // A header, then `car` (any value) and `cdr` (a reference or null).
         cons: table
@@ -56,8 +56,8 @@ fn push(m: &mut Mutator, types: &Types, list: Option<ObjRef>, value: usize) -> O
 }
 
 fn main() {
-    let mut table = TypeTable::new();
-    let types = register(&mut table);
+    let table = TypeTable::new();
+    let types = register(&table);
     let heap = Heap::builder()
         .size(64 << 20)
         .types(table)

@@ -236,8 +236,9 @@ pub(crate) fn run_and_record(heap: &Arc<HeapInner>, reason: Reason) -> Result<()
     run(heap, reason).map(drop)
 }
 
-/// Calls `f` with every root slot: pinned objects, global scanners, the
-/// objects queued for finalization, then each mutator's scanners and handles.
+/// Calls `f` with every root slot: pinned objects, global scanners and
+/// slots, the objects queued for finalization, then each mutator's scanners,
+/// owned slots and handles.
 fn for_each_root(
     heap: &HeapInner,
     mutators: &[Arc<MutatorShared>],
@@ -250,20 +251,31 @@ fn for_each_root(
         debug_assert_eq!(slot, addr, "a pinned object moved");
     }
     let mut visitor = RootVisitor::new(f);
-    for scanner in heap.global_roots.lock().iter_mut() {
-        scanner.scan_roots(&mut visitor);
-    }
+    heap.global_roots.lock().scan(&mut visitor);
     for slot in heap.references.lock().finalizable.iter_mut() {
         // SAFETY: an element of the queue, which stays locked meanwhile.
         unsafe { visitor.visit_raw(slot, SlotKind::Ref) };
     }
     for m in mutators {
         // SAFETY: the mutator is stopped or in native code, so only this thread
-        // touches its scanners and handles.
-        let (scanners, handles) = unsafe { (&mut *m.roots.get(), &mut *m.handles.get()) };
+        // touches its scanners, owned slots and handles.
+        let (scanners, owned, handles) = unsafe {
+            (
+                &mut *m.roots.get(),
+                &mut *m.owned_roots.get(),
+                &mut *m.handles.get(),
+            )
+        };
         for scanner in scanners.iter_mut() {
             scanner.scan_roots(&mut visitor);
         }
+        owned.retain(|w| {
+            let Some(slots) = w.upgrade() else {
+                return false;
+            };
+            slots.scan(&mut visitor);
+            true
+        });
         for slot in handles.iter_mut() {
             // SAFETY: the slot is a live element of the handle vector.
             unsafe { visitor.visit_raw(slot, SlotKind::Ref) };

@@ -26,6 +26,9 @@ pub enum GcError {
     },
     /// An allocation named a type id the VM never registered.
     UnknownType(u32),
+    /// A type registration was refused: the descriptor is malformed, or the
+    /// type table is full.
+    Type(gc_heap::TypeError),
     /// An allocation is larger than any object this heap allows, whatever
     /// it holds: half the heap's size.
     #[non_exhaustive]
@@ -93,9 +96,10 @@ impl fmt::Display for GcError {
             ),
             GcError::UnknownType(id) => write!(
                 f,
-                "type id {id} is not registered: register every type in the TypeTable before \
-                 building the heap"
+                "type id {id} is not registered: register it in the TypeTable, or with \
+                 Heap::register_type, before allocating"
             ),
+            GcError::Type(e) => write!(f, "type not registered: {e}"),
             GcError::TooLarge {
                 type_name,
                 len,

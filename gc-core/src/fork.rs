@@ -45,9 +45,9 @@
 use std::sync::{Arc, MutexGuard};
 
 use crate::GcError;
+use crate::global::GlobalRoots;
 use crate::heap::{Heap, HeapInner, thread_number};
 use crate::mutator::{Mutator, MutatorShared, retire};
-use crate::roots::RootScanner;
 use crate::safepoint::MutatorState;
 use crate::stats::Stats;
 use crate::sync::ForkSafeMutex;
@@ -120,10 +120,11 @@ struct Held<'a> {
     threads: MutexGuard<'a, Vec<u64>>,
     handshake: crate::sync::MutexGuard<'a, ()>,
     freed: crate::sync::MutexGuard<'a, u64>,
-    roots: MutexGuard<'a, Vec<Box<dyn RootScanner>>>,
+    roots: MutexGuard<'a, GlobalRoots>,
     references: MutexGuard<'a, crate::references::Tables>,
     stats: MutexGuard<'a, Stats>,
     large: allocator::LargeLock<'a>,
+    types: gc_heap::RegistrationLock<'a>,
 }
 
 impl std::fmt::Debug for ForkGuard<'_> {
@@ -157,6 +158,8 @@ impl<'a> ForkGuard<'a> {
         let references = heap.references.lock();
         let stats = heap.stats.lock();
         let large = heap.spaces.large().lock();
+        // A thread registering a type (any thread, attached or not).
+        let types = heap.types.lock_registrations();
         let guard = ForkGuard {
             heap,
             me,
@@ -171,6 +174,7 @@ impl<'a> ForkGuard<'a> {
                 references,
                 stats,
                 large,
+                types,
             }),
         };
         // Dropped on failure: the guard undoes this and resumes the world.
@@ -276,8 +280,9 @@ impl<'a> ForkGuard<'a> {
             references,
             stats,
             large,
+            types,
         } = held;
-        drop((large, stats, references, roots, freed, threads));
+        drop((types, large, stats, references, roots, freed, threads));
         self.heap.handshake.resume_locked(handshake);
         drop(mutators);
         drop(collector);

@@ -5,11 +5,12 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use gc_heap::{Spaces, TypeTable};
+use gc_heap::{Spaces, TypeDescriptor, TypeId, TypeTable};
 
 use crate::collect::CycleControl;
 use crate::error::{GcError, mib};
 use crate::fork::GcPool;
+use crate::global::GlobalRoots;
 use crate::mutator::{Mutator, MutatorShared};
 use crate::pacer::Pacer;
 use crate::policy::{Governor, Policy};
@@ -247,7 +248,7 @@ impl HeapBuilder {
             threads: Mutex::new(Vec::new()),
             collector: Mutex::new(()),
             walker: AtomicU64::new(0),
-            global_roots: Mutex::new(self.roots),
+            global_roots: Mutex::new(GlobalRoots::new(self.roots)),
             pins: crate::pin::Pins::default(),
             stats: Mutex::new(Stats {
                 heap_size: capacity,
@@ -302,7 +303,7 @@ pub(crate) struct HeapInner {
     /// The [`thread_number`] of the thread walking the heap (0: none), which
     /// holds `collector` and `mutators` while its visitor runs.
     pub(crate) walker: AtomicU64,
-    pub(crate) global_roots: Mutex<Vec<Box<dyn RootScanner>>>,
+    pub(crate) global_roots: Mutex<GlobalRoots>,
     /// The pinned objects: roots that no cycle moves.
     pub(crate) pins: crate::pin::Pins,
     pub(crate) stats: Mutex<Stats>,
@@ -474,7 +475,20 @@ impl Heap {
 
     /// Adds a scanner for roots that belong to no thread.
     pub fn add_root_scanner(&self, scanner: Box<dyn RootScanner>) {
-        self.0.global_roots.lock().push(scanner);
+        self.0.global_roots.lock().scanners.push(scanner);
+    }
+
+    /// Registers a type while the heap runs (a class loaded on first use) and
+    /// returns its id. Any thread may call it, attached or not, while others
+    /// allocate and cycles run; it takes a lock only against other
+    /// registrations, and the collector reads the table without one. The id
+    /// is usable at once by this thread, and by any other that learns it
+    /// after this returns (through a lock, a channel, an object in the heap).
+    ///
+    /// Fails with [`GcError::Type`] for a malformed descriptor, or when the
+    /// table holds its capacity ([`TypeTable::with_capacity`]).
+    pub fn register_type(&self, descriptor: TypeDescriptor) -> Result<TypeId, GcError> {
+        self.0.types.register(descriptor).map_err(GcError::Type)
     }
 
     /// The registered types.

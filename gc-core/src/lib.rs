@@ -8,7 +8,12 @@
 //!
 //! - [`heap`]: the [`HeapBuilder`], the [`Heap`] and its [`Mode`].
 //! - [`mutator`]: allocation, safepoints, native code, the write barrier, handles.
-//! - [`roots`]: how a VM reports its roots.
+//! - [`jit`]: what generated code needs to allocate, run the write barrier
+//!   and poll safepoints inline ([`JitInfo`]).
+//! - [`root_slots`] and [`global`]: root slots the library holds and scans
+//!   for a VM: a mutator's [`Rooted`] sets of [`RootVec`]s and [`RootCell`]s,
+//!   the heap's [`Global`]s.
+//! - [`roots`]: how a VM reports roots it holds itself.
 //! - [`pin`]: objects native code holds by address, which no cycle moves.
 //! - [`policy`]: young and full cycles, and when they run ([`Policy`]).
 //! - [`fork`]: `fork()` with a heap the child keeps ([`Heap::prepare_to_fork`]).
@@ -29,9 +34,12 @@ mod concurrent;
 mod error;
 pub mod finalize;
 pub mod fork;
+pub mod global;
 pub mod heap;
 #[cfg(feature = "fault-injection")]
 pub mod inject;
+#[cfg(not(loom))]
+pub mod jit;
 mod mark;
 pub mod mutator;
 mod pacer;
@@ -39,6 +47,7 @@ pub mod pin;
 pub mod policy;
 mod references;
 mod report;
+pub mod root_slots;
 pub mod roots;
 mod safepoint;
 mod satb;
@@ -53,11 +62,15 @@ pub use fork::ForkGuard;
 pub use gc_heap::{
     CARD, Header, ObjRef, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable, WORD,
 };
+pub use global::Global;
 pub use heap::{Heap, HeapBuilder, Mode};
+#[cfg(not(loom))]
+pub use jit::{JitInfo, JitThread};
 pub use mutator::{HandleScope, Local, Mutator};
 pub use pin::Pinned;
 pub use policy::{Policy, Sizing};
 pub use report::install_stderr_log;
+pub use root_slots::{Root, RootCell, RootSet, RootVec, Rooted};
 pub use roots::{RootScanner, RootVisitor};
 pub use stats::{
     CompactionStats, CycleKind, CycleStats, Latency, Pause, PauseKind, Reason, ReferenceStats,

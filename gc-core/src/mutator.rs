@@ -1,16 +1,17 @@
 //! Mutators: a thread's handle on the heap, with allocation, safepoints, the
 //! write barrier, and handles for Rust callers.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 
 use allocator::Tlab;
 use gc_heap::{Header, ObjRef, SlotKind, Spaces, TypeId, TypeTable};
 
 use crate::error::GcError;
 use crate::heap::{Heap, HeapInner};
+use crate::root_slots::ScanSlots;
 use crate::roots::RootScanner;
 use crate::safepoint::MutatorState;
 use crate::satb::SatbBuffer;
@@ -27,10 +28,17 @@ pub(crate) struct MutatorShared {
     pub(crate) tlab: UnsafeCell<Tlab>,
     pub(crate) handles: UnsafeCell<Vec<usize>>,
     pub(crate) roots: UnsafeCell<Vec<Box<dyn RootScanner>>>,
+    /// The root slots the library holds for it (`root_slots.rs`), while
+    /// their handles live.
+    pub(crate) owned_roots: UnsafeCell<Vec<Weak<dyn ScanSlots>>>,
     /// The write barrier's buffer.
     pub(crate) satb: UnsafeCell<SatbBuffer>,
     /// The cards this mutator dirtied, for the remembered set.
     pub(crate) cards: UnsafeCell<SatbBuffer>,
+    /// The mutator running generated code now, for its slow paths (`jit.rs`);
+    /// null outside `Mutator::jit`.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) jit_mutator: Cell<*mut Mutator>,
 }
 
 // SAFETY: the cells are accessed by one thread at a time, as described above.
@@ -46,8 +54,10 @@ impl MutatorShared {
             tlab: UnsafeCell::new(Tlab::empty()),
             handles: UnsafeCell::new(Vec::new()),
             roots: UnsafeCell::new(Vec::new()),
+            owned_roots: UnsafeCell::new(Vec::new()),
             satb: UnsafeCell::new(SatbBuffer::default()),
             cards: UnsafeCell::new(SatbBuffer::default()),
+            jit_mutator: Cell::new(std::ptr::null_mut()),
         }
     }
 }
@@ -80,8 +90,11 @@ impl MutatorShared {
 /// [`RootScanner`] reports.
 pub struct Mutator {
     heap: Heap,
-    shared: Arc<MutatorShared>,
+    pub(crate) shared: Arc<MutatorShared>,
     types: Arc<TypeTable>,
+    /// Why the last allocation from generated code failed (`jit.rs`).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) jit_error: Option<GcError>,
     _not_send: PhantomData<*mut ()>,
 }
 
@@ -92,6 +105,7 @@ impl Mutator {
             heap,
             shared,
             types,
+            jit_error: None,
             _not_send: PhantomData,
         }
     }
@@ -464,7 +478,7 @@ impl Mutator {
     /// The remembered set's slow path: logs a card this store dirtied.
     #[cold]
     #[inline(never)]
-    fn log_card(&mut self, card: usize) {
+    pub(crate) fn log_card(&mut self, card: usize) {
         #[cfg(feature = "fault-injection")]
         if self.heap.0.config.no_card_marking {
             self.heap.0.spaces.cards().clean(card);
@@ -477,7 +491,7 @@ impl Mutator {
     /// The write barrier's slow path: logs `old` if it is a reference.
     #[cold]
     #[inline(never)]
-    fn log_overwritten(&mut self, old: usize, kind: SlotKind) {
+    pub(crate) fn log_overwritten(&mut self, old: usize, kind: SlotKind) {
         #[cfg(feature = "fault-injection")]
         if self.heap.0.config.no_write_barrier {
             return;

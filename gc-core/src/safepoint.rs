@@ -61,6 +61,13 @@ impl Handshake {
         Handshake::default()
     }
 
+    /// Where the poll's flag is kept, for generated code to load (non-zero
+    /// while a pause is requested).
+    #[cfg(not(loom))]
+    pub(crate) fn requested_ptr(&self) -> *const u8 {
+        self.requested.as_ptr().cast()
+    }
+
     /// The safepoint poll's fast path: one load and a predictable branch.
     #[inline(always)]
     pub(crate) fn poll(&self, me: &MutatorState) {

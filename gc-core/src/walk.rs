@@ -218,13 +218,16 @@ fn logged(h: Result<Histogram, GcError>, top: usize) -> Result<Histogram, GcErro
 }
 
 fn histogram(heap: &Arc<HeapInner>, live: Live) -> Result<Histogram, GcError> {
-    // Indexed by type id: ids are dense, up to the table's length.
+    // Indexed by type id: ids are dense, up to the table's length, which a
+    // thread registering types may raise during the walk.
     let mut per_type = vec![(0usize, 0usize); heap.types.len()];
     walk(heap, live, |o| {
-        if let Some(line) = per_type.get_mut(o.ty.0 as usize) {
-            line.0 += 1;
-            line.1 += o.size;
+        let id = o.ty.0 as usize;
+        if id >= per_type.len() {
+            per_type.resize(id + 1, (0, 0));
         }
+        per_type[id].0 += 1;
+        per_type[id].1 += o.size;
     })?;
     let mut types: Vec<TypeCount> = per_type
         .into_iter()

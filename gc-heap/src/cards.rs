@@ -14,6 +14,8 @@ use gc_uffd::Reservation;
 
 /// Bytes of heap per card: a chunk of the live-words bitmap, 64 words.
 pub const CARD: usize = 512;
+/// `CARD` is `1 << CARD_SHIFT`.
+pub const CARD_SHIFT: u32 = CARD.trailing_zeros();
 
 /// One byte per card of `covered`, in memory reserved (not committed) for the
 /// whole heap: only cards ever dirtied cost memory.
@@ -44,6 +46,14 @@ impl CardTable {
         // SAFETY: in bounds (one byte per card of `covered`); the storage is
         // mapped, zero-initialised, and only accessed atomically.
         unsafe { &*self.storage.as_ptr().add(card).cast::<AtomicU8>() }
+    }
+
+    /// The address that, plus `addr >> CARD_SHIFT`, is the card byte of
+    /// `addr` (a byte that is 0 while the card is clean): how generated code
+    /// finds a card with a shift and an add. It is not itself an address in
+    /// the table.
+    pub fn biased_base(&self) -> usize {
+        (self.storage.as_ptr() as usize).wrapping_sub(self.covered.start >> CARD_SHIFT)
     }
 
     /// The card of `addr`.

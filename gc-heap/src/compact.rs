@@ -313,7 +313,7 @@ impl<'p, 'a> Slots<'p, 'a> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use std::sync::Arc;
 
@@ -326,7 +326,7 @@ mod tests {
     /// packed in order with their references rewritten, across many pages.
     #[test]
     fn sliding_in_place_packs_survivors_and_rewrites_references() {
-        let mut types = TypeTable::new();
+        let types = TypeTable::new();
         let node = types
             .register(TypeDescriptor::fixed("node", 40, &[8], &[16]))
             .unwrap();
@@ -419,7 +419,7 @@ mod tests {
     /// must be exactly those holding an old slot that references a young object.
     #[test]
     fn batched_build_equals_forwarding_each_slot() {
-        let mut types = TypeTable::new();
+        let types = TypeTable::new();
         let pair = types
             .register(TypeDescriptor::fixed("pair", 32, &[8], &[16]))
             .unwrap();
@@ -584,7 +584,7 @@ mod tests {
     /// sides rewritten, while garbage below the line is squeezed out.
     #[test]
     fn black_objects_slide_as_one_block_behind_the_marked_ones() {
-        let mut types = TypeTable::new();
+        let types = TypeTable::new();
         let node = types
             .register(TypeDescriptor::fixed("node", 32, &[8], &[]))
             .unwrap();

@@ -1,7 +1,8 @@
 //! movegc's heap layout, knowing nothing of threads or phases.
 //!
 //! - [`object`]: [`ObjRef`] and the one-word [`Header`] (type id + 32 bits).
-//! - [`types`]: the [`TypeTable`] of [`TypeDescriptor`]s the VM registers at start-up.
+//! - [`types`]: the [`TypeTable`] of [`TypeDescriptor`]s the VM registers, which grows
+//!   while the heap runs.
 //! - [`Spaces`]: one reservation holding the moving space and the large-object
 //!   space, with the side metadata: mark bitmap, live-words [`Bitmap`] and its
 //!   summary of blocks with live words, and the prefix sums of the
@@ -12,16 +13,21 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod append;
 mod bitmap;
 pub mod cards;
 pub mod compact;
 pub mod object;
 mod spaces;
+mod sync;
+mod type_table;
 pub mod types;
 pub mod walk;
 
 pub use bitmap::Bitmap;
-pub use cards::{CARD, CardTable};
+pub use cards::{CARD, CARD_SHIFT, CardTable};
 pub use object::{Header, ObjRef, WORD};
 pub use spaces::{CHUNK, HEAP_ALIGN, Plan, PlanParts, Release, Spaces};
-pub use types::{Layout, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable};
+pub use types::{
+    Layout, RegistrationLock, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable,
+};

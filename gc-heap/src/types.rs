@@ -1,10 +1,11 @@
-//! Type descriptors: the VM says, once at start-up, how big each kind of object
-//! is and where its references are. Descriptors live outside the moving heap,
+//! Type descriptors: the VM says how big each kind of object is and where its
+//! references are, at start-up or later, while the heap runs. Descriptors live outside the moving heap,
 //! so compaction never reads a moved class.
 
 use std::fmt;
 
-use crate::object::{FILLER, Header, WORD};
+use crate::object::WORD;
+pub use crate::type_table::{RegistrationLock, TypeTable};
 
 /// An index into the type table. VM types start at 1; 0 is the heap's filler.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
@@ -133,7 +134,7 @@ impl TypeDescriptor {
         }
     }
 
-    fn check(&self) -> Result<(), TypeError> {
+    pub(crate) fn check(&self) -> Result<(), TypeError> {
         let bad = |why: &'static str| {
             Err(TypeError::BadLayout {
                 name: self.name.clone(),
@@ -189,8 +190,16 @@ pub enum TypeError {
         /// What is wrong.
         why: &'static str,
     },
-    /// More than `u32::MAX - 1` types.
-    TooMany,
+    /// The table is full.
+    TooMany {
+        /// The most VM types it holds ([`TypeTable::with_capacity`]).
+        capacity: u32,
+    },
+    /// A table of this many types cannot be allocated.
+    NoRoom {
+        /// The capacity asked for.
+        capacity: u32,
+    },
     /// The tag scheme would classify word-aligned heap addresses as non-references.
     BadTagScheme,
 }
@@ -199,7 +208,15 @@ impl fmt::Display for TypeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TypeError::BadLayout { name, why } => write!(f, "type {name:?}: {why}"),
-            TypeError::TooMany => f.write_str("too many types (the limit is 2^32 - 1)"),
+            TypeError::TooMany { capacity } => write!(
+                f,
+                "the type table is full: it holds {capacity} types (TypeTable::with_capacity \
+                 sets how many)"
+            ),
+            TypeError::NoRoom { capacity } => write!(
+                f,
+                "no memory for a type table of {capacity} types: ask for fewer"
+            ),
             TypeError::BadTagScheme => f.write_str(
                 "the tag scheme must accept word-aligned addresses: `tag` must be 0 in the \
                  low three bits it masks",
@@ -210,147 +227,14 @@ impl fmt::Display for TypeError {
 
 impl std::error::Error for TypeError {}
 
-/// Every type the VM registered, indexed by [`TypeId`]. Built at start-up and
-/// immutable after, so the collector reads it without locks.
-#[derive(Clone, Debug)]
-pub struct TypeTable {
-    types: Vec<TypeDescriptor>,
-    tags: TagScheme,
-}
-
-impl Default for TypeTable {
-    fn default() -> Self {
-        TypeTable::new()
-    }
-}
-
-impl TypeTable {
-    /// A table holding only the filler, with the default tag scheme.
-    pub fn new() -> Self {
-        TypeTable {
-            types: vec![TypeDescriptor::words("<filler>")],
-            tags: TagScheme::default(),
-        }
-    }
-
-    /// Adds a type and returns its id.
-    pub fn register(&mut self, descriptor: TypeDescriptor) -> Result<TypeId, TypeError> {
-        descriptor.check()?;
-        let id = u32::try_from(self.types.len()).map_err(|_| TypeError::TooMany)?;
-        self.types.push(descriptor);
-        Ok(TypeId(id))
-    }
-
-    /// Sets how tagged slots tell references from other values.
-    pub fn set_tag_scheme(&mut self, tags: TagScheme) -> Result<(), TypeError> {
-        if tags.tag & tags.mask & (WORD - 1) != 0 || tags.tag & !tags.mask != 0 {
-            return Err(TypeError::BadTagScheme);
-        }
-        self.tags = tags;
-        Ok(())
-    }
-
-    /// The tag scheme.
-    pub fn tag_scheme(&self) -> TagScheme {
-        self.tags
-    }
-
-    /// The descriptor of `id`, if registered (the filler is id 0).
-    #[inline]
-    pub fn get(&self, id: u32) -> Option<&TypeDescriptor> {
-        self.types.get(id as usize)
-    }
-
-    /// Number of ids in use, the filler included.
-    pub fn len(&self) -> usize {
-        self.types.len()
-    }
-
-    /// Whether only the filler is registered.
-    pub fn is_empty(&self) -> bool {
-        self.types.len() == 1
-    }
-
-    /// Bytes the object with `header` occupies, or `None` for an unknown type.
-    #[inline]
-    pub fn size_of(&self, header: Header) -> Option<usize> {
-        if header.type_id() == FILLER {
-            return Some(header.low() as usize * WORD);
-        }
-        self.get(header.type_id()).map(|t| t.size(header.low()))
-    }
-
-    /// Whether the word `value` found in a slot of `kind` is a reference (not
-    /// null, and tagged as one). The caller still checks it lies in the heap.
-    #[inline(always)]
-    pub fn is_ref(&self, kind: SlotKind, value: usize) -> bool {
-        value != 0 && (kind != SlotKind::Tagged || value & self.tags.mask == self.tags.tag)
-    }
-
-    /// Calls `f(offset, kind)` for each slot of an object with `header`, in
-    /// address order, for slot offsets in `from..to` (byte offsets from the
-    /// object's start).
-    #[inline]
-    pub fn for_each_slot_in(
-        &self,
-        header: Header,
-        from: usize,
-        to: usize,
-        mut f: impl FnMut(usize, SlotKind),
-    ) {
-        if header.type_id() == FILLER {
-            return;
-        }
-        let Some(t) = self.get(header.type_id()) else {
-            return;
-        };
-        match &t.layout {
-            Layout::Fixed { slots, .. } => {
-                for &(o, kind) in slots {
-                    let o = o as usize;
-                    if o >= from && o < to {
-                        f(o, kind);
-                    }
-                }
-            }
-            Layout::Array(kind) => {
-                let end = (WORD + header.low() as usize * WORD).min(to);
-                let mut o = from.max(WORD).next_multiple_of(WORD);
-                while o < end {
-                    f(o, *kind);
-                    o += WORD;
-                }
-            }
-            Layout::Bytes | Layout::Words => {}
-        }
-    }
-
-    /// Calls `f(offset, kind)` for every slot of an object with `header`.
-    #[inline]
-    pub fn for_each_slot(&self, header: Header, f: impl FnMut(usize, SlotKind)) {
-        self.for_each_slot_in(header, 0, usize::MAX, f)
-    }
-
-    /// Whether an object with `header` has any slot.
-    pub fn has_slots(&self, header: Header) -> bool {
-        if header.type_id() == FILLER {
-            return false;
-        }
-        match self.get(header.type_id()).map(|t| &t.layout) {
-            Some(Layout::Fixed { slots, .. }) => !slots.is_empty(),
-            Some(Layout::Array(_)) => header.low() > 0,
-            Some(Layout::Bytes | Layout::Words) | None => false,
-        }
-    }
-}
-
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::object::{FILLER, Header};
 
     #[test]
     fn sizes_and_slots_follow_the_layout() {
-        let mut t = TypeTable::new();
+        let t = TypeTable::new();
         let pair = t
             .register(TypeDescriptor::fixed("pair", 24, &[8], &[16]))
             .unwrap();

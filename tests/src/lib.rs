@@ -69,7 +69,7 @@ const NODE_SLOTS: [(usize, SlotKind); 3] = [
 
 impl Types {
     /// Registers the test VM's types.
-    pub fn register(table: &mut TypeTable) -> Types {
+    pub fn register(table: &TypeTable) -> Types {
         let node = TypeDescriptor::fixed("node", NODE_SIZE, &[8, 16], &[24]);
         Types {
             node: table.register(node).expect("valid"),
@@ -90,8 +90,8 @@ impl Types {
 
     /// A table with only these types.
     pub fn table() -> (TypeTable, Types) {
-        let mut t = TypeTable::new();
-        let types = Types::register(&mut t);
+        let t = TypeTable::new();
+        let types = Types::register(&t);
         (t, types)
     }
 }

@@ -19,7 +19,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex, MutexGuard};
 use std::time::Duration;
 
-use gc_core::{CompactionStats, GcError, HandleScope, Heap, Local, Mode};
+use gc_core::{
+    CompactionStats, GcError, HandleScope, Heap, Local, Mode, TypeDescriptor, TypeError,
+};
 use movegc_tests::{GraphTest, Types, build_ballast, check_ballast};
 
 const LARGE_LEN: u32 = 5000;
@@ -483,10 +485,12 @@ fn a_thread_without_a_mutator_prepares_the_fork() {
 /// Threads wait for the heap's locks while the fork is prepared: one calls
 /// `Heap::collect` in a loop (it waits for the collector lock), one reads
 /// `Heap::stats` (the statistics' lock, then the large-object space's), one
-/// attaches and detaches a mutator (the mutators' list). They are queued on
-/// those locks at the fork, and do not exist in the child, which must still
-/// get every lock: it collects from a mutator and from a new thread, reads
-/// the statistics, and attaches a new thread.
+/// attaches and detaches a mutator (the mutators' list), one registers types
+/// and one holds registrations off for a millisecond at a time (the type
+/// table's writers' lock). They are queued on those locks at the
+/// fork, and do not exist in the child, which must still get every lock: it
+/// collects from a mutator and from a new thread, reads the statistics,
+/// registers a type, and attaches a new thread.
 #[test]
 fn threads_waiting_for_the_heap_at_the_fork_leave_no_lock_held() {
     let _serial = serial();
@@ -511,6 +515,24 @@ fn threads_waiting_for_the_heap_at_the_fork_leave_no_lock_held() {
                     drop(heap.attach().unwrap());
                 }
             }),
+            scope.spawn(|| {
+                // Holds the registrations' lock most of the time, as a slow
+                // registration would.
+                while !stop.load(Ordering::Relaxed) {
+                    let held = heap.types().lock_registrations();
+                    std::thread::sleep(Duration::from_millis(1));
+                    drop(held);
+                }
+            }),
+            scope.spawn(|| {
+                // Once the table is full, each call still takes its lock.
+                while !stop.load(Ordering::Relaxed) {
+                    match heap.register_type(TypeDescriptor::bytes("waiter")) {
+                        Ok(_) | Err(GcError::Type(TypeError::TooMany { .. })) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }),
         ];
         let mut m = heap.attach().unwrap();
         let result = m.scope(|s| {
@@ -526,6 +548,11 @@ fn threads_waiting_for_the_heap_at_the_fork_leave_no_lock_held() {
                         w.collect_rounds(s, "child")?;
                         std::hint::black_box(s.mutator().heap().stats());
                         let heap = s.mutator().heap().clone();
+                        match heap.register_type(TypeDescriptor::bytes("child")) {
+                            Ok(ty) => drop(s.mutator().alloc(ty, 3).map_err(|e| e.to_string())?),
+                            Err(GcError::Type(TypeError::TooMany { .. })) => {}
+                            Err(e) => return Err(e.to_string()),
+                        }
                         // In native code meanwhile: the new thread's collection
                         // does not wait for this mutator.
                         s.mutator().native(|| {

@@ -135,7 +135,7 @@ struct Types {
 }
 
 fn types() -> (TypeTable, Types) {
-    let mut t = TypeTable::new();
+    let t = TypeTable::new();
     let refs: Vec<u32> = NODE_REFS.iter().map(|&o| o as u32).collect();
     let types = Types {
         node: t

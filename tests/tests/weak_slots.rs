@@ -22,8 +22,8 @@ struct WeakTypes {
 }
 
 fn table() -> (TypeTable, WeakTypes) {
-    let mut t = TypeTable::new();
-    let vm = Types::register(&mut t);
+    let t = TypeTable::new();
+    let vm = Types::register(&t);
     let holder = t
         .register(TypeDescriptor::fixed_slots(
             "holder",

@@ -248,7 +248,7 @@ fn churn(
 fn child(size: &Size, mode: Mode, cycles: usize) {
     reset_peak_rss();
     let started = Instant::now();
-    let mut t = TypeTable::new();
+    let t = TypeTable::new();
     let node_ty = t
         .register(TypeDescriptor::fixed(
             "node",

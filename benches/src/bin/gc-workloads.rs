@@ -161,7 +161,7 @@ impl Vm {
 }
 
 fn movegc_heap(size: usize, mode: Mode) -> (Heap, TypeId, TypeId) {
-    let mut t = TypeTable::new();
+    let t = TypeTable::new();
     // GCBench's node has two ints as well; binary-trees' needs only the links.
     let node = t
         .register(TypeDescriptor::fixed(

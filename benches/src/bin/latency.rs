@@ -646,7 +646,7 @@ fn child(variant: &str, cfg: &Config, paced: bool) {
             measure(&mut w, cfg, paced)
         }
         Some((mode, concurrent_mark)) => {
-            let mut t = TypeTable::new();
+            let t = TypeTable::new();
             let node = t
                 .register(TypeDescriptor::fixed(
                     "node",

@@ -135,7 +135,7 @@ fn main() {
         }
     };
     let page = gc_uffd::page_size();
-    let mut types = TypeTable::new();
+    let types = TypeTable::new();
     let node_ty = types
         .register(TypeDescriptor::fixed("node", NODE, &[], &[]))
         .unwrap_or_else(|_| fail("register the node type"));

@@ -74,7 +74,7 @@ fn main() {
         Some("copy") => Mode::Copy,
         _ => Mode::Auto,
     };
-    let mut table = TypeTable::new();
+    let table = TypeTable::new();
     let node = table
         .register(TypeDescriptor::fixed("node", 32, &[8], &[]))
         .expect("a valid type");

@@ -13,7 +13,7 @@ use crate::descriptor::Kind;
 use crate::errors::{Error, LoadError};
 use crate::gc::{Gc, Types};
 use crate::loader::Classes;
-use crate::roots::{Scanner, Slot};
+use crate::roots::Slot;
 use crate::runtime::{self, WellKnown};
 use crate::vm::{Trap, Vm};
 
@@ -75,9 +75,9 @@ impl Jvm {
             }
             cls.load_class_path(dir)?;
         }
-        let mut table = TypeTable::new();
-        let types = Types::register(&mut table).map_err(|e| Error::Internal(e.to_string()))?;
-        cls.link_all(&mut table)?;
+        let table = TypeTable::new();
+        let types = Types::register(&table).map_err(|e| Error::Internal(e.to_string()))?;
+        cls.link_all(&table)?;
         let wk = WellKnown::find(&mut cls)?;
         // Strings and primitive arrays have a class per movegc type too.
         for (ty, class) in std::iter::once((types.string, wk.string))
@@ -98,8 +98,6 @@ impl Jvm {
             .map_err(Error::Heap)?;
         let m = heap.attach().map_err(Error::Heap)?;
         let mut vm = Vm::new(Gc::new(m, types), heap, cls, wk, (out, err), options);
-        let roots = vm.roots.clone();
-        vm.gc.m.add_root_scanner(Box::new(Scanner(roots)));
         vm.roots.scratch.push(Slot::NULL);
         decode_all(&mut vm)?;
         Ok(Jvm { vm })

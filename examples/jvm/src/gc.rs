@@ -103,7 +103,7 @@ pub(crate) struct Types {
 
 impl Types {
     /// Registers the built-in types.
-    pub(crate) fn register(table: &mut TypeTable) -> Result<Types, gc_core::TypeError> {
+    pub(crate) fn register(table: &TypeTable) -> Result<Types, gc_core::TypeError> {
         let string = table.register(TypeDescriptor::bytes("java/lang/String"))?;
         let ref_array = table.register(TypeDescriptor::array("[L", SlotKind::Tagged))?;
         let mut prim = [TypeId(0); 8];

@@ -7,8 +7,8 @@
 //! - `gc`: object layouts (a reference map per class, strings and arrays
 //!   as byte objects, reference arrays as tagged slots) and the one door for
 //!   allocation and barriered stores; identity hashes that move with objects.
-//! - `roots`: frames' locals and operands, statics and literals, reported
-//!   by one root scanner; each slot knows whether it holds a reference.
+//! - `roots`: frames' locals and operands, statics and literals, in root
+//!   slots the library scans; each slot knows whether it holds a reference.
 //!
 //! The machine:
 //!

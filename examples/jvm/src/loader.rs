@@ -309,7 +309,7 @@ impl Classes {
 
     /// Links every class: supertypes, field layout, virtual table; and
     /// registers a movegc type for each class that can have instances.
-    pub(crate) fn link_all(&mut self, table: &mut TypeTable) -> Result<(), LoadError> {
+    pub(crate) fn link_all(&mut self, table: &TypeTable) -> Result<(), LoadError> {
         for i in 0..self.classes.len() {
             self.link(ClassId(i as u32))?;
         }

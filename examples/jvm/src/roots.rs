@@ -1,17 +1,9 @@
 //! The interpreter's roots: every place outside the heap that holds a Java
-//! reference, reported to the collector by one [`RootScanner`].
-//!
-//! They are shared between the interpreter, which reads and writes them as
-//! it runs, and the collector, which rewrites them while the interpreter's
-//! thread is stopped at a safepoint. They live in cells behind an `Arc` so
-//! that neither side holds a Rust reference to them across the other's turn:
-//! the interpreter borrows a root only inside one of the short methods below,
-//! none of which reaches a safepoint.
+//! reference, in root slots the library holds and scans for this thread's
+//! mutator ([`RootVec`]s gathered in one [`RootSet`]), so the interpreter
+//! needs no scanner.
 
-use std::cell::UnsafeCell;
-use std::sync::Arc;
-
-use gc_core::{RootScanner, RootVisitor};
+use gc_core::{Root, RootSet, RootVec, RootVisitor};
 
 /// One interpreter slot: a local variable, an operand, a static field. It
 /// knows whether it holds a reference, so the collector needs no stack maps.
@@ -100,80 +92,13 @@ impl Slot {
     }
 }
 
-/// A growable array of slots: the stack, the statics, the constants.
-#[derive(Default)]
-pub(crate) struct SlotVec(UnsafeCell<Vec<Slot>>);
-
-impl SlotVec {
-    #[inline(always)]
-    #[expect(
-        clippy::mut_from_ref,
-        reason = "the cell is the point: see the module's comment"
-    )]
-    pub(crate) fn vec(&self) -> &mut Vec<Slot> {
-        // SAFETY: the borrow ends inside each caller's short use, none of
-        // which reaches a safepoint, and only this thread runs while it is
-        // live (the collector scans only while this thread is stopped).
-        unsafe { &mut *self.0.get() }
-    }
-
-    #[inline(always)]
-    pub(crate) fn len(&self) -> usize {
-        self.vec().len()
-    }
-
-    #[inline(always)]
-    pub(crate) fn push(&self, s: Slot) {
-        self.vec().push(s);
-    }
-
-    /// Removes and returns the last slot; an empty stack gives null. (A
-    /// frame whose code pops more than it pushed reads its caller's slots:
-    /// wrong, but safe, since a slot's reference bit comes with it.)
-    #[inline(always)]
-    pub(crate) fn pop(&self) -> Slot {
-        self.vec().pop().unwrap_or_default()
-    }
-
-    /// The slot at `i`, or null past the end.
-    #[inline(always)]
-    pub(crate) fn get(&self, i: usize) -> Slot {
-        self.vec().get(i).copied().unwrap_or_default()
-    }
-
-    /// The slot `k` below the top (0: the top), or null below the bottom.
-    #[inline(always)]
-    pub(crate) fn top(&self, k: usize) -> Slot {
-        let v = self.vec();
-        v.len()
-            .checked_sub(k + 1)
-            .and_then(|i| v.get(i))
-            .copied()
-            .unwrap_or_default()
-    }
-
-    #[inline(always)]
-    pub(crate) fn set(&self, i: usize, s: Slot) {
-        if let Some(slot) = self.vec().get_mut(i) {
-            *slot = s;
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn truncate(&self, len: usize) {
-        self.vec().truncate(len);
-    }
-
-    #[inline(always)]
-    pub(crate) fn resize(&self, len: usize) {
-        self.vec().resize(len, Slot::default());
-    }
-
-    fn visit(&self, roots: &mut RootVisitor<'_>) {
-        for s in self.vec().iter_mut().filter(|s| s.is_ref && s.bits != 0) {
-            let mut word = s.bits as usize;
+/// A slot is a root when it holds a non-null reference.
+impl Root for Slot {
+    fn visit(&mut self, roots: &mut RootVisitor<'_>) {
+        if self.is_ref && self.bits != 0 {
+            let mut word = self.bits as usize;
             roots.visit_tagged(&mut word);
-            s.bits = word as u64;
+            self.bits = word as u64;
         }
     }
 }
@@ -182,31 +107,20 @@ impl SlotVec {
 #[derive(Default)]
 pub(crate) struct Roots {
     /// Frames' locals and operands, one frame above the other.
-    pub(crate) stack: SlotVec,
+    pub(crate) stack: RootVec<Slot>,
     /// Static fields, by the index the linker gave each.
-    pub(crate) statics: SlotVec,
+    pub(crate) statics: RootVec<Slot>,
     /// String literals, by the index the decoder gave each, and the
     /// preallocated `OutOfMemoryError`.
-    pub(crate) constants: SlotVec,
+    pub(crate) constants: RootVec<Slot>,
     /// References a native method keeps across an allocation, and the
     /// exception being thrown.
-    pub(crate) scratch: SlotVec,
+    pub(crate) scratch: RootVec<Slot>,
 }
 
-// SAFETY: the interpreter's thread touches the roots only while it runs, and
-// the collector only while that thread is stopped at a safepoint; the
-// handshake between them orders the two.
-unsafe impl Sync for Roots {}
-// SAFETY: as above.
-unsafe impl Send for Roots {}
-
-/// Reports a JVM's roots to the collector.
-pub(crate) struct Scanner(pub(crate) Arc<Roots>);
-
-impl RootScanner for Scanner {
-    fn scan_roots(&mut self, roots: &mut RootVisitor<'_>) {
-        let r = &self.0;
-        for v in [&r.stack, &r.statics, &r.constants, &r.scratch] {
+impl RootSet for Roots {
+    fn visit(&self, roots: &mut RootVisitor<'_>) {
+        for v in [&self.stack, &self.statics, &self.constants, &self.scratch] {
             v.visit(roots);
         }
     }

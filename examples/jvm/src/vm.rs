@@ -3,10 +3,9 @@
 //! calling Java from Rust.
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Instant;
 
-use gc_core::{Heap, ObjRef, WORD};
+use gc_core::{Heap, ObjRef, Rooted, WORD};
 
 use crate::class::{Body, ClassId, Component, Init, MethodId};
 use crate::code::Code;
@@ -53,7 +52,7 @@ const MAX_SLOTS: usize = 1 << 22;
 pub(crate) struct Vm {
     pub(crate) gc: Gc,
     pub(crate) heap: Heap,
-    pub(crate) roots: Arc<Roots>,
+    pub(crate) roots: Rooted<Roots>,
     pub(crate) cls: Classes,
     pub(crate) init: Vec<Init>,
     pub(crate) frames: Vec<Frame>,
@@ -81,17 +80,18 @@ fn ref_array_word(obj: ObjRef) -> usize {
 impl Vm {
     /// A VM over a linked class table and a fresh heap.
     pub(crate) fn new(
-        gc: Gc,
+        mut gc: Gc,
         heap: Heap,
         cls: Classes,
         wk: WellKnown,
         io: (Box<dyn Write>, Box<dyn Write>),
         options: &crate::Options,
     ) -> Vm {
+        let roots = gc.m.root_set(Roots::default());
         Vm {
             gc,
             heap,
-            roots: Arc::new(Roots::default()),
+            roots,
             cls,
             init: Vec::new(),
             frames: Vec::new(),
@@ -377,7 +377,7 @@ impl Vm {
             return Err(self.raise(self.wk.stack_overflow, None));
         }
         self.roots.stack.resize(base + code.max_locals);
-        self.roots.stack.vec().reserve(code.max_stack);
+        self.roots.stack.reserve(code.max_stack);
         self.frames.push(Frame {
             method,
             code,

@@ -12,9 +12,8 @@
 //! type ([`Gc::typed`]); their `SAFETY` comments cite it as "the rule".
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use gc_core::{Mutator, ObjRef, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD};
+use gc_core::{Mutator, ObjRef, Rooted, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD};
 
 use crate::bignum::Big;
 use crate::errors::Error;
@@ -92,8 +91,8 @@ impl Types {
     /// Registers the layouts in a fresh table.
     pub(crate) fn register() -> (TypeTable, Types) {
         use field::*;
-        let mut t = TypeTable::new();
-        let mut reg = |d: TypeDescriptor| t.register(d).expect("the layouts are valid");
+        let t = TypeTable::new();
+        let reg = |d: TypeDescriptor| t.register(d).expect("the layouts are valid");
         let w = |o: usize| o as u32;
         let types = Types {
             pair: reg(TypeDescriptor::fixed(
@@ -150,7 +149,7 @@ impl Types {
 pub(crate) struct Gc {
     m: Mutator,
     pub(crate) t: Types,
-    pub(crate) roots: Arc<Roots>,
+    pub(crate) roots: Rooted<Roots>,
     /// Interned symbols: name to index in `roots.symbols`. Interning is
     /// strong (movegc has no weak references), so symbols live as long as the
     /// interpreter.
@@ -158,8 +157,8 @@ pub(crate) struct Gc {
 }
 
 impl Gc {
-    /// Wraps a mutator whose root scanner reports `roots`.
-    pub(crate) fn new(m: Mutator, t: Types, roots: Arc<Roots>) -> Gc {
+    /// Wraps a mutator whose root slots `roots` are.
+    pub(crate) fn new(m: Mutator, t: Types, roots: Rooted<Roots>) -> Gc {
         Gc {
             m,
             t,

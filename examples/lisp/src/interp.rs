@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use gc_core::{GcError, Heap, Histogram, Live, Mode, Stats};
 
@@ -12,7 +11,7 @@ use crate::compiler::Compiler;
 use crate::errors::{Error, Pos};
 use crate::gc::{Gc, Types, field};
 use crate::reader::{ReadError, Reader};
-use crate::roots::{Roots, Scanner};
+use crate::roots::Roots;
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -82,8 +81,7 @@ impl Interpreter {
             .build()
             .map_err(|e| e.to_string())?;
         let mut mutator = heap.attach().map_err(|e| e.to_string())?;
-        let roots = Arc::new(Roots::default());
-        mutator.add_root_scanner(Box::new(Scanner(roots.clone())));
+        let roots = mutator.root_set(Roots::default());
         let gc = Gc::new(mutator, types, roots);
         let mut vm = Vm::new(
             gc,

@@ -9,7 +9,7 @@
 //!   to it (every allocation, read and barriered write), with the rule for
 //!   holding references across allocations.
 //! - `roots`: the interpreter's stack, registers, globals, constants and
-//!   symbols, reported to the collector by one root scanner.
+//!   symbols, in root slots the library owns and scans.
 //!
 //! The interpreter itself:
 //!

@@ -232,8 +232,8 @@ impl Vm {
     pub(crate) fn reset(&mut self, fuel: Option<u64>) {
         self.fuel = fuel;
         let roots = &self.gc.roots;
-        roots.stack.clear();
-        roots.scratch.clear();
+        roots.stack.clear(crate::roots::KEEP_SLOTS);
+        roots.scratch.clear(crate::roots::KEEP_SLOTS);
         roots.regs.env.set(Value::UNASSIGNED);
         roots.regs.consts.set(Value::UNASSIGNED);
         roots.regs.handlers.set(Value::NIL);
@@ -569,8 +569,8 @@ impl Vm {
         let middle: Vec<Value> = (base + 1..base + n - 1).map(|i| stack.get(i)).collect();
         stack.truncate(base);
         let count = middle.len() + tail.len();
-        stack.extend(&middle);
-        stack.extend(&tail);
+        stack.extend_from_slice(&middle);
+        stack.extend_from_slice(&tail);
         self.gc.roots.regs.val.set(f);
         Ok(count)
     }
@@ -727,7 +727,7 @@ impl Vm {
         let stack = &gc.roots.stack;
         stack.truncate(0);
         let saved: Vec<Value> = (2..gc.low(k)).map(|i| gc.elem(k, i)).collect();
-        stack.extend(&saved);
+        stack.extend_from_slice(&saved);
         gc.roots.regs.handlers.set(gc.elem(k, 0));
         gc.roots.regs.winders.set(gc.elem(k, 1));
         gc.roots.regs.val.set(v);

@@ -4,7 +4,7 @@
 //! heap before it is written, and reads that may block run in
 //! `Mutator::native`, so that collections need not wait for them.
 
-use std::cell::Cell;
+use gc_core::RootCell;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::rc::Rc;
@@ -42,7 +42,7 @@ impl Direction {
 /// of the current port of that direction if the call has no argument `i`.
 fn port_arg(vm: &Vm, who: &str, a: Args, i: usize, dir: Direction) -> Result<usize> {
     let regs = &vm.gc.roots.regs;
-    let current: &Cell<Value> = match dir {
+    let current: &RootCell<Value> = match dir {
         Direction::In => &regs.input,
         Direction::Out => &regs.output,
     };
