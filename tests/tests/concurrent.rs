@@ -53,10 +53,17 @@ fn copy_mode_two_threads() {
 /// Right after a pause, a mutator walks a long list from its oldest cell (at
 /// the bottom of the heap) while the compaction thread works from the top:
 /// the pages the mutator reaches first it builds itself, and every cell reads
-/// back as written.
+/// back as written. The compaction thread starts late (an injected delay), so
+/// that on a loaded machine too the mutator gets there first.
 #[test]
 fn mutators_build_pages_they_touch_first() {
-    let Some((heap, types)) = heap(Mode::Move, 64 << 20) else {
+    let inject = gc_core::inject::Injection {
+        compaction_delay: Some(std::time::Duration::from_millis(20)),
+        ..Default::default()
+    };
+    let Some((heap, types)) =
+        movegc_tests::concurrent_heap(Mode::Move, 64 << 20, |b| b.inject(inject))
+    else {
         return;
     };
     let mut m = heap.attach().unwrap();
