@@ -855,11 +855,7 @@ fn compaction_pause_work(
     let mut deferred = None;
     if heap.concurrent.is_some() && !slide {
         // SAFETY: every mutator is stopped and no compaction is in progress.
-        match unsafe {
-            concurrent::choose_large(spaces, &spaces.large().objects(), |obj| {
-                candidates.binary_search_by_key(&obj, |&(o, _)| o).is_ok()
-            })
-        } {
+        match unsafe { concurrent::choose_large(spaces, &candidates) } {
             Ok((chosen, in_pause)) => {
                 rewrite_in_pause(&in_pause, &mut kept);
                 deferred = Some(chosen);

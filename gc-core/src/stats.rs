@@ -286,9 +286,6 @@ pub struct CompactionStats {
     pub large_by_gc: usize,
     /// Of those, rewritten by mutators in their SIGBUS handlers.
     pub large_by_mutators: usize,
-    /// Pages between those large objects zero-filled in a mutator's SIGBUS
-    /// handler: a large object allocated there since the pause.
-    pub large_zero_filled: usize,
     /// Minor page faults the compaction thread took (a recycled or free buffer
     /// page costs none: it is already resident).
     pub gc_minor_faults: u64,
@@ -337,11 +334,8 @@ impl fmt::Display for CompactionStats {
             self.zero_filled,
             if self.large_pages > 0 {
                 format!(
-                    "large-object pages {} rewritten ({} by GC, {} by mutators), {} zero-filled; ",
-                    self.large_pages,
-                    self.large_by_gc,
-                    self.large_by_mutators,
-                    self.large_zero_filled
+                    "large-object pages {} rewritten ({} by GC, {} by mutators); ",
+                    self.large_pages, self.large_by_gc, self.large_by_mutators
                 )
             } else {
                 String::new()

@@ -70,7 +70,6 @@ struct Counts {
     bytes_moved: AtomicUsize,
     large_by_gc: AtomicUsize,
     large_by_mutators: AtomicUsize,
-    large_zero_filled: AtomicUsize,
 }
 
 /// One cycle's compaction.
@@ -227,8 +226,8 @@ impl Compaction {
         let page = addr & !(PAGE - 1);
         let resolved = if self.moving.contains(&page) {
             self.on_moving_fault(page)
-        } else if self.large.covers(page) {
-            self.on_large_fault(page)
+        } else if let Some((_, index)) = self.large.page_index(page) {
+            self.on_large_fault(index)
         } else {
             // A fault an earlier cycle's registration raised, delivered late:
             // unregistered now, the retried access is an ordinary fault.
@@ -242,29 +241,16 @@ impl Compaction {
         }
     }
 
-    /// A fault on a large object's page: rewrite and place it. A page between
-    /// objects holds nothing the compaction placed: a large object allocated
-    /// there since the pause gets a zero page.
-    fn on_large_fault(&self, page: usize) -> bool {
-        match self.large.page_index(page) {
-            Some((_, index)) => {
-                let (mapped, mine) = self.large.states.serve(index, || self.build_large(index));
-                if mine {
-                    self.counts.by_mutators.fetch_add(1, Ordering::Relaxed);
-                    self.counts
-                        .large_by_mutators
-                        .fetch_add(1, Ordering::Relaxed);
-                }
-                mapped
-            }
-            None => {
-                let zeroed = self.zero_fill(page..page + PAGE);
-                self.counts
-                    .large_zero_filled
-                    .fetch_add(zeroed, Ordering::Relaxed);
-                true
-            }
+    /// A fault on large-object page `index`: rewrite and place it.
+    fn on_large_fault(&self, index: usize) -> bool {
+        let (mapped, mine) = self.large.states.serve(index, || self.build_large(index));
+        if mine {
+            self.counts.by_mutators.fetch_add(1, Ordering::Relaxed);
+            self.counts
+                .large_by_mutators
+                .fetch_add(1, Ordering::Relaxed);
         }
+        mapped
     }
 
     /// A fault on a page of the moving space.
@@ -964,7 +950,6 @@ impl Compaction {
             large_pages: self.large.states.len(),
             large_by_gc: n(&k.large_by_gc),
             large_by_mutators: n(&k.large_by_mutators),
-            large_zero_filled: n(&k.large_zero_filled),
             gc_minor_faults: now.minor_faults.saturating_sub(usage.minor_faults),
             faults: self.faults.summary(),
             mutator_time: self.faults.total(),

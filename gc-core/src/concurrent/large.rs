@@ -76,14 +76,7 @@ impl LargePages {
         self.clusters.iter().map(|c| c.len()).sum()
     }
 
-    /// Whether `page` lies in a cluster.
-    pub(crate) fn covers(&self, page: usize) -> bool {
-        let i = self.clusters.partition_point(|c| c.end <= page);
-        self.clusters.get(i).is_some_and(|c| c.contains(&page))
-    }
-
-    /// The object holding `page`, and the page's index, if one does (a page
-    /// of a cluster between objects holds none).
+    /// The object holding `page`, and the page's index.
     pub(crate) fn page_index(&self, page: usize) -> Option<(LargeObject, usize)> {
         let i = self.objects.partition_point(|o| o.start <= page);
         let o = *self.objects.get(i.checked_sub(1)?)?;
@@ -107,12 +100,12 @@ struct Run {
 }
 
 /// Chooses which of the large objects a compaction rewrites after the pause:
-/// of `objects` (every large object, as (start, size) in address order),
-/// those `rewrite` accepts (a full cycle: all; a young cycle: the young) and
-/// that have slots, in clusters of neighbours with no other object between
-/// them (holes are fine: nobody touches them, and an allocation there meets
-/// a zero page). Returns them, and the rest of those `rewrite` accepts, for
-/// the pause to rewrite.
+/// of `objects` (those the cycle rewrites, as (start, size) in address order:
+/// a full cycle's all, a young cycle's young ones), those that have slots, in
+/// clusters of neighbours whose blocks adjoin, so that a cluster's pages are
+/// its objects' and nothing else's. Returns them, and the rest of `objects`
+/// for the pause to rewrite. Its work grows with `objects`, not with the
+/// large space.
 ///
 /// # Safety
 /// Every object's header must be readable: every mutator stopped, no
@@ -120,30 +113,32 @@ struct Run {
 pub(crate) unsafe fn choose(
     spaces: &Spaces,
     objects: &[(usize, usize)],
-    mut rewrite: impl FnMut(usize) -> bool,
 ) -> gc_uffd::Result<(LargePages, Vec<(usize, usize)>)> {
     let types = spaces.types();
     let mut runs: Vec<Run> = Vec::new();
     let mut run = Run::default();
+    let mut in_pause = Vec::new();
     for &(start, size) in objects {
-        let header = rewrite(start).then(|| {
-            // SAFETY: a live large object's header, readable as the caller guarantees.
-            Header(unsafe { (start as *const u64).read() })
-        });
-        match header {
-            Some(header) if types.has_slots(header) => {
-                run.objects.push((start, size, header));
-                run.bytes += size;
-            }
-            _ if !run.objects.is_empty() => runs.push(std::mem::take(&mut run)),
-            _ => {}
+        // SAFETY: a live large object's header, readable as the caller guarantees.
+        let header = Header(unsafe { (start as *const u64).read() });
+        if !types.has_slots(header) {
+            in_pause.push((start, size));
+            continue;
         }
+        let adjoins = run
+            .objects
+            .last()
+            .is_some_and(|&(s, z, _)| (s + z).next_multiple_of(PAGE) == start);
+        if !adjoins && !run.objects.is_empty() {
+            runs.push(std::mem::take(&mut run));
+        }
+        run.objects.push((start, size, header));
+        run.bytes += size;
     }
     if !run.objects.is_empty() {
         runs.push(run);
     }
     runs.sort_by_key(|run| std::cmp::Reverse(run.bytes));
-    let mut in_pause = Vec::new();
     let mut kept = Vec::new();
     for (i, run) in runs.into_iter().enumerate() {
         if i < MAX_CLUSTERS && run.bytes >= MIN_CLUSTER {
