@@ -893,11 +893,17 @@ fn compaction_pause_work(
         let trigger = policy.cycle_ended(cycle.kind, spaces.capacity(), cycle.used_after);
         (trigger, policy.kept())
     };
+    // Keep resident the pages the next cycle's allocations will use, and give
+    // the rest back; a requested collection gives back everything.
+    let keep = match reason {
+        Reason::Requested => 0,
+        Reason::Budget | Reason::Full | Reason::RequestedYoung => keep_resident,
+    };
     let compaction = match deferred {
         Some(large) => {
             let objects: Vec<(usize, usize)> =
                 large.objects().iter().map(|o| (o.start, o.size)).collect();
-            match concurrent::start(heap, plan, large) {
+            match concurrent::start(heap, plan, large, keep) {
                 Ok(started) => Some(started),
                 Err(e) => {
                     log::warn!(
@@ -913,7 +919,7 @@ fn compaction_pause_work(
         None => None,
     };
     if let Some(c) = &compaction {
-        cycle.pages_remapped = (c.moved_len() + c.large().span()) / page;
+        cycle.pages_remapped = (c.remapped().len() + c.large().span()) / page;
     }
     let promoted = plan.base()..young_end;
     if compaction.is_none() {
@@ -927,12 +933,6 @@ fn compaction_pause_work(
     }
     let mut release = None;
     if compaction.is_none() {
-        // Keep resident the pages the next cycle's allocations will use, and give
-        // the rest back; a requested collection gives back everything.
-        let keep = match reason {
-            Reason::Requested => 0,
-            Reason::Budget | Reason::Full | Reason::RequestedYoung => keep_resident,
-        };
         release = spaces.finish_compaction(plan.new_top(), keep);
     }
     cycle.compact = t.elapsed();

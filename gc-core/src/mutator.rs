@@ -3,6 +3,7 @@
 
 use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
@@ -259,20 +260,15 @@ impl Mutator {
             return Some(addr);
         }
         if size > heap.config.tlab_size / 4 {
-            let addr = spaces.claim(size)?;
+            let addr = spaces.claim(size, |claim| populate(heap, claim))?;
             if black {
                 spaces.mark_bitmap().set(addr);
             }
             heap.allocated.fetch_add(size as u64, Ordering::Relaxed);
-            if let Some(c) = &heap.concurrent {
-                c.populate(addr..addr + size);
-            }
             return Some(addr);
         }
-        let fresh = spaces.claim_tlab(size, heap.config.tlab_size)?;
-        if let Some(c) = &heap.concurrent {
-            c.populate(fresh.clone());
-        }
+        let fresh =
+            spaces.claim_tlab(size, heap.config.tlab_size, |claim| populate(heap, claim))?;
         heap.allocated
             .fetch_add(fresh.len() as u64, Ordering::Relaxed);
         // SAFETY: this thread is running, so it alone touches its TLAB.
@@ -560,6 +556,14 @@ unsafe fn init(addr: usize, ty: TypeId, len: u32) -> ObjRef {
     unsafe {
         (addr as *mut u64).write(Header::new(ty.0, len).0);
         ObjRef::from_addr_unchecked(addr)
+    }
+}
+
+/// Places the pages of a fresh claim that a compaction in progress left
+/// missing.
+fn populate(heap: &HeapInner, claim: Range<usize>) {
+    if let Some(c) = &heap.concurrent {
+        c.populate(claim);
     }
 }
 

@@ -459,7 +459,7 @@ mod tests {
                 }
                 _ => (Header::new(pair.0, 0), 32),
             };
-            let at = spaces.claim(size).unwrap();
+            let at = spaces.claim(size, |_| {}).unwrap();
             // SAFETY: fresh memory of ours, `size` bytes.
             unsafe { (at as *mut u64).write(header.0) };
             objects.push((at, header, size));

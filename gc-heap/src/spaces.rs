@@ -266,16 +266,26 @@ impl Spaces {
         self.large.range().contains(&addr)
     }
 
-    /// Claims `size` zeroed bytes of the moving space.
-    pub fn claim(&self, size: usize) -> Option<usize> {
+    /// Claims `size` zeroed bytes of the moving space. `place` is called with
+    /// the claim before it is zeroed: a concurrent compaction places there
+    /// the pages it left missing, which zeroing would otherwise fault on.
+    pub fn claim(&self, size: usize, place: impl FnOnce(Range<usize>)) -> Option<usize> {
         let addr = self.moving.claim(size)?;
+        place(addr..addr + size);
         self.zero(addr..addr + size);
         Some(addr)
     }
 
-    /// Claims between `min` and `max` zeroed bytes of the moving space, for a TLAB.
-    pub fn claim_tlab(&self, min: usize, max: usize) -> Option<Range<usize>> {
+    /// Claims between `min` and `max` zeroed bytes of the moving space, for a
+    /// TLAB, calling `place` first as [`claim`](Self::claim) does.
+    pub fn claim_tlab(
+        &self,
+        min: usize,
+        max: usize,
+        place: impl FnOnce(Range<usize>),
+    ) -> Option<Range<usize>> {
         let range = self.moving.claim_up_to(min, max)?;
+        place(range.clone());
         self.zero(range.clone());
         Some(range)
     }
@@ -346,17 +356,16 @@ impl Spaces {
     }
 
     /// For concurrent compaction, at the pause: the moving space now ends at
-    /// `new_top`, and every page above it will read as zero (the caller moves
-    /// all of them out to the shadow). Returns the end of the pages that hold
-    /// anything: the range the caller must move out.
+    /// `new_top`. The pages above it that the caller left mapped, up to
+    /// `mapped_end`, hold garbage that claims must zero; every page above
+    /// that reads as zero (missing, placed zeroed when claimed).
     ///
     /// Only while no mutator allocates.
-    pub fn begin_concurrent_compaction(&self, new_top: usize) -> usize {
-        let dirty_end = self.dirty_end();
+    pub fn begin_concurrent_compaction(&self, new_top: usize, mapped_end: usize) {
         self.moving.reset(new_top);
-        self.zeroed_from.store(new_top, Ordering::Relaxed);
-        self.resident_end.store(new_top, Ordering::Relaxed);
-        dirty_end.next_multiple_of(gc_uffd::page_size())
+        let mapped_end = mapped_end.max(new_top);
+        self.zeroed_from.store(mapped_end, Ordering::Relaxed);
+        self.resident_end.store(mapped_end, Ordering::Relaxed);
     }
 
     /// The end of the moving space's pages that may be resident: allocated,
@@ -723,6 +732,48 @@ impl Plan<'_> {
             return true;
         }
         self.spaces.live_words_on_page(page_start)
+    }
+
+    /// Calls `f` with every maximal run of pages in `range` (page-aligned, in
+    /// the moving space) that [hold live data](Self::page_has_live), in
+    /// order. A 32 KiB block where marking set no live word costs one summary
+    /// bit, so a young range of mostly garbage is scanned in microseconds.
+    pub fn live_page_runs(&self, range: Range<usize>, mut f: impl FnMut(Range<usize>)) {
+        let page = gc_uffd::page_size();
+        let start = self.spaces.moving.start();
+        let block = BLOCK_CHUNKS * CHUNK;
+        // Pages from here up to the old top hold objects allocated black.
+        let black_page = self.p.black / page * page;
+        let mut run: Option<usize> = None;
+        let mut at = range.start;
+        while at < range.end {
+            let dead_block = at >= self.p.base
+                && (at < black_page || at >= self.p.old_top)
+                && !self.spaces.blocks.is_noted((at - start) / block);
+            let (live, next) = if dead_block {
+                let block_end = start + ((at - start) / block + 1) * block;
+                let next = if at < black_page {
+                    block_end.min(black_page)
+                } else {
+                    block_end
+                };
+                (false, next.min(range.end))
+            } else {
+                (self.page_has_live(at), at + page)
+            };
+            match (live, run) {
+                (true, None) => run = Some(at),
+                (false, Some(s)) => {
+                    f(s..at);
+                    run = None;
+                }
+                _ => {}
+            }
+            at = next;
+        }
+        if let Some(s) = run {
+            f(s..range.end);
+        }
     }
 
     /// The moving space's top before compaction.

@@ -374,3 +374,71 @@ fn back_to_back_young_cycles_keep_new_objects_young() {
         });
     }
 }
+
+/// A young cycle whose few survivors lie scattered over a young range of
+/// garbage moves out to the shadow the pages they lie on and the to-space
+/// pages, not the range: the garbage pages stay mapped for the allocations
+/// after it, which find them zeroed, and the survivors arrive intact.
+#[test]
+fn a_young_cycle_remaps_its_survivors_pages_not_the_young_range() {
+    const SURVIVORS: usize = 32;
+    /// Garbage blobs (1 KiB) between two survivors: 512 KiB.
+    const GAP: usize = 512;
+    const DATA: usize = 32;
+    for mode in [Mode::Move, Mode::Copy] {
+        let Some((heap, types)) = heap_sliding_nothing(mode, 96 << 20) else {
+            return;
+        };
+        let mut m = heap.attach().unwrap();
+        m.scope(|s| {
+            let keep = s.alloc(types.refs, SURVIVORS as u32).unwrap();
+            s.mutator().collect().unwrap();
+            for i in 0..SURVIVORS {
+                for _ in 0..GAP {
+                    s.mutator().alloc(types.blob, 1016).unwrap();
+                }
+                let node = s.mutator().alloc(types.node, 0).unwrap();
+                let arr = s.get(keep).unwrap();
+                // SAFETY: fresh and live objects; no safepoint since they were read.
+                unsafe {
+                    node.write_word(DATA, 0x5eed + i);
+                    s.mutator().write_ref(arr, 8 + i * 8, Some(node));
+                }
+            }
+            let young_pages = SURVIVORS * GAP * 1024 / 4096;
+            s.mutator().collect_young().unwrap();
+            let st = heap.stats();
+            let last = st.last.as_ref().unwrap();
+            assert_eq!(last.kind, CycleKind::Young, "{mode:?}");
+            assert_eq!(
+                st.last_compaction.as_ref().map(|c| c.cycle),
+                Some(last.index),
+                "{mode:?}: the young cycle compacted concurrently"
+            );
+            // One page per survivor (two if it straddles), the to-space's, and
+            // the few joined runs' garbage between.
+            assert!(
+                last.pages_remapped > 0 && last.pages_remapped < young_pages / 8,
+                "{mode:?}: {} pages remapped for {SURVIVORS} survivors in {young_pages} \
+                 young pages",
+                last.pages_remapped
+            );
+            let arr = s.get(keep).unwrap();
+            for i in 0..SURVIVORS {
+                // SAFETY: live objects; no safepoint in the loop.
+                let node = unsafe { s.mutator().read_ref(arr, 8 + i * 8) }.unwrap();
+                // SAFETY: a live node.
+                assert_eq!(unsafe { node.read_word(DATA) }, 0x5eed + i, "{mode:?}");
+            }
+            // The allocations reuse the garbage pages left mapped: zeroed.
+            for n in 0..young_pages * 4096 / movegc_tests::NODE_SIZE {
+                let node = s.mutator().alloc(types.node, 0).unwrap();
+                for offset in (8..movegc_tests::NODE_SIZE).step_by(8) {
+                    // SAFETY: a fresh node.
+                    let word = unsafe { node.read_word(offset) };
+                    assert_eq!(word, 0, "{mode:?}: node {n} word {offset} not zeroed");
+                }
+            }
+        });
+    }
+}

@@ -160,13 +160,19 @@ impl Vm {
     }
 }
 
-fn movegc_heap(size: usize, mode: Mode) -> (Heap, TypeId, TypeId) {
+/// A heap for `workload`, with its node type and GCBench's array type.
+fn movegc_heap(size: usize, mode: Mode, workload: Workload) -> (Heap, TypeId, TypeId) {
     let t = TypeTable::new();
-    // GCBench's node has two ints as well; binary-trees' needs only the links.
+    // GCBench's node has two ints as well; binary-trees' has only the links,
+    // as the Java programs' nodes do.
+    let words = match workload {
+        Workload::BinaryTrees(_) => 3,
+        Workload::GcBench { .. } => 4,
+    };
     let node = t
         .register(TypeDescriptor::fixed(
             "node",
-            4 * WORD,
+            words * WORD,
             &[LEFT as u32, RIGHT as u32],
             &[],
         ))
@@ -605,7 +611,7 @@ fn child(bench: &Bench, kind: Kind, heap_mib: usize) {
             Kind::Rc,
         ) => gcbench_rc(stretch, long_lived, max_tree),
         (workload, Kind::Movegc(mode)) => {
-            let (heap, node, doubles) = movegc_heap(heap_mib << 20, mode);
+            let (heap, node, doubles) = movegc_heap(heap_mib << 20, mode, workload);
             let mut vm = Vm::new(&heap, node, doubles);
             let digest = match workload {
                 Workload::BinaryTrees(n) => binary_trees(n, &mut vm),

@@ -148,7 +148,7 @@ fn main() {
 
     let count = cfg.nodes / NODE;
     let base = spaces
-        .claim(count * NODE)
+        .claim(count * NODE, |_| {})
         .unwrap_or_else(|| fail("claim the nodes"));
     let mut live = Vec::with_capacity(count / 2 + 1);
     for i in 0..count {
@@ -165,7 +165,7 @@ fn main() {
     let pad = live_bytes.next_multiple_of(page) - live_bytes;
     if pad > 0 {
         let gap = spaces
-            .claim(pad)
+            .claim(pad, |_| {})
             .unwrap_or_else(|| fail("claim the filler"));
         // SAFETY: freshly claimed memory of ours.
         unsafe { Header::write_filler(gap, gap + pad) };
@@ -173,7 +173,7 @@ fn main() {
     }
     let elements = page / WORD - 1;
     let arrays = spaces
-        .claim(cfg.pages * page)
+        .claim(cfg.pages * page, |_| {})
         .unwrap_or_else(|| fail("claim the arrays"));
     for a in 0..cfg.pages {
         let at = arrays + a * page;

@@ -16,6 +16,7 @@ use super::buffers::Buffers;
 use super::large::LargePages;
 use super::latency::Histogram;
 use super::pages::PageStates;
+use super::remap::Remapped;
 use super::{Concurrent, PAGE};
 use crate::heap::HeapInner;
 use crate::stats::CompactionStats;
@@ -85,8 +86,11 @@ pub(crate) struct Compaction {
     /// Where `moving` starts in the shadow reservation.
     shadow_offset: usize,
     new_top: usize,
-    /// The end of the pages moved out to the shadow.
+    /// The end of the pages that were resident: every page from here up is
+    /// missing.
     dirty_end: usize,
+    /// The pages moved out to the shadow; the others below `dirty_end` stay.
+    remapped: Remapped,
     /// The pause published the free pages from here to `dirty_end`.
     paused_scan: usize,
     paused_free: usize,
@@ -147,12 +151,13 @@ impl Compaction {
     /// A compaction of the moving space from the plan's base (pages below
     /// `dirty_end` hold anything) into the post-compact layout `plan`,
     /// reading old bytes from the shadow, at the same offset from its start
-    /// as in the heap.
+    /// as in the heap, where the pages `remapped` are moved.
     pub(super) fn new(
         heap: Arc<HeapInner>,
         machinery: Arc<Concurrent>,
         plan: &Plan<'_>,
         dirty_end: usize,
+        remapped: Remapped,
         large: LargePages,
     ) -> gc_uffd::Result<Self> {
         let shadow_start = machinery.shadow.start();
@@ -164,7 +169,11 @@ impl Compaction {
         let paused_scan = dirty_end.saturating_sub(PAUSE_SCAN * PAGE).max(start);
         let paused_free = (paused_scan..dirty_end)
             .step_by(PAGE)
-            .filter(|&p| !plan.page_has_live(p) && buffers.push(p.wrapping_add(delta)))
+            .filter(|&p| {
+                !plan.page_has_live(p)
+                    && remapped.contains(p)
+                    && buffers.push(p.wrapping_add(delta))
+            })
             .count();
         Ok(Compaction {
             parts: plan.parts(),
@@ -172,6 +181,7 @@ impl Compaction {
             shadow_offset: start - heap_start,
             new_top: plan.new_top(),
             dirty_end,
+            remapped,
             paused_scan,
             paused_free,
             delta,
@@ -210,9 +220,9 @@ impl Compaction {
         addr.wrapping_add(self.delta)
     }
 
-    /// The moved range: pages below here were moved out to the shadow.
-    pub(crate) fn moved_len(&self) -> usize {
-        self.dirty_end - self.moving.start
+    /// The pages moved out to the shadow.
+    pub(crate) fn remapped(&self) -> &Remapped {
+        &self.remapped
     }
 
     /// The large objects this compaction rewrites.
@@ -296,18 +306,25 @@ impl Compaction {
     }
 
     /// Before a mutator allocates in `claim` (above the new top), places its
-    /// pages with one call instead of a fault per page.
+    /// missing pages with one call a stretch instead of a fault per page.
     pub(super) fn populate(&self, claim: Range<usize>) {
         let above = self.page(self.pages.len());
         // A claim's first page, if partial, was placed with the claim below it.
-        let start = claim.start.next_multiple_of(PAGE).max(above);
+        let mut start = claim.start.next_multiple_of(PAGE).max(above);
         let end = claim.end.next_multiple_of(PAGE);
-        if start < end {
-            let placed = self.zero_fill(start..end);
-            self.counts
-                .allocation_pages
-                .fetch_add(placed, Ordering::Relaxed);
+        // The compaction thread placed these already.
+        let prepared = self.prepared_to.load(Ordering::Acquire);
+        if (self.prepared_from..prepared).contains(&start) {
+            start = prepared.min(end);
         }
+        let mut placed = 0;
+        while let Some(missing) = self.remapped.next_missing(start..end, self.dirty_end) {
+            placed += self.zero_fill(missing.clone());
+            start = missing.end;
+        }
+        self.counts
+            .allocation_pages
+            .fetch_add(placed, Ordering::Relaxed);
     }
 
     /// Before dense pages `lo..=hi` leave the shadow: if one of them holds
@@ -744,7 +761,10 @@ impl Compaction {
         while producer.scan < self.paused_scan {
             let page = producer.scan;
             producer.scan += PAGE;
-            if !plan.page_has_live(page) && self.buffers.push(self.shadow(page)) {
+            if !plan.page_has_live(page)
+                && self.remapped.contains(page)
+                && self.buffers.push(self.shadow(page))
+            {
                 producer.free += 1;
             }
         }
@@ -823,11 +843,14 @@ impl Compaction {
             // Mutators claim from the top meanwhile, and place their own pages:
             // stay ahead of them, or every MOVE meets a page that exists.
             dst = dst.max(self.spaces().moving().top().next_multiple_of(PAGE));
-            if dst >= end {
+            // Only missing pages: those left in place are there already.
+            let Some(missing) = self.remapped.next_missing(dst..end, self.dirty_end) else {
                 break;
-            }
+            };
+            dst = missing.start;
+            let room = missing.len() / PAGE;
             let (first, n) = match zeroed.take() {
-                Some((first, n)) => (first, n.min((end - dst) / PAGE)),
+                Some((first, n)) => (first, n.min(room)),
                 None => {
                     if left == 0 {
                         break;
@@ -836,7 +859,7 @@ impl Compaction {
                         break;
                     };
                     let mut n = 1;
-                    while n < ALLOCATION_RUN.min(left) && dst + n * PAGE < end {
+                    while n < ALLOCATION_RUN.min(left).min(room) {
                         match self.take_buffer() {
                             Some(b) if b == first + n * PAGE => n += 1,
                             other => {
@@ -893,7 +916,13 @@ impl Compaction {
         }
         c.current.retire();
         let heap_start = self.spaces().moving().start();
-        let moved = std::iter::once((self.shadow_offset, self.moved_len()))
+        // One call over the span: the shadow between the runs holds no page.
+        let span = self
+            .remapped
+            .runs()
+            .last()
+            .map_or(0, |r| r.end - self.moving.start);
+        let moved = std::iter::once((self.shadow_offset, span))
             .chain(clusters.iter().map(|r| (r.start - heap_start, r.len())));
         for (offset, len) in moved {
             if let Err(e) = c.shadow.decommit(offset, len) {

@@ -28,6 +28,7 @@ mod compaction;
 mod large;
 mod latency;
 mod pages;
+mod remap;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -39,6 +40,7 @@ use gc_uffd::{Capabilities, Capability, Features, Reservation, Userfaultfd};
 
 pub(crate) use compaction::Compaction;
 pub(crate) use large::{LargePages, choose as choose_large};
+use remap::Remapped;
 
 use crate::error::GcError;
 use crate::heap::{HeapInner, Mode};
@@ -234,15 +236,19 @@ impl Concurrent {
 
 /// The compaction pause's work, after roots are rewritten: publish the cycle
 /// to the SIGBUS handler, register the moving space from the plan's base up
-/// and the clusters of `large` objects for missing faults, and move their
-/// pages to the shadow. The pages below the base (the old generation, in a
-/// young cycle) stay mapped and are never touched. Its cost does not grow
-/// with the heap: two system calls per range and tables of zeroed memory. On
-/// failure everything is undone and the caller slides in place.
+/// and the clusters of `large` objects for missing faults, and move to the
+/// shadow the pages whose accesses must fault ([`Remapped`]): the to-space
+/// pages, the pages of sources above them, and those above the `keep` bytes
+/// the next allocations use. Garbage pages among them stay mapped for those
+/// allocations, and the pages below the base (the old generation, in a young
+/// cycle) are never touched. Its cost does not grow with the heap: two
+/// system calls per range and tables of zeroed memory. On failure everything
+/// is undone and the caller slides in place.
 pub(crate) fn start(
     heap: &Arc<HeapInner>,
     plan: &Plan<'_>,
     large: LargePages,
+    keep: usize,
 ) -> Result<Arc<Compaction>, GcError> {
     let Some(c) = heap.concurrent.as_ref() else {
         return Err(GcError::Config("no concurrent machinery".into()));
@@ -258,56 +264,59 @@ pub(crate) fn start(
         .dirty_end()
         .max(plan.old_top())
         .next_multiple_of(PAGE);
+    let remapped = Remapped::choose(plan, plan.new_top().saturating_add(keep), dirty_end);
+    let mapped_end = remapped.mapped_end(plan.new_top(), dirty_end);
     let comp = Arc::new(Compaction::new(
         heap.clone(),
         c.clone(),
         plan,
         dirty_end,
+        remapped,
         large,
     )?);
     // Registered to the space's end: mutators' claims above the new top get
-    // their pages placed a claim at a time (`populate`), cheaper than a fault
-    // per page.
+    // their missing pages placed a claim at a time (`populate`), cheaper than
+    // a fault per page; the pages left mapped do not fault.
     let moving = plan.base_page()..start + spaces.capacity();
-    let ranges = std::iter::once((moving.clone(), comp.moved_len()))
-        .chain(comp.large().clusters().iter().map(|r| (r.clone(), r.len())));
+    let remaps = comp.remapped().runs().iter().map(|r| (r.clone(), r.len()));
+    let clusters = comp.large().clusters().iter().map(|r| (r.clone(), r.len()));
     c.current.publish(comp.clone());
     let heap_pages = spaces.reservation();
-    let mut done: Vec<(Range<usize>, usize)> = Vec::new();
-    for (range, len) in ranges {
-        let offset = range.start - start;
-        // Remap first, register after: mremap moves a registered range's page
-        // tables one page at a time (3 ms per GiB here, against 10 us per GiB
-        // unregistered). Every mutator is stopped, so nothing touches the empty
-        // range in between.
-        let result = heap_pages
-            .remap_into(offset, len, &c.shadow, offset)
-            .map_err(GcError::from)
-            .and_then(|()| {
-                c.uffd.register(range.clone()).map_err(|e| {
-                    let back = c.shadow.remap_into(offset, len, heap_pages, offset);
-                    if let Err(lost) = back {
-                        log::error!("movegc: the heap's pages could not be moved back: {lost}");
-                    }
-                    GcError::from(e)
-                })
-            });
-        if let Err(e) = result {
-            // Put the pages back, and slide in place.
-            for (range, len) in done {
-                let offset = range.start - start;
-                if let Err(e) = c.uffd.unregister(range) {
-                    log::error!("movegc: undoing a compaction's start: {e}");
-                }
-                if let Err(lost) = c.shadow.remap_into(offset, len, heap_pages, offset) {
-                    log::error!("movegc: the heap's pages could not be moved back: {lost}");
-                }
+    let mut done: Vec<Range<usize>> = Vec::new();
+    let mut registered: Vec<Range<usize>> = Vec::new();
+    let undo = |done: &[Range<usize>], registered: &[Range<usize>]| {
+        for range in registered {
+            if let Err(e) = c.uffd.unregister(range.clone()) {
+                log::error!("movegc: undoing a compaction's start: {e}");
             }
-            c.current.retire();
-            return Err(e);
         }
-        done.push((range, len));
+        for range in done {
+            let offset = range.start - start;
+            if let Err(lost) = c.shadow.remap_into(offset, range.len(), heap_pages, offset) {
+                log::error!("movegc: the heap's pages could not be moved back: {lost}");
+            }
+        }
+        c.current.retire();
+    };
+    // Remap first, register after: mremap moves a registered range's page
+    // tables one page at a time (3 ms per GiB here, against 10 us per GiB
+    // unregistered). Every mutator is stopped, so nothing touches the empty
+    // ranges in between.
+    for (range, len) in remaps.chain(clusters.clone()) {
+        let offset = range.start - start;
+        if let Err(e) = heap_pages.remap_into(offset, len, &c.shadow, offset) {
+            undo(&done, &registered);
+            return Err(GcError::from(e));
+        }
+        done.push(range);
     }
-    spaces.begin_concurrent_compaction(plan.new_top());
+    for range in std::iter::once(moving).chain(clusters.map(|(r, _)| r)) {
+        if let Err(e) = c.uffd.register(range.clone()) {
+            undo(&done, &registered);
+            return Err(GcError::from(e));
+        }
+        registered.push(range);
+    }
+    spaces.begin_concurrent_compaction(plan.new_top(), mapped_end);
     Ok(comp)
 }
