@@ -235,14 +235,17 @@ impl Concurrent {
 /// The compaction pause's work, after roots are rewritten: publish the cycle
 /// to the SIGBUS handler, register the moving space from the plan's base up
 /// and the clusters of `large` objects for missing faults, and move their
-/// pages to the shadow. The pages below the base (the old generation, in a
-/// young cycle) stay mapped and are never touched. Its cost does not grow
-/// with the heap: two system calls per range and tables of zeroed memory. On
-/// failure everything is undone and the caller slides in place.
+/// pages to the shadow, except the `pinned` pages (see [`crate::pin`]),
+/// whose references it rewrites in place. The pages below the base (the old
+/// generation, in a young cycle) stay mapped and are never touched. Its cost
+/// does not grow with the heap: two system calls per range and tables of
+/// zeroed memory. On failure everything is undone and the caller slides in
+/// place.
 pub(crate) fn start(
     heap: &Arc<HeapInner>,
     plan: &Plan<'_>,
     large: LargePages,
+    pinned: &[Range<usize>],
 ) -> Result<Arc<Compaction>, GcError> {
     let Some(c) = heap.concurrent.as_ref() else {
         return Err(GcError::Config("no concurrent machinery".into()));
@@ -264,49 +267,62 @@ pub(crate) fn start(
         plan,
         dirty_end,
         large,
+        pinned,
     )?);
     // Registered to the space's end: mutators' claims above the new top get
     // their pages placed a claim at a time (`populate`), cheaper than a fault
-    // per page.
+    // per page. Registering the pinned pages too does no harm: they are
+    // present, and only missing pages fault.
     let moving = plan.base_page()..start + spaces.capacity();
-    let ranges = std::iter::once((moving.clone(), comp.moved_len()))
-        .chain(comp.large().clusters().iter().map(|r| (r.clone(), r.len())));
+    let mut remaps = Vec::new();
+    let mut from = moving.start;
+    for p in pinned.iter().filter(|p| p.start < dirty_end) {
+        remaps.push(from..p.start);
+        from = p.end;
+    }
+    remaps.push(from..dirty_end.max(from));
+    remaps.retain(|r| !r.is_empty());
+    remaps.extend(comp.large().clusters().iter().cloned());
+    let registers = std::iter::once(moving).chain(comp.large().clusters().iter().cloned());
     c.current.publish(comp.clone());
     let heap_pages = spaces.reservation();
-    let mut done: Vec<(Range<usize>, usize)> = Vec::new();
-    for (range, len) in ranges {
-        let offset = range.start - start;
-        // Remap first, register after: mremap moves a registered range's page
-        // tables one page at a time (3 ms per GiB here, against 10 us per GiB
-        // unregistered). Every mutator is stopped, so nothing touches the empty
-        // range in between.
-        let result = heap_pages
-            .remap_into(offset, len, &c.shadow, offset)
-            .map_err(GcError::from)
-            .and_then(|()| {
-                c.uffd.register(range.clone()).map_err(|e| {
-                    let back = c.shadow.remap_into(offset, len, heap_pages, offset);
-                    if let Err(lost) = back {
-                        log::error!("movegc: the heap's pages could not be moved back: {lost}");
-                    }
-                    GcError::from(e)
-                })
-            });
-        if let Err(e) = result {
-            // Put the pages back, and slide in place.
-            for (range, len) in done {
-                let offset = range.start - start;
-                if let Err(e) = c.uffd.unregister(range) {
-                    log::error!("movegc: undoing a compaction's start: {e}");
-                }
-                if let Err(lost) = c.shadow.remap_into(offset, len, heap_pages, offset) {
-                    log::error!("movegc: the heap's pages could not be moved back: {lost}");
-                }
+    let undo = |remapped: &[Range<usize>], registered: &[Range<usize>]| {
+        for range in registered {
+            if let Err(e) = c.uffd.unregister(range.clone()) {
+                log::error!("movegc: undoing a compaction's start: {e}");
             }
-            c.current.retire();
-            return Err(e);
         }
-        done.push((range, len));
+        for range in remapped {
+            let offset = range.start - start;
+            if let Err(lost) = c.shadow.remap_into(offset, range.len(), heap_pages, offset) {
+                log::error!("movegc: the heap's pages could not be moved back: {lost}");
+            }
+        }
+        c.current.retire();
+    };
+    // Remap first, register after: mremap moves a registered range's page
+    // tables one page at a time (3 ms per GiB here, against 10 us per GiB
+    // unregistered). Every mutator is stopped, so nothing touches the empty
+    // ranges in between.
+    for (i, range) in remaps.iter().enumerate() {
+        let offset = range.start - start;
+        if let Err(e) = heap_pages.remap_into(offset, range.len(), &c.shadow, offset) {
+            undo(&remaps[..i], &[]);
+            return Err(e.into());
+        }
+    }
+    let mut registered = Vec::new();
+    for range in registers {
+        if let Err(e) = c.uffd.register(range.clone()) {
+            undo(&remaps, &registered);
+            return Err(e.into());
+        }
+        registered.push(range);
+    }
+    for p in pinned {
+        // SAFETY: marking and planning are done and every mutator is stopped;
+        // no object crosses a pinned range's ends (`Spaces::pinned_pages`).
+        unsafe { spaces.rewrite_in_place(plan, p.clone()) };
     }
     spaces.begin_concurrent_compaction(plan.new_top());
     Ok(comp)
