@@ -433,24 +433,28 @@ impl Spaces {
     }
 
     /// Makes every word of `range` (in the moving space) live: each run of
-    /// words no marked object holds becomes a marked filler. With nothing in
+    /// words no marked object holds becomes marked fillers. With nothing in
     /// `range` to reclaim, [`plan`](Self::plan) moves nothing below its end:
-    /// this is how a pinned object stays where it is. Returns the bytes
+    /// this is how a pinned object stays where it is. No filler crosses a
+    /// page boundary or `cut`, where a later walk may begin (the pinned
+    /// pages' ends, the young start a young cycle sets). Returns the bytes
     /// filled. A scan of the live bitmap (one bit per word), no object read.
     ///
     /// # Safety
     /// Marking must be complete: the words of `range` no marked object holds
     /// belong to unreachable objects, which nothing reads or writes.
-    pub unsafe fn fill_dead(&self, range: Range<usize>) -> usize {
-        // A filler's length is a 32-bit count of words.
-        const MAX_FILLER: usize = (u32::MAX as usize) * WORD;
+    pub unsafe fn fill_dead(&self, range: Range<usize>, cut: usize) -> usize {
+        let page = gc_uffd::page_size();
         let mut at = range.start;
         let mut filled = 0;
         while let Some(gap) = self.live.next_clear(at, range.end) {
             let end = self.live.next_set(gap, range.end).unwrap_or(range.end);
             let mut from = gap;
             while from < end {
-                let to = end.min(from + MAX_FILLER);
+                let mut to = end.min((from + 1).next_multiple_of(page));
+                if cut > from && cut < to {
+                    to = cut;
+                }
                 // SAFETY: dead words, as the caller guarantees.
                 unsafe { Header::write_filler(from, to) };
                 self.mark(from, to - from);
