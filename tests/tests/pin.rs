@@ -186,35 +186,45 @@ fn copy_mode_pinned_objects_stay_while_others_move() {
     pinned_objects_stay_while_others_move(Mode::Copy);
 }
 
-/// Four threads (more than the cores) pin fresh objects, allocate a little
-/// (reaching safepoints), check the addresses and contents, unpin, and
-/// allocate more, while cycles triggered by the budget plan and compact
-/// concurrently: a pin taken after a cycle planned is seen in its compaction
-/// pause. (Pins held all the time near the allocation top would keep every
-/// cycle from reclaiming what lies below them: see `gc_core::pin`.)
+/// Four threads (more than the cores) pin fresh objects, pass safepoints
+/// while pinned, check the addresses and contents, unpin, and allocate,
+/// while cycles run (triggered by the budget, and by thread 0, young and
+/// full): a pin taken after a cycle planned is seen in its compaction pause.
+/// (Allocating while pinned near the allocation top would keep the cycles it
+/// triggers from reclaiming what lies below: see `gc_core::pin`.)
 #[test]
 fn pins_taken_and_dropped_while_cycles_run() {
     for mode in MODES {
-        let Some((heap, types)) = concurrent_heap(mode, 96 << 20, |b| b) else {
+        let Some((heap, types)) = concurrent_heap(mode, 64 << 20, |b| b) else {
             return;
         };
         movegc_tests::run_each(4, |t| {
-            let mut m = heap.attach().map_err(|e| e.to_string())?;
+            let mut m = heap.attach().map_err(|e| format!("{mode:?}: {e}"))?;
             m.scope(|s| {
                 for round in 0..300usize {
                     let obj = s
                         .mutator()
                         .alloc(types.node, 0)
-                        .map_err(|e| e.to_string())?;
+                        .map_err(|e| format!("{mode:?}: {e}"))?;
                     let id = t << 32 | round;
                     // SAFETY: fresh; no safepoint since.
                     unsafe { obj.write_word(DATA, id) };
                     // SAFETY: as above.
-                    let pin = unsafe { s.mutator().pin(obj) }.map_err(|e| e.to_string())?;
-                    for _ in 0..20 {
-                        s.mutator()
-                            .alloc(types.blob, 200)
-                            .map_err(|e| e.to_string())?;
+                    let pin =
+                        unsafe { s.mutator().pin(obj) }.map_err(|e| format!("{mode:?}: {e}"))?;
+                    if t == 0 && round % 10 == 0 {
+                        let m = s.mutator();
+                        let r = if round % 20 == 0 {
+                            m.collect()
+                        } else {
+                            m.collect_young()
+                        };
+                        r.map_err(|e| format!("{mode:?}: {e}"))?;
+                    } else {
+                        for _ in 0..50 {
+                            s.mutator().safepoint();
+                            std::thread::yield_now();
+                        }
                     }
                     // SAFETY: pinned, so live at this address.
                     let got = unsafe { pin.object().read_word(DATA) };
@@ -230,14 +240,14 @@ fn pins_taken_and_dropped_while_cycles_run() {
                     for _ in 0..400 {
                         s.mutator()
                             .alloc(types.blob, 200)
-                            .map_err(|e| e.to_string())?;
+                            .map_err(|e| format!("{mode:?}: {e}"))?;
                     }
                 }
                 Ok::<(), String>(())
             })
         });
         let s = heap.stats();
-        assert!(s.collections > 0, "{mode:?}: no cycle ran");
+        assert!(s.collections >= 30, "{mode:?}: {} cycles", s.collections);
     }
 }
 
