@@ -520,7 +520,10 @@ impl Spaces {
         let Some(mut at) = self.mark.prev_set(from, base) else {
             return;
         };
-        while at < range.end {
+        // The range ends at a page boundary, the objects at the top: the words
+        // between are no object's, and their page may not even be mapped.
+        let end = range.end.min(plan.old_top());
+        while at < end {
             if at >= from {
                 self.starts.set(at);
             }
@@ -530,17 +533,13 @@ impl Spaces {
                 debug_assert!(false, "no object at {at:#x}");
                 return;
             };
-            self.types.for_each_slot_in(
-                header,
-                from.max(at) - at,
-                range.end - at,
-                |offset, kind| {
+            self.types
+                .for_each_slot_in(header, from.max(at) - at, end - at, |offset, kind| {
                     // SAFETY: the slot lies inside this live object, and no
                     // mutator runs.
                     let value = unsafe { plan.rewrite_slot((at + offset) as *mut usize, kind) };
                     plan.remember_placed(at + offset, value, kind);
-                },
-            );
+                });
             at += size;
         }
     }

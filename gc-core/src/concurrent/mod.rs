@@ -257,6 +257,15 @@ pub(crate) fn start(
     }
     let spaces = &heap.spaces;
     let start = spaces.moving().start();
+    let heap_pages = spaces.reservation();
+    // A pinned page no one has written yet (the untouched end of a fresh
+    // object, or of a TLAB's filler) is missing: once the space is
+    // registered, a touch there (a mutator's, the kernel's in a system call)
+    // would fault, and the handler, which takes pinned pages for placed
+    // (`Compaction::new`), would never place it.
+    for p in pinned {
+        heap_pages.commit(p.start - start, p.len())?;
+    }
     let dirty_end = spaces
         .dirty_end()
         .max(plan.old_top())
@@ -285,7 +294,6 @@ pub(crate) fn start(
     remaps.extend(comp.large().clusters().iter().cloned());
     let registers = std::iter::once(moving).chain(comp.large().clusters().iter().cloned());
     c.current.publish(comp.clone());
-    let heap_pages = spaces.reservation();
     let undo = |remapped: &[Range<usize>], registered: &[Range<usize>]| {
         for range in registered {
             if let Err(e) = c.uffd.unregister(range.clone()) {
