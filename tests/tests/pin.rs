@@ -263,12 +263,15 @@ fn copy_mode_untouched_pinned_pages_are_usable_during_a_compaction() {
 /// while pinned, check the addresses and contents, unpin, and allocate,
 /// while cycles run (triggered by the budget, and by thread 0, young and
 /// full): a pin taken after a cycle planned is seen in its compaction pause.
-/// (Allocating while pinned near the allocation top would keep the cycles it
-/// triggers from reclaiming what lies below: see `gc_core::pin`.)
+/// The heap holds all that the threads allocate (96 MiB): a cycle that finds
+/// a fresh object pinned near the top reclaims nothing below it (see
+/// `gc_core::pin`), and with most cycles finding one, a smaller heap would
+/// run out of memory whenever the scheduler let it fill up before a cycle
+/// found none.
 #[test]
 fn pins_taken_and_dropped_while_cycles_run() {
     for mode in MODES {
-        let Some((heap, types)) = concurrent_heap(mode, 64 << 20, |b| b) else {
+        let Some((heap, types)) = concurrent_heap(mode, 128 << 20, |b| b) else {
             return;
         };
         movegc_tests::run_each(4, |t| {
