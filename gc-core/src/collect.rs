@@ -647,11 +647,11 @@ fn hold_pins(
         }
     }
     if end > base {
-        // SAFETY: marking is complete. Past the black line everything is
-        // live already; it does not slide if nothing below it is reclaimed.
         // A young cycle's young start becomes the last one's survivors' end,
         // or the new top: no filler may cross it.
         let cut = heap.first_survivors_end.load(Ordering::Relaxed);
+        // SAFETY: marking is complete. Past the black line everything is
+        // live already; it does not slide if nothing below it is reclaimed.
         cycle.pinned_dead_bytes += unsafe { spaces.fill_dead(base..end.min(black), cut) };
     }
     held
