@@ -6,7 +6,9 @@
 //! of the cycle's compaction and the highest pinned object become marked
 //! fillers ([`Spaces::fill_dead`](gc_heap::Spaces::fill_dead)). Objects above
 //! it still slide down onto its end; the garbage below it is reclaimed by the
-//! first full cycle after the pin is dropped. This is coarser than .NET's
+//! first full cycle after the pin is dropped. Meanwhile an allocation that
+//! finds the heap full can fail for want of it, with
+//! [`OutOfMemory`](crate::GcError::OutOfMemory). This is coarser than .NET's
 //! pinned plugs, and of the same kind as G1's pinned regions: pins are meant
 //! to be short (a system call's buffer, a critical section of native code),
 //! and objects pinned for long are better allocated where nothing moves
