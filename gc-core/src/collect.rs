@@ -236,14 +236,20 @@ pub(crate) fn run_and_record(heap: &Arc<HeapInner>, reason: Reason) -> Result<()
     run(heap, reason).map(drop)
 }
 
-/// Calls `f` with every root slot: global scanners and slots, the objects
-/// queued for finalization, then each mutator's scanners, owned slots and
-/// handles.
+/// Calls `f` with every root slot: pinned objects, global scanners and
+/// slots, the objects queued for finalization, then each mutator's scanners,
+/// owned slots and handles.
 fn for_each_root(
     heap: &HeapInner,
     mutators: &[Arc<MutatorShared>],
     f: &mut dyn FnMut(*mut usize, SlotKind),
 ) {
+    for addr in heap.pins.snapshot().0 {
+        // A pinned object does not move: its slot is a copy.
+        let mut slot = addr;
+        f(&mut slot, SlotKind::Ref);
+        debug_assert_eq!(slot, addr, "a pinned object moved");
+    }
     let mut visitor = RootVisitor::new(f);
     heap.global_roots.lock().scan(&mut visitor);
     for slot in heap.references.lock().finalizable.iter_mut() {
@@ -490,6 +496,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             if kind == CycleKind::Full {
                 spaces.clear_starts(base..black);
             }
+            hold_pins(heap, base, black, black, &mut cycle);
             let plan = spaces.plan(base, black);
             cycle.plan = t.elapsed();
             compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards)
@@ -528,7 +535,9 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             if finished {
                 let t = Instant::now();
                 cycle.large_freed = spaces.large().sweep(|obj| spaces.is_marked(obj)).0;
-                let plan = spaces.plan(base, marker.black());
+                let black = marker.black();
+                hold_pins(heap, base, black, black, &mut cycle);
+                let plan = spaces.plan(base, black);
                 cycle.plan = t.elapsed();
                 let done =
                     compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards);
@@ -572,6 +581,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         // pause short.
         spaces.clear_starts(base..black);
     }
+    let held = hold_pins(heap, base, black, black, &mut cycle);
     let parts = spaces.plan(base, black).parts();
     cycle.plan = t.elapsed();
 
@@ -581,14 +591,107 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         heap.black_alloc.store(false, Ordering::Relaxed);
         let top = spaces.moving().top();
         cycle.allocated_black = top - black;
-        // SAFETY: nothing was marked or planned since `parts` was taken, and
-        // every object from the black line up is marked: when its TLAB was
-        // retired (just now, for those still in use), or when it was claimed.
-        let plan = unsafe { spaces.plan_from(parts).with_top(top) };
+        let plan = if heap.pins.version() == held.version && !held.deferred {
+            // SAFETY: nothing was marked or planned since `parts` was taken, and
+            // every object from the black line up is marked: when its TLAB was
+            // retired (just now, for those still in use), or when it was claimed.
+            unsafe { spaces.plan_from(parts).with_top(top) }
+        } else {
+            // An object was pinned since, or above the black line: plan again,
+            // holding it.
+            hold_pins(heap, base, black, top, &mut cycle);
+            // SAFETY: as above, every object from the black line up is marked.
+            unsafe { spaces.plan(base, black).with_top(top) }
+        };
         compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards)
     });
     cycle.record_pause(PauseKind::Compaction, timing);
     finish(heap, cycle, result?)
+}
+
+/// What [`hold_pins`] did: the pins' version it saw, and whether it left
+/// pins allocated since the black line for the compaction pause.
+struct Held {
+    version: u64,
+    deferred: bool,
+}
+
+/// Before planning, marking complete, with every object below `limit` marked
+/// (the black line while mutators run, the top in a pause): makes every
+/// dead word from `base` to the end of the highest pinned object's pages
+/// live ([`Spaces::pinned_pages`], [`Spaces::fill_dead`]), so that the plan
+/// moves nothing there (see [`crate::pin`]). Pins at or above `limit` are
+/// left for the pause.
+fn hold_pins(
+    heap: &HeapInner,
+    base: usize,
+    black: usize,
+    limit: usize,
+    cycle: &mut CycleStats,
+) -> Held {
+    let spaces = &heap.spaces;
+    let (pinned, version) = heap.pins.snapshot();
+    cycle.pinned = pinned.len();
+    let mut held = Held {
+        version,
+        deferred: false,
+    };
+    let mut end = base;
+    for addr in pinned.into_iter().filter(|&a| spaces.in_moving(a)) {
+        if addr >= limit {
+            held.deferred = true;
+        } else {
+            // SAFETY: a pinned object is marked (a root), and so is every
+            // object below `limit`.
+            end = end.max(unsafe { spaces.pinned_pages(addr, base, limit) }.end);
+        }
+    }
+    if end > base {
+        // A young cycle's young start becomes the last one's survivors' end,
+        // or the new top: no filler may cross it.
+        let cut = heap.first_survivors_end.load(Ordering::Relaxed);
+        // SAFETY: marking is complete. Past the black line everything is
+        // live already; it does not slide if nothing below it is reclaimed.
+        cycle.pinned_dead_bytes += unsafe { spaces.fill_dead(base..end.min(black), cut) };
+    }
+    held
+}
+
+/// The pages of the pinned objects that a concurrent compaction from `plan`'s
+/// base page up must leave mapped (a system call may be using them), merged,
+/// in address order. In the compaction pause, with every object up to the
+/// top marked.
+fn pinned_pages(heap: &HeapInner, plan: &Plan<'_>) -> Vec<Range<usize>> {
+    let spaces = &heap.spaces;
+    let mut pages: Vec<Range<usize>> = heap
+        .pins
+        .snapshot()
+        .0
+        .into_iter()
+        .filter(|&addr| spaces.in_moving(addr))
+        // SAFETY: in the pause: every object up to the top is marked.
+        .map(|addr| unsafe { spaces.pinned_pages(addr, plan.base(), plan.old_top()) })
+        .map(|r| r.start.max(plan.base_page())..r.end)
+        .filter(|r| !r.is_empty())
+        .filter(|r| {
+            // `hold_pins` made them dense: left mapped, they are rewritten in
+            // place, which is only right where nothing moves.
+            let dense = r.end <= plan.dense_end().next_multiple_of(gc_uffd::page_size());
+            if !dense {
+                log::error!("movegc: pinned pages {r:x?} lie above the dense prefix; remapped");
+            }
+            dense
+        })
+        .collect();
+    pages.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(pages.len());
+    for r in pages {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
 }
 
 /// The start of every cycle, in its first pause: retire the TLABs, verify if
@@ -903,7 +1006,7 @@ fn compaction_pause_work(
         Some(large) => {
             let objects: Vec<(usize, usize)> =
                 large.objects().iter().map(|o| (o.start, o.size)).collect();
-            match concurrent::start(heap, plan, large, keep) {
+            match concurrent::start(heap, plan, large, keep, &pinned_pages(heap, plan)) {
                 Ok(started) => Some(started),
                 Err(e) => {
                     log::warn!(

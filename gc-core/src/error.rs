@@ -70,6 +70,8 @@ pub enum GcError {
         /// The object's size.
         size: usize,
     },
+    /// An address the VM passed is not in this heap.
+    NotInHeap(usize),
     /// A weak handle or an ephemeron was read with a mutator of another heap.
     OtherHeap,
     /// The verifier found the heap corrupt; the collection was abandoned.
@@ -109,6 +111,7 @@ impl fmt::Display for GcError {
                  this heap allows ({limit} bytes, half the heap's size)"
             ),
             GcError::Config(why) => write!(f, "bad heap configuration: {why}"),
+            GcError::NotInHeap(addr) => write!(f, "{addr:#x} is not an object of this heap"),
             GcError::Kernel(e) => write!(f, "{e}"),
             GcError::AlreadyAttached => {
                 f.write_str("this thread already has a mutator attached to this heap")

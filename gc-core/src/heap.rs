@@ -249,6 +249,7 @@ impl HeapBuilder {
             collector: Mutex::new(()),
             walker: AtomicU64::new(0),
             global_roots: Mutex::new(GlobalRoots::new(self.roots)),
+            pins: crate::pin::Pins::default(),
             stats: Mutex::new(Stats {
                 heap_size: capacity,
                 ..Stats::default()
@@ -303,6 +304,8 @@ pub(crate) struct HeapInner {
     /// holds `collector` and `mutators` while its visitor runs.
     pub(crate) walker: AtomicU64,
     pub(crate) global_roots: Mutex<GlobalRoots>,
+    /// The pinned objects: roots that no cycle moves.
+    pub(crate) pins: crate::pin::Pins,
     pub(crate) stats: Mutex<Stats>,
     pub(crate) collections: AtomicU64,
     /// Bytes in use at which the next cycle starts.

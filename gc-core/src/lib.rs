@@ -14,6 +14,7 @@
 //!   for a VM: a mutator's [`Rooted`] sets of [`RootVec`]s and [`RootCell`]s,
 //!   the heap's [`Global`]s.
 //! - [`roots`]: how a VM reports roots it holds itself.
+//! - [`pin`]: objects native code holds by address, which no cycle moves.
 //! - [`policy`]: young and full cycles, and when they run ([`Policy`]).
 //! - [`fork`]: `fork()` with a heap the child keeps ([`Heap::prepare_to_fork`]).
 //! - [`stats`]: per-cycle statistics, also written to the `log` crate's GC log;
@@ -42,6 +43,7 @@ pub mod jit;
 mod mark;
 pub mod mutator;
 mod pacer;
+pub mod pin;
 pub mod policy;
 mod references;
 mod report;
@@ -65,6 +67,7 @@ pub use heap::{Heap, HeapBuilder, Mode};
 #[cfg(not(loom))]
 pub use jit::{JitInfo, JitThread};
 pub use mutator::{HandleScope, Local, Mutator};
+pub use pin::Pinned;
 pub use policy::{Policy, Sizing};
 pub use report::install_stderr_log;
 pub use root_slots::{Root, RootCell, RootSet, RootVec, Rooted};

@@ -363,6 +363,28 @@ impl Mutator {
         Ok(())
     }
 
+    /// Pins `obj`: until the result is dropped, no cycle moves it, and it
+    /// stays reachable. Native code may keep its address across safepoints
+    /// meanwhile, and system calls may read or write it: its pages are made
+    /// resident (as [`make_resident`](Self::make_resident) does) before this
+    /// returns. Pins nest. Pinning costs nothing to objects above the highest
+    /// pinned one; below it, nothing moves while the pin lasts (see
+    /// [`pin`](crate::pin)): keep pins short. Fails with
+    /// [`GcError::NotInHeap`] for an address outside the heap.
+    ///
+    /// # Safety
+    /// `obj` must be a live object's current address.
+    pub unsafe fn pin(&mut self, obj: ObjRef) -> Result<crate::Pinned, GcError> {
+        if !self.inner().spaces.in_heap(obj.addr()) {
+            return Err(GcError::NotInHeap(obj.addr()));
+        }
+        // SAFETY: as the caller guarantees.
+        let size = self.types.size_of(unsafe { obj.header() }).unwrap_or(0);
+        // SAFETY: as the caller guarantees; the range is the whole object.
+        unsafe { self.make_resident(obj, 0, size)? };
+        Ok(crate::Pinned::new(self.heap.0.clone(), obj))
+    }
+
     /// Adds a scanner for this thread's own roots (its interpreter stack). The
     /// collector calls it while this thread is stopped.
     pub fn add_root_scanner(&mut self, scanner: Box<dyn RootScanner>) {

@@ -116,6 +116,11 @@ pub struct CycleStats {
     pub bytes_moved: usize,
     /// Large objects freed.
     pub large_freed: usize,
+    /// Objects pinned when the cycle planned ([`Mutator::pin`](crate::Mutator::pin)).
+    pub pinned: usize,
+    /// Bytes of dead objects below the highest pinned object that the cycle
+    /// kept (as fillers) so that nothing below it moved.
+    pub pinned_dead_bytes: usize,
     /// Weak handles, ephemerons, finalization and cleaners.
     pub references: ReferenceStats,
 }
@@ -138,7 +143,7 @@ impl fmt::Display for CycleStats {
             "gc #{} {} ({:?}): pauses{}; max stop {:.2} ms, mark {:.2} ms ({} barrier entries, \
              {} remembered cards), plan {:.2}, compact {:.2}; used {} -> {}, freed {}, \
              {} allocated black, {} promoted; pages {} in place, {} compacted, {} remapped; \
-             {} objects live, {} moved ({})",
+             {} objects live, {} moved ({}){}",
             self.index,
             match self.kind {
                 CycleKind::Young => "young",
@@ -163,6 +168,15 @@ impl fmt::Display for CycleStats {
             self.objects_marked,
             self.objects_moved,
             mib(self.bytes_moved),
+            if self.pinned > 0 {
+                format!(
+                    "; {} pinned, {} dead kept below them",
+                    self.pinned,
+                    mib(self.pinned_dead_bytes)
+                )
+            } else {
+                String::new()
+            },
         )?;
         let r = &self.references;
         if r.weak + r.weak_slots + r.ephemerons + r.finalizable + r.cleaned > 0 {

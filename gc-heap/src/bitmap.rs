@@ -148,6 +148,27 @@ impl Bitmap {
         }
     }
 
+    /// The first clear bit's address in `from..to`, if any.
+    pub fn next_clear(&self, from: usize, to: usize) -> Option<usize> {
+        if from >= to {
+            return None;
+        }
+        let (start, end) = (self.bit(from), (to - self.covered.start) / WORD);
+        let mut w = start / BITS;
+        let mut bits = !self.raw_word(w) & (!0u64 << (start % BITS));
+        loop {
+            if bits != 0 {
+                let b = w * BITS + bits.trailing_zeros() as usize;
+                return (b < end).then(|| self.covered.start + b * WORD);
+            }
+            w += 1;
+            if w * BITS >= end {
+                return None;
+            }
+            bits = !self.raw_word(w);
+        }
+    }
+
     /// The last set bit's address at or below `at`, not below `floor`.
     pub fn prev_set(&self, at: usize, floor: usize) -> Option<usize> {
         let (b, low) = (self.bit(at), self.bit(floor));
@@ -316,6 +337,9 @@ mod tests {
         assert_eq!(m.raw_word(2), 0b11);
         assert_eq!(m.next_set(base + 16, base + 4096), Some(base + 504));
         assert_eq!(m.next_set(base + 1048, base + 4096), None);
+        assert_eq!(m.next_clear(base + 8, base + 4096), Some(base + 16));
+        assert_eq!(m.next_clear(base + 504, base + 4096), Some(base + 1040));
+        assert_eq!(m.next_clear(base + 504, base + 1040), None);
         assert_eq!(m.prev_set(base + 500, base), Some(base + 8));
         assert_eq!(m.prev_set(base + 2000, base), Some(base + 1032));
         assert_eq!(m.prev_set(base, base), None);

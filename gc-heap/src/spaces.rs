@@ -10,7 +10,7 @@ use gc_uffd::Reservation;
 
 use crate::bitmap::{Bitmap, HUGE_PAGE, Summary};
 use crate::cards::CardTable;
-use crate::object::WORD;
+use crate::object::{Header, WORD};
 use crate::types::{SlotKind, TypeTable};
 
 /// The reservation is aligned to this, so that a shadow at the same alignment
@@ -439,6 +439,118 @@ impl Spaces {
                 .note((addr - start) / block, (addr + size - 1 - start) / block);
         }
         true
+    }
+
+    /// Makes every word of `range` (in the moving space) live: each run of
+    /// words no marked object holds becomes marked fillers. With nothing in
+    /// `range` to reclaim, [`plan`](Self::plan) moves nothing below its end:
+    /// this is how a pinned object stays where it is. No filler crosses a
+    /// page boundary or `cut`, where a later walk may begin (the pinned
+    /// pages' ends, the young start a young cycle sets). Returns the bytes
+    /// filled. A scan of the live bitmap (one bit per word), no object read.
+    ///
+    /// # Safety
+    /// Marking must be complete: the words of `range` no marked object holds
+    /// belong to unreachable objects, which nothing reads or writes.
+    pub unsafe fn fill_dead(&self, range: Range<usize>, cut: usize) -> usize {
+        let page = gc_uffd::page_size();
+        let mut at = range.start;
+        let mut filled = 0;
+        while let Some(gap) = self.live.next_clear(at, range.end) {
+            let end = self.live.next_set(gap, range.end).unwrap_or(range.end);
+            let mut from = gap;
+            while from < end {
+                let mut to = end.min((from + 1).next_multiple_of(page));
+                if cut > from && cut < to {
+                    to = cut;
+                }
+                // SAFETY: dead words, as the caller guarantees.
+                unsafe { Header::write_filler(from, to) };
+                self.mark(from, to - from);
+                from = to;
+            }
+            filled += end - gap;
+            at = end;
+        }
+        filled
+    }
+
+    /// The pages a pinned object at `obj` keeps where they are: from the
+    /// last page boundary at or below it that no marked object (from `base`
+    /// up) crosses, to the first past its end that none crosses, clamped to
+    /// `black`'s page. No object crossing their ends, the compaction builds
+    /// every other page without reading them (a concurrent one leaves them
+    /// mapped, for a system call may be using them).
+    ///
+    /// # Safety
+    /// Marking must be complete, and the marked objects' headers readable.
+    pub unsafe fn pinned_pages(&self, obj: usize, base: usize, black: usize) -> Range<usize> {
+        let page = gc_uffd::page_size();
+        let limit = black.next_multiple_of(page);
+        let size_at = |o: usize| {
+            // SAFETY: a marked object's header, as the caller guarantees.
+            let header = Header(unsafe { (o as *const u64).read() });
+            self.types.size_of(header)
+        };
+        let mut from = obj / page * page;
+        while from > base {
+            match self.mark.prev_set(from - WORD, base) {
+                Some(o) if o < from && o + size_at(o).unwrap_or(0) > from => from = o / page * page,
+                _ => break,
+            }
+        }
+        let mut end = (obj + size_at(obj).unwrap_or(WORD)).next_multiple_of(page);
+        while end < limit {
+            let crossing = self
+                .mark
+                .prev_set(end - WORD, base)
+                .and_then(|o| Some(o + size_at(o)?))
+                .filter(|&o_end| o_end > end);
+            match crossing {
+                Some(o_end) => end = o_end.next_multiple_of(page),
+                None => break,
+            }
+        }
+        from..end.min(limit)
+    }
+
+    /// Rewrites in place the references in `range` (page-aligned, below the
+    /// plan's dense end, from the base's page up): the pages of pinned
+    /// objects, which a concurrent compaction leaves mapped. Objects starting
+    /// there are recorded as old objects', as the dense-prefix walk does.
+    ///
+    /// # Safety
+    /// As for [`update_dense_prefix`](Self::update_dense_prefix), every
+    /// mutator stopped, and no object crossing either end of `range` (from
+    /// the base up).
+    pub unsafe fn rewrite_in_place(&self, plan: &Plan<'_>, range: Range<usize>) {
+        let base = plan.base();
+        let from = range.start.max(base);
+        let Some(mut at) = self.mark.prev_set(from, base) else {
+            return;
+        };
+        // The range ends at a page boundary, the objects at the top: the words
+        // between are no object's, and their page may not even be mapped.
+        let end = range.end.min(plan.old_top());
+        while at < end {
+            if at >= from {
+                self.starts.set(at);
+            }
+            // SAFETY: `at` starts a marked object (or filler), which nothing moves.
+            let header = Header(unsafe { (at as *const u64).read() });
+            let Some(size) = self.types.size_of(header).filter(|&s| s > 0) else {
+                debug_assert!(false, "no object at {at:#x}");
+                return;
+            };
+            self.types
+                .for_each_slot_in(header, from.max(at) - at, end - at, |offset, kind| {
+                    // SAFETY: the slot lies inside this live object, and no
+                    // mutator runs.
+                    let value = unsafe { plan.rewrite_slot((at + offset) as *mut usize, kind) };
+                    plan.remember_placed(at + offset, value, kind);
+                });
+            at += size;
+        }
     }
 
     /// Whether the object at `addr` is marked.

@@ -159,6 +159,7 @@ impl Compaction {
         dirty_end: usize,
         remapped: Remapped,
         large: LargePages,
+        pinned: &[Range<usize>],
     ) -> gc_uffd::Result<Self> {
         let shadow_start = machinery.shadow.start();
         let heap_start = heap.spaces.moving().start();
@@ -175,6 +176,13 @@ impl Compaction {
                     && buffers.push(p.wrapping_add(delta))
             })
             .count();
+        let pages = PageStates::new((plan.new_top() - start).div_ceil(PAGE))?;
+        // Pinned pages stay mapped: their references are rewritten in the pause.
+        for p in pinned {
+            for i in (p.start - start) / PAGE..((p.end - start) / PAGE).min(pages.len()) {
+                pages.finish(i, true);
+            }
+        }
         Ok(Compaction {
             parts: plan.parts(),
             moving,
@@ -186,7 +194,7 @@ impl Compaction {
             paused_free,
             delta,
             dense_pages: (plan.dense_end() - start) / PAGE,
-            pages: PageStates::new((plan.new_top() - start).div_ceil(PAGE))?,
+            pages,
             large,
             buffers,
             copy_only: AtomicBool::new(false),

@@ -240,15 +240,17 @@ impl Concurrent {
 /// shadow the pages whose accesses must fault ([`Remapped`]): the to-space
 /// pages, the pages of sources above them, and those above the `keep` bytes
 /// the next allocations use. Garbage pages among them stay mapped for those
-/// allocations, and the pages below the base (the old generation, in a young
-/// cycle) are never touched. Its cost does not grow with the heap: two
-/// system calls per range and tables of zeroed memory. On failure everything
-/// is undone and the caller slides in place.
+/// allocations; the `pinned` pages (see [`crate::pin`]) stay too, their
+/// references rewritten in place; and the pages below the base (the old
+/// generation, in a young cycle) are never touched. Its cost does not grow
+/// with the heap: two system calls per range and tables of zeroed memory. On
+/// failure everything is undone and the caller slides in place.
 pub(crate) fn start(
     heap: &Arc<HeapInner>,
     plan: &Plan<'_>,
     large: LargePages,
     keep: usize,
+    pinned: &[Range<usize>],
 ) -> Result<Arc<Compaction>, GcError> {
     let Some(c) = heap.concurrent.as_ref() else {
         return Err(GcError::Config("no concurrent machinery".into()));
@@ -260,11 +262,20 @@ pub(crate) fn start(
     }
     let spaces = &heap.spaces;
     let start = spaces.moving().start();
+    let heap_pages = spaces.reservation();
+    // A pinned page no one has written yet (the untouched end of a fresh
+    // object, or of a TLAB's filler) is missing: once the space is
+    // registered, a touch there (a mutator's, the kernel's in a system call)
+    // would fault, and the handler, which takes pinned pages for placed
+    // (`Compaction::new`), would never place it.
+    for p in pinned {
+        heap_pages.commit(p.start - start, p.len())?;
+    }
     let dirty_end = spaces
         .dirty_end()
         .max(plan.old_top())
         .next_multiple_of(PAGE);
-    let remapped = Remapped::choose(plan, plan.new_top().saturating_add(keep), dirty_end);
+    let remapped = Remapped::choose(plan, plan.new_top().saturating_add(keep), dirty_end, pinned);
     let mapped_end = remapped.mapped_end(plan.new_top(), dirty_end);
     let comp = Arc::new(Compaction::new(
         heap.clone(),
@@ -273,24 +284,30 @@ pub(crate) fn start(
         dirty_end,
         remapped,
         large,
+        pinned,
     )?);
     // Registered to the space's end: mutators' claims above the new top get
     // their missing pages placed a claim at a time (`populate`), cheaper than
-    // a fault per page; the pages left mapped do not fault.
+    // a fault per page. The pages left mapped (pinned ones among them) do
+    // not fault: only missing pages do.
     let moving = plan.base_page()..start + spaces.capacity();
-    let remaps = comp.remapped().runs().iter().map(|r| (r.clone(), r.len()));
-    let clusters = comp.large().clusters().iter().map(|r| (r.clone(), r.len()));
+    let clusters = comp.large().clusters();
+    let remaps: Vec<Range<usize>> = comp
+        .remapped()
+        .runs()
+        .iter()
+        .chain(clusters)
+        .cloned()
+        .collect();
+    let registers = std::iter::once(moving).chain(clusters.iter().cloned());
     c.current.publish(comp.clone());
-    let heap_pages = spaces.reservation();
-    let mut done: Vec<Range<usize>> = Vec::new();
-    let mut registered: Vec<Range<usize>> = Vec::new();
-    let undo = |done: &[Range<usize>], registered: &[Range<usize>]| {
+    let undo = |remapped: &[Range<usize>], registered: &[Range<usize>]| {
         for range in registered {
             if let Err(e) = c.uffd.unregister(range.clone()) {
                 log::error!("movegc: undoing a compaction's start: {e}");
             }
         }
-        for range in done {
+        for range in remapped {
             let offset = range.start - start;
             if let Err(lost) = c.shadow.remap_into(offset, range.len(), heap_pages, offset) {
                 log::error!("movegc: the heap's pages could not be moved back: {lost}");
@@ -302,20 +319,25 @@ pub(crate) fn start(
     // tables one page at a time (3 ms per GiB here, against 10 us per GiB
     // unregistered). Every mutator is stopped, so nothing touches the empty
     // ranges in between.
-    for (range, len) in remaps.chain(clusters.clone()) {
+    for (i, range) in remaps.iter().enumerate() {
         let offset = range.start - start;
-        if let Err(e) = heap_pages.remap_into(offset, len, &c.shadow, offset) {
-            undo(&done, &registered);
-            return Err(GcError::from(e));
+        if let Err(e) = heap_pages.remap_into(offset, range.len(), &c.shadow, offset) {
+            undo(&remaps[..i], &[]);
+            return Err(e.into());
         }
-        done.push(range);
     }
-    for range in std::iter::once(moving).chain(clusters.map(|(r, _)| r)) {
+    let mut registered = Vec::new();
+    for range in registers {
         if let Err(e) = c.uffd.register(range.clone()) {
-            undo(&done, &registered);
-            return Err(GcError::from(e));
+            undo(&remaps, &registered);
+            return Err(e.into());
         }
         registered.push(range);
+    }
+    for p in pinned {
+        // SAFETY: marking and planning are done and every mutator is stopped;
+        // no object crosses a pinned range's ends (`Spaces::pinned_pages`).
+        unsafe { spaces.rewrite_in_place(plan, p.clone()) };
     }
     spaces.begin_concurrent_compaction(plan.new_top(), mapped_end);
     Ok(comp)

@@ -36,8 +36,14 @@ impl Remapped {
     /// The runs for `plan`: the to-space pages (from the base's page to the
     /// new top's), the pages with live data above them up to `keep_end` (the
     /// end of the allocations the next budget allows), and everything from
-    /// there up to `dirty_end`, the end of the pages that may be resident.
-    pub(super) fn choose(plan: &Plan<'_>, keep_end: usize, dirty_end: usize) -> Self {
+    /// there up to `dirty_end`, the end of the pages that may be resident;
+    /// but none of the `pinned` pages (sorted, page-aligned), which stay.
+    pub(super) fn choose(
+        plan: &Plan<'_>,
+        keep_end: usize,
+        dirty_end: usize,
+        pinned: &[Range<usize>],
+    ) -> Self {
         let to_space_end = plan.new_top().next_multiple_of(PAGE).max(plan.base_page());
         let dirty_end = dirty_end.max(to_space_end);
         let keep_end = keep_end
@@ -49,7 +55,7 @@ impl Remapped {
         plan.live_page_runs(to_space_end..keep_end, &mut push);
         push(keep_end..dirty_end);
         Remapped {
-            runs: join_closest(runs, MAX_RUNS),
+            runs: without(join_closest(runs, MAX_RUNS), pinned),
         }
     }
 
@@ -114,6 +120,24 @@ fn join(runs: &mut Vec<Range<usize>>, r: Range<usize>, gap: usize) {
     }
 }
 
+/// `runs` less the ranges `holes` (sorted, disjoint).
+fn without(runs: Vec<Range<usize>>, holes: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut out = Vec::with_capacity(runs.len() + holes.len());
+    for r in runs {
+        let mut from = r.start;
+        for h in holes.iter().filter(|h| h.start < r.end && h.end > r.start) {
+            if h.start > from {
+                out.push(from..h.start);
+            }
+            from = from.max(h.end);
+        }
+        if from < r.end {
+            out.push(from..r.end);
+        }
+    }
+    out
+}
+
 /// `runs` joined across their smallest gaps until at most `max` are left.
 fn join_closest(runs: Vec<Range<usize>>, max: usize) -> Vec<Range<usize>> {
     if runs.len() <= max {
@@ -175,6 +199,20 @@ mod tests {
             .map(|k| k * 10 * PAGE..(k * 10 + 1) * PAGE)
             .collect();
         assert_eq!(join_closest(even, 4).len(), 4);
+    }
+
+    #[test]
+    fn pinned_ranges_are_cut_out() {
+        let runs = vec![0..10 * PAGE, 20 * PAGE..30 * PAGE];
+        let pins = [
+            2 * PAGE..3 * PAGE,
+            9 * PAGE..21 * PAGE,
+            25 * PAGE..30 * PAGE,
+        ];
+        assert_eq!(
+            without(runs, &pins),
+            vec![0..2 * PAGE, 3 * PAGE..9 * PAGE, 21 * PAGE..25 * PAGE]
+        );
     }
 
     #[test]
