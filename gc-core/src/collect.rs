@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use gc_heap::compact::InPlace;
-use gc_heap::{Plan, Release, SlotKind, Spaces};
+use gc_heap::{Plan, PlanParts, Release, SlotKind, Spaces};
 
 use crate::concurrent::{self, Compaction};
 use crate::error::GcError;
@@ -46,6 +46,9 @@ enum Start<'a> {
 struct Started {
     /// The concurrent compaction, if any.
     compaction: Option<Arc<Compaction>>,
+    /// A cycle that moved nothing: its plan, for the work it leaves until
+    /// after the pause ([`Spaces::settle_in_place`](gc_heap::Spaces::settle_in_place)).
+    settle: Option<PlanParts>,
     /// The part of the moving space marked and planned, and its black line.
     marked: Range<usize>,
     black: usize,
@@ -56,6 +59,13 @@ struct Started {
 }
 
 type CompactionStarted = Result<Started, GcError>;
+
+/// A cycle whose dead bytes are at most this fraction of what it planned
+/// (1/32) moves nothing ([`Plan::in_place`]).
+const IN_PLACE_DEAD: usize = 32;
+
+/// The most bytes of large objects such a cycle rewrites in its pause.
+const IN_PLACE_LARGE: usize = 256 << 10;
 
 /// Whether a cycle runs, and a way to wait for it to free memory.
 #[derive(Default)]
@@ -804,6 +814,7 @@ fn trace_in_pause(
 fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u64, GcError> {
     let Started {
         compaction,
+        settle,
         marked,
         black,
         promoted,
@@ -823,6 +834,15 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
     // its compaction's fault handler.
     let mut cost: Duration = cycle.pauses.iter().map(|p| p.duration).sum();
     heap.stats.lock().record(cycle);
+    if let Some(parts) = settle {
+        // SAFETY: the marking's bits stay intact until `clear_marks` below, and
+        // the next cycle waits for this one; mutators allocate above the old top.
+        unsafe {
+            let plan = heap.spaces.plan_from(parts);
+            heap.spaces.settle_in_place(&plan);
+        }
+        log_promoted_cards(heap, promoted.clone());
+    }
     if let Some(compaction) = compaction {
         cost += compaction.clone().run(index, resumed);
         heap.pacer.end();
@@ -879,6 +899,22 @@ fn compaction_pause_work(
     let spaces = &heap.spaces;
     let types = spaces.types();
     let t = Instant::now();
+    let candidates = match cycle.kind {
+        CycleKind::Young => spaces.large().young_objects(),
+        CycleKind::Full => spaces.large().objects(),
+    };
+    // A cycle that found next to nothing dead (a program building its data)
+    // moves nothing: compacting would remap, rebuild and move back every page
+    // to free a few words. Its dead words are filled after the pause, and a
+    // later cycle frees them. Its large objects are rewritten in the pause,
+    // so it must have few. Requested cycles and those run for an allocation
+    // that found the heap full compact as ever.
+    let in_place = heap.concurrent.is_some()
+        && reason == Reason::Budget
+        && plan.dead_bytes() <= (plan.black() - plan.base()) / IN_PLACE_DEAD
+        && candidates.iter().map(|&(_, size)| size).sum::<usize>() <= IN_PLACE_LARGE;
+    let dead = plan.dead_bytes();
+    let plan = &if in_place { plan.in_place() } else { *plan };
     let first_survivors_end = heap.first_survivors_end.load(Ordering::Relaxed);
     let young_end = match cycle.kind {
         // With nothing allocated since the last cycle, every survivor had
@@ -909,9 +945,10 @@ fn compaction_pause_work(
     // come. The pause grows with the bytes moved, which this bounds.
     let slide_limit = heap.policy.lock().policy.young_slide_limit;
     let slide = cycle.kind == CycleKind::Young
+        && !in_place
         && slide_limit > 0
         && plan.new_top() - plan.base() <= slide_limit;
-    let candidates = match cycle.kind {
+    match cycle.kind {
         CycleKind::Young => {
             for &card in cards.iter() {
                 let mut young = false;
@@ -928,15 +965,13 @@ fn compaction_pause_work(
                     spaces.cards().clean(card);
                 }
             }
-            spaces.large().young_objects()
         }
         CycleKind::Full => {
             for &card in cards.iter() {
                 spaces.cards().clean(card);
             }
-            spaces.large().objects()
         }
-    };
+    }
     cards.clear();
     let rewrite_in_pause = |objects: &[(usize, usize)], kept: &mut Vec<usize>| {
         for &(obj, _) in objects {
@@ -956,7 +991,7 @@ fn compaction_pause_work(
     // A concurrent compaction rewrites the large objects in clusters big
     // enough to pay for their system calls after the pause.
     let mut deferred = None;
-    if heap.concurrent.is_some() && !slide {
+    if heap.concurrent.is_some() && !slide && !in_place {
         // SAFETY: every mutator is stopped and no compaction is in progress.
         match unsafe { concurrent::choose_large(spaces, &candidates) } {
             Ok((chosen, in_pause)) => {
@@ -1025,7 +1060,12 @@ fn compaction_pause_work(
         cycle.pages_remapped = (c.remapped().len() + c.large().span()) / page;
     }
     let promoted = plan.base()..young_end;
-    if compaction.is_none() {
+    if in_place {
+        cycle.in_place = true;
+        cycle.dead_kept = dead;
+        cycle.pages_in_place = (plan.new_top() - spaces.moving().start()).div_ceil(page);
+        cycle.pages_compacted = 0;
+    } else if compaction.is_none() {
         slide_in_place(spaces, plan, cycle);
         log_promoted_cards(heap, promoted.clone());
     } else {
@@ -1042,8 +1082,11 @@ fn compaction_pause_work(
     heap.live_after.store(cycle.used_after, Ordering::Relaxed);
     heap.live_bytes.store(cycle.live_bytes, Ordering::Relaxed);
     heap.trigger.store(trigger, Ordering::Relaxed);
+    // An in-place cycle's old objects get their starts after the pause: the
+    // next cycle's verification covers it.
     if heap.config.verify
         && compaction.is_none()
+        && !in_place
         && let Err(e) = verify(heap, mutators)
     {
         if let Some(release) = release {
@@ -1053,6 +1096,7 @@ fn compaction_pause_work(
     }
     Ok(Started {
         compaction,
+        settle: in_place.then(|| plan.parts()),
         marked: plan.base()..plan.old_top(),
         black: plan.black(),
         promoted,

@@ -78,9 +78,9 @@ pub struct CycleStats {
     /// concurrently, remapped, rebuilt and placed).
     pub pages_compacted: usize,
     /// Concurrent compaction: pages of the moving space remapped into the
-    /// shadow (from the base's page to the end of the pages in use, which
-    /// the allocations after the compaction get back); 0 for a compaction in
-    /// the pause, which remaps nothing.
+    /// shadow: those a mutator's access must fault on (to-space pages,
+    /// sources, pages given back; docs/concurrent-compaction.md); 0 for a
+    /// compaction in the pause, which remaps nothing.
     pub pages_remapped: usize,
     /// The longest of the cycle's pauses.
     pub pause: Duration,
@@ -121,6 +121,12 @@ pub struct CycleStats {
     /// Bytes of dead objects below the highest pinned object that the cycle
     /// kept (as fillers) so that nothing below it moved.
     pub pinned_dead_bytes: usize,
+    /// The cycle moved nothing: it found too little dead to be worth
+    /// compacting (a program building its data), and left its dead objects in
+    /// place, covered with fillers, for a later cycle to free.
+    pub in_place: bool,
+    /// Of such a cycle, the dead bytes it left in place.
+    pub dead_kept: usize,
     /// Weak handles, ephemerons, finalization and cleaners.
     pub references: ReferenceStats,
 }
@@ -178,6 +184,9 @@ impl fmt::Display for CycleStats {
                 String::new()
             },
         )?;
+        if self.in_place {
+            write!(f, "; moved nothing, {} dead kept", mib(self.dead_kept))?;
+        }
         let r = &self.references;
         if r.weak + r.weak_slots + r.ephemerons + r.finalizable + r.cleaned > 0 {
             write!(

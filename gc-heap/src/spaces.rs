@@ -475,6 +475,48 @@ impl Spaces {
         filled
     }
 
+    /// The work of a cycle that moves nothing ([`Plan::in_place`]), after its
+    /// pause, while mutators run: covers the dead words from the base to the
+    /// black line with fillers, never across a page boundary or the promoted
+    /// end (so that walks by headers, from either, meet no dead object's
+    /// stale references), then records the starts of the objects below the
+    /// promoted end, now old, and dirties the cards of their slots that
+    /// reference young objects: what the page builder does in a cycle that
+    /// moves. The caller logs those cards. Returns the dead bytes filled.
+    ///
+    /// # Safety
+    /// `plan` is the in-place plan of the last marking, whose bits are intact;
+    /// no other thread walks or collects the moving space meanwhile (mutators
+    /// only allocate above the old top, and store to live objects' slots).
+    pub unsafe fn settle_in_place(&self, plan: &Plan<'_>) -> usize {
+        let (base, black, promoted_end) = (plan.base(), plan.black(), plan.promoted_end());
+        // SAFETY: marking left the dead words between the base and the black
+        // line unreachable: no mutator touches them.
+        let filled = unsafe { self.fill_dead(base..black, promoted_end) };
+        let mut at = base;
+        while at < promoted_end {
+            self.starts.set(at);
+            // SAFETY: from the base (an object boundary) every word up to the
+            // old top is an object's, live, filler or allocated black.
+            let header = Header(unsafe { (at as *const u64).read() });
+            let Some(size) = self.types.size_of(header).filter(|&s| s > 0) else {
+                debug_assert!(false, "no object at {at:#x}");
+                break;
+            };
+            self.types.for_each_slot(header, |offset, kind| {
+                // SAFETY: the slot lies inside this object; mutators store to
+                // it atomically (the write barrier), so an atomic load does not race.
+                let value = unsafe {
+                    std::sync::atomic::AtomicUsize::from_ptr((at + offset) as *mut usize)
+                        .load(Ordering::Relaxed)
+                };
+                plan.remember_placed(at + offset, value, kind);
+            });
+            at += size;
+        }
+        filled
+    }
+
     /// The pages a pinned object at `obj` keeps where they are: from the
     /// last page boundary at or below it that no marked object (from `base`
     /// up) crosses, to the first past its end that none crosses, clamped to
@@ -808,6 +850,31 @@ impl Plan<'_> {
     /// The end of the promoted objects after compaction.
     pub fn promoted_end(&self) -> usize {
         self.p.promoted_end
+    }
+
+    /// Bytes of dead objects the plan frees: between the base and the black
+    /// line, the words marking did not find live.
+    pub fn dead_bytes(&self) -> usize {
+        self.p.black.saturating_sub(self.p.marked_top)
+    }
+
+    /// The plan that moves nothing: every object, dead ones too, stays where
+    /// it is, and every address forwards to itself. For a cycle that finds
+    /// so little dead that compacting would cost more than it frees (a
+    /// program building its data): the dead words are covered with fillers
+    /// after the pause ([`Spaces::settle_in_place`]) and freed by a later
+    /// cycle.
+    pub fn in_place(self) -> Self {
+        let p = self.p;
+        Plan {
+            p: PlanParts {
+                marked_top: p.black,
+                new_top: p.old_top,
+                dense_end: p.old_top,
+                ..p
+            },
+            ..self
+        }
     }
 
     /// After the slot that will be at `final_addr` was rewritten to hold
