@@ -101,7 +101,7 @@ pub(crate) struct Types {
     /// is collected, and its slot reused.
     pub(crate) symbol_table: TypeId,
     /// Entries that hold their keys strongly; a weak-key table's entries
-    /// with heap keys are ephemerons, outside the heap (`crate::weak`).
+    /// with heap keys are ephemerons, outside the heap (`builtins::weak`).
     pub(crate) hash_table: TypeId,
     pub(crate) guardian: TypeId,
     /// One `(g obj)`: what finalization resurrects when `obj` dies.
