@@ -47,6 +47,18 @@ pub(crate) mod field {
     /// A condition's message (a string) and irritants (a list).
     pub(crate) const MESSAGE: usize = WORD;
     pub(crate) const IRRITANTS: usize = 2 * WORD;
+    /// A hash table's entries, a list of `(key . value)` pairs (tagged), and
+    /// its index in the interpreter's weak-table registry plus one, 0 for a
+    /// table that holds its keys strongly (data).
+    pub(crate) const TABLE_ENTRIES: usize = WORD;
+    pub(crate) const TABLE_WEAK: usize = 2 * WORD;
+    /// A guardian's queue of resurrected objects, as a list and its last
+    /// pair (tagged).
+    pub(crate) const GUARDIAN_HEAD: usize = WORD;
+    pub(crate) const GUARDIAN_TAIL: usize = 2 * WORD;
+    /// A guardian registration: the object (tagged) and its guardian (weak).
+    pub(crate) const GUARDED_OBJ: usize = WORD;
+    pub(crate) const GUARDED_BY: usize = 2 * WORD;
 }
 
 /// Byte offset of element `i` of an array object.
@@ -85,6 +97,15 @@ pub(crate) struct Types {
     /// An exact integer beyond the fixnums, as 32-bit units: the sign (1
     /// if negative), then the magnitude's limbs, least significant first.
     pub(crate) bignum: TypeId,
+    /// The interned symbols, in weak slots: a symbol nothing else references
+    /// is collected, and its slot reused.
+    pub(crate) symbol_table: TypeId,
+    /// Entries that hold their keys strongly; a weak-key table's entries
+    /// with heap keys are ephemerons, outside the heap (`builtins::weak`).
+    pub(crate) hash_table: TypeId,
+    pub(crate) guardian: TypeId,
+    /// One `(g obj)`: what finalization resurrects when `obj` dies.
+    pub(crate) guarded: TypeId,
 }
 
 impl Types {
@@ -140,6 +161,27 @@ impl Types {
             continuation: reg(TypeDescriptor::array("continuation", SlotKind::Tagged)),
             port: reg(TypeDescriptor::fixed("port", 2 * WORD, &[], &[])),
             bignum: reg(TypeDescriptor::bytes("bignum")),
+            symbol_table: reg(TypeDescriptor::array("symbol-table", SlotKind::Weak)),
+            hash_table: reg(TypeDescriptor::fixed(
+                "hash-table",
+                3 * WORD,
+                &[],
+                &[w(TABLE_ENTRIES)],
+            )),
+            guardian: reg(TypeDescriptor::fixed(
+                "guardian",
+                3 * WORD,
+                &[],
+                &[w(GUARDIAN_HEAD), w(GUARDIAN_TAIL)],
+            )),
+            guarded: reg(TypeDescriptor::fixed_slots(
+                "guarded",
+                3 * WORD,
+                &[
+                    (w(GUARDED_OBJ), SlotKind::Tagged),
+                    (w(GUARDED_BY), SlotKind::Weak),
+                ],
+            )),
         };
         (t, types)
     }
@@ -150,10 +192,14 @@ pub(crate) struct Gc {
     m: Mutator,
     pub(crate) t: Types,
     pub(crate) roots: Rooted<Roots>,
-    /// Interned symbols: name to index in `roots.symbols`. Interning is
-    /// strong (movegc has no weak references), so symbols live as long as the
-    /// interpreter.
+    /// Interned symbols: name to slot in the weak table `roots.symbols`. A
+    /// name whose slot was cleared is dropped when the table fills up (or
+    /// the symbols are counted), and its slot reused.
     symbols: HashMap<Box<str>, usize>,
+    /// Slots of the symbol table free for the next new name.
+    free_symbol_slots: Vec<usize>,
+    /// Slots of the symbol table ever used: those from here on are free too.
+    symbol_slots_used: usize,
 }
 
 impl Gc {
@@ -164,6 +210,8 @@ impl Gc {
             t,
             roots,
             symbols: HashMap::new(),
+            free_symbol_slots: Vec::new(),
+            symbol_slots_used: 0,
         }
     }
 
@@ -480,19 +528,98 @@ impl Gc {
 
     /// The symbol named `name`, interned.
     pub(crate) fn intern(&mut self, name: &str) -> Result<Value, Error> {
-        if let Some(&i) = self.symbols.get(name) {
-            return Ok(self.roots.symbols.get(i));
+        let known = self.symbols.get(name).copied();
+        if let Some(sym) = known.and_then(|slot| self.symbol_in(slot)) {
+            return Ok(Value::from_ref(sym));
         }
         let s = self.string(name)?;
         let mark = self.keep(s);
-        let sym = self.alloc(self.t.symbol, 0);
-        let s = self.kept(mark);
+        let made = self.alloc(self.t.symbol, 0).and_then(|sym| {
+            self.set_ref(sym, field::SYMBOL_NAME, self.kept(mark));
+            self.set_kept(mark, Value::from_ref(sym));
+            // The name's old slot, if its symbol died: the name keeps it.
+            known.map_or_else(|| self.free_symbol_slot(), Ok)
+        });
+        let sym = self.kept(mark);
         self.release(mark);
-        let sym = sym?;
-        self.set_ref(sym, field::SYMBOL_NAME, s);
-        self.symbols.insert(name.into(), self.roots.symbols.len());
-        self.roots.symbols.push(Value::from_ref(sym));
-        Ok(Value::from_ref(sym))
+        let slot = made?;
+        let table = self
+            .symbol_table()
+            .expect("free_symbol_slot made the table");
+        // SAFETY: the rule: `table` and `sym` were read from roots since the
+        // last allocation; `slot` is below the table's length (free_symbol_slot).
+        unsafe { self.m.write_weak(table, elem(slot), sym.as_ref()) };
+        self.symbols.insert(name.into(), slot);
+        Ok(sym)
+    }
+
+    /// The symbol table, once there is one.
+    fn symbol_table(&self) -> Option<ObjRef> {
+        self.typed(self.roots.symbols.get(), self.t.symbol_table)
+    }
+
+    /// The symbol in slot `slot` of the symbol table, unless it died.
+    fn symbol_in(&mut self, slot: usize) -> Option<ObjRef> {
+        let table = self.symbol_table()?;
+        // SAFETY: the rule; a slot of the table, which is weak.
+        (slot < self.low(table)).then(|| unsafe { self.m.read_weak(table, elem(slot)) })?
+    }
+
+    /// Forgets the names whose symbols died, freeing their slots.
+    fn sweep_symbols(&mut self) {
+        let mut names = std::mem::take(&mut self.symbols);
+        names.retain(|_, &mut slot| {
+            let live = self.symbol_in(slot).is_some();
+            if !live {
+                self.free_symbol_slots.push(slot);
+            }
+            live
+        });
+        self.symbols = names;
+    }
+
+    /// The number of symbols interned and still alive.
+    pub(crate) fn symbol_count(&mut self) -> usize {
+        self.sweep_symbols();
+        self.symbols.len()
+    }
+
+    /// A free slot of the symbol table, for a new name. A full table is
+    /// swept first, and doubled unless that freed half of it, so that
+    /// interning stays amortized constant time.
+    fn free_symbol_slot(&mut self) -> Result<usize, Error> {
+        if let Some(slot) = self.free_symbol_slots.pop() {
+            return Ok(slot);
+        }
+        let len = self.symbol_table().map_or(0, |t| self.low(t));
+        if self.symbol_slots_used == len {
+            self.sweep_symbols();
+            if self.free_symbol_slots.len() * 2 < len.max(1) {
+                self.grow_symbol_table(len)?;
+            }
+            if let Some(slot) = self.free_symbol_slots.pop() {
+                return Ok(slot);
+            }
+        }
+        self.symbol_slots_used += 1;
+        Ok(self.symbol_slots_used - 1)
+    }
+
+    /// Replaces the symbol table, of `len` slots, with one twice as big.
+    fn grow_symbol_table(&mut self, len: usize) -> Result<(), Error> {
+        let bigger = self.alloc(self.t.symbol_table, (2 * len).max(256))?;
+        if let Some(old) = self.symbol_table() {
+            for i in 0..len {
+                // SAFETY: the rule: `old` was read from its root since the
+                // allocation, and `bigger` is new; both have slot `i`, weak.
+                unsafe {
+                    let sym = self.m.read_weak(old, elem(i));
+                    self.m.write_weak(bigger, elem(i), sym);
+                }
+            }
+        }
+        self.roots.symbols.set(Value::from_ref(bigger));
+        Ok(())
     }
 
     /// A symbol's name; `sym` must be a symbol.

@@ -9,7 +9,7 @@
 //!   to it (every allocation, read and barriered write), with the rule for
 //!   holding references across allocations.
 //! - `roots`: the interpreter's stack, registers, globals, constants and
-//!   symbols, in root slots the library owns and scans.
+//!   symbol table, in root slots the library owns and scans.
 //!
 //! The interpreter itself:
 //!

@@ -295,3 +295,33 @@
   (%error-from? e '("open-input-file:" "open-output-file:" "delete-file:")))
 
 (define (read-error? e) (%error-from? e '("read:")))
+
+;;; Hash tables (src/builtins/weak.rs holds the tables themselves).
+
+(define (hash-table-ref table key . fail)
+  (let ((entry (%hash-table-entry table key)))
+    (cond (entry (cdr entry))
+          ((pair? fail) ((car fail)))
+          (else (error "hash-table-ref: no such key" key)))))
+
+(define (hash-table-ref/default table key default)
+  (let ((entry (%hash-table-entry table key)))
+    (if entry (cdr entry) default)))
+
+(define (hash-table-contains? table key)
+  (if (%hash-table-entry table key) #t #f))
+
+(define (hash-table-update!/default table key f default)
+  (hash-table-set! table key (f (hash-table-ref/default table key default))))
+
+(define (hash-table-keys table) (map car (hash-table->alist table)))
+
+(define (hash-table-values table) (map cdr (hash-table->alist table)))
+
+;;; Guardians: (g obj) registers obj; (g) returns one that became
+;;; unreachable, or #f.
+(define (make-guardian)
+  (let ((g (%make-guardian)))
+    (case-lambda
+      (() (%guardian-next g))
+      ((obj) (%guardian-register! g obj)))))

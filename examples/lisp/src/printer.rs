@@ -153,6 +153,10 @@ impl Printer<'_> {
             });
         } else if ty == t.continuation {
             self.out.push_str("#<continuation>");
+        } else if ty == t.hash_table {
+            self.out.push_str("#<hash-table>");
+        } else if ty == t.guardian {
+            self.out.push_str("#<guardian>");
         } else if ty == t.record_proc {
             self.out.push_str("#<procedure record>");
         } else if ty == t.record {

@@ -49,24 +49,19 @@ pub(crate) struct Roots {
     /// Constants of the code being compiled (quoted data, strings), until
     /// each procedure's are moved into a vector its closures hold.
     pub(crate) constants: RootVec<Value>,
-    /// Interned symbols, by index in the interpreter's symbol table.
-    pub(crate) symbols: RootVec<Value>,
     /// Values a Rust function keeps across an allocation (see `Gc::keep`).
     pub(crate) scratch: RootVec<Value>,
     pub(crate) regs: Registers,
+    /// The symbol table, whose slots are weak (see `Gc::intern`).
+    pub(crate) symbols: RootCell<Value>,
 }
 
 impl RootSet for Roots {
     fn visit(&self, roots: &mut RootVisitor<'_>) {
-        for list in [
-            &self.stack,
-            &self.globals,
-            &self.constants,
-            &self.symbols,
-            &self.scratch,
-        ] {
+        for list in [&self.stack, &self.globals, &self.constants, &self.scratch] {
             list.visit(roots);
         }
+        self.symbols.visit(roots);
         let regs = &self.regs;
         for reg in [
             &regs.val,

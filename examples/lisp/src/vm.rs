@@ -24,6 +24,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::rc::Rc;
 
+use crate::builtins::weak::Weakness;
 use crate::builtins::{ANY, Args, Body, Control, Primitive};
 use crate::code::{Op, Proto};
 use crate::errors::Error;
@@ -64,6 +65,8 @@ pub(crate) struct Vm {
     pub(crate) out: Box<dyn Write>,
     /// The OS resources of the ports on the heap.
     pub(crate) ports: Ports,
+    /// What the weak-key hash tables and the guardians hold outside the heap.
+    pub(crate) weak: Weakness,
     /// What `(command-line)` returns.
     pub(crate) command_line: Vec<String>,
     /// The libraries `define-library` made, which `import` accepts.
@@ -108,6 +111,7 @@ impl Vm {
             unwind_global: 0,
             out,
             ports: Ports::new(),
+            weak: Weakness::default(),
             command_line,
             libraries: HashSet::new(),
         };

@@ -78,4 +78,5 @@ suite! {
     binary_trees "binary-trees" 2,
     churn "churn" 4,
     bignums "bignums" 1,
+    weak "weak" 1,
 }

@@ -15,6 +15,7 @@ pub(crate) mod records;
 mod system;
 mod text;
 mod vectors;
+pub(crate) mod weak;
 
 /// A built-in procedure.
 #[derive(Clone, Copy)]
@@ -88,6 +89,7 @@ pub(crate) fn all() -> Vec<Primitive> {
         records::PRIMITIVES,
         system::PRIMITIVES,
         io::PRIMITIVES,
+        weak::PRIMITIVES,
     ]
     .concat()
 }
