@@ -3,7 +3,8 @@
 //! classes of native methods.
 //!
 //! - `lang`: `Object`, `String`, `StringBuilder`, the interfaces.
-//! - `boxes`: `Integer`, `Long`, `Double` and the other wrappers; `Math`.
+//! - `boxes`: `Integer`, `Long`, `Double` and the other wrappers; `Math`;
+//!   `bits`: `Integer`'s and `Long`'s bit utilities.
 //! - `system`: `System`, `PrintStream`, `Runtime`, and formatting.
 //! - `throwable`: `Throwable`, its subclasses, and stack traces.
 //!
@@ -21,6 +22,7 @@ use crate::loader::{Builtin, Classes};
 use crate::roots::Slot;
 use crate::vm::{Run, Trap, Vm};
 
+mod bits;
 mod boxes;
 mod lang;
 mod system;
