@@ -162,16 +162,9 @@ impl Classes {
         Ok(id)
     }
 
-    /// Adds a class read from a file.
+    /// Adds a class read from a file, not yet linked.
     pub(crate) fn load(&mut self, file: ClassFile) -> Result<ClassId, LoadError> {
         let id = ClassId(self.classes.len() as u32);
-        if self.by_name.contains_key(&file.name) {
-            return Err(err(
-                &file.name,
-                None,
-                "the class is defined twice (or replaces a runtime class)",
-            ));
-        }
         let mut class = Class::new(&file.name, file.access);
         for f in &file.fields {
             let kind = descriptor::field(&f.descriptor).ok_or_else(|| {
