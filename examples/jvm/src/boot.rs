@@ -1,5 +1,6 @@
-//! Start-up and the public face: [`Options`], [`Jvm::new`] (load, link,
-//! build the heap, decode), [`Jvm::run_main`].
+//! Start-up and the public face: [`Options`], [`Jvm::new`] (the runtime's
+//! classes and the heap), [`Jvm::run_main`]; and what follows a class's
+//! loading and a method's first call: statics, literals, decoding.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,15 +8,16 @@ use std::rc::Rc;
 
 use gc_core::{Heap, Mode, Stats, TypeTable};
 
-use crate::class::{Body, ClassId, Init};
-use crate::decode::{self, Literals};
+use crate::class::{Body, ClassId, Init, Link, MethodId};
+use crate::classfile::{ClassFile, Constant, access};
+use crate::decode;
 use crate::descriptor::Kind;
 use crate::errors::{Error, LoadError};
 use crate::gc::{Gc, Types};
 use crate::loader::Classes;
 use crate::roots::Slot;
 use crate::runtime::{self, WellKnown};
-use crate::vm::{Trap, Vm};
+use crate::vm::{Run, Trap, Vm};
 
 /// How to build a JVM.
 #[derive(Clone, Debug)]
@@ -52,15 +54,16 @@ impl Default for Options {
     }
 }
 
-/// A JVM over its own movegc heap, with every class of its class path
-/// loaded. Not `Send`: the heap's mutator belongs to the thread that built it.
+/// A JVM over its own movegc heap, which loads the classes of its class
+/// path as they are used. Not `Send`: the heap's mutator belongs to the
+/// thread that built it.
 pub struct Jvm {
     vm: Vm,
 }
 
 impl Jvm {
-    /// Loads and links the class path and the runtime, builds the heap,
-    /// and decodes every method. Output goes to `out` and `err`.
+    /// Links the runtime's classes and builds the heap; the class path's
+    /// classes are loaded as they are used. Output goes to `out` and `err`.
     pub fn new(options: &Options, out: Box<dyn Write>, err: Box<dyn Write>) -> Result<Jvm, Error> {
         let mut cls = Classes::default();
         for b in runtime::classes() {
@@ -73,8 +76,8 @@ impl Jvm {
                     dir.display()
                 )));
             }
-            cls.load_class_path(dir)?;
         }
+        cls.class_path = options.class_path.clone();
         let table = TypeTable::new();
         let types = Types::register(&table).map_err(|e| Error::Internal(e.to_string()))?;
         cls.link_all(&table)?;
@@ -96,10 +99,21 @@ impl Jvm {
             .types(table)
             .build()
             .map_err(Error::Heap)?;
+        cls.heap = Some(heap.clone());
         let m = heap.attach().map_err(Error::Heap)?;
         let mut vm = Vm::new(Gc::new(m, types), heap, cls, wk, (out, err), options);
         vm.roots.scratch.push(Slot::NULL);
-        decode_all(&mut vm)?;
+        let trap = |t: Trap| match t {
+            Trap::Fatal(e) => e,
+            Trap::Throw => Error::Internal("out of memory while starting".into()),
+        };
+        vm.prepare_loaded().map_err(trap)?;
+        runtime::init_statics(&mut vm).map_err(trap)?;
+        let oom = vm
+            .make_throwable(vm.wk.oom, Some("Java heap space"))
+            .map_err(trap)?;
+        vm.oom = vm.roots.constants.len();
+        vm.roots.constants.push(Slot::reference(oom.addr()));
         Ok(Jvm { vm })
     }
 
@@ -108,7 +122,7 @@ impl Jvm {
     pub fn run_main(&mut self, main_class: &str, args: &[String]) -> Result<(), Error> {
         let vm = &mut self.vm;
         let internal = main_class.replace('.', "/");
-        let Some(&class) = vm.cls.by_name.get(&internal) else {
+        let Some(class) = vm.cls.find(&internal)? else {
             return Err(Error::Usage(format!(
                 "could not find or load main class {main_class}"
             )));
@@ -121,6 +135,7 @@ impl Jvm {
             )));
         };
         let r = (|| {
+            vm.prepare_loaded()?;
             let string_array = vm
                 .cls
                 .lookup("[Ljava/lang/String;")
@@ -169,108 +184,128 @@ impl Jvm {
     }
 }
 
-/// Decodes every method, allocates the string literals, gives statics
-/// their initial values, and creates the objects the VM keeps.
-fn decode_all(vm: &mut Vm) -> Result<(), Error> {
-    let mut literals = Literals::default();
-    for i in 0..vm.cls.classes.len() {
-        let Some(file) = vm.cls.classes[i].file.take() else {
-            continue;
+impl Vm {
+    /// Decodes `method` at its first call, and prepares the classes that
+    /// decoding loaded. A native method of a class file is refused here:
+    /// the runtime has no native libraries.
+    pub(crate) fn decode_method(&mut self, method: MethodId) -> Run<()> {
+        let m = self.cls.method(method);
+        let (class, name, descriptor) = (m.class, m.name.clone(), m.descriptor.clone());
+        let fail = |cls: &Classes, reason: String| {
+            Trap::Fatal(Error::Load(LoadError {
+                class: cls.class(class).name.clone(),
+                method: Some(format!("{name}{descriptor}")),
+                reason,
+            }))
         };
-        let class = ClassId(i as u32);
-        for (k, m) in file.methods.iter().enumerate() {
-            if m.code.is_none() {
-                continue;
+        let Some(file) = self.cls.classes[class.0 as usize].file.take() else {
+            return Err(fail(&self.cls, "the method has no class file".into()));
+        };
+        let index = file
+            .methods
+            .iter()
+            .position(|f| f.name == name && f.descriptor == descriptor);
+        let code = match index {
+            None => Err("the method is not in its class file".to_owned()),
+            Some(k) if file.methods[k].access & access::NATIVE != 0 => {
+                Err("native methods are not supported (the runtime has no native libraries)".into())
             }
-            let sig = vm.cls.find_sig(&m.name, &m.descriptor);
-            let mid = sig.and_then(|s| vm.cls.class(class).methods.get(&s).copied());
-            let Some(mid) = mid else { continue };
-            let code = decode::method(&mut vm.cls, &mut literals, &file, k).map_err(|reason| {
-                LoadError {
-                    class: file.name.clone(),
-                    method: Some(format!("{}{}", m.name, m.descriptor)),
-                    reason,
-                }
-            })?;
-            vm.cls.methods[mid.0 as usize].body = Body::Code(Rc::new(code));
-        }
-        vm.cls.classes[i].file = Some(file);
+            Some(k) => decode::method(&mut self.cls, &mut self.literals, &file, k),
+        };
+        self.cls.classes[class.0 as usize].file = Some(file);
+        let code = code.map_err(|reason| fail(&self.cls, reason))?;
+        self.prepare_loaded()?;
+        self.cls.methods[method.0 as usize].body = Body::Code(Rc::new(code));
+        Ok(())
     }
-    // Statics: zero of their kind, then compile-time constants.
-    vm.roots.statics.resize(vm.cls.statics);
-    for c in &vm.cls.classes {
-        for f in c.fields.iter().filter(|f| f.is_static) {
+
+    /// Gives the classes loaded since the last call their statics (zero of
+    /// their kind, then their compile-time constants) and their place in
+    /// initialisation, and allocates the string literals decoded since.
+    pub(crate) fn prepare_loaded(&mut self) -> Run<()> {
+        while self.roots.literals.len() < self.literals.texts.len() {
+            let text = self.literals.texts[self.roots.literals.len()].clone();
+            let s = self.new_string(&text)?;
+            self.roots.literals.push(Slot::reference(s.addr()));
+        }
+        self.roots.statics.resize(self.cls.statics);
+        while self.init.len() < self.cls.classes.len() {
+            let id = ClassId(self.init.len() as u32);
+            self.init_statics(id)?;
+            // It needs initialising if it or a superclass has an initialiser.
+            let mut needs = Init::Done;
+            let mut c = Some(id);
+            while let Some(k) = c {
+                if self.cls.class(k).clinit.is_some() {
+                    needs = Init::Pending;
+                }
+                c = self.cls.class(k).super_class;
+            }
+            self.init.push(needs);
+        }
+        Ok(())
+    }
+
+    /// Sets a new class's statics to zero, then to their constant values
+    /// (none for a class that failed to link: its statics have no slots).
+    fn init_statics(&mut self, id: ClassId) -> Run<()> {
+        let class = id.0 as usize;
+        if self.cls.classes[class].linked != Link::Done {
+            return Ok(());
+        }
+        for f in self.cls.classes[class]
+            .fields
+            .iter()
+            .filter(|f| f.is_static)
+        {
             let zero = if f.kind == Kind::Ref {
                 Slot::NULL
             } else {
                 Slot::int(0)
             };
-            vm.roots.statics.set(f.at, zero);
+            self.roots.statics.set(f.at, zero);
         }
+        let Some(file) = self.cls.classes[class].file.take() else {
+            return Ok(());
+        };
+        let r = self.constant_values(id, &file);
+        self.cls.classes[class].file = Some(file);
+        r
     }
-    let trap = |t: Trap| match t {
-        Trap::Fatal(e) => e,
-        Trap::Throw => Error::Internal("out of memory while starting".into()),
-    };
-    for text in &literals.texts {
-        let s = vm.new_string(text).map_err(trap)?;
-        vm.roots.constants.push(Slot::reference(s.addr()));
-    }
-    for i in 0..vm.cls.classes.len() {
-        let Some(file) = vm.cls.classes[i].file.take() else {
-            continue;
+
+    fn constant_values(&mut self, id: ClassId, file: &ClassFile) -> Run<()> {
+        let bad = |reason: String| {
+            Trap::Fatal(Error::Load(LoadError {
+                class: file.name.clone(),
+                method: None,
+                reason,
+            }))
         };
         for f in file.fields.iter().filter(|f| f.constant.is_some()) {
-            let Some(field) = vm.cls.classes[i]
+            let field = self.cls.classes[id.0 as usize]
                 .fields
                 .iter()
-                .find(|g| g.name == f.name && g.is_static)
-            else {
+                .find(|g| g.name == f.name && g.is_static);
+            let Some(field) = field else {
                 continue;
             };
-            let at = field.at;
-            let value = match (file.pool.get(f.constant.unwrap_or(0)), field.kind) {
-                (Ok(crate::classfile::Constant::Integer(v)), _) => Slot::int(*v),
-                (Ok(crate::classfile::Constant::Float(v)), _) => Slot::float(*v),
-                (Ok(crate::classfile::Constant::Long(v)), _) => Slot::long(*v),
-                (Ok(crate::classfile::Constant::Double(v)), _) => Slot::double(*v),
-                (Ok(crate::classfile::Constant::String(s)), Kind::Ref) => {
-                    let text = file.pool.utf8(*s).map_err(|reason| LoadError {
-                        class: file.name.clone(),
-                        method: None,
-                        reason,
-                    })?;
-                    Slot::reference(vm.new_string(text).map_err(trap)?.addr())
+            let (at, kind) = (field.at, field.kind);
+            let value = match (file.pool.get(f.constant.unwrap_or(0)), kind) {
+                (Ok(Constant::Integer(v)), _) => Slot::int(*v),
+                (Ok(Constant::Float(v)), _) => Slot::float(*v),
+                (Ok(Constant::Long(v)), _) => Slot::long(*v),
+                (Ok(Constant::Double(v)), _) => Slot::double(*v),
+                (Ok(Constant::String(s)), Kind::Ref) => {
+                    let text = file.pool.utf8(*s).map_err(bad)?;
+                    Slot::reference(self.new_string(text)?.addr())
                 }
                 _ => {
-                    return Err(Error::Load(LoadError {
-                        class: file.name.clone(),
-                        method: None,
-                        reason: format!("field {} has a constant value of the wrong type", f.name),
-                    }));
+                    let why = format!("field {} has a constant value of the wrong type", f.name);
+                    return Err(bad(why));
                 }
             };
-            vm.roots.statics.set(at, value);
+            self.roots.statics.set(at, value);
         }
+        Ok(())
     }
-    // A class needs initialising if it or a superclass has an initialiser.
-    let needs = |mut c: Option<ClassId>| {
-        while let Some(id) = c {
-            if vm.cls.class(id).clinit.is_some() {
-                return Init::Pending;
-            }
-            c = vm.cls.class(id).super_class;
-        }
-        Init::Done
-    };
-    vm.init = (0..vm.cls.classes.len())
-        .map(|i| needs(Some(ClassId(i as u32))))
-        .collect();
-    runtime::init_statics(vm).map_err(trap)?;
-    let oom = vm
-        .make_throwable(vm.wk.oom, Some("Java heap space"))
-        .map_err(trap)?;
-    vm.oom = vm.roots.constants.len();
-    vm.roots.constants.push(Slot::reference(oom.addr()));
-    Ok(())
 }

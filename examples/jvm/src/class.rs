@@ -44,6 +44,8 @@ pub(crate) struct Field {
     /// statics.
     pub(crate) at: usize,
     pub(crate) is_static: bool,
+    /// A reference field the collector clears rather than follows.
+    pub(crate) weak: bool,
 }
 
 /// What an array's elements are.
@@ -69,6 +71,8 @@ pub(crate) struct Class {
     pub(crate) size: usize,
     /// Byte offsets of an instance's reference fields.
     pub(crate) ref_offsets: Vec<u32>,
+    /// Byte offsets of its weak reference fields (a `WeakReference`'s referent).
+    pub(crate) weak_offsets: Vec<u32>,
     /// The fields this class declares.
     pub(crate) fields: Vec<Field>,
     /// The methods this class declares, by signature.
@@ -82,7 +86,7 @@ pub(crate) struct Class {
     pub(crate) component: Option<Component>,
     pub(crate) clinit: Option<MethodId>,
     pub(crate) source_file: Option<String>,
-    /// The parsed file, kept until its methods are decoded.
+    /// The parsed file, kept for decoding its methods at their first calls.
     pub(crate) file: Option<ClassFile>,
     pub(crate) linked: Link,
     /// A class of the runtime library, whose fields are its own.
@@ -111,6 +115,7 @@ impl Class {
             supers: HashSet::new(),
             size: gc_core::WORD,
             ref_offsets: Vec::new(),
+            weak_offsets: Vec::new(),
             fields: Vec::new(),
             methods: HashMap::new(),
             vtable: Vec::new(),
@@ -141,8 +146,10 @@ impl Class {
 pub(crate) enum Body {
     Code(Rc<Code>),
     Native(Native),
-    /// Abstract, or not decoded yet (the loader decodes every method before
-    /// anything runs).
+    /// In the class file, to be decoded at its first call (a native one is
+    /// refused then).
+    Lazy,
+    /// Abstract.
     None,
 }
 

@@ -110,8 +110,11 @@ pub(crate) enum Op {
     Const(crate::roots::Slot),
     /// Pushes a long or double constant: the bits and a filler.
     Const2(u64),
-    /// Pushes the string literal in constant slot `n`.
+    /// Pushes string literal `n`.
     Str(u32),
+    /// An instruction that could not be resolved, or uses what the runtime
+    /// lacks: running it stops the run with this reason.
+    Unresolved(Rc<str>),
     Load(u16),
     Load2(u16),
     Store(u16),

@@ -1,8 +1,14 @@
-//! Bytecode to [`Op`]s, resolving every constant-pool reference on the way.
-//! Any failure names the class and method: an opcode outside the supported
-//! set, a branch into the middle of an instruction, a local beyond
-//! `max_locals`, a member or class that does not exist, a pool entry of the
-//! wrong kind.
+//! Bytecode to [`Op`]s, resolving every constant-pool reference on the way
+//! (loading the classes it names), when a method is first called.
+//!
+//! What makes the code malformed fails the whole method: a branch into the
+//! middle of an instruction, a local beyond `max_locals`, an opcode outside
+//! the supported set. What a JVM resolves only when the instruction runs
+//! fails only then: an instruction whose class or member cannot be resolved
+//! (not found, not loadable, of the wrong kind), or that uses a feature the
+//! runtime lacks (lambdas, class literals), becomes [`Op::Unresolved`],
+//! which stops the run with the reason when it is reached. Either way the
+//! error names the class, the method, the bytecode offset and the reason.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -16,7 +22,8 @@ use crate::gc::Prim;
 use crate::loader::Classes;
 use crate::roots::Slot;
 
-/// String literals met while decoding, each given a constant slot.
+/// String literals met while decoding, each given a slot in the literals'
+/// roots (in this order, once allocated).
 #[derive(Default)]
 pub(crate) struct Literals {
     pub(crate) index: HashMap<String, u32>,
@@ -90,6 +97,11 @@ pub(crate) fn method(
         code,
     };
     d.decode()
+}
+
+/// An instruction that resolves to `r`, or fails when it runs.
+fn resolved(r: Result<Op, String>) -> Op {
+    r.unwrap_or_else(|why| Op::Unresolved(why.into()))
 }
 
 fn branch(at: usize, offset: i32) -> Result<u32, String> {
@@ -193,6 +205,36 @@ impl Decoder<'_> {
     fn class_ref(&mut self, i: u16) -> Result<ClassId, String> {
         let name = self.file.pool.class_name(i)?.to_owned();
         self.classes.lookup(&name)
+    }
+
+    fn new_op(&mut self, i: u16) -> Result<Op, String> {
+        let c = self.class_ref(i)?;
+        let class = self.classes.class(c);
+        if class.name == "java/lang/String" {
+            return Ok(Op::Const(Slot::word(crate::runtime::STRING_MARK, false)));
+        }
+        if class.type_id.is_none() || class.access & access::ABSTRACT != 0 {
+            return Err(format!(
+                "new of {}, which cannot have instances",
+                class.name
+            ));
+        }
+        Ok(Op::New(c))
+    }
+
+    fn multi_array(&mut self, i: u16, dims: u8) -> Result<Op, String> {
+        let c = self.class_ref(i)?;
+        let depth = self
+            .classes
+            .class(c)
+            .name
+            .bytes()
+            .take_while(|&b| b == b'[')
+            .count();
+        if dims == 0 || usize::from(dims) > depth {
+            return Err(format!("multianewarray of {dims} dimensions"));
+        }
+        Ok(Op::MultiANewArray(c, dims))
     }
 
     fn ldc(&mut self, i: u16, wide: bool) -> Result<Op, String> {
@@ -443,15 +485,15 @@ impl Decoder<'_> {
             0x11 => Const(Slot::int(i32::from(r.i2()?))),
             0x12 => {
                 let i = r.u1()?;
-                self.ldc(u16::from(i), false)?
+                resolved(self.ldc(u16::from(i), false))
             }
             0x13 => {
                 let i = r.u2()?;
-                self.ldc(i, false)?
+                resolved(self.ldc(i, false))
             }
             0x14 => {
                 let i = r.u2()?;
-                self.ldc(i, true)?
+                resolved(self.ldc(i, true))
             }
             0x15 | 0x17 | 0x19 => Load(self.local(u16::from(r.u1()?), false)?),
             0x16 | 0x18 => Load2(self.local(u16::from(r.u1()?), true)?),
@@ -591,36 +633,25 @@ impl Decoder<'_> {
             0xb1 => Return(0),
             0xb2..=0xb5 => {
                 let i = r.u2()?;
-                self.field(i, opcode < 0xb4, opcode % 2 == 1)?
+                resolved(self.field(i, opcode < 0xb4, opcode % 2 == 1))
             }
             0xb6..=0xb8 => {
                 let i = r.u2()?;
-                self.invoke(i, opcode)?
+                resolved(self.invoke(i, opcode))
             }
             0xb9 => {
                 let i = r.u2()?;
                 r.u2()?;
-                self.invoke(i, opcode)?
+                resolved(self.invoke(i, opcode))
             }
             0xba => {
                 let i = r.u2()?;
                 r.u2()?;
-                self.indy(i)?
+                resolved(self.indy(i))
             }
             0xbb => {
                 let i = r.u2()?;
-                let c = self.class_ref(i)?;
-                let class = self.classes.class(c);
-                if class.name == "java/lang/String" {
-                    return Ok(Const(Slot::word(crate::runtime::STRING_MARK, false)));
-                }
-                if class.type_id.is_none() || class.access & access::ABSTRACT != 0 {
-                    return Err(format!(
-                        "new of {}, which cannot have instances",
-                        class.name
-                    ));
-                }
-                New(c)
+                resolved(self.new_op(i))
             }
             0xbc => {
                 let t = r.u1()?;
@@ -632,19 +663,22 @@ impl Decoder<'_> {
             }
             0xbd => {
                 let i = r.u2()?;
-                let c = self.class_ref(i)?;
-                ANewArray(self.classes.array_class(Component::Class(c)))
+                resolved(
+                    self.class_ref(i)
+                        .map(|c| ANewArray(self.classes.array_class(Component::Class(c)))),
+                )
             }
             0xbe => ArrayLength,
             0xbf => Throw,
             0xc0 | 0xc1 => {
                 let i = r.u2()?;
-                let c = self.class_ref(i)?;
-                if opcode == 0xc0 {
-                    CheckCast(c)
-                } else {
-                    InstanceOf(c)
-                }
+                resolved(self.class_ref(i).map(|c| {
+                    if opcode == 0xc0 {
+                        CheckCast(c)
+                    } else {
+                        InstanceOf(c)
+                    }
+                }))
             }
             0xc2 | 0xc3 => Monitor,
             0xc4 => {
@@ -662,18 +696,7 @@ impl Decoder<'_> {
             0xc5 => {
                 let i = r.u2()?;
                 let dims = r.u1()?;
-                let c = self.class_ref(i)?;
-                let depth = self
-                    .classes
-                    .class(c)
-                    .name
-                    .bytes()
-                    .take_while(|&b| b == b'[')
-                    .count();
-                if dims == 0 || usize::from(dims) > depth {
-                    return Err(format!("multianewarray of {dims} dimensions"));
-                }
-                MultiANewArray(c, dims)
+                resolved(self.multi_array(i, dims))
             }
             0xc6 | 0xc7 => IfNull(opcode == 0xc6, branch(at, i32::from(r.i2()?))?),
             0xc8 => Goto(branch(at, r.i4()?)?),

@@ -6,7 +6,7 @@ use gc_core::{ObjRef, WORD};
 
 use crate::class::{Body, ClassId, Init};
 use crate::code::{Conv, Elem, FloatOp, IntOp, Op, Piece};
-use crate::errors::Error;
+use crate::errors::{Error, LoadError};
 use crate::gc::{DATA, Prim};
 use crate::roots::Slot;
 use crate::vm::{Run, Trap, Vm};
@@ -344,7 +344,16 @@ impl Vm {
                     Op::Nop => {}
                     Op::Const(s) => st.push(*s),
                     Op::Const2(bits) => push2!(Slot::long(*bits as i64)),
-                    Op::Str(i) => st.push(roots.constants.get(*i as usize)),
+                    Op::Str(i) => st.push(roots.literals.get(*i as usize)),
+                    Op::Unresolved(why) => {
+                        let m = self.cls.method(self.frames[fi].method);
+                        let e = LoadError {
+                            class: self.cls.class(m.class).name.clone(),
+                            method: Some(format!("{}{}", m.name, m.descriptor)),
+                            reason: format!("at bytecode offset {}: {why}", code.pcs[pc - 1]),
+                        };
+                        tri!(Err(Trap::Fatal(Error::Load(e))))
+                    }
                     Op::Load(n) => st.push(st.get(base + *n as usize)),
                     Op::Load2(n) => push2!(st.get(base + *n as usize)),
                     Op::Store(n) => st.set(base + *n as usize, st.pop()),
@@ -889,6 +898,9 @@ impl Vm {
     #[inline]
     fn dispatch(&mut self, m: crate::class::MethodId, args: usize) -> Run<bool> {
         let base = self.operands(args)?;
+        if matches!(self.cls.method(m).body, Body::Lazy) {
+            self.decode_method(m)?;
+        }
         let method = self.cls.method(m);
         match &method.body {
             Body::Code(code) => {
@@ -912,7 +924,7 @@ impl Vm {
                 }
                 Ok(false)
             }
-            Body::None => {
+            Body::None | Body::Lazy => {
                 let what = format!(
                     "{}.{}{}",
                     self.cls.class(method.class).java_name(),

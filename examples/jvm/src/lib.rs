@@ -13,11 +13,14 @@
 //! The machine:
 //!
 //! - `classfile`: the class-file parser; `descriptor`: type descriptors.
-//! - `loader`: loading the class path and linking (layouts, virtual tables).
-//! - `decode` and `code`: bytecode to resolved instructions.
+//! - `loader`: loading classes from the class path when first used, and
+//!   linking (layouts, virtual tables, movegc types registered as they come).
+//! - `decode` and `code`: bytecode to resolved instructions, at a method's
+//!   first call.
 //! - `interp`: the interpreter loop; `vm`: the state it shares with the
 //!   runtime (classes of objects, initialisation, exceptions, calls).
-//! - `runtime`: `java.lang` in Rust; `jfmt`: Java's number and `Formatter` text.
+//! - `runtime`: `java.lang` (and `java.lang.ref.WeakReference`) in Rust;
+//!   `jfmt`: Java's number and `Formatter` text.
 //! - `boot`: start-up and the public face, [`Jvm`] and its [`Options`].
 //! - `errors`: what stops a run; `stats`: the GC log and `--gc-stats`.
 

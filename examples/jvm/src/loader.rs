@@ -1,17 +1,19 @@
-//! Loading and linking: every class on the class path and of the runtime
-//! becomes a [`Class`] with its fields laid out and its virtual table
-//! built, before the heap exists.
+//! Loading and linking: a class becomes a [`Class`] with its fields laid
+//! out, its virtual table built and its movegc type registered when it is
+//! first asked for, as on a JVM: the runtime's classes at start-up, a class
+//! of the class path when a method that refers to it is decoded (its first
+//! call), or when it is `main`'s. Its supertypes are loaded with it; its
+//! methods are decoded at their first call, and its static initialiser runs
+//! at its first active use. So a class that is never used is never read,
+//! and one the runtime cannot run fails only when it is used.
 //!
-//! movegc's type table is fixed when the heap is built, and each class with
-//! instances is one movegc type (its reference map). So the loader reads the
-//! whole class path at start-up, as a verifier would, rather than one class
-//! at first use; static initialisers still run at first use. A malformed or
-//! unsupported class anywhere on the class path is reported at start-up.
+//! Classes loaded after the heap is built register their types with
+//! [`Heap::register_type`], which takes types while the heap runs.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::PathBuf;
 
-use gc_core::{TypeDescriptor, TypeTable, WORD};
+use gc_core::{Heap, SlotKind, TypeDescriptor, TypeId, TypeTable, WORD};
 
 use crate::class::{Body, Class, ClassId, Component, Field, Link, Method, MethodId, SigId};
 use crate::classfile::{self, ClassFile, access};
@@ -48,7 +50,16 @@ pub(crate) struct Classes {
     /// Class ids of the movegc types, by type id.
     pub(crate) class_of_type: Vec<ClassId>,
     array_classes: HashMap<Component, ClassId>,
+    /// Where classes are looked for (`-cp`).
+    pub(crate) class_path: Vec<PathBuf>,
+    /// The heap, once built: classes loaded from then on register their
+    /// types with it.
+    pub(crate) heap: Option<Heap>,
 }
+
+/// Reference fields of the runtime that do not keep their object alive: the
+/// collector clears them (`SlotKind::Weak`) when nothing else holds it.
+const WEAK_FIELDS: &[(&str, &str)] = &[("java/lang/ref/Reference", "referent")];
 
 fn err(class: &str, method: Option<&str>, reason: impl Into<String>) -> LoadError {
     LoadError {
@@ -105,6 +116,7 @@ impl Classes {
                 kind,
                 at: 0,
                 is_static,
+                weak: WEAK_FIELDS.contains(&(b.name, name)),
             });
         }
         for (name, desc, access, native) in b.methods {
@@ -150,16 +162,9 @@ impl Classes {
         Ok(id)
     }
 
-    /// Adds a class read from a file.
+    /// Adds a class read from a file, not yet linked.
     pub(crate) fn load(&mut self, file: ClassFile) -> Result<ClassId, LoadError> {
         let id = ClassId(self.classes.len() as u32);
-        if self.by_name.contains_key(&file.name) {
-            return Err(err(
-                &file.name,
-                None,
-                "the class is defined twice (or replaces a runtime class)",
-            ));
-        }
         let mut class = Class::new(&file.name, file.access);
         for f in &file.fields {
             let kind = descriptor::field(&f.descriptor).ok_or_else(|| {
@@ -171,17 +176,11 @@ impl Classes {
                 kind,
                 at: 0,
                 is_static: f.access & access::STATIC != 0,
+                weak: false,
             });
         }
         for m in &file.methods {
             let no_code = m.access & (access::ABSTRACT | access::NATIVE) != 0;
-            if m.access & access::NATIVE != 0 {
-                return Err(err(
-                    &file.name,
-                    Some(&m.name),
-                    "native methods are not supported",
-                ));
-            }
             if m.code.is_none() != no_code {
                 let why = if no_code {
                     "an abstract method has code"
@@ -190,8 +189,14 @@ impl Classes {
                 };
                 return Err(err(&file.name, Some(&m.name), why));
             }
-            let mid =
-                self.new_method(id, &file.name, &m.name, &m.descriptor, m.access, Body::None)?;
+            // A native method is refused at its first call, as a JVM
+            // fails to link one only then.
+            let body = if m.access & access::ABSTRACT != 0 {
+                Body::None
+            } else {
+                Body::Lazy
+            };
+            let mid = self.new_method(id, &file.name, &m.name, &m.descriptor, m.access, body)?;
             if m.name == "<clinit>" {
                 class.clinit = Some(mid);
             }
@@ -204,53 +209,68 @@ impl Classes {
         self.add(class)
     }
 
-    /// Reads every `.class` file under `root`. As on a JVM's class path, a
-    /// class `a/b/C` is the file `a/b/C.class`: a file that parses to
-    /// another name is not that class, and is skipped.
-    pub(crate) fn load_class_path(&mut self, root: &Path) -> Result<(), LoadError> {
-        self.load_dir(root, root)
+    /// Loads, links and registers class `name` from the class path: `None`
+    /// if no entry has it. As on a JVM's class path, class `a/b/C` is the
+    /// file `a/b/C.class` of the first entry that has one.
+    fn load_named(&mut self, name: &str) -> Result<Option<ClassId>, LoadError> {
+        // A name from a class file must not walk out of the class path.
+        let plain = |p: &str| !p.is_empty() && p != "." && p != ".." && !p.contains('\\');
+        if !name.split('/').all(plain) {
+            return Ok(None);
+        }
+        let Some(path) = self
+            .class_path
+            .iter()
+            .map(|dir| dir.join(format!("{name}.class")))
+            .find(|p| p.is_file())
+        else {
+            return Ok(None);
+        };
+        let shown = path.display().to_string();
+        let bytes =
+            std::fs::read(&path).map_err(|e| err(&shown, None, format!("cannot read: {e}")))?;
+        let file = classfile::parse(&bytes, &shown)?;
+        if file.name != name {
+            let why = format!("{shown} holds class {} (wrong name)", file.name);
+            return Err(err(name, None, why));
+        }
+        let id = self.load(file)?;
+        if let Err(e) = self.link(id) {
+            // It stays unlinked in the table, where no one finds it: the
+            // next use tries again, and fails the same way.
+            self.by_name.remove(name);
+            return Err(e);
+        }
+        let heap = self.heap.clone();
+        if let Some(heap) = heap {
+            self.register(id, |d| heap.register_type(d).map_err(|e| e.to_string()))?;
+        }
+        Ok(Some(id))
     }
 
-    fn load_dir(&mut self, root: &Path, dir: &Path) -> Result<(), LoadError> {
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            err(
-                &dir.display().to_string(),
-                None,
-                format!("cannot read the class path: {e}"),
-            )
-        })?;
-        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            if path.is_dir() {
-                self.load_dir(root, &path)?;
-            } else if path.extension().is_some_and(|e| e == "class") {
-                let shown = path.display().to_string();
-                let bytes = std::fs::read(&path)
-                    .map_err(|e| err(&shown, None, format!("cannot read: {e}")))?;
-                let file = classfile::parse(&bytes, &shown)?;
-                let here = path
-                    .strip_prefix(root)
-                    .ok()
-                    .and_then(|p| p.with_extension("").to_str().map(str::to_owned));
-                if here.as_deref() == Some(file.name.as_str()) {
-                    self.load(file)?;
-                }
-            }
+    /// The class `name`, loaded if need be: `None` if it is nowhere.
+    pub(crate) fn find(&mut self, name: &str) -> Result<Option<ClassId>, LoadError> {
+        match self.by_name.get(name) {
+            Some(&id) => Ok(Some(id)),
+            None => self.load_named(name),
         }
-        Ok(())
     }
 
     /// The class named `name` (an internal name, or an array descriptor),
     /// creating array classes as they are asked for.
+    /// Loading one from the class path, or failing to, is an error here.
     pub(crate) fn lookup(&mut self, name: &str) -> Result<ClassId, String> {
         if let Some(&id) = self.by_name.get(name) {
             return Ok(id);
         }
         let Some(elem) = name.strip_prefix('[') else {
-            return Err(format!(
-                "class {name} not found (the runtime library has only part of java.lang)"
-            ));
+            return match self.load_named(name) {
+                Ok(Some(id)) => Ok(id),
+                Ok(None) => Err(format!(
+                    "class {name} not found (the runtime library has only part of java.lang)"
+                )),
+                Err(e) => Err(format!("cannot load class {e}")),
+            };
         };
         let component = match elem.as_bytes().first() {
             Some(b'L') if elem.ends_with(';') && elem.len() > 2 => {
@@ -307,28 +327,48 @@ impl Classes {
         }
     }
 
-    /// Links every class: supertypes, field layout, virtual table; and
-    /// registers a movegc type for each class that can have instances.
+    /// Links every class so far (the runtime's) and registers their types
+    /// in `table`, before the heap is built.
     pub(crate) fn link_all(&mut self, table: &TypeTable) -> Result<(), LoadError> {
         for i in 0..self.classes.len() {
             self.link(ClassId(i as u32))?;
         }
         for i in 0..self.classes.len() {
-            let c = &mut self.classes[i];
-            if c.is_interface() || c.component.is_some() || c.name == "java/lang/String" {
-                continue;
-            }
-            let desc = TypeDescriptor::fixed(&c.name, c.size, &c.ref_offsets, &[]);
-            let ty = table
-                .register(desc)
-                .map_err(|e| err(&c.name, None, e.to_string()))?;
-            c.type_id = Some(ty);
-            let need = ty.0 as usize + 1;
-            if self.class_of_type.len() < need {
-                self.class_of_type.resize(need, ClassId(0));
-            }
-            self.class_of_type[ty.0 as usize] = ClassId(i as u32);
+            self.register(ClassId(i as u32), |d| {
+                table.register(d).map_err(|e| e.to_string())
+            })?;
         }
+        Ok(())
+    }
+
+    /// Registers the movegc type of a linked class that can have instances.
+    fn register(
+        &mut self,
+        id: ClassId,
+        register: impl FnOnce(TypeDescriptor) -> Result<TypeId, String>,
+    ) -> Result<(), LoadError> {
+        let c = &mut self.classes[id.0 as usize];
+        if c.is_interface() || c.component.is_some() || c.name == "java/lang/String" {
+            return Ok(());
+        }
+        let desc = if c.weak_offsets.is_empty() {
+            TypeDescriptor::fixed(&c.name, c.size, &c.ref_offsets, &[])
+        } else {
+            let slots: Vec<(u32, SlotKind)> = c
+                .ref_offsets
+                .iter()
+                .map(|&o| (o, SlotKind::Ref))
+                .chain(c.weak_offsets.iter().map(|&o| (o, SlotKind::Weak)))
+                .collect();
+            TypeDescriptor::fixed_slots(&c.name, c.size, &slots)
+        };
+        let ty = register(desc).map_err(|e| err(&c.name, None, e))?;
+        c.type_id = Some(ty);
+        let need = ty.0 as usize + 1;
+        if self.class_of_type.len() < need {
+            self.class_of_type.resize(need, ClassId(0));
+        }
+        self.class_of_type[ty.0 as usize] = id;
         Ok(())
     }
 
@@ -343,7 +383,7 @@ impl Classes {
         let super_name = c.super_name.clone();
         let interface_names = c.interface_names.clone();
         let resolve = |me: &mut Self, n: &str| -> Result<ClassId, LoadError> {
-            let s = me.by_name.get(n).copied().ok_or_else(|| {
+            let s = me.find(n)?.ok_or_else(|| {
                 err(
                     &name,
                     None,
@@ -367,8 +407,8 @@ impl Classes {
             interfaces.push(i);
         }
         let mut supers: HashSet<ClassId> = [id].into_iter().collect();
-        let (mut size, mut refs, mut vtable, mut vslots) =
-            (WORD, Vec::new(), Vec::new(), HashMap::new());
+        let (mut size, mut refs, mut weak, mut vtable, mut vslots) =
+            (WORD, Vec::new(), Vec::new(), Vec::new(), HashMap::new());
         if let Some(s) = super_class {
             let sc = self.class(s);
             if sc.is_interface() || sc.access & access::FINAL != 0 && sc.name != name {
@@ -378,6 +418,7 @@ impl Classes {
             supers.extend(sc.supers.iter().copied());
             size = sc.size;
             refs = sc.ref_offsets.clone();
+            weak = sc.weak_offsets.clone();
             vtable = sc.vtable.clone();
             vslots = sc.vslots.clone();
         }
@@ -391,7 +432,11 @@ impl Classes {
             .filter(|f| !f.is_static && f.kind == Kind::Ref)
         {
             f.at = size;
-            refs.push(size as u32);
+            if f.weak {
+                weak.push(size as u32);
+            } else {
+                refs.push(size as u32);
+            }
             size += WORD;
         }
         for f in fields
@@ -474,6 +519,7 @@ impl Classes {
         c.supers = supers;
         c.size = size;
         c.ref_offsets = refs;
+        c.weak_offsets = weak;
         c.vtable = vtable;
         c.vslots = vslots;
         c.linked = Link::Done;

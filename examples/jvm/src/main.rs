@@ -132,7 +132,7 @@ fn run(cli: Cli) -> u8 {
         Ok(()) => 0,
         Err(Error::Exit(status)) => status as u8,
         Err(Error::Uncaught) => 1,
-        Err(e @ Error::Usage(_)) => {
+        Err(e @ (Error::Usage(_) | Error::Load(_))) => {
             eprintln!("jvm: {e}");
             2
         }

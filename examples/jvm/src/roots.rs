@@ -110,8 +110,9 @@ pub(crate) struct Roots {
     pub(crate) stack: RootVec<Slot>,
     /// Static fields, by the index the linker gave each.
     pub(crate) statics: RootVec<Slot>,
-    /// String literals, by the index the decoder gave each, and the
-    /// preallocated `OutOfMemoryError`.
+    /// String literals, by the index the decoder gave each.
+    pub(crate) literals: RootVec<Slot>,
+    /// The preallocated `OutOfMemoryError`.
     pub(crate) constants: RootVec<Slot>,
     /// References a native method keeps across an allocation, and the
     /// exception being thrown.
@@ -120,7 +121,14 @@ pub(crate) struct Roots {
 
 impl RootSet for Roots {
     fn visit(&self, roots: &mut RootVisitor<'_>) {
-        for v in [&self.stack, &self.statics, &self.constants, &self.scratch] {
+        let all = [
+            &self.stack,
+            &self.statics,
+            &self.literals,
+            &self.constants,
+            &self.scratch,
+        ];
+        for v in all {
             v.visit(roots);
         }
     }

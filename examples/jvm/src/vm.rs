@@ -9,6 +9,7 @@ use gc_core::{Heap, ObjRef, Rooted, WORD};
 
 use crate::class::{Body, ClassId, Component, Init, MethodId};
 use crate::code::Code;
+use crate::decode::Literals;
 use crate::errors::Error;
 use crate::gc::{AllocError, Gc, HEAP_SPACE, Prim};
 use crate::loader::Classes;
@@ -54,6 +55,8 @@ pub(crate) struct Vm {
     pub(crate) heap: Heap,
     pub(crate) roots: Rooted<Roots>,
     pub(crate) cls: Classes,
+    /// The string literals of the methods decoded so far.
+    pub(crate) literals: Literals,
     pub(crate) init: Vec<Init>,
     pub(crate) frames: Vec<Frame>,
     pub(crate) wk: WellKnown,
@@ -93,6 +96,7 @@ impl Vm {
             heap,
             roots,
             cls,
+            literals: Literals::default(),
             init: Vec::new(),
             frames: Vec::new(),
             wk,
@@ -309,6 +313,14 @@ impl Vm {
         for &a in args {
             self.push(a);
         }
+        // After the pushes: decoding allocates, and the arguments must be
+        // roots across it.
+        if matches!(self.cls.method(method).body, Body::Lazy) {
+            if let Err(t) = self.decode_method(method) {
+                self.roots.stack.truncate(base);
+                return Err(t);
+            }
+        }
         let m = self.cls.method(method);
         let ret = m.ty.ret.map_or(0, |k| k.slots());
         match m.body.clone() {
@@ -329,7 +341,7 @@ impl Vm {
                 self.roots.stack.truncate(base);
                 r.map(|()| v)
             }
-            Body::None => {
+            Body::None | Body::Lazy => {
                 self.roots.stack.truncate(base);
                 let m = self.cls.method(method);
                 let what = format!("{}.{}", self.cls.class(m.class).java_name(), m.name);

@@ -75,6 +75,9 @@ suite! {
     hashmap "hashmap" 8 None,
     trees "trees" 4 None,
     identity "identity" 4 None,
+    bits "bits" 1 Some(50),
+    lazy "lazy" 1 Some(2),
+    weakrefs "weakrefs" 2 Some(100),
     // It allocates about three heaps' worth: the budget alone runs 3 or 4
     // collections, as the scheduler has it. A collection every 20000
     // allocations makes at least 6, whatever the scheduling.

@@ -1125,8 +1125,11 @@ pub(super) fn classes() -> Vec<Builtin> {
             statics: &[],
             methods: number_methods(),
         },
-        wrapper("java/lang/Integer", integer()),
-        wrapper("java/lang/Long", long()),
+        wrapper(
+            "java/lang/Integer",
+            [integer(), super::bits::int()].concat(),
+        ),
+        wrapper("java/lang/Long", [long(), super::bits::long()].concat()),
         wrapper("java/lang/Double", double()),
         wrapper("java/lang/Float", float()),
         wrapper("java/lang/Short", small("S")),

@@ -3,9 +3,11 @@
 //! classes of native methods.
 //!
 //! - `lang`: `Object`, `String`, `StringBuilder`, the interfaces.
-//! - `boxes`: `Integer`, `Long`, `Double` and the other wrappers; `Math`.
+//! - `boxes`: `Integer`, `Long`, `Double` and the other wrappers; `Math`;
+//!   `bits`: `Integer`'s and `Long`'s bit utilities.
 //! - `system`: `System`, `PrintStream`, `Runtime`, and formatting.
 //! - `throwable`: `Throwable`, its subclasses, and stack traces.
+//! - `refs`: `java.lang.ref.WeakReference`, on the collector's weak slots.
 //!
 //! A native gets the VM and the stack index of its first argument (the
 //! receiver, for an instance method); the arguments stay on the stack,
@@ -21,8 +23,10 @@ use crate::loader::{Builtin, Classes};
 use crate::roots::Slot;
 use crate::vm::{Run, Trap, Vm};
 
+mod bits;
 mod boxes;
 mod lang;
+mod refs;
 mod system;
 mod throwable;
 
@@ -38,6 +42,7 @@ pub(crate) fn classes() -> Vec<Builtin> {
     all.extend(boxes::classes());
     all.extend(system::classes());
     all.extend(throwable::classes());
+    all.extend(refs::classes());
     all
 }
 
@@ -78,6 +83,8 @@ pub(crate) struct WellKnown {
     /// `StringBuilder`'s character array and count.
     pub(crate) sb_value: usize,
     pub(crate) sb_count: usize,
+    /// `Reference`'s referent, a weak slot.
+    pub(crate) referent_field: usize,
     /// `System.out` and `System.err`: their static slots.
     pub(crate) system_out: usize,
     pub(crate) system_err: usize,
@@ -111,6 +118,7 @@ impl WellKnown {
         let throwable = id("java/lang/Throwable")?;
         let string_builder = id("java/lang/StringBuilder")?;
         let system = id("java/lang/System")?;
+        let reference = id("java/lang/ref/Reference")?;
         let wk = WellKnown {
             object: id("java/lang/Object")?,
             string: id("java/lang/String")?,
@@ -144,6 +152,7 @@ impl WellKnown {
             trace_field: field_at(cls, throwable, "stackTrace")?,
             sb_value: field_at(cls, string_builder, "value")?,
             sb_count: field_at(cls, string_builder, "count")?,
+            referent_field: field_at(cls, reference, "referent")?,
             system_out: field_at(cls, system, "out")?,
             system_err: field_at(cls, system, "err")?,
         };
