@@ -760,7 +760,7 @@ impl Spaces {
 /// a hint, which neither faults nor waits. On other architectures nothing is
 /// issued (their hardware prefetchers and out-of-order windows are left alone).
 #[inline(always)]
-fn prefetch(addr: usize) {
+pub fn prefetch(addr: usize) {
     // SAFETY: SSE, which the intrinsic needs, is part of x86_64's baseline;
     // a prefetch reads nothing the program sees and never faults, whatever the address.
     #[cfg(target_arch = "x86_64")]
