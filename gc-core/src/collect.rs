@@ -471,6 +471,11 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         used_before: spaces.used(),
         ..CycleStats::default()
     };
+    // Soft handles keep their objects unless memory is short: for an
+    // allocation that found the heap full, or with the heap three quarters
+    // full, they are weak.
+    heap.references.lock().clear_soft =
+        reason == Reason::Full || cycle.used_before > spaces.capacity() / 4 * 3;
     let progress = &heap.pacer.progress;
     let mut cards = Vec::new();
     let mut stage = Stage::default();

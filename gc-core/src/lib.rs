@@ -21,7 +21,7 @@
 //!   [`Stats::report`] and [`install_stderr_log`] show them to people.
 //! - [`walk`]: visiting every object ([`Heap::walk`]), and the objects and
 //!   bytes per type ([`Heap::histogram`]).
-//! - [`weak`]: weak handles ([`Weak`]) and ephemerons ([`Ephemeron`]);
+//! - [`weak`]: weak and soft handles ([`Weak`], [`Soft`]) and ephemerons ([`Ephemeron`]);
 //!   [`finalize`]: finalization and cleaners.
 //! - `inject` (cargo feature `fault-injection`): simulated kernel failures, for tests.
 //! - `safepoint`, `satb`, `mark`, `pacer`, `collect`: the handshake, the
@@ -77,4 +77,4 @@ pub use stats::{
     Stats,
 };
 pub use walk::{Histogram, Live, TypeCount, WalkedObject};
-pub use weak::{Ephemeron, Weak};
+pub use weak::{Ephemeron, Soft, Weak};

@@ -11,6 +11,8 @@
 //! Processing runs in the pause where tracing ends (the final mark, or the
 //! one pause of a cycle that marks in a pause), in [`Stage`]s:
 //!
+//! 0. soft handles' referents are marked and traced, unless the cycle clears
+//!    them (memory is short: [`Tables::clear_soft`]), when they are weak;
 //! 1. ephemerons: the values of those whose keys are live are marked and
 //!    traced, again and again until no ephemeron's value is newly marked (a
 //!    value may be another ephemeron's key);
@@ -38,8 +40,10 @@ use crate::sync::ForkSafeMutex;
 /// Where a cycle's reference processing stands.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Stage {
-    /// Ephemerons are being resolved; nothing has been cleared.
+    /// Soft handles' referents are marked, unless the cycle clears them.
     #[default]
+    Soft,
+    /// Ephemerons are being resolved; nothing has been cleared.
     Ephemerons,
     /// Weak handles and dead ephemerons are cleared and finalizable objects
     /// resurrected; what they reach is being traced.
@@ -55,6 +59,11 @@ pub struct ReferenceStats {
     pub weak: usize,
     /// Of those, cleared: their referents were unreachable.
     pub weak_cleared: usize,
+    /// Soft handles holding a referent when the cycle examined them.
+    pub soft: usize,
+    /// Of those, cleared: memory was short and their referents were
+    /// otherwise unreachable.
+    pub soft_cleared: usize,
     /// Weak slots in objects (`SlotKind::Weak`) of the objects marking
     /// scanned, holding a reference.
     pub weak_slots: usize,
@@ -80,6 +89,11 @@ pub struct ReferenceStats {
 pub(crate) struct Tables {
     /// Weak handles' referents; 0 once cleared.
     pub(crate) weak: Slab<usize>,
+    /// Soft handles' referents; 0 once cleared.
+    pub(crate) soft: Slab<usize>,
+    /// Whether the cycle in progress clears soft handles whose referents
+    /// nothing else keeps (set when it starts), or keeps them alive.
+    pub(crate) clear_soft: bool,
     /// Ephemerons' keys and values; zeros once cleared.
     pub(crate) ephemerons: Slab<[usize; 2]>,
     /// Objects registered for finalization, not yet found unreachable.
@@ -117,6 +131,12 @@ impl References {
         let mut grey = Vec::new();
         while grey.is_empty() && *stage != Stage::Done {
             match stage {
+                Stage::Soft => {
+                    if !tables.clear_soft {
+                        grey = tables.mark_soft_referents(marker);
+                    }
+                    *stage = Stage::Ephemerons;
+                }
                 Stage::Ephemerons => {
                     grey = tables.mark_ephemeron_values(marker);
                     if grey.is_empty() {
@@ -152,6 +172,7 @@ impl References {
         let mut tables = self.lock();
         let Tables {
             weak,
+            soft,
             ephemerons,
             finalizers,
             cleaners,
@@ -161,10 +182,12 @@ impl References {
             // SAFETY: a word of the table, which this pause holds locked.
             unsafe { plan.rewrite_slot(slot, SlotKind::Ref) };
         };
-        in_chunks(pool, weak.entries_mut(), |chunk| {
-            chunk.iter_mut().for_each(rewrite);
-            0
-        });
+        for table in [weak, soft] {
+            in_chunks(pool, table.entries_mut(), |chunk| {
+                chunk.iter_mut().for_each(rewrite);
+                0
+            });
+        }
         in_chunks(pool, ephemerons.entries_mut(), |chunk| {
             chunk.iter_mut().flatten().for_each(rewrite);
             0
@@ -183,6 +206,7 @@ impl References {
             .weak
             .entries()
             .iter()
+            .chain(tables.soft.entries())
             .copied()
             .chain(tables.ephemerons.entries().iter().flatten().copied())
             .chain(tables.finalizers.iter().copied())
@@ -209,6 +233,29 @@ fn in_chunks<T: Send>(
     }
 }
 
+/// Clears the referents in `entries` that are not live; returns how many it
+/// cleared, and adds to `held` how many held one.
+fn clear_unlive(
+    pool: Option<&rayon::ThreadPool>,
+    entries: &mut [usize],
+    marker: &Marker<'_>,
+    held: &AtomicUsize,
+) -> usize {
+    in_chunks(pool, entries, |chunk| {
+        let mut cleared = 0;
+        let mut seen = 0;
+        for referent in chunk.iter_mut().filter(|r| **r != 0) {
+            seen += 1;
+            if !marker.is_live(*referent) {
+                *referent = 0;
+                cleared += 1;
+            }
+        }
+        held.fetch_add(seen, Ordering::Relaxed);
+        cleared
+    })
+}
+
 /// Stores null in the weak slots marking noted whose objects are not live.
 fn clear_weak_slots(marker: &Marker<'_>, stats: &mut ReferenceStats) {
     for slot in marker.take_weak_slots() {
@@ -225,6 +272,16 @@ fn clear_weak_slots(marker: &Marker<'_>, stats: &mut ReferenceStats) {
 }
 
 impl Tables {
+    /// Marks the soft handles' referents; returns those newly marked.
+    fn mark_soft_referents(&self, marker: &Marker<'_>) -> Vec<usize> {
+        self.soft
+            .entries()
+            .iter()
+            .copied()
+            .filter(|&r| r != 0 && marker.mark_new(r))
+            .collect()
+    }
+
     /// Marks the values of ephemerons whose keys are live; returns those
     /// newly marked.
     fn mark_ephemeron_values(&self, marker: &Marker<'_>) -> Vec<usize> {
@@ -246,20 +303,12 @@ impl Tables {
         stats: &mut ReferenceStats,
     ) {
         let seen = AtomicUsize::new(0);
-        stats.weak_cleared += in_chunks(pool, self.weak.entries_mut(), |chunk| {
-            let mut cleared = 0;
-            let mut held = 0;
-            for referent in chunk.iter_mut().filter(|r| **r != 0) {
-                held += 1;
-                if !marker.is_live(*referent) {
-                    *referent = 0;
-                    cleared += 1;
-                }
-            }
-            seen.fetch_add(held, Ordering::Relaxed);
-            cleared
-        });
+        stats.weak_cleared += clear_unlive(pool, self.weak.entries_mut(), marker, &seen);
         stats.weak += seen.swap(0, Ordering::Relaxed);
+        // Kept soft handles' referents were marked: only a cycle that clears
+        // them finds any dead.
+        stats.soft_cleared += clear_unlive(pool, self.soft.entries_mut(), marker, &seen);
+        stats.soft += seen.swap(0, Ordering::Relaxed);
         stats.ephemerons_cleared += in_chunks(pool, self.ephemerons.entries_mut(), |chunk| {
             let mut cleared = 0;
             let mut held = 0;

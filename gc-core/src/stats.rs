@@ -188,13 +188,16 @@ impl fmt::Display for CycleStats {
             write!(f, "; moved nothing, {} dead kept", mib(self.dead_kept))?;
         }
         let r = &self.references;
-        if r.weak + r.weak_slots + r.ephemerons + r.finalizable + r.cleaned > 0 {
+        if r.weak + r.soft + r.weak_slots + r.ephemerons + r.finalizable + r.cleaned > 0 {
             write!(
                 f,
-                "; references: {} weak ({} cleared), {} weak slots ({} cleared), {} ephemerons \
-                 ({} cleared), {} finalizable, {} cleaned, {:.3} ms processing, {:.3} ms rewriting",
+                "; references: {} weak ({} cleared), {} soft ({} cleared), {} weak slots ({} \
+                 cleared), {} ephemerons ({} cleared), {} finalizable, {} cleaned, {:.3} ms \
+                 processing, {:.3} ms rewriting",
                 r.weak,
                 r.weak_cleared,
+                r.soft,
+                r.soft_cleared,
                 r.weak_slots,
                 r.weak_slots_cleared,
                 r.ephemerons,

@@ -41,6 +41,21 @@ pub struct Weak {
     index: usize,
 }
 
+/// A soft reference: a weak reference the collector clears only when memory
+/// is short, keeping its object alive meanwhile (a cache's entries, Java's
+/// `SoftReference`). A cycle clears the soft handles whose objects nothing
+/// else keeps when it runs for an allocation that found the heap full, and
+/// when it starts with more than three quarters of the heap in use; so
+/// every soft handle whose object only soft handles keep is cleared before
+/// an allocation fails with [`GcError::OutOfMemory`]. Made with
+/// [`Mutator::soft`] or [`HandleScope::soft`]; reads, costs and threads as
+/// for [`Weak`].
+#[derive(Debug)]
+pub struct Soft {
+    heap: Heap,
+    index: usize,
+}
+
 /// An ephemeron: a key and a value, where the value is live only while the
 /// key is reachable from something other than the ephemeron (the value
 /// referring to its own key does not keep either alive). When a cycle finds
@@ -61,6 +76,16 @@ impl Mutator {
         let heap = self.heap().clone();
         let index = heap.0.references.lock().weak.insert(obj.addr());
         Weak { heap, index }
+    }
+
+    /// A soft handle to `obj`.
+    ///
+    /// # Safety
+    /// `obj` must be a live object's current address.
+    pub unsafe fn soft(&mut self, obj: ObjRef) -> Soft {
+        let heap = self.heap().clone();
+        let index = heap.0.references.lock().soft.insert(obj.addr());
+        Soft { heap, index }
     }
 
     /// An ephemeron from `key` to `value`.
@@ -95,6 +120,13 @@ impl HandleScope<'_> {
         // SAFETY: a handle holds a live object's current address.
         Some(unsafe { self.mutator().weak(obj) })
     }
+
+    /// A soft handle to the object `local` holds, or `None` if it holds null.
+    pub fn soft(&mut self, local: Local<'_>) -> Option<Soft> {
+        let obj = self.get(local)?;
+        // SAFETY: a handle holds a live object's current address.
+        Some(unsafe { self.mutator().soft(obj) })
+    }
 }
 
 impl Weak {
@@ -127,6 +159,33 @@ impl Weak {
 impl Drop for Weak {
     fn drop(&mut self) {
         self.heap.0.references.lock().weak.remove(self.index);
+    }
+}
+
+impl Soft {
+    /// The referent, or `None` if a cycle cleared it. During a cycle's
+    /// marking the referent is kept alive for that cycle, as
+    /// [`Weak::get`]'s.
+    ///
+    /// Fails with [`GcError::OtherHeap`] if `m` is not of this handle's heap.
+    pub fn get(&self, m: &mut Mutator) -> Result<Option<ObjRef>, GcError> {
+        m.check_heap(&self.heap)?;
+        let referent = self
+            .heap
+            .0
+            .references
+            .lock()
+            .soft
+            .get(self.index)
+            .unwrap_or(0);
+        m.keep_alive(referent);
+        Ok(ObjRef::from_addr(referent))
+    }
+}
+
+impl Drop for Soft {
+    fn drop(&mut self) {
+        self.heap.0.references.lock().soft.remove(self.index);
     }
 }
 
