@@ -22,7 +22,8 @@
 //! - [`walk`]: visiting every object ([`Heap::walk`]), and the objects and
 //!   bytes per type ([`Heap::histogram`]).
 //! - [`weak`]: weak and soft handles ([`Weak`], [`Soft`]) and ephemerons ([`Ephemeron`]);
-//!   [`finalize`]: finalization and cleaners.
+//!   [`finalize`]: finalization and cleaners; `identity`: identity hashes
+//!   that survive moves ([`Mutator::identity_hash`]).
 //! - `inject` (cargo feature `fault-injection`): simulated kernel failures, for tests.
 //! - `safepoint`, `satb`, `mark`, `pacer`, `collect`: the handshake, the
 //!   write barrier's buffers, parallel marking, pacing, and the cycle.
@@ -36,6 +37,7 @@ pub mod finalize;
 pub mod fork;
 pub mod global;
 pub mod heap;
+mod identity;
 #[cfg(feature = "fault-injection")]
 pub mod inject;
 #[cfg(not(loom))]

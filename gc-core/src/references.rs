@@ -1,6 +1,7 @@
 //! The references the collector owns for the VM that do not keep objects
-//! alive, or not simply: weak handles, ephemerons, objects registered for
-//! finalization and cleaners; and their processing at the end of a cycle's
+//! alive, or not simply: weak and soft handles, ephemerons, objects
+//! registered for finalization and cleaners, and the identity hashes of the
+//! objects that have one; and their processing at the end of a cycle's
 //! marking.
 //!
 //! Every table lives behind one lock. Mutators take it to make, read and
@@ -26,6 +27,7 @@
 //! mutators then resume with marking on, and the next final-mark pause
 //! continues from the stage reached.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -78,6 +80,10 @@ pub struct ReferenceStats {
     pub finalizable: usize,
     /// Cleaners notified: their objects were unreachable.
     pub cleaned: usize,
+    /// Identity hashes of objects the cycle found live ([`Mutator::identity_hash`](crate::Mutator::identity_hash)).
+    pub hashed: usize,
+    /// Identity hashes forgotten: their objects were unreachable.
+    pub hashes_dropped: usize,
     /// Time spent processing, in the pauses.
     pub processing: Duration,
     /// Time spent rewriting the tables' references in the compaction pause.
@@ -104,6 +110,10 @@ pub(crate) struct Tables {
     pub(crate) cleaners: Vec<(usize, u64)>,
     /// Tokens of the cleaners notified, not yet taken.
     pub(crate) cleaned: Vec<u64>,
+    /// The identity hashes given out, by their objects' current addresses.
+    pub(crate) hashes: HashMap<usize, u32>,
+    /// Hashes given out so far, the seed of the next.
+    pub(crate) hash_seed: u64,
 }
 
 /// The heap's reference tables.
@@ -151,6 +161,7 @@ impl References {
                     // and finalization did not, is gone.
                     clear_weak_slots(marker, stats);
                     tables.notify_cleaners(marker, stats);
+                    tables.forget_dead_hashes(marker, stats);
                     *stage = Stage::Done;
                 }
                 Stage::Done => {}
@@ -176,6 +187,7 @@ impl References {
             ephemerons,
             finalizers,
             cleaners,
+            hashes,
             ..
         } = &mut *tables;
         let rewrite = |slot: &mut usize| {
@@ -196,6 +208,16 @@ impl References {
             .iter_mut()
             .chain(cleaners.iter_mut().map(|(obj, _)| obj))
             .for_each(rewrite);
+        // Keys are addresses: the table is rebuilt under the new ones.
+        if !hashes.is_empty() {
+            *hashes = hashes
+                .drain()
+                .map(|(mut obj, hash)| {
+                    rewrite(&mut obj);
+                    (obj, hash)
+                })
+                .collect();
+        }
         stats.rewriting = t.elapsed();
     }
 
@@ -210,7 +232,8 @@ impl References {
             .copied()
             .chain(tables.ephemerons.entries().iter().flatten().copied())
             .chain(tables.finalizers.iter().copied())
-            .chain(tables.cleaners.iter().map(|&(obj, _)| obj));
+            .chain(tables.cleaners.iter().map(|&(obj, _)| obj))
+            .chain(tables.hashes.keys().copied());
         for v in values {
             f(v);
         }
@@ -323,6 +346,16 @@ impl Tables {
             cleared
         });
         stats.ephemerons += seen.into_inner();
+    }
+
+    /// Forgets the identity hashes of objects that are not live, after
+    /// finalization resurrected what it keeps (a resurrected object keeps
+    /// its hash).
+    fn forget_dead_hashes(&mut self, marker: &Marker<'_>, stats: &mut ReferenceStats) {
+        let before = self.hashes.len();
+        self.hashes.retain(|&obj, _| marker.is_live(obj));
+        stats.hashed += self.hashes.len();
+        stats.hashes_dropped += before - self.hashes.len();
     }
 
     /// Moves the objects registered for finalization that are not live to

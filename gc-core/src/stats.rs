@@ -188,12 +188,13 @@ impl fmt::Display for CycleStats {
             write!(f, "; moved nothing, {} dead kept", mib(self.dead_kept))?;
         }
         let r = &self.references;
-        if r.weak + r.soft + r.weak_slots + r.ephemerons + r.finalizable + r.cleaned > 0 {
+        if r.weak + r.soft + r.weak_slots + r.ephemerons + r.finalizable + r.cleaned + r.hashed > 0
+        {
             write!(
                 f,
                 "; references: {} weak ({} cleared), {} soft ({} cleared), {} weak slots ({} \
-                 cleared), {} ephemerons ({} cleared), {} finalizable, {} cleaned, {:.3} ms \
-                 processing, {:.3} ms rewriting",
+                 cleared), {} ephemerons ({} cleared), {} finalizable, {} cleaned, {} hashed ({} \
+                 dropped), {:.3} ms processing, {:.3} ms rewriting",
                 r.weak,
                 r.weak_cleared,
                 r.soft,
@@ -204,6 +205,8 @@ impl fmt::Display for CycleStats {
                 r.ephemerons_cleared,
                 r.finalizable,
                 r.cleaned,
+                r.hashed,
+                r.hashes_dropped,
                 ms(r.processing),
                 ms(r.rewriting),
             )?;
