@@ -909,13 +909,13 @@ fn compaction_pause_work(
         CycleKind::Full => spaces.large().objects(),
     };
     // A cycle that found next to nothing dead (a program building its data)
-    // moves nothing: compacting would remap, rebuild and move back every page
-    // to free a few words. Its dead words are filled after the pause, and a
-    // later cycle frees them. Its large objects are rewritten in the pause,
-    // so it must have few. Requested cycles and those run for an allocation
-    // that found the heap full compact as ever.
-    let in_place = heap.concurrent.is_some()
-        && reason == Reason::Budget
+    // moves nothing: compacting would remap, rebuild and move back (or slide)
+    // every page to free a few words. Its dead words are filled, after the
+    // pause in the concurrent modes, and a later cycle frees them. Its large
+    // objects are rewritten in the pause, so it must have few. Requested
+    // cycles and those run for an allocation that found the heap full
+    // compact as ever.
+    let in_place = reason == Reason::Budget
         && plan.dead_bytes() <= (plan.black() - plan.base()) / IN_PLACE_DEAD
         && candidates.iter().map(|&(_, size)| size).sum::<usize>() <= IN_PLACE_LARGE;
     let dead = plan.dead_bytes();
@@ -1065,11 +1065,18 @@ fn compaction_pause_work(
         cycle.pages_remapped = (c.remapped().len() + c.large().span()) / page;
     }
     let promoted = plan.base()..young_end;
+    // Stop-the-world: all of the cycle's work is in its pause.
+    let settle_later = in_place && heap.concurrent.is_some();
     if in_place {
         cycle.in_place = true;
         cycle.dead_kept = dead;
         cycle.pages_in_place = (plan.new_top() - spaces.moving().start()).div_ceil(page);
         cycle.pages_compacted = 0;
+        if !settle_later {
+            // SAFETY: marking is done and every mutator is stopped.
+            unsafe { spaces.settle_in_place(plan) };
+            log_promoted_cards(heap, promoted.clone());
+        }
     } else if compaction.is_none() {
         slide_in_place(spaces, plan, cycle);
         log_promoted_cards(heap, promoted.clone());
@@ -1091,7 +1098,7 @@ fn compaction_pause_work(
     // next cycle's verification covers it.
     if heap.config.verify
         && compaction.is_none()
-        && !in_place
+        && !settle_later
         && let Err(e) = verify(heap, mutators)
     {
         if let Some(release) = release {
@@ -1101,7 +1108,7 @@ fn compaction_pause_work(
     }
     Ok(Started {
         compaction,
-        settle: in_place.then(|| plan.parts()),
+        settle: settle_later.then(|| plan.parts()),
         marked: plan.base()..plan.old_top(),
         black: plan.black(),
         promoted,

@@ -476,7 +476,7 @@ impl Spaces {
     }
 
     /// The work of a cycle that moves nothing ([`Plan::in_place`]), after its
-    /// pause, while mutators run: covers the dead words from the base to the
+    /// pause while mutators run (or in it, stop-the-world): covers the dead words from the base to the
     /// black line with fillers, never across a page boundary or the promoted
     /// end (so that walks by headers, from either, meet no dead object's
     /// stale references), then records the starts of the objects below the
@@ -862,8 +862,7 @@ impl Plan<'_> {
     /// it is, and every address forwards to itself. For a cycle that finds
     /// so little dead that compacting would cost more than it frees (a
     /// program building its data): the dead words are covered with fillers
-    /// after the pause ([`Spaces::settle_in_place`]) and freed by a later
-    /// cycle.
+    /// ([`Spaces::settle_in_place`]) and freed by a later cycle.
     pub fn in_place(self) -> Self {
         let p = self.p;
         Plan {

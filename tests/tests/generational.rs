@@ -453,7 +453,7 @@ fn a_young_cycle_remaps_its_survivors_pages_not_the_young_range() {
 #[test]
 fn a_cycle_that_finds_nearly_nothing_dead_moves_nothing() {
     const DATA: usize = 32;
-    for mode in [Mode::Move, Mode::Copy] {
+    for mode in MODES {
         let Some((heap, types)) = heap(mode, 64 << 20, Injection::default()) else {
             return;
         };
