@@ -80,7 +80,8 @@ pub struct ReferenceStats {
     pub finalizable: usize,
     /// Cleaners notified: their objects were unreachable.
     pub cleaned: usize,
-    /// Identity hashes of objects the cycle found live ([`Mutator::identity_hash`](crate::Mutator::identity_hash)).
+    /// Identity hashes of objects the cycle found live
+    /// ([`Mutator::identity_hash`](crate::Mutator::identity_hash)).
     pub hashed: usize,
     /// Identity hashes forgotten: their objects were unreachable.
     pub hashes_dropped: usize,

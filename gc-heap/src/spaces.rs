@@ -476,13 +476,14 @@ impl Spaces {
     }
 
     /// The work of a cycle that moves nothing ([`Plan::in_place`]), after its
-    /// pause while mutators run (or in it, stop-the-world): covers the dead words from the base to the
-    /// black line with fillers, never across a page boundary or the promoted
-    /// end (so that walks by headers, from either, meet no dead object's
-    /// stale references), then records the starts of the objects below the
-    /// promoted end, now old, and dirties the cards of their slots that
-    /// reference young objects: what the page builder does in a cycle that
-    /// moves. The caller logs those cards. Returns the dead bytes filled.
+    /// pause while mutators run (or in it, stop-the-world): covers the dead
+    /// words from the base to the black line with fillers, never across a
+    /// page boundary or the promoted end (so that walks by headers, from
+    /// either, meet no dead object's stale references), then records the
+    /// starts of the objects below the promoted end, now old, and dirties the
+    /// cards of their slots that reference young objects: what the page
+    /// builder does in a cycle that moves. The caller logs those cards.
+    /// Returns the dead bytes filled.
     ///
     /// # Safety
     /// `plan` is the in-place plan of the last marking, whose bits are intact;
