@@ -24,6 +24,7 @@ use gc_heap::ObjRef;
 use crate::error::GcError;
 use crate::heap::Heap;
 use crate::mutator::{HandleScope, Local, Mutator};
+use crate::references::Tables;
 use crate::satb::{SatbBuffer, SatbQueue};
 
 /// A weak reference: the object it refers to, while something else keeps
@@ -103,6 +104,19 @@ impl Mutator {
         Ephemeron { heap, index }
     }
 
+    /// A handle's referent, as `slot` reads it from `heap`'s tables (none:
+    /// cleared), kept alive for a cycle that is marking.
+    fn read_referent(
+        &mut self,
+        heap: &Heap,
+        slot: impl FnOnce(&Tables) -> Option<usize>,
+    ) -> Result<Option<ObjRef>, GcError> {
+        self.check_heap(heap)?;
+        let referent = slot(&heap.0.references.lock()).unwrap_or(0);
+        self.keep_alive(referent);
+        Ok(ObjRef::from_addr(referent))
+    }
+
     /// Fails unless `heap` is this mutator's heap.
     fn check_heap(&self, heap: &Heap) -> Result<(), GcError> {
         if Arc::ptr_eq(&heap.0, &self.heap().0) {
@@ -137,17 +151,7 @@ impl Weak {
     ///
     /// Fails with [`GcError::OtherHeap`] if `m` is not of this handle's heap.
     pub fn get(&self, m: &mut Mutator) -> Result<Option<ObjRef>, GcError> {
-        m.check_heap(&self.heap)?;
-        let referent = self
-            .heap
-            .0
-            .references
-            .lock()
-            .weak
-            .get(self.index)
-            .unwrap_or(0);
-        m.keep_alive(referent);
-        Ok(ObjRef::from_addr(referent))
+        m.read_referent(&self.heap, |t| t.weak.get(self.index))
     }
 
     /// The heap this handle belongs to.
@@ -169,17 +173,7 @@ impl Soft {
     ///
     /// Fails with [`GcError::OtherHeap`] if `m` is not of this handle's heap.
     pub fn get(&self, m: &mut Mutator) -> Result<Option<ObjRef>, GcError> {
-        m.check_heap(&self.heap)?;
-        let referent = self
-            .heap
-            .0
-            .references
-            .lock()
-            .soft
-            .get(self.index)
-            .unwrap_or(0);
-        m.keep_alive(referent);
-        Ok(ObjRef::from_addr(referent))
+        m.read_referent(&self.heap, |t| t.soft.get(self.index))
     }
 }
 
