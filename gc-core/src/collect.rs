@@ -938,11 +938,6 @@ fn compaction_pause_work(
     });
     heap.references
         .rewrite(plan, heap.pool.get().as_deref(), &mut cycle.references);
-    // A card listed twice must be rewritten once: a rewritten reference may
-    // still lie in the range that moves.
-    cards.sort_unstable();
-    cards.dedup();
-    cycle.remembered_cards = cards.len();
     let mut kept = Vec::new();
     // A young cycle whose survivors are few slides them in this pause, as
     // HotSpot's young collections copy theirs: cheaper than remapping the
@@ -955,6 +950,11 @@ fn compaction_pause_work(
         && plan.new_top() - plan.base() <= slide_limit;
     match cycle.kind {
         CycleKind::Young => {
+            // A card listed twice must be rewritten once: a rewritten
+            // reference may still lie in the range that moves.
+            cards.sort_unstable();
+            cards.dedup();
+            cycle.remembered_cards = cards.len();
             for &card in cards.iter() {
                 let mut young = false;
                 // SAFETY: the old objects are intact (compaction has not begun)
@@ -971,10 +971,14 @@ fn compaction_pause_work(
                 }
             }
         }
+        // Nothing to rewrite: cleaning needs no order, and a full cycle's list
+        // is long (every card the mutators dirtied since the last cycle; the
+        // latency bench's 16,000 took 0.45 ms to sort, of a 1 ms pause).
         CycleKind::Full => {
-            for &card in cards.iter() {
-                spaces.cards().clean(card);
-            }
+            cycle.remembered_cards = cards
+                .iter()
+                .filter(|&&card| spaces.cards().clean(card))
+                .count();
         }
     }
     cards.clear();
@@ -1033,7 +1037,12 @@ fn compaction_pause_work(
     cycle.used_after = plan.live_bytes() + spaces.large().committed();
     let (trigger, keep_resident) = {
         let mut policy = heap.policy.lock();
-        let trigger = policy.cycle_ended(cycle.kind, spaces.capacity(), cycle.used_after);
+        let trigger = policy.cycle_ended(
+            cycle.kind,
+            spaces.capacity(),
+            cycle.used_after,
+            cycle.allocated_black,
+        );
         (trigger, policy.kept())
     };
     // Keep resident the pages the next cycle's allocations will use, and give

@@ -67,7 +67,8 @@ pub struct CycleStats {
     /// Young or full.
     pub kind: CycleKind,
     /// Cards of old objects that may reference young objects, at the
-    /// compaction pause (the remembered set; young cycles only).
+    /// compaction pause (the remembered set): a young cycle rewrites their
+    /// slots, a full one only cleans them.
     pub remembered_cards: usize,
     /// Bytes of the moving space promoted: young survivors, old from now on.
     pub promoted_bytes: usize,

@@ -83,10 +83,14 @@ impl CardTable {
         self.byte(self.card_of(addr)).load(Ordering::Relaxed) != 0
     }
 
-    /// Cleans `card`. Only while no mutator runs: a barrier that saw the card
-    /// dirty and so did not log it must not find it cleaned and unlisted.
-    pub fn clean(&self, card: usize) {
-        self.byte(card).store(0, Ordering::Relaxed);
+    /// Cleans `card`; returns whether it was dirty. Only while no mutator
+    /// runs: a barrier that saw the card dirty and so did not log it must not
+    /// find it cleaned and unlisted.
+    pub fn clean(&self, card: usize) -> bool {
+        let byte = self.byte(card);
+        let was = byte.load(Ordering::Relaxed) != 0;
+        byte.store(0, Ordering::Relaxed);
+        was
     }
 
     /// The addresses card `card` covers.
