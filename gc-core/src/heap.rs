@@ -55,6 +55,7 @@ pub(crate) struct Config {
     pub(crate) large_threshold: usize,
     pub(crate) tlab_size: usize,
     pub(crate) mode: Mode,
+    pub(crate) compaction_threads: usize,
 }
 
 /// Builds a [`Heap`].
@@ -62,6 +63,7 @@ pub struct HeapBuilder {
     size: usize,
     gc_threads: usize,
     concurrent_threads: usize,
+    compaction_threads: usize,
     concurrent_mark: bool,
     mode: Mode,
     verify: bool,
@@ -91,6 +93,17 @@ impl HeapBuilder {
     /// machine's cores, at least one). With one, the cycle's own thread marks.
     pub fn concurrent_threads(mut self, n: usize) -> Self {
         self.concurrent_threads = n;
+        self
+    }
+
+    /// Threads that build and place pages in a concurrent compaction
+    /// ([`Mode::Move`] and [`Mode::Copy`]; default 1: the cycle's own thread).
+    /// More finish a compaction sooner, so mutators fault on fewer pages not
+    /// yet built and the next cycle may start sooner, at the price of cores
+    /// the mutators may want: every thread but the cycle's is spawned for the
+    /// compaction and exits when it ends.
+    pub fn compaction_threads(mut self, n: usize) -> Self {
+        self.compaction_threads = n;
         self
     }
 
@@ -162,9 +175,9 @@ impl HeapBuilder {
                 mib(MAX_HEAP)
             )));
         }
-        if self.gc_threads == 0 || self.concurrent_threads == 0 {
+        if self.gc_threads == 0 || self.concurrent_threads == 0 || self.compaction_threads == 0 {
             return Err(GcError::Config(
-                "gc_threads and concurrent_threads must be at least 1".into(),
+                "gc_threads, concurrent_threads and compaction_threads must be at least 1".into(),
             ));
         }
         let page = gc_uffd::page_size();
@@ -242,6 +255,7 @@ impl HeapBuilder {
                 large_threshold: self.large_threshold,
                 tlab_size: self.tlab_size,
                 mode,
+                compaction_threads: self.compaction_threads,
             },
             handshake: Handshake::new(),
             mutators: Mutex::new(Vec::new()),
@@ -416,6 +430,7 @@ impl Heap {
             size: 256 << 20,
             gc_threads: cores,
             concurrent_threads: (cores / 4).max(1),
+            compaction_threads: 1,
             concurrent_mark: true,
             mode: Mode::Auto,
             verify: false,

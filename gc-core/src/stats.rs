@@ -269,9 +269,12 @@ pub struct CompactionStats {
     /// To-space pages of the moving space built and placed.
     pub pages: usize,
     /// Of those and the large objects' pages (`large_pages`), built by the
-    /// compaction thread.
+    /// compaction threads.
     pub by_gc: usize,
-    /// Of those and the large objects' pages, built by mutators in their
+    /// Of `by_gc`, pages built by the compaction threads besides the
+    /// cycle's own ([`HeapBuilder::compaction_threads`](crate::HeapBuilder::compaction_threads)).
+    pub by_helpers: usize,
+    /// Of `pages` and the large objects' pages, built by mutators in their
     /// SIGBUS handlers.
     pub by_mutators: usize,
     /// Pages placed with `UFFDIO_MOVE`: no byte copied, no page allocated.
@@ -325,8 +328,11 @@ pub struct CompactionStats {
     pub faults: Latency,
     /// Time in mutators' SIGBUS handlers, all threads.
     pub mutator_time: Duration,
-    /// CPU time of the compaction thread.
+    /// CPU time of the compaction threads.
     pub gc_cpu: Duration,
+    /// Threads that built pages ([`HeapBuilder::compaction_threads`](crate::HeapBuilder::compaction_threads)),
+    /// the mutators' fault handlers aside.
+    pub threads: usize,
     /// From the end of the pause to the last page in place.
     pub wall: Duration,
     /// `UFFDIO_MOVE` met `EBUSY` for most of the cycle's pages, and the rest
@@ -346,13 +352,18 @@ impl fmt::Display for CompactionStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "gc #{} compaction: {} pages ({} by GC, {} by mutators), {} moved in {} calls, \
+            "gc #{} compaction: {} pages ({} by GC{}, {} by mutators), {} moved in {} calls, \
              {} copied; buffers {} free + {} recycled; allocation pages {} recycled + {} fresh, \
              {} zero-filled; {}\
-             wall {:.2} ms, GC cpu {:.2} ms, {} GC minor faults; mutator faults {}{}{}",
+             wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; mutator faults {}{}{}",
             self.cycle,
             self.pages,
             self.by_gc,
+            if self.by_helpers > 0 {
+                format!(" ({} by helpers)", self.by_helpers)
+            } else {
+                String::new()
+            },
             self.by_mutators,
             self.moved,
             self.move_calls,
@@ -372,6 +383,8 @@ impl fmt::Display for CompactionStats {
             },
             ms(self.wall),
             ms(self.gc_cpu),
+            self.threads,
+            if self.threads == 1 { "" } else { "s" },
             self.gc_minor_faults,
             self.faults,
             if self.copied_busy > 0 {
@@ -448,6 +461,9 @@ pub struct Stats {
     pub last_compaction: Option<CompactionStats>,
     /// Concurrent modes: to-space pages built by the compaction thread.
     pub pages_by_gc: u64,
+    /// Concurrent modes: of those, pages built by the compaction threads
+    /// besides the cycle's own.
+    pub pages_by_helpers: u64,
     /// Concurrent modes: to-space pages built by mutators in their SIGBUS handlers.
     pub pages_by_mutators: u64,
     /// Concurrent modes: pages placed with `UFFDIO_MOVE`.
@@ -505,6 +521,7 @@ impl Stats {
         self.compactions += 1;
         self.objects_moved += c.objects_moved as u64;
         self.pages_by_gc += c.by_gc as u64;
+        self.pages_by_helpers += c.by_helpers as u64;
         self.pages_by_mutators += c.by_mutators as u64;
         self.pages_moved += c.moved as u64;
         self.pages_copied += c.copied as u64;

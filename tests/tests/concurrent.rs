@@ -9,12 +9,13 @@ use movegc_tests::Types;
 const LARGE_LEN: u32 = 5000;
 
 /// A heap in `mode`, or `None` (with the reason printed) where it cannot run.
-fn heap(mode: Mode, size: usize) -> Option<(Heap, Types)> {
-    movegc_tests::concurrent_heap(mode, size, |b| b)
+fn heap(mode: Mode, size: usize, compaction_threads: usize) -> Option<(Heap, Types)> {
+    movegc_tests::concurrent_heap(mode, size, |b| b.compaction_threads(compaction_threads))
 }
 
-fn graphs_survive(mode: Mode, threads: usize, rounds: usize) {
-    let Some((heap, types)) = heap(mode, 24 << 20) else {
+/// `threads` mutators and `compaction_threads` compaction threads.
+fn graphs_survive(mode: Mode, threads: usize, rounds: usize, compaction_threads: usize) {
+    let Some((heap, types)) = heap(mode, 24 << 20, compaction_threads) else {
         return;
     };
     movegc_tests::run_threads(&heap, types, threads, rounds, 1500, LARGE_LEN);
@@ -33,21 +34,47 @@ fn graphs_survive(mode: Mode, threads: usize, rounds: usize) {
         _ => assert_eq!(s.pages_moved, 0, "COPY mode never moves"),
     }
     assert!(s.pages_copied + s.pages_moved >= s.pages_by_gc + s.pages_by_mutators);
+    let last = s.last_compaction.expect("a compaction ran");
+    assert_eq!(last.threads, compaction_threads);
+    if compaction_threads > 1 {
+        // Over a dozen compactions of thousands of pages each, the threads
+        // spawned for them claim some of the pages.
+        assert!(
+            s.pages_by_helpers > 0,
+            "{} compactions, {} pages by GC threads, none by the helpers",
+            s.compactions,
+            s.pages_by_gc
+        );
+    } else {
+        assert_eq!(s.pages_by_helpers, 0);
+    }
 }
 
 #[test]
 fn move_mode_one_thread() {
-    graphs_survive(Mode::Move, 1, 24);
+    graphs_survive(Mode::Move, 1, 24, 1);
 }
 
 #[test]
 fn move_mode_eight_threads() {
-    graphs_survive(Mode::Move, 8, 12);
+    graphs_survive(Mode::Move, 8, 12, 1);
 }
 
 #[test]
 fn copy_mode_two_threads() {
-    graphs_survive(Mode::Copy, 2, 16);
+    graphs_survive(Mode::Copy, 2, 16, 1);
+}
+
+/// Parallel compaction: three compaction threads (more than the cores here)
+/// claim runs of the same pages while four mutators fault on them.
+#[test]
+fn move_mode_three_compaction_threads() {
+    graphs_survive(Mode::Move, 4, 16, 3);
+}
+
+#[test]
+fn copy_mode_two_compaction_threads() {
+    graphs_survive(Mode::Copy, 2, 16, 2);
 }
 
 /// Right after a pause, a mutator walks a long list from its oldest cell (at
@@ -138,7 +165,7 @@ fn unavailable_modes_are_refused_with_the_reason() {
 /// each compaction runs; every graph's digest is checked right after every
 /// collection, and the verifier checks the heap at every cycle's start.
 fn stress(mode: Mode) {
-    let Some((heap, types)) = heap(mode, 32 << 20) else {
+    let Some((heap, types)) = heap(mode, 32 << 20, 1) else {
         return;
     };
     let w = movegc_tests::Budget {
@@ -427,7 +454,7 @@ mod straddle {
 /// pages are in flight.
 fn straddling_and_large_objects_read_in_flight(mode: Mode) {
     const OBJECTS: usize = 1200;
-    let Some((heap, types)) = heap(mode, 48 << 20) else {
+    let Some((heap, types)) = heap(mode, 48 << 20, 1) else {
         return;
     };
     let mut m = heap.attach().unwrap();

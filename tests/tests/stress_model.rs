@@ -1483,9 +1483,12 @@ fn run_once(
     let mut rng = Rng::new(mix(seed, run as u64 ^ (mode as u64) << 40));
     let large = [8 << 10, 16 << 10, 32 << 10][rng.below(3)];
     let verify = run % 2 == 1;
+    // One, two or three compaction threads, run after run.
+    let compaction_threads = 1 + run % 3;
     let ctx = format!(
         "seed {seed:#x} (MOVEGC_STRESS_SEED), mode {mode:?}, run {run} \
-         (large-object threshold {} KiB, verify {verify})",
+         (large-object threshold {} KiB, verify {verify}, {compaction_threads} compaction \
+         threads)",
         large >> 10
     );
     let (table, types) = types();
@@ -1494,6 +1497,7 @@ fn run_once(
         .size(HEAP)
         .mode(mode)
         .gc_threads(2)
+        .compaction_threads(compaction_threads)
         .verify(verify)
         .large_object_threshold(large)
         .types(table)

@@ -9,7 +9,10 @@
 //! `--quick` runs 64 MiB with one cycle per mode (a smoke test), `--gc-log`
 //! prints the GC log on stderr.
 //!
-//! The workload, per size and mode, in a child process of its own: sixteen
+//! The variants: `stw`, `move` and `copy` (the modes), and `move-2`, Move
+//! with two compaction threads (`HeapBuilder::compaction_threads`).
+//!
+//! The workload, per size and variant, in a child process of its own: sixteen
 //! linked lists of fixed-size nodes (their heads are the only roots) hold the
 //! live data. Before each measured cycle about half of the nodes, picked by a
 //! hash, are replaced by fresh copies, which leaves holes all over the heap
@@ -96,10 +99,12 @@ const SIZES: [Size; 4] = [
     },
 ];
 
-const MODES: [(&str, Mode); 3] = [
-    ("stw", Mode::StopTheWorld),
-    ("move", Mode::Move),
-    ("copy", Mode::Copy),
+/// The variants: a name, the mode, and the compaction threads.
+const MODES: [(&str, Mode, usize); 4] = [
+    ("stw", Mode::StopTheWorld, 1),
+    ("move", Mode::Move, 1),
+    ("move-2", Mode::Move, 2),
+    ("copy", Mode::Copy, 1),
 ];
 
 fn fail(what: &str, e: impl std::fmt::Display) -> ! {
@@ -245,7 +250,7 @@ fn churn(
 
 /// Builds the heap for `size` in `mode`, runs `cycles` measured cycles, and
 /// prints the figures for the parent, one `key value` line each.
-fn child(size: &Size, mode: Mode, cycles: usize) {
+fn child(size: &Size, mode: Mode, compaction_threads: usize, cycles: usize) {
     reset_peak_rss();
     let started = Instant::now();
     let t = TypeTable::new();
@@ -265,6 +270,7 @@ fn child(size: &Size, mode: Mode, cycles: usize) {
     let heap = Heap::builder()
         .size(size.heap)
         .mode(mode)
+        .compaction_threads(compaction_threads)
         .policy(gc_core::Policy::default().generational(false))
         .types(t)
         .build()
@@ -458,11 +464,11 @@ fn spawn(size: &Size, mode: &str, cycles: usize, gc_log: bool) -> Figures {
 fn run(size: &Size, cycles: usize, gc_log: bool) -> BTreeMap<&'static str, Figures> {
     let figures: BTreeMap<&'static str, Figures> = MODES
         .iter()
-        .map(|&(mode, _)| (mode, spawn(size, mode, cycles, gc_log)))
+        .map(|&(mode, _, _)| (mode, spawn(size, mode, cycles, gc_log)))
         .collect();
     let title = size.title;
     let get = |mode: &str, key: &str| figures[mode].get(key).copied().unwrap_or(f64::NAN);
-    let concurrent = ["move", "copy"];
+    let concurrent = ["move", "move-2", "copy"];
     line(
         &format!("setup, {title}"),
         format!(
@@ -473,7 +479,7 @@ fn run(size: &Size, cycles: usize, gc_log: bool) -> BTreeMap<&'static str, Figur
             get("move", "cycles")
         ),
     );
-    for &(mode, _) in &MODES {
+    for &(mode, _, _) in &MODES {
         line(
             &format!("live data, {title}, {mode}, MiB"),
             format!("{:.0}", get(mode, "live_mib")),
@@ -487,7 +493,7 @@ fn run(size: &Size, cycles: usize, gc_log: bool) -> BTreeMap<&'static str, Figur
             format!("{:.0}", get(mode, "peak_rss_mib")),
         );
     }
-    for &(mode, _) in &MODES {
+    for &(mode, _, _) in &MODES {
         line(
             &format!("compaction pause, {title}, {mode}, ms"),
             format!("{:.3}", get(mode, "compact_ms")),
@@ -499,7 +505,7 @@ fn run(size: &Size, cycles: usize, gc_log: bool) -> BTreeMap<&'static str, Figur
             format!("{:.4}", get(mode, "compact_ms") / get("stw", "compact_ms")),
         );
     }
-    for &(mode, _) in &MODES {
+    for &(mode, _, _) in &MODES {
         line(
             &format!("total pause, {title}, {mode}, ms"),
             format!("{:.2}", get(mode, "pause_ms")),
@@ -517,7 +523,7 @@ fn run(size: &Size, cycles: usize, gc_log: bool) -> BTreeMap<&'static str, Figur
         line(
             &format!("compaction cpu, {title}, {mode}, ms"),
             format!(
-                "{:.2} (gc thread {:.2}, mutator fault handlers {:.2}, less allocation pages prepared {:.2})",
+                "{:.2} (gc threads {:.2}, mutator fault handlers {:.2}, less allocation pages prepared {:.2})",
                 get(mode, "cpu_ms"),
                 get(mode, "gc_cpu_ms"),
                 get(mode, "mutator_ms"),
@@ -525,6 +531,10 @@ fn run(size: &Size, cycles: usize, gc_log: bool) -> BTreeMap<&'static str, Figur
             ),
         );
     }
+    line(
+        &format!("compaction wall, {title}, move-2 / move"),
+        format!("{:.2}", get("move-2", "wall_ms") / get("move", "wall_ms")),
+    );
     line(
         &format!("compaction cpu, {title}, move / copy"),
         format!("{:.2}", get("move", "cpu_ms") / get("copy", "cpu_ms")),
@@ -610,7 +620,7 @@ fn summary(all: &[(&Size, BTreeMap<&'static str, Figures>)]) {
     if all.len() < 2 {
         return;
     }
-    for &(mode, _) in &MODES {
+    for &(mode, _, _) in &MODES {
         let pauses: Vec<f64> = all
             .iter()
             .map(|(_, f)| f[mode].get("compact_ms").copied().unwrap_or(f64::NAN))
@@ -646,7 +656,9 @@ fn main() {
             .and_then(|n| MODES.iter().find(|m| m.0 == n));
         let cycles = args.get(at + 3).and_then(|n| n.parse().ok());
         match (size, mode, cycles) {
-            (Some(size), Some(&(_, mode)), Some(cycles)) => child(size, mode, cycles),
+            (Some(size), Some(&(_, mode, threads)), Some(cycles)) => {
+                child(size, mode, threads, cycles)
+            }
             _ => {
                 eprintln!("compaction: bad child arguments {args:?}");
                 std::process::exit(2);

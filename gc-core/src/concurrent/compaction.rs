@@ -54,6 +54,7 @@ struct Counts {
     unplaced: AtomicUsize,
     unplaced_outcome: AtomicUsize,
     by_gc: AtomicUsize,
+    by_helpers: AtomicUsize,
     by_mutators: AtomicUsize,
     moved: AtomicUsize,
     copied: AtomicUsize,
@@ -128,6 +129,21 @@ struct Put {
     pages: usize,
     calls: usize,
     outcome: Outcome,
+}
+
+/// Time the compaction thread accounts apart: preparing allocation pages
+/// (its own), and the helper threads' CPU.
+struct Spent {
+    allocation_prep: Duration,
+    helpers: Duration,
+}
+
+/// What a thread's [`Compaction::build_runs`] did.
+struct Built {
+    /// Pages that could not be placed.
+    failed: usize,
+    /// Pages claimed, built and placed (or not).
+    built: usize,
 }
 
 /// A page-aligned page, for building when no buffer page is free.
@@ -661,10 +677,52 @@ impl Compaction {
         let spare = self.buffers.available().saturating_sub(sliding);
         let t = Instant::now();
         self.prepare_allocation(spare);
-        let mut allocation_prep = t.elapsed();
+        let mut spent = Spent {
+            allocation_prep: t.elapsed(),
+            helpers: Duration::ZERO,
+        };
         // Large objects' pages first: they are few, cheap (nothing is copied)
         // and long-lived tables that mutators read all over.
         let mut failed = self.large_runs(&plan);
+        let helpers = self.heap.config.compaction_threads - 1;
+        std::thread::scope(|scope| {
+            let spawned: Vec<_> = (1..=helpers)
+                .filter_map(|k| {
+                    std::thread::Builder::new()
+                        .name(format!("movegc-compact-{k}"))
+                        .spawn_scoped(scope, || self.help())
+                        .map_err(|e| log::warn!("movegc: a compaction thread: {e}"))
+                        .ok()
+                })
+                .collect();
+            failed += self
+                .build_runs(&plan, scratch, || self.recycle(&plan, &mut producer))
+                .failed;
+            for thread in spawned {
+                // A helper that panicked left its claimed pages unfinished,
+                // which `wait_all` reports below.
+                if let Ok((f, cpu)) = thread.join() {
+                    failed += f;
+                    spent.helpers += cpu;
+                }
+            }
+        });
+        failed += self.pages.wait_all() + self.large.states.wait_all();
+        // Every page is in place: what is left in the shadow is garbage.
+        self.publish_live(self.page(self.dense_pages), &mut producer);
+        let t = Instant::now();
+        self.prepare_allocation(usize::MAX);
+        spent.allocation_prep += t.elapsed();
+        self.finish(cycle, resumed, usage, spent, &producer, failed);
+        self.faults.total()
+    }
+
+    /// Claims runs of pages from the top down, builds and places them, and
+    /// calls `after_run` after each; returns the pages that could not be
+    /// placed. Pages claimed already (by a mutator's fault, or by another
+    /// compaction thread) are skipped: every thread goes down the same pages.
+    fn build_runs(&self, plan: &Plan<'_>, scratch: usize, mut after_run: impl FnMut()) -> Built {
+        let (mut failed, mut built) = (0, 0);
         let mut i = self.pages.len();
         while i > 0 {
             i -= 1;
@@ -681,25 +739,36 @@ impl Compaction {
                 i -= 1;
             }
             failed += if dense {
-                self.dense_run(&plan, i, hi)
+                self.dense_run(plan, i, hi)
             } else {
-                self.sliding_run(&plan, i, hi, scratch)
+                self.sliding_run(plan, i, hi, scratch)
             };
+            built += hi - i + 1;
             self.counts.by_gc.fetch_add(hi - i + 1, Ordering::Relaxed);
             self.heap
                 .pacer
                 .progress
                 .fetch_add((hi - i + 1) * PAGE, Ordering::Relaxed);
-            self.recycle(&plan, &mut producer);
+            after_run();
         }
-        failed += self.pages.wait_all() + self.large.states.wait_all();
-        // Every page is in place: what is left in the shadow is garbage.
-        self.publish_live(self.page(self.dense_pages), &mut producer);
-        let t = Instant::now();
-        self.prepare_allocation(usize::MAX);
-        allocation_prep += t.elapsed();
-        self.finish(cycle, resumed, usage, &producer, failed, allocation_prep);
-        self.faults.total()
+        Built { failed, built }
+    }
+
+    /// A compaction thread besides the cycle's: builds runs as it does,
+    /// leaving it the buffers' publication and the allocation pages. Returns
+    /// the pages it could not place and its CPU time.
+    fn help(&self) -> (usize, Duration) {
+        let usage = ThreadUsage::now();
+        let plan = self.plan();
+        let mut scratch: Box<[PageBuf]> = (0..RUN).map(|_| PageBuf([0; PAGE])).collect();
+        let done = self.build_runs(&plan, scratch.as_mut_ptr() as usize, || {});
+        self.counts
+            .by_helpers
+            .fetch_add(done.built, Ordering::Relaxed);
+        (
+            done.failed,
+            ThreadUsage::now().cpu.saturating_sub(usage.cpu),
+        )
     }
 
     /// Builds dense pages `lo..=hi` in their own shadow pages and moves them
@@ -911,9 +980,9 @@ impl Compaction {
         cycle: u64,
         resumed: Instant,
         usage: ThreadUsage,
+        spent: Spent,
         producer: &Producer,
         failed: usize,
-        allocation_prep: Duration,
     ) {
         let c = self.concurrent();
         let clusters = self.large.clusters();
@@ -969,6 +1038,7 @@ impl Compaction {
             cycle,
             pages: self.pages.len(),
             by_gc: n(&k.by_gc),
+            by_helpers: n(&k.by_helpers),
             by_mutators: n(&k.by_mutators),
             moved: n(&k.moved),
             copied: n(&k.copied),
@@ -980,7 +1050,7 @@ impl Compaction {
             buffers_recycled: producer.recycled,
             allocation_pages: n(&k.allocation_pages),
             allocation_recycled: n(&k.allocation_recycled),
-            allocation_prep,
+            allocation_prep: spent.allocation_prep,
             zero_filled: n(&k.zero_filled),
             objects_moved: n(&k.objects_moved),
             bytes_moved: n(&k.bytes_moved),
@@ -990,7 +1060,8 @@ impl Compaction {
             gc_minor_faults: now.minor_faults.saturating_sub(usage.minor_faults),
             faults: self.faults.summary(),
             mutator_time: self.faults.total(),
-            gc_cpu: now.cpu.saturating_sub(usage.cpu),
+            gc_cpu: now.cpu.saturating_sub(usage.cpu) + spent.helpers,
+            threads: self.heap.config.compaction_threads,
             wall: resumed.elapsed(),
             switched_to_copy: self.copy_only.load(Ordering::Relaxed),
         };

@@ -158,4 +158,44 @@ mod loom_tests {
             }
         });
     }
+
+    /// Two compaction threads going down the same pages (`compaction_threads`
+    /// 2) and a mutator faulting on the lower one: every page is built and
+    /// placed exactly once, and the mutator returns only once its page is in
+    /// place.
+    #[test]
+    fn two_builders_place_every_page_once() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let heap = Arc::new(Heap {
+                pages: PageStates::new(PAGES).unwrap(),
+                placed: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            });
+            let build = |heap: &Heap| {
+                for i in (0..PAGES).rev() {
+                    if heap.pages.try_claim(i) {
+                        let placed = heap.place(i);
+                        heap.pages.finish(i, placed);
+                    }
+                }
+            };
+            let mutator = {
+                let heap = heap.clone();
+                loom::thread::spawn(move || heap.fault(0))
+            };
+            let helper = {
+                let heap = heap.clone();
+                loom::thread::spawn(move || build(&heap))
+            };
+            build(&heap);
+            helper.join().unwrap();
+            assert_eq!(heap.pages.wait_all(), 0);
+            mutator.join().unwrap();
+            for i in 0..PAGES {
+                assert!(heap.pages.is_mapped(i));
+                assert_eq!(heap.placed[i].load(Ordering::Relaxed), 1);
+            }
+        });
+    }
 }
