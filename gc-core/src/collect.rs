@@ -514,7 +514,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             hold_pins(heap, base, black, black, &mut cycle);
             let plan = spaces.plan(base, black);
             cycle.plan = t.elapsed();
-            compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards)
+            compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards, None)
         });
         cycle.record_pause(PauseKind::Full, timing);
         return finish(heap, cycle, result?);
@@ -554,8 +554,9 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
                 hold_pins(heap, base, black, black, &mut cycle);
                 let plan = spaces.plan(base, black);
                 cycle.plan = t.elapsed();
-                let done =
-                    compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards);
+                let done = compaction_pause_work(
+                    heap, mutators, &plan, reason, &mut cycle, &mut cards, None,
+                );
                 return Ok(Start::Done(done));
             }
         }
@@ -597,7 +598,9 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         spaces.clear_starts(base..black);
     }
     let held = hold_pins(heap, base, black, black, &mut cycle);
-    let parts = spaces.plan(base, black).parts();
+    let plan = spaces.plan(base, black);
+    let live = (heap.concurrent.is_some()).then(|| concurrent::LivePages::scan(&plan));
+    let parts = plan.parts();
     cycle.plan = t.elapsed();
 
     let (result, timing) = pause(heap, |mutators| {
@@ -606,19 +609,22 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         heap.black_alloc.store(false, Ordering::Relaxed);
         let top = spaces.moving().top();
         cycle.allocated_black = top - black;
-        let plan = if heap.pins.version() == held.version && !held.deferred {
+        let (plan, live) = if heap.pins.version() == held.version && !held.deferred {
             // SAFETY: nothing was marked or planned since `parts` was taken, and
             // every object from the black line up is marked: when its TLAB was
             // retired (just now, for those still in use), or when it was claimed.
-            unsafe { spaces.plan_from(parts).with_top(top) }
+            (
+                unsafe { spaces.plan_from(parts).with_top(top) },
+                live.as_ref(),
+            )
         } else {
             // An object was pinned since, or above the black line: plan again,
-            // holding it.
+            // holding it (which makes more pages live).
             hold_pins(heap, base, black, top, &mut cycle);
             // SAFETY: as above, every object from the black line up is marked.
-            unsafe { spaces.plan(base, black).with_top(top) }
+            (unsafe { spaces.plan(base, black).with_top(top) }, None)
         };
-        compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards)
+        compaction_pause_work(heap, mutators, &plan, reason, &mut cycle, &mut cards, live)
     });
     cycle.record_pause(PauseKind::Compaction, timing);
     finish(heap, cycle, result?)
@@ -900,6 +906,7 @@ fn compaction_pause_work(
     reason: Reason,
     cycle: &mut CycleStats,
     cards: &mut Vec<usize>,
+    live: Option<&concurrent::LivePages>,
 ) -> CompactionStarted {
     let spaces = &heap.spaces;
     let types = spaces.types();
@@ -975,10 +982,19 @@ fn compaction_pause_work(
         // is long (every card the mutators dirtied since the last cycle; the
         // latency bench's 16,000 took 0.45 ms to sort, of a 1 ms pause).
         CycleKind::Full => {
-            cycle.remembered_cards = cards
-                .iter()
-                .filter(|&&card| spaces.cards().clean(card))
-                .count();
+            let mut policy = heap.policy.lock();
+            if policy.unlisted && policy.policy.generational {
+                cycle.remembered_cards = cards.len();
+                match spaces.cards().clean_all() {
+                    Ok(()) => policy.unlisted = false,
+                    Err(e) => log::warn!("movegc: the card table was not cleaned: {e}"),
+                }
+            } else {
+                cycle.remembered_cards = cards
+                    .iter()
+                    .filter(|&&card| spaces.cards().clean(card))
+                    .count();
+            }
         }
     }
     cards.clear();
@@ -1055,7 +1071,7 @@ fn compaction_pause_work(
         Some(large) => {
             let objects: Vec<(usize, usize)> =
                 large.objects().iter().map(|o| (o.start, o.size)).collect();
-            match concurrent::start(heap, plan, large, keep, &pinned_pages(heap, plan)) {
+            match concurrent::start(heap, plan, large, keep, &pinned_pages(heap, plan), live) {
                 Ok(started) => Some(started),
                 Err(e) => {
                     log::warn!(

@@ -277,6 +277,7 @@ impl HeapBuilder {
             concurrent_pool,
             marking: AtomicBool::new(false),
             black_alloc: AtomicBool::new(false),
+            list_cards: AtomicBool::new(self.policy.generational),
             satb: SatbQueue::new(),
             remembered: SatbQueue::new(),
             pacer: Pacer::default(),
@@ -344,6 +345,9 @@ pub(crate) struct HeapInner {
     pub(crate) marking: AtomicBool,
     /// Objects allocated now are live this cycle: a retired TLAB's are marked.
     pub(crate) black_alloc: AtomicBool,
+    /// The write barrier lists the cards it dirties (generations are on; see
+    /// `Governor::unlisted`).
+    pub(crate) list_cards: AtomicBool,
     /// The write barrier's full buffers.
     pub(crate) satb: SatbQueue,
     /// The cards mutators dirtied (the remembered set), in the buffers they
@@ -537,6 +541,13 @@ impl Heap {
     pub fn set_policy(&self, policy: Policy) -> Result<(), GcError> {
         policy.check().map_err(GcError::Config)?;
         let mut governor = self.0.policy.lock();
+        // Listing starts before a young cycle may run: cards dirtied from now
+        // on are listed, and those dirtied before are cleaned by the full
+        // cycle that `unlisted` asks for first.
+        self.0
+            .list_cards
+            .store(policy.generational, Ordering::Relaxed);
+        governor.unlisted |= !governor.policy.generational;
         governor.policy = policy;
         self.0.trigger.store(governor.trigger(), Ordering::Relaxed);
         Ok(())

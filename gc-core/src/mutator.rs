@@ -480,6 +480,9 @@ impl Mutator {
             self.heap.0.spaces.cards().clean(card);
             return;
         }
+        if !self.heap.0.list_cards.load(Ordering::Relaxed) {
+            return;
+        }
         // SAFETY: this thread is running, so it alone touches its buffer.
         unsafe { &mut *self.shared.cards.get() }.log(card, &self.heap.0.remembered);
     }

@@ -93,6 +93,12 @@ impl CardTable {
         was
     }
 
+    /// Cleans every card, returning the table's memory to the kernel. Only
+    /// while no mutator runs, as [`clean`](Self::clean).
+    pub fn clean_all(&self) -> gc_uffd::Result<()> {
+        self.storage.decommit(0, self.storage.size())
+    }
+
     /// The addresses card `card` covers.
     #[inline]
     pub fn range(&self, card: usize) -> Range<usize> {

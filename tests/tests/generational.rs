@@ -332,6 +332,62 @@ fn a_large_remembered_set_makes_the_cycle_full() {
     }
 }
 
+/// While generations are off the write barrier lists no card (full cycles
+/// need no remembered set). Turned back on, the first cycle is full, even
+/// asked to be young, and cleans the whole table: the old array's slots,
+/// written while nothing listed their cards, keep their young nodes. Young
+/// cycles follow, and the slots written after remember theirs.
+#[test]
+fn cards_dirtied_while_generations_are_off_are_not_forgotten() {
+    const SLOTS: usize = 4096;
+    const STRIDE: usize = gc_core::CARD / 8;
+    for mode in MODES {
+        let Some((heap, types)) = heap(mode, 64 << 20, Injection::default()) else {
+            return;
+        };
+        heap.set_policy(Policy::default().generational(false))
+            .unwrap();
+        let mut m = heap.attach().unwrap();
+        m.scope(|s| {
+            let array = s.alloc(types.refs, SLOTS as u32).unwrap();
+            s.mutator().collect().unwrap();
+            let fill = |s: &mut gc_core::HandleScope<'_>, tag: usize| {
+                for i in (0..SLOTS).step_by(STRIDE) {
+                    let node = s.mutator().alloc(types.node, 0).unwrap();
+                    let a = s.get(array).unwrap();
+                    // SAFETY: our objects, current: no safepoint since the allocation.
+                    unsafe {
+                        node.write_word(DATA, tag + i);
+                        s.mutator().write_ref(a, 8 + i * 8, Some(node));
+                    }
+                }
+            };
+            let check = |s: &mut gc_core::HandleScope<'_>, tag: usize| {
+                let a = s.get(array).unwrap();
+                for i in (0..SLOTS).step_by(STRIDE) {
+                    // SAFETY: our objects, current.
+                    unsafe {
+                        let node = s.mutator().read_ref(a, 8 + i * 8).expect("kept");
+                        assert_eq!(node.read_word(DATA), tag + i, "{mode:?}: slot {i}");
+                    }
+                }
+            };
+            fill(s, 1 << 20);
+            s.mutator().heap().set_policy(Policy::default()).unwrap();
+            s.mutator().collect_young().unwrap();
+            let last = s.mutator().heap().stats().last.unwrap();
+            assert_eq!(last.kind, CycleKind::Full, "{mode:?}: {last}");
+            check(s, 1 << 20);
+            fill(s, 2 << 20);
+            s.mutator().collect_young().unwrap();
+            let last = s.mutator().heap().stats().last.unwrap();
+            assert_eq!(last.kind, CycleKind::Young, "{mode:?}: {last}");
+            assert!(last.remembered_cards > 0, "{mode:?}: {last}");
+            check(s, 2 << 20);
+        });
+    }
+}
+
 /// Two young cycles back to back, the second finding garbage among the
 /// first's survivors and nothing allocated since: the young start must end
 /// at the new top, not at the old one, or the objects allocated next would

@@ -40,6 +40,7 @@ use gc_uffd::{Capabilities, Capability, Features, Reservation, Userfaultfd};
 
 pub(crate) use compaction::Compaction;
 pub(crate) use large::{LargePages, choose as choose_large};
+pub(crate) use remap::LivePages;
 use remap::Remapped;
 
 use crate::error::GcError;
@@ -251,6 +252,7 @@ pub(crate) fn start(
     large: LargePages,
     keep: usize,
     pinned: &[Range<usize>],
+    scanned: Option<&LivePages>,
 ) -> Result<Arc<Compaction>, GcError> {
     let Some(c) = heap.concurrent.as_ref() else {
         return Err(GcError::Config("no concurrent machinery".into()));
@@ -275,7 +277,13 @@ pub(crate) fn start(
         .dirty_end()
         .max(plan.old_top())
         .next_multiple_of(PAGE);
-    let remapped = Remapped::choose(plan, plan.new_top().saturating_add(keep), dirty_end, pinned);
+    let remapped = Remapped::choose(
+        plan,
+        plan.new_top().saturating_add(keep),
+        dirty_end,
+        pinned,
+        scanned,
+    );
     let mapped_end = remapped.mapped_end(plan.new_top(), dirty_end);
     let comp = Arc::new(Compaction::new(
         heap.clone(),

@@ -25,6 +25,29 @@ const JOIN_GAP: usize = 16 * PAGE;
 /// runs are joined.
 const MAX_RUNS: usize = 64;
 
+/// The runs of pages holding live data from a plan's new top to its black
+/// line, found by a scan of the live bitmap before the compaction pause:
+/// marking is over, and the bitmap below the black line no longer changes.
+/// In the pause, the scan read a cache line of bitmap per page: 0.1–0.4 ms
+/// of a 1.1 ms pause at 256 MiB (the compaction bench).
+pub(crate) struct LivePages {
+    /// The scan covered the pages below this.
+    end: usize,
+    runs: Vec<Range<usize>>,
+}
+
+impl LivePages {
+    /// Scans `plan` (before its top is extended to the pause's) for the pages
+    /// with live data between its new top and its black line.
+    pub(crate) fn scan(plan: &Plan<'_>) -> Self {
+        let from = plan.new_top().next_multiple_of(PAGE).max(plan.base_page());
+        let end = (plan.black() / PAGE * PAGE).max(from);
+        let mut runs = Vec::new();
+        plan.live_page_runs(from..end, |r| runs.push(r));
+        LivePages { end, runs }
+    }
+}
+
 /// The pages a compaction moved out to the shadow: sorted, disjoint,
 /// page-aligned runs.
 #[derive(Debug)]
@@ -38,11 +61,13 @@ impl Remapped {
     /// end of the allocations the next budget allows), and everything from
     /// there up to `dirty_end`, the end of the pages that may be resident;
     /// but none of the `pinned` pages (sorted, page-aligned), which stay.
+    /// The live pages below `scanned`'s end come from that scan.
     pub(super) fn choose(
         plan: &Plan<'_>,
         keep_end: usize,
         dirty_end: usize,
         pinned: &[Range<usize>],
+        scanned: Option<&LivePages>,
     ) -> Self {
         let to_space_end = plan.new_top().next_multiple_of(PAGE).max(plan.base_page());
         let dirty_end = dirty_end.max(to_space_end);
@@ -52,7 +77,12 @@ impl Remapped {
         let mut runs = Vec::new();
         let mut push = |r: Range<usize>| join(&mut runs, r, JOIN_GAP);
         push(plan.base_page()..to_space_end);
-        plan.live_page_runs(to_space_end..keep_end, &mut push);
+        // The pause's new top may lie above the scan's (allocations since).
+        let scanned_end = scanned.map_or(to_space_end, |s| s.end.clamp(to_space_end, keep_end));
+        for r in scanned.map_or(&[][..], |s| &s.runs) {
+            push(r.start.max(to_space_end)..r.end.min(scanned_end));
+        }
+        plan.live_page_runs(scanned_end..keep_end, &mut push);
         push(keep_end..dirty_end);
         Remapped {
             runs: without(join_closest(runs, MAX_RUNS), pinned),
