@@ -1146,7 +1146,9 @@ fn compaction_pause_work(
 /// barrier that found one dirty did not log it.
 fn log_promoted_cards(heap: &HeapInner, promoted: Range<usize>) {
     let cards = heap.spaces.cards();
-    if promoted.is_empty() {
+    // Without generations no list is kept (`Governor::unlisted`): the
+    // mutators' stores leave every card they touch dirty.
+    if promoted.is_empty() || !heap.list_cards.load(Ordering::Relaxed) {
         return;
     }
     let first = cards.card_of(promoted.start);
