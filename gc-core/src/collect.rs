@@ -67,6 +67,11 @@ const IN_PLACE_DEAD: usize = 32;
 /// The most bytes of large objects such a cycle rewrites in its pause.
 const IN_PLACE_LARGE: usize = 256 << 10;
 
+/// Heap beyond the top whose marking bitmaps a cycle makes resident before
+/// it starts, for the objects allocated while it runs: what a huge page of
+/// the live bitmap covers.
+const MARKING_SLACK: usize = 128 << 20;
+
 /// Whether a cycle runs, and a way to wait for it to free memory.
 #[derive(Default)]
 pub(crate) struct CycleControl {
@@ -479,6 +484,12 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     let progress = &heap.pacer.progress;
     let mut cards = Vec::new();
     let mut stage = Stage::default();
+    // The bitmaps marking will write, faulted in here rather than in the
+    // pauses: up to the top, and the allocations of the cycle beyond it.
+    let marked_end = spaces.moving().top().max(spaces.dirty_end()) + MARKING_SLACK;
+    if let Err(e) = spaces.prepare_marking(base..marked_end) {
+        log::debug!("movegc: the marking bitmaps were not made resident ahead: {e}");
+    }
 
     if !heap.config.concurrent_mark {
         let (result, timing) = pause(heap, |mutators| {

@@ -46,6 +46,24 @@ impl Bitmap {
         self.storage.enable_huge_pages()
     }
 
+    /// Makes resident the bitmap's pages for the words of `range` (clipped
+    /// to `covered`), whole huge pages where the storage prefers them: a
+    /// first touch of a huge page zeroes 2 MiB, and may first compact memory
+    /// to find one, for a millisecond or more.
+    pub fn commit(&self, range: Range<usize>) -> gc_uffd::Result<()> {
+        let start = range.start.max(self.covered.start);
+        let end = range.end.min(self.covered.end);
+        if start >= end {
+            return Ok(());
+        }
+        let page = gc_uffd::page_size();
+        let first = self.bit(start) / 8 / page * page;
+        let last = ((self.bit(end - WORD) / 8) + 1)
+            .next_multiple_of(page)
+            .min(self.storage.size());
+        self.storage.commit(first, last - first)
+    }
+
     /// The addresses covered.
     pub fn covered(&self) -> Range<usize> {
         self.covered.clone()

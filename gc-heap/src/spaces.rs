@@ -412,6 +412,30 @@ impl Spaces {
         self.live.clear(black..range.end);
     }
 
+    /// Makes resident the side tables' pages for `range` of the moving
+    /// space that a cycle marking, planning and compacting it writes (mark,
+    /// live and starts bitmaps, the chunks' prefix sums), so that its pauses
+    /// do not fault them in: in binary-trees 21, the first touches of the
+    /// live bitmap and the prefix sums (huge pages, zeroed 2 MiB at a time,
+    /// each time the heap had grown past what they covered) took 0.25–10 ms
+    /// of pauses.
+    pub fn prepare_marking(&self, range: Range<usize>) -> gc_uffd::Result<()> {
+        let start = self.moving.start();
+        let range = range.start.max(start)..range.end.min(self.moving.limit());
+        if range.is_empty() {
+            return Ok(());
+        }
+        self.mark.commit(range.clone())?;
+        self.live.commit(range.clone())?;
+        self.starts.commit(range.clone())?;
+        let page = gc_uffd::page_size();
+        let first = (range.start - start) / CHUNK * 4 / page * page;
+        let end = ((range.end - start).div_ceil(CHUNK) * 4)
+            .next_multiple_of(page)
+            .min(self.prefix.size());
+        self.prefix.commit(first, end.saturating_sub(first))
+    }
+
     /// Clears the large-object space's marks, for a full cycle's marking.
     pub fn clear_large_marks(&self) {
         self.mark
@@ -1137,6 +1161,38 @@ mod tests {
     use super::*;
     use crate::object::Header;
     use crate::types::TypeDescriptor;
+
+    /// Making the side tables resident ahead keeps what they hold, and a
+    /// range partly or wholly outside the moving space is clipped to it.
+    #[test]
+    fn preparing_for_marking_keeps_marks_and_plans() {
+        const SIZE: usize = 48;
+        let types = TypeTable::new();
+        let blob = types
+            .register(TypeDescriptor::fixed("blob", SIZE, &[], &[]))
+            .unwrap();
+        let spaces = Spaces::new(64 << 20, Arc::new(types)).unwrap();
+        let objs: Vec<usize> = (0..10_000)
+            .map(|_| {
+                let a = spaces.moving().claim(SIZE).unwrap();
+                // SAFETY: fresh memory of ours.
+                unsafe { (a as *mut u64).write(Header::new(blob.0, 0).0) };
+                a
+            })
+            .collect();
+        let (start, top) = (spaces.moving().start(), spaces.moving().top());
+        for &o in objs.iter().step_by(2) {
+            assert!(spaces.mark(o, SIZE));
+        }
+        let before = spaces.plan(start, top).new_top();
+        spaces.prepare_marking(start..top + (128 << 20)).unwrap();
+        spaces.prepare_marking(0..start).unwrap();
+        for (k, &o) in objs.iter().enumerate() {
+            assert_eq!(spaces.is_marked(o), k % 2 == 0, "object {k}");
+        }
+        assert_eq!(spaces.plan(start, top).new_top(), before);
+        assert_eq!(before, start + objs.len() / 2 * SIZE);
+    }
 
     /// Survivors in stretches with whole blocks between them holding none,
     /// planned from a base in the middle of a block: every live object, and
