@@ -37,6 +37,7 @@ pub struct Injection {
     pub large_alloc_delay: Option<std::time::Duration>,
     /// The compaction thread sleeps this long before building its first page,
     /// as a thread the scheduler has not run yet: the mutators then build
-    /// every page they touch meanwhile themselves.
+    /// every page they touch meanwhile themselves, and the other compaction
+    /// threads (`compaction_threads`), which start at once, the rest.
     pub compaction_delay: Option<std::time::Duration>,
 }

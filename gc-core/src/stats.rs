@@ -301,6 +301,10 @@ pub struct CompactionStats {
     /// Shadow pages the compaction thread zeroed and moved in above the
     /// allocation top for the allocations to come: no page allocated, no fault.
     pub allocation_recycled: usize,
+    /// Free shadow pages returned to the kernel while the compaction ran,
+    /// beyond those the builders and the allocation pages still to prepare
+    /// might use (the rest go when it ends).
+    pub shadow_released: usize,
     /// Of the compaction thread's time, zeroing and moving in those pages:
     /// allocation's work done ahead (in `Copy` mode the mutators' page faults
     /// do it, outside the compaction).
@@ -353,7 +357,8 @@ impl fmt::Display for CompactionStats {
         write!(
             f,
             "gc #{} compaction: {} pages ({} by GC{}, {} by mutators), {} moved in {} calls, \
-             {} copied; buffers {} free + {} recycled; allocation pages {} recycled + {} fresh, \
+             {} copied; buffers {} free + {} recycled, {} released early; allocation pages {} \
+             recycled + {} fresh, \
              {} zero-filled; {}\
              wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; mutator faults {}{}{}",
             self.cycle,
@@ -370,6 +375,7 @@ impl fmt::Display for CompactionStats {
             self.copied,
             self.buffers_free,
             self.buffers_recycled,
+            self.shadow_released,
             self.allocation_recycled,
             self.allocation_pages,
             self.zero_filled,
