@@ -436,6 +436,10 @@ pub struct Stats {
     pub mark_time: Duration,
     /// References logged by the write barrier while marking, all cycles.
     pub satb_entries: u64,
+    /// Time processing and rewriting the reference tables (weak and soft
+    /// handles, ephemerons, finalization, identity hashes), all cycles: in
+    /// pauses. With none in use, the cost of their empty tables.
+    pub reference_time: Duration,
     /// Allocations that found the heap full and waited for a cycle to end.
     pub allocation_stalls: u64,
     /// Time allocations spent waiting for a cycle to end.
@@ -518,6 +522,7 @@ impl Stats {
         self.pauses.extend_from_slice(&cycle.pauses);
         self.mark_time += cycle.mark;
         self.satb_entries += cycle.satb_entries as u64;
+        self.reference_time += cycle.references.processing + cycle.references.rewriting;
         self.bytes_freed += cycle.freed() as u64;
         self.objects_moved += cycle.objects_moved as u64;
         self.last = Some(cycle);

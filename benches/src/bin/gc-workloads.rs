@@ -623,12 +623,13 @@ fn child(bench: &Bench, kind: Kind, heap_mib: usize) {
             };
             let s = heap.stats();
             println!(
-                "{digest} {} {} {} {} {}",
+                "{digest} {} {} {} {} {} {}",
                 s.collections,
                 s.young_cycles,
                 s.full_cycles,
                 s.total_pause.as_secs_f64() * 1e3,
                 s.max_pause.as_secs_f64() * 1e3,
+                s.reference_time.as_secs_f64() * 1e3,
             );
             return;
         }
@@ -647,6 +648,10 @@ struct Gc {
     full: u64,
     total_pause_ms: f64,
     max_pause_ms: f64,
+    /// movegc: time in the reference tables' processing and rewriting, in
+    /// pauses (the cost of weak references, finalization and identity
+    /// hashes; with none in use, of their empty tables).
+    references_ms: Option<f64>,
 }
 
 /// HotSpot's collector's figures from its `-Xlog:gc` lines, e.g.
@@ -682,6 +687,7 @@ fn hotspot_gc(stderr: &str) -> Gc {
         full: full.len() as u64,
         total_pause_ms: total,
         max_pause_ms: max,
+        references_ms: None,
     }
 }
 
@@ -723,6 +729,10 @@ impl Figures {
                 full: count(|g| g.full),
                 total_pause_ms: ms(|g| g.total_pause_ms),
                 max_pause_ms: ms(|g| g.max_pause_ms),
+                references_ms: runs[0]
+                    .gc
+                    .and_then(|g| g.references_ms)
+                    .map(|_| ms(|g| g.references_ms.unwrap_or(0.0))),
             }),
         }
     }
@@ -788,14 +798,17 @@ fn measure(
     let gc = match v.kind {
         Kind::Box | Kind::Rc => None,
         Kind::HotSpot(_) => Some(hotspot_gc(&exit.stderr)),
-        Kind::Movegc(_) => match (num(1), num(2), num(3), num(4), num(5)) {
-            (Some(cycles), Some(young), Some(full), Some(total), Some(max)) => Some(Gc {
-                cycles: cycles as u64,
-                young: young as u64,
-                full: full as u64,
-                total_pause_ms: total,
-                max_pause_ms: max,
-            }),
+        Kind::Movegc(_) => match (num(1), num(2), num(3), num(4), num(5), num(6)) {
+            (Some(cycles), Some(young), Some(full), Some(total), Some(max), references) => {
+                Some(Gc {
+                    cycles: cycles as u64,
+                    young: young as u64,
+                    full: full as u64,
+                    total_pause_ms: total,
+                    max_pause_ms: max,
+                    references_ms: references,
+                })
+            }
             _ => return Err(format!("no GC figures on its stdout: {:?}", exit.stdout)),
         },
     };
@@ -938,6 +951,9 @@ fn side_by_side(
             line(&name("full cycles"), gc.full);
             line(&name("total pause ms"), format!("{:.1}", gc.total_pause_ms));
             line(&name("max pause ms"), format!("{:.1}", gc.max_pause_ms));
+            if let Some(ms) = gc.references_ms {
+                line(&name("reference tables ms"), format!("{ms:.3}"));
+            }
         }
     }
     ok
