@@ -315,7 +315,7 @@ fn verify(heap: &HeapInner, mutators: &[Arc<MutatorShared>]) -> Result<(), GcErr
             });
         }
     });
-    heap.references.for_each_weak(|value| {
+    heap.references.for_each_weak(spaces, |value| {
         if let Some(problem) = report.check_slot(spaces, SlotKind::Ref, value) {
             bad_roots.push(gc_heap::walk::HeapError {
                 object: 0,
@@ -843,6 +843,11 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
         release,
     } = started;
     let resumed = Instant::now();
+    // Tables too large to rewrite in the pause, before anything else: the
+    // marking's bits that their forwarding reads stay until `clear_marks`.
+    if let (_, Some(took)) = heap.references.current(&heap.spaces) {
+        cycle.references.rewriting += took;
+    }
     // Before allocations waiting for memory are woken: claims stop below
     // these pages until they are given back.
     if let Some(release) = release {
@@ -1140,6 +1145,8 @@ fn compaction_pause_work(
         if let Some(release) = release {
             spaces.release(release);
         }
+        // No `finish` for this cycle: the tables' rewrite cannot wait for it.
+        drop(heap.references.current(spaces));
         return Err(e);
     }
     Ok(Started {

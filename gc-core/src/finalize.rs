@@ -31,7 +31,12 @@ impl Mutator {
     /// # Safety
     /// `obj` must be a live object's current address.
     pub unsafe fn register_finalizer(&mut self, obj: ObjRef) {
-        self.heap().0.references.lock().finalizers.push(obj.addr());
+        let heap = &self.heap().0;
+        heap.references
+            .current(&heap.spaces)
+            .0
+            .finalizers
+            .push(obj.addr());
     }
 
     /// Takes the objects that cycles found unreachable since the last call,
@@ -40,7 +45,15 @@ impl Mutator {
     /// in handles or roots before then, or they die at the next cycle (no
     /// longer registered).
     pub fn take_finalizable(&mut self) -> Vec<ObjRef> {
-        let taken = std::mem::take(&mut self.heap().0.references.lock().finalizable);
+        let taken = std::mem::take(
+            &mut self
+                .heap()
+                .0
+                .references
+                .current(&self.heap().0.spaces)
+                .0
+                .finalizable,
+        );
         taken.into_iter().filter_map(ObjRef::from_addr).collect()
     }
 

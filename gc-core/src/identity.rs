@@ -16,14 +16,17 @@ impl Mutator {
     /// An object that is never hashed pays nothing. A hashed one has an entry
     /// in a table the collector keeps by address (as it keeps weak handles):
     /// a lock and a lookup per call, an entry dropped when a cycle finds the
-    /// object dead, and a rewrite per entry in the compaction pause, which
-    /// grows with the hashed objects that live (HotSpot and ART keep the hash
-    /// in the header, which this header has no room for).
+    /// object dead, and a rewrite per entry after each compaction: in its
+    /// pause while the reference tables are small, after it past 16,384
+    /// entries, when a call made before the cycle has rewritten them waits for
+    /// that (HotSpot and ART keep the hash in the header, which this header
+    /// has no room for).
     ///
     /// # Safety
     /// `obj` must be a live object's current address.
     pub unsafe fn identity_hash(&self, obj: ObjRef) -> u32 {
-        let mut tables = self.heap().0.references.lock();
+        let heap = &self.heap().0;
+        let (mut tables, _) = heap.references.current(&heap.spaces);
         if let Some(&hash) = tables.hashes.get(&obj.addr()) {
             return hash;
         }

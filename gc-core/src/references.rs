@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use gc_heap::{Plan, SlotKind};
+use gc_heap::{Plan, PlanParts, SlotKind, Spaces};
 
 use crate::mark::Marker;
 use crate::slab::Slab;
@@ -113,6 +113,10 @@ pub(crate) struct Tables {
     pub(crate) cleaned: Vec<u64>,
     /// The identity hashes given out, by their objects' current addresses.
     pub(crate) hashes: HashMap<usize, u32>,
+    /// A compaction's plan whose forwarding the tables still await: too
+    /// large to rewrite in its pause, they are rewritten by the first thread
+    /// to take them after it ([`References::current`]).
+    pending: Option<PlanParts>,
     /// Hashes given out so far, the seed of the next.
     pub(crate) hash_seed: u64,
 }
@@ -122,9 +126,30 @@ pub(crate) struct Tables {
 pub(crate) struct References(ForkSafeMutex<Tables>);
 
 impl References {
-    /// The tables, locked.
+    /// The tables, locked, as they are: in a pause, or for work that reads
+    /// no address from them.
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
         self.0.lock()
+    }
+
+    /// The tables, locked, their addresses current: a rewrite the last
+    /// compaction pause left pending is done first. Returns how long that
+    /// took, if there was one.
+    pub(crate) fn current<'a>(
+        &'a self,
+        spaces: &Spaces,
+    ) -> (std::sync::MutexGuard<'a, Tables>, Option<Duration>) {
+        let mut tables = self.0.lock();
+        let Some(parts) = tables.pending.take() else {
+            return (tables, None);
+        };
+        let t = Instant::now();
+        // SAFETY: the cycle that planned `parts` keeps its marking's bits
+        // intact until it has taken the tables through here (`finish`, first
+        // thing after the pause).
+        let plan = unsafe { spaces.plan_from(parts) };
+        rewrite_tables(&mut tables, &plan, None);
+        (tables, Some(t.elapsed()))
     }
 
     /// The next step of reference processing, in a pause where tracing has
@@ -173,7 +198,8 @@ impl References {
     }
 
     /// Rewrites every reference the tables hold to its post-compact address,
-    /// in the compaction pause.
+    /// in the compaction pause; or, past [`REWRITE_IN_PAUSE`] entries, leaves
+    /// that to the first thread taking them after it ([`current`](Self::current)).
     pub(crate) fn rewrite(
         &self,
         plan: &Plan<'_>,
@@ -182,49 +208,23 @@ impl References {
     ) {
         let t = Instant::now();
         let mut tables = self.lock();
-        let Tables {
-            weak,
-            soft,
-            ephemerons,
-            finalizers,
-            cleaners,
-            hashes,
-            ..
-        } = &mut *tables;
-        let rewrite = |slot: &mut usize| {
-            // SAFETY: a word of the table, which this pause holds locked.
-            unsafe { plan.rewrite_slot(slot, SlotKind::Ref) };
-        };
-        for table in [weak, soft] {
-            in_chunks(pool, table.entries_mut(), |chunk| {
-                chunk.iter_mut().for_each(rewrite);
-                0
-            });
-        }
-        in_chunks(pool, ephemerons.entries_mut(), |chunk| {
-            chunk.iter_mut().flatten().for_each(rewrite);
-            0
-        });
-        finalizers
-            .iter_mut()
-            .chain(cleaners.iter_mut().map(|(obj, _)| obj))
-            .for_each(rewrite);
-        // Keys are addresses: the table is rebuilt under the new ones.
-        if !hashes.is_empty() {
-            *hashes = hashes
-                .drain()
-                .map(|(mut obj, hash)| {
-                    rewrite(&mut obj);
-                    (obj, hash)
-                })
-                .collect();
+        let entries = tables.weak.entries().len()
+            + tables.soft.entries().len()
+            + tables.ephemerons.entries().len()
+            + tables.finalizers.len()
+            + tables.cleaners.len()
+            + tables.hashes.len();
+        if entries > REWRITE_IN_PAUSE {
+            tables.pending = Some(plan.parts());
+        } else {
+            rewrite_tables(&mut tables, plan, pool);
         }
         stats.rewriting = t.elapsed();
     }
 
     /// Calls `f` with every reference the tables hold weakly, for the verifier.
-    pub(crate) fn for_each_weak(&self, mut f: impl FnMut(usize)) {
-        let tables = self.lock();
+    pub(crate) fn for_each_weak(&self, spaces: &Spaces, mut f: impl FnMut(usize)) {
+        let (tables, _) = self.current(spaces);
         let values = tables
             .weak
             .entries()
@@ -244,8 +244,56 @@ impl References {
 /// Entries a pass over a table gives each GC thread at a time.
 const CHUNK: usize = 4096;
 
+/// Entries past which the tables are rewritten after the compaction pause,
+/// not in it: the hashes' table is rebuilt under the new addresses, about
+/// 50 ns an entry, so a million hashed objects would have added tens of
+/// milliseconds to the pause. Mutators that take the tables before the cycle
+/// has rewritten them wait for it, or do it.
+const REWRITE_IN_PAUSE: usize = 16_384;
+
 /// Runs `f` over `data` in chunks, on the threads of `pool` if there are
 /// several, else on this one; returns the sum of what it returned.
+/// Rewrites every address the tables hold to where `plan` moves it.
+fn rewrite_tables(tables: &mut Tables, plan: &Plan<'_>, pool: Option<&rayon::ThreadPool>) {
+    let Tables {
+        weak,
+        soft,
+        ephemerons,
+        finalizers,
+        cleaners,
+        hashes,
+        ..
+    } = tables;
+    let rewrite = |slot: &mut usize| {
+        // SAFETY: a word of the tables, which the caller holds locked.
+        unsafe { plan.rewrite_slot(slot, SlotKind::Ref) };
+    };
+    for table in [weak, soft] {
+        in_chunks(pool, table.entries_mut(), |chunk| {
+            chunk.iter_mut().for_each(rewrite);
+            0
+        });
+    }
+    in_chunks(pool, ephemerons.entries_mut(), |chunk| {
+        chunk.iter_mut().flatten().for_each(rewrite);
+        0
+    });
+    finalizers
+        .iter_mut()
+        .chain(cleaners.iter_mut().map(|(obj, _)| obj))
+        .for_each(rewrite);
+    // Keys are addresses: the table is rebuilt under the new ones.
+    if !hashes.is_empty() {
+        *hashes = hashes
+            .drain()
+            .map(|(mut obj, hash)| {
+                rewrite(&mut obj);
+                (obj, hash)
+            })
+            .collect();
+    }
+}
+
 fn in_chunks<T: Send>(
     pool: Option<&rayon::ThreadPool>,
     data: &mut [T],

@@ -75,7 +75,13 @@ impl Mutator {
     /// `obj` must be a live object's current address.
     pub unsafe fn weak(&mut self, obj: ObjRef) -> Weak {
         let heap = self.heap().clone();
-        let index = heap.0.references.lock().weak.insert(obj.addr());
+        let index = heap
+            .0
+            .references
+            .current(&heap.0.spaces)
+            .0
+            .weak
+            .insert(obj.addr());
         Weak { heap, index }
     }
 
@@ -85,7 +91,13 @@ impl Mutator {
     /// `obj` must be a live object's current address.
     pub unsafe fn soft(&mut self, obj: ObjRef) -> Soft {
         let heap = self.heap().clone();
-        let index = heap.0.references.lock().soft.insert(obj.addr());
+        let index = heap
+            .0
+            .references
+            .current(&heap.0.spaces)
+            .0
+            .soft
+            .insert(obj.addr());
         Soft { heap, index }
     }
 
@@ -98,7 +110,8 @@ impl Mutator {
         let index = heap
             .0
             .references
-            .lock()
+            .current(&heap.0.spaces)
+            .0
             .ephemerons
             .insert([key.addr(), value.addr()]);
         Ephemeron { heap, index }
@@ -112,7 +125,7 @@ impl Mutator {
         slot: impl FnOnce(&Tables) -> Option<usize>,
     ) -> Result<Option<ObjRef>, GcError> {
         self.check_heap(heap)?;
-        let referent = slot(&heap.0.references.lock()).unwrap_or(0);
+        let referent = slot(&heap.0.references.current(&heap.0.spaces).0).unwrap_or(0);
         self.keep_alive(referent);
         Ok(ObjRef::from_addr(referent))
     }
@@ -195,7 +208,8 @@ impl Ephemeron {
             .heap
             .0
             .references
-            .lock()
+            .current(&self.heap.0.spaces)
+            .0
             .ephemerons
             .get(self.index)
             .unwrap_or([0, 0]);

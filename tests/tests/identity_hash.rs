@@ -8,17 +8,18 @@ use movegc_tests::concurrent_heap;
 const MODES: [Mode; 3] = [Mode::StopTheWorld, Mode::Move, Mode::Copy];
 const N: usize = 5000;
 
-#[test]
-fn identity_hashes_survive_moves_and_are_dropped_with_their_objects() {
+/// `n` objects hashed (and `n` more hashed, then dropped) across young and
+/// full cycles.
+fn hashes_survive_moves(n: usize) {
     for mode in MODES {
         let Some((heap, types)) = concurrent_heap(mode, 64 << 20, |b| b) else {
             return;
         };
         let mut m = heap.attach().unwrap();
         m.scope(|s| {
-            let keep = s.alloc(types.refs, N as u32).unwrap();
-            let mut hashes = Vec::with_capacity(N);
-            for i in 0..N {
+            let keep = s.alloc(types.refs, n as u32).unwrap();
+            let mut hashes = Vec::with_capacity(n);
+            for i in 0..n {
                 // Garbage between them, so that they move; and objects hashed
                 // then dropped.
                 let dead = s.mutator().alloc(types.node, 0).unwrap();
@@ -39,13 +40,13 @@ fn identity_hashes_survive_moves_and_are_dropped_with_their_objects() {
             distinct.sort_unstable();
             distinct.dedup();
             assert!(
-                distinct.len() > N * 99 / 100,
+                distinct.len() > n * 99 / 100,
                 "{mode:?}: {} distinct",
                 distinct.len()
             );
             let before: Vec<usize> = {
                 let arr = s.get(keep).unwrap();
-                (0..N)
+                (0..n)
                     .map(|i| {
                         // SAFETY: a live array; no safepoint in the loop.
                         unsafe { s.mutator().read_ref(arr, 8 + i * 8) }
@@ -61,9 +62,9 @@ fn identity_hashes_survive_moves_and_are_dropped_with_their_objects() {
                     s.mutator().collect().unwrap();
                 }
                 let refs = heap.stats().last.unwrap().references;
-                assert_eq!(refs.hashed, N, "{mode:?} round {round}: live nodes' hashes");
+                assert_eq!(refs.hashed, n, "{mode:?} round {round}: live nodes' hashes");
                 // The first cycle finds the nodes hashed and dropped dead.
-                let dropped = if round == 0 { N } else { 0 };
+                let dropped = if round == 0 { n } else { 0 };
                 assert_eq!(refs.hashes_dropped, dropped, "{mode:?} round {round}");
                 let arr = s.get(keep).unwrap();
                 for (i, &hash) in hashes.iter().enumerate() {
@@ -79,7 +80,7 @@ fn identity_hashes_survive_moves_and_are_dropped_with_their_objects() {
                 }
             }
             let arr = s.get(keep).unwrap();
-            let moved = (0..N)
+            let moved = (0..n)
                 .filter(|&i| {
                     // SAFETY: a live array; no safepoint in the loop.
                     unsafe { s.mutator().read_ref(arr, 8 + i * 8) }
@@ -88,7 +89,20 @@ fn identity_hashes_survive_moves_and_are_dropped_with_their_objects() {
                         != before[i]
                 })
                 .count();
-            assert!(moved > N / 2, "{mode:?}: only {moved} of {N} nodes moved");
+            assert!(moved > n / 2, "{mode:?}: only {moved} of {n} nodes moved");
         });
     }
+}
+
+#[test]
+fn identity_hashes_survive_moves_and_are_dropped_with_their_objects() {
+    hashes_survive_moves(N);
+}
+
+/// Past `REWRITE_IN_PAUSE` entries (16,384) the tables are rewritten after
+/// the compaction pause, by the first thread to take them: the hashes read
+/// right after each cycle must be those of the moved objects.
+#[test]
+fn a_table_too_large_for_the_pause_is_rewritten_after_it() {
+    hashes_survive_moves(4 * N);
 }
