@@ -63,10 +63,10 @@ impl Mutator {
     /// # Safety
     /// `obj` must be a live object's current address.
     pub unsafe fn register_cleaner(&mut self, obj: ObjRef, token: u64) {
-        self.heap()
+        let heap = &self.heap().0;
+        heap.references
+            .current(&heap.spaces)
             .0
-            .references
-            .lock()
             .cleaners
             .push((obj.addr(), token));
     }

@@ -126,8 +126,9 @@ pub(crate) struct Tables {
 pub(crate) struct References(ForkSafeMutex<Tables>);
 
 impl References {
-    /// The tables, locked, as they are: in a pause, or for work that reads
-    /// no address from them.
+    /// The tables, locked, as they are: in a pause, or for work that neither
+    /// reads nor stores an address (dropping a handle; a new address stored
+    /// while a rewrite is pending would be forwarded again).
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
         self.0.lock()
     }
