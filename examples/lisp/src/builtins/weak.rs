@@ -395,7 +395,7 @@ fn hash_table_delete(vm: &mut Vm, a: Args) -> Result<Value> {
                     Some(before) => vm.gc.set(before, field::CDR, rest),
                     None => vm.gc.set_elem(l.buckets, l.bucket, rest),
                 }
-                set_listed_count(table, listed_count(table) - 1);
+                set_listed_count(table, listed_count(table).saturating_sub(1));
             }
         }
     }
