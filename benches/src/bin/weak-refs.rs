@@ -23,8 +23,10 @@
 //! hashed. Before each cycle every 16th node is replaced by a fresh one
 //! (hashed too, in the second run), so nearly every node moves in every
 //! cycle. One line per cycle and figure: its final-mark and compaction
-//! pauses, the hash table's processing and rewriting, the hashes live; then
-//! the medians, and the time hashing took per node.
+//! pauses, the hash table's processing and rewriting, the hashes live; after
+//! each run, three young cycles (`collect_young`) with fresh nodes to move
+//! and the hashed ones old; then the medians, and the time hashing took per
+//! node.
 
 use std::time::{Duration, Instant};
 
@@ -174,6 +176,26 @@ fn hashes(heap: &Heap, node: TypeId, array: TypeId, n: usize, cycles: usize) {
                 // and looked the rest up.
                 let per = hash_time.as_secs_f64() * 1e9 / (n * cycles) as f64;
                 line("hash_call_ns_per_node", format!("{per:.1} ns"));
+            }
+            // Young cycles move only young objects, and the hashed nodes are
+            // old: what do their pauses pay for the hashes? Each has young
+            // nodes to move, held by a young array (no old object is written,
+            // so the remembered set stays small enough for a young cycle).
+            for y in 0..3 {
+                let young = s.alloc(array, (n / 64) as u32).expect("array");
+                for i in 0..n / 64 {
+                    std::hint::black_box(s.mutator().alloc(node, 0).expect("node"));
+                    let obj = s.mutator().alloc(node, 0).expect("node");
+                    let arr = s.get(young).expect("array");
+                    // SAFETY: slot `i` of the live young array; `obj` is fresh.
+                    unsafe { s.mutator().write_ref(arr, slot(i), Some(obj)) };
+                }
+                s.mutator().collect_young().expect("a cycle");
+                let last = heap.stats().last.expect("a cycle ran");
+                let name = |figure: &str| format!("{label}_young{}_{figure}", y + 1);
+                line(&name("kind"), format!("{:?}", last.kind));
+                line(&name("max_pause"), us(last.pause));
+                line(&name("hash_rewriting"), us(last.references.rewriting));
             }
             medians.push((label, median(final_marks), median(compactions)));
         }
