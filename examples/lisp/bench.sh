@@ -13,7 +13,7 @@ modes=("${@:-stw}")
 runs=(
     "tak 20" "fib 30" "nqueens 10" "deriv 200000" "destructive 30011" "strings 200"
     "vsort 100003" "closures 1000" "gcbench 16" "binary-trees 16" "churn 2000 100000"
-    "bignums 3000"
+    "bignums 3000" "hashtables 200000"
 )
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

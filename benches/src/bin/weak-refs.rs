@@ -13,10 +13,26 @@
 //! the final-mark and compaction pauses' medians without and with the
 //! handles, the reference processing and rewriting times (medians), and
 //! per handle.
+//!
+//! `weak-refs -- --hashes N [CYCLES MODE]` (defaults: 5 cycles, `move`)
+//! measures identity hashes (`Mutator::identity_hash`) instead: the
+//! collector keeps them in a table by address, which the pause where marking
+//! ends purges of dead objects and the compaction pause rebuilds under the
+//! new addresses. `N` nodes live in an array, each allocated after a dead
+//! one; `CYCLES` full cycles run with no hash, then as many with every node
+//! hashed. Before each cycle every 16th node is replaced by a fresh one
+//! (hashed too, in the second run), so nearly every node moves in every
+//! cycle. One line per cycle and figure: its final-mark and compaction
+//! pauses, the hash table's processing and rewriting, the hashes live; after
+//! each run, three young cycles (`collect_young`) with fresh nodes to move
+//! and the hashed ones old; then the medians, and the time hashing took per
+//! node.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use gc_core::{Heap, Mode, Mutator, PauseKind, Stats, TypeDescriptor, TypeTable, Weak};
+use gc_core::{
+    CycleStats, Heap, Mode, Mutator, PauseKind, Stats, TypeDescriptor, TypeId, TypeTable, Weak,
+};
 use movegc_benches::line;
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -37,13 +53,7 @@ fn pauses(stats: &Stats, from: usize, kind: PauseKind) -> Duration {
 
 /// Fills the array's empty slots with fresh nodes; with `weak` `Some`,
 /// makes a handle to each new node there.
-fn refill(
-    m: &mut Mutator,
-    node: gc_core::TypeId,
-    array: usize,
-    n: usize,
-    mut weak: Option<&mut Vec<Weak>>,
-) {
+fn refill(m: &mut Mutator, node: TypeId, array: usize, n: usize, mut weak: Option<&mut Vec<Weak>>) {
     m.scope(|s| {
         let a = s.local(gc_core::ObjRef::from_addr(array));
         for i in 0..n {
@@ -65,11 +75,10 @@ fn refill(
     });
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let handles: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let cycles: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20);
-    let mode = match args.get(2).map(String::as_str) {
+/// A heap of `size` bytes in `mode` (`stw`, `copy`, else the default) with
+/// two GC threads, and its node and array types.
+fn build_heap(mode: Option<&str>, size: usize) -> (Heap, TypeId, TypeId) {
+    let mode = match mode {
         Some("stw") => Mode::StopTheWorld,
         Some("copy") => Mode::Copy,
         _ => Mode::Auto,
@@ -82,13 +91,137 @@ fn main() {
         .register(TypeDescriptor::array("refs", gc_core::SlotKind::Ref))
         .expect("a valid type");
     let heap = Heap::builder()
-        .size(256 << 20)
+        .size(size)
         .mode(mode)
         .gc_threads(2)
         .concurrent_threads(1)
         .types(table)
         .build()
         .expect("a heap");
+    (heap, node, array)
+}
+
+/// The duration of `cycle`'s pause of `kind` (the sum, if it paused for it
+/// more than once).
+fn pause_of(cycle: &CycleStats, kind: PauseKind) -> Duration {
+    cycle
+        .pauses
+        .iter()
+        .filter(|p| p.kind == kind)
+        .map(|p| p.duration)
+        .sum()
+}
+
+/// `--hashes N [CYCLES MODE]`: the pauses of full cycles that compact `n`
+/// nodes, without and with an identity hash for each.
+fn hashes(heap: &Heap, node: TypeId, array: TypeId, n: usize, cycles: usize) {
+    line("hashed_nodes", n);
+    let mut m = heap.attach().expect("attach");
+    let slot = |i: usize| 8 + i * 8;
+    m.scope(|s| {
+        let a = s.alloc(array, n as u32).expect("array");
+        for i in 0..n {
+            // Garbage below each node, so that the first cycle moves them all.
+            s.mutator().alloc(node, 0).expect("node");
+            let obj = s.mutator().alloc(node, 0).expect("node");
+            let arr = s.get(a).expect("array");
+            // SAFETY: slot `i` of the live array; `obj` is fresh.
+            unsafe { s.mutator().write_ref(arr, slot(i), Some(obj)) };
+        }
+        let us = |d: Duration| format!("{:.1} us", d.as_secs_f64() * 1e6);
+        let mut medians = Vec::new();
+        for (label, hashing) in [("without", false), ("with", true)] {
+            let mut hash_time = Duration::ZERO;
+            let (mut final_marks, mut compactions) = (Vec::new(), Vec::new());
+            for c in 0..cycles {
+                for i in (c % 16..n).step_by(16) {
+                    let obj = s.mutator().alloc(node, 0).expect("node");
+                    let arr = s.get(a).expect("array");
+                    // SAFETY: slot `i` of the live array; `obj` is fresh.
+                    unsafe { s.mutator().write_ref(arr, slot(i), Some(obj)) };
+                }
+                if hashing {
+                    let t = Instant::now();
+                    let arr = s.get(a).expect("array");
+                    for i in 0..n {
+                        // SAFETY: slot `i` of the live array, and its node;
+                        // no safepoint in this loop.
+                        unsafe {
+                            if let Some(obj) = s.mutator().read_ref(arr, slot(i)) {
+                                std::hint::black_box(s.mutator().identity_hash(obj));
+                            }
+                        }
+                    }
+                    hash_time += t.elapsed();
+                }
+                s.mutator().collect().expect("a cycle");
+                let last = heap.stats().last.expect("a cycle ran");
+                let (fm, cp) = (
+                    pause_of(&last, PauseKind::FinalMark),
+                    pause_of(&last, PauseKind::Compaction),
+                );
+                let name = |figure: &str| format!("{label}_cycle{}_{figure}", c + 1);
+                line(&name("final_mark"), us(fm));
+                line(&name("compaction_pause"), us(cp));
+                line(&name("max_pause"), us(last.pause));
+                line(&name("hash_processing"), us(last.references.processing));
+                line(&name("hash_rewriting"), us(last.references.rewriting));
+                line(&name("hashes_live"), last.references.hashed);
+                line(&name("hashes_dropped"), last.references.hashes_dropped);
+                final_marks.push(fm);
+                compactions.push(cp);
+            }
+            if hashing {
+                // The first pass hashed all n nodes, the others the new ones
+                // and looked the rest up.
+                let per = hash_time.as_secs_f64() * 1e9 / (n * cycles) as f64;
+                line("hash_call_ns_per_node", format!("{per:.1} ns"));
+            }
+            // Young cycles move only young objects, and the hashed nodes are
+            // old: what do their pauses pay for the hashes? Each has young
+            // nodes to move, held by a young array (no old object is written,
+            // so the remembered set stays small enough for a young cycle).
+            for y in 0..3 {
+                let young = s.alloc(array, (n / 64) as u32).expect("array");
+                for i in 0..n / 64 {
+                    std::hint::black_box(s.mutator().alloc(node, 0).expect("node"));
+                    let obj = s.mutator().alloc(node, 0).expect("node");
+                    let arr = s.get(young).expect("array");
+                    // SAFETY: slot `i` of the live young array; `obj` is fresh.
+                    unsafe { s.mutator().write_ref(arr, slot(i), Some(obj)) };
+                }
+                s.mutator().collect_young().expect("a cycle");
+                let last = heap.stats().last.expect("a cycle ran");
+                let name = |figure: &str| format!("{label}_young{}_{figure}", y + 1);
+                line(&name("kind"), format!("{:?}", last.kind));
+                line(&name("max_pause"), us(last.pause));
+                line(&name("hash_rewriting"), us(last.references.rewriting));
+            }
+            medians.push((label, median(final_marks), median(compactions)));
+        }
+        for (label, fm, cp) in medians {
+            line(&format!("final_mark_{label}"), us(fm));
+            line(&format!("compaction_pause_{label}"), us(cp));
+        }
+    });
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--hashes") {
+        let n: usize = args
+            .get(1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(1_000_000);
+        let cycles: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5);
+        let (heap, node, array) = build_heap(args.get(3).map(String::as_str), 512 << 20);
+        line("mode", format!("{:?}", heap.mode()));
+        hashes(&heap, node, array, n, cycles);
+        return;
+    }
+    let handles: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let cycles: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let (heap, node, array) = build_heap(args.get(2).map(String::as_str), 256 << 20);
     line("mode", format!("{:?}", heap.mode()));
     line("handles", handles);
     let mut m = heap.attach().expect("attach");

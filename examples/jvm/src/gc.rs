@@ -8,16 +8,20 @@
 //!
 //! - An instance of a class is a fixed-size object: its superclass's fields
 //!   first, then its own reference fields, then its own primitive fields, a
-//!   word each. The class's reference offsets are its reference map. The
-//!   header's low bits hold the identity hash, given at allocation, so it
-//!   moves with the object.
-//! - A `String` is one byte object: a word with the identity hash, then the
-//!   UTF-16 code units. Strings are immutable, so there is nothing to share.
-//! - A primitive array is a byte object of its element type: a word with
-//!   the identity hash, then the elements, packed.
+//!   word each. The class's reference offsets are its reference map.
+//! - A `String` is one byte object: the UTF-16 code units after the header.
+//!   Strings are immutable, so there is nothing to share.
+//! - A primitive array is a byte object of its element type: the elements,
+//!   packed, after the header.
 //! - A reference array is an array of tagged slots whose first slot is not a
-//!   reference (its low bit is set): it holds the array's class and identity
-//!   hash. The elements follow.
+//!   reference (its low bit is set): it holds the array's class. The elements
+//!   follow.
+//!
+//! No object stores an identity hash: `Object.hashCode` and
+//! `System.identityHashCode` ask the collector's table
+//! ([`Mutator::identity_hash`]), which keeps each hash across moves. Few
+//! objects are ever hashed, so a hash word in every string and array would
+//! be memory paid for nothing.
 //!
 //! # The rule for references
 //!
@@ -88,9 +92,13 @@ impl Prim {
     }
 }
 
-/// Bytes before the first element of an array or the first unit of a string:
-/// the header and the word with the identity hash (and class).
-pub(crate) const DATA: usize = 2 * WORD;
+/// Bytes before the first element of a primitive array or the first unit of
+/// a string: the header.
+pub(crate) const DATA: usize = WORD;
+
+/// Bytes before the first element of a reference array: the header and the
+/// word with the array's class.
+pub(crate) const ELEMS: usize = 2 * WORD;
 
 /// The movegc types the JVM registers besides one per class.
 #[derive(Clone, Copy, Debug)]
@@ -152,47 +160,26 @@ impl From<GcError> for AllocError {
     }
 }
 
-/// The mutator, the types, and the identity-hash generator.
+/// The mutator and the types.
 pub(crate) struct Gc {
     pub(crate) m: Mutator,
     pub(crate) types: Types,
-    hash: u32,
 }
 
 impl Gc {
     pub(crate) fn new(m: Mutator, types: Types) -> Gc {
-        Gc {
-            m,
-            types,
-            hash: 0x9e37_79b9,
-        }
-    }
-
-    /// The next identity hash: 31 bits, as in HotSpot, so that it fits
-    /// beside a reference array's tag bit.
-    fn next_hash(&mut self) -> u32 {
-        let mut x = self.hash;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.hash = x;
-        x & 0x7fff_ffff
+        Gc { m, types }
     }
 
     /// A zeroed instance of a class with movegc type `ty`.
     pub(crate) fn new_object(&mut self, ty: TypeId) -> Result<ObjRef, AllocError> {
-        let hash = self.next_hash();
-        Ok(self.m.alloc(ty, hash)?)
+        Ok(self.m.alloc(ty, 0)?)
     }
 
-    /// A zeroed byte object of `ty` with `bytes` of data after the hash word.
+    /// A zeroed byte object of `ty` with `bytes` of data.
     fn new_bytes(&mut self, ty: TypeId, bytes: usize) -> Result<ObjRef, AllocError> {
-        let len = u32::try_from(bytes + WORD).map_err(|_| AllocError::OutOfMemory(TOO_LARGE))?;
-        let hash = self.next_hash();
-        let obj = self.m.alloc(ty, len)?;
-        // SAFETY: a fresh byte object has the hash word.
-        unsafe { obj.write_word(WORD, hash as usize) };
-        Ok(obj)
+        let len = u32::try_from(bytes).map_err(|_| AllocError::OutOfMemory(TOO_LARGE))?;
+        Ok(self.m.alloc(ty, len)?)
     }
 
     /// A zeroed primitive array.
@@ -213,9 +200,8 @@ impl Gc {
         len: usize,
     ) -> Result<ObjRef, AllocError> {
         let slots = u32::try_from(len + 1).map_err(|_| AllocError::OutOfMemory(TOO_LARGE))?;
-        let hash = self.next_hash();
         let obj = self.m.alloc(self.types.ref_array, slots)?;
-        let word = ((class.0 as usize) << 32) | ((hash as usize) << 1) | 1;
+        let word = ((class.0 as usize) << 32) | 1;
         // SAFETY: a fresh array's first slot; the word is not a reference
         // (its low bit is set), so the barrier has nothing to log.
         unsafe { self.m.write_tagged(obj, WORD, word) };
@@ -225,7 +211,7 @@ impl Gc {
     /// A string of UTF-16 `units`.
     pub(crate) fn new_string(&mut self, units: &[u16]) -> Result<ObjRef, AllocError> {
         let obj = self.new_bytes(self.types.string, units.len() * 2)?;
-        // SAFETY: the fresh object has room for the units after the hash word.
+        // SAFETY: the fresh object has room for the units.
         unsafe {
             std::ptr::copy_nonoverlapping(
                 units.as_ptr(),
@@ -255,7 +241,7 @@ impl Gc {
     #[inline(always)]
     pub(crate) unsafe fn put_elem(&mut self, arr: ObjRef, i: usize, value: usize) {
         // SAFETY: as the caller guarantees.
-        unsafe { self.m.write_tagged(arr, DATA + i * WORD, value) };
+        unsafe { self.m.write_tagged(arr, ELEMS + i * WORD, value) };
     }
 }
 
@@ -266,7 +252,7 @@ impl Gc {
 #[inline]
 pub(crate) unsafe fn string_len(s: ObjRef) -> usize {
     // SAFETY: the caller guarantees a live object.
-    (unsafe { s.header() }.low() as usize - WORD) / 2
+    unsafe { s.header() }.low() as usize / 2
 }
 
 /// A string's UTF-16 units. The slice is good until the next allocation.
@@ -275,7 +261,7 @@ pub(crate) unsafe fn string_len(s: ObjRef) -> usize {
 /// `s` must be a live string, and the slice must not outlive the rule.
 #[inline]
 pub(crate) unsafe fn string_units<'a>(s: ObjRef) -> &'a [u16] {
-    // SAFETY: the units lie after the hash word, as many as the length says.
+    // SAFETY: the units lie after the header, as many as the length says.
     unsafe { std::slice::from_raw_parts(s.byte_ptr(DATA).cast::<u16>(), string_len(s)) }
 }
 

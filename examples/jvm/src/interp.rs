@@ -7,7 +7,7 @@ use gc_core::{ObjRef, WORD};
 use crate::class::{Body, ClassId, Init};
 use crate::code::{Conv, Elem, FloatOp, IntOp, Op, Piece};
 use crate::errors::{Error, LoadError};
-use crate::gc::{DATA, Prim};
+use crate::gc::{DATA, ELEMS, Prim};
 use crate::roots::Slot;
 use crate::vm::{Run, Trap, Vm};
 
@@ -370,7 +370,7 @@ impl Vm {
                         unsafe {
                             match elem {
                                 Elem::Ref => {
-                                    st.push(Slot::reference(arr.read_word(DATA + i * WORD)))
+                                    st.push(Slot::reference(arr.read_word(ELEMS + i * WORD)))
                                 }
                                 Elem::Byte => st.push(Slot::int(i32::from(
                                     *arr.byte_ptr(DATA + i).cast::<i8>(),

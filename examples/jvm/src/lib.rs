@@ -6,7 +6,8 @@
 //!
 //! - `gc`: object layouts (a reference map per class, strings and arrays
 //!   as byte objects, reference arrays as tagged slots) and the one door for
-//!   allocation and barriered stores; identity hashes that move with objects.
+//!   allocation and barriered stores. Identity hashes are the collector's
+//!   (`Mutator::identity_hash`), kept across moves in its table.
 //! - `roots`: frames' locals and operands, statics and literals, in root
 //!   slots the library scans; each slot knows whether it holds a reference.
 //!

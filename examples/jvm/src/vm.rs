@@ -73,7 +73,7 @@ pub(crate) struct Vm {
     allocations: u32,
 }
 
-/// The word of a reference array that holds its class and hash.
+/// The word of a reference array that holds its class.
 #[inline(always)]
 fn ref_array_word(obj: ObjRef) -> usize {
     // SAFETY: callers pass a live reference array.
@@ -122,19 +122,12 @@ impl Vm {
         }
     }
 
-    /// The identity hash of a live object.
+    /// The identity hash of a live object: the collector's, which stays the
+    /// same when the object moves.
     pub(crate) fn identity_hash(&self, obj: ObjRef) -> i32 {
-        // SAFETY: a live object (the rule).
-        let h = unsafe { obj.header() };
-        let t = &self.gc.types;
-        if h.type_id() == t.ref_array.0 {
-            ((ref_array_word(obj) >> 1) & 0x7fff_ffff) as i32
-        } else if h.type_id() == t.string.0 || t.prim_of(h.type_id()).is_some() {
-            // SAFETY: strings and primitive arrays keep the hash in their first word.
-            (unsafe { obj.read_word(WORD) } & 0x7fff_ffff) as i32
-        } else {
-            (h.low() & 0x7fff_ffff) as i32
-        }
+        // SAFETY: a live object's current address (the rule). Its 31 bits
+        // make a non-negative `int`, as HotSpot's hashes are.
+        unsafe { self.gc.m.identity_hash(obj) as i32 }
     }
 
     /// The Java length of an array, and its element type.
@@ -146,7 +139,7 @@ impl Vm {
             return Some((h.low() as usize - 1, None));
         }
         let p = t.prim_of(h.type_id())?;
-        Some(((h.low() as usize - WORD) / p.size(), Some(p)))
+        Some((h.low() as usize / p.size(), Some(p)))
     }
 
     /// Pushes onto the operand stack.

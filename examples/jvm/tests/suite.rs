@@ -75,6 +75,7 @@ suite! {
     hashmap "hashmap" 8 None,
     trees "trees" 4 None,
     identity "identity" 4 None,
+    identitygc "identitygc" 4 None,
     bits "bits" 1 Some(50),
     lazy "lazy" 1 Some(2),
     weakrefs "weakrefs" 2 Some(100),

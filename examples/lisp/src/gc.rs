@@ -47,11 +47,14 @@ pub(crate) mod field {
     /// A condition's message (a string) and irritants (a list).
     pub(crate) const MESSAGE: usize = WORD;
     pub(crate) const IRRITANTS: usize = 2 * WORD;
-    /// A hash table's entries, a list of `(key . value)` pairs (tagged), and
-    /// its index in the interpreter's weak-table registry plus one, 0 for a
-    /// table that holds its keys strongly (data).
-    pub(crate) const TABLE_ENTRIES: usize = WORD;
+    /// A hash table's buckets, a vector of lists of `(key . value)` pairs,
+    /// or `()` before its first entry (tagged); its index in the
+    /// interpreter's weak-table registry plus one, 0 for a table that holds
+    /// its keys strongly (data); and the number of entries in its buckets
+    /// (data).
+    pub(crate) const TABLE_BUCKETS: usize = WORD;
     pub(crate) const TABLE_WEAK: usize = 2 * WORD;
+    pub(crate) const TABLE_COUNT: usize = 3 * WORD;
     /// A guardian's queue of resurrected objects, as a list and its last
     /// pair (tagged).
     pub(crate) const GUARDIAN_HEAD: usize = WORD;
@@ -100,8 +103,10 @@ pub(crate) struct Types {
     /// The interned symbols, in weak slots: a symbol nothing else references
     /// is collected, and its slot reused.
     pub(crate) symbol_table: TypeId,
-    /// Entries that hold their keys strongly; a weak-key table's entries
-    /// with heap keys are ephemerons, outside the heap (`builtins::weak`).
+    /// Entries that hold their keys strongly, in buckets by the keys'
+    /// hashes; a weak-key table's entries with heap keys are ephemerons,
+    /// outside the heap (`builtins::weak`). The header's low bits say which
+    /// predicate compares the keys (`builtins::hash::Equiv`).
     pub(crate) hash_table: TypeId,
     pub(crate) guardian: TypeId,
     /// One `(g obj)`: what finalization resurrects when `obj` dies.
@@ -164,9 +169,9 @@ impl Types {
             symbol_table: reg(TypeDescriptor::array("symbol-table", SlotKind::Weak)),
             hash_table: reg(TypeDescriptor::fixed(
                 "hash-table",
-                3 * WORD,
+                4 * WORD,
                 &[],
-                &[w(TABLE_ENTRIES)],
+                &[w(TABLE_BUCKETS)],
             )),
             guardian: reg(TypeDescriptor::fixed(
                 "guardian",
@@ -223,6 +228,13 @@ impl Gc {
     /// The heap.
     pub(crate) fn heap(&self) -> &gc_core::Heap {
         self.m.heap()
+    }
+
+    /// The collector's identity hash of `obj`, the same for its whole life
+    /// whatever moves it ([`Mutator::identity_hash`]).
+    pub(crate) fn identity_hash(&self, obj: ObjRef) -> u32 {
+        // SAFETY: the rule: `obj` is a live object's current address.
+        unsafe { self.m.identity_hash(obj) }
     }
 
     // ------------------------------------------------------------ keeping values
@@ -393,7 +405,7 @@ impl Gc {
     }
 
     /// The units of bignum `obj`: its sign, then its limbs.
-    fn bignum_units(&self, obj: ObjRef) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn bignum_units(&self, obj: ObjRef) -> impl Iterator<Item = u32> + '_ {
         // SAFETY: the rule; `i` is within the bignum's data bytes.
         (0..self.low(obj) / 4)
             .map(move |i| unsafe { obj.byte_ptr(WORD + 4 * i).cast::<u32>().read() })

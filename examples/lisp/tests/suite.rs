@@ -78,5 +78,6 @@ suite! {
     binary_trees "binary-trees" 2,
     churn "churn" 4,
     bignums "bignums" 1,
+    hashtables "hashtables" 2,
     weak "weak" 1,
 }

@@ -9,7 +9,7 @@ use gc_core::{ObjRef, WORD};
 use super::{VOID, arg, obj_arg, ref_arg};
 use crate::classfile::access::{FINAL, STATIC};
 use crate::errors::Error;
-use crate::gc::DATA;
+use crate::gc::{DATA, ELEMS};
 use crate::jfmt::{self, Arg};
 use crate::loader::{Builtin, NativeMethod};
 use crate::roots::Slot;
@@ -146,7 +146,7 @@ impl Vm {
             // Reread the array each time: a toString() may have moved it.
             let arr = obj_arg(self, at, 1)?;
             // SAFETY: a live Object[] with i in bounds.
-            let e = unsafe { arr.read_word(DATA + i * WORD) };
+            let e = unsafe { arr.read_word(ELEMS + i * WORD) };
             args.push(self.format_arg(e)?);
         }
         jfmt::format(&fmt, &args).map_err(|e| {
@@ -245,7 +245,7 @@ impl Vm {
                 };
                 for i in order {
                     // SAFETY: live reference arrays, indices in bounds.
-                    let e = unsafe { src.read_word(DATA + (sp + i) * WORD) };
+                    let e = unsafe { src.read_word(ELEMS + (sp + i) * WORD) };
                     if let (Some(c), Some(o)) = (check, ObjRef::from_addr(e)) {
                         if !self.cls.assignable(self.class_of(o), c) {
                             return Err(self.raise(

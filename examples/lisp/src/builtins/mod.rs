@@ -8,6 +8,7 @@ use crate::errors::Error;
 use crate::value::Value;
 use crate::vm::Vm;
 
+mod hash;
 mod io;
 mod lists;
 mod numbers;
