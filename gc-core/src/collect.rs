@@ -845,8 +845,12 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
     let resumed = Instant::now();
     // Tables too large to rewrite in the pause, before anything else: the
     // marking's bits that their forwarding reads stay until `clear_marks`.
-    if let (_, Some(took)) = heap.references.current(&heap.spaces) {
-        cycle.references.rewriting += took;
+    if let Some(done) = heap.references.take_deferred(&heap.spaces) {
+        cycle.references.rewriting += done.took;
+        if let Some((kept, forgotten)) = done.hashes {
+            cycle.references.hashed += kept;
+            cycle.references.hashes_dropped += forgotten;
+        }
     }
     // Before allocations waiting for memory are woken: claims stop below
     // these pages until they are given back.
@@ -1146,7 +1150,7 @@ fn compaction_pause_work(
             spaces.release(release);
         }
         // No `finish` for this cycle: the tables' rewrite cannot wait for it.
-        drop(heap.references.current(spaces));
+        heap.references.take_deferred(spaces);
         return Err(e);
     }
     Ok(Started {

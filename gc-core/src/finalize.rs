@@ -34,7 +34,6 @@ impl Mutator {
         let heap = &self.heap().0;
         heap.references
             .current(&heap.spaces)
-            .0
             .finalizers
             .push(obj.addr());
     }
@@ -51,7 +50,6 @@ impl Mutator {
                 .0
                 .references
                 .current(&self.heap().0.spaces)
-                .0
                 .finalizable,
         );
         taken.into_iter().filter_map(ObjRef::from_addr).collect()
@@ -66,7 +64,6 @@ impl Mutator {
         let heap = &self.heap().0;
         heap.references
             .current(&heap.spaces)
-            .0
             .cleaners
             .push((obj.addr(), token));
     }

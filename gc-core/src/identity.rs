@@ -26,7 +26,7 @@ impl Mutator {
     /// `obj` must be a live object's current address.
     pub unsafe fn identity_hash(&self, obj: ObjRef) -> u32 {
         let heap = &self.heap().0;
-        let (mut tables, _) = heap.references.current(&heap.spaces);
+        let mut tables = heap.references.current(&heap.spaces);
         if let Some(&hash) = tables.hashes.get(&obj.addr()) {
             return hash;
         }

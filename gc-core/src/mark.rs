@@ -161,6 +161,15 @@ impl<'a> Marker<'a> {
         }
     }
 
+    /// What tells live objects from dead ones once this marking is over,
+    /// for as long as its marks stay.
+    pub(crate) fn liveness(&self) -> Liveness {
+        Liveness {
+            old_end: self.old_end,
+            black: self.black,
+        }
+    }
+
     /// Marks a root or a logged reference of slot kind `kind`; returns
     /// whether it must be scanned.
     #[inline]
@@ -343,6 +352,29 @@ fn steal(
         }
         if !retry {
             return None;
+        }
+    }
+}
+
+/// A finished marking's verdict on an object, read from its marks: live if
+/// marked, old (below `old_end` in a young cycle), or allocated during the
+/// cycle (from `black` up).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Liveness {
+    old_end: usize,
+    black: usize,
+}
+
+impl Liveness {
+    /// Whether the object at `addr` (its address when marking ended) is
+    /// live. Only while the marking's marks stay (until the cycle clears
+    /// them); a compaction may have lowered the top since, so an address of
+    /// the moving space is any outside the large-object space.
+    pub(crate) fn is_live(&self, spaces: &Spaces, addr: usize) -> bool {
+        if spaces.in_large(addr) {
+            spaces.is_marked(addr)
+        } else {
+            addr >= self.black || addr < self.old_end || spaces.is_marked(addr)
         }
     }
 }

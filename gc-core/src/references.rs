@@ -35,7 +35,7 @@ use rayon::prelude::*;
 
 use gc_heap::{Plan, PlanParts, SlotKind, Spaces};
 
-use crate::mark::Marker;
+use crate::mark::{Liveness, Marker};
 use crate::slab::Slab;
 use crate::sync::ForkSafeMutex;
 
@@ -117,6 +117,12 @@ pub(crate) struct Tables {
     /// large to rewrite in its pause, they are rewritten by the first thread
     /// to take them after it ([`References::current`]).
     pending: Option<PlanParts>,
+    /// A finished marking whose dead objects' hashes are still to forget:
+    /// too many to look at in its final-mark pause (a million took 7 ms), they
+    /// go before the tables are next used or rewritten.
+    purge: Option<Liveness>,
+    /// What the deferred work took, whoever did it, for the cycle's figures.
+    deferred: Option<Deferred>,
     /// Hashes given out so far, the seed of the next.
     pub(crate) hash_seed: u64,
 }
@@ -124,6 +130,15 @@ pub(crate) struct Tables {
 /// The heap's reference tables.
 #[derive(Default)]
 pub(crate) struct References(ForkSafeMutex<Tables>);
+
+/// Work on the tables a cycle left for after its pauses, done by
+/// [`References::current`].
+#[derive(Default)]
+pub(crate) struct Deferred {
+    pub(crate) took: Duration,
+    /// Hashes kept and forgotten, if forgetting was left.
+    pub(crate) hashes: Option<(usize, usize)>,
+}
 
 impl References {
     /// The tables, locked, as they are: in a pause, or for work that neither
@@ -133,24 +148,42 @@ impl References {
         self.0.lock()
     }
 
-    /// The tables, locked, their addresses current: a rewrite the last
-    /// compaction pause left pending is done first. Returns how long that
-    /// took, if there was one.
-    pub(crate) fn current<'a>(
-        &'a self,
-        spaces: &Spaces,
-    ) -> (std::sync::MutexGuard<'a, Tables>, Option<Duration>) {
+    /// The tables, locked, their addresses current: the hashes of dead
+    /// objects a final mark left to forget are forgotten, and a rewrite the
+    /// last compaction pause left pending is done (what that took is kept
+    /// for [`take_deferred`](Self::take_deferred)).
+    pub(crate) fn current<'a>(&'a self, spaces: &Spaces) -> std::sync::MutexGuard<'a, Tables> {
         let mut tables = self.0.lock();
-        let Some(parts) = tables.pending.take() else {
-            return (tables, None);
-        };
+        if tables.purge.is_none() && tables.pending.is_none() {
+            return tables;
+        }
         let t = Instant::now();
-        // SAFETY: the cycle that planned `parts` keeps its marking's bits
-        // intact until it has taken the tables through here (`finish`, first
-        // thing after the pause).
-        let plan = unsafe { spaces.plan_from(parts) };
-        rewrite_tables(&mut tables, &plan, None);
-        (tables, Some(t.elapsed()))
+        let mut done = tables.deferred.take().unwrap_or_default();
+        // Before forwarding: a dead object's address forwards to a live one's.
+        // The marks stay until the cycle has taken the tables through here
+        // (`finish`, first thing after its pauses).
+        if let Some(liveness) = tables.purge.take() {
+            let before = tables.hashes.len();
+            tables
+                .hashes
+                .retain(|&obj, _| liveness.is_live(spaces, obj));
+            done.hashes = Some((tables.hashes.len(), before - tables.hashes.len()));
+        }
+        if let Some(parts) = tables.pending.take() {
+            // SAFETY: as above, the marking's bits stay until the cycle that
+            // planned `parts` has taken the tables through here.
+            let plan = unsafe { spaces.plan_from(parts) };
+            rewrite_tables(&mut tables, &plan, None);
+        }
+        done.took += t.elapsed();
+        tables.deferred = Some(done);
+        tables
+    }
+
+    /// The tables made current, and what the work the last cycle left for
+    /// after its pauses took, whoever did it.
+    pub(crate) fn take_deferred(&self, spaces: &Spaces) -> Option<Deferred> {
+        self.current(spaces).deferred.take()
     }
 
     /// The next step of reference processing, in a pause where tracing has
@@ -215,7 +248,7 @@ impl References {
             + tables.finalizers.len()
             + tables.cleaners.len()
             + tables.hashes.len();
-        if entries > REWRITE_IN_PAUSE {
+        if entries > REWRITE_IN_PAUSE || tables.purge.is_some() {
             tables.pending = Some(plan.parts());
         } else {
             rewrite_tables(&mut tables, plan, pool);
@@ -225,7 +258,7 @@ impl References {
 
     /// Calls `f` with every reference the tables hold weakly, for the verifier.
     pub(crate) fn for_each_weak(&self, spaces: &Spaces, mut f: impl FnMut(usize)) {
-        let (tables, _) = self.current(spaces);
+        let tables = self.current(spaces);
         let values = tables
             .weak
             .entries()
@@ -402,6 +435,10 @@ impl Tables {
     /// finalization resurrected what it keeps (a resurrected object keeps
     /// its hash).
     fn forget_dead_hashes(&mut self, marker: &Marker<'_>, stats: &mut ReferenceStats) {
+        if self.hashes.len() > REWRITE_IN_PAUSE {
+            self.purge = Some(marker.liveness());
+            return;
+        }
         let before = self.hashes.len();
         self.hashes.retain(|&obj, _| marker.is_live(obj));
         stats.hashed += self.hashes.len();

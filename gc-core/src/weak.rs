@@ -79,7 +79,6 @@ impl Mutator {
             .0
             .references
             .current(&heap.0.spaces)
-            .0
             .weak
             .insert(obj.addr());
         Weak { heap, index }
@@ -95,7 +94,6 @@ impl Mutator {
             .0
             .references
             .current(&heap.0.spaces)
-            .0
             .soft
             .insert(obj.addr());
         Soft { heap, index }
@@ -111,7 +109,6 @@ impl Mutator {
             .0
             .references
             .current(&heap.0.spaces)
-            .0
             .ephemerons
             .insert([key.addr(), value.addr()]);
         Ephemeron { heap, index }
@@ -125,7 +122,7 @@ impl Mutator {
         slot: impl FnOnce(&Tables) -> Option<usize>,
     ) -> Result<Option<ObjRef>, GcError> {
         self.check_heap(heap)?;
-        let referent = slot(&heap.0.references.current(&heap.0.spaces).0).unwrap_or(0);
+        let referent = slot(&heap.0.references.current(&heap.0.spaces)).unwrap_or(0);
         self.keep_alive(referent);
         Ok(ObjRef::from_addr(referent))
     }
@@ -209,7 +206,6 @@ impl Ephemeron {
             .0
             .references
             .current(&self.heap.0.spaces)
-            .0
             .ephemerons
             .get(self.index)
             .unwrap_or([0, 0]);
