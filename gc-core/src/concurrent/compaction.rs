@@ -758,8 +758,9 @@ impl Compaction {
                 })
                 .failed;
             for thread in spawned {
-                // A helper that panicked left its claimed pages unfinished,
-                // which `wait_all` reports below.
+                // A helper's panic (a bug) would leave its claimed pages
+                // unplaced, and their faults waiting, as one of this thread's
+                // would: there is no result to count then.
                 if let Ok((f, cpu)) = thread.join() {
                     failed += f;
                     spent.helpers += cpu;
@@ -777,8 +778,8 @@ impl Compaction {
     }
 
     /// Claims runs of pages from the top down, builds and places them, and
-    /// calls `after_run` after each; returns the pages that could not be
-    /// placed. Pages claimed already (by a mutator's fault, or by another
+    /// calls `after_run` after each; returns the pages it built and those it
+    /// could not place. Pages claimed already (by a mutator's fault, or by another
     /// compaction thread) are skipped: every thread goes down the same pages.
     fn build_runs(&self, plan: &Plan<'_>, scratch: usize, mut after_run: impl FnMut()) -> Built {
         let (mut failed, mut built) = (0, 0);
