@@ -1,5 +1,7 @@
 //! What weak handles cost the pauses: the pause where marking ends checks
-//! each handle's referent, and the compaction pause rewrites each handle.
+//! each handle's referent, and the compaction pause rewrites each handle
+//! (past 16,384 entries in the reference tables, the cycle rewrites them
+//! right after that pause instead).
 //!
 //! `cargo run --release -p movegc-benches --bin weak-refs [-- HANDLES CYCLES MODE]`
 //! (defaults: 100000 handles, 20 cycles, mode `move`; `stw` compacts in the
@@ -16,9 +18,9 @@
 //!
 //! `weak-refs -- --hashes N [CYCLES MODE]` (defaults: 5 cycles, `move`)
 //! measures identity hashes (`Mutator::identity_hash`) instead: the
-//! collector keeps them in a table by address, which the pause where marking
-//! ends purges of dead objects and the compaction pause rebuilds under the
-//! new addresses. `N` nodes live in an array, each allocated after a dead
+//! collector keeps them in a table by address, purged of dead objects and
+//! rebuilt under the new addresses when a cycle ends marking and compacts:
+//! in those pauses for small tables, after them past 16,384 entries. `N` nodes live in an array, each allocated after a dead
 //! one; `CYCLES` full cycles run with no hash, then as many with every node
 //! hashed. Before each cycle every 16th node is replaced by a fresh one
 //! (hashed too, in the second run), so nearly every node moves in every
