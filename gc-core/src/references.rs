@@ -5,9 +5,11 @@
 //! marking.
 //!
 //! Every table lives behind one lock. Mutators take it to make, read and
-//! drop handles while they run; the collector takes it only in its pauses,
-//! with every mutator stopped or in native code, so the two never wait for
-//! each other across a safepoint.
+//! drop handles while they run; the collector takes it in its pauses, with
+//! every mutator stopped or in native code, so the two never wait for each
+//! other across a safepoint; and once after a cycle's pauses, when tables
+//! too large for them were left to rewrite (then a mutator taking them
+//! first does that work, or waits for it: [`References::current`]).
 //!
 //! Processing runs in the pause where tracing ends (the final mark, or the
 //! one pause of a cycle that marks in a pause), in [`Stage`]s:
@@ -21,7 +23,8 @@
 //!    whose keys are not; then objects registered for finalization and not
 //!    live are marked again (resurrected), traced, and queued for the VM;
 //! 3. cleaners of objects that are still not live (not even resurrected) are
-//!    notified.
+//!    notified, and dead objects' identity hashes forgotten (after the
+//!    pauses, past [`REWRITE_IN_PAUSE`] entries).
 //!
 //! Each step's marking may need more tracing than the pause's budget: the
 //! mutators then resume with marking on, and the next final-mark pause
