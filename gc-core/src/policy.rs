@@ -8,11 +8,12 @@
 //!   between [`MIN_YOUNG`] and [`MAX_YOUNG`]. Objects allocated while it
 //!   marked count as live without being traced, and do not count here: a
 //!   program that allocates fast during a concurrent mark (binary-trees 21:
-//!   70–100 MiB per mark in its first second, nearly all soon dead) would
+//!   70–140 MiB per mark in its first second, nearly all soon dead) would
 //!   otherwise double its budget with them, and fault in as many fresh pages.
-//!   Memory in use then stays within about twice the data that survived (HotSpot's Serial and Parallel collectors
-//!   give their young generation a third of the heap, and keep 40–70% of it
-//!   free; here the "heap" is what the data needs, not the maximum).
+//!   Memory in use then stays within about twice the data that survived
+//!   (HotSpot's Serial and Parallel collectors give their young generation a
+//!   third of the heap, and keep 40–70% of it free; here the "heap" is what
+//!   the data needs, not the maximum).
 //! - **Cost**: more when cycles are dear for the rate at which the mutators
 //!   allocate, so that cycles take about [`Policy::gc_share`] of the time
 //!   (HotSpot's `GCTimeRatio`, in spirit MMTk's MemBalancer): the budget is
@@ -182,8 +183,8 @@ impl Policy {
 }
 
 /// The policy and what it decides from: the bytes in use after the last
-/// cycle and those of them it traced, the old generation's limit, and the smoothed allocation rate and
-/// cycle cost.
+/// cycle and those of them it traced, the old generation's limit, and the
+/// smoothed allocation rate and cycle cost.
 #[derive(Debug)]
 pub(crate) struct Governor {
     pub(crate) policy: Policy,

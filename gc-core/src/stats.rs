@@ -272,7 +272,8 @@ pub struct CompactionStats {
     /// compaction threads.
     pub by_gc: usize,
     /// Of `by_gc`, pages built by the compaction threads besides the
-    /// cycle's own ([`HeapBuilder::compaction_threads`](crate::HeapBuilder::compaction_threads)).
+    /// cycle's own
+    /// ([`HeapBuilder::compaction_threads`](crate::HeapBuilder::compaction_threads)).
     pub by_helpers: usize,
     /// Of `pages` and the large objects' pages, built by mutators in their
     /// SIGBUS handlers.
@@ -334,8 +335,8 @@ pub struct CompactionStats {
     pub mutator_time: Duration,
     /// CPU time of the compaction threads.
     pub gc_cpu: Duration,
-    /// Threads that built pages ([`HeapBuilder::compaction_threads`](crate::HeapBuilder::compaction_threads)),
-    /// the mutators' fault handlers aside.
+    /// Threads that built pages, the mutators' fault handlers aside
+    /// ([`HeapBuilder::compaction_threads`](crate::HeapBuilder::compaction_threads)).
     pub threads: usize,
     /// From the end of the pause to the last page in place.
     pub wall: Duration,
@@ -360,7 +361,8 @@ impl fmt::Display for CompactionStats {
              {} copied; buffers {} free + {} recycled, {} released early; allocation pages {} \
              recycled + {} fresh, \
              {} zero-filled; {}\
-             wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; mutator faults {}{}{}",
+             wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; \
+             mutator faults {}{}{}",
             self.cycle,
             self.pages,
             self.by_gc,
