@@ -153,12 +153,7 @@ impl<'a> Marker<'a> {
     /// outside the spaces this cycle traces. Reference processing asks it
     /// once tracing is complete.
     pub(crate) fn is_live(&self, addr: usize) -> bool {
-        let spaces = self.spaces;
-        if spaces.in_moving(addr) {
-            addr >= self.black || addr < self.old_end || spaces.is_marked(addr)
-        } else {
-            !spaces.in_large(addr) || spaces.is_marked(addr)
-        }
+        self.liveness().is_live(self.spaces, addr)
     }
 
     /// What tells live objects from dead ones once this marking is over,

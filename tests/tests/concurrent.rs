@@ -3,7 +3,7 @@
 //! rest. Needs userfaultfd: on CI (`CI=true`) its absence fails these tests;
 //! elsewhere they skip, saying why.
 
-use gc_core::{GcError, Heap, Mode};
+use gc_core::{GcError, HandleScope, Heap, Local, Mode};
 use movegc_tests::Types;
 
 const LARGE_LEN: u32 = 5000;
@@ -41,6 +41,42 @@ fn graphs_survive(mode: Mode, threads: usize, rounds: usize, compaction_threads:
     }
 }
 
+/// An appending list of `cells` nodes numbered from 0 (data word 32, next at
+/// 8), garbage between them so that they move: its head, the oldest cell, at
+/// the lowest address.
+fn numbered_list<'s>(s: &mut HandleScope<'s>, types: Types, cells: usize) -> Local<'s> {
+    let head = s.local(None);
+    let tail = s.local(None);
+    for i in 0..cells {
+        let cell = s.mutator().alloc(types.node, 0).unwrap();
+        // SAFETY: a fresh node; 32 is a data word, 8 a reference slot.
+        unsafe { cell.write_word(32, i) };
+        match s.get(tail) {
+            // SAFETY: `last` is the live tail; no allocation since it was read.
+            Some(last) => unsafe { s.mutator().write_ref(last, 8, Some(cell)) },
+            None => s.set(head, Some(cell)),
+        }
+        s.set(tail, Some(cell));
+        s.mutator().alloc(types.blob, 64).unwrap();
+    }
+    head
+}
+
+/// Walks the list from `head`: `cells` cells, numbered in order.
+fn check_numbered_list(s: &mut HandleScope<'_>, head: Local<'_>, cells: usize, what: &str) {
+    let mut at = s.get(head);
+    let mut n = 0;
+    while let Some(cell) = at {
+        // SAFETY: reachable cells; no safepoint in the loop.
+        unsafe {
+            assert_eq!(cell.read_word(32), n, "{what}");
+            at = s.mutator().read_ref(cell, 8);
+        }
+        n += 1;
+    }
+    assert_eq!(n, cells, "{what}");
+}
+
 /// With the cycle's compaction thread held back (an injected delay) and the
 /// mutator idle, the second compaction thread builds the pages: every cell
 /// of a list whose cells all move reads back as written.
@@ -58,21 +94,7 @@ fn a_second_compaction_thread_builds_pages() {
     let mut m = heap.attach().unwrap();
     const CELLS: usize = 100_000;
     m.scope(|s| {
-        let head = s.local(None);
-        let tail = s.local(None);
-        for i in 0..CELLS {
-            let cell = s.mutator().alloc(types.node, 0).unwrap();
-            // SAFETY: a fresh node; 32 is a data word, 8 a reference slot.
-            unsafe { cell.write_word(32, i) };
-            match s.get(tail) {
-                // SAFETY: `last` is the live tail; no allocation since it was read.
-                Some(last) => unsafe { s.mutator().write_ref(last, 8, Some(cell)) },
-                None => s.set(head, Some(cell)),
-            }
-            s.set(tail, Some(cell));
-            // Garbage between the cells, so that they move.
-            s.mutator().alloc(types.blob, 64).unwrap();
-        }
+        let head = numbered_list(s, types, CELLS);
         let before = s.mutator().heap().stats().compactions;
         let seen = s.mutator().heap().stats().collections;
         while s.mutator().heap().stats().collections == seen {
@@ -84,17 +106,7 @@ fn a_second_compaction_thread_builds_pages() {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
         });
-        let mut at = s.get(head);
-        let mut n = 0;
-        while let Some(cell) = at {
-            // SAFETY: reachable cells; no safepoint in the loop.
-            unsafe {
-                assert_eq!(cell.read_word(32), n);
-                at = s.mutator().read_ref(cell, 8);
-            }
-            n += 1;
-        }
-        assert_eq!(n, CELLS);
+        check_numbered_list(s, head, CELLS, "");
     });
     let s = heap.stats();
     let last = s.last_compaction.expect("a compaction ran");
@@ -151,39 +163,14 @@ fn mutators_build_pages_they_touch_first() {
     const CELLS: usize = 200_000;
     for round in 0..3 {
         m.scope(|s| {
-            // An appending list: head is the oldest cell, so the lowest address.
-            let head = s.local(None);
-            let tail = s.local(None);
-            for i in 0..CELLS {
-                let cell = s.mutator().alloc(types.node, 0).unwrap();
-                // SAFETY: a fresh node; 32 is a data word, 8 a reference slot.
-                unsafe { cell.write_word(32, i) };
-                match s.get(tail) {
-                    // SAFETY: `last` is the live tail; no allocation since it was read.
-                    Some(last) => unsafe { s.mutator().write_ref(last, 8, Some(cell)) },
-                    None => s.set(head, Some(cell)),
-                }
-                s.set(tail, Some(cell));
-                // Garbage between the cells, so that they move.
-                s.mutator().alloc(types.blob, 64).unwrap();
-            }
+            let head = numbered_list(s, types, CELLS);
             // Allocate until a collection triggered by the budget has run: it
             // returns right after its pause, with compaction under way.
             let seen = s.mutator().heap().stats().collections;
             while s.mutator().heap().stats().collections == seen {
                 s.mutator().alloc(types.blob, 200).unwrap();
             }
-            let mut at = s.get(head);
-            let mut n = 0;
-            while let Some(cell) = at {
-                // SAFETY: reachable cells; no safepoint in the loop.
-                unsafe {
-                    assert_eq!(cell.read_word(32), n, "round {round}");
-                    at = s.mutator().read_ref(cell, 8);
-                }
-                n += 1;
-            }
-            assert_eq!(n, CELLS);
+            check_numbered_list(s, head, CELLS, &format!("round {round}"));
         });
     }
     let s = heap.stats();

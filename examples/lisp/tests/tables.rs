@@ -8,22 +8,11 @@
 mod common;
 
 use gc_core::Mode;
-use lisp::Options;
 
 /// Runs `program` in `mode` in a heap of `heap_mib`, compares what it
 /// printed line by line, and returns the objects the collections moved.
 fn check(name: &str, program: &str, expected: &[&str], heap_mib: usize, mode: Mode) -> u64 {
-    let options = Options {
-        heap_size: heap_mib << 20,
-        mode,
-        verify: true,
-        ..Options::default()
-    };
-    let run = common::run(name, program, options);
-    assert_eq!(run.error, None, "{name} in {mode:?} failed");
-    let lines: Vec<&str> = run.output.lines().collect();
-    assert_eq!(lines, expected, "{name} in {mode:?}");
-    run.stats.objects_moved
+    common::check_output(name, program, expected, heap_mib, mode).objects_moved
 }
 
 /// 100,000 keys of five kinds (pairs, fixnums, strings, flonums, vectors),

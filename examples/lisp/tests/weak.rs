@@ -5,23 +5,12 @@
 mod common;
 
 use gc_core::Mode;
-use lisp::Options;
 
 /// Runs `program` in `mode` and compares what it printed, line by line.
 fn check(name: &str, program: &str, expected: &[&str], mode: Mode) {
-    if !common::available(mode) {
-        return;
+    if common::available(mode) {
+        common::check_output(name, program, expected, 4, mode);
     }
-    let options = Options {
-        heap_size: 4 << 20,
-        mode,
-        verify: true,
-        ..Options::default()
-    };
-    let run = common::run(name, program, options);
-    assert_eq!(run.error, None, "{name} in {mode:?} failed");
-    let lines: Vec<&str> = run.output.lines().collect();
-    assert_eq!(lines, expected, "{name} in {mode:?}");
 }
 
 /// Entries whose keys die go at the next collection; those whose keys are

@@ -368,7 +368,7 @@ impl Compaction {
         if !c.use_move || self.copy_only.load(Ordering::Relaxed) {
             return 0;
         }
-        let reserve = 2 * RUN * self.heap.config.compaction_threads;
+        let reserve = self.builders_reserve();
         let want = range.len() / PAGE;
         let mut done = 0;
         while done < want && self.buffers.available() > reserve {
@@ -950,6 +950,12 @@ impl Compaction {
         producer.recycled_from = producer.recycled_from.min(from);
     }
 
+    /// Free buffers kept for the builders, which take one per sliding page:
+    /// two runs per compaction thread.
+    fn builders_reserve(&self) -> usize {
+        2 * RUN * self.heap.config.compaction_threads
+    }
+
     /// The end of the pages kept resident for the allocations after the
     /// cycle: the new top plus the next budget.
     fn allocation_end(&self) -> usize {
@@ -975,7 +981,7 @@ impl Compaction {
             .load(Ordering::Relaxed)
             .max(self.spaces().moving().top());
         let wanted = self.allocation_end().saturating_sub(prepared) / PAGE;
-        let keep = wanted + 2 * RUN * self.heap.config.compaction_threads;
+        let keep = wanted + self.builders_reserve();
         let c = self.concurrent();
         let release = |first: usize, n: usize| {
             if let Err(e) = c.shadow.decommit(first - c.shadow.start(), n * PAGE) {

@@ -105,6 +105,21 @@ mod loom_tests {
     }
 
     impl Heap {
+        fn new() -> Arc<Heap> {
+            Arc::new(Heap {
+                pages: PageStates::new(PAGES).unwrap(),
+                placed: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            })
+        }
+
+        /// Every page is mapped, and was placed exactly once.
+        fn check_placed_once(&self) {
+            for i in 0..PAGES {
+                assert!(self.pages.is_mapped(i));
+                assert_eq!(self.placed[i].load(Ordering::Relaxed), 1);
+            }
+        }
+
         fn place(&self, i: usize) -> bool {
             self.placed[i].fetch_add(1, Ordering::Relaxed);
             true
@@ -130,10 +145,7 @@ mod loom_tests {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(3);
         builder.check(|| {
-            let heap = Arc::new(Heap {
-                pages: PageStates::new(PAGES).unwrap(),
-                placed: [AtomicUsize::new(0), AtomicUsize::new(0)],
-            });
+            let heap = Heap::new();
             let mutators: Vec<_> = (0..PAGES)
                 .map(|i| {
                     let heap = heap.clone();
@@ -152,10 +164,7 @@ mod loom_tests {
             for m in mutators {
                 m.join().unwrap();
             }
-            for i in 0..PAGES {
-                assert!(heap.pages.is_mapped(i));
-                assert_eq!(heap.placed[i].load(Ordering::Relaxed), 1);
-            }
+            heap.check_placed_once();
         });
     }
 
@@ -168,10 +177,7 @@ mod loom_tests {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(3);
         builder.check(|| {
-            let heap = Arc::new(Heap {
-                pages: PageStates::new(PAGES).unwrap(),
-                placed: [AtomicUsize::new(0), AtomicUsize::new(0)],
-            });
+            let heap = Heap::new();
             let build = |heap: &Heap| {
                 for i in (0..PAGES).rev() {
                     if heap.pages.try_claim(i) {
@@ -192,10 +198,7 @@ mod loom_tests {
             helper.join().unwrap();
             assert_eq!(heap.pages.wait_all(), 0);
             mutator.join().unwrap();
-            for i in 0..PAGES {
-                assert!(heap.pages.is_mapped(i));
-                assert_eq!(heap.placed[i].load(Ordering::Relaxed), 1);
-            }
+            heap.check_placed_once();
         });
     }
 }

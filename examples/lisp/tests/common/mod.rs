@@ -83,3 +83,26 @@ pub(crate) fn run(name: &str, text: &str, options: Options) -> Run {
         }
     })
 }
+
+/// Runs `program` in `mode` in a heap of `heap_mib` with the verifier on,
+/// checks it printed `expected`, line by line, and returns the heap's
+/// statistics.
+pub(crate) fn check_output(
+    name: &str,
+    program: &str,
+    expected: &[&str],
+    heap_mib: usize,
+    mode: Mode,
+) -> Stats {
+    let options = Options {
+        heap_size: heap_mib << 20,
+        mode,
+        verify: true,
+        ..Options::default()
+    };
+    let run = run(name, program, options);
+    assert_eq!(run.error, None, "{name} in {mode:?} failed");
+    let lines: Vec<&str> = run.output.lines().collect();
+    assert_eq!(lines, expected, "{name} in {mode:?}");
+    run.stats
+}
