@@ -12,7 +12,8 @@ use crate::pages::PoolLock;
 
 /// Page-aligned allocations, each its own run of pages, with a table of which
 /// are allocated so the collector can sweep them. Large objects are never
-/// copied: a dead one's pages go back to the kernel.
+/// copied: a dead one's pages go back to the kernel, and a live one may move
+/// down into a hole with its pages relinked ([`plan_relinks`](Self::plan_relinks)).
 ///
 /// Blocks are young until [`promote`](Self::promote) (the end of the cycle
 /// after their allocation) and old after: a young cycle rewrites the
@@ -24,6 +25,44 @@ pub struct LargeObjects {
     objects: Mutex<Table>,
 }
 
+/// A live block moving to a hole lower in the space: its pages relink
+/// (move in the page tables, unread) from `from` to `to`. The two ranges do
+/// not overlap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Relink {
+    /// The block's start before the move.
+    pub from: usize,
+    /// Its start after.
+    pub to: usize,
+    /// Its size in bytes (as allocated, not rounded to pages).
+    pub size: usize,
+}
+
+impl Relink {
+    /// The block's pages before the move.
+    pub fn source(&self) -> Range<usize> {
+        self.from..self.from + self.size.next_multiple_of(gc_uffd::page_size())
+    }
+
+    /// The block's pages after it.
+    pub fn destination(&self) -> Range<usize> {
+        self.to..self.to + self.size.next_multiple_of(gc_uffd::page_size())
+    }
+}
+
+/// How fragmented the space is: the holes below its extent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fragmentation {
+    /// Bytes from the space's start to its extent.
+    pub span: usize,
+    /// Of those, bytes in free runs.
+    pub holes: usize,
+    /// Allocations refused since the last [`LargeObjects::plan_relinks`]
+    /// while the space had as many bytes free: refused for want of a
+    /// contiguous run.
+    pub refused: usize,
+}
+
 #[derive(Debug, Default)]
 struct Table {
     /// Start to (size, generation of its allocation).
@@ -31,6 +70,8 @@ struct Table {
     /// Blocks allocated in this generation (some maybe freed since).
     young: Vec<usize>,
     generation: u64,
+    /// See [`Fragmentation::refused`].
+    refused: usize,
 }
 
 /// A [`LargeObjects`]' locks, held until dropped (from [`LargeObjects::lock`]).
@@ -62,7 +103,12 @@ impl LargeObjects {
     /// while mutators allocate marks a block born live there (allocated
     /// black), so that no sweep judges it between its allocation and its mark.
     pub fn alloc(&self, size: usize, publish: impl FnOnce(usize)) -> Option<usize> {
-        let start = self.pool.alloc(size)?;
+        let Some(start) = self.pool.alloc(size) else {
+            if self.pool.free_below_extent() + (self.range().end - self.extent()) >= size {
+                self.objects.lock().refused += 1;
+            }
+            return None;
+        };
         let mut table = self.objects.lock();
         publish(start);
         let generation = table.generation;
@@ -143,6 +189,85 @@ impl LargeObjects {
         table.blocks.iter().map(|(&a, &(s, _))| (a, s)).collect()
     }
 
+    /// How fragmented the space is now.
+    pub fn fragmentation(&self) -> Fragmentation {
+        let refused = self.objects.lock().refused;
+        Fragmentation {
+            span: self.extent() - self.range().start,
+            holes: self.pool.free_below_extent(),
+            refused,
+        }
+    }
+
+    /// Plans moves of blocks down into holes: from the highest block down,
+    /// each block for which `movable(start, size)` holds moves to the lowest
+    /// free run below its start that it fits in (so the two ranges never
+    /// overlap), which is taken out of the free runs at once, so no
+    /// allocation lands there meanwhile. Stops after `max_moves` moves or
+    /// when the destinations, merged where they adjoin, make `max_runs`
+    /// runs. Returns the moves in source order. Its work grows with the
+    /// number of blocks and holes, not with the space.
+    ///
+    /// Then [`relink`](Self::relink) (or [`cancel`](Self::cancel)) each move.
+    pub fn plan_relinks(
+        &self,
+        mut movable: impl FnMut(usize, usize) -> bool,
+        max_moves: usize,
+        max_runs: usize,
+    ) -> Vec<Relink> {
+        let mut table = self.objects.lock();
+        table.refused = 0;
+        let mut moves: Vec<Relink> = Vec::new();
+        let mut runs: BTreeMap<usize, usize> = BTreeMap::new();
+        for (&from, &(size, _)) in table.blocks.iter().rev() {
+            if moves.len() >= max_moves {
+                break;
+            }
+            if !movable(from, size) {
+                continue;
+            }
+            let Some(to) = self.pool.reserve_below(size, from) else {
+                continue;
+            };
+            let len = size.next_multiple_of(gc_uffd::page_size());
+            let joins = runs
+                .range(..=to)
+                .next_back()
+                .is_some_and(|(&s, &e)| s <= to && e == to)
+                || runs.contains_key(&(to + len));
+            if !joins && runs.len() >= max_runs {
+                self.pool.unreserve(to, size);
+                break;
+            }
+            insert_run(&mut runs, to, to + len);
+            moves.push(Relink { from, to, size });
+        }
+        drop(table);
+        moves.reverse();
+        moves
+    }
+
+    /// Gives back the destination of a planned move that will not happen.
+    pub fn cancel(&self, relink: &Relink) {
+        self.pool.unreserve(relink.to, relink.size);
+    }
+
+    /// The table's half of a move: the block is at `to` from now on. Its
+    /// pages must be moved before anything reads it there, and its source
+    /// freed with [`free_source`](Self::free_source) once they have.
+    pub fn relink(&self, relink: &Relink) {
+        let mut table = self.objects.lock();
+        if let Some(entry) = table.blocks.remove(&relink.from) {
+            table.blocks.insert(relink.to, entry);
+        }
+    }
+
+    /// Frees the pages a moved block left, once nothing can touch them (no
+    /// fault handling registered on them any more).
+    pub fn free_source(&self, relink: &Relink) {
+        self.pool.unreserve(relink.from, relink.size);
+    }
+
     /// Frees every block for which `is_live` is false; returns (blocks, bytes)
     /// freed. Blocks allocated meanwhile are judged after their `publish` ran.
     pub fn sweep(&self, mut is_live: impl FnMut(usize) -> bool) -> (usize, usize) {
@@ -164,6 +289,21 @@ impl LargeObjects {
         }
         (dead.len(), dead.iter().map(|&(_, s)| s).sum())
     }
+}
+
+/// Adds `start..end` to `runs` (start to end, disjoint), merging it with
+/// the runs it adjoins.
+fn insert_run(runs: &mut BTreeMap<usize, usize>, mut start: usize, mut end: usize) {
+    if let Some((&s, &e)) = runs.range(..=start).next_back()
+        && e == start
+    {
+        runs.remove(&s);
+        start = s;
+    }
+    if let Some(e) = runs.remove(&end) {
+        end = e;
+    }
+    runs.insert(start, end);
 }
 
 #[cfg(test)]
@@ -188,6 +328,129 @@ mod tests {
             Some(a),
             "the freed run is reused"
         );
+    }
+
+    /// Blocks of 2, 3, 1, 2 and 3 pages, the second and fourth freed: the
+    /// top block moves into the lowest hole that fits below it, the others
+    /// find none below them (the 1-page block's only hole below it is taken
+    /// by then); a pinned block stays and the next one down takes its hole;
+    /// once relinked and its source freed, the extent falls.
+    #[test]
+    fn the_planner_moves_blocks_down_into_the_lowest_hole_below_them() {
+        let page = gc_uffd::page_size();
+        let r = Arc::new(Reservation::new(64 * page, page).unwrap());
+        let los = LargeObjects::new(r.clone(), r.range());
+        let sizes = [2, 3, 1, 2, 3];
+        let b: Vec<usize> = sizes
+            .iter()
+            .map(|&n| los.alloc(n * page - 8, |_| ()).unwrap())
+            .collect();
+        los.sweep(|a| a != b[1] && a != b[3]);
+        let frag = los.fragmentation();
+        assert_eq!(
+            (frag.span, frag.holes, frag.refused),
+            (11 * page, 5 * page, 0)
+        );
+
+        let moves = los.plan_relinks(|_, _| true, 16, 16);
+        assert_eq!(
+            moves,
+            vec![Relink {
+                from: b[4],
+                to: b[1],
+                size: 3 * page - 8
+            }]
+        );
+        assert!(moves[0].source().end <= r.start() + 11 * page);
+        assert_eq!(moves[0].destination(), b[1]..b[1] + 3 * page);
+        los.cancel(&moves[0]);
+
+        // Pinned, the top block stays: the 1-page block takes the lowest hole.
+        let moves = los.plan_relinks(|a, _| a != b[4], 16, 16);
+        assert_eq!(
+            moves,
+            vec![Relink {
+                from: b[2],
+                to: b[1],
+                size: page - 8
+            }]
+        );
+        assert_eq!(
+            los.alloc(3 * page, |_| ()),
+            Some(b[4] + 3 * page),
+            "a reserved destination is not handed out (nor, as it is too small, \
+             the rest of its hole): the allocation goes past the extent"
+        );
+        los.cancel(&moves[0]);
+    }
+
+    /// A move relinks the table, and freeing its source coalesces the holes:
+    /// the extent falls to the end of the highest block left.
+    #[test]
+    fn relinking_and_freeing_the_source_shrinks_the_extent() {
+        let page = gc_uffd::page_size();
+        let r = Arc::new(Reservation::new(64 * page, page).unwrap());
+        let los = LargeObjects::new(r.clone(), r.range());
+        let b: Vec<usize> = (0..4)
+            .map(|_| los.alloc(2 * page, |_| ()).unwrap())
+            .collect();
+        los.sweep(|a| a != b[1] && a != b[2]);
+        let committed = los.committed();
+        let moves = los.plan_relinks(|_, _| true, 16, 16);
+        assert_eq!(moves.len(), 1);
+        assert_eq!((moves[0].from, moves[0].to), (b[3], b[1]));
+        assert_eq!(
+            los.committed(),
+            committed,
+            "a destination is not counted in use"
+        );
+        los.relink(&moves[0]);
+        assert_eq!(los.objects(), vec![(b[0], 2 * page), (b[1], 2 * page)]);
+        assert_eq!(los.extent(), b[3] + 2 * page, "the source is not free yet");
+        los.free_source(&moves[0]);
+        assert_eq!(los.extent(), b[2]);
+        assert_eq!(los.committed(), committed);
+        assert_eq!(los.fragmentation().holes, 0);
+    }
+
+    /// The planner stops at its limits: moves, and runs of destinations
+    /// (adjoining destinations make one run).
+    #[test]
+    fn the_planner_keeps_to_its_limits() {
+        let page = gc_uffd::page_size();
+        let r = Arc::new(Reservation::new(64 * page, page).unwrap());
+        let los = LargeObjects::new(r.clone(), r.range());
+        let b: Vec<usize> = (0..12).map(|_| los.alloc(page, |_| ()).unwrap()).collect();
+        // Holes at 0, 1 (adjoining) and 3, 5; blocks above them move.
+        los.sweep(|a| ![b[0], b[1], b[3], b[5]].contains(&a));
+        let moves = los.plan_relinks(|_, _| true, 16, 1);
+        let to: Vec<usize> = moves.iter().map(|m| m.to).collect();
+        assert_eq!(to, vec![b[1], b[0]], "one run: the two adjoining holes");
+        for m in &moves {
+            los.cancel(m);
+        }
+        let moves = los.plan_relinks(|_, _| true, 3, 16);
+        assert_eq!(moves.len(), 3);
+        assert_eq!(moves.iter().map(|m| m.from).max(), Some(b[11]));
+        for m in &moves {
+            los.cancel(m);
+        }
+    }
+
+    /// An allocation refused while the space has the bytes free, in holes
+    /// too small, is counted until the next plan.
+    #[test]
+    fn a_refusal_for_want_of_a_contiguous_run_is_counted() {
+        let page = gc_uffd::page_size();
+        let r = Arc::new(Reservation::new(8 * page, page).unwrap());
+        let los = LargeObjects::new(r.clone(), r.range());
+        let b: Vec<usize> = (0..8).map(|_| los.alloc(page, |_| ()).unwrap()).collect();
+        los.sweep(|a| a != b[1] && a != b[4]);
+        assert_eq!(los.alloc(2 * page, |_| ()), None);
+        assert_eq!(los.alloc(3 * page, |_| ()), None, "not free at all");
+        assert_eq!(los.fragmentation().refused, 1);
+        let _ = los.plan_relinks(|_, _| false, 16, 16);
+        assert_eq!(los.fragmentation().refused, 0);
     }
 
     /// Threads allocate blocks born live (published as marked) while another

@@ -18,7 +18,7 @@ mod pages;
 mod tlab;
 
 pub use bump::BumpRegion;
-pub use large::{LargeLock, LargeObjects};
+pub use large::{Fragmentation, LargeLock, LargeObjects, Relink};
 pub use pages::{PagePool, PoolLock};
 pub use tlab::Tlab;
 

@@ -112,17 +112,54 @@ impl PagePool {
         Some(start)
     }
 
+    /// Bytes in free runs below the extent: the holes an allocation may
+    /// fill, which only moving blocks down can close.
+    pub fn free_below_extent(&self) -> usize {
+        self.state.lock().free.values().sum()
+    }
+
+    /// A free run of `bytes` bytes (whole pages) ending at or below `limit`,
+    /// the lowest that fits, taken out of the free runs, for a block of
+    /// that size moving there from `limit` or above. Its pages are not
+    /// counted in use: the block's own are, and move. `None` if no hole
+    /// below `limit` is large enough.
+    pub fn reserve_below(&self, bytes: usize, limit: usize) -> Option<usize> {
+        let len = align_up(bytes.max(1), gc_uffd::page_size());
+        let mut s = self.state.lock();
+        let (start, run) = s
+            .free
+            .range(..limit)
+            .find(|&(&a, &l)| l >= len && a + len <= limit)
+            .map(|(&a, &l)| (a, l))?;
+        s.free.remove(&start);
+        if run > len {
+            s.free.insert(start + len, run - len);
+        }
+        Some(start)
+    }
+
+    /// Returns a run that [`reserve_below`](Self::reserve_below) took, or
+    /// the run a block moved out of, counted in use by neither.
+    pub fn unreserve(&self, start: usize, bytes: usize) {
+        let len = align_up(bytes.max(1), gc_uffd::page_size());
+        self.give_back(start, len, 0);
+    }
+
     /// Returns the run of `bytes` bytes at `start` (as given by [`alloc`](Self::alloc))
     /// and gives its memory back to the kernel.
     pub fn free(&self, start: usize, bytes: usize) {
         let len = align_up(bytes.max(1), gc_uffd::page_size());
+        self.give_back(start, len, len);
+    }
+
+    fn give_back(&self, start: usize, len: usize, counted: usize) {
         // A range inside our own reservation cannot fail to decommit for a reason
         // the caller could act on; the pages are then merely not returned yet.
         let _ = self
             .reservation
             .decommit(start - self.reservation.start(), len);
         let mut s = self.state.lock();
-        s.in_use -= len;
+        s.in_use -= counted;
         let (mut start, mut len) = (start, len);
         if let Some((&prev, &plen)) = s.free.range(..start).next_back()
             && prev + plen == start

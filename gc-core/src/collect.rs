@@ -77,6 +77,22 @@ const IN_PLACE_DEAD: usize = 32;
 /// The most bytes of large objects such a cycle rewrites in its pause.
 const IN_PLACE_LARGE: usize = 256 << 10;
 
+/// A full cycle moves large objects down when the holes below the large
+/// space's extent make at least this fraction of it (1/4), and ...
+const RELINK_HOLES: usize = 4;
+
+/// ... at least this many bytes: below, the holes cost little address space
+/// and the registrations would cost more than they free.
+const RELINK_MIN_HOLES: usize = 1 << 20;
+
+/// The most large objects one cycle moves: the plan, the pause's table
+/// updates and the forwarding table's lookups stay bounded.
+const MAX_RELINKS: usize = 4096;
+
+/// The most runs of destination pages one cycle registers: each is a
+/// system call in the pause, and splits the space's mapping in the kernel.
+const MAX_RELINK_RUNS: usize = 32;
+
 /// Heap beyond the top whose marking bitmaps a cycle makes resident before
 /// it starts, for the objects allocated while it runs: what a huge page of
 /// the live bitmap covers.
@@ -534,6 +550,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             }
             hold_pins(heap, base, black, black, &mut cycle);
             let plan = spaces.plan(base, black);
+            plan_relinks(heap, kind);
             cycle.plan = t.elapsed();
             let early = Early::default();
             compaction_pause_work(
@@ -577,6 +594,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
                 let black = marker.black();
                 hold_pins(heap, base, black, black, &mut cycle);
                 let plan = spaces.plan(base, black);
+                plan_relinks(heap, kind);
                 cycle.plan = t.elapsed();
                 let early = Early::default();
                 let done = compaction_pause_work(
@@ -632,6 +650,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     spaces.clear_starts(base..starts_end);
     let held = hold_pins(heap, base, black, black, &mut cycle);
     let plan = spaces.plan(base, black);
+    plan_relinks(heap, kind);
     let early = Early {
         live: (heap.concurrent.is_some()).then(|| concurrent::LivePages::scan(&plan)),
         starts_cleared: true,
@@ -667,6 +686,75 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     });
     cycle.record_pause(PauseKind::Compaction, timing);
     finish(heap, cycle, result?)
+}
+
+/// Plans the large objects a full cycle moves, when the large space is
+/// fragmented (see [`RELINK_HOLES`]) or refused an allocation for want of a
+/// contiguous run since the last plan, and this heap can relink pages: from
+/// the highest block down, each unpinned one into the lowest hole below it
+/// that fits ([`allocator::LargeObjects::plan_relinks`]), reserved at once.
+/// Any other cycle moves none. The compaction pause then confirms or cancels
+/// them ([`confirm_relinks`]). After marking and the sweep, before the pause.
+fn plan_relinks(heap: &HeapInner, kind: CycleKind) {
+    let spaces = &heap.spaces;
+    let large = spaces.large();
+    let frag = large.fragmentation();
+    let fragmented = frag.refused > 0
+        || (frag.holes >= RELINK_MIN_HOLES && frag.holes >= frag.span / RELINK_HOLES);
+    let relinks = if kind == CycleKind::Full
+        && heap.config.relink_large
+        && fragmented
+        && heap.concurrent.as_ref().is_some_and(|c| c.can_relink())
+    {
+        let pinned = heap.pins.snapshot().0;
+        large.plan_relinks(
+            |start, _| pinned.binary_search(&start).is_err(),
+            MAX_RELINKS,
+            MAX_RELINK_RUNS,
+        )
+    } else {
+        Vec::new()
+    };
+    // SAFETY: the last cycle's compaction is over, and this cycle's plans
+    // forward through the table only from the pause on (`Plan::relinking`).
+    unsafe { spaces.set_relinks(relinks) };
+}
+
+/// In the compaction pause: keeps the planned moves of large objects if the
+/// cycle compacts (`moves`) and cancels the others (all of them otherwise,
+/// and those of objects pinned since the plan), giving back their
+/// destinations. Returns `plan` forwarding the moves kept.
+fn confirm_relinks<'a>(heap: &'a HeapInner, plan: Plan<'a>, moves: bool) -> Plan<'a> {
+    let spaces = &heap.spaces;
+    let planned = spaces.relinks();
+    if planned.is_empty() {
+        return plan;
+    }
+    let pinned = heap.pins.snapshot().0;
+    let (kept, cancelled): (Vec<_>, Vec<_>) = planned
+        .iter()
+        .partition(|r| moves && pinned.binary_search(&r.from).is_err());
+    for r in &cancelled {
+        spaces.large().cancel(r);
+    }
+    if !cancelled.is_empty() {
+        // SAFETY: no plan forwards through the table yet: `relinking` comes below.
+        unsafe { spaces.set_relinks(kept) };
+    }
+    plan.relinking()
+}
+
+/// In the compaction pause, when no concurrent compaction moves the large
+/// objects `plan` relinks (it could not start): copies each to its new
+/// address, after their slots were rewritten at the old one, and frees its
+/// old pages. A fallback: bytes are copied, and swapped-out pages read.
+fn copy_relinks(spaces: &Spaces, plan: &Plan<'_>) {
+    for r in plan.relinks() {
+        // SAFETY: every mutator is stopped; the source is a live block, the
+        // destination a hole reserved for it, and the two do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(r.from as *const u8, r.to as *mut u8, r.size) };
+        spaces.large().free_source(r);
+    }
 }
 
 /// What [`hold_pins`] did: the pins' version it saw, and whether it left
@@ -907,7 +995,7 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
         heap.pacer.end();
         log_promoted_cards(heap, promoted);
         for o in compaction.large().objects() {
-            log_promoted_cards(heap, o.start..o.start + o.size);
+            log_promoted_cards(heap, o.to..o.to + o.size);
         }
     }
     heap.spaces.clear_marks(marked, black);
@@ -974,7 +1062,8 @@ fn compaction_pause_work(
         && plan.dead_bytes() <= (plan.black() - plan.base()) / IN_PLACE_DEAD
         && candidates.iter().map(|&(_, size)| size).sum::<usize>() <= IN_PLACE_LARGE;
     let dead = plan.dead_bytes();
-    let plan = &if in_place { plan.in_place() } else { *plan };
+    let plan = if in_place { plan.in_place() } else { *plan };
+    let plan = &confirm_relinks(heap, plan, !in_place && cycle.kind == CycleKind::Full);
     let first_survivors_end = heap.first_survivors_end.load(Ordering::Relaxed);
     let young_end = match cycle.kind {
         // With nothing allocated since the last cycle, every survivor had
@@ -1054,7 +1143,7 @@ fn compaction_pause_work(
                 let slot = obj + offset;
                 // SAFETY: the slot lies inside the live large object.
                 if young_after(kind, unsafe { plan.rewrite_slot(slot as *mut usize, kind) })
-                    && let Some(card) = spaces.cards().dirty(slot)
+                    && let Some(card) = spaces.cards().dirty(plan.forward(slot))
                 {
                     kept.push(card);
                 }
@@ -1066,7 +1155,7 @@ fn compaction_pause_work(
     let mut deferred = None;
     if heap.concurrent.is_some() && !slide && !in_place {
         // SAFETY: every mutator is stopped and no compaction is in progress.
-        match unsafe { concurrent::choose_large(spaces, &candidates) } {
+        match unsafe { concurrent::choose_large(spaces, &candidates, plan.relinks()) } {
             Ok((chosen, in_pause)) => {
                 rewrite_in_pause(&in_pause, &mut kept);
                 deferred = Some(chosen);
@@ -1117,8 +1206,13 @@ fn compaction_pause_work(
     };
     let compaction = match deferred {
         Some(large) => {
-            let objects: Vec<(usize, usize)> =
-                large.objects().iter().map(|o| (o.start, o.size)).collect();
+            // Those rewritten in the pause already are not rewritten again.
+            let objects: Vec<(usize, usize)> = large
+                .objects()
+                .iter()
+                .filter(|o| o.in_shadow)
+                .map(|o| (o.start, o.size))
+                .collect();
             let live = early.live.as_ref();
             match concurrent::start(heap, plan, large, keep, &pinned_pages(heap, plan), live) {
                 Ok(started) => Some(started),
@@ -1137,6 +1231,18 @@ fn compaction_pause_work(
     };
     if let Some(c) = &compaction {
         cycle.pages_remapped = (c.remapped().len() + c.large().span()) / page;
+    }
+    let relinks = plan.relinks();
+    if !relinks.is_empty() {
+        if compaction.is_none() {
+            copy_relinks(spaces, plan);
+        }
+        for r in relinks {
+            spaces.large().relink(r);
+            spaces.move_large_mark(r);
+        }
+        cycle.large_relinked = relinks.len();
+        cycle.large_relinked_bytes = relinks.iter().map(|r| r.size).sum();
     }
     let promoted = plan.base()..young_end;
     // Stop-the-world: all of the cycle's work is in its pause.

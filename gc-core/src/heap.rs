@@ -53,6 +53,7 @@ pub(crate) struct Config {
     #[cfg(feature = "fault-injection")]
     pub(crate) large_alloc_delay: Option<std::time::Duration>,
     pub(crate) large_threshold: usize,
+    pub(crate) relink_large: bool,
     pub(crate) tlab_size: usize,
     pub(crate) mode: Mode,
     pub(crate) compaction_threads: usize,
@@ -68,6 +69,7 @@ pub struct HeapBuilder {
     mode: Mode,
     verify: bool,
     large_threshold: usize,
+    relink_large: bool,
     tlab_size: usize,
     types: TypeTable,
     roots: Vec<Box<dyn RootScanner>>,
@@ -130,6 +132,19 @@ impl HeapBuilder {
     /// Objects of at least this many bytes go to the large-object space (default 32 KiB).
     pub fn large_object_threshold(mut self, bytes: usize) -> Self {
         self.large_threshold = bytes;
+        self
+    }
+
+    /// Whether full cycles may move large objects down into the large
+    /// space's holes when it is fragmented (default: on), by relinking
+    /// their pages with `UFFDIO_MOVE` after the compaction pause: no byte
+    /// copied, and a page swapped out stays so. Only in the concurrent
+    /// modes, where the kernel has `UFFDIO_MOVE` (in [`Mode::StopTheWorld`]
+    /// large objects never move). Off, large objects never move, and the
+    /// space's holes are filled only by new allocations: the baseline the
+    /// `cache` bench compares with.
+    pub fn relink_large_objects(mut self, on: bool) -> Self {
+        self.relink_large = on;
         self
     }
 
@@ -253,6 +268,7 @@ impl HeapBuilder {
                 #[cfg(feature = "fault-injection")]
                 large_alloc_delay: self.inject.large_alloc_delay,
                 large_threshold: self.large_threshold,
+                relink_large: self.relink_large,
                 tlab_size: self.tlab_size,
                 mode,
                 compaction_threads: self.compaction_threads,
@@ -439,6 +455,7 @@ impl Heap {
             mode: Mode::Auto,
             verify: false,
             large_threshold: 32 << 10,
+            relink_large: true,
             tlab_size: 32 << 10,
             types: TypeTable::new(),
             roots: Vec::new(),
@@ -526,6 +543,8 @@ impl Heap {
     pub fn stats(&self) -> Stats {
         let mut s = self.0.stats.lock().clone();
         s.used = self.0.spaces.used();
+        let large = self.0.spaces.large().fragmentation();
+        (s.large_span, s.large_holes) = (large.span, large.holes);
         s.bytes_allocated = self.0.allocated.load(Ordering::Relaxed);
         s.sizing = self.0.policy.lock().sizing();
         s

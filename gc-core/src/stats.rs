@@ -117,6 +117,13 @@ pub struct CycleStats {
     pub bytes_moved: usize,
     /// Large objects freed.
     pub large_freed: usize,
+    /// Large objects the cycle moved down into holes of the large space,
+    /// by relinking their pages (a full cycle, when the space was
+    /// fragmented; docs/concurrent-compaction.md, *Large objects*).
+    pub large_relinked: usize,
+    /// Their bytes: none of them copied where `UFFDIO_MOVE` works (see
+    /// [`CompactionStats::relinked_pages`]).
+    pub large_relinked_bytes: usize,
     /// Objects pinned when the cycle planned ([`Mutator::pin`](crate::Mutator::pin)).
     pub pinned: usize,
     /// Bytes of dead objects below the highest pinned object that the cycle
@@ -187,6 +194,14 @@ impl fmt::Display for CycleStats {
         )?;
         if self.in_place {
             write!(f, "; moved nothing, {} dead kept", mib(self.dead_kept))?;
+        }
+        if self.large_relinked > 0 {
+            write!(
+                f,
+                "; {} large objects relinked ({})",
+                self.large_relinked,
+                mib(self.large_relinked_bytes)
+            )?;
         }
         let r = &self.references;
         if r.weak + r.soft + r.weak_slots + r.ephemerons + r.finalizable + r.cleaned + r.hashed > 0
@@ -324,6 +339,18 @@ pub struct CompactionStats {
     pub large_by_gc: usize,
     /// Of those, rewritten by mutators in their SIGBUS handlers.
     pub large_by_mutators: usize,
+    /// Large objects placed at a new address ([`CycleStats::large_relinked`]).
+    pub large_moved: usize,
+    /// Their pages placed there with `UFFDIO_MOVE`: no byte read or copied
+    /// but, for objects with slots, their references (counted in `moved`
+    /// too). The bytes not copied are [`bytes_not_copied`](Self::bytes_not_copied).
+    pub relinked_pages: usize,
+    /// Of those, pages of objects without slots, moved from their old
+    /// address without being read: a swapped-out page keeps its swap entry.
+    pub relinked_unread: usize,
+    /// Pages of moving large objects that were never touched (no page
+    /// behind them), placed as the zero page.
+    pub relink_holes: usize,
     /// Minor page faults the compaction thread took (a recycled or free buffer
     /// page costs none: it is already resident).
     pub gc_minor_faults: u64,
@@ -351,6 +378,12 @@ impl CompactionStats {
     pub fn fresh_per_page(&self) -> f64 {
         (self.copied as f64 + self.gc_minor_faults as f64) / self.pages.max(1) as f64
     }
+
+    /// Bytes of large objects that moved without being copied: their pages
+    /// relinked ([`relinked_pages`](Self::relinked_pages)).
+    pub fn bytes_not_copied(&self) -> usize {
+        self.relinked_pages * gc_uffd::page_size()
+    }
 }
 
 impl fmt::Display for CompactionStats {
@@ -360,7 +393,7 @@ impl fmt::Display for CompactionStats {
             "gc #{} compaction: {} pages ({} by GC{}, {} by mutators), {} moved in {} calls, \
              {} copied; buffers {} free + {} recycled, {} released early; allocation pages {} \
              recycled + {} fresh, \
-             {} zero-filled; {}\
+             {} zero-filled; {}{}\
              wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; \
              mutator faults {}{}{}",
             self.cycle,
@@ -385,6 +418,19 @@ impl fmt::Display for CompactionStats {
                 format!(
                     "large-object pages {} rewritten ({} by GC, {} by mutators); ",
                     self.large_pages, self.large_by_gc, self.large_by_mutators
+                )
+            } else {
+                String::new()
+            },
+            if self.large_moved > 0 {
+                format!(
+                    "large objects {} moved: {} pages relinked ({} unread, {} not copied), \
+                     {} holes; ",
+                    self.large_moved,
+                    self.relinked_pages,
+                    self.relinked_unread,
+                    mib(self.bytes_not_copied()),
+                    self.relink_holes
                 )
             } else {
                 String::new()
@@ -460,6 +506,11 @@ pub struct Stats {
     pub bytes_allocated: u64,
     /// Bytes in use now (both spaces).
     pub used: usize,
+    /// The large-object space's extent now: bytes from its start to the
+    /// end of its highest block.
+    pub large_span: usize,
+    /// Of those, bytes in holes (free runs), which relinking closes.
+    pub large_holes: usize,
     /// The heap's size.
     pub heap_size: usize,
     /// The policy's figures: the budget of allocation between cycles, and
@@ -497,6 +548,17 @@ pub struct Stats {
     /// Concurrent modes: pages copied because `UFFDIO_MOVE` met `EBUSY` on
     /// their run (shared with another process since a fork).
     pub pages_copied_busy: u64,
+    /// Large objects moved by relinking their pages, all cycles.
+    pub large_relinked: u64,
+    /// Concurrent modes: pages of large objects relinked to their new
+    /// addresses with `UFFDIO_MOVE` ([`CompactionStats::relinked_pages`]).
+    pub pages_relinked: u64,
+    /// Concurrent modes: of those, pages moved without being read
+    /// ([`CompactionStats::relinked_unread`]).
+    pub pages_relinked_unread: u64,
+    /// Concurrent modes: pages of moving large objects never touched, placed
+    /// as the zero page ([`CompactionStats::relink_holes`]).
+    pub pages_relink_holes: u64,
 }
 
 impl Stats {
@@ -527,6 +589,7 @@ impl Stats {
         self.reference_time += cycle.references.processing + cycle.references.rewriting;
         self.bytes_freed += cycle.freed() as u64;
         self.objects_moved += cycle.objects_moved as u64;
+        self.large_relinked += cycle.large_relinked as u64;
         self.last = Some(cycle);
     }
 
@@ -544,6 +607,9 @@ impl Stats {
         self.max_fault = self.max_fault.max(c.faults.max);
         self.switched_to_copy += u64::from(c.switched_to_copy);
         self.pages_copied_busy += c.copied_busy as u64;
+        self.pages_relinked += c.relinked_pages as u64;
+        self.pages_relinked_unread += c.relinked_unread as u64;
+        self.pages_relink_holes += c.relink_holes as u64;
         self.last_compaction = Some(c);
     }
 }

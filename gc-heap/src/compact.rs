@@ -206,8 +206,10 @@ impl Spaces {
 impl Spaces {
     /// Rewrites the references of the large object at `obj` (with `header`)
     /// that lie on its page `page`, whose contents are at `dst`, and dirties
-    /// the cards of those that then reference young objects. Large objects
-    /// never move: this is their page's whole build.
+    /// the cards of those that then reference young objects, where the page
+    /// lands: at `page` again, or at `page - obj + to` for an object that
+    /// moves to `to` (its pages relink whole: nothing else changes). This is
+    /// the page's whole build.
     ///
     /// # Safety
     /// Marking and [`Spaces::plan`] must be complete; `dst` must be a writable
@@ -216,15 +218,16 @@ impl Spaces {
         &self,
         plan: &Plan<'_>,
         obj: usize,
+        to: usize,
         header: Header,
         page: usize,
         dst: usize,
     ) {
         let from = page.max(obj) - obj;
-        let to = page + gc_uffd::page_size() - obj;
-        let mut slots = Slots::new(plan, page, dst);
+        let end = page + gc_uffd::page_size() - obj;
+        let mut slots = Slots::new(plan, page - obj + to, dst);
         self.types()
-            .for_each_slot_in(header, from, to, |offset, kind| {
+            .for_each_slot_in(header, from, end, |offset, kind| {
                 // SAFETY: the slot lies on `page`, whose contents `dst` holds.
                 unsafe { slots.push(obj + offset - page, kind) };
             });

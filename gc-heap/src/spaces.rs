@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-use allocator::{BumpRegion, LargeObjects};
+use allocator::{BumpRegion, LargeObjects, Relink};
 use gc_uffd::Reservation;
 
 use crate::bitmap::{Bitmap, HUGE_PAGE, Summary};
@@ -54,7 +54,20 @@ pub struct Spaces {
     /// Moving-space pages above the top and `zeroed_from` may be resident (and
     /// zero) up to here: pages a concurrent compaction placed for allocations.
     resident_end: AtomicUsize,
+    /// The large objects the current cycle moves, by source address.
+    relinks: Relinks,
 }
+
+/// The large objects a cycle moves, sorted by source address: what
+/// [`Plan::forward`] looks up for an address in the large space. Written by
+/// the collecting thread alone, while no plan that reads it is in use
+/// ([`Spaces::set_relinks`]); read by plans from [`Plan::relinking`] on.
+#[derive(Debug, Default)]
+struct Relinks(std::cell::UnsafeCell<Box<[Relink]>>);
+
+// SAFETY: written only under `Spaces::set_relinks`'s contract (no reader
+// meanwhile); readers only read.
+unsafe impl Sync for Relinks {}
 
 impl Spaces {
     /// Reserves a heap of `capacity` bytes: a moving space of that size and a
@@ -100,6 +113,7 @@ impl Spaces {
             large: LargeObjects::new(reservation.clone(), large_range),
             zeroed_from: AtomicUsize::new(start),
             resident_end: AtomicUsize::new(start),
+            relinks: Relinks::default(),
             reservation,
             prefix,
             types,
@@ -436,6 +450,39 @@ impl Spaces {
         self.prefix.commit(first, end.saturating_sub(first))
     }
 
+    /// Sets the large objects the cycle moves (sorted by source, ranges
+    /// disjoint), for the plans [`Plan::relinking`] makes from now on to
+    /// forward; an empty list when none moves.
+    ///
+    /// # Safety
+    /// No plan from [`Plan::relinking`] (nor its parts) may be in use: the
+    /// collecting thread sets this between its compactions, and before the
+    /// plan that forwards through it is made.
+    pub unsafe fn set_relinks(&self, relinks: Vec<Relink>) {
+        debug_assert!(
+            relinks
+                .windows(2)
+                .all(|w| w[0].from + w[0].size <= w[1].from)
+        );
+        // SAFETY: no reader, as the caller guarantees.
+        unsafe { *self.relinks.0.get() = relinks.into_boxed_slice() };
+    }
+
+    /// The large objects the cycle moves, as set by [`set_relinks`](Self::set_relinks).
+    pub fn relinks(&self) -> &[Relink] {
+        // SAFETY: only `set_relinks` writes it, while nothing reads it.
+        unsafe { &*self.relinks.0.get() }
+    }
+
+    /// After the compaction pause moved a large block in the table
+    /// ([`LargeObjects::relink`]): its mark moves with it, so that the
+    /// next young cycle finds it live at its new start and a block
+    /// allocated at its old one is not taken for marked.
+    pub fn move_large_mark(&self, relink: &Relink) {
+        self.mark.clear_exact(relink.from..relink.from + WORD);
+        self.mark.set(relink.to);
+    }
+
     /// Clears the large-object space's marks, for a full cycle's marking.
     pub fn clear_large_marks(&self) {
         self.mark
@@ -716,6 +763,8 @@ impl Spaces {
                 new_top: marked_top,
                 dense_end: dense_end.unwrap_or(marked_top).min(marked_top),
                 chunks: chunks.max(first),
+                relink_from: 0,
+                relink_span: 0,
             },
         }
     }
@@ -758,6 +807,10 @@ pub struct PlanParts {
     /// Below this every word is live, so nothing there moves.
     dense_end: usize,
     chunks: usize,
+    /// The large space's addresses from here, for `relink_span` bytes, may
+    /// lie in a block that moves ([`Plan::relinking`]); 0 bytes: none moves.
+    relink_from: usize,
+    relink_span: usize,
 }
 
 impl Spaces {
@@ -1018,7 +1071,13 @@ impl Plan<'_> {
     /// live words before it in its chunk. No forwarding word is read.
     #[inline]
     pub fn forward(&self, addr: usize) -> usize {
-        if addr < self.p.dense_end || addr >= self.p.old_top {
+        if addr < self.p.dense_end {
+            return addr;
+        }
+        if addr >= self.p.old_top {
+            if self.relinked(addr) {
+                return self.forward_relinked(addr);
+            }
             return addr;
         }
         if addr >= self.p.black {
@@ -1033,6 +1092,53 @@ impl Plan<'_> {
         }
         let before = self.spaces.live.raw_word(c) & ((1u64 << bit) - 1);
         start + (self.prefix(c) + before.count_ones() as usize) * WORD
+    }
+
+    /// Whether `addr` lies between the lowest block that moves and the end
+    /// of the highest: one subtraction and compare, false when none moves.
+    #[inline(always)]
+    fn relinked(&self, addr: usize) -> bool {
+        addr.wrapping_sub(self.p.relink_from) < self.p.relink_span
+    }
+
+    /// Where the large object holding `addr` moves, by the moves' table; an
+    /// address in no block that moves stays.
+    #[cold]
+    fn forward_relinked(&self, addr: usize) -> usize {
+        let relinks = self.spaces.relinks();
+        let i = relinks.partition_point(|r| r.from <= addr);
+        match i.checked_sub(1).and_then(|i| relinks.get(i)) {
+            Some(r) if addr < r.from + r.size => r.to + (addr - r.from),
+            _ => addr,
+        }
+    }
+
+    /// The plan forwarding, besides the moving space's objects, the large
+    /// objects [`Spaces::set_relinks`] set: from now until the next
+    /// `set_relinks`, those must stay as they are.
+    pub fn relinking(self) -> Self {
+        let relinks = self.spaces.relinks();
+        let (from, span) = match (relinks.first(), relinks.last()) {
+            (Some(first), Some(last)) => (first.from, last.from + last.size - first.from),
+            _ => (0, 0),
+        };
+        Plan {
+            p: PlanParts {
+                relink_from: from,
+                relink_span: span,
+                ..self.p
+            },
+            ..self
+        }
+    }
+
+    /// The large objects this plan moves (none unless made by
+    /// [`relinking`](Self::relinking)).
+    pub fn relinks(&self) -> &[Relink] {
+        if self.p.relink_span == 0 {
+            return &[];
+        }
+        self.spaces.relinks()
     }
 
     /// Whether the plan has chunk `c`'s prefix: it lies in a block with live
@@ -1060,6 +1166,8 @@ impl Plan<'_> {
     /// [`rewrite_slot`](Self::rewrite_slot) without a miss.
     #[inline(always)]
     pub(crate) fn prefetch_forward(&self, value: usize, kind: SlotKind) -> bool {
+        // A large object that moves is forwarded at once, as [`rewrite_slot`]
+        // does: its table is small and cached.
         if value < self.p.dense_end
             || value >= self.p.black.min(self.p.old_top)
             || !self.spaces.types().is_ref(kind, value)
@@ -1083,7 +1191,7 @@ impl Plan<'_> {
         // SAFETY: as the caller guarantees.
         let value = unsafe { slot.read() };
         if value >= self.p.dense_end
-            && value < self.p.old_top
+            && (value < self.p.old_top || self.relinked(value))
             && self.spaces.types().is_ref(kind, value)
         {
             let new = self.forward(value);
@@ -1250,6 +1358,107 @@ mod tests {
         spaces.clear_marks(base..top, top);
         assert_eq!(spaces.mark_bitmap().next_set(start, top), None);
         assert_eq!(spaces.live_bitmap().next_set(start, top), None);
+    }
+
+    /// The large objects a plan relinks forward by the table, interior
+    /// addresses by their offset; addresses in no moved block (between
+    /// moved ones, or past the last) and the moving space's forward as
+    /// without the table; a plan not made `relinking` ignores it; and
+    /// `rewrite_slot` rewrites a reference to a moved block.
+    #[test]
+    fn a_relinking_plan_forwards_moved_large_objects_by_the_table() {
+        const SIZE: usize = 48;
+        let types = TypeTable::new();
+        let blob = types
+            .register(TypeDescriptor::fixed("blob", SIZE, &[], &[]))
+            .unwrap();
+        let spaces = Spaces::new(16 << 20, Arc::new(types)).unwrap();
+        let page = gc_uffd::page_size();
+        let objs: Vec<usize> = (0..1000)
+            .map(|_| {
+                let a = spaces.moving().claim(SIZE).unwrap();
+                // SAFETY: fresh memory of ours.
+                unsafe { (a as *mut u64).write(Header::new(blob.0, 0).0) };
+                a
+            })
+            .collect();
+        for &o in objs.iter().step_by(3) {
+            assert!(spaces.mark(o, SIZE));
+        }
+        let blocks: Vec<usize> = (0..6)
+            .map(|_| spaces.large().alloc(8 * page, |_| ()).unwrap())
+            .collect();
+        let (start, top) = (spaces.moving().start(), spaces.moving().top());
+        let plain = spaces.plan(start, top);
+        let moves = vec![
+            Relink {
+                from: blocks[3],
+                to: blocks[0],
+                size: 8 * page,
+            },
+            Relink {
+                from: blocks[5],
+                to: blocks[1],
+                size: 5 * page + 8,
+            },
+        ];
+        // SAFETY: no relinking plan exists yet.
+        unsafe { spaces.set_relinks(moves.clone()) };
+        assert_eq!(plain.forward(blocks[3]), blocks[3], "not made relinking");
+        assert!(plain.relinks().is_empty());
+        let plan = spaces.plan(start, top).relinking();
+        assert_eq!(plan.relinks(), &moves[..]);
+        assert_eq!(plan.forward(blocks[3]), blocks[0]);
+        assert_eq!(
+            plan.forward(blocks[3] + 3 * page + 16),
+            blocks[0] + 3 * page + 16
+        );
+        assert_eq!(plan.forward(blocks[5]), blocks[1]);
+        assert_eq!(plan.forward(blocks[5] + 5 * page), blocks[1] + 5 * page);
+        assert_eq!(
+            plan.forward(blocks[5] + 5 * page + 8),
+            blocks[5] + 5 * page + 8
+        );
+        for b in [blocks[2], blocks[4], blocks[1]] {
+            assert_eq!(plan.forward(b), b, "a block that stays");
+        }
+        for &o in &objs {
+            assert_eq!(
+                plan.forward(o),
+                plain.forward(o),
+                "moving-space object {o:#x}"
+            );
+        }
+        let mut slot = blocks[5] + 64;
+        // SAFETY: a local slot, no mutator.
+        let new = unsafe { plan.rewrite_slot(&mut slot, SlotKind::Ref) };
+        assert_eq!((new, slot), (blocks[1] + 64, blocks[1] + 64));
+        let mut slot = blocks[4];
+        // SAFETY: as above.
+        unsafe { plan.rewrite_slot(&mut slot, SlotKind::Ref) };
+        assert_eq!(slot, blocks[4]);
+        // SAFETY: the relinking plan is no longer used.
+        unsafe { spaces.set_relinks(Vec::new()) };
+        assert!(spaces.plan(start, top).relinking().relinks().is_empty());
+    }
+
+    /// A moved large object's mark moves with it.
+    #[test]
+    fn a_moved_large_objects_mark_moves_with_it() {
+        let spaces = Spaces::new(4 << 20, Arc::new(TypeTable::new())).unwrap();
+        let page = gc_uffd::page_size();
+        let a = spaces.large().alloc(8 * page, |_| ()).unwrap();
+        let b = spaces.large().alloc(8 * page, |_| ()).unwrap();
+        let c = spaces.large().alloc(8 * page, |_| ()).unwrap();
+        assert!(spaces.mark(c, 8 * page));
+        assert!(spaces.mark(b, 8 * page));
+        spaces.move_large_mark(&Relink {
+            from: c,
+            to: a,
+            size: 8 * page,
+        });
+        assert!(spaces.is_marked(a) && !spaces.is_marked(c));
+        assert!(spaces.is_marked(b), "a neighbour keeps its mark");
     }
 
     /// A moving space whose size is not a whole number of summary blocks:

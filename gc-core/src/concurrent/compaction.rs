@@ -13,7 +13,7 @@ use gc_uffd::sigbus::FaultAction;
 use gc_uffd::{MoveMode, Outcome, Placement, ThreadUsage, Wake};
 
 use super::buffers::Buffers;
-use super::large::LargePages;
+use super::large::{LargeObject, LargePages};
 use super::latency::Histogram;
 use super::pages::PageStates;
 use super::remap::Remapped;
@@ -73,6 +73,14 @@ struct Counts {
     bytes_moved: AtomicUsize,
     large_by_gc: AtomicUsize,
     large_by_mutators: AtomicUsize,
+    /// Pages of moving large objects placed at their new addresses by MOVE.
+    relinked: AtomicUsize,
+    /// Of those, pages of objects without slots: moved from their old
+    /// address, never read.
+    relinked_unread: AtomicUsize,
+    /// Pages of moving large objects that were never touched (holes), placed
+    /// as zero pages.
+    relink_holes: AtomicUsize,
 }
 
 /// One cycle's compaction.
@@ -478,32 +486,108 @@ impl Compaction {
         }
     }
 
-    /// Rewrites large-object page `index` in its own shadow page.
-    fn rewrite_large(&self, plan: &Plan<'_>, index: usize) -> Option<usize> {
-        let (object, page) = self.large.page_at(index)?;
+    /// Rewrites page `k` of large object `object` in its own shadow page.
+    fn rewrite_large(&self, plan: &Plan<'_>, object: &LargeObject, k: usize) {
+        let page = object.start + k * PAGE;
         // SAFETY: marking and planning are done; the page's shadow page holds its
         // contents, and only this page's claimer touches it.
         unsafe {
             self.spaces().rewrite_large_page(
                 plan,
                 object.start,
+                object.to,
                 object.header,
                 page,
                 self.shadow(page),
             )
         };
-        Some(page)
     }
 
-    /// Large-object page `index`, for a mutator: rewrite it and move it back.
+    /// Places pages `k..k + n` of `object` where they land: those rewritten
+    /// in the shadow are moved (or copied) from there, the others relinked
+    /// from their old address.
+    fn place_large(&self, object: &LargeObject, k: usize, n: usize) -> bool {
+        let (dst, old) = (object.placed(k), object.start + k * PAGE);
+        if !object.in_shadow {
+            return self.relink(dst, old, n);
+        }
+        let (placed, moved) = self.place_counted(dst, self.shadow(old), n);
+        if object.moves() {
+            self.counts.relinked.fetch_add(moved, Ordering::Relaxed);
+        }
+        placed
+    }
+
+    /// Large-object page `index`, for a mutator: rewrite it and move it
+    /// back, or to the object's new address.
     fn build_large(&self, index: usize) -> bool {
-        self.rewrite_large(&self.plan(), index)
-            .is_some_and(|page| self.place(page, self.shadow(page), 1))
+        let Some((object, k)) = self.large.page_at(index) else {
+            return false;
+        };
+        if object.in_shadow {
+            self.rewrite_large(&self.plan(), &object, k);
+        }
+        self.place_large(&object, k, 1)
+    }
+
+    /// Moves the `n` pages of a moving large object at `src`, its old
+    /// address, to `dst`, without reading them: a swapped-out page moves
+    /// as its swap entry. A page never touched (a hole in the source) is
+    /// placed as the zero page; a run MOVE refuses with `EBUSY` is copied.
+    fn relink(&self, dst: usize, src: usize, n: usize) -> bool {
+        let c = self.concurrent();
+        let mut done = 0;
+        while done < n {
+            let at = done * PAGE;
+            // SAFETY: `src` holds pages of a large object that moves: every
+            // reference to it was forwarded in the pause, so nothing reads
+            // them, and only the claimer of these pages moves them.
+            let p = unsafe {
+                c.uffd
+                    .move_pages(dst + at, src + at, (n - done) * PAGE, MoveMode::empty())
+            };
+            let moved = p.placed / PAGE;
+            done += moved;
+            self.counts.move_calls.fetch_add(1, Ordering::Relaxed);
+            self.counts.moved.fetch_add(moved, Ordering::Relaxed);
+            self.counts.relinked.fetch_add(moved, Ordering::Relaxed);
+            self.counts
+                .relinked_unread
+                .fetch_add(moved, Ordering::Relaxed);
+            match p.outcome {
+                Outcome::Complete => return true,
+                Outcome::Again => {
+                    self.counts.retries.fetch_add(1, Ordering::Relaxed);
+                }
+                Outcome::SourceHole => {
+                    let at = dst + done * PAGE;
+                    let zero = c.uffd.zero_pages(at, PAGE, Wake::No);
+                    if !matches!(zero.outcome, Outcome::Complete | Outcome::Exists) {
+                        return self.copy(at, self.concurrent().zero.start(), 1);
+                    }
+                    self.counts.relink_holes.fetch_add(1, Ordering::Relaxed);
+                    done += 1;
+                }
+                Outcome::Busy => {
+                    self.counts.busy.fetch_add(1, Ordering::Relaxed);
+                    if !self.copy(dst + done * PAGE, src + done * PAGE, 1) {
+                        return false;
+                    }
+                    done += 1;
+                }
+                Outcome::Exists | Outcome::Failed(_) => {
+                    return self.copy(dst + done * PAGE, src + done * PAGE, n - done);
+                }
+            }
+        }
+        true
     }
 
     /// The compaction thread's large-object pages, in runs of an object's
     /// pages that nobody has claimed: rewritten in their shadow pages and
-    /// moved back with one call. Returns the pages that could not be placed.
+    /// moved back, or to the object's new address, with one call (relinked
+    /// unread, for a moving object without slots). Returns the pages that
+    /// could not be placed.
     fn large_runs(&self, plan: &Plan<'_>) -> usize {
         let mut failed = 0;
         for object in self.large.objects() {
@@ -519,9 +603,13 @@ impl Compaction {
                 while i < pages.end && i - lo < RUN && self.large.states.try_claim(i) {
                     i += 1;
                 }
-                let ok = (lo..i).all(|k| self.rewrite_large(plan, k).is_some());
-                let dst = object.start + (lo - pages.start) * PAGE;
-                let ok = ok && self.place(dst, self.shadow(dst), i - lo);
+                let k = lo - pages.start;
+                if object.in_shadow {
+                    for k in k..i - pages.start {
+                        self.rewrite_large(plan, object, k);
+                    }
+                }
+                let ok = self.place_large(object, k, i - lo);
                 for k in lo..i {
                     self.large.states.finish(k, ok);
                 }
@@ -585,6 +673,11 @@ impl Compaction {
     /// much again while it lives; see docs/concurrent-compaction.md.) Should
     /// refused pages make most of the cycle's, the rest of the cycle copies.
     fn place(&self, dst: usize, src: usize, n: usize) -> bool {
+        self.place_counted(dst, src, n).0
+    }
+
+    /// [`place`](Self::place), also saying how many of the pages it moved.
+    fn place_counted(&self, dst: usize, src: usize, n: usize) -> (bool, usize) {
         let mut done = 0;
         if self.concurrent().use_move && !self.copy_only.load(Ordering::Relaxed) {
             let put = self.put(dst, src, n, true);
@@ -594,7 +687,7 @@ impl Compaction {
                 .move_calls
                 .fetch_add(put.calls, Ordering::Relaxed);
             match put.outcome {
-                Outcome::Complete => return true,
+                Outcome::Complete => return (true, done),
                 Outcome::Busy => {
                     let busy = self.counts.busy.fetch_add(n - done, Ordering::Relaxed) + n - done;
                     if busy >= BUSY_SWITCH
@@ -610,7 +703,10 @@ impl Compaction {
                 _ => {}
             }
         }
-        self.copy(dst + done * PAGE, src + done * PAGE, n - done)
+        (
+            self.copy(dst + done * PAGE, src + done * PAGE, n - done),
+            done,
+        )
     }
 
     /// Copies `n` built pages from `src` to `dst`.
@@ -1097,12 +1193,21 @@ impl Compaction {
     ) {
         let c = self.concurrent();
         let clusters = self.large.clusters();
-        for range in std::iter::once(&self.moving).chain(clusters) {
+        let registered = std::iter::once(&self.moving)
+            .chain(clusters)
+            .chain(self.large.destinations());
+        for range in registered {
             if let Err(e) = c.uffd.unregister(range.clone()) {
                 log::error!("movegc: ending concurrent compaction: {e}");
             }
         }
         c.current.retire();
+        // Unregistered, and no handler inside: the pages the moved large
+        // objects left can take allocations again.
+        let large = self.spaces().large();
+        for relink in self.plan().relinks() {
+            large.free_source(relink);
+        }
         let heap_start = self.spaces().moving().start();
         // One call over the span: the shadow between the runs holds no page.
         let span = self
@@ -1169,6 +1274,10 @@ impl Compaction {
             large_pages: self.large.states.len(),
             large_by_gc: n(&k.large_by_gc),
             large_by_mutators: n(&k.large_by_mutators),
+            large_moved: self.large.objects().iter().filter(|o| o.moves()).count(),
+            relinked_pages: n(&k.relinked),
+            relinked_unread: n(&k.relinked_unread),
+            relink_holes: n(&k.relink_holes),
             gc_minor_faults: now.minor_faults.saturating_sub(usage.minor_faults),
             faults: self.faults.summary(),
             mutator_time: self.faults.total(),

@@ -9,9 +9,18 @@
 //! space's; the compaction thread, or a mutator that touches a page first,
 //! rewrites the page's slots in its shadow page and moves it back. The pause
 //! keeps two system calls per cluster of such objects (see [`choose`]).
+//!
+//! A full cycle may also move large objects down into holes of the large
+//! space ([`gc_heap::Spaces::set_relinks`]): their pages relink, moved in the
+//! page tables with `UFFDIO_MOVE` from the old address to the new one, which
+//! the pause registers for missing faults. An object with slots is rewritten
+//! in its shadow page first, as above, and moved to its new address instead
+//! of back; one without is moved straight from its old pages, unread, so a
+//! swapped-out page stays swapped out.
 
 use std::ops::Range;
 
+use allocator::Relink;
 use gc_heap::{Header, Spaces};
 
 use super::PAGE;
@@ -27,11 +36,18 @@ const MIN_CLUSTER: usize = 64 << 10;
 /// bounded cost; the largest are kept, the rest rewritten in the pause.
 const MAX_CLUSTERS: usize = 32;
 
-/// One large object whose pages a compaction rewrites.
+/// One large object whose pages a compaction rewrites, moves, or both.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LargeObject {
+    /// Where it was before the cycle.
     pub(crate) start: usize,
+    /// Where it is after: `start` unless it moves.
+    pub(crate) to: usize,
     pub(crate) size: usize,
+    /// Its pages went to the shadow with a cluster, where their slots are
+    /// rewritten; otherwise they stay at `start`, where nothing reads them,
+    /// until they move unread.
+    pub(crate) in_shadow: bool,
     /// Read in the pause: builders of its later pages need its layout, and
     /// its first page may be anywhere (shadow or heap) by then.
     pub(crate) header: Header,
@@ -48,20 +64,33 @@ impl LargeObject {
     pub(crate) fn indices(&self) -> Range<usize> {
         self.first..self.first + self.pages()
     }
+
+    /// Whether it moves.
+    pub(crate) fn moves(&self) -> bool {
+        self.to != self.start
+    }
+
+    /// Where page `k` of it lands.
+    pub(crate) fn placed(&self, k: usize) -> usize {
+        self.to + k * PAGE
+    }
 }
 
 /// The large objects one compaction rewrites, the page-aligned clusters of
 /// address space that hold them (remapped and registered as wholes), and one
 /// state per page.
 pub(crate) struct LargePages {
-    /// In address order.
+    /// In the order of their addresses after the cycle (`to`).
     objects: Box<[LargeObject]>,
     clusters: Box<[Range<usize>]>,
+    /// The pages the moving objects land on, merged where they adjoin:
+    /// registered for missing faults (holes until then).
+    destinations: Box<[Range<usize>]>,
     pub(crate) states: PageStates,
 }
 
 impl LargePages {
-    /// The objects, in address order.
+    /// The objects, in the order of their addresses after the cycle.
     pub(crate) fn objects(&self) -> &[LargeObject] {
         &self.objects
     }
@@ -71,23 +100,29 @@ impl LargePages {
         &self.clusters
     }
 
+    /// The moving objects' new pages, to register.
+    pub(crate) fn destinations(&self) -> &[Range<usize>] {
+        &self.destinations
+    }
+
     /// Bytes the clusters span.
     pub(crate) fn span(&self) -> usize {
         self.clusters.iter().map(|c| c.len()).sum()
     }
 
-    /// The object holding `page`, and the page's index.
+    /// The object whose page lands at `page` (its address after the cycle),
+    /// and the page's index.
     pub(crate) fn page_index(&self, page: usize) -> Option<(LargeObject, usize)> {
-        let i = self.objects.partition_point(|o| o.start <= page);
+        let i = self.objects.partition_point(|o| o.to <= page);
         let o = *self.objects.get(i.checked_sub(1)?)?;
-        (page < o.start + o.size).then_some((o, o.first + (page - o.start) / PAGE))
+        (page < o.to + o.size).then_some((o, o.first + (page - o.to) / PAGE))
     }
 
-    /// The object holding page `index`, and the page's address.
+    /// The object holding page `index`, and which of its pages it is.
     pub(crate) fn page_at(&self, index: usize) -> Option<(LargeObject, usize)> {
         let i = self.objects.partition_point(|o| o.first <= index);
         let o = *self.objects.get(i.checked_sub(1)?)?;
-        (index < o.first + o.pages()).then_some((o, o.start + (index - o.first) * PAGE))
+        (index < o.first + o.pages()).then_some((o, index - o.first))
     }
 }
 
@@ -103,9 +138,10 @@ struct Run {
 /// of `objects` (those the cycle rewrites, as (start, size) in address order:
 /// a full cycle's all, a young cycle's young ones), those that have slots, in
 /// clusters of neighbours whose blocks adjoin, so that a cluster's pages are
-/// its objects' and nothing else's. Returns them, and the rest of `objects`
-/// for the pause to rewrite. Its work grows with `objects`, not with the
-/// large space.
+/// its objects' and nothing else's. Returns them, with the objects that
+/// `relinks` (sorted by source) move, and the rest of `objects` for the pause
+/// to rewrite (the moving ones among them too: their pages then move
+/// unread). Its work grows with `objects`, not with the large space.
 ///
 /// # Safety
 /// Every object's header must be readable: every mutator stopped, no
@@ -113,16 +149,28 @@ struct Run {
 pub(crate) unsafe fn choose(
     spaces: &Spaces,
     objects: &[(usize, usize)],
+    relinks: &[Relink],
 ) -> gc_uffd::Result<(LargePages, Vec<(usize, usize)>)> {
     let types = spaces.types();
     let mut runs: Vec<Run> = Vec::new();
     let mut run = Run::default();
     let mut in_pause = Vec::new();
+    // The moving objects that are not in a cluster: (start, size, header).
+    let mut unread = Vec::new();
+    let moves = |start: usize| {
+        relinks
+            .binary_search_by_key(&start, |r| r.from)
+            .is_ok_and(|i| relinks[i].to != start)
+    };
     for &(start, size) in objects {
         // SAFETY: a live large object's header, readable as the caller guarantees.
         let header = Header(unsafe { (start as *const u64).read() });
         if !types.has_slots(header) {
-            in_pause.push((start, size));
+            if moves(start) {
+                unread.push((start, size, header));
+            } else {
+                in_pause.push((start, size));
+            }
             continue;
         }
         let adjoins = run
@@ -144,32 +192,65 @@ pub(crate) unsafe fn choose(
         if i < MAX_CLUSTERS && run.bytes >= MIN_CLUSTER {
             kept.push(run.objects);
         } else {
-            in_pause.extend(run.objects.iter().map(|&(start, size, _)| (start, size)));
+            for (start, size, header) in run.objects {
+                in_pause.push((start, size));
+                if moves(start) {
+                    unread.push((start, size, header));
+                }
+            }
         }
     }
     kept.sort_by_key(|objects| objects[0].0);
+    let to = |start: usize| match relinks.binary_search_by_key(&start, |r| r.from) {
+        Ok(i) => relinks[i].to,
+        Err(_) => start,
+    };
     let mut chosen = Vec::new();
     let mut clusters = Vec::new();
-    let mut first = 0;
     for objects in kept {
         let (start, _, _) = objects[0];
         let (last, size, _) = objects[objects.len() - 1];
         clusters.push(start..(last + size).next_multiple_of(PAGE));
-        for (start, size, header) in objects {
-            let object = LargeObject {
-                start,
-                size,
-                header,
-                first,
-            };
-            first += object.pages();
-            chosen.push(object);
+        chosen.extend(
+            objects
+                .into_iter()
+                .map(|(start, size, header)| LargeObject {
+                    start,
+                    to: to(start),
+                    size,
+                    in_shadow: true,
+                    header,
+                    first: 0,
+                }),
+        );
+    }
+    chosen.extend(unread.into_iter().map(|(start, size, header)| LargeObject {
+        start,
+        to: to(start),
+        size,
+        in_shadow: false,
+        header,
+        first: 0,
+    }));
+    chosen.sort_by_key(|o| o.to);
+    let mut first = 0;
+    for object in &mut chosen {
+        object.first = first;
+        first += object.pages();
+    }
+    let mut destinations: Vec<Range<usize>> = Vec::new();
+    for o in chosen.iter().filter(|o| o.moves()) {
+        let pages = o.to..o.to + o.pages() * PAGE;
+        match destinations.last_mut() {
+            Some(last) if last.end == pages.start => last.end = pages.end,
+            _ => destinations.push(pages),
         }
     }
     Ok((
         LargePages {
             objects: chosen.into(),
             clusters: clusters.into(),
+            destinations: destinations.into(),
             states: PageStates::new(first)?,
         },
         in_pause,

@@ -60,6 +60,9 @@ pub(crate) struct Concurrent {
     /// Reads as zeroes: the source for placing zero pages, many per call.
     zero: Reservation,
     use_move: bool,
+    /// The userfaultfd can move pages: large objects may move by relinking
+    /// theirs (in `Copy` mode too, where the kernel has `UFFDIO_MOVE`).
+    can_relink: bool,
     /// A forked child could not open a userfaultfd of its own: `uffd` still
     /// serves the parent's address space and must not be used.
     unusable: AtomicBool,
@@ -166,7 +169,8 @@ impl Concurrent {
         #[cfg(feature = "fault-injection")] inject: crate::inject::Injection,
     ) -> Result<Self, GcError> {
         let use_move = mode == Mode::Move;
-        let features = if use_move {
+        let can_relink = use_move || Capabilities::get().check(Capability::Move).is_ok();
+        let features = if can_relink {
             Features::SIGBUS | Features::MOVE
         } else {
             Features::SIGBUS
@@ -194,12 +198,19 @@ impl Concurrent {
             shadow,
             zero,
             use_move,
+            can_relink,
             unusable: AtomicBool::new(false),
             #[cfg(feature = "fault-injection")]
             inject,
             current,
             _range: range,
         })
+    }
+
+    /// Whether this machinery can move large objects by relinking their
+    /// pages (`UFFDIO_MOVE`), and has a userfaultfd of its own to do it with.
+    pub(crate) fn can_relink(&self) -> bool {
+        self.can_relink && !self.unusable.load(Ordering::Relaxed)
     }
 
     /// Whether children forked from now on inherit the shadow. It holds no
@@ -307,7 +318,10 @@ pub(crate) fn start(
         .chain(clusters)
         .cloned()
         .collect();
-    let registers = std::iter::once(moving).chain(clusters.iter().cloned());
+    // The moving large objects' new pages are holes: registered, not remapped.
+    let registers = std::iter::once(moving)
+        .chain(clusters.iter().cloned())
+        .chain(comp.large().destinations().iter().cloned());
     c.current.publish(comp.clone());
     let undo = |remapped: &[Range<usize>], registered: &[Range<usize>]| {
         for range in registered {
