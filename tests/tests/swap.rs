@@ -1,0 +1,213 @@
+//! Swapped-out pages stay out: a full cycle in Move mode relinks large byte
+//! arrays whose pages are swapped out, and they are still swapped out at
+//! their new addresses, with next to no swap-in during the cycle.
+//!
+//! Needs root (to enable a swap file of its own, removed afterwards) and
+//! userfaultfd with `UFFDIO_MOVE`: on CI (`CI=true`, where the tests run as
+//! root) their absence fails the test; elsewhere it skips, saying why.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::process::Command;
+
+use gc_core::{Local, Mode, ObjRef, Policy};
+use movegc_tests::{concurrent_heap, on_ci};
+
+/// Byte arrays allocated; every third dies, leaving holes below survivors.
+const ARRAYS: usize = 64;
+/// Bytes of each: 64 pages.
+const LEN: usize = 256 << 10;
+const PAGE: usize = 4096;
+
+fn word(id: usize, k: usize) -> usize {
+    (id << 32) | k
+}
+
+/// A swap file enabled for the test, disabled and removed when dropped
+/// (on a failing test's unwinding too).
+struct SwapFile(PathBuf);
+
+impl SwapFile {
+    /// Creates and enables a swap file of `bytes`, or says why it cannot.
+    fn enable(bytes: usize) -> Result<SwapFile, String> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return Err("enabling a swap file needs root".into());
+        }
+        let path = std::env::temp_dir().join(format!("movegc-swap-test-{}", std::process::id()));
+        let run = |cmd: &mut Command| -> Result<(), String> {
+            let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{cmd:?}: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+        };
+        run(Command::new("fallocate")
+            .arg("-l")
+            .arg(bytes.to_string())
+            .arg(&path))?;
+        // From here on, dropping the guard removes the file.
+        let swap = SwapFile(path);
+        std::fs::set_permissions(&swap.0, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(|e| format!("chmod {}: {e}", swap.0.display()))?;
+        run(Command::new("mkswap").arg(&swap.0))?;
+        run(Command::new("swapon").arg(&swap.0))?;
+        Ok(swap)
+    }
+}
+
+impl Drop for SwapFile {
+    fn drop(&mut self) {
+        // Not enabled (a failed swapon) is fine: swapoff then fails, harmlessly.
+        let _ = Command::new("swapoff").arg(&self.0).output();
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The kernel's count of pages read back from swap, system-wide.
+fn pswpin() -> u64 {
+    let vmstat = std::fs::read_to_string("/proc/vmstat").expect("/proc/vmstat");
+    vmstat
+        .lines()
+        .find_map(|l| l.strip_prefix("pswpin "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("pswpin in /proc/vmstat")
+}
+
+/// How many of the `pages` pages from `addr` are swapped out (pagemap bit 62).
+fn swapped(pagemap: &File, addr: usize, pages: usize) -> usize {
+    let mut buf = vec![0u8; pages * 8];
+    pagemap
+        .read_exact_at(&mut buf, (addr / PAGE * 8) as u64)
+        .expect("reading /proc/self/pagemap");
+    buf.chunks_exact(8)
+        .filter(|&e| u64::from_ne_bytes(e.try_into().unwrap()) & (1 << 62) != 0)
+        .count()
+}
+
+/// Asks the kernel to reclaim (swap out) the pages of `len` bytes at `addr`.
+fn page_out(addr: usize, len: usize) {
+    // SAFETY: a range of the heap's mapping; MADV_PAGEOUT changes no contents.
+    let rc = unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_PAGEOUT) };
+    assert_eq!(rc, 0, "MADV_PAGEOUT: {}", std::io::Error::last_os_error());
+}
+
+#[test]
+fn swapped_out_large_objects_relink_without_swap_in() {
+    let swap = match SwapFile::enable(64 << 20) {
+        Ok(swap) => swap,
+        Err(why) if !on_ci() => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+        Err(why) => panic!("no swap file: {why}"),
+    };
+    let policy = Policy::default()
+        .young_budget(Some(1 << 30))
+        .young_slide_limit(0)
+        .young_pause_objects(0);
+    let Some((heap, types)) =
+        concurrent_heap(Mode::Move, 256 << 20, |b| b.policy(policy).verify(false))
+    else {
+        return;
+    };
+    let pagemap = File::open("/proc/self/pagemap").expect("/proc/self/pagemap");
+    let mut m = heap.attach().unwrap();
+    m.scope(|s| {
+        let arrays: Vec<Local<'_>> = (0..ARRAYS)
+            .map(|id| {
+                let a = s.alloc(types.blob, LEN as u32).unwrap();
+                let obj = s.get(a).unwrap();
+                for k in 0..LEN / 8 {
+                    // SAFETY: a live byte array; no safepoint since it was read.
+                    unsafe { obj.write_word(8 + k * 8, word(id, k)) };
+                }
+                a
+            })
+            .collect();
+        let mut live = Vec::new();
+        for (id, &a) in arrays.iter().enumerate() {
+            if id % 3 == 0 {
+                s.set(a, None);
+            } else {
+                live.push((a, id));
+            }
+        }
+        let pages = (LEN + 8).div_ceil(PAGE);
+        let before: Vec<usize> = live
+            .iter()
+            .map(|&(a, _)| s.get(a).unwrap().addr())
+            .collect();
+        for &addr in &before {
+            page_out(addr, pages * PAGE);
+        }
+        let out: Vec<usize> = before
+            .iter()
+            .map(|&a| swapped(&pagemap, a, pages))
+            .collect();
+        let out_before: usize = out.iter().sum();
+        assert!(
+            out_before > live.len() * pages / 2,
+            "MADV_PAGEOUT swapped out {out_before} of {} pages",
+            live.len() * pages
+        );
+        let swapped_in = pswpin();
+        s.mutator().collect().unwrap();
+        // A requested collection returns after the pause: wait for the compaction.
+        while heap.stats().compactions < heap.stats().collections {
+            s.mutator()
+                .native(|| std::thread::sleep(std::time::Duration::from_millis(5)));
+        }
+        let swapped_in = pswpin() - swapped_in;
+        let st = heap.stats();
+        let c = st.last_compaction.clone().unwrap();
+        eprintln!("{}\n{c}", st.last.as_ref().unwrap());
+        let after: Vec<usize> = live
+            .iter()
+            .map(|&(a, _)| s.get(a).unwrap().addr())
+            .collect();
+        let moved: Vec<usize> = (0..live.len()).filter(|&i| before[i] != after[i]).collect();
+        assert!(!moved.is_empty(), "nothing moved: {c}");
+        let out_then: usize = moved.iter().map(|&i| out[i]).sum();
+        let out_now: usize = moved
+            .iter()
+            .map(|&i| swapped(&pagemap, after[i], pages))
+            .sum();
+        eprintln!(
+            "{} arrays moved ({} pages): {out_now} pages swapped out at their new addresses, \
+             {out_then} at the old ones before the cycle; pswpin +{swapped_in} during the cycle",
+            moved.len(),
+            moved.len() * pages,
+        );
+        assert!(
+            c.relinked_unread >= moved.len() * pages,
+            "the moved arrays' pages were not relinked unread: {c}"
+        );
+        // Marking and the pause read each array's header, whose page may come
+        // back in; every other page swapped out before stays so.
+        assert!(
+            out_now + moved.len() >= out_then,
+            "only {out_now} of {out_then} pages still swapped out after moving"
+        );
+        assert!(
+            swapped_in <= (live.len() + 16) as u64,
+            "the cycle swapped in {swapped_in} pages"
+        );
+        for &(a, id) in &live {
+            let obj: ObjRef = s.get(a).unwrap();
+            for k in 0..LEN / 8 {
+                // SAFETY: a live byte array; no safepoint in the loop.
+                let got = unsafe { obj.read_word(8 + k * 8) };
+                assert_eq!(got, word(id, k), "array {id} word {k}");
+            }
+        }
+    });
+    drop(m);
+    drop(heap);
+    drop(swap);
+}
