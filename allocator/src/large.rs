@@ -72,6 +72,8 @@ struct Table {
     generation: u64,
     /// See [`Fragmentation::refused`].
     refused: usize,
+    /// Free runs set aside while moves are planned: (start, bytes).
+    gaps: Vec<(usize, usize)>,
 }
 
 /// A [`LargeObjects`]' locks, held until dropped (from [`LargeObjects::lock`]).
@@ -203,22 +205,22 @@ impl LargeObjects {
     /// each block for which `movable(start, size)` holds moves to the lowest
     /// free run below its start that it fits in (so the two ranges never
     /// overlap), which is taken out of the free runs at once, so no
-    /// allocation lands there meanwhile. Stops after `max_moves` moves or
-    /// when the destinations, merged where they adjoin, make `max_runs`
-    /// runs. Returns the moves in source order. Its work grows with the
-    /// number of blocks and holes, not with the space.
+    /// allocation lands there meanwhile. Stops after `max_moves` moves.
+    /// Every other free run between the lowest destination and the highest
+    /// one's end is set aside too, until [`end_relinks`](Self::end_relinks):
+    /// that span can then be watched for faults as one range, with nothing
+    /// allocated inside it meanwhile. Returns the moves in source order. Its
+    /// work grows with the number of blocks and holes, not with the space.
     ///
     /// Then [`relink`](Self::relink) (or [`cancel`](Self::cancel)) each move.
     pub fn plan_relinks(
         &self,
         mut movable: impl FnMut(usize, usize) -> bool,
         max_moves: usize,
-        max_runs: usize,
     ) -> Vec<Relink> {
         let mut table = self.objects.lock();
         table.refused = 0;
         let mut moves: Vec<Relink> = Vec::new();
-        let mut runs: BTreeMap<usize, usize> = BTreeMap::new();
         for (&from, &(size, _)) in table.blocks.iter().rev() {
             if moves.len() >= max_moves {
                 break;
@@ -226,30 +228,39 @@ impl LargeObjects {
             if !movable(from, size) {
                 continue;
             }
-            let Some(to) = self.pool.reserve_below(size, from) else {
-                continue;
-            };
-            let len = size.next_multiple_of(gc_uffd::page_size());
-            let joins = runs
-                .range(..=to)
-                .next_back()
-                .is_some_and(|(&s, &e)| s <= to && e == to)
-                || runs.contains_key(&(to + len));
-            if !joins && runs.len() >= max_runs {
-                self.pool.unreserve(to, size);
-                break;
+            if let Some(to) = self.pool.reserve_below(size, from) {
+                moves.push(Relink { from, to, size });
             }
-            insert_run(&mut runs, to, to + len);
-            moves.push(Relink { from, to, size });
+        }
+        let span = moves
+            .iter()
+            .map(|m| m.to)
+            .min()
+            .zip(moves.iter().map(|m| m.destination().end).max());
+        if let Some((start, end)) = span {
+            let gaps = self.pool.reserve_within(start..end);
+            table.gaps.extend(gaps);
         }
         drop(table);
         moves.reverse();
         moves
     }
 
-    /// Gives back the destination of a planned move that will not happen.
+    /// Sets aside the destination of a planned move that will not happen,
+    /// until [`end_relinks`](Self::end_relinks).
     pub fn cancel(&self, relink: &Relink) {
-        self.pool.unreserve(relink.to, relink.size);
+        let len = relink.size.next_multiple_of(gc_uffd::page_size());
+        self.objects.lock().gaps.push((relink.to, len));
+    }
+
+    /// Gives back the runs [`plan_relinks`](Self::plan_relinks) and
+    /// [`cancel`](Self::cancel) set aside, once no fault handling is
+    /// registered on them any more.
+    pub fn end_relinks(&self) {
+        let gaps = std::mem::take(&mut self.objects.lock().gaps);
+        for (start, len) in gaps {
+            self.pool.unreserve(start, len);
+        }
     }
 
     /// The table's half of a move: the block is at `to` from now on. Its
@@ -289,21 +300,6 @@ impl LargeObjects {
         }
         (dead.len(), dead.iter().map(|&(_, s)| s).sum())
     }
-}
-
-/// Adds `start..end` to `runs` (start to end, disjoint), merging it with
-/// the runs it adjoins.
-fn insert_run(runs: &mut BTreeMap<usize, usize>, mut start: usize, mut end: usize) {
-    if let Some((&s, &e)) = runs.range(..=start).next_back()
-        && e == start
-    {
-        runs.remove(&s);
-        start = s;
-    }
-    if let Some(e) = runs.remove(&end) {
-        end = e;
-    }
-    runs.insert(start, end);
 }
 
 #[cfg(test)]
@@ -352,7 +348,7 @@ mod tests {
             (11 * page, 5 * page, 0)
         );
 
-        let moves = los.plan_relinks(|_, _| true, 16, 16);
+        let moves = los.plan_relinks(|_, _| true, 16);
         assert_eq!(
             moves,
             vec![Relink {
@@ -364,9 +360,10 @@ mod tests {
         assert!(moves[0].source().end <= r.start() + 11 * page);
         assert_eq!(moves[0].destination(), b[1]..b[1] + 3 * page);
         los.cancel(&moves[0]);
+        los.end_relinks();
 
         // Pinned, the top block stays: the 1-page block takes the lowest hole.
-        let moves = los.plan_relinks(|a, _| a != b[4], 16, 16);
+        let moves = los.plan_relinks(|a, _| a != b[4], 16);
         assert_eq!(
             moves,
             vec![Relink {
@@ -382,6 +379,7 @@ mod tests {
              the rest of its hole): the allocation goes past the extent"
         );
         los.cancel(&moves[0]);
+        los.end_relinks();
     }
 
     /// A move relinks the table, and freeing its source coalesces the holes:
@@ -396,7 +394,7 @@ mod tests {
             .collect();
         los.sweep(|a| a != b[1] && a != b[2]);
         let committed = los.committed();
-        let moves = los.plan_relinks(|_, _| true, 16, 16);
+        let moves = los.plan_relinks(|_, _| true, 16);
         assert_eq!(moves.len(), 1);
         assert_eq!((moves[0].from, moves[0].to), (b[3], b[1]));
         assert_eq!(
@@ -413,28 +411,43 @@ mod tests {
         assert_eq!(los.fragmentation().holes, 0);
     }
 
-    /// The planner stops at its limits: moves, and runs of destinations
-    /// (adjoining destinations make one run).
+    /// Blocks of 1, 1, 1, 1, 2 and 2 pages, the first, third and fifth
+    /// freed: the top block takes the 2-page hole, the fourth the first
+    /// hole; the 1-page hole between the two destinations is set aside (no
+    /// allocation lands there) until the relinks end. With one move at
+    /// most, only the top block moves.
     #[test]
-    fn the_planner_keeps_to_its_limits() {
+    fn the_planner_sets_aside_the_holes_between_destinations() {
         let page = gc_uffd::page_size();
         let r = Arc::new(Reservation::new(64 * page, page).unwrap());
         let los = LargeObjects::new(r.clone(), r.range());
-        let b: Vec<usize> = (0..12).map(|_| los.alloc(page, |_| ()).unwrap()).collect();
-        // Holes at 0, 1 (adjoining) and 3, 5; blocks above them move.
-        los.sweep(|a| ![b[0], b[1], b[3], b[5]].contains(&a));
-        let moves = los.plan_relinks(|_, _| true, 16, 1);
-        let to: Vec<usize> = moves.iter().map(|m| m.to).collect();
-        assert_eq!(to, vec![b[1], b[0]], "one run: the two adjoining holes");
+        let b: Vec<usize> = [1, 1, 1, 1, 2, 2]
+            .iter()
+            .map(|&n| los.alloc(n * page, |_| ()).unwrap())
+            .collect();
+        los.sweep(|a| ![b[0], b[2], b[4]].contains(&a));
+        let moves = los.plan_relinks(|_, _| true, 16);
+        let pairs: Vec<(usize, usize)> = moves.iter().map(|m| (m.from, m.to)).collect();
+        assert_eq!(pairs, vec![(b[3], b[0]), (b[5], b[4])]);
+        let fresh = los.alloc(page, |_| ()).unwrap();
+        assert_eq!(fresh, b[5] + 2 * page, "the hole between is set aside");
         for m in &moves {
-            los.cancel(m);
+            los.relink(m);
+            los.free_source(m);
         }
-        let moves = los.plan_relinks(|_, _| true, 3, 16);
-        assert_eq!(moves.len(), 3);
-        assert_eq!(moves.iter().map(|m| m.from).max(), Some(b[11]));
-        for m in &moves {
-            los.cancel(m);
-        }
+        los.end_relinks();
+        assert_eq!(los.alloc(page, |_| ()), Some(b[2]), "given back");
+
+        let r = Arc::new(Reservation::new(64 * page, page).unwrap());
+        let los = LargeObjects::new(r.clone(), r.range());
+        let b: Vec<usize> = [1, 1, 1, 1, 2, 2]
+            .iter()
+            .map(|&n| los.alloc(n * page, |_| ()).unwrap())
+            .collect();
+        los.sweep(|a| ![b[0], b[2], b[4]].contains(&a));
+        let moves = los.plan_relinks(|_, _| true, 1);
+        let pairs: Vec<(usize, usize)> = moves.iter().map(|m| (m.from, m.to)).collect();
+        assert_eq!(pairs, vec![(b[5], b[4])]);
     }
 
     /// An allocation refused while the space has the bytes free, in holes
@@ -449,7 +462,7 @@ mod tests {
         assert_eq!(los.alloc(2 * page, |_| ()), None);
         assert_eq!(los.alloc(3 * page, |_| ()), None, "not free at all");
         assert_eq!(los.fragmentation().refused, 1);
-        let _ = los.plan_relinks(|_, _| false, 16, 16);
+        let _ = los.plan_relinks(|_, _| false, 16);
         assert_eq!(los.fragmentation().refused, 0);
     }
 

@@ -138,6 +138,23 @@ impl PagePool {
         Some(start)
     }
 
+    /// Takes every free run lying wholly inside `range` out of the free runs,
+    /// as [`reserve_below`](Self::reserve_below) does one; returns them as
+    /// (start, bytes).
+    pub fn reserve_within(&self, range: Range<usize>) -> Vec<(usize, usize)> {
+        let mut s = self.state.lock();
+        let inside: Vec<(usize, usize)> = s
+            .free
+            .range(range.clone())
+            .filter(|&(&a, &l)| a + l <= range.end)
+            .map(|(&a, &l)| (a, l))
+            .collect();
+        for (a, _) in &inside {
+            s.free.remove(a);
+        }
+        inside
+    }
+
     /// Returns a run that [`reserve_below`](Self::reserve_below) took, or
     /// the run a block moved out of, counted in use by neither.
     pub fn unreserve(&self, start: usize, bytes: usize) {

@@ -89,10 +89,6 @@ const RELINK_MIN_HOLES: usize = 1 << 20;
 /// updates and the forwarding table's lookups stay bounded.
 const MAX_RELINKS: usize = 4096;
 
-/// The most runs of destination pages one cycle registers: each is a
-/// system call in the pause, and splits the space's mapping in the kernel.
-const MAX_RELINK_RUNS: usize = 32;
-
 /// Heap beyond the top whose marking bitmaps a cycle makes resident before
 /// it starts, for the objects allocated while it runs: what a huge page of
 /// the live bitmap covers.
@@ -710,7 +706,6 @@ fn plan_relinks(heap: &HeapInner, kind: CycleKind) {
         large.plan_relinks(
             |start, _| pinned.binary_search(&start).is_err(),
             MAX_RELINKS,
-            MAX_RELINK_RUNS,
         )
     } else {
         Vec::new()
@@ -722,8 +717,8 @@ fn plan_relinks(heap: &HeapInner, kind: CycleKind) {
 
 /// In the compaction pause: keeps the planned moves of large objects if the
 /// cycle compacts (`moves`) and cancels the others (all of them otherwise,
-/// and those of objects pinned since the plan), giving back their
-/// destinations. Returns `plan` forwarding the moves kept.
+/// and those of objects pinned since the plan; their destinations stay set
+/// aside until the compaction ends). Returns `plan` forwarding the moves kept.
 fn confirm_relinks<'a>(heap: &'a HeapInner, plan: Plan<'a>, moves: bool) -> Plan<'a> {
     let spaces = &heap.spaces;
     let planned = spaces.relinks();
@@ -736,6 +731,9 @@ fn confirm_relinks<'a>(heap: &'a HeapInner, plan: Plan<'a>, moves: bool) -> Plan
         .partition(|r| moves && pinned.binary_search(&r.from).is_err());
     for r in &cancelled {
         spaces.large().cancel(r);
+    }
+    if kept.is_empty() {
+        spaces.large().end_relinks();
     }
     if !cancelled.is_empty() {
         // SAFETY: no plan forwards through the table yet: `relinking` comes below.
@@ -755,6 +753,7 @@ fn copy_relinks(spaces: &Spaces, plan: &Plan<'_>) {
         unsafe { std::ptr::copy_nonoverlapping(r.from as *const u8, r.to as *mut u8, r.size) };
         spaces.large().free_source(r);
     }
+    spaces.large().end_relinks();
 }
 
 /// What [`hold_pins`] did: the pins' version it saw, and whether it left

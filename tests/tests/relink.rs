@@ -31,13 +31,19 @@ fn is_blob(id: usize) -> bool {
     id % 2 == 0
 }
 
+/// Byte arrays never written: their pages past the header's stay untouched
+/// (missing), and read as zero wherever the cycle leaves or moves them.
+fn untouched(id: usize) -> bool {
+    id % 10 == 4
+}
+
 /// Allocates object `id`: a byte array of words tagged for round 0, or a
 /// reference array of fresh nodes tagged so, with small garbage between.
 fn fill<'s>(s: &mut HandleScope<'s>, types: Types, id: usize) -> Local<'s> {
     if is_blob(id) {
         let blob = s.alloc(types.blob, BLOB as u32).unwrap();
         let obj = s.get(blob).unwrap();
-        for k in 0..BLOB / 8 {
+        for k in (0..BLOB / 8).filter(|_| !untouched(id)) {
             // SAFETY: a live byte array; no safepoint since it was read.
             unsafe { obj.write_word(8 + k * 8, tag(0, id, k)) };
         }
@@ -74,6 +80,10 @@ fn check_and_write(
         for k in 0..BLOB / 8 {
             // SAFETY: a live byte array; no safepoint in the loop.
             let got = unsafe { o.read_word(8 + k * 8) };
+            if untouched(id) {
+                assert_eq!(got, 0, "{when}: untouched byte array {id} word {k}");
+                continue;
+            }
             assert_eq!(got, tag(round, id, k), "{when}: byte array {id} word {k}");
             if let Some(next) = next {
                 // SAFETY: as above.
@@ -195,9 +205,10 @@ fn large_objects_relink_while_read(mode: Mode) {
             .filter(|&(&(_, id), (b, a))| is_blob(id) && a != b)
             .count();
         assert!(moved_blobs > 0, "no byte array moved");
-        // Every page of a moved byte array was written: none is a hole.
+        // The pages of the moved byte arrays: relinked unread, or (those
+        // never touched) placed as zero pages.
         assert!(
-            c.relinked_unread >= moved_blobs * BLOB / 4096,
+            c.relinked_unread + c.relink_holes >= moved_blobs * BLOB / 4096,
             "byte arrays' pages were not relinked unread: {c}"
         );
         assert!(c.relinked_pages >= c.relinked_unread, "{c}");

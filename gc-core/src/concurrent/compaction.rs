@@ -271,6 +271,13 @@ impl Compaction {
             self.on_moving_fault(page)
         } else if let Some((_, index)) = self.large.page_index(page) {
             self.on_large_fault(index)
+        } else if self.large.in_span(page) {
+            // Watched with the moving objects' new pages: an untouched page
+            // of a block that stays (a hole set aside is touched by no one),
+            // which reads as zero. Placed, or present already, or the cycle is
+            // ending (unregistered): the retried access succeeds.
+            let _ = self.concurrent().uffd.zero_pages(page, PAGE, Wake::No);
+            true
         } else {
             // A fault an earlier cycle's registration raised, delivered late:
             // unregistered now, the retried access is an ordinary fault.
@@ -1195,7 +1202,7 @@ impl Compaction {
         let clusters = self.large.clusters();
         let registered = std::iter::once(&self.moving)
             .chain(clusters)
-            .chain(self.large.destinations());
+            .chain(self.large.watched());
         for range in registered {
             if let Err(e) = c.uffd.unregister(range.clone()) {
                 log::error!("movegc: ending concurrent compaction: {e}");
@@ -1208,6 +1215,7 @@ impl Compaction {
         for relink in self.plan().relinks() {
             large.free_source(relink);
         }
+        large.end_relinks();
         let heap_start = self.spaces().moving().start();
         // One call over the span: the shadow between the runs holds no page.
         let span = self

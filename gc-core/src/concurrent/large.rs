@@ -83,9 +83,13 @@ pub(crate) struct LargePages {
     /// In the order of their addresses after the cycle (`to`).
     objects: Box<[LargeObject]>,
     clusters: Box<[Range<usize>]>,
-    /// The pages the moving objects land on, merged where they adjoin:
-    /// registered for missing faults (holes until then).
-    destinations: Box<[Range<usize>]>,
+    /// From the lowest page a moving object lands on to the highest one's
+    /// end: holes the planner set aside and live blocks besides the
+    /// destinations, watched for missing faults as one range.
+    span: Range<usize>,
+    /// The span less the clusters (registered on their own): what the
+    /// pause registers for it.
+    watched: Box<[Range<usize>]>,
     pub(crate) states: PageStates,
 }
 
@@ -100,9 +104,14 @@ impl LargePages {
         &self.clusters
     }
 
-    /// The moving objects' new pages, to register.
-    pub(crate) fn destinations(&self) -> &[Range<usize>] {
-        &self.destinations
+    /// The ranges to register for the moving objects' new pages.
+    pub(crate) fn watched(&self) -> &[Range<usize>] {
+        &self.watched
+    }
+
+    /// Whether `page` lies in the span the moving objects land in.
+    pub(crate) fn in_span(&self, page: usize) -> bool {
+        self.span.contains(&page)
     }
 
     /// Bytes the clusters span.
@@ -238,19 +247,34 @@ pub(crate) unsafe fn choose(
         object.first = first;
         first += object.pages();
     }
-    let mut destinations: Vec<Range<usize>> = Vec::new();
-    for o in chosen.iter().filter(|o| o.moves()) {
-        let pages = o.to..o.to + o.pages() * PAGE;
-        match destinations.last_mut() {
-            Some(last) if last.end == pages.start => last.end = pages.end,
-            _ => destinations.push(pages),
+    let moving = chosen.iter().filter(|o| o.moves());
+    let span = match (
+        moving.clone().map(|o| o.to).min(),
+        moving.map(|o| o.to + o.pages() * PAGE).max(),
+    ) {
+        (Some(start), Some(end)) => start..end,
+        _ => 0..0,
+    };
+    let mut watched = Vec::new();
+    let mut at = span.start;
+    for c in clusters
+        .iter()
+        .filter(|c| c.end > span.start && c.start < span.end)
+    {
+        if c.start > at {
+            watched.push(at..c.start);
         }
+        at = at.max(c.end);
+    }
+    if at < span.end {
+        watched.push(at..span.end);
     }
     Ok((
         LargePages {
             objects: chosen.into(),
             clusters: clusters.into(),
-            destinations: destinations.into(),
+            span,
+            watched: watched.into(),
             states: PageStates::new(first)?,
         },
         in_pause,

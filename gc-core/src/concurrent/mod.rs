@@ -318,10 +318,11 @@ pub(crate) fn start(
         .chain(clusters)
         .cloned()
         .collect();
-    // The moving large objects' new pages are holes: registered, not remapped.
+    // The moving large objects' new pages are holes: registered, not
+    // remapped, with what lies between them (one range, not one per hole).
     let registers = std::iter::once(moving)
         .chain(clusters.iter().cloned())
-        .chain(comp.large().destinations().iter().cloned());
+        .chain(comp.large().watched().iter().cloned());
     c.current.publish(comp.clone());
     let undo = |remapped: &[Range<usize>], registered: &[Range<usize>]| {
         for range in registered {

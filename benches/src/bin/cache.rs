@@ -1,0 +1,522 @@
+//! A cache of large byte arrays and word strings, 30% of it dying per cycle
+//! (issue 17's "Measure"): what full cycles cost with large objects moving
+//! by relinking against the baseline where they never move
+//! (`HeapBuilder::relink_large_objects(false)`), in Move, Copy and
+//! stop-the-world modes; and the same with half of the cache swapped out.
+//! One `name: value` line per figure.
+//!
+//! `cargo run --release -p movegc-benches --bin cache [--quick] [--gc-log] [SIZE]`
+//! where SIZE is the cache's size (default `1GiB`); `--quick` runs a 64 MiB
+//! cache for three cycles (a smoke test of a few seconds).
+//!
+//! Each variant runs in a child process of its own: the heap (three times
+//! the cache, every cycle full, no cycle but the bench's own) is filled with
+//! arrays of 32–256 KiB (large objects: bytes and words, no references),
+//! every page written. Per cycle, 30% of the arrays die (picked by a seeded
+//! generator, the same in every variant), a full cycle runs (requested, and
+//! waited for to its compaction's end), the dead are replaced by fresh
+//! arrays of random sizes, and every survivor's pages are checked. The swap
+//! variants first push every other surviving array out with `MADV_PAGEOUT`
+//! (a swap file of the bench's own is enabled for them, as root; without
+//! root or swap they are skipped, saying why) and check the data only at
+//! the end, so that the checks' swap-ins stay out of the figures.
+//!
+//! The figures are medians over the cycles: compaction CPU (the compaction
+//! threads' CPU and the mutators' time in the fault handler; stop-the-world:
+//! the compaction pause), pages relinked (and of those unread), bytes copied
+//! (moved by the page builder, and placed with `UFFDIO_COPY`), bytes not
+//! copied (relinked), the compaction's wall time and the cycle's (from the
+//! request to the compaction's end), the resident set after the cycle, the
+//! large space's extent and holes after it, and for the swap variants the
+//! pages swapped in during the cycle (`/proc/vmstat` `pswpin`, system-wide).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use gc_core::{Heap, Local, Mode, ObjRef, Policy, TypeDescriptor, TypeTable};
+use movegc_benches::line;
+
+const MIB: usize = 1 << 20;
+const PAGE: usize = 4096;
+/// Arrays are this size and up (the default large-object threshold) ...
+const MIN_ARRAY: usize = 32 << 10;
+/// ... and below this.
+const MAX_ARRAY: usize = 256 << 10;
+/// Percent of the arrays dying per cycle.
+const DYING: u64 = 30;
+
+/// The variants: a name, the mode, whether large objects relink, whether
+/// half the cache is swapped out before each cycle.
+const VARIANTS: [(&str, Mode, bool, bool); 7] = [
+    ("move", Mode::Move, true, false),
+    ("move-off", Mode::Move, false, false),
+    ("copy", Mode::Copy, true, false),
+    ("copy-off", Mode::Copy, false, false),
+    ("stw", Mode::StopTheWorld, true, false),
+    ("move-swap", Mode::Move, true, true),
+    ("move-off-swap", Mode::Move, false, true),
+];
+
+fn fail(what: &str, e: impl std::fmt::Display) -> ! {
+    eprintln!("cache: {what}: {e}");
+    std::process::exit(1);
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// xorshift64*, seeded: every variant kills and allocates the same arrays.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) % n
+    }
+}
+
+/// The word written at the start of page `page` of array `id`.
+fn stamp(id: usize, page: usize) -> usize {
+    (id << 24) ^ page ^ 0x5a5a_0000_0000
+}
+
+/// The kernel's count of pages read back from swap, system-wide.
+fn pswpin() -> u64 {
+    std::fs::read_to_string("/proc/vmstat")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("pswpin "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The process's resident set now, in MiB.
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+// ------------------------------------------------------------ the child
+
+/// One array of the cache: its handle, number and bytes.
+struct Entry<'s> {
+    local: Local<'s>,
+    id: usize,
+    len: usize,
+}
+
+/// Allocates array `id` of `len` bytes (bytes or words, alternately) into
+/// `local` and writes a stamp on each of its pages.
+fn allocate(
+    s: &mut gc_core::HandleScope<'_>,
+    types: (gc_core::TypeId, gc_core::TypeId),
+    local: Local<'_>,
+    id: usize,
+    len: usize,
+) {
+    let obj = if id % 2 == 0 {
+        s.mutator().alloc(types.0, len as u32)
+    } else {
+        s.mutator().alloc(types.1, (len / 8) as u32)
+    }
+    .unwrap_or_else(|e| fail("allocate an array", e));
+    for page in 0..len / PAGE {
+        // SAFETY: a live array of `len` bytes after its header; no safepoint.
+        unsafe { obj.write_word(8 + page * PAGE, stamp(id, page)) };
+    }
+    s.set(local, Some(obj));
+}
+
+/// Whether every page of `entry` still holds its stamp.
+fn intact(s: &gc_core::HandleScope<'_>, entry: &Entry<'_>) -> bool {
+    let Some(obj) = s.get(entry.local) else {
+        return false;
+    };
+    (0..entry.len / PAGE).all(|page| {
+        // SAFETY: a live array of `entry.len` bytes after its header.
+        unsafe { obj.read_word(8 + page * PAGE) == stamp(entry.id, page) }
+    })
+}
+
+fn page_out(obj: ObjRef, len: usize) {
+    // SAFETY: a live array's pages in the heap's mapping; MADV_PAGEOUT
+    // changes no contents. A refusal leaves them resident: measured as such.
+    unsafe {
+        libc::madvise(
+            obj.addr() as *mut libc::c_void,
+            (len + 8).next_multiple_of(PAGE),
+            libc::MADV_PAGEOUT,
+        )
+    };
+}
+
+/// One measured cycle's figures.
+type Figures = BTreeMap<String, f64>;
+
+fn child(variant: &str, cache: usize, cycles: usize) {
+    let &(_, mode, relink, swap) = VARIANTS
+        .iter()
+        .find(|v| v.0 == variant)
+        .unwrap_or_else(|| fail("variant", variant));
+    let t = TypeTable::new();
+    let bytes = t
+        .register(TypeDescriptor::bytes("bytes"))
+        .unwrap_or_else(|e| fail("register", e));
+    let words = t
+        .register(TypeDescriptor::words("string"))
+        .unwrap_or_else(|e| fail("register", e));
+    let heap = match Heap::builder()
+        .size(3 * cache)
+        .mode(mode)
+        .relink_large_objects(relink)
+        .policy(
+            Policy::default()
+                .generational(false)
+                .young_budget(Some(8 * cache)),
+        )
+        .types(t)
+        .build()
+    {
+        Ok(heap) => heap,
+        Err(gc_core::GcError::Config(why)) => {
+            println!("skipped {why}");
+            return;
+        }
+        Err(e) => fail("build the heap", e),
+    };
+    let mut m = heap.attach().unwrap_or_else(|e| fail("attach", e));
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let size = |rng: &mut Rng| {
+        (MIN_ARRAY as u64 + rng.below((MAX_ARRAY - MIN_ARRAY) as u64)) as usize / PAGE * PAGE
+    };
+    let mut results: Vec<Figures> = Vec::new();
+    m.scope(|s| {
+        let mut entries: Vec<Entry<'_>> = Vec::new();
+        let mut total = 0;
+        while total < cache {
+            let len = size(&mut rng);
+            let local = s.local(None);
+            allocate(s, (bytes, words), local, entries.len(), len);
+            entries.push(Entry {
+                local,
+                id: entries.len(),
+                len,
+            });
+            total += len;
+        }
+        let mut next_id = entries.len();
+        s.mutator().collect().unwrap_or_else(|e| fail("collect", e));
+        for _ in 0..cycles {
+            let mut dead = Vec::new();
+            for (i, e) in entries.iter().enumerate() {
+                if rng.below(100) < DYING {
+                    s.set(e.local, None);
+                    dead.push(i);
+                }
+            }
+            if swap {
+                for e in entries
+                    .iter()
+                    .filter(|e| s.get(e.local).is_some())
+                    .step_by(2)
+                {
+                    page_out(s.get(e.local).expect("live"), e.len);
+                }
+            }
+            let before = heap.stats();
+            let swapped_in = pswpin();
+            let t = Instant::now();
+            s.mutator().collect().unwrap_or_else(|e| fail("collect", e));
+            while heap.stats().compactions == before.compactions && mode != Mode::StopTheWorld {
+                s.mutator()
+                    .native(|| std::thread::sleep(Duration::from_micros(200)));
+            }
+            let cycle_ms = ms(t.elapsed());
+            let swapped_in = pswpin() - swapped_in;
+            let st = heap.stats();
+            let gc = st.last.clone().unwrap_or_default();
+            let mut f = Figures::new();
+            let mut put = |k: &str, v: f64| {
+                f.insert(k.to_owned(), v);
+            };
+            put("cycle_ms", cycle_ms);
+            put("pswpin", swapped_in as f64);
+            put("rss_mib", rss_mib());
+            put("span_mib", st.large_span as f64 / MIB as f64);
+            put("holes_mib", st.large_holes as f64 / MIB as f64);
+            put("relinked", gc.large_relinked as f64);
+            put("pause_ms", ms(gc.compact));
+            match st.last_compaction.filter(|c| c.cycle == gc.index) {
+                Some(c) => {
+                    put("cpu_ms", ms(c.gc_cpu + c.mutator_time));
+                    put("wall_ms", ms(c.wall));
+                    put("relinked_pages", c.relinked_pages as f64);
+                    put("unread", c.relinked_unread as f64);
+                    put("not_copied_mib", c.bytes_not_copied() as f64 / MIB as f64);
+                    put(
+                        "copied_mib",
+                        (c.bytes_moved + c.copied * PAGE) as f64 / MIB as f64,
+                    );
+                }
+                None => {
+                    // Stop-the-world: large objects stay where they are.
+                    put("cpu_ms", ms(gc.compact));
+                    put("wall_ms", ms(gc.compact));
+                    put("relinked_pages", 0.0);
+                    put("unread", 0.0);
+                    put("not_copied_mib", 0.0);
+                    put("copied_mib", gc.bytes_moved as f64 / MIB as f64);
+                }
+            }
+            results.push(f);
+            for i in dead {
+                let len = size(&mut rng);
+                let local = entries[i].local;
+                allocate(s, (bytes, words), local, next_id, len);
+                entries[i] = Entry {
+                    local,
+                    id: next_id,
+                    len,
+                };
+                next_id += 1;
+            }
+            if !swap && !entries.iter().all(|e| intact(s, e)) {
+                fail(variant, "an array lost its contents");
+            }
+        }
+        if !entries.iter().all(|e| intact(s, e)) {
+            fail(variant, "an array lost its contents");
+        }
+    });
+    let keys: Vec<String> = results
+        .first()
+        .map(|f| f.keys().cloned().collect())
+        .unwrap_or_default();
+    for k in keys {
+        let mut xs: Vec<f64> = results.iter().filter_map(|f| f.get(&k).copied()).collect();
+        xs.sort_by(f64::total_cmp);
+        println!("{k} {}", xs[xs.len() / 2]);
+    }
+}
+
+// ------------------------------------------------------------ the parent
+
+/// A swap file enabled for the swap variants, disabled and removed when
+/// dropped.
+struct SwapFile(PathBuf);
+
+impl SwapFile {
+    fn enable(bytes: usize) -> Result<SwapFile, String> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return Err("enabling a swap file needs root".into());
+        }
+        let path = std::env::temp_dir().join(format!("movegc-cache-swap-{}", std::process::id()));
+        let run = |cmd: &mut Command| -> Result<(), String> {
+            let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{cmd:?}: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+        };
+        run(Command::new("fallocate")
+            .arg("-l")
+            .arg(bytes.to_string())
+            .arg(&path))?;
+        let swap = SwapFile(path);
+        run(Command::new("chmod").arg("600").arg(&swap.0))?;
+        run(Command::new("mkswap").arg(&swap.0))?;
+        run(Command::new("swapon").arg(&swap.0))?;
+        Ok(swap)
+    }
+}
+
+impl Drop for SwapFile {
+    fn drop(&mut self) {
+        let _ = Command::new("swapoff").arg(&self.0).output();
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn spawn(variant: &str, cache: usize, cycles: usize, gc_log: bool) -> Result<Figures, String> {
+    let mut cmd =
+        Command::new(std::env::current_exe().unwrap_or_else(|e| fail("find this program", e)));
+    cmd.args(["--child", variant, &cache.to_string(), &cycles.to_string()]);
+    if gc_log {
+        cmd.arg("--gc-log");
+    }
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| fail("run a child", e));
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        fail(
+            variant,
+            format!("the child failed ({}): {text}", out.status),
+        );
+    }
+    if let Some(why) = text.strip_prefix("skipped ") {
+        return Err(why.trim().to_owned());
+    }
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(' ')?;
+            Some((k.to_owned(), v.trim().parse().ok()?))
+        })
+        .collect())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let gc_log = args.iter().any(|a| a == "--gc-log");
+    if gc_log {
+        movegc_benches::install_gc_log();
+    }
+    if args.first().map(String::as_str) == Some("--child") {
+        let arg = |i: usize| -> usize {
+            args.get(i)
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| fail("child arguments", format!("{args:?}")))
+        };
+        child(&args[1], arg(2), arg(3));
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let cache = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .map(|a| gc_core::heap::parse_size(a).unwrap_or_else(|| fail("size", a)))
+        .unwrap_or(if quick { 64 * MIB } else { 1 << 30 });
+    let cycles = if quick { 3 } else { 5 };
+    let title = format!("{} MiB", cache / MIB);
+    line(
+        &format!("setup, {title}"),
+        format!(
+            "heap {} MiB, arrays of {}-{} KiB, {DYING}% dying per cycle, {cycles} cycles",
+            3 * cache / MIB,
+            MIN_ARRAY >> 10,
+            MAX_ARRAY >> 10
+        ),
+    );
+    // Half the cache out, with room to spare.
+    let swap = SwapFile::enable(cache / 2 + 64 * MIB);
+    let mut figures: BTreeMap<&str, Figures> = BTreeMap::new();
+    for &(variant, _, _, swapped) in &VARIANTS {
+        if swapped && let Err(why) = &swap {
+            line(&format!("{variant}, {title}"), format!("skipped: {why}"));
+            continue;
+        }
+        match spawn(variant, cache, cycles, gc_log) {
+            Ok(f) => {
+                figures.insert(variant, f);
+            }
+            Err(why) => line(&format!("{variant}, {title}"), format!("skipped: {why}")),
+        }
+    }
+    drop(swap);
+    let get = |v: &str, k: &str| {
+        figures
+            .get(v)
+            .and_then(|f| f.get(k))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    for &(v, _, _, swapped) in &VARIANTS {
+        if !figures.contains_key(v) {
+            continue;
+        }
+        let name = |what: &str| format!("{what}, {title}, {v}");
+        line(
+            &name("compaction cpu, ms"),
+            format!("{:.2}", get(v, "cpu_ms")),
+        );
+        line(
+            &name("large objects relinked per cycle"),
+            format!("{:.0}", get(v, "relinked")),
+        );
+        line(
+            &name("pages relinked"),
+            format!(
+                "{:.0} ({:.0} unread)",
+                get(v, "relinked_pages"),
+                get(v, "unread")
+            ),
+        );
+        line(
+            &name("bytes not copied, MiB"),
+            format!("{:.1}", get(v, "not_copied_mib")),
+        );
+        line(
+            &name("bytes copied, MiB"),
+            format!("{:.1}", get(v, "copied_mib")),
+        );
+        line(
+            &name("compaction pause, ms"),
+            format!("{:.3}", get(v, "pause_ms")),
+        );
+        line(
+            &name("compaction wall, ms"),
+            format!("{:.2}", get(v, "wall_ms")),
+        );
+        line(&name("cycle, ms"), format!("{:.2}", get(v, "cycle_ms")));
+        line(
+            &name("RSS after the cycle, MiB"),
+            format!("{:.0}", get(v, "rss_mib")),
+        );
+        line(
+            &name("large space extent after the cycle, MiB"),
+            format!(
+                "{:.1} ({:.1} in holes)",
+                get(v, "span_mib"),
+                get(v, "holes_mib")
+            ),
+        );
+        if swapped {
+            line(
+                &name("pages swapped in during the cycle"),
+                format!("{:.0}", get(v, "pswpin")),
+            );
+        }
+    }
+    for (on, off) in [
+        ("move", "move-off"),
+        ("copy", "copy-off"),
+        ("move-swap", "move-off-swap"),
+    ] {
+        if !(figures.contains_key(on) && figures.contains_key(off)) {
+            continue;
+        }
+        let ratio = |what: &str, k: &str| {
+            line(
+                &format!("{what}, {title}, {on} / {off}"),
+                format!("{:.3}", get(on, k) / get(off, k)),
+            )
+        };
+        ratio("compaction cpu", "cpu_ms");
+        ratio("cycle", "cycle_ms");
+        ratio("RSS after the cycle", "rss_mib");
+        ratio("large space extent", "span_mib");
+        ratio("large space holes", "holes_mib");
+        if on.ends_with("swap") {
+            line(
+                &format!("pages swapped in during the cycle, {title}, {on} - {off}"),
+                format!("{:.0}", get(on, "pswpin") - get(off, "pswpin")),
+            );
+        }
+    }
+}
