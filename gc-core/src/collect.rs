@@ -756,6 +756,19 @@ fn copy_relinks(spaces: &Spaces, plan: &Plan<'_>) {
     spaces.large().end_relinks();
 }
 
+/// The table's half of the moves confirmed in the compaction pause: the
+/// large-object table takes the new starts, and the marks move with them
+/// (a young cycle takes old large objects live by their marks). In the
+/// pause, or (a concurrent compaction) right after it, on the cycle's
+/// thread: no one else reads the table by address, or sets a large
+/// object's mark, until the next cycle.
+fn relink_table(spaces: &Spaces) {
+    for r in spaces.relinks() {
+        spaces.large().relink(r);
+        spaces.move_large_mark(r);
+    }
+}
+
 /// What [`hold_pins`] did: the pins' version it saw, and whether it left
 /// pins allocated since the black line for the compaction pause.
 struct Held {
@@ -966,6 +979,9 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
             cycle.references.hashed += kept;
             cycle.references.hashes_dropped += forgotten;
         }
+    }
+    if compaction.is_some() {
+        relink_table(&heap.spaces);
     }
     // Before allocations waiting for memory are woken: claims stop below
     // these pages until they are given back.
@@ -1233,12 +1249,11 @@ fn compaction_pause_work(
     }
     let relinks = plan.relinks();
     if !relinks.is_empty() {
+        // A concurrent compaction's moves reach the table after the pause
+        // (`finish`): nothing reads it by address meanwhile.
         if compaction.is_none() {
             copy_relinks(spaces, plan);
-        }
-        for r in relinks {
-            spaces.large().relink(r);
-            spaces.move_large_mark(r);
+            relink_table(spaces);
         }
         cycle.large_relinked = relinks.len();
         cycle.large_relinked_bytes = relinks.iter().map(|r| r.size).sum();

@@ -138,8 +138,8 @@ impl LargePages {
 /// Neighbouring large objects with slots, rewritten together.
 #[derive(Default)]
 struct Run {
-    /// (start, size, header), in address order.
-    objects: Vec<(usize, usize, Header)>,
+    /// (start, size, header, where it moves), in address order.
+    objects: Vec<(usize, usize, Header, usize)>,
     bytes: usize,
 }
 
@@ -164,19 +164,19 @@ pub(crate) unsafe fn choose(
     let mut runs: Vec<Run> = Vec::new();
     let mut run = Run::default();
     let mut in_pause = Vec::new();
-    // The moving objects that are not in a cluster: (start, size, header).
+    // The moving objects that are not in a cluster: (start, size, header, to).
     let mut unread = Vec::new();
-    let moves = |start: usize| {
-        relinks
-            .binary_search_by_key(&start, |r| r.from)
-            .is_ok_and(|i| relinks[i].to != start)
-    };
+    // Both in address order: a merge, not a search per object (7,000 binary
+    // searches, mispredicted, took 0.5 ms of the cache bench's pause).
+    let mut next = relinks.iter().peekable();
     for &(start, size) in objects {
+        while next.next_if(|r| r.from < start).is_some() {}
+        let to = next.next_if(|r| r.from == start).map_or(start, |r| r.to);
         // SAFETY: a live large object's header, readable as the caller guarantees.
         let header = Header(unsafe { (start as *const u64).read() });
         if !types.has_slots(header) {
-            if moves(start) {
-                unread.push((start, size, header));
+            if to != start {
+                unread.push((start, size, header, to));
             } else {
                 in_pause.push((start, size));
             }
@@ -185,11 +185,11 @@ pub(crate) unsafe fn choose(
         let adjoins = run
             .objects
             .last()
-            .is_some_and(|&(s, z, _)| (s + z).next_multiple_of(PAGE) == start);
+            .is_some_and(|&(s, z, _, _)| (s + z).next_multiple_of(PAGE) == start);
         if !adjoins && !run.objects.is_empty() {
             runs.push(std::mem::take(&mut run));
         }
-        run.objects.push((start, size, header));
+        run.objects.push((start, size, header, to));
         run.bytes += size;
     }
     if !run.objects.is_empty() {
@@ -201,31 +201,27 @@ pub(crate) unsafe fn choose(
         if i < MAX_CLUSTERS && run.bytes >= MIN_CLUSTER {
             kept.push(run.objects);
         } else {
-            for (start, size, header) in run.objects {
+            for (start, size, header, to) in run.objects {
                 in_pause.push((start, size));
-                if moves(start) {
-                    unread.push((start, size, header));
+                if to != start {
+                    unread.push((start, size, header, to));
                 }
             }
         }
     }
     kept.sort_by_key(|objects| objects[0].0);
-    let to = |start: usize| match relinks.binary_search_by_key(&start, |r| r.from) {
-        Ok(i) => relinks[i].to,
-        Err(_) => start,
-    };
     let mut chosen = Vec::new();
     let mut clusters = Vec::new();
     for objects in kept {
-        let (start, _, _) = objects[0];
-        let (last, size, _) = objects[objects.len() - 1];
+        let (start, _, _, _) = objects[0];
+        let (last, size, _, _) = objects[objects.len() - 1];
         clusters.push(start..(last + size).next_multiple_of(PAGE));
         chosen.extend(
             objects
                 .into_iter()
-                .map(|(start, size, header)| LargeObject {
+                .map(|(start, size, header, to)| LargeObject {
                     start,
-                    to: to(start),
+                    to,
                     size,
                     in_shadow: true,
                     header,
@@ -233,14 +229,18 @@ pub(crate) unsafe fn choose(
                 }),
         );
     }
-    chosen.extend(unread.into_iter().map(|(start, size, header)| LargeObject {
-        start,
-        to: to(start),
-        size,
-        in_shadow: false,
-        header,
-        first: 0,
-    }));
+    chosen.extend(
+        unread
+            .into_iter()
+            .map(|(start, size, header, to)| LargeObject {
+                start,
+                to,
+                size,
+                in_shadow: false,
+                header,
+                first: 0,
+            }),
+    );
     chosen.sort_by_key(|o| o.to);
     let mut first = 0;
     for object in &mut chosen {
