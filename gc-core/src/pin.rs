@@ -11,8 +11,10 @@
 //! [`OutOfMemory`](crate::GcError::OutOfMemory). This is coarser than .NET's
 //! pinned plugs, and of the same kind as G1's pinned regions: pins are meant
 //! to be short (a system call's buffer, a critical section of native code),
-//! and objects pinned for long are better allocated where nothing moves
-//! (large objects never do).
+//! and objects pinned for long are better allocated in the large-object
+//! space, where a pinned object holds nothing else back (an unpinned large
+//! object may move into a hole below it, by relinking its pages; a pinned
+//! one never moves).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

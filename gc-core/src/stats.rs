@@ -331,13 +331,16 @@ pub struct CompactionStats {
     pub objects_moved: usize,
     /// Bytes copied to new addresses (in user space, into buffer pages).
     pub bytes_moved: usize,
-    /// Pages of large objects whose references were rewritten after the
-    /// pause (in their shadow pages, then moved back: counted in `moved` or
-    /// `copied` too), not in it.
+    /// Pages of large objects placed after the pause: those whose
+    /// references were rewritten then (in their shadow pages, then moved
+    /// back or to the object's new address: counted in `moved` or `copied`
+    /// too), not in it, and those of moving objects without references
+    /// (relinked unread: `relinked_unread`, or placed as zero pages:
+    /// `relink_holes`).
     pub large_pages: usize,
-    /// Of those, rewritten by the compaction thread.
+    /// Of those, placed by the compaction thread.
     pub large_by_gc: usize,
-    /// Of those, rewritten by mutators in their SIGBUS handlers.
+    /// Of those, placed by mutators in their SIGBUS handlers.
     pub large_by_mutators: usize,
     /// Large objects placed at a new address ([`CycleStats::large_relinked`]).
     pub large_moved: usize,
@@ -416,7 +419,7 @@ impl fmt::Display for CompactionStats {
             self.zero_filled,
             if self.large_pages > 0 {
                 format!(
-                    "large-object pages {} rewritten ({} by GC, {} by mutators); ",
+                    "large-object pages {} placed after the pause ({} by GC, {} by mutators); ",
                     self.large_pages, self.large_by_gc, self.large_by_mutators
                 )
             } else {

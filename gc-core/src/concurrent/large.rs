@@ -1,7 +1,7 @@
 //! Large objects whose references a concurrent compaction rewrites after the
 //! pause, page by page, through the protocol of the moving space's pages.
 //!
-//! Large objects never move, but their slots reference objects that do. The
+//! Their slots reference objects that move. The
 //! compaction pause used to rewrite every slot of every one (in a young
 //! cycle, of the young ones): half a million slots, 2.5 ms, for the Lisp
 //! demonstration's one big vector. Instead, the pause moves their pages to
