@@ -700,7 +700,8 @@ fn plan_relinks(heap: &HeapInner, kind: CycleKind) {
     let relinks = if kind == CycleKind::Full
         && heap.config.relink_large
         && fragmented
-        && heap.concurrent.as_ref().is_some_and(|c| c.can_relink())
+        && (heap.concurrent.as_ref().is_some_and(|c| c.can_relink())
+            || heap.relinker.as_ref().is_some_and(|r| r.usable()))
     {
         let pinned = heap.pins.snapshot().0;
         large.plan_relinks(
@@ -743,14 +744,39 @@ fn confirm_relinks<'a>(heap: &'a HeapInner, plan: Plan<'a>, moves: bool) -> Plan
 }
 
 /// In the compaction pause, when no concurrent compaction moves the large
-/// objects `plan` relinks (it could not start): copies each to its new
-/// address, after their slots were rewritten at the old one, and frees its
-/// old pages. A fallback: bytes are copied, and swapped-out pages read.
-fn copy_relinks(spaces: &Spaces, plan: &Plan<'_>) {
-    for r in plan.relinks() {
-        // SAFETY: every mutator is stopped; the source is a live block, the
-        // destination a hole reserved for it, and the two do not overlap.
-        unsafe { std::ptr::copy_nonoverlapping(r.from as *const u8, r.to as *mut u8, r.size) };
+/// objects `plan` relinks (stop-the-world, or one that could not start),
+/// after their slots were rewritten at their old addresses: moves their
+/// pages (stop-the-world, [`Relinker`](crate::relink::Relinker)) or copies
+/// their bytes (a concurrent mode's fallback: swapped-out pages are read),
+/// then frees their old pages.
+fn relink_in_pause(heap: &HeapInner, plan: &Plan<'_>, cycle: &mut CycleStats) {
+    let spaces = &heap.spaces;
+    let relinks = plan.relinks();
+    match &heap.relinker {
+        Some(relinker) => {
+            // SAFETY: every mutator is stopped; the references were forwarded,
+            // and each destination is the hole reserved for its block.
+            match unsafe { relinker.relink(relinks) } {
+                Ok(done) => {
+                    cycle.large_pages_relinked = done.pages;
+                    cycle.large_pages_copied = done.copied;
+                }
+                Err(e) => log::error!("movegc: relinking large objects: {e}"),
+            }
+        }
+        None => {
+            for r in relinks {
+                // SAFETY: every mutator is stopped; the source is a live block,
+                // the destination a hole reserved for it, and the two do not
+                // overlap.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(r.from as *const u8, r.to as *mut u8, r.size)
+                };
+                cycle.large_pages_copied += r.destination().len() / gc_uffd::page_size();
+            }
+        }
+    }
+    for r in relinks {
         spaces.large().free_source(r);
     }
     spaces.large().end_relinks();
@@ -1252,7 +1278,7 @@ fn compaction_pause_work(
         // A concurrent compaction's moves reach the table after the pause
         // (`finish`): nothing reads it by address meanwhile.
         if compaction.is_none() {
-            copy_relinks(spaces, plan);
+            relink_in_pause(heap, plan, cycle);
             relink_table(spaces);
         }
         cycle.large_relinked = relinks.len();

@@ -252,6 +252,9 @@ impl<'a> ForkGuard<'a> {
         if let Some(c) = &heap.concurrent {
             c.reopen_in_child();
         }
+        if let Some(r) = &heap.relinker {
+            r.reopen_in_child();
+        }
         heap.pool.renew_in_child();
         heap.concurrent_pool.renew_in_child();
         self.held = Some(held);

@@ -138,9 +138,10 @@ impl HeapBuilder {
     /// Whether full cycles may move large objects down into the large
     /// space's holes when it is fragmented (default: on), by relinking
     /// their pages with `UFFDIO_MOVE` after the compaction pause: no byte
-    /// copied, and a page swapped out stays so. Only in the concurrent
-    /// modes, where the kernel has `UFFDIO_MOVE` (in [`Mode::StopTheWorld`]
-    /// large objects never move). Off, large objects never move, and the
+    /// copied, and a page swapped out stays so: after the compaction pause in
+    /// the concurrent modes, in it in [`Mode::StopTheWorld`]; only where the
+    /// kernel has `UFFDIO_MOVE` (elsewhere large objects stay where they
+    /// are). Off, large objects never move, and the
     /// space's holes are filled only by new allocations: the baseline the
     /// `cache` bench compares with.
     pub fn relink_large_objects(mut self, on: bool) -> Self {
@@ -247,6 +248,9 @@ impl HeapBuilder {
             )?)),
             Mode::Auto | Mode::StopTheWorld => None,
         };
+        let relinker = (concurrent.is_none() && self.relink_large)
+            .then(crate::relink::Relinker::new)
+            .flatten();
         let capacity = spaces.capacity();
         let moving_start = spaces.moving().start();
         self.policy.check().map_err(GcError::Config)?;
@@ -291,6 +295,7 @@ impl HeapBuilder {
             allocated: AtomicU64::new(0),
             pool,
             concurrent_pool,
+            relinker,
             marking: AtomicBool::new(false),
             black_alloc: AtomicBool::new(false),
             list_cards: AtomicBool::new(self.policy.generational),
@@ -322,6 +327,9 @@ pub(crate) struct HeapInner {
     /// before the heap's addresses are unmapped, or a heap built meanwhile at
     /// the same addresses on another thread could not register its own.
     pub(crate) concurrent: Option<Arc<crate::concurrent::Concurrent>>,
+    /// Stop-the-world, where the kernel can move pages: moves the large
+    /// objects a full cycle relinks, in its pause.
+    pub(crate) relinker: Option<crate::relink::Relinker>,
     pub(crate) spaces: Spaces,
     pub(crate) types: Arc<TypeTable>,
     pub(crate) config: Config,

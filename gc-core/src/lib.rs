@@ -48,6 +48,7 @@ mod pacer;
 pub mod pin;
 pub mod policy;
 mod references;
+mod relink;
 mod report;
 pub mod root_slots;
 pub mod roots;

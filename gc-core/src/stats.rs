@@ -124,6 +124,14 @@ pub struct CycleStats {
     /// Their bytes: none of them copied where `UFFDIO_MOVE` works (see
     /// [`CompactionStats::relinked_pages`]).
     pub large_relinked_bytes: usize,
+    /// Of a cycle that moved them in its pause (stop-the-world): their pages
+    /// moved with `UFFDIO_MOVE`, unread (in the concurrent modes, see
+    /// [`CompactionStats::relinked_pages`]).
+    pub large_pages_relinked: usize,
+    /// Of a cycle that moved them in its pause: their pages copied (a page
+    /// `UFFDIO_MOVE` refused, or every page where a concurrent compaction
+    /// could not start).
+    pub large_pages_copied: usize,
     /// Objects pinned when the cycle planned ([`Mutator::pin`](crate::Mutator::pin)).
     pub pinned: usize,
     /// Bytes of dead objects below the highest pinned object that the cycle
@@ -202,6 +210,13 @@ impl fmt::Display for CycleStats {
                 self.large_relinked,
                 mib(self.large_relinked_bytes)
             )?;
+            if self.large_pages_relinked + self.large_pages_copied > 0 {
+                write!(
+                    f,
+                    " in the pause: {} pages moved unread, {} copied",
+                    self.large_pages_relinked, self.large_pages_copied
+                )?;
+            }
         }
         let r = &self.references;
         if r.weak + r.soft + r.weak_slots + r.ephemerons + r.finalizable + r.cleaned + r.hashed > 0

@@ -31,7 +31,11 @@ fn graphs_survive(mode: Mode, threads: usize, rounds: usize, compaction_threads:
     );
     match mode {
         Mode::Move => assert!(s.pages_moved > 0, "MOVE placed pages"),
-        _ => assert_eq!(s.pages_moved, 0, "COPY mode never moves"),
+        // Only large objects' pages, relinked where the kernel can move them.
+        _ => assert_eq!(
+            s.pages_moved, s.pages_relinked,
+            "COPY mode moves nothing else"
+        ),
     }
     assert!(s.pages_copied + s.pages_moved >= s.pages_by_gc + s.pages_by_mutators);
     let last = s.last_compaction.expect("a compaction ran");
@@ -226,7 +230,10 @@ fn stress(mode: Mode) {
     assert_eq!(s.switched_to_copy, 0, "nothing shares the heap's pages");
     match mode {
         Mode::Move => assert!(s.pages_moved > s.pages_copied, "MOVE placed pages: {s:?}"),
-        _ => assert!(s.pages_moved == 0 && s.pages_copied > 0, "COPY mode: {s:?}"),
+        _ => assert!(
+            s.pages_moved == s.pages_relinked && s.pages_copied > 0,
+            "COPY mode: {s:?}"
+        ),
     }
 }
 

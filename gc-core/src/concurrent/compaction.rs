@@ -546,13 +546,10 @@ impl Compaction {
         let mut done = 0;
         while done < n {
             let at = done * PAGE;
-            // SAFETY: `src` holds pages of a large object that moves: every
-            // reference to it was forwarded in the pause, so nothing reads
-            // them, and only the claimer of these pages moves them.
-            let p = unsafe {
-                c.uffd
-                    .move_pages(dst + at, src + at, (n - done) * PAGE, MoveMode::empty())
-            };
+            // `src` holds pages of a large object that moves: every reference
+            // to it was forwarded in the pause, so nothing reads them, and only
+            // the claimer of these pages moves them.
+            let p = self.ioctl(dst + at, src + at, (n - done) * PAGE, true);
             let moved = p.placed / PAGE;
             done += moved;
             self.counts.move_calls.fetch_add(1, Ordering::Relaxed);
@@ -769,7 +766,8 @@ impl Compaction {
         let real = |len: usize| {
             if mov {
                 // SAFETY: `src` is a shadow page this thread claimed (its page's own,
-                // or a buffer) and nothing references it.
+                // or a buffer), or the old page of a large object that moves whose
+                // page this thread claimed; nothing references it.
                 unsafe { c.uffd.move_pages(dst, src, len, MoveMode::empty()) }
             } else {
                 c.uffd.copy_pages(dst, src, len, Wake::No)
