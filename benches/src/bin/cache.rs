@@ -2,7 +2,7 @@
 //! (issue 17's "Measure"): what full cycles cost with large objects moving
 //! by relinking against the baseline where they never move
 //! (`HeapBuilder::relink_large_objects(false)`), in Move, Copy and
-//! stop-the-world modes; and the same with half of the cache swapped out.
+//! stop-the-world modes (`-off`: the baseline); and the same with half of the cache swapped out.
 //! One `name: value` line per figure.
 //!
 //! `cargo run --release -p movegc-benches --bin cache [--quick] [--gc-log] [SIZE]`
@@ -23,7 +23,7 @@
 //!
 //! The figures are medians over the cycles: compaction CPU (the compaction
 //! threads' CPU and the mutators' time in the fault handler; stop-the-world:
-//! the compaction pause), pages relinked (and of those unread), bytes copied
+//! the compaction pause, where it relinks), pages relinked (and of those unread), bytes copied
 //! (moved by the page builder, and placed with `UFFDIO_COPY`), bytes not
 //! copied (relinked), the compaction's wall time and the cycle's (from the
 //! request to the compaction's end), the resident set after the cycle, the
@@ -49,12 +49,13 @@ const DYING: u64 = 30;
 
 /// The variants: a name, the mode, whether large objects relink, whether
 /// half the cache is swapped out before each cycle.
-const VARIANTS: [(&str, Mode, bool, bool); 7] = [
+const VARIANTS: [(&str, Mode, bool, bool); 8] = [
     ("move", Mode::Move, true, false),
     ("move-off", Mode::Move, false, false),
     ("copy", Mode::Copy, true, false),
     ("copy-off", Mode::Copy, false, false),
     ("stw", Mode::StopTheWorld, true, false),
+    ("stw-off", Mode::StopTheWorld, false, false),
     ("move-swap", Mode::Move, true, true),
     ("move-off-swap", Mode::Move, false, true),
 ];
@@ -268,13 +269,19 @@ fn child(variant: &str, cache: usize, cycles: usize) {
                     );
                 }
                 None => {
-                    // Stop-the-world: large objects stay where they are.
+                    // Stop-the-world: everything in the pause.
                     put("cpu_ms", ms(gc.compact));
                     put("wall_ms", ms(gc.compact));
-                    put("relinked_pages", 0.0);
-                    put("unread", 0.0);
-                    put("not_copied_mib", 0.0);
-                    put("copied_mib", gc.bytes_moved as f64 / MIB as f64);
+                    put("relinked_pages", gc.large_pages_relinked as f64);
+                    put("unread", gc.large_pages_relinked as f64);
+                    put(
+                        "not_copied_mib",
+                        (gc.large_pages_relinked * PAGE) as f64 / MIB as f64,
+                    );
+                    put(
+                        "copied_mib",
+                        (gc.bytes_moved + gc.large_pages_copied * PAGE) as f64 / MIB as f64,
+                    );
                 }
             }
             results.push(f);
@@ -496,6 +503,7 @@ fn main() {
     for (on, off) in [
         ("move", "move-off"),
         ("copy", "copy-off"),
+        ("stw", "stw-off"),
         ("move-swap", "move-off-swap"),
     ] {
         if !(figures.contains_key(on) && figures.contains_key(off)) {
