@@ -342,3 +342,46 @@ fn stop_the_world_relinks_large_objects_in_the_pause() {
         }
     });
 }
+
+/// A pinned large object never moves: the highest survivor, which the
+/// planner would move first, stays while others move below it.
+#[test]
+fn a_pinned_large_object_stays() {
+    let Some((heap, types)) = heap(Mode::Move, true) else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    m.scope(|s| {
+        let objects: Vec<Local<'_>> = (0..OBJECTS).map(|id| fill(s, types, id)).collect();
+        let mut live = Vec::new();
+        for (id, &obj) in objects.iter().enumerate() {
+            if id % 3 == 0 {
+                s.set(obj, None);
+            } else {
+                live.push((obj, id));
+            }
+        }
+        let &(top, _) = live.last().unwrap();
+        let top_addr = s.get(top).unwrap();
+        // SAFETY: a live object; the pin is dropped before the scope ends.
+        let pin = unsafe { s.mutator().pin(top_addr) }.unwrap();
+        let before: Vec<usize> = live
+            .iter()
+            .map(|&(o, _)| s.get(o).unwrap().addr())
+            .collect();
+        cycle_reading(&heap, s, types, &live, 0);
+        let after: Vec<usize> = live
+            .iter()
+            .map(|&(o, _)| s.get(o).unwrap().addr())
+            .collect();
+        let moved = before.iter().zip(&after).filter(|(b, a)| b != a).count();
+        assert_eq!(pin.object(), top_addr);
+        assert_eq!(s.get(top).unwrap(), top_addr, "the pinned object moved");
+        assert!(moved > 0, "nothing else moved");
+        assert_eq!(moved, heap.stats().last.unwrap().large_relinked);
+        drop(pin);
+        for &(obj, id) in &live {
+            check_and_write(s, types, obj, id, 1, None, "after the cycle");
+        }
+    });
+}
