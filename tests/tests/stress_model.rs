@@ -1452,6 +1452,9 @@ struct Totals {
     max_marked: usize,
     bytes_allocated: u64,
     stalls: u64,
+    /// Large objects moved by relinking, and their pages relinked unread.
+    relinked: u64,
+    relinked_unread: u64,
 }
 
 /// Sends the thread's number when it ends, even by a panic.
@@ -1626,6 +1629,8 @@ fn run_once(
     totals.max_pause = totals.max_pause.max(stats.max_pause);
     totals.bytes_allocated += stats.bytes_allocated;
     totals.stalls += stats.allocation_stalls;
+    totals.relinked += stats.large_relinked;
+    totals.relinked_unread += stats.pages_relinked_unread;
     let lines = std::mem::take(&mut *logged());
     totals.warnings += lines.len() as u64;
     for l in &lines {
@@ -1719,7 +1724,7 @@ fn stress(mode: Mode, secs: f64, thread_local: bool) {
          ({} dropped their mutator in native code, {} thread-local), {} cycles \
          ({} explicit collects), {} batches, {} objects verified, {:.1} GiB allocated, \
          at most {:.1} MiB reachable by the model ({:.1} MiB marked by a cycle), max pause {:.2} ms, {} allocation stalls, \
-         {} mutator faults, {} warnings logged",
+         {} mutator faults, {} large objects relinked ({} pages unread), {} warnings logged",
         start.elapsed().as_secs_f64(),
         totals.runs,
         totals.threads,
@@ -1735,6 +1740,8 @@ fn stress(mode: Mode, secs: f64, thread_local: bool) {
         totals.max_pause.as_secs_f64() * 1e3,
         totals.stalls,
         totals.mutator_faults,
+        totals.relinked,
+        totals.relinked_unread,
         totals.warnings,
     );
     if let Err(e) = result {
