@@ -568,11 +568,12 @@ pub struct Stats {
     pub pages_copied_busy: u64,
     /// Large objects moved by relinking their pages, all cycles.
     pub large_relinked: u64,
-    /// Concurrent modes: pages of large objects relinked to their new
-    /// addresses with `UFFDIO_MOVE` ([`CompactionStats::relinked_pages`]).
+    /// Pages of large objects relinked to their new addresses with
+    /// `UFFDIO_MOVE` ([`CompactionStats::relinked_pages`]; stop-the-world,
+    /// [`CycleStats::large_pages_relinked`]), all cycles.
     pub pages_relinked: u64,
-    /// Concurrent modes: of those, pages moved without being read
-    /// ([`CompactionStats::relinked_unread`]).
+    /// Of those, pages moved without being read
+    /// ([`CompactionStats::relinked_unread`]; stop-the-world, all of them).
     pub pages_relinked_unread: u64,
     /// Concurrent modes: pages of moving large objects never touched, placed
     /// as the zero page ([`CompactionStats::relink_holes`]).
@@ -608,6 +609,8 @@ impl Stats {
         self.bytes_freed += cycle.freed() as u64;
         self.objects_moved += cycle.objects_moved as u64;
         self.large_relinked += cycle.large_relinked as u64;
+        self.pages_relinked += cycle.large_pages_relinked as u64;
+        self.pages_relinked_unread += cycle.large_pages_relinked as u64;
         self.last = Some(cycle);
     }
 
