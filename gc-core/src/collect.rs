@@ -56,6 +56,9 @@ struct Started {
     promoted: Range<usize>,
     /// Pages a compaction in the pause set aside, to give back after it.
     release: Option<Release>,
+    /// A full cycle's dirty cards, for its concurrent compaction to build
+    /// their pages first.
+    hot: Vec<usize>,
 }
 
 type CompactionStarted = Result<Started, GcError>;
@@ -869,6 +872,7 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
         black,
         promoted,
         release,
+        hot,
     } = started;
     let resumed = Instant::now();
     // Tables too large to rewrite in the pause, before anything else: the
@@ -903,7 +907,7 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
         log_promoted_cards(heap, promoted.clone());
     }
     if let Some(compaction) = compaction {
-        cost += compaction.clone().run(index, resumed);
+        cost += compaction.clone().run(index, resumed, hot);
         heap.pacer.end();
         log_promoted_cards(heap, promoted);
         for o in compaction.large().objects() {
@@ -1045,6 +1049,12 @@ fn compaction_pause_work(
             }
         }
     }
+    // What the mutators wrote since the last cycle they will likely touch
+    // again: a full cycle's concurrent compaction builds those pages first.
+    let hot = match cycle.kind {
+        CycleKind::Full => std::mem::take(cards),
+        CycleKind::Young => Vec::new(),
+    };
     cards.clear();
     let rewrite_in_pause = |objects: &[(usize, usize)], kept: &mut Vec<usize>| {
         for &(obj, _) in objects {
@@ -1156,9 +1166,17 @@ fn compaction_pause_work(
         log_promoted_cards(heap, promoted.clone());
     } else {
         // The next cycle cannot start before this compaction ends: pace the
-        // allocations meanwhile against its progress, as marking's.
-        heap.pacer
-            .begin(cycle.used_after, spaces.capacity(), plan.live_bytes());
+        // allocations meanwhile against its progress, as marking's, up to
+        // the next cycle's trigger, not the heap's end, so that the next
+        // cycle starts with room for its own marking. Paced up to the heap's
+        // end, an allocating thread that outran the compaction found the
+        // heap full as it ended, and stalled for the whole next cycle (the
+        // latency bench's unthrottled run: 1.1 s).
+        heap.pacer.begin(
+            cycle.used_after,
+            trigger.max(cycle.used_after),
+            plan.live_bytes(),
+        );
     }
     let mut release = None;
     if compaction.is_none() {
@@ -1189,6 +1207,7 @@ fn compaction_pause_work(
         black: plan.black(),
         promoted,
         release,
+        hot,
     })
 }
 

@@ -278,6 +278,9 @@ pub struct CompactionStats {
     /// Of `pages` and the large objects' pages, built by mutators in their
     /// SIGBUS handlers.
     pub by_mutators: usize,
+    /// Of `by_gc`, pages built first because the mutators wrote them (a
+    /// dirty card) since the last cycle: the likeliest to be touched soon.
+    pub hot: usize,
     /// Pages placed with `UFFDIO_MOVE`: no byte copied, no page allocated.
     pub moved: usize,
     /// Pages placed with `UFFDIO_COPY`: the kernel allocated a page for each.
@@ -357,7 +360,7 @@ impl fmt::Display for CompactionStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "gc #{} compaction: {} pages ({} by GC{}, {} by mutators), {} moved in {} calls, \
+            "gc #{} compaction: {} pages ({} by GC{}{}, {} by mutators), {} moved in {} calls, \
              {} copied; buffers {} free + {} recycled, {} released early; allocation pages {} \
              recycled + {} fresh, \
              {} zero-filled; {}\
@@ -368,6 +371,11 @@ impl fmt::Display for CompactionStats {
             self.by_gc,
             if self.by_helpers > 0 {
                 format!(" ({} by helpers)", self.by_helpers)
+            } else {
+                String::new()
+            },
+            if self.hot > 0 {
+                format!(", {} hot first", self.hot)
             } else {
                 String::new()
             },

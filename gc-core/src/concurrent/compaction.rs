@@ -56,6 +56,7 @@ struct Counts {
     by_gc: AtomicUsize,
     by_helpers: AtomicUsize,
     by_mutators: AtomicUsize,
+    hot: AtomicUsize,
     moved: AtomicUsize,
     copied: AtomicUsize,
     /// Of `copied`, pages copied because MOVE met `EBUSY` on their run.
@@ -292,7 +293,11 @@ impl Compaction {
     fn on_moving_fault(&self, page: usize) -> bool {
         let index = (page - self.moving.start) / PAGE;
         if index < self.pages.len() {
-            let (mapped, mine) = self.pages.serve(index, || self.build_one(index));
+            // A mutator builds its page alone: a dense page whose header the
+            // pages above still need is copied, not moved, rather than built
+            // with them (reference arrays end to end, as the latency bench's
+            // slot arrays, made each fault build four pages).
+            let (mapped, mine) = self.pages.serve(index, || self.build_at(index, 0));
             if mine {
                 self.counts.by_mutators.fetch_add(1, Ordering::Relaxed);
             }
@@ -533,13 +538,8 @@ impl Compaction {
         failed
     }
 
-    /// One page, for a mutator (or for a thread releasing a header): build it
-    /// and place it.
-    fn build_one(&self, index: usize) -> bool {
-        self.build_at(index, CHAIN)
-    }
-
-    /// [`build_one`](Self::build_one), releasing headers `depth` pages deep.
+    /// One page, for a mutator (`depth` 0) or for a thread releasing a
+    /// header: build it and place it, releasing headers `depth` pages deep.
     fn build_at(&self, index: usize, depth: usize) -> bool {
         let plan = self.plan();
         let page = self.page(index);
@@ -707,11 +707,13 @@ impl Compaction {
         real(len)
     }
 
-    /// The compaction thread: build every page nobody has claimed, top down
-    /// in runs, recycling shadow pages behind it; wait for the mutators'
+    /// The compaction thread: build every page nobody has claimed, the pages
+    /// of the `hot` cards (those the mutators dirtied since the last cycle)
+    /// first, then top down in runs, recycling shadow pages behind it; wait
+    /// for the mutators'
     /// pages; then end the cycle's registration and release the shadow.
     /// Returns the time mutators spent in its fault handler.
-    pub(crate) fn run(self: Arc<Self>, cycle: u64, resumed: Instant) -> Duration {
+    pub(crate) fn run(self: Arc<Self>, cycle: u64, resumed: Instant, hot: Vec<usize>) -> Duration {
         let usage = ThreadUsage::now();
         let plan = self.plan();
         let mut scratch: Box<[PageBuf]> = (0..RUN).map(|_| PageBuf([0; PAGE])).collect();
@@ -751,6 +753,7 @@ impl Compaction {
             // Large objects' pages first: they are few, cheap (nothing is
             // copied) and long-lived tables that mutators read all over.
             failed += self.large_runs(&plan);
+            failed += self.hot_runs(&plan, scratch, hot);
             failed += self
                 .build_runs(&plan, scratch, || {
                     self.recycle(&plan, &mut producer);
@@ -814,6 +817,64 @@ impl Compaction {
         Built { failed, built }
     }
 
+    /// The to-space pages of the objects on `cards`, in order.
+    fn hot_pages(&self, plan: &Plan<'_>, cards: Vec<usize>) -> Vec<usize> {
+        let table = self.spaces().cards();
+        let mut pages: Vec<usize> = cards
+            .into_iter()
+            .map(|card| table.range(card).start)
+            .filter(|&at| at >= self.moving.start && at < plan.old_top())
+            .map(|at| (plan.forward(at) - self.moving.start) / PAGE)
+            .filter(|&index| index < self.pages.len())
+            .collect();
+        pages.sort_unstable();
+        pages.dedup();
+        pages
+    }
+
+    /// Builds the pages the mutators wrote since the last cycle before the
+    /// others: what a mutator wrote lately it is likely to touch again soon
+    /// (the latency bench's slot arrays: 1,957 pages of references at the
+    /// bottom of the heap, which the compaction, going top-down, reached
+    /// last, and every one of which a mutator faulted on first). Returns the
+    /// pages it could not place.
+    fn hot_runs(&self, plan: &Plan<'_>, scratch: usize, cards: Vec<usize>) -> usize {
+        let hot = self.hot_pages(plan, cards);
+        let mut failed = 0;
+        let mut k = hot.len();
+        while k > 0 {
+            k -= 1;
+            let hi = hot[k];
+            if !self.pages.try_claim(hi) {
+                continue;
+            }
+            let dense = hi < self.dense_pages;
+            let mut lo = hi;
+            while hi - lo + 1 < RUN
+                && k > 0
+                && hot[k - 1] + 1 == lo
+                && (lo - 1 < self.dense_pages) == dense
+                && self.pages.try_claim(lo - 1)
+            {
+                lo -= 1;
+                k -= 1;
+            }
+            failed += if dense {
+                self.dense_run(plan, lo, hi)
+            } else {
+                self.sliding_run(plan, lo, hi, scratch)
+            };
+            let n = hi - lo + 1;
+            self.counts.by_gc.fetch_add(n, Ordering::Relaxed);
+            self.counts.hot.fetch_add(n, Ordering::Relaxed);
+            self.heap
+                .pacer
+                .progress
+                .fetch_add(n * PAGE, Ordering::Relaxed);
+        }
+        failed
+    }
+
     /// A compaction thread besides the cycle's: builds runs as it does,
     /// leaving it the buffers' publication and the allocation pages. Returns
     /// the pages it could not place and its CPU time.
@@ -838,7 +899,8 @@ impl Compaction {
             self.build(plan, k, self.shadow(self.page(k)));
         }
         let dst = self.page(lo);
-        // Pages above were all claimed before this run (top-down): this waits.
+        // Pages above were claimed before this run (top-down), or are built
+        // here if not (a run of hot pages, built first): this waits.
         let ok = if self.release_header(plan, lo, hi, CHAIN, &self.counts.by_gc) {
             self.place(dst, self.shadow(dst), hi - lo + 1)
         } else {
@@ -1151,6 +1213,7 @@ impl Compaction {
             by_gc: n(&k.by_gc),
             by_helpers: n(&k.by_helpers),
             by_mutators: n(&k.by_mutators),
+            hot: n(&k.hot),
             moved: n(&k.moved),
             copied: n(&k.copied),
             copied_busy: n(&k.busy),
