@@ -1014,15 +1014,10 @@ fn compaction_pause_work(
             cards.sort_unstable();
             cards.dedup();
             cycle.remembered_cards = cards.len();
-            for &card in cards.iter() {
-                let mut young = false;
-                // SAFETY: the old objects are intact (compaction has not begun)
-                // and every mutator is stopped.
-                unsafe {
-                    spaces.for_each_card_slot(card, |slot, kind| {
-                        young |= young_after(kind, plan.rewrite_slot(slot as *mut usize, kind));
-                    })
-                };
+            // SAFETY: the old objects are intact (compaction has not begun)
+            // and every mutator is stopped.
+            let young = unsafe { spaces.rewrite_cards(plan, cards, young_after) };
+            for (&card, young) in cards.iter().zip(young) {
                 if young {
                     kept.push(card);
                 } else {
