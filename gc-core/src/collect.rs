@@ -559,8 +559,14 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         let mut grey = mark_roots(heap, mutators, &marker);
         // The cards' young objects are traced here only when they are few
         // enough to fit the pause's budget; otherwise concurrently.
-        let budget = heap.policy.lock().policy.young_pause_objects;
-        let in_pause = kind == CycleKind::Young && budget > 0 && cards.len() * 64 <= budget;
+        let (budget, try_it) = {
+            let policy = heap.policy.lock();
+            (
+                policy.policy.young_pause_objects,
+                policy.trace_young_in_pause(),
+            )
+        };
+        let in_pause = kind == CycleKind::Young && try_it && cards.len() * 64 <= budget;
         if in_pause {
             grey.extend(mark_cards(heap, &marker, &cards));
             let t = Instant::now();
@@ -1112,6 +1118,9 @@ fn compaction_pause_work(
             cycle.used_after,
             cycle.allocated_black,
         );
+        if cycle.kind == CycleKind::Young {
+            policy.young_traced = cycle.objects_marked;
+        }
         (trigger, policy.kept())
     };
     // Keep resident the pages the next cycle's allocations will use, and give
