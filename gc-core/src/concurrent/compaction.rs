@@ -26,6 +26,11 @@ use crate::stats::CompactionStats;
 /// it stays short: 16 pages build in tens of microseconds.
 const RUN: usize = 16;
 
+/// The longest run of hot pages (see [`Compaction::hot_runs`]) built and
+/// placed together: the mutators are likely to touch these while they are
+/// built, and one waits for the whole run.
+const HOT_RUN: usize = 4;
+
 /// How many pages up a thread builds, before moving a dense page, the pages
 /// that read an object header from its shadow page (past that, it copies).
 const CHAIN: usize = 4;
@@ -850,7 +855,7 @@ impl Compaction {
             }
             let dense = hi < self.dense_pages;
             let mut lo = hi;
-            while hi - lo + 1 < RUN
+            while hi - lo + 1 < HOT_RUN
                 && k > 0
                 && hot[k - 1] + 1 == lo
                 && (lo - 1 < self.dense_pages) == dense
