@@ -233,6 +233,53 @@ impl fmt::Display for PauseList<'_> {
     }
 }
 
+/// One figure for each kind of page a mutator's fault builds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FaultKinds<T> {
+    /// Pages below the dense prefix's end: nothing on them moves, their
+    /// references are rewritten in place.
+    pub dense: T,
+    /// Pages that objects slide onto, built from the shadow.
+    pub sliding: T,
+    /// Large objects' pages, whose references are rewritten.
+    pub large: T,
+    /// Pages above the new top, zero-filled for allocation.
+    pub allocation: T,
+}
+
+impl<T> FaultKinds<T> {
+    /// The figures with their kinds' names, in the order of the fields.
+    pub fn named(&self) -> [(&'static str, &T); 4] {
+        [
+            ("dense", &self.dense),
+            ("sliding", &self.sliding),
+            ("large", &self.large),
+            ("allocation", &self.allocation),
+        ]
+    }
+}
+
+/// Faults counted and timed over any number of compactions (a [`Latency`]'s
+/// percentiles do not add up; these do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultTotals {
+    /// Faults handled.
+    pub count: u64,
+    /// Time in their handlers, all together.
+    pub time: Duration,
+    /// The longest.
+    pub max: Duration,
+}
+
+impl FaultTotals {
+    /// The mean time of a fault (zero without one).
+    pub fn mean(&self) -> Duration {
+        self.time
+            .checked_div(u32::try_from(self.count).unwrap_or(u32::MAX))
+            .unwrap_or_default()
+    }
+}
+
 /// A distribution of durations, summarised.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Latency {
@@ -334,6 +381,10 @@ pub struct CompactionStats {
     /// entering the handler to leaving it (the kernel's delivery of the signal,
     /// a few microseconds, comes on top).
     pub faults: Latency,
+    /// The same by the kind of page faulted on.
+    pub fault_kinds: FaultKinds<Latency>,
+    /// The time in the handler by the kind of page faulted on.
+    pub fault_time: FaultKinds<Duration>,
     /// Time in mutators' SIGBUS handlers, all threads.
     pub mutator_time: Duration,
     /// CPU time of the compaction threads.
@@ -365,7 +416,7 @@ impl fmt::Display for CompactionStats {
              recycled + {} fresh, \
              {} zero-filled; {}\
              wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; \
-             mutator faults {}{}{}",
+             mutator faults {}{}{}{}",
             self.cycle,
             self.pages,
             self.by_gc,
@@ -403,6 +454,12 @@ impl fmt::Display for CompactionStats {
             if self.threads == 1 { "" } else { "s" },
             self.gc_minor_faults,
             self.faults,
+            self.fault_kinds
+                .named()
+                .iter()
+                .filter(|(_, l)| l.count > 0)
+                .map(|(kind, l)| format!(", {kind} {l}"))
+                .collect::<String>(),
             if self.copied_busy > 0 {
                 format!("; {} page(s) copied, MOVE met EBUSY", self.copied_busy)
             } else {
@@ -499,6 +556,8 @@ pub struct Stats {
     pub mutator_faults: u64,
     /// Concurrent modes: the longest a mutator's fault handler took.
     pub max_fault: Duration,
+    /// Concurrent modes: mutator faults by the kind of page faulted on.
+    pub faults_by_kind: FaultKinds<FaultTotals>,
     /// Concurrent modes: cycles whose MOVEs met `EBUSY` for most pages, and
     /// that copied the rest.
     pub switched_to_copy: u64,
@@ -550,6 +609,28 @@ impl Stats {
         self.pages_zero_filled += (c.allocation_pages + c.zero_filled) as u64;
         self.mutator_faults += c.faults.count;
         self.max_fault = self.max_fault.max(c.faults.max);
+        for (total, (latency, time)) in [
+            (
+                &mut self.faults_by_kind.dense,
+                (&c.fault_kinds.dense, c.fault_time.dense),
+            ),
+            (
+                &mut self.faults_by_kind.sliding,
+                (&c.fault_kinds.sliding, c.fault_time.sliding),
+            ),
+            (
+                &mut self.faults_by_kind.large,
+                (&c.fault_kinds.large, c.fault_time.large),
+            ),
+            (
+                &mut self.faults_by_kind.allocation,
+                (&c.fault_kinds.allocation, c.fault_time.allocation),
+            ),
+        ] {
+            total.count += latency.count;
+            total.time += time;
+            total.max = total.max.max(latency.max);
+        }
         self.switched_to_copy += u64::from(c.switched_to_copy);
         self.pages_copied_busy += c.copied_busy as u64;
         self.last_compaction = Some(c);

@@ -242,6 +242,16 @@ fn mutators_build_pages_they_touch_first() {
         s.pages_by_gc > 0,
         "no page was built by the compaction thread: {s:?}"
     );
+    let kinds = s.faults_by_kind;
+    let by_kind: u64 = kinds.named().iter().map(|(_, k)| k.count).sum();
+    assert_eq!(
+        by_kind, s.mutator_faults,
+        "every fault has a kind: {kinds:?}"
+    );
+    assert!(
+        kinds.sliding.count > 0 && kinds.sliding.time > std::time::Duration::ZERO,
+        "the list's cells slide, and the mutator read them first: {kinds:?}"
+    );
 }
 
 #[test]

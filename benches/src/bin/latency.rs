@@ -47,9 +47,10 @@
 //! over every window inside the measured period, of the share of the window
 //! not stalled. The children report their stalls, and the parent computes the
 //! MMUs, so that every variant's come from the same code. The GC's own
-//! figures (pauses by kind, allocation stalls, pacing, collections) are the
-//! differences of the heap's statistics between the measured period's start
-//! and end. Pauses are recorded when their cycle ends, so a cycle running
+//! figures (pauses by kind, allocation stalls, pacing, collections, and the
+//! mutators' faults on each kind of page: count and mean; their max is the
+//! whole run's) are the differences of the heap's statistics between the
+//! measured period's start and end. Pauses are recorded when their cycle ends, so a cycle running
 //! across either edge counts on the side it ends. The mutator's involuntary
 //! context switches in the measured period tell stalls the scheduler caused
 //! (GC threads competing for a core) from the rest.
@@ -89,8 +90,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use gc_core::{
-    HandleScope, Heap, Local, Mode, Pause, PauseKind, SlotKind, Stats, TypeDescriptor, TypeId,
-    TypeTable, WORD,
+    FaultTotals, HandleScope, Heap, Local, Mode, Pause, PauseKind, SlotKind, Stats, TypeDescriptor,
+    TypeId, TypeTable, WORD,
 };
 
 const MIB: usize = 1 << 20;
@@ -739,6 +740,18 @@ fn report(o: &Outcome) {
             ms(after.stall_time.saturating_sub(before.stall_time)),
         );
         out("allocation_stall_max_ms", ms(after.max_stall));
+        let (was, is) = (before.faults_by_kind.named(), after.faults_by_kind.named());
+        for ((kind, was), (_, is)) in was.iter().zip(&is) {
+            out(&format!("faults_{kind}"), (is.count - was.count) as f64);
+            let mean = FaultTotals {
+                count: is.count - was.count,
+                time: is.time.saturating_sub(was.time),
+                max: is.max,
+            }
+            .mean();
+            out(&format!("fault_{kind}_mean_us"), mean.as_secs_f64() * 1e6);
+            out(&format!("fault_{kind}_max_us"), is.max.as_secs_f64() * 1e6);
+        }
         out("paced", (after.paced - before.paced) as f64);
         out(
             "pacing_ms",
@@ -1065,6 +1078,24 @@ fn print_figures(run: &str, variant: &str, f: &BTreeMap<String, f64>) {
             &name("allocation stall max (whole run, build included), ms"),
             format!("{:.3}", get("allocation_stall_max_ms")),
         );
+        for kind in ["dense", "sliding", "large", "allocation"] {
+            if get(&format!("faults_{kind}")) > 0.0 {
+                line(
+                    &name(&format!("mutator faults on {kind} pages")),
+                    format!("{:.0}", get(&format!("faults_{kind}"))),
+                );
+                line(
+                    &name(&format!("mutator fault on {kind} pages, mean, us")),
+                    format!("{:.1}", get(&format!("fault_{kind}_mean_us"))),
+                );
+                line(
+                    &name(&format!(
+                        "mutator fault on {kind} pages, max (whole run, build included), us"
+                    )),
+                    format!("{:.1}", get(&format!("fault_{kind}_max_us"))),
+                );
+            }
+        }
         line(&name("paced allocations"), format!("{:.0}", get("paced")));
         line(&name("pacing time, ms"), format!("{:.3}", get("pacing_ms")));
     }

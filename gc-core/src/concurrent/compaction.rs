@@ -19,7 +19,7 @@ use super::pages::PageStates;
 use super::remap::Remapped;
 use super::{Concurrent, PAGE};
 use crate::heap::HeapInner;
-use crate::stats::CompactionStats;
+use crate::stats::{CompactionStats, FaultKinds};
 
 /// The most pages the compaction thread claims, builds and places as one run.
 /// A mutator faulting on one of them waits for the whole run to be built, so
@@ -116,6 +116,8 @@ pub(crate) struct Compaction {
     prepared_to: AtomicUsize,
     counts: Counts,
     faults: Histogram,
+    /// The same by the kind of page faulted on.
+    fault_kinds: FaultKinds<Histogram>,
 }
 
 /// A number for how a placement call ended, storable in an atomic from a
@@ -225,6 +227,12 @@ impl Compaction {
             prepared_to: AtomicUsize::new(0),
             counts: Counts::default(),
             faults: Histogram::new(),
+            fault_kinds: FaultKinds {
+                dense: Histogram::new(),
+                sliding: Histogram::new(),
+                large: Histogram::new(),
+                allocation: Histogram::new(),
+            },
             machinery,
             heap,
         })
@@ -265,16 +273,27 @@ impl Compaction {
     pub(super) fn on_fault(&self, addr: usize) -> FaultAction {
         let started = Instant::now();
         let page = addr & !(PAGE - 1);
-        let resolved = if self.moving.contains(&page) {
-            self.on_moving_fault(page)
+        let kinds = &self.fault_kinds;
+        let (resolved, kind) = if self.moving.contains(&page) {
+            let index = (page - self.moving.start) / PAGE;
+            let kind = if index < self.dense_pages {
+                &kinds.dense
+            } else if index < self.pages.len() {
+                &kinds.sliding
+            } else {
+                &kinds.allocation
+            };
+            (self.on_moving_fault(page), kind)
         } else if let Some((_, index)) = self.large.page_index(page) {
-            self.on_large_fault(index)
+            (self.on_large_fault(index), &kinds.large)
         } else {
             // A fault an earlier cycle's registration raised, delivered late:
             // unregistered now, the retried access is an ordinary fault.
             return FaultAction::Resolved;
         };
-        self.faults.record(started.elapsed());
+        let took = started.elapsed();
+        self.faults.record(took);
+        kind.record(took);
         if resolved {
             FaultAction::Resolved
         } else {
@@ -1239,6 +1258,18 @@ impl Compaction {
             large_by_mutators: n(&k.large_by_mutators),
             gc_minor_faults: now.minor_faults.saturating_sub(usage.minor_faults),
             faults: self.faults.summary(),
+            fault_kinds: FaultKinds {
+                dense: self.fault_kinds.dense.summary(),
+                sliding: self.fault_kinds.sliding.summary(),
+                large: self.fault_kinds.large.summary(),
+                allocation: self.fault_kinds.allocation.summary(),
+            },
+            fault_time: FaultKinds {
+                dense: self.fault_kinds.dense.total(),
+                sliding: self.fault_kinds.sliding.total(),
+                large: self.fault_kinds.large.total(),
+                allocation: self.fault_kinds.allocation.total(),
+            },
             mutator_time: self.faults.total(),
             gc_cpu: now.cpu.saturating_sub(usage.cpu) + spent.helpers,
             threads: self.heap.config.compaction_threads,
