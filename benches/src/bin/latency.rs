@@ -56,7 +56,9 @@
 //! (GC threads competing for a core) from the rest.
 //!
 //! The variants: `Box` (plain Rust: `Vec<Option<Box<Node>>>`, replacing a
-//! chain drops the old one), `movegc-stw` (stop-the-world mode with
+//! chain drops the old one), `machine` (the same loop, with operations that do
+//! nothing: the stalls the machine itself causes, a ceiling on every variant's
+//! MMU), `movegc-stw` (stop-the-world mode with
 //! concurrent marking off: every cycle in one pause), `movegc-stw-cm`
 //! (stop-the-world compaction, concurrent marking), `movegc-move` and
 //! `movegc-copy` (concurrent compaction with `UFFDIO_MOVE` / `UFFDIO_COPY`).
@@ -120,8 +122,9 @@ const MMU_WINDOWS: [(Duration, &str); 3] = [
     (Duration::from_millis(100), "100 ms"),
 ];
 
-const VARIANTS: [&str; 8] = [
+const VARIANTS: [&str; 9] = [
     "Box",
+    "machine",
     "movegc-stw",
     "movegc-stw-cm",
     "movegc-move",
@@ -260,6 +263,26 @@ struct Node {
     next: Option<Box<Node>>,
     slot: usize,
     position: usize,
+}
+
+/// The variant `machine`: operations that do nothing, so that its stalls are
+/// the machine's own (interrupts, the hypervisor, other processes).
+struct Nothing;
+
+impl Chains for Nothing {
+    fn replace(&mut self, slot: usize) {
+        black_box(slot);
+    }
+
+    fn poll(&mut self) {}
+
+    fn stats(&mut self) -> Option<Stats> {
+        None
+    }
+
+    fn check(&mut self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 struct BoxChains(Vec<Option<Box<Node>>>);
@@ -642,6 +665,7 @@ fn measure(w: &mut impl Chains, cfg: &Config, paced: bool) -> Outcome {
 fn child(variant: &str, cfg: &Config, paced: bool) {
     reset_peak_rss();
     let outcome = match gc_config(variant) {
+        None if variant == "machine" => measure(&mut Nothing, cfg, paced),
         None => {
             let mut w = BoxChains((0..cfg.slots).map(|_| None).collect());
             measure(&mut w, cfg, paced)
@@ -1122,8 +1146,9 @@ fn drawing<E: std::error::Error + Send + Sync>(
 /// plotters palette's third is a pale yellow).
 fn variant_color(variant: &str) -> plotters::style::RGBColor {
     use plotters::style::RGBColor;
-    const COLORS: [RGBColor; 8] = [
+    const COLORS: [RGBColor; 9] = [
         RGBColor(0, 0, 0),
+        RGBColor(127, 127, 127),
         RGBColor(148, 103, 189),
         RGBColor(140, 86, 75),
         RGBColor(31, 119, 180),
@@ -1441,7 +1466,7 @@ fn main() {
             .and_then(|r| r.figures.get(key).copied())
             .unwrap_or(f64::NAN)
     };
-    for v in VARIANTS.iter().copied().skip(1) {
+    for v in VARIANTS.iter().copied().skip(2) {
         if !results.contains_key(&("fast", "Box")) || !results.contains_key(&("fast", v)) {
             continue;
         }
