@@ -433,15 +433,23 @@ fn drain_logged(heap: &HeapInner, marker: &Marker<'_>) -> Vec<usize> {
 }
 
 /// Takes the dirty cards logged so far: what the queue holds, and with
-/// `mutators` stopped, what their buffers hold.
+/// `mutators` stopped, what their buffers hold. Cards listed but clean are
+/// left out: a young cycle's compaction lists every card it rewrites after
+/// the pause and cleans those that no longer reference a young object (a
+/// store that dirties one again lists it again).
 fn take_cards(heap: &HeapInner, mutators: &[Arc<MutatorShared>], cards: &mut Vec<usize>) {
     for m in mutators {
         // SAFETY: the mutator is stopped or in native code, so only this
         // thread touches its buffer.
         unsafe { &mut *m.cards.get() }.flush(&heap.remembered);
     }
+    let table = heap.spaces.cards();
     for buffer in heap.remembered.take() {
-        cards.extend(buffer);
+        cards.extend(
+            buffer
+                .into_iter()
+                .filter(|&c| table.is_dirty(table.range(c).start)),
+        );
     }
 }
 
@@ -1013,6 +1021,11 @@ fn compaction_pause_work(
         && !in_place
         && slide_limit > 0
         && plan.new_top() - plan.base() <= slide_limit;
+    // The remembered set's cards in the old part of the moving space, when
+    // a concurrent compaction follows: their pages join it, and it rewrites
+    // them after the pause (`concurrent::OldPages`).
+    let mut old_cards = Vec::new();
+    let defer_old = heap.concurrent.is_some() && !slide && !in_place;
     match cycle.kind {
         CycleKind::Young => {
             // A card listed twice must be rewritten once: a rewritten
@@ -1020,16 +1033,15 @@ fn compaction_pause_work(
             cards.sort_unstable();
             cards.dedup();
             cycle.remembered_cards = cards.len();
-            // SAFETY: the old objects are intact (compaction has not begun)
-            // and every mutator is stopped.
-            let young = unsafe { spaces.rewrite_cards(plan, cards, young_after) };
-            for (&card, young) in cards.iter().zip(young) {
-                if young {
-                    kept.push(card);
-                } else {
-                    spaces.cards().clean(card);
-                }
+            if defer_old {
+                let table = spaces.cards();
+                let old_end = plan.base_page();
+                let (later, now): (Vec<usize>, Vec<usize>) =
+                    cards.iter().partition(|&&c| table.range(c).end <= old_end);
+                old_cards = later;
+                *cards = now;
             }
+            kept.extend(rewrite_remembered(spaces, plan, cards, &young_after));
         }
         // Nothing to rewrite: cleaning needs no order, and a full cycle's list
         // is long (every card the mutators dirtied since the last cycle; the
@@ -1129,12 +1141,25 @@ fn compaction_pause_work(
         Reason::Requested => 0,
         Reason::Budget | Reason::Full | Reason::RequestedYoung => keep_resident,
     };
-    let compaction = match deferred {
-        Some(large) => {
+    let old = match old_pages(heap, plan, &old_cards) {
+        Ok(Some(old)) => Some(old),
+        other => {
+            if let Err(e) = other {
+                log::warn!("movegc: the remembered set rewritten in the pause: {e}");
+            }
+            heap.remembered
+                .push(rewrite_remembered(spaces, plan, &old_cards, &young_after));
+            old_cards.clear();
+            concurrent::OldPages::none().ok()
+        }
+    };
+    let compaction = match (deferred, old) {
+        (Some(large), Some(old)) => {
             let objects: Vec<(usize, usize)> =
                 large.objects().iter().map(|o| (o.start, o.size)).collect();
             let live = early.live.as_ref();
-            match concurrent::start(heap, plan, large, keep, &pinned_pages(heap, plan), live) {
+            let pinned = pinned_pages(heap, plan);
+            match concurrent::start(heap, plan, large, old, keep, &pinned, live) {
                 Ok(started) => Some(started),
                 Err(e) => {
                     log::warn!(
@@ -1147,10 +1172,19 @@ fn compaction_pause_work(
                 }
             }
         }
-        None => None,
+        _ => None,
     };
-    if let Some(c) = &compaction {
-        cycle.pages_remapped = (c.remapped().len() + c.large().span()) / page;
+    match &compaction {
+        Some(c) => {
+            cycle.pages_remapped = (c.remapped().len() + c.large().span() + c.old().span()) / page;
+            // Listed for the next cycle: the compaction cleans those of them
+            // that no longer reference a young object, and the next cycle
+            // drops the clean ones from its list.
+            heap.remembered.push(old_cards);
+        }
+        None => heap
+            .remembered
+            .push(rewrite_remembered(spaces, plan, &old_cards, &young_after)),
     }
     let promoted = plan.base()..young_end;
     // Stop-the-world: all of the cycle's work is in its pause.
@@ -1213,6 +1247,61 @@ fn compaction_pause_work(
         release,
         hot,
     })
+}
+
+/// Rewrites, in the pause, the references to objects that move on the
+/// remembered set's `cards` (sorted, each once), cleans the cards that then
+/// reference no young object (as `young` judges), and returns the others.
+fn rewrite_remembered(
+    spaces: &Spaces,
+    plan: &Plan<'_>,
+    cards: &[usize],
+    young: &impl Fn(SlotKind, usize) -> bool,
+) -> Vec<usize> {
+    // SAFETY: the old objects are intact (compaction has not begun) and
+    // every mutator is stopped.
+    let holds_young = unsafe { spaces.rewrite_cards(plan, cards, young) };
+    let mut kept = Vec::new();
+    for (&card, young) in cards.iter().zip(holds_young) {
+        if young {
+            kept.push(card);
+        } else {
+            spaces.cards().clean(card);
+        }
+    }
+    kept
+}
+
+/// The old pages of `cards` (the remembered set's, in the old part of the
+/// moving space), for a concurrent compaction to rewrite after the pause;
+/// `None` if a pinned object lies on them (native code may hand its address
+/// to the kernel, which cannot fault a page in).
+fn old_pages(
+    heap: &HeapInner,
+    plan: &Plan<'_>,
+    cards: &[usize],
+) -> gc_uffd::Result<Option<concurrent::OldPages>> {
+    if cards.is_empty() {
+        return concurrent::OldPages::none().map(Some);
+    }
+    let spaces = &heap.spaces;
+    let table = spaces.cards();
+    let with_addresses = cards.iter().map(|&c| (c, table.range(c).start)).collect();
+    let old = concurrent::OldPages::choose(with_addresses)?;
+    let pinned = heap.pins.snapshot().0;
+    let types = spaces.types();
+    let on_clusters = pinned
+        .into_iter()
+        .filter(|&addr| addr >= spaces.moving().start() && addr < plan.base())
+        .any(|addr| {
+            // SAFETY: in the pause: a pinned object is live, its header intact.
+            let header = gc_heap::Header(unsafe { (addr as *const u64).read() });
+            let size = types.size_of(header).unwrap_or(gc_heap::WORD);
+            old.clusters()
+                .iter()
+                .any(|c| addr < c.end && addr + size > c.start)
+        });
+    Ok((!on_clusters).then_some(old))
 }
 
 /// Logs the dirty cards over `promoted`, the objects a cycle promoted: the

@@ -46,9 +46,11 @@ pub const MIN_YOUNG: usize = 16 << 20;
 /// The largest young budget the adaptive policy picks.
 pub const MAX_YOUNG: usize = 512 << 20;
 /// Dirty cards beyond which the next cycle is full, not young: a young
-/// cycle's compaction pause rewrites their slots, about 64 per card at about
-/// 1.3 µs a card, so this bounds that part of it (a millisecond or so). A
-/// full cycle's pause rewrites no card: the old pages compact concurrently.
+/// cycle traces from their slots, about 64 per card, and rewrites them, in
+/// its compaction pause where it compacts in the pause (the stop-the-world
+/// mode, few survivors), about 0.4 µs a card, which this bounds (under half
+/// a millisecond), and after the pause in their pages otherwise. A full
+/// cycle rewrites no card: the old pages compact concurrently.
 pub const MAX_REMEMBERED_CARDS: usize = 1024;
 /// The smallest growth of the old generation before a full cycle.
 const MIN_OLD_GROWTH: usize = 32 << 20;

@@ -243,17 +243,21 @@ pub struct FaultKinds<T> {
     pub sliding: T,
     /// Large objects' pages, whose references are rewritten.
     pub large: T,
+    /// A young cycle's old pages with dirty cards, whose references to
+    /// young objects are rewritten.
+    pub old: T,
     /// Pages above the new top, zero-filled for allocation.
     pub allocation: T,
 }
 
 impl<T> FaultKinds<T> {
     /// The figures with their kinds' names, in the order of the fields.
-    pub fn named(&self) -> [(&'static str, &T); 4] {
+    pub fn named(&self) -> [(&'static str, &T); 5] {
         [
             ("dense", &self.dense),
             ("sliding", &self.sliding),
             ("large", &self.large),
+            ("old", &self.old),
             ("allocation", &self.allocation),
         ]
     }
@@ -374,6 +378,12 @@ pub struct CompactionStats {
     pub large_by_gc: usize,
     /// Of those, rewritten by mutators in their SIGBUS handlers.
     pub large_by_mutators: usize,
+    /// A young cycle's old pages holding its dirty cards, whose references
+    /// to young objects were rewritten after the pause (in their shadow
+    /// pages, then copied back: counted in `copied` too), not in it.
+    pub old_pages: usize,
+    /// Of those, rewritten by mutators in their SIGBUS handlers.
+    pub old_by_mutators: usize,
     /// Minor page faults the compaction thread took (a recycled or free buffer
     /// page costs none: it is already resident).
     pub gc_minor_faults: u64,
@@ -414,7 +424,7 @@ impl fmt::Display for CompactionStats {
             "gc #{} compaction: {} pages ({} by GC{}{}, {} by mutators), {} moved in {} calls, \
              {} copied; buffers {} free + {} recycled, {} released early; allocation pages {} \
              recycled + {} fresh, \
-             {} zero-filled; {}\
+             {} zero-filled; {}{}\
              wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; \
              mutator faults {}{}{}{}",
             self.cycle,
@@ -444,6 +454,14 @@ impl fmt::Display for CompactionStats {
                 format!(
                     "large-object pages {} rewritten ({} by GC, {} by mutators); ",
                     self.large_pages, self.large_by_gc, self.large_by_mutators
+                )
+            } else {
+                String::new()
+            },
+            if self.old_pages > 0 {
+                format!(
+                    "old pages {} rewritten ({} by mutators); ",
+                    self.old_pages, self.old_by_mutators
                 )
             } else {
                 String::new()
@@ -621,6 +639,10 @@ impl Stats {
             (
                 &mut self.faults_by_kind.large,
                 (&c.fault_kinds.large, c.fault_time.large),
+            ),
+            (
+                &mut self.faults_by_kind.old,
+                (&c.fault_kinds.old, c.fault_time.old),
             ),
             (
                 &mut self.faults_by_kind.allocation,

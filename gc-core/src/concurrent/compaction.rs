@@ -15,6 +15,7 @@ use gc_uffd::{MoveMode, Outcome, Placement, ThreadUsage, Wake};
 use super::buffers::Buffers;
 use super::large::LargePages;
 use super::latency::Histogram;
+use super::old::OldPages;
 use super::pages::PageStates;
 use super::remap::Remapped;
 use super::{Concurrent, PAGE};
@@ -51,6 +52,15 @@ const ALLOCATION_RUN: usize = 64;
 /// outnumber the pages moved, the rest of the cycle copies.
 const BUSY_SWITCH: usize = 32;
 
+/// The pages outside the moving space's compacted range whose references a
+/// compaction rewrites after the pause.
+pub(crate) struct Outside {
+    /// Large objects' pages.
+    pub(crate) large: LargePages,
+    /// Old pages holding a young cycle's dirty cards.
+    pub(crate) old: OldPages,
+}
+
 /// Counters of one compaction.
 #[derive(Default)]
 struct Counts {
@@ -79,6 +89,8 @@ struct Counts {
     bytes_moved: AtomicUsize,
     large_by_gc: AtomicUsize,
     large_by_mutators: AtomicUsize,
+    old_by_gc: AtomicUsize,
+    old_by_mutators: AtomicUsize,
 }
 
 /// One cycle's compaction.
@@ -107,6 +119,8 @@ pub(crate) struct Compaction {
     pages: PageStates,
     /// Large objects whose slots are rewritten after the pause.
     large: LargePages,
+    /// Old pages whose dirty cards' references are rewritten after the pause.
+    old: OldPages,
     buffers: Buffers,
     copy_only: AtomicBool,
     /// Pages from `prepared_from` to `prepared_to` were placed (zeroed) for
@@ -183,7 +197,7 @@ impl Compaction {
         plan: &Plan<'_>,
         dirty_end: usize,
         remapped: Remapped,
-        large: LargePages,
+        Outside { large, old }: Outside,
         pinned: &[Range<usize>],
     ) -> gc_uffd::Result<Self> {
         let shadow_start = machinery.shadow.start();
@@ -221,6 +235,7 @@ impl Compaction {
             dense_pages: (plan.dense_end() - start) / PAGE,
             pages,
             large,
+            old,
             buffers,
             copy_only: AtomicBool::new(false),
             prepared_from: (plan.new_top() + ALLOCATION_SLACK).next_multiple_of(PAGE),
@@ -231,6 +246,7 @@ impl Compaction {
                 dense: Histogram::new(),
                 sliding: Histogram::new(),
                 large: Histogram::new(),
+                old: Histogram::new(),
                 allocation: Histogram::new(),
             },
             machinery,
@@ -259,6 +275,19 @@ impl Compaction {
         addr.wrapping_add(self.delta)
     }
 
+    /// The range registered for missing faults with the moving space's
+    /// pages: from the first old page rewritten after the pause (or the
+    /// compaction's first page) to the space's end.
+    pub(crate) fn registered(&self) -> Range<usize> {
+        let first_old = self.old.clusters().first().map_or(usize::MAX, |c| c.start);
+        first_old.min(self.moving.start)..self.moving.end
+    }
+
+    /// The old pages rewritten after the pause.
+    pub(crate) fn old(&self) -> &OldPages {
+        &self.old
+    }
+
     /// The pages moved out to the shadow.
     pub(crate) fn remapped(&self) -> &Remapped {
         &self.remapped
@@ -274,7 +303,9 @@ impl Compaction {
         let started = Instant::now();
         let page = addr & !(PAGE - 1);
         let kinds = &self.fault_kinds;
-        let (resolved, kind) = if self.moving.contains(&page) {
+        let (resolved, kind) = if let Some(index) = self.old.page_index(page) {
+            (self.on_old_fault(index), &kinds.old)
+        } else if self.moving.contains(&page) {
             let index = (page - self.moving.start) / PAGE;
             let kind = if index < self.dense_pages {
                 &kinds.dense
@@ -299,6 +330,73 @@ impl Compaction {
         } else {
             FaultAction::Forward
         }
+    }
+
+    /// A fault on old page `index`: rewrite and place it.
+    fn on_old_fault(&self, index: usize) -> bool {
+        let (mapped, mine) = self.old.states.serve(index, || self.build_old(index));
+        if mine {
+            self.counts.by_mutators.fetch_add(1, Ordering::Relaxed);
+            self.counts.old_by_mutators.fetch_add(1, Ordering::Relaxed);
+        }
+        mapped
+    }
+
+    /// Rewrites old page `index`'s dirty cards in its shadow page, cleans
+    /// those that then reference no young object, and copies the page back.
+    fn build_old(&self, index: usize) -> bool {
+        let plan = self.plan();
+        let spaces = self.spaces();
+        let types = spaces.types();
+        let page = self.old.page_at(index);
+        let young = spaces.young_start()..spaces.large().range().start;
+        let header_at = |at: usize| {
+            let from = if self.old.contains(at) {
+                self.shadow(at)
+            } else {
+                at
+            };
+            // SAFETY: an old object's header: in the shadow for the clusters'
+            // pages, which are copied back and so stay there until the end; in
+            // place for the other old pages, which stay mapped.
+            unsafe { (from as *const u64).read() }
+        };
+        for &(card, _) in self.old.cards_on(page) {
+            let mut holds_young = false;
+            let rewrite = |slot: usize, kind| {
+                // SAFETY: the slot lies on `page`, whose contents are in its
+                // shadow page, which only this page's claimer touches.
+                let value = unsafe { plan.rewrite_slot(self.shadow(slot) as *mut usize, kind) };
+                holds_young |= young.contains(&value) && types.is_ref(kind, value);
+            };
+            // SAFETY: the starts bitmap is current below the young start, and
+            // `header_at` reads the old objects' headers.
+            unsafe { spaces.for_each_card_slot_reading(card, header_at, rewrite) };
+            // The page is not mapped yet: no mutator stores to this card until
+            // it is, and a store then dirties and lists the card again.
+            if !holds_young {
+                spaces.cards().clean(card);
+            }
+        }
+        self.copy(page, self.shadow(page), 1)
+    }
+
+    /// The compaction thread's old pages, one at a time: rewritten in their
+    /// shadow pages and copied back. Returns the pages that could not be
+    /// placed.
+    fn old_runs(&self) -> usize {
+        let mut failed = 0;
+        for index in 0..self.old.states.len() {
+            if !self.old.states.try_claim(index) {
+                continue;
+            }
+            let ok = self.build_old(index);
+            self.old.states.finish(index, ok);
+            failed += usize::from(!ok);
+            self.counts.by_gc.fetch_add(1, Ordering::Relaxed);
+            self.counts.old_by_gc.fetch_add(1, Ordering::Relaxed);
+        }
+        failed
     }
 
     /// A fault on large-object page `index`: rewrite and place it.
@@ -774,8 +872,11 @@ impl Compaction {
             if let Some(delay) = self.concurrent().inject.compaction_delay {
                 std::thread::sleep(delay);
             }
-            // Large objects' pages first: they are few, cheap (nothing is
-            // copied) and long-lived tables that mutators read all over.
+            // The old pages of the remembered set first: the mutators wrote
+            // them lately. Then large objects' pages: they are few, cheap
+            // (nothing is copied) and long-lived tables that mutators read
+            // all over.
+            failed += self.old_runs();
             failed += self.large_runs(&plan);
             failed += self.hot_runs(&plan, scratch, hot);
             failed += self
@@ -794,7 +895,7 @@ impl Compaction {
                 }
             }
         });
-        failed += self.pages.wait_all() + self.large.states.wait_all();
+        failed += self.pages.wait_all() + self.large.states.wait_all() + self.old.states.wait_all();
         // Every page is in place: what is left in the shadow is garbage.
         self.publish_live(self.page(self.dense_pages), &mut producer);
         let t = Instant::now();
@@ -1183,7 +1284,7 @@ impl Compaction {
     ) {
         let c = self.concurrent();
         let clusters = self.large.clusters();
-        for range in std::iter::once(&self.moving).chain(clusters) {
+        for range in std::iter::once(&self.registered()).chain(clusters) {
             if let Err(e) = c.uffd.unregister(range.clone()) {
                 log::error!("movegc: ending concurrent compaction: {e}");
             }
@@ -1196,8 +1297,12 @@ impl Compaction {
             .runs()
             .last()
             .map_or(0, |r| r.end - self.moving.start);
-        let moved = std::iter::once((self.shadow_offset, span))
-            .chain(clusters.iter().map(|r| (r.start - heap_start, r.len())));
+        let moved = std::iter::once((self.shadow_offset, span)).chain(
+            clusters
+                .iter()
+                .chain(self.old.clusters())
+                .map(|r| (r.start - heap_start, r.len())),
+        );
         for (offset, len) in moved {
             if let Err(e) = c.shadow.decommit(offset, len) {
                 log::error!("movegc: releasing the shadow: {e}");
@@ -1256,18 +1361,22 @@ impl Compaction {
             large_pages: self.large.states.len(),
             large_by_gc: n(&k.large_by_gc),
             large_by_mutators: n(&k.large_by_mutators),
+            old_pages: self.old.states.len(),
+            old_by_mutators: n(&k.old_by_mutators),
             gc_minor_faults: now.minor_faults.saturating_sub(usage.minor_faults),
             faults: self.faults.summary(),
             fault_kinds: FaultKinds {
                 dense: self.fault_kinds.dense.summary(),
                 sliding: self.fault_kinds.sliding.summary(),
                 large: self.fault_kinds.large.summary(),
+                old: self.fault_kinds.old.summary(),
                 allocation: self.fault_kinds.allocation.summary(),
             },
             fault_time: FaultKinds {
                 dense: self.fault_kinds.dense.total(),
                 sliding: self.fault_kinds.sliding.total(),
                 large: self.fault_kinds.large.total(),
+                old: self.fault_kinds.old.total(),
                 allocation: self.fault_kinds.allocation.total(),
             },
             mutator_time: self.faults.total(),
