@@ -56,6 +56,9 @@ struct Started {
     promoted: Range<usize>,
     /// Pages a compaction in the pause set aside, to give back after it.
     release: Option<Release>,
+    /// A full cycle's dirty cards, for its concurrent compaction to build
+    /// their pages first.
+    hot: Vec<usize>,
 }
 
 type CompactionStarted = Result<Started, GcError>;
@@ -442,15 +445,23 @@ fn drain_logged(heap: &HeapInner, marker: &Marker<'_>) -> Vec<usize> {
 }
 
 /// Takes the dirty cards logged so far: what the queue holds, and with
-/// `mutators` stopped, what their buffers hold.
+/// `mutators` stopped, what their buffers hold. Cards listed but clean are
+/// left out: a young cycle's compaction lists every card it rewrites after
+/// the pause and cleans those that no longer reference a young object (a
+/// store that dirties one again lists it again).
 fn take_cards(heap: &HeapInner, mutators: &[Arc<MutatorShared>], cards: &mut Vec<usize>) {
     for m in mutators {
         // SAFETY: the mutator is stopped or in native code, so only this
         // thread touches its buffer.
         unsafe { &mut *m.cards.get() }.flush(&heap.remembered);
     }
+    let table = heap.spaces.cards();
     for buffer in heap.remembered.take() {
-        cards.extend(buffer);
+        cards.extend(
+            buffer
+                .into_iter()
+                .filter(|&c| table.is_dirty(table.range(c).start)),
+        );
     }
 }
 
@@ -569,8 +580,14 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         let mut grey = mark_roots(heap, mutators, &marker);
         // The cards' young objects are traced here only when they are few
         // enough to fit the pause's budget; otherwise concurrently.
-        let budget = heap.policy.lock().policy.young_pause_objects;
-        let in_pause = kind == CycleKind::Young && budget > 0 && cards.len() * 64 <= budget;
+        let (budget, try_it) = {
+            let policy = heap.policy.lock();
+            (
+                policy.policy.young_pause_objects,
+                policy.trace_young_in_pause(),
+            )
+        };
+        let in_pause = kind == CycleKind::Young && try_it && cards.len() * 64 <= budget;
         if in_pause {
             grey.extend(mark_cards(heap, &marker, &cards));
             let t = Instant::now();
@@ -995,6 +1012,7 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
         black,
         promoted,
         release,
+        hot,
     } = started;
     let resumed = Instant::now();
     // Tables too large to rewrite in the pause, before anything else: the
@@ -1032,7 +1050,7 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
         log_promoted_cards(heap, promoted.clone());
     }
     if let Some(compaction) = compaction {
-        cost += compaction.clone().run(index, resumed);
+        cost += compaction.clone().run(index, resumed, hot);
         heap.pacer.end();
         log_promoted_cards(heap, promoted);
         for o in compaction.large().objects() {
@@ -1133,6 +1151,11 @@ fn compaction_pause_work(
         && !in_place
         && slide_limit > 0
         && plan.new_top() - plan.base() <= slide_limit;
+    // The remembered set's cards in the old part of the moving space, when
+    // a concurrent compaction follows: their pages join it, and it rewrites
+    // them after the pause (`concurrent::OldPages`).
+    let mut old_cards = Vec::new();
+    let defer_old = heap.concurrent.is_some() && !slide && !in_place;
     match cycle.kind {
         CycleKind::Young => {
             // A card listed twice must be rewritten once: a rewritten
@@ -1140,21 +1163,15 @@ fn compaction_pause_work(
             cards.sort_unstable();
             cards.dedup();
             cycle.remembered_cards = cards.len();
-            for &card in cards.iter() {
-                let mut young = false;
-                // SAFETY: the old objects are intact (compaction has not begun)
-                // and every mutator is stopped.
-                unsafe {
-                    spaces.for_each_card_slot(card, |slot, kind| {
-                        young |= young_after(kind, plan.rewrite_slot(slot as *mut usize, kind));
-                    })
-                };
-                if young {
-                    kept.push(card);
-                } else {
-                    spaces.cards().clean(card);
-                }
+            if defer_old {
+                let table = spaces.cards();
+                let old_end = plan.base_page();
+                let (later, now): (Vec<usize>, Vec<usize>) =
+                    cards.iter().partition(|&&c| table.range(c).end <= old_end);
+                old_cards = later;
+                *cards = now;
             }
+            kept.extend(rewrite_remembered(spaces, plan, cards, &young_after));
         }
         // Nothing to rewrite: cleaning needs no order, and a full cycle's list
         // is long (every card the mutators dirtied since the last cycle; the
@@ -1175,6 +1192,12 @@ fn compaction_pause_work(
             }
         }
     }
+    // What the mutators wrote since the last cycle they will likely touch
+    // again: a full cycle's concurrent compaction builds those pages first.
+    let hot = match cycle.kind {
+        CycleKind::Full => std::mem::take(cards),
+        CycleKind::Young => Vec::new(),
+    };
     cards.clear();
     let rewrite_in_pause = |objects: &[(usize, usize)], kept: &mut Vec<usize>| {
         for &(obj, _) in objects {
@@ -1237,6 +1260,9 @@ fn compaction_pause_work(
             cycle.used_after,
             cycle.allocated_black,
         );
+        if cycle.kind == CycleKind::Young {
+            policy.young_traced = cycle.objects_marked;
+        }
         (trigger, policy.kept())
     };
     // Keep resident the pages the next cycle's allocations will use, and give
@@ -1245,8 +1271,20 @@ fn compaction_pause_work(
         Reason::Requested => 0,
         Reason::Budget | Reason::Full | Reason::RequestedYoung => keep_resident,
     };
-    let compaction = match deferred {
-        Some(large) => {
+    let old = match old_pages(heap, plan, &old_cards) {
+        Ok(Some(old)) => Some(old),
+        other => {
+            if let Err(e) = other {
+                log::warn!("movegc: the remembered set rewritten in the pause: {e}");
+            }
+            heap.remembered
+                .push(rewrite_remembered(spaces, plan, &old_cards, &young_after));
+            old_cards.clear();
+            concurrent::OldPages::none().ok()
+        }
+    };
+    let compaction = match (deferred, old) {
+        (Some(large), Some(old)) => {
             // Those rewritten in the pause already are not rewritten again.
             let objects: Vec<(usize, usize)> = large
                 .objects()
@@ -1255,7 +1293,8 @@ fn compaction_pause_work(
                 .map(|o| (o.start, o.size))
                 .collect();
             let live = early.live.as_ref();
-            match concurrent::start(heap, plan, large, keep, &pinned_pages(heap, plan), live) {
+            let pinned = pinned_pages(heap, plan);
+            match concurrent::start(heap, plan, large, old, keep, &pinned, live) {
                 Ok(started) => Some(started),
                 Err(e) => {
                     log::warn!(
@@ -1268,10 +1307,19 @@ fn compaction_pause_work(
                 }
             }
         }
-        None => None,
+        _ => None,
     };
-    if let Some(c) = &compaction {
-        cycle.pages_remapped = (c.remapped().len() + c.large().span()) / page;
+    match &compaction {
+        Some(c) => {
+            cycle.pages_remapped = (c.remapped().len() + c.large().span() + c.old().span()) / page;
+            // Listed for the next cycle: the compaction cleans those of them
+            // that no longer reference a young object, and the next cycle
+            // drops the clean ones from its list.
+            heap.remembered.push(old_cards);
+        }
+        None => heap
+            .remembered
+            .push(rewrite_remembered(spaces, plan, &old_cards, &young_after)),
     }
     let relinks = plan.relinks();
     if !relinks.is_empty() {
@@ -1302,9 +1350,17 @@ fn compaction_pause_work(
         log_promoted_cards(heap, promoted.clone());
     } else {
         // The next cycle cannot start before this compaction ends: pace the
-        // allocations meanwhile against its progress, as marking's.
-        heap.pacer
-            .begin(cycle.used_after, spaces.capacity(), plan.live_bytes());
+        // allocations meanwhile against its progress, as marking's, up to
+        // the next cycle's trigger, not the heap's end, so that the next
+        // cycle starts with room for its own marking. Paced up to the heap's
+        // end, an allocating thread that outran the compaction found the
+        // heap full as it ended, and stalled for the whole next cycle (the
+        // latency bench's unthrottled run: 1.1 s).
+        heap.pacer.begin(
+            cycle.used_after,
+            trigger.max(cycle.used_after),
+            plan.live_bytes(),
+        );
     }
     let mut release = None;
     if compaction.is_none() {
@@ -1335,7 +1391,63 @@ fn compaction_pause_work(
         black: plan.black(),
         promoted,
         release,
+        hot,
     })
+}
+
+/// Rewrites, in the pause, the references to objects that move on the
+/// remembered set's `cards` (sorted, each once), cleans the cards that then
+/// reference no young object (as `young` judges), and returns the others.
+fn rewrite_remembered(
+    spaces: &Spaces,
+    plan: &Plan<'_>,
+    cards: &[usize],
+    young: &impl Fn(SlotKind, usize) -> bool,
+) -> Vec<usize> {
+    // SAFETY: the old objects are intact (compaction has not begun) and
+    // every mutator is stopped.
+    let holds_young = unsafe { spaces.rewrite_cards(plan, cards, young) };
+    let mut kept = Vec::new();
+    for (&card, young) in cards.iter().zip(holds_young) {
+        if young {
+            kept.push(card);
+        } else {
+            spaces.cards().clean(card);
+        }
+    }
+    kept
+}
+
+/// The old pages of `cards` (the remembered set's, in the old part of the
+/// moving space), for a concurrent compaction to rewrite after the pause;
+/// `None` if a pinned object lies on them (native code may hand its address
+/// to the kernel, which cannot fault a page in).
+fn old_pages(
+    heap: &HeapInner,
+    plan: &Plan<'_>,
+    cards: &[usize],
+) -> gc_uffd::Result<Option<concurrent::OldPages>> {
+    if cards.is_empty() {
+        return concurrent::OldPages::none().map(Some);
+    }
+    let spaces = &heap.spaces;
+    let table = spaces.cards();
+    let with_addresses = cards.iter().map(|&c| (c, table.range(c).start)).collect();
+    let old = concurrent::OldPages::choose(with_addresses)?;
+    let pinned = heap.pins.snapshot().0;
+    let types = spaces.types();
+    let on_clusters = pinned
+        .into_iter()
+        .filter(|&addr| addr >= spaces.moving().start() && addr < plan.base())
+        .any(|addr| {
+            // SAFETY: in the pause: a pinned object is live, its header intact.
+            let header = gc_heap::Header(unsafe { (addr as *const u64).read() });
+            let size = types.size_of(header).unwrap_or(gc_heap::WORD);
+            old.clusters()
+                .iter()
+                .any(|c| addr < c.end && addr + size > c.start)
+        });
+    Ok((!on_clusters).then_some(old))
 }
 
 /// Logs the dirty cards over `promoted`, the objects a cycle promoted: the

@@ -8,7 +8,8 @@
 //! [`MAX_DELAY`] passes: the further ahead the mutators run, the longer they
 //! wait. Marking ends in a pause; the memory is freed at the compaction
 //! pause, and a concurrent compaction is paced the same way against the pages
-//! it has placed (the next cycle cannot start before it ends). Only an
+//! it has placed, with the room up to the next cycle's trigger (the next cycle
+//! cannot start before it ends, and must find room for its marking). Only an
 //! allocation that finds the heap truly full waits for the cycle itself (an
 //! allocation stall).
 
@@ -35,12 +36,12 @@ pub(crate) struct Pacer {
 }
 
 impl Pacer {
-    /// A cycle begins marking with `used` bytes in use of `capacity`; the last
-    /// one found `live` bytes to mark.
-    pub(crate) fn begin(&self, used: usize, capacity: usize, live: usize) {
+    /// A phase of a cycle begins with `used` bytes in use, and the mutators
+    /// may reach `limit` by its end; it has `live` bytes' worth of work.
+    pub(crate) fn begin(&self, used: usize, limit: usize, live: usize) {
         self.base.store(used, Ordering::Relaxed);
         self.room
-            .store(capacity.saturating_sub(used), Ordering::Relaxed);
+            .store(limit.saturating_sub(used), Ordering::Relaxed);
         self.work.store(live.max(MIN_WORK), Ordering::Relaxed);
         self.progress.store(0, Ordering::Relaxed);
         self.active.store(true, Ordering::Release);

@@ -46,9 +46,11 @@ pub const MIN_YOUNG: usize = 16 << 20;
 /// The largest young budget the adaptive policy picks.
 pub const MAX_YOUNG: usize = 512 << 20;
 /// Dirty cards beyond which the next cycle is full, not young: a young
-/// cycle's compaction pause rewrites their slots, about 64 per card at about
-/// 1.3 µs a card, so this bounds that part of it (a millisecond or so). A
-/// full cycle's pause rewrites no card: the old pages compact concurrently.
+/// cycle traces from their slots, about 64 per card, and rewrites them, in
+/// its compaction pause where it compacts in the pause (the stop-the-world
+/// mode, few survivors), about 0.4 µs a card, which this bounds (under half
+/// a millisecond), and after the pause in their pages otherwise. A full
+/// cycle rewrites no card: the old pages compact concurrently.
 pub const MAX_REMEMBERED_CARDS: usize = 1024;
 /// The smallest growth of the old generation before a full cycle.
 const MIN_OLD_GROWTH: usize = 32 << 20;
@@ -96,6 +98,8 @@ pub struct Policy {
     /// the dirty cards, before it lets marking go on concurrently (default
     /// 20,000, about a millisecond). A young cycle that finds its survivors
     /// within it is a single pause. 0 marks every young cycle concurrently.
+    /// A young cycle after one that traced more than this marks concurrently
+    /// from the start: its pause would most likely trace the budget in vain.
     pub young_pause_objects: usize,
 }
 
@@ -210,6 +214,8 @@ pub(crate) struct Governor {
     /// and when it was decided.
     kept: usize,
     kept_at: Option<Instant>,
+    /// Objects the last young cycle traced: its survivors.
+    pub(crate) young_traced: usize,
 }
 
 /// What the policy decides from and what it decided, for
@@ -242,6 +248,7 @@ impl Governor {
             cost: 0.0,
             kept: 0,
             kept_at: None,
+            young_traced: 0,
         }
     }
 
@@ -294,6 +301,13 @@ impl Governor {
         } else {
             CycleKind::Full
         }
+    }
+
+    /// Whether a young cycle should trace in its initial-mark pause: the
+    /// policy allows it, and the last young cycle's survivors fit the budget.
+    pub(crate) fn trace_young_in_pause(&self) -> bool {
+        let budget = self.policy.young_pause_objects;
+        budget > 0 && self.young_traced <= budget
     }
 
     /// The bytes allocated between two cycles after the last one.
@@ -397,6 +411,21 @@ mod tests {
         assert_eq!(g.kind(Reason::Budget, 0), CycleKind::Young);
         g.cycle_ended(CycleKind::Young, 1 << 30, 200 << 20, 0);
         assert_eq!(g.kind(Reason::Budget, 0), CycleKind::Full);
+    }
+
+    #[test]
+    fn a_young_cycle_traces_in_its_pause_after_one_whose_survivors_fit() {
+        let mut g = Governor::new(Policy::default(), 1 << 30);
+        assert!(g.trace_young_in_pause(), "nothing known yet: try");
+        g.young_traced = Policy::default().young_pause_objects + 1;
+        assert!(
+            !g.trace_young_in_pause(),
+            "the last one's survivors did not fit"
+        );
+        g.young_traced = 10;
+        assert!(g.trace_young_in_pause());
+        g.policy = g.policy.young_pause_objects(0);
+        assert!(!g.trace_young_in_pause(), "turned off");
     }
 
     #[test]

@@ -263,6 +263,57 @@ impl fmt::Display for PauseList<'_> {
     }
 }
 
+/// One figure for each kind of page a mutator's fault builds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FaultKinds<T> {
+    /// Pages below the dense prefix's end: nothing on them moves, their
+    /// references are rewritten in place.
+    pub dense: T,
+    /// Pages that objects slide onto, built from the shadow.
+    pub sliding: T,
+    /// Large objects' pages, whose references are rewritten.
+    pub large: T,
+    /// A young cycle's old pages with dirty cards, whose references to
+    /// young objects are rewritten.
+    pub old: T,
+    /// Pages above the new top, zero-filled for allocation.
+    pub allocation: T,
+}
+
+impl<T> FaultKinds<T> {
+    /// The figures with their kinds' names, in the order of the fields.
+    pub fn named(&self) -> [(&'static str, &T); 5] {
+        [
+            ("dense", &self.dense),
+            ("sliding", &self.sliding),
+            ("large", &self.large),
+            ("old", &self.old),
+            ("allocation", &self.allocation),
+        ]
+    }
+}
+
+/// Faults counted and timed over any number of compactions (a [`Latency`]'s
+/// percentiles do not add up; these do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultTotals {
+    /// Faults handled.
+    pub count: u64,
+    /// Time in their handlers, all together.
+    pub time: Duration,
+    /// The longest.
+    pub max: Duration,
+}
+
+impl FaultTotals {
+    /// The mean time of a fault (zero without one).
+    pub fn mean(&self) -> Duration {
+        self.time
+            .checked_div(u32::try_from(self.count).unwrap_or(u32::MAX))
+            .unwrap_or_default()
+    }
+}
+
 /// A distribution of durations, summarised.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Latency {
@@ -308,6 +359,9 @@ pub struct CompactionStats {
     /// Of `pages` and the large objects' pages, built by mutators in their
     /// SIGBUS handlers.
     pub by_mutators: usize,
+    /// Of `by_gc`, pages built first because the mutators wrote them (a
+    /// dirty card) since the last cycle: the likeliest to be touched soon.
+    pub hot: usize,
     /// Pages placed with `UFFDIO_MOVE`: no byte copied, no page allocated.
     pub moved: usize,
     /// Pages placed with `UFFDIO_COPY`: the kernel allocated a page for each.
@@ -369,6 +423,12 @@ pub struct CompactionStats {
     /// Pages of moving large objects that were never touched (no page
     /// behind them), placed as the zero page.
     pub relink_holes: usize,
+    /// A young cycle's old pages holding its dirty cards, whose references
+    /// to young objects were rewritten after the pause (in their shadow
+    /// pages, then copied back: counted in `copied` too), not in it.
+    pub old_pages: usize,
+    /// Of those, rewritten by mutators in their SIGBUS handlers.
+    pub old_by_mutators: usize,
     /// Minor page faults the compaction thread took (a recycled or free buffer
     /// page costs none: it is already resident).
     pub gc_minor_faults: u64,
@@ -376,6 +436,10 @@ pub struct CompactionStats {
     /// entering the handler to leaving it (the kernel's delivery of the signal,
     /// a few microseconds, comes on top).
     pub faults: Latency,
+    /// The same by the kind of page faulted on.
+    pub fault_kinds: FaultKinds<Latency>,
+    /// The time in the handler by the kind of page faulted on.
+    pub fault_time: FaultKinds<Duration>,
     /// Time in mutators' SIGBUS handlers, all threads.
     pub mutator_time: Duration,
     /// CPU time of the compaction threads.
@@ -408,17 +472,22 @@ impl fmt::Display for CompactionStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "gc #{} compaction: {} pages ({} by GC{}, {} by mutators), {} moved in {} calls, \
+            "gc #{} compaction: {} pages ({} by GC{}{}, {} by mutators), {} moved in {} calls, \
              {} copied; buffers {} free + {} recycled, {} released early; allocation pages {} \
              recycled + {} fresh, \
-             {} zero-filled; {}{}\
+             {} zero-filled; {}{}{}\
              wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; \
-             mutator faults {}{}{}",
+             mutator faults {}{}{}{}",
             self.cycle,
             self.pages,
             self.by_gc,
             if self.by_helpers > 0 {
                 format!(" ({} by helpers)", self.by_helpers)
+            } else {
+                String::new()
+            },
+            if self.hot > 0 {
+                format!(", {} hot first", self.hot)
             } else {
                 String::new()
             },
@@ -453,12 +522,26 @@ impl fmt::Display for CompactionStats {
             } else {
                 String::new()
             },
+            if self.old_pages > 0 {
+                format!(
+                    "old pages {} rewritten ({} by mutators); ",
+                    self.old_pages, self.old_by_mutators
+                )
+            } else {
+                String::new()
+            },
             ms(self.wall),
             ms(self.gc_cpu),
             self.threads,
             if self.threads == 1 { "" } else { "s" },
             self.gc_minor_faults,
             self.faults,
+            self.fault_kinds
+                .named()
+                .iter()
+                .filter(|(_, l)| l.count > 0)
+                .map(|(kind, l)| format!(", {kind} {l}"))
+                .collect::<String>(),
             if self.copied_busy > 0 {
                 format!("; {} page(s) copied, MOVE met EBUSY", self.copied_busy)
             } else {
@@ -560,6 +643,8 @@ pub struct Stats {
     pub mutator_faults: u64,
     /// Concurrent modes: the longest a mutator's fault handler took.
     pub max_fault: Duration,
+    /// Concurrent modes: mutator faults by the kind of page faulted on.
+    pub faults_by_kind: FaultKinds<FaultTotals>,
     /// Concurrent modes: cycles whose MOVEs met `EBUSY` for most pages, and
     /// that copied the rest.
     pub switched_to_copy: u64,
@@ -626,6 +711,32 @@ impl Stats {
         self.pages_zero_filled += (c.allocation_pages + c.zero_filled) as u64;
         self.mutator_faults += c.faults.count;
         self.max_fault = self.max_fault.max(c.faults.max);
+        for (total, (latency, time)) in [
+            (
+                &mut self.faults_by_kind.dense,
+                (&c.fault_kinds.dense, c.fault_time.dense),
+            ),
+            (
+                &mut self.faults_by_kind.sliding,
+                (&c.fault_kinds.sliding, c.fault_time.sliding),
+            ),
+            (
+                &mut self.faults_by_kind.large,
+                (&c.fault_kinds.large, c.fault_time.large),
+            ),
+            (
+                &mut self.faults_by_kind.old,
+                (&c.fault_kinds.old, c.fault_time.old),
+            ),
+            (
+                &mut self.faults_by_kind.allocation,
+                (&c.fault_kinds.allocation, c.fault_time.allocation),
+            ),
+        ] {
+            total.count += latency.count;
+            total.time += time;
+            total.max = total.max.max(latency.max);
+        }
         self.switched_to_copy += u64::from(c.switched_to_copy);
         self.pages_copied_busy += c.copied_busy as u64;
         self.pages_relinked += c.relinked_pages as u64;

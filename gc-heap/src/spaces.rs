@@ -227,7 +227,26 @@ impl Spaces {
     /// # Safety
     /// The old objects' headers must be intact (no compaction in progress
     /// below the young start) and the starts bitmap current.
-    pub unsafe fn for_each_card_slot(&self, card: usize, mut f: impl FnMut(usize, SlotKind)) {
+    pub unsafe fn for_each_card_slot(&self, card: usize, f: impl FnMut(usize, SlotKind)) {
+        // SAFETY: as the caller guarantees; the headers are where the objects are.
+        unsafe {
+            self.for_each_card_slot_reading(card, |at| (at as *const u64).read(), f);
+        }
+    }
+
+    /// As [`for_each_card_slot`](Self::for_each_card_slot), reading the
+    /// header of the old object at `at` with `header_at(at)`: a concurrent
+    /// compaction reads old objects from its shadow mapping.
+    ///
+    /// # Safety
+    /// `header_at` must return the old objects' headers; the starts bitmap
+    /// must be current.
+    pub unsafe fn for_each_card_slot_reading(
+        &self,
+        card: usize,
+        header_at: impl Fn(usize) -> u64,
+        mut f: impl FnMut(usize, SlotKind),
+    ) {
         let range = self.cards.range(card);
         let (objects_from, end) = if range.start < self.large.range().start {
             let end = range.end.min(self.young_start());
@@ -246,8 +265,7 @@ impl Spaces {
         };
         let mut at = objects_from;
         while at < end {
-            // SAFETY: `at` starts an old object, as the caller guarantees.
-            let header = crate::object::Header(unsafe { (at as *const u64).read() });
+            let header = crate::object::Header(header_at(at));
             let Some(size) = self.types.size_of(header).filter(|&s| s > 0) else {
                 debug_assert!(false, "no object at {at:#x}: header {:#x}", header.0);
                 return;

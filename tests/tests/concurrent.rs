@@ -120,6 +120,66 @@ fn a_second_compaction_thread_builds_pages() {
     );
 }
 
+/// The pages that the mutators wrote young references into since the last
+/// cycle are built first: a full cycle after such writes to an old list's
+/// cells builds their pages before the rest (the compaction thread alone:
+/// the mutator waits in `collect`), and one after no such write builds
+/// none first.
+#[test]
+fn pages_written_since_the_last_cycle_are_built_first() {
+    let Some((heap, types)) = heap(Mode::Move, 64 << 20, 1) else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    const CELLS: usize = 40_000;
+    const EVERY: usize = 50;
+    m.scope(|s| {
+        let head = numbered_list(s, types, CELLS);
+        s.mutator().collect().unwrap();
+        s.mutator().collect().unwrap();
+        let quiet = s.mutator().heap().stats().last_compaction.unwrap();
+        assert_eq!(quiet.hot, 0, "no old object was written: {quiet}");
+        let walk = s.local(s.get(head));
+        let mut i = 0;
+        while s.get(walk).is_some() {
+            if i % EVERY == 0 {
+                let young = s.mutator().alloc(types.node, 0).unwrap();
+                let cell = s.get(walk).unwrap();
+                // SAFETY: both read since the allocation's safepoint; 16 is a
+                // reference slot.
+                unsafe { s.mutator().write_ref(cell, 16, Some(young)) };
+            }
+            let cell = s.get(walk).unwrap();
+            // SAFETY: a live cell; 8 is its reference to the next.
+            let next = unsafe { s.mutator().read_ref(cell, 8) };
+            s.set(walk, next);
+            i += 1;
+        }
+        s.mutator().collect().unwrap();
+        let written = s.mutator().heap().stats().last_compaction.unwrap();
+        let mut pages = Vec::new();
+        let mut at = s.get(head);
+        let mut i = 0;
+        while let Some(cell) = at {
+            if i % EVERY == 0 {
+                pages.push(cell.addr() / 4096);
+            }
+            // SAFETY: as above.
+            at = unsafe { s.mutator().read_ref(cell, 8) };
+            i += 1;
+        }
+        pages.dedup();
+        // A card's page is that of its first live word: the written cell's
+        // own page or the one before it, so at least every other one counts.
+        assert!(
+            written.hot >= pages.len().div_ceil(2) && written.hot <= written.by_gc,
+            "{} pages hold written cells: {written}",
+            pages.len()
+        );
+        check_numbered_list(s, head, CELLS, "after the cycles");
+    });
+}
+
 #[test]
 fn move_mode_one_thread() {
     graphs_survive(Mode::Move, 1, 24, 1);
@@ -185,6 +245,16 @@ fn mutators_build_pages_they_touch_first() {
     assert!(
         s.pages_by_gc > 0,
         "no page was built by the compaction thread: {s:?}"
+    );
+    let kinds = s.faults_by_kind;
+    let by_kind: u64 = kinds.named().iter().map(|(_, k)| k.count).sum();
+    assert_eq!(
+        by_kind, s.mutator_faults,
+        "every fault has a kind: {kinds:?}"
+    );
+    assert!(
+        kinds.sliding.count > 0 && kinds.sliding.time > std::time::Duration::ZERO,
+        "the list's cells slide, and the mutator read them first: {kinds:?}"
     );
 }
 

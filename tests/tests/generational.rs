@@ -150,6 +150,77 @@ fn old_to_young_references_are_followed_and_rewritten() {
     }
 }
 
+/// A young cycle's concurrent compaction rewrites the old pages of its dirty
+/// cards after the pause, not in it: old nodes on many pages reference young
+/// nodes that move; with the compaction thread held back, the mutator reads
+/// the old nodes right after the pause, and rewrites their pages itself;
+/// every reference leads to its young node, during the compaction, after it,
+/// and after a second young cycle.
+#[test]
+fn old_pages_with_dirty_cards_are_rewritten_after_the_pause() {
+    for mode in [Mode::Move, Mode::Copy] {
+        let inject = Injection {
+            compaction_delay: Some(std::time::Duration::from_millis(100)),
+            ..Injection::default()
+        };
+        let Some((heap, types)) = concurrent_heap(mode, 64 << 20, |b| b.inject(inject)) else {
+            return;
+        };
+        let mut m = heap.attach().unwrap();
+        const NODES: usize = 4_000;
+        m.scope(|s| {
+            let olds = s.alloc(types.refs, NODES as u32).unwrap();
+            for i in 0..NODES {
+                let node = s.mutator().alloc(types.node, 0).unwrap();
+                let arr = s.get(olds).unwrap();
+                // SAFETY: fresh and live objects, current: no safepoint since.
+                unsafe { s.mutator().write_ref(arr, 8 + 8 * i, Some(node)) };
+            }
+            s.mutator().collect().unwrap();
+            let check = |s: &mut gc_core::HandleScope<'_>, what: &str| {
+                let arr = s.get(olds).unwrap();
+                for i in 0..NODES {
+                    // SAFETY: live objects; no safepoint in the loop.
+                    unsafe {
+                        let old = s.mutator().read_ref(arr, 8 + 8 * i).unwrap();
+                        let young = s.mutator().read_ref(old, A).unwrap_or_else(|| {
+                            panic!("{mode:?} {what}: node {i} lost its young node")
+                        });
+                        assert_eq!(young.read_word(DATA), i, "{mode:?} {what}: node {i}");
+                    }
+                }
+            };
+            for i in 0..NODES {
+                // Garbage first, so that the young node slides down.
+                s.mutator().alloc(types.blob, 40).unwrap();
+                let young = s.mutator().alloc(types.node, 0).unwrap();
+                let arr = s.get(olds).unwrap();
+                // SAFETY: live objects, current: no safepoint since `alloc`.
+                unsafe {
+                    young.write_word(DATA, i);
+                    let old = s.mutator().read_ref(arr, 8 + 8 * i).unwrap();
+                    s.mutator().write_ref(old, A, Some(young));
+                }
+            }
+            let seen = s.mutator().heap().stats().collections;
+            movegc_tests::allocate_until_collection(s.mutator(), types, seen).unwrap();
+            let first = s.mutator().heap().stats().last.unwrap();
+            assert_eq!(first.kind, CycleKind::Young, "{mode:?}: {first}");
+            assert!(first.remembered_cards > 100, "{mode:?}: {first}");
+            check(s, "right after the pause");
+            s.mutator().collect_young().unwrap();
+            check(s, "after a second young cycle");
+        });
+        // Only an old page rewritten after the pause can fault as one.
+        let st = heap.stats();
+        assert!(
+            st.faults_by_kind.old.count > 0,
+            "{mode:?}: the mutator rewrote no old page: {:?}",
+            st.faults_by_kind
+        );
+    }
+}
+
 /// A young cycle in Move mode leaves the old generation's pages alone: not
 /// remapped, not moved, not written. The old pages are made read-only for
 /// the cycle: a remap would carry the protection into the shadow, where

@@ -47,15 +47,18 @@
 //! over every window inside the measured period, of the share of the window
 //! not stalled. The children report their stalls, and the parent computes the
 //! MMUs, so that every variant's come from the same code. The GC's own
-//! figures (pauses by kind, allocation stalls, pacing, collections) are the
-//! differences of the heap's statistics between the measured period's start
-//! and end. Pauses are recorded when their cycle ends, so a cycle running
+//! figures (pauses by kind, allocation stalls, pacing, collections, and the
+//! mutators' faults on each kind of page: count and mean; their max is the
+//! whole run's) are the differences of the heap's statistics between the
+//! measured period's start and end. Pauses are recorded when their cycle ends, so a cycle running
 //! across either edge counts on the side it ends. The mutator's involuntary
 //! context switches in the measured period tell stalls the scheduler caused
 //! (GC threads competing for a core) from the rest.
 //!
 //! The variants: `Box` (plain Rust: `Vec<Option<Box<Node>>>`, replacing a
-//! chain drops the old one), `movegc-stw` (stop-the-world mode with
+//! chain drops the old one), `machine` (the same loop, with operations that do
+//! nothing: the stalls the machine itself causes, a ceiling on every variant's
+//! MMU), `movegc-stw` (stop-the-world mode with
 //! concurrent marking off: every cycle in one pause), `movegc-stw-cm`
 //! (stop-the-world compaction, concurrent marking), `movegc-move` and
 //! `movegc-copy` (concurrent compaction with `UFFDIO_MOVE` / `UFFDIO_COPY`).
@@ -89,8 +92,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use gc_core::{
-    HandleScope, Heap, Local, Mode, Pause, PauseKind, SlotKind, Stats, TypeDescriptor, TypeId,
-    TypeTable, WORD,
+    FaultTotals, HandleScope, Heap, Local, Mode, Pause, PauseKind, SlotKind, Stats, TypeDescriptor,
+    TypeId, TypeTable, WORD,
 };
 
 const MIB: usize = 1 << 20;
@@ -119,8 +122,9 @@ const MMU_WINDOWS: [(Duration, &str); 3] = [
     (Duration::from_millis(100), "100 ms"),
 ];
 
-const VARIANTS: [&str; 8] = [
+const VARIANTS: [&str; 9] = [
     "Box",
+    "machine",
     "movegc-stw",
     "movegc-stw-cm",
     "movegc-move",
@@ -259,6 +263,26 @@ struct Node {
     next: Option<Box<Node>>,
     slot: usize,
     position: usize,
+}
+
+/// The variant `machine`: operations that do nothing, so that its stalls are
+/// the machine's own (interrupts, the hypervisor, other processes).
+struct Nothing;
+
+impl Chains for Nothing {
+    fn replace(&mut self, slot: usize) {
+        black_box(slot);
+    }
+
+    fn poll(&mut self) {}
+
+    fn stats(&mut self) -> Option<Stats> {
+        None
+    }
+
+    fn check(&mut self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 struct BoxChains(Vec<Option<Box<Node>>>);
@@ -641,6 +665,7 @@ fn measure(w: &mut impl Chains, cfg: &Config, paced: bool) -> Outcome {
 fn child(variant: &str, cfg: &Config, paced: bool) {
     reset_peak_rss();
     let outcome = match gc_config(variant) {
+        None if variant == "machine" => measure(&mut Nothing, cfg, paced),
         None => {
             let mut w = BoxChains((0..cfg.slots).map(|_| None).collect());
             measure(&mut w, cfg, paced)
@@ -739,6 +764,18 @@ fn report(o: &Outcome) {
             ms(after.stall_time.saturating_sub(before.stall_time)),
         );
         out("allocation_stall_max_ms", ms(after.max_stall));
+        let (was, is) = (before.faults_by_kind.named(), after.faults_by_kind.named());
+        for ((kind, was), (_, is)) in was.iter().zip(&is) {
+            out(&format!("faults_{kind}"), (is.count - was.count) as f64);
+            let mean = FaultTotals {
+                count: is.count - was.count,
+                time: is.time.saturating_sub(was.time),
+                max: is.max,
+            }
+            .mean();
+            out(&format!("fault_{kind}_mean_us"), mean.as_secs_f64() * 1e6);
+            out(&format!("fault_{kind}_max_us"), is.max.as_secs_f64() * 1e6);
+        }
         out("paced", (after.paced - before.paced) as f64);
         out(
             "pacing_ms",
@@ -1065,6 +1102,24 @@ fn print_figures(run: &str, variant: &str, f: &BTreeMap<String, f64>) {
             &name("allocation stall max (whole run, build included), ms"),
             format!("{:.3}", get("allocation_stall_max_ms")),
         );
+        for kind in ["dense", "sliding", "large", "allocation"] {
+            if get(&format!("faults_{kind}")) > 0.0 {
+                line(
+                    &name(&format!("mutator faults on {kind} pages")),
+                    format!("{:.0}", get(&format!("faults_{kind}"))),
+                );
+                line(
+                    &name(&format!("mutator fault on {kind} pages, mean, us")),
+                    format!("{:.1}", get(&format!("fault_{kind}_mean_us"))),
+                );
+                line(
+                    &name(&format!(
+                        "mutator fault on {kind} pages, max (whole run, build included), us"
+                    )),
+                    format!("{:.1}", get(&format!("fault_{kind}_max_us"))),
+                );
+            }
+        }
         line(&name("paced allocations"), format!("{:.0}", get("paced")));
         line(&name("pacing time, ms"), format!("{:.3}", get("pacing_ms")));
     }
@@ -1091,8 +1146,9 @@ fn drawing<E: std::error::Error + Send + Sync>(
 /// plotters palette's third is a pale yellow).
 fn variant_color(variant: &str) -> plotters::style::RGBColor {
     use plotters::style::RGBColor;
-    const COLORS: [RGBColor; 8] = [
+    const COLORS: [RGBColor; 9] = [
         RGBColor(0, 0, 0),
+        RGBColor(127, 127, 127),
         RGBColor(148, 103, 189),
         RGBColor(140, 86, 75),
         RGBColor(31, 119, 180),
@@ -1410,7 +1466,7 @@ fn main() {
             .and_then(|r| r.figures.get(key).copied())
             .unwrap_or(f64::NAN)
     };
-    for v in VARIANTS.iter().copied().skip(1) {
+    for v in VARIANTS.iter().copied().skip(2) {
         if !results.contains_key(&("fast", "Box")) || !results.contains_key(&("fast", v)) {
             continue;
         }

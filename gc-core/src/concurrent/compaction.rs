@@ -15,16 +15,22 @@ use gc_uffd::{MoveMode, Outcome, Placement, ThreadUsage, Wake};
 use super::buffers::Buffers;
 use super::large::{LargeObject, LargePages};
 use super::latency::Histogram;
+use super::old::OldPages;
 use super::pages::PageStates;
 use super::remap::Remapped;
 use super::{Concurrent, PAGE};
 use crate::heap::HeapInner;
-use crate::stats::CompactionStats;
+use crate::stats::{CompactionStats, FaultKinds};
 
 /// The most pages the compaction thread claims, builds and places as one run.
 /// A mutator faulting on one of them waits for the whole run to be built, so
 /// it stays short: 16 pages build in tens of microseconds.
 const RUN: usize = 16;
+
+/// The longest run of hot pages (see [`Compaction::hot_runs`]) built and
+/// placed together: the mutators are likely to touch these while they are
+/// built, and one waits for the whole run.
+const HOT_RUN: usize = 4;
 
 /// How many pages up a thread builds, before moving a dense page, the pages
 /// that read an object header from its shadow page (past that, it copies).
@@ -46,6 +52,15 @@ const ALLOCATION_RUN: usize = 64;
 /// outnumber the pages moved, the rest of the cycle copies.
 const BUSY_SWITCH: usize = 32;
 
+/// The pages outside the moving space's compacted range whose references a
+/// compaction rewrites after the pause.
+pub(crate) struct Outside {
+    /// Large objects' pages.
+    pub(crate) large: LargePages,
+    /// Old pages holding a young cycle's dirty cards.
+    pub(crate) old: OldPages,
+}
+
 /// Counters of one compaction.
 #[derive(Default)]
 struct Counts {
@@ -56,6 +71,7 @@ struct Counts {
     by_gc: AtomicUsize,
     by_helpers: AtomicUsize,
     by_mutators: AtomicUsize,
+    hot: AtomicUsize,
     moved: AtomicUsize,
     copied: AtomicUsize,
     /// Of `copied`, pages copied because MOVE met `EBUSY` on their run.
@@ -73,6 +89,8 @@ struct Counts {
     bytes_moved: AtomicUsize,
     large_by_gc: AtomicUsize,
     large_by_mutators: AtomicUsize,
+    old_by_gc: AtomicUsize,
+    old_by_mutators: AtomicUsize,
     /// Pages of moving large objects placed at their new addresses by MOVE.
     relinked: AtomicUsize,
     /// Of those, pages of objects without slots: moved from their old
@@ -109,6 +127,8 @@ pub(crate) struct Compaction {
     pages: PageStates,
     /// Large objects whose slots are rewritten after the pause.
     large: LargePages,
+    /// Old pages whose dirty cards' references are rewritten after the pause.
+    old: OldPages,
     buffers: Buffers,
     copy_only: AtomicBool,
     /// Pages from `prepared_from` to `prepared_to` were placed (zeroed) for
@@ -118,6 +138,8 @@ pub(crate) struct Compaction {
     prepared_to: AtomicUsize,
     counts: Counts,
     faults: Histogram,
+    /// The same by the kind of page faulted on.
+    fault_kinds: FaultKinds<Histogram>,
 }
 
 /// A number for how a placement call ended, storable in an atomic from a
@@ -183,7 +205,7 @@ impl Compaction {
         plan: &Plan<'_>,
         dirty_end: usize,
         remapped: Remapped,
-        large: LargePages,
+        Outside { large, old }: Outside,
         pinned: &[Range<usize>],
     ) -> gc_uffd::Result<Self> {
         let shadow_start = machinery.shadow.start();
@@ -221,12 +243,20 @@ impl Compaction {
             dense_pages: (plan.dense_end() - start) / PAGE,
             pages,
             large,
+            old,
             buffers,
             copy_only: AtomicBool::new(false),
             prepared_from: (plan.new_top() + ALLOCATION_SLACK).next_multiple_of(PAGE),
             prepared_to: AtomicUsize::new(0),
             counts: Counts::default(),
             faults: Histogram::new(),
+            fault_kinds: FaultKinds {
+                dense: Histogram::new(),
+                sliding: Histogram::new(),
+                large: Histogram::new(),
+                old: Histogram::new(),
+                allocation: Histogram::new(),
+            },
             machinery,
             heap,
         })
@@ -253,6 +283,19 @@ impl Compaction {
         addr.wrapping_add(self.delta)
     }
 
+    /// The range registered for missing faults with the moving space's
+    /// pages: from the first old page rewritten after the pause (or the
+    /// compaction's first page) to the space's end.
+    pub(crate) fn registered(&self) -> Range<usize> {
+        let first_old = self.old.clusters().first().map_or(usize::MAX, |c| c.start);
+        first_old.min(self.moving.start)..self.moving.end
+    }
+
+    /// The old pages rewritten after the pause.
+    pub(crate) fn old(&self) -> &OldPages {
+        &self.old
+    }
+
     /// The pages moved out to the shadow.
     pub(crate) fn remapped(&self) -> &Remapped {
         &self.remapped
@@ -267,28 +310,108 @@ impl Compaction {
     pub(super) fn on_fault(&self, addr: usize) -> FaultAction {
         let started = Instant::now();
         let page = addr & !(PAGE - 1);
-        let resolved = if self.moving.contains(&page) {
-            self.on_moving_fault(page)
+        let kinds = &self.fault_kinds;
+        let (resolved, kind) = if let Some(index) = self.old.page_index(page) {
+            (self.on_old_fault(index), &kinds.old)
+        } else if self.moving.contains(&page) {
+            let index = (page - self.moving.start) / PAGE;
+            let kind = if index < self.dense_pages {
+                &kinds.dense
+            } else if index < self.pages.len() {
+                &kinds.sliding
+            } else {
+                &kinds.allocation
+            };
+            (self.on_moving_fault(page), kind)
         } else if let Some((_, index)) = self.large.page_index(page) {
-            self.on_large_fault(index)
+            (self.on_large_fault(index), &kinds.large)
         } else if self.large.in_span(page) {
             // Watched with the moving objects' new pages: an untouched page
             // of a block that stays (a hole set aside is touched by no one),
             // which reads as zero. Placed, or present already, or the cycle is
             // ending (unregistered): the retried access succeeds.
             let _ = self.concurrent().uffd.zero_pages(page, PAGE, Wake::No);
-            true
+            (true, &kinds.large)
         } else {
             // A fault an earlier cycle's registration raised, delivered late:
             // unregistered now, the retried access is an ordinary fault.
             return FaultAction::Resolved;
         };
-        self.faults.record(started.elapsed());
+        let took = started.elapsed();
+        self.faults.record(took);
+        kind.record(took);
         if resolved {
             FaultAction::Resolved
         } else {
             FaultAction::Forward
         }
+    }
+
+    /// A fault on old page `index`: rewrite and place it.
+    fn on_old_fault(&self, index: usize) -> bool {
+        let (mapped, mine) = self.old.states.serve(index, || self.build_old(index));
+        if mine {
+            self.counts.by_mutators.fetch_add(1, Ordering::Relaxed);
+            self.counts.old_by_mutators.fetch_add(1, Ordering::Relaxed);
+        }
+        mapped
+    }
+
+    /// Rewrites old page `index`'s dirty cards in its shadow page, cleans
+    /// those that then reference no young object, and copies the page back.
+    fn build_old(&self, index: usize) -> bool {
+        let plan = self.plan();
+        let spaces = self.spaces();
+        let types = spaces.types();
+        let page = self.old.page_at(index);
+        let young = spaces.young_start()..spaces.large().range().start;
+        let header_at = |at: usize| {
+            let from = if self.old.contains(at) {
+                self.shadow(at)
+            } else {
+                at
+            };
+            // SAFETY: an old object's header: in the shadow for the clusters'
+            // pages, which are copied back and so stay there until the end; in
+            // place for the other old pages, which stay mapped.
+            unsafe { (from as *const u64).read() }
+        };
+        for &(card, _) in self.old.cards_on(page) {
+            let mut holds_young = false;
+            let rewrite = |slot: usize, kind| {
+                // SAFETY: the slot lies on `page`, whose contents are in its
+                // shadow page, which only this page's claimer touches.
+                let value = unsafe { plan.rewrite_slot(self.shadow(slot) as *mut usize, kind) };
+                holds_young |= young.contains(&value) && types.is_ref(kind, value);
+            };
+            // SAFETY: the starts bitmap is current below the young start, and
+            // `header_at` reads the old objects' headers.
+            unsafe { spaces.for_each_card_slot_reading(card, header_at, rewrite) };
+            // The page is not mapped yet: no mutator stores to this card until
+            // it is, and a store then dirties and lists the card again.
+            if !holds_young {
+                spaces.cards().clean(card);
+            }
+        }
+        self.copy(page, self.shadow(page), 1)
+    }
+
+    /// The compaction thread's old pages, one at a time: rewritten in their
+    /// shadow pages and copied back. Returns the pages that could not be
+    /// placed.
+    fn old_runs(&self) -> usize {
+        let mut failed = 0;
+        for index in 0..self.old.states.len() {
+            if !self.old.states.try_claim(index) {
+                continue;
+            }
+            let ok = self.build_old(index);
+            self.old.states.finish(index, ok);
+            failed += usize::from(!ok);
+            self.counts.by_gc.fetch_add(1, Ordering::Relaxed);
+            self.counts.old_by_gc.fetch_add(1, Ordering::Relaxed);
+        }
+        failed
     }
 
     /// A fault on large-object page `index`: rewrite and place it.
@@ -307,7 +430,11 @@ impl Compaction {
     fn on_moving_fault(&self, page: usize) -> bool {
         let index = (page - self.moving.start) / PAGE;
         if index < self.pages.len() {
-            let (mapped, mine) = self.pages.serve(index, || self.build_one(index));
+            // A mutator builds its page alone: a dense page whose header the
+            // pages above still need is copied, not moved, rather than built
+            // with them (reference arrays end to end, as the latency bench's
+            // slot arrays, made each fault build four pages).
+            let (mapped, mine) = self.pages.serve(index, || self.build_at(index, 0));
             if mine {
                 self.counts.by_mutators.fetch_add(1, Ordering::Relaxed);
             }
@@ -625,13 +752,8 @@ impl Compaction {
         failed
     }
 
-    /// One page, for a mutator (or for a thread releasing a header): build it
-    /// and place it.
-    fn build_one(&self, index: usize) -> bool {
-        self.build_at(index, CHAIN)
-    }
-
-    /// [`build_one`](Self::build_one), releasing headers `depth` pages deep.
+    /// One page, for a mutator (`depth` 0) or for a thread releasing a
+    /// header: build it and place it, releasing headers `depth` pages deep.
     fn build_at(&self, index: usize, depth: usize) -> bool {
         let plan = self.plan();
         let page = self.page(index);
@@ -808,11 +930,13 @@ impl Compaction {
         real(len)
     }
 
-    /// The compaction thread: build every page nobody has claimed, top down
-    /// in runs, recycling shadow pages behind it; wait for the mutators'
+    /// The compaction thread: build every page nobody has claimed, the pages
+    /// of the `hot` cards (those the mutators dirtied since the last cycle)
+    /// first, then top down in runs, recycling shadow pages behind it; wait
+    /// for the mutators'
     /// pages; then end the cycle's registration and release the shadow.
     /// Returns the time mutators spent in its fault handler.
-    pub(crate) fn run(self: Arc<Self>, cycle: u64, resumed: Instant) -> Duration {
+    pub(crate) fn run(self: Arc<Self>, cycle: u64, resumed: Instant, hot: Vec<usize>) -> Duration {
         let usage = ThreadUsage::now();
         let plan = self.plan();
         let mut scratch: Box<[PageBuf]> = (0..RUN).map(|_| PageBuf([0; PAGE])).collect();
@@ -849,9 +973,13 @@ impl Compaction {
             if let Some(delay) = self.concurrent().inject.compaction_delay {
                 std::thread::sleep(delay);
             }
-            // Large objects' pages first: they are few, cheap (nothing is
-            // copied) and long-lived tables that mutators read all over.
+            // The old pages of the remembered set first: the mutators wrote
+            // them lately. Then large objects' pages: they are few, cheap
+            // (nothing is copied) and long-lived tables that mutators read
+            // all over.
+            failed += self.old_runs();
             failed += self.large_runs(&plan);
+            failed += self.hot_runs(&plan, scratch, hot);
             failed += self
                 .build_runs(&plan, scratch, || {
                     self.recycle(&plan, &mut producer);
@@ -868,7 +996,7 @@ impl Compaction {
                 }
             }
         });
-        failed += self.pages.wait_all() + self.large.states.wait_all();
+        failed += self.pages.wait_all() + self.large.states.wait_all() + self.old.states.wait_all();
         // Every page is in place: what is left in the shadow is garbage.
         self.publish_live(self.page(self.dense_pages), &mut producer);
         let t = Instant::now();
@@ -915,6 +1043,64 @@ impl Compaction {
         Built { failed, built }
     }
 
+    /// The to-space pages of the objects on `cards`, in order.
+    fn hot_pages(&self, plan: &Plan<'_>, cards: Vec<usize>) -> Vec<usize> {
+        let table = self.spaces().cards();
+        let mut pages: Vec<usize> = cards
+            .into_iter()
+            .map(|card| table.range(card).start)
+            .filter(|&at| at >= self.moving.start && at < plan.old_top())
+            .map(|at| (plan.forward(at) - self.moving.start) / PAGE)
+            .filter(|&index| index < self.pages.len())
+            .collect();
+        pages.sort_unstable();
+        pages.dedup();
+        pages
+    }
+
+    /// Builds the pages the mutators wrote since the last cycle before the
+    /// others: what a mutator wrote lately it is likely to touch again soon
+    /// (the latency bench's slot arrays: 1,957 pages of references at the
+    /// bottom of the heap, which the compaction, going top-down, reached
+    /// last, and every one of which a mutator faulted on first). Returns the
+    /// pages it could not place.
+    fn hot_runs(&self, plan: &Plan<'_>, scratch: usize, cards: Vec<usize>) -> usize {
+        let hot = self.hot_pages(plan, cards);
+        let mut failed = 0;
+        let mut k = hot.len();
+        while k > 0 {
+            k -= 1;
+            let hi = hot[k];
+            if !self.pages.try_claim(hi) {
+                continue;
+            }
+            let dense = hi < self.dense_pages;
+            let mut lo = hi;
+            while hi - lo + 1 < HOT_RUN
+                && k > 0
+                && hot[k - 1] + 1 == lo
+                && (lo - 1 < self.dense_pages) == dense
+                && self.pages.try_claim(lo - 1)
+            {
+                lo -= 1;
+                k -= 1;
+            }
+            failed += if dense {
+                self.dense_run(plan, lo, hi)
+            } else {
+                self.sliding_run(plan, lo, hi, scratch)
+            };
+            let n = hi - lo + 1;
+            self.counts.by_gc.fetch_add(n, Ordering::Relaxed);
+            self.counts.hot.fetch_add(n, Ordering::Relaxed);
+            self.heap
+                .pacer
+                .progress
+                .fetch_add(n * PAGE, Ordering::Relaxed);
+        }
+        failed
+    }
+
     /// A compaction thread besides the cycle's: builds runs as it does,
     /// leaving it the buffers' publication and the allocation pages. Returns
     /// the pages it could not place and its CPU time.
@@ -939,7 +1125,8 @@ impl Compaction {
             self.build(plan, k, self.shadow(self.page(k)));
         }
         let dst = self.page(lo);
-        // Pages above were all claimed before this run (top-down): this waits.
+        // Pages above were claimed before this run (top-down), or are built
+        // here if not (a run of hot pages, built first): this waits.
         let ok = if self.release_header(plan, lo, hi, CHAIN, &self.counts.by_gc) {
             self.place(dst, self.shadow(dst), hi - lo + 1)
         } else {
@@ -1198,7 +1385,8 @@ impl Compaction {
     ) {
         let c = self.concurrent();
         let clusters = self.large.clusters();
-        let registered = std::iter::once(&self.moving)
+        let whole = self.registered();
+        let registered = std::iter::once(&whole)
             .chain(clusters)
             .chain(self.large.watched());
         for range in registered {
@@ -1221,8 +1409,12 @@ impl Compaction {
             .runs()
             .last()
             .map_or(0, |r| r.end - self.moving.start);
-        let moved = std::iter::once((self.shadow_offset, span))
-            .chain(clusters.iter().map(|r| (r.start - heap_start, r.len())));
+        let moved = std::iter::once((self.shadow_offset, span)).chain(
+            clusters
+                .iter()
+                .chain(self.old.clusters())
+                .map(|r| (r.start - heap_start, r.len())),
+        );
         for (offset, len) in moved {
             if let Err(e) = c.shadow.decommit(offset, len) {
                 log::error!("movegc: releasing the shadow: {e}");
@@ -1262,6 +1454,7 @@ impl Compaction {
             by_gc: n(&k.by_gc),
             by_helpers: n(&k.by_helpers),
             by_mutators: n(&k.by_mutators),
+            hot: n(&k.hot),
             moved: n(&k.moved),
             copied: n(&k.copied),
             copied_busy: n(&k.busy),
@@ -1280,12 +1473,28 @@ impl Compaction {
             large_pages: self.large.states.len(),
             large_by_gc: n(&k.large_by_gc),
             large_by_mutators: n(&k.large_by_mutators),
+            old_pages: self.old.states.len(),
+            old_by_mutators: n(&k.old_by_mutators),
             large_moved: self.large.objects().iter().filter(|o| o.moves()).count(),
             relinked_pages: n(&k.relinked),
             relinked_unread: n(&k.relinked_unread),
             relink_holes: n(&k.relink_holes),
             gc_minor_faults: now.minor_faults.saturating_sub(usage.minor_faults),
             faults: self.faults.summary(),
+            fault_kinds: FaultKinds {
+                dense: self.fault_kinds.dense.summary(),
+                sliding: self.fault_kinds.sliding.summary(),
+                large: self.fault_kinds.large.summary(),
+                old: self.fault_kinds.old.summary(),
+                allocation: self.fault_kinds.allocation.summary(),
+            },
+            fault_time: FaultKinds {
+                dense: self.fault_kinds.dense.total(),
+                sliding: self.fault_kinds.sliding.total(),
+                large: self.fault_kinds.large.total(),
+                old: self.fault_kinds.old.total(),
+                allocation: self.fault_kinds.allocation.total(),
+            },
             mutator_time: self.faults.total(),
             gc_cpu: now.cpu.saturating_sub(usage.cpu) + spent.helpers,
             threads: self.heap.config.compaction_threads,

@@ -27,6 +27,7 @@ mod buffers;
 mod compaction;
 mod large;
 mod latency;
+mod old;
 mod pages;
 mod remap;
 
@@ -39,7 +40,9 @@ use gc_uffd::sigbus::{self, Fault, FaultAction, SigbusRange};
 use gc_uffd::{Capabilities, Capability, Features, Reservation, Userfaultfd};
 
 pub(crate) use compaction::Compaction;
+use compaction::Outside;
 pub(crate) use large::{LargePages, choose as choose_large};
+pub(crate) use old::OldPages;
 pub(crate) use remap::LivePages;
 use remap::Remapped;
 
@@ -261,6 +264,7 @@ pub(crate) fn start(
     heap: &Arc<HeapInner>,
     plan: &Plan<'_>,
     large: LargePages,
+    old: OldPages,
     keep: usize,
     pinned: &[Range<usize>],
     scanned: Option<&LivePages>,
@@ -302,20 +306,23 @@ pub(crate) fn start(
         plan,
         dirty_end,
         remapped,
-        large,
+        Outside { large, old },
         pinned,
     )?);
     // Registered to the space's end: mutators' claims above the new top get
     // their missing pages placed a claim at a time (`populate`), cheaper than
-    // a fault per page. The pages left mapped (pinned ones among them) do
-    // not fault: only missing pages do.
-    let moving = plan.base_page()..start + spaces.capacity();
+    // a fault per page. From the first old page rewritten after the pause,
+    // if any: one call, and the old pages left mapped between do not fault.
+    // The pages left mapped (pinned ones among them) do not fault: only
+    // missing pages do.
+    let moving = comp.registered();
     let clusters = comp.large().clusters();
     let remaps: Vec<Range<usize>> = comp
         .remapped()
         .runs()
         .iter()
         .chain(clusters)
+        .chain(comp.old().clusters())
         .cloned()
         .collect();
     // The moving large objects' new pages are holes: registered, not
