@@ -332,6 +332,12 @@ impl Compaction {
             // ending (unregistered): the retried access succeeds.
             let _ = self.concurrent().uffd.zero_pages(page, PAGE, Wake::No);
             (true, &kinds.large)
+        } else if self.registered().contains(&page) {
+            // An old page between the clusters of old pages, registered with
+            // them, that no one ever wrote (the body of a filler): it reads as
+            // zero, and so does the zero page placed here.
+            let _ = self.concurrent().uffd.zero_pages(page, PAGE, Wake::No);
+            (true, &kinds.old)
         } else {
             // A fault an earlier cycle's registration raised, delivered late:
             // unregistered now, the retried access is an ordinary fault.
