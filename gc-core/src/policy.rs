@@ -46,11 +46,12 @@ pub const MIN_YOUNG: usize = 16 << 20;
 /// The largest young budget the adaptive policy picks.
 pub const MAX_YOUNG: usize = 512 << 20;
 /// Dirty cards beyond which the next cycle is full, not young: a young
-/// cycle traces from their slots, about 64 per card, and rewrites them, in
-/// its compaction pause where it compacts in the pause (the stop-the-world
-/// mode, few survivors), about 0.4 µs a card, which this bounds (under half
-/// a millisecond), and after the pause in their pages otherwise. A full
-/// cycle rewrites no card: the old pages compact concurrently.
+/// cycle traces from their slots (about 64 a card) and rewrites them: after
+/// the pause, in their pages, when it compacts concurrently; in its
+/// compaction pause otherwise (stop-the-world, or survivors it slides in the
+/// pause), about 0.4 µs a card, which this bounds to under half a
+/// millisecond. A full cycle rewrites no card: the old pages compact
+/// concurrently.
 pub const MAX_REMEMBERED_CARDS: usize = 1024;
 /// The smallest growth of the old generation before a full cycle.
 const MIN_OLD_GROWTH: usize = 32 << 20;

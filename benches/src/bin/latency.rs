@@ -1102,7 +1102,7 @@ fn print_figures(run: &str, variant: &str, f: &BTreeMap<String, f64>) {
             &name("allocation stall max (whole run, build included), ms"),
             format!("{:.3}", get("allocation_stall_max_ms")),
         );
-        for kind in ["dense", "sliding", "large", "allocation"] {
+        for kind in ["dense", "sliding", "large", "old", "allocation"] {
             if get(&format!("faults_{kind}")) > 0.0 {
                 line(
                     &name(&format!("mutator faults on {kind} pages")),

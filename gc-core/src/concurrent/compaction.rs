@@ -89,7 +89,6 @@ struct Counts {
     bytes_moved: AtomicUsize,
     large_by_gc: AtomicUsize,
     large_by_mutators: AtomicUsize,
-    old_by_gc: AtomicUsize,
     old_by_mutators: AtomicUsize,
     /// Pages of moving large objects placed at their new addresses by MOVE.
     relinked: AtomicUsize,
@@ -415,7 +414,6 @@ impl Compaction {
             self.old.states.finish(index, ok);
             failed += usize::from(!ok);
             self.counts.by_gc.fetch_add(1, Ordering::Relaxed);
-            self.counts.old_by_gc.fetch_add(1, Ordering::Relaxed);
         }
         failed
     }
