@@ -88,6 +88,17 @@ const RELINK_HOLES: usize = 4;
 /// and the registrations would cost more than they free.
 const RELINK_MIN_HOLES: usize = 1 << 20;
 
+/// Old large objects at least this long whose cards are dirty have their
+/// references rewritten after a young cycle's pause, page by page, with the
+/// young large objects' ([`old_large_objects`]): a cluster this long pays for
+/// its system calls (`concurrent::large`'s smallest).
+const OLD_LARGE_AFTER: usize = 64 << 10;
+
+/// The most old large objects one young cycle rewrites so: the compaction
+/// remaps at most 32 clusters (the young large objects' among them), and
+/// an object left out of them would be rewritten whole in the pause.
+const MAX_OLD_LARGE: usize = 16;
+
 /// The most large objects one cycle moves: the plan, the pause's table
 /// updates and the forwarding table's lookups stay bounded.
 const MAX_RELINKS: usize = 4096;
@@ -1156,6 +1167,7 @@ fn compaction_pause_work(
     // them after the pause (`concurrent::OldPages`).
     let mut old_cards = Vec::new();
     let defer_old = heap.concurrent.is_some() && !slide && !in_place;
+    let mut candidates = candidates;
     match cycle.kind {
         CycleKind::Young => {
             // A card listed twice must be rewritten once: a rewritten
@@ -1170,6 +1182,11 @@ fn compaction_pause_work(
                     cards.iter().partition(|&&c| table.range(c).end <= old_end);
                 old_cards = later;
                 *cards = now;
+                let old_large = old_large_objects(spaces, cards);
+                if !old_large.is_empty() {
+                    candidates.extend(old_large);
+                    candidates.sort_unstable();
+                }
             }
             kept.extend(rewrite_remembered(spaces, plan, cards, &young_after));
         }
@@ -1416,6 +1433,41 @@ fn rewrite_remembered(
         }
     }
     kept
+}
+
+/// Of the remembered set's `cards` (sorted), those on old large objects of
+/// [`OLD_LARGE_AFTER`] bytes or more, which it removes and cleans: those
+/// objects' references are rewritten with the young large objects', after
+/// the pause (whose rewrite re-dirties, and the compaction's end lists, the
+/// cards that still reference young objects), not card by card in it (the
+/// JVM example's churn: 313 cards of one old slot array, 0.3–0.7 ms of its
+/// young pauses). Returns the objects as (start, size).
+fn old_large_objects(spaces: &Spaces, cards: &mut Vec<usize>) -> Vec<(usize, usize)> {
+    let table = spaces.cards();
+    let large = spaces.large();
+    let large_start = large.range().start;
+    let mut objects: Vec<(usize, usize)> = Vec::new();
+    cards.retain(|&c| {
+        let at = table.range(c).start;
+        if at < large_start {
+            return true;
+        }
+        match large.block_containing(at) {
+            Some((start, size, false)) if size >= OLD_LARGE_AFTER => {
+                let known = objects.last().is_some_and(|&(s, _)| s == start);
+                if !known && objects.len() == MAX_OLD_LARGE {
+                    return true;
+                }
+                if !known {
+                    objects.push((start, size));
+                }
+                table.clean(c);
+                false
+            }
+            _ => true,
+        }
+    });
+    objects
 }
 
 /// The old pages of `cards` (the remembered set's, in the old part of the

@@ -151,11 +151,11 @@ fn old_to_young_references_are_followed_and_rewritten() {
 }
 
 /// A young cycle's concurrent compaction rewrites the old pages of its dirty
-/// cards after the pause, not in it: old nodes on many pages reference young
-/// nodes that move; with the compaction thread held back, the mutator reads
-/// the old nodes right after the pause, and rewrites their pages itself;
-/// every reference leads to its young node, during the compaction, after it,
-/// and after a second young cycle.
+/// cards after the pause, not in it: old nodes on many pages, and an old
+/// large array, reference young nodes that move; with the compaction thread
+/// held back, the mutator reads them right after the pause, and rewrites
+/// their pages itself; every reference leads to its young node, during the
+/// compaction, after it, and after a second young cycle.
 #[test]
 fn old_pages_with_dirty_cards_are_rewritten_after_the_pause() {
     for mode in [Mode::Move, Mode::Copy] {
@@ -168,8 +168,11 @@ fn old_pages_with_dirty_cards_are_rewritten_after_the_pause() {
         };
         let mut m = heap.attach().unwrap();
         const NODES: usize = 4_000;
+        // Every fifth slot of a 160 KB array: its cards on every page.
+        const STRIDE: usize = 5;
         m.scope(|s| {
             let olds = s.alloc(types.refs, NODES as u32).unwrap();
+            let big = s.alloc(types.refs, (NODES * STRIDE) as u32).unwrap();
             for i in 0..NODES {
                 let node = s.mutator().alloc(types.node, 0).unwrap();
                 let arr = s.get(olds).unwrap();
@@ -178,7 +181,7 @@ fn old_pages_with_dirty_cards_are_rewritten_after_the_pause() {
             }
             s.mutator().collect().unwrap();
             let check = |s: &mut gc_core::HandleScope<'_>, what: &str| {
-                let arr = s.get(olds).unwrap();
+                let (arr, big) = (s.get(olds).unwrap(), s.get(big).unwrap());
                 for i in 0..NODES {
                     // SAFETY: live objects; no safepoint in the loop.
                     unsafe {
@@ -187,6 +190,8 @@ fn old_pages_with_dirty_cards_are_rewritten_after_the_pause() {
                             panic!("{mode:?} {what}: node {i} lost its young node")
                         });
                         assert_eq!(young.read_word(DATA), i, "{mode:?} {what}: node {i}");
+                        let from_big = s.mutator().read_ref(big, 8 + 8 * i * STRIDE);
+                        assert_eq!(from_big, Some(young), "{mode:?} {what}: big slot {i}");
                     }
                 }
             };
@@ -200,6 +205,8 @@ fn old_pages_with_dirty_cards_are_rewritten_after_the_pause() {
                     young.write_word(DATA, i);
                     let old = s.mutator().read_ref(arr, 8 + 8 * i).unwrap();
                     s.mutator().write_ref(old, A, Some(young));
+                    let big = s.get(big).unwrap();
+                    s.mutator().write_ref(big, 8 + 8 * i * STRIDE, Some(young));
                 }
             }
             let seen = s.mutator().heap().stats().collections;
@@ -211,10 +218,11 @@ fn old_pages_with_dirty_cards_are_rewritten_after_the_pause() {
             s.mutator().collect_young().unwrap();
             check(s, "after a second young cycle");
         });
-        // Only an old page rewritten after the pause can fault as one.
+        // Only an old page rewritten after the pause can fault as one, and
+        // only the old array's pages as large ones: no large object is young.
         let st = heap.stats();
         assert!(
-            st.faults_by_kind.old.count > 0,
+            st.faults_by_kind.old.count > 0 && st.faults_by_kind.large.count > 0,
             "{mode:?}: the mutator rewrote no old page: {:?}",
             st.faults_by_kind
         );
