@@ -419,13 +419,17 @@ mod tests {
     #[test]
     fn the_planner_sets_aside_the_holes_between_destinations() {
         let page = gc_uffd::page_size();
-        let r = Arc::new(Reservation::new(64 * page, page).unwrap());
-        let los = LargeObjects::new(r.clone(), r.range());
-        let b: Vec<usize> = [1, 1, 1, 1, 2, 2]
-            .iter()
-            .map(|&n| los.alloc(n * page, |_| ()).unwrap())
-            .collect();
-        los.sweep(|a| ![b[0], b[2], b[4]].contains(&a));
+        let fragmented = || {
+            let r = Arc::new(Reservation::new(64 * page, page).unwrap());
+            let los = LargeObjects::new(r.clone(), r.range());
+            let b: Vec<usize> = [1, 1, 1, 1, 2, 2]
+                .iter()
+                .map(|&n| los.alloc(n * page, |_| ()).unwrap())
+                .collect();
+            los.sweep(|a| ![b[0], b[2], b[4]].contains(&a));
+            (los, b)
+        };
+        let (los, b) = fragmented();
         let moves = los.plan_relinks(|_, _| true, 16);
         let pairs: Vec<(usize, usize)> = moves.iter().map(|m| (m.from, m.to)).collect();
         assert_eq!(pairs, vec![(b[3], b[0]), (b[5], b[4])]);
@@ -438,13 +442,7 @@ mod tests {
         los.end_relinks();
         assert_eq!(los.alloc(page, |_| ()), Some(b[2]), "given back");
 
-        let r = Arc::new(Reservation::new(64 * page, page).unwrap());
-        let los = LargeObjects::new(r.clone(), r.range());
-        let b: Vec<usize> = [1, 1, 1, 1, 2, 2]
-            .iter()
-            .map(|&n| los.alloc(n * page, |_| ()).unwrap())
-            .collect();
-        los.sweep(|a| ![b[0], b[2], b[4]].contains(&a));
+        let (los, b) = fragmented();
         let moves = los.plan_relinks(|_, _| true, 1);
         let pairs: Vec<(usize, usize)> = moves.iter().map(|m| (m.from, m.to)).collect();
         assert_eq!(pairs, vec![(b[5], b[4])]);

@@ -1,5 +1,5 @@
 //! What movegc's measurement binaries share: their output format, peak-RSS
-//! readings, and the GC log.
+//! readings, the GC log, and their children's figures.
 
 /// The pause a HotSpot `-Xlog:gc` line reports, in milliseconds, if it
 /// reports one (`... Pause Young (Normal) ... 12.345ms`).
@@ -229,6 +229,44 @@ pub fn compile_java(
     }
     line("HotSpot", version);
     Ok(dir)
+}
+
+/// The figures a child process printed, one `key value` line each.
+pub type Figures = std::collections::BTreeMap<String, f64>;
+
+/// Runs this program again with `args` (a child that measures one variant
+/// alone, so that its peak RSS is its own; its standard error shown) and
+/// reads the figures it prints. `Err` carries the reason a child that
+/// printed `skipped REASON` gave. A child that fails ends this program,
+/// saying so with `what`.
+pub fn child_figures(what: &str, args: &[&str]) -> Result<Figures, String> {
+    let program = std::env::current_exe().unwrap_or_else(|e| {
+        eprintln!("{what}: cannot find this program: {e}");
+        std::process::exit(1)
+    });
+    let out = std::process::Command::new(program)
+        .args(args)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| {
+            eprintln!("{what}: cannot run a child: {e}");
+            std::process::exit(1)
+        });
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        eprintln!("{what}: the child failed ({}): {text}", out.status);
+        std::process::exit(1);
+    }
+    if let Some(why) = text.strip_prefix("skipped ") {
+        return Err(why.trim().to_owned());
+    }
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(' ')?;
+            Some((k.to_owned(), v.trim().parse().ok()?))
+        })
+        .collect())
 }
 
 #[cfg(test)]

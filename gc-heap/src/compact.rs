@@ -465,6 +465,28 @@ mod tests {
         z ^ (z >> 31)
     }
 
+    /// Fills the slots of the object `(at, header, size)` at random: null,
+    /// a tagged non-reference (in tagged slots), or one of `targets`.
+    ///
+    /// # Safety
+    /// The object's `size` bytes at `at` must be ours to write.
+    unsafe fn fill_slots(
+        types: &TypeTable,
+        (at, header, size): (usize, Header, usize),
+        targets: &[usize],
+        rng: &mut u64,
+    ) {
+        types.for_each_slot_in(header, 0, size, |offset, kind| {
+            let value = match next(rng) % 8 {
+                0 => 0,
+                1 if kind == SlotKind::Tagged => (next(rng) as usize) | 1,
+                _ => targets[next(rng) as usize % targets.len()],
+            };
+            // SAFETY: the slot lies inside the object, as the caller guarantees.
+            unsafe { ((at + offset) as *mut usize).write(value) };
+        });
+    }
+
     /// The batched page build against the plain per-slot forwarding, on a
     /// random heap: objects of every layout (pairs with a reference and a
     /// tagged slot, reference arrays up to three pages long, tagged arrays,
@@ -541,15 +563,8 @@ mod tests {
             .map(|(&(at, ..), _)| at)
             .collect();
         for &(at, header, size) in &objects {
-            types.for_each_slot_in(header, 0, size, |offset, kind| {
-                let value = match next(&mut rng) % 8 {
-                    0 => 0,
-                    1 if kind == SlotKind::Tagged => (next(&mut rng) as usize) | 1,
-                    _ => targets[next(&mut rng) as usize % targets.len()],
-                };
-                // SAFETY: the slot lies inside this object of ours.
-                unsafe { ((at + offset) as *mut usize).write(value) };
-            });
+            // SAFETY: an object of ours, `size` bytes at `at`.
+            unsafe { fill_slots(&types, (at, header, size), &targets, &mut rng) };
             if header.type_id() == pair.0 {
                 // SAFETY: the pair's data word.
                 unsafe { ((at + 24) as *mut usize).write(next(&mut rng) as usize) };
@@ -672,16 +687,9 @@ mod tests {
         let young: Vec<_> = (0..20_000).map(|_| alloc(&mut rng)).collect();
         let top = spaces.moving().top();
         let targets: Vec<usize> = old.iter().chain(&young).map(|o| o.0).collect();
-        for &(at, header, size) in old.iter().chain(&young) {
-            types.for_each_slot_in(header, 0, size, |offset, kind| {
-                let value = match next(&mut rng) % 8 {
-                    0 => 0,
-                    1 if kind == SlotKind::Tagged => (next(&mut rng) as usize) | 1,
-                    _ => targets[next(&mut rng) as usize % targets.len()],
-                };
-                // SAFETY: the slot lies inside this object of ours.
-                unsafe { ((at + offset) as *mut usize).write(value) };
-            });
+        for &object in old.iter().chain(&young) {
+            // SAFETY: an object of ours, as allocated above.
+            unsafe { fill_slots(&types, object, &targets, &mut rng) };
         }
         for &(at, ..) in &old {
             spaces.starts().set(at);

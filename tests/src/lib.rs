@@ -6,9 +6,11 @@
 //! addresses. So any lost, duplicated, corrupted or misdirected object after
 //! any number of collections is caught, in any mode.
 //!
-//! [`logs`] captures the heaps' warnings for the tests that check them.
+//! [`logs`] captures the heaps' warnings for the tests that check them;
+//! [`swap`] gives the swap tests and the cache bench a swap file of their own.
 
 pub mod logs;
+pub mod swap;
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};

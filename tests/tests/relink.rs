@@ -117,6 +117,28 @@ fn check_and_write(
     }
 }
 
+/// Allocates the `OBJECTS` and drops every third, leaving holes below the
+/// survivors; returns the survivors with their ids.
+fn fragmented<'s>(s: &mut HandleScope<'s>, types: Types) -> Vec<(Local<'s>, usize)> {
+    let objects: Vec<Local<'s>> = (0..OBJECTS).map(|id| fill(s, types, id)).collect();
+    let mut live = Vec::new();
+    for (id, &obj) in objects.iter().enumerate() {
+        if id % 3 == 0 {
+            s.set(obj, None);
+        } else {
+            live.push((obj, id));
+        }
+    }
+    live
+}
+
+/// The survivors' addresses now.
+fn addresses(s: &mut HandleScope<'_>, live: &[(Local<'_>, usize)]) -> Vec<usize> {
+    live.iter()
+        .map(|&(o, _)| s.get(o).unwrap().addr())
+        .collect()
+}
+
 /// A heap in `mode` whose compaction thread starts late, so that the
 /// mutator meets moved objects' pages not yet placed.
 fn heap(mode: Mode, relink: bool) -> Option<(Heap, Types)> {
@@ -171,28 +193,14 @@ fn large_objects_relink_while_read(mode: Mode) {
     };
     let mut m = heap.attach().unwrap();
     m.scope(|s| {
-        let objects: Vec<Local<'_>> = (0..OBJECTS).map(|id| fill(s, types, id)).collect();
-        let mut live = Vec::new();
-        for (id, &obj) in objects.iter().enumerate() {
-            if id % 3 == 0 {
-                s.set(obj, None);
-            } else {
-                live.push((obj, id));
-            }
-        }
-        let before: Vec<usize> = live
-            .iter()
-            .map(|&(o, _)| s.get(o).unwrap().addr())
-            .collect();
+        let live = fragmented(s, types);
+        let before = addresses(s, &live);
         // A first cycle frees the dead and finds the space fragmented.
         cycle_reading(&heap, s, types, &live, 0);
         let st = heap.stats();
         let cycle = st.last.clone().unwrap();
         let c = st.last_compaction.clone().unwrap();
-        let after: Vec<usize> = live
-            .iter()
-            .map(|&(o, _)| s.get(o).unwrap().addr())
-            .collect();
+        let after = addresses(s, &live);
         let moved = before.iter().zip(&after).filter(|(b, a)| b != a).count();
         eprintln!("{cycle}\n{c}");
         assert!(cycle.large_relinked > 0, "no large object moved: {cycle}");
@@ -257,24 +265,10 @@ fn with_relinking_off_large_objects_stay() {
     };
     let mut m = heap.attach().unwrap();
     m.scope(|s| {
-        let objects: Vec<Local<'_>> = (0..OBJECTS).map(|id| fill(s, types, id)).collect();
-        let mut live = Vec::new();
-        for (id, &obj) in objects.iter().enumerate() {
-            if id % 3 == 0 {
-                s.set(obj, None);
-            } else {
-                live.push((obj, id));
-            }
-        }
-        let before: Vec<usize> = live
-            .iter()
-            .map(|&(o, _)| s.get(o).unwrap().addr())
-            .collect();
+        let live = fragmented(s, types);
+        let before = addresses(s, &live);
         cycle_reading(&heap, s, types, &live, 0);
-        let after: Vec<usize> = live
-            .iter()
-            .map(|&(o, _)| s.get(o).unwrap().addr())
-            .collect();
+        let after = addresses(s, &live);
         assert_eq!(before, after);
         let st = heap.stats();
         assert_eq!(st.large_relinked, 0);
@@ -288,8 +282,7 @@ fn with_relinking_off_large_objects_stay() {
 /// The data is intact either way.
 #[test]
 fn stop_the_world_relinks_large_objects_in_the_pause() {
-    let (_, types) = Types::table();
-    let (table, _) = Types::table();
+    let (table, types) = Types::table();
     let heap = Heap::builder()
         .size(256 << 20)
         .mode(Mode::StopTheWorld)
@@ -300,24 +293,10 @@ fn stop_the_world_relinks_large_objects_in_the_pause() {
         .unwrap();
     let mut m = heap.attach().unwrap();
     m.scope(|s| {
-        let objects: Vec<Local<'_>> = (0..OBJECTS).map(|id| fill(s, types, id)).collect();
-        let mut live = Vec::new();
-        for (id, &obj) in objects.iter().enumerate() {
-            if id % 3 == 0 {
-                s.set(obj, None);
-            } else {
-                live.push((obj, id));
-            }
-        }
-        let before: Vec<usize> = live
-            .iter()
-            .map(|&(o, _)| s.get(o).unwrap().addr())
-            .collect();
+        let live = fragmented(s, types);
+        let before = addresses(s, &live);
         s.mutator().collect().unwrap();
-        let after: Vec<usize> = live
-            .iter()
-            .map(|&(o, _)| s.get(o).unwrap().addr())
-            .collect();
+        let after = addresses(s, &live);
         let moved = before.iter().zip(&after).filter(|(b, a)| b != a).count();
         let st = heap.stats();
         let cycle = st.last.clone().unwrap();
@@ -352,28 +331,14 @@ fn a_pinned_large_object_stays() {
     };
     let mut m = heap.attach().unwrap();
     m.scope(|s| {
-        let objects: Vec<Local<'_>> = (0..OBJECTS).map(|id| fill(s, types, id)).collect();
-        let mut live = Vec::new();
-        for (id, &obj) in objects.iter().enumerate() {
-            if id % 3 == 0 {
-                s.set(obj, None);
-            } else {
-                live.push((obj, id));
-            }
-        }
+        let live = fragmented(s, types);
         let &(top, _) = live.last().unwrap();
         let top_addr = s.get(top).unwrap();
         // SAFETY: a live object; the pin is dropped before the scope ends.
         let pin = unsafe { s.mutator().pin(top_addr) }.unwrap();
-        let before: Vec<usize> = live
-            .iter()
-            .map(|&(o, _)| s.get(o).unwrap().addr())
-            .collect();
+        let before = addresses(s, &live);
         cycle_reading(&heap, s, types, &live, 0);
-        let after: Vec<usize> = live
-            .iter()
-            .map(|&(o, _)| s.get(o).unwrap().addr())
-            .collect();
+        let after = addresses(s, &live);
         let moved = before.iter().zip(&after).filter(|(b, a)| b != a).count();
         assert_eq!(pin.object(), top_addr);
         assert_eq!(s.get(top).unwrap(), top_addr, "the pinned object moved");

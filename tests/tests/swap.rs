@@ -8,10 +8,9 @@
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
-use std::process::Command;
 
 use gc_core::{Local, Mode, ObjRef, Policy};
+use movegc_tests::swap::{SwapFile, page_out, pswpin};
 use movegc_tests::{concurrent_heap, on_ci};
 
 /// Byte arrays allocated; every third dies, leaving holes below survivors.
@@ -22,61 +21,6 @@ const PAGE: usize = 4096;
 
 fn word(id: usize, k: usize) -> usize {
     (id << 32) | k
-}
-
-/// A swap file enabled for the test, disabled and removed when dropped
-/// (on a failing test's unwinding too).
-struct SwapFile(PathBuf);
-
-impl SwapFile {
-    /// Creates and enables a swap file of `bytes`, or says why it cannot.
-    fn enable(bytes: usize) -> Result<SwapFile, String> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return Err("enabling a swap file needs root".into());
-        }
-        let path = std::env::temp_dir().join(format!("movegc-swap-test-{}", std::process::id()));
-        let run = |cmd: &mut Command| -> Result<(), String> {
-            let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-            if out.status.success() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{cmd:?}: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ))
-            }
-        };
-        run(Command::new("fallocate")
-            .arg("-l")
-            .arg(bytes.to_string())
-            .arg(&path))?;
-        // From here on, dropping the guard removes the file.
-        let swap = SwapFile(path);
-        std::fs::set_permissions(&swap.0, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-            .map_err(|e| format!("chmod {}: {e}", swap.0.display()))?;
-        run(Command::new("mkswap").arg(&swap.0))?;
-        run(Command::new("swapon").arg(&swap.0))?;
-        Ok(swap)
-    }
-}
-
-impl Drop for SwapFile {
-    fn drop(&mut self) {
-        // Not enabled (a failed swapon) is fine: swapoff then fails, harmlessly.
-        let _ = Command::new("swapoff").arg(&self.0).output();
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// The kernel's count of pages read back from swap, system-wide.
-fn pswpin() -> u64 {
-    let vmstat = std::fs::read_to_string("/proc/vmstat").expect("/proc/vmstat");
-    vmstat
-        .lines()
-        .find_map(|l| l.strip_prefix("pswpin "))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("pswpin in /proc/vmstat")
 }
 
 /// How many of the `pages` pages from `addr` are swapped out (pagemap bit 62).
@@ -90,16 +34,9 @@ fn swapped(pagemap: &File, addr: usize, pages: usize) -> usize {
         .count()
 }
 
-/// Asks the kernel to reclaim (swap out) the pages of `len` bytes at `addr`.
-fn page_out(addr: usize, len: usize) {
-    // SAFETY: a range of the heap's mapping; MADV_PAGEOUT changes no contents.
-    let rc = unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_PAGEOUT) };
-    assert_eq!(rc, 0, "MADV_PAGEOUT: {}", std::io::Error::last_os_error());
-}
-
 #[test]
 fn swapped_out_large_objects_relink_without_swap_in() {
-    let swap = match SwapFile::enable(64 << 20) {
+    let swap = match SwapFile::enable("swap-test", 64 << 20) {
         Ok(swap) => swap,
         Err(why) if !on_ci() => {
             eprintln!("skipped: {why}");
@@ -144,7 +81,8 @@ fn swapped_out_large_objects_relink_without_swap_in() {
             .map(|&(a, _)| s.get(a).unwrap().addr())
             .collect();
         for &addr in &before {
-            page_out(addr, pages * PAGE);
+            // SAFETY: a live large array's pages, page-aligned, in the heap's mapping.
+            unsafe { page_out(addr, pages * PAGE) }.expect("MADV_PAGEOUT");
         }
         let out: Vec<usize> = before
             .iter()
@@ -156,14 +94,14 @@ fn swapped_out_large_objects_relink_without_swap_in() {
             "MADV_PAGEOUT swapped out {out_before} of {} pages",
             live.len() * pages
         );
-        let swapped_in = pswpin();
+        let swapped_in = pswpin().expect("pswpin in /proc/vmstat");
         s.mutator().collect().unwrap();
         // A requested collection returns after the pause: wait for the compaction.
         while heap.stats().compactions < heap.stats().collections {
             s.mutator()
                 .native(|| std::thread::sleep(std::time::Duration::from_millis(5)));
         }
-        let swapped_in = pswpin() - swapped_in;
+        let swapped_in = pswpin().expect("pswpin in /proc/vmstat") - swapped_in;
         let st = heap.stats();
         let c = st.last_compaction.clone().unwrap();
         eprintln!("{}\n{c}", st.last.as_ref().unwrap());

@@ -31,12 +31,11 @@
 //! pages swapped in during the cycle (`/proc/vmstat` `pswpin`, system-wide).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use gc_core::{Heap, Local, Mode, ObjRef, Policy, TypeDescriptor, TypeTable};
-use movegc_benches::line;
+use movegc_benches::{Figures, child_figures, line};
+use movegc_tests::swap::{self, SwapFile};
 
 const MIB: usize = 1 << 20;
 const PAGE: usize = 4096;
@@ -84,16 +83,6 @@ impl Rng {
 /// The word written at the start of page `page` of array `id`.
 fn stamp(id: usize, page: usize) -> usize {
     (id << 24) ^ page ^ 0x5a5a_0000_0000
-}
-
-/// The kernel's count of pages read back from swap, system-wide.
-fn pswpin() -> u64 {
-    std::fs::read_to_string("/proc/vmstat")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("pswpin "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// The process's resident set now, in MiB.
@@ -149,19 +138,10 @@ fn intact(s: &gc_core::HandleScope<'_>, entry: &Entry<'_>) -> bool {
 }
 
 fn page_out(obj: ObjRef, len: usize) {
-    // SAFETY: a live array's pages in the heap's mapping; MADV_PAGEOUT
-    // changes no contents. A refusal leaves them resident: measured as such.
-    unsafe {
-        libc::madvise(
-            obj.addr() as *mut libc::c_void,
-            (len + 8).next_multiple_of(PAGE),
-            libc::MADV_PAGEOUT,
-        )
-    };
+    // SAFETY: a live, page-aligned large array's pages in the heap's mapping.
+    // A refusal leaves them resident: measured as such.
+    let _ = unsafe { swap::page_out(obj.addr(), (len + 8).next_multiple_of(PAGE)) };
 }
-
-/// One measured cycle's figures.
-type Figures = BTreeMap<String, f64>;
 
 fn child(variant: &str, cache: usize, cycles: usize) {
     let &(_, mode, relink, swap) = VARIANTS
@@ -234,7 +214,7 @@ fn child(variant: &str, cache: usize, cycles: usize) {
                 }
             }
             let before = heap.stats();
-            let swapped_in = pswpin();
+            let swapped_in = swap::pswpin().unwrap_or(0);
             let t = Instant::now();
             s.mutator().collect().unwrap_or_else(|e| fail("collect", e));
             while heap.stats().compactions == before.compactions && mode != Mode::StopTheWorld {
@@ -242,7 +222,7 @@ fn child(variant: &str, cache: usize, cycles: usize) {
                     .native(|| std::thread::sleep(Duration::from_micros(200)));
             }
             let cycle_ms = ms(t.elapsed());
-            let swapped_in = pswpin() - swapped_in;
+            let swapped_in = swap::pswpin().unwrap_or(0) - swapped_in;
             let st = heap.stats();
             let gc = st.last.clone().unwrap_or_default();
             let mut f = Figures::new();
@@ -317,75 +297,13 @@ fn child(variant: &str, cache: usize, cycles: usize) {
 
 // ------------------------------------------------------------ the parent
 
-/// A swap file enabled for the swap variants, disabled and removed when
-/// dropped.
-struct SwapFile(PathBuf);
-
-impl SwapFile {
-    fn enable(bytes: usize) -> Result<SwapFile, String> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return Err("enabling a swap file needs root".into());
-        }
-        let path = std::env::temp_dir().join(format!("movegc-cache-swap-{}", std::process::id()));
-        let run = |cmd: &mut Command| -> Result<(), String> {
-            let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-            if out.status.success() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{cmd:?}: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ))
-            }
-        };
-        run(Command::new("fallocate")
-            .arg("-l")
-            .arg(bytes.to_string())
-            .arg(&path))?;
-        let swap = SwapFile(path);
-        run(Command::new("chmod").arg("600").arg(&swap.0))?;
-        run(Command::new("mkswap").arg(&swap.0))?;
-        run(Command::new("swapon").arg(&swap.0))?;
-        Ok(swap)
-    }
-}
-
-impl Drop for SwapFile {
-    fn drop(&mut self) {
-        let _ = Command::new("swapoff").arg(&self.0).output();
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 fn spawn(variant: &str, cache: usize, cycles: usize, gc_log: bool) -> Result<Figures, String> {
-    let mut cmd =
-        Command::new(std::env::current_exe().unwrap_or_else(|e| fail("find this program", e)));
-    cmd.args(["--child", variant, &cache.to_string(), &cycles.to_string()]);
+    let (cache, cycles) = (cache.to_string(), cycles.to_string());
+    let mut args = vec!["--child", variant, &cache, &cycles];
     if gc_log {
-        cmd.arg("--gc-log");
+        args.push("--gc-log");
     }
-    let out = cmd
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .unwrap_or_else(|e| fail("run a child", e));
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        fail(
-            variant,
-            format!("the child failed ({}): {text}", out.status),
-        );
-    }
-    if let Some(why) = text.strip_prefix("skipped ") {
-        return Err(why.trim().to_owned());
-    }
-    Ok(text
-        .lines()
-        .filter_map(|l| {
-            let (k, v) = l.split_once(' ')?;
-            Some((k.to_owned(), v.trim().parse().ok()?))
-        })
-        .collect())
+    child_figures(&format!("cache: {variant}"), &args)
 }
 
 fn main() {
@@ -421,7 +339,7 @@ fn main() {
         ),
     );
     // Half the cache out, with room to spare.
-    let swap = SwapFile::enable(cache / 2 + 64 * MIB);
+    let swap = SwapFile::enable("cache-swap", cache / 2 + 64 * MIB);
     let mut figures: BTreeMap<&str, Figures> = BTreeMap::new();
     for &(variant, _, _, swapped) in &VARIANTS {
         if swapped && let Err(why) = &swap {

@@ -32,7 +32,7 @@
 //! the handler-side one is [`CompactionStats::faults`]. The rest are medians
 //! over the cycles.
 
-use movegc_benches::{line, peak_rss_mib, reset_peak_rss};
+use movegc_benches::{Figures, child_figures, line, peak_rss_mib, reset_peak_rss};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -431,33 +431,14 @@ fn report(results: &[Cycle], mut slow: Vec<Duration>, build: Duration, wall: Dur
 
 // ------------------------------------------------------------ the parent
 
-type Figures = BTreeMap<String, f64>;
-
 fn spawn(size: &Size, mode: &str, cycles: usize, gc_log: bool) -> Figures {
-    let mut cmd = std::process::Command::new(
-        std::env::current_exe().unwrap_or_else(|e| fail("find this program", e)),
-    );
-    cmd.args(["--child", size.name, mode, &cycles.to_string()]);
+    let cycles = cycles.to_string();
+    let mut args = vec!["--child", size.name, mode, &cycles];
     if gc_log {
-        cmd.arg("--gc-log");
+        args.push("--gc-log");
     }
-    let out = cmd
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .unwrap_or_else(|e| fail("run a child", e));
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        fail(
-            &format!("{} {mode}", size.title),
-            format!("the child failed ({}): {text}", out.status),
-        );
-    }
-    text.lines()
-        .filter_map(|l| {
-            let (k, v) = l.split_once(' ')?;
-            Some((k.to_owned(), v.trim().parse().ok()?))
-        })
-        .collect()
+    let what = format!("compaction: {} {mode}", size.title);
+    child_figures(&what, &args).unwrap_or_else(|why| fail(&what, why))
 }
 
 /// Prints one size's figures, every mode's, with the ratios.
