@@ -41,6 +41,27 @@ impl BumpRegion {
         }
     }
 
+    /// Claims `size` bytes at an address `addr` with `(addr + offset) % align
+    /// == 0`, preceded by the gap it takes to get there (under `align`
+    /// bytes, which the caller covers); returns the gap's start and `addr`,
+    /// or `None` when too few bytes remain. `align` is a power of two.
+    pub fn claim_aligned(&self, size: usize, align: usize, offset: usize) -> Option<(usize, usize)> {
+        debug_assert!(align.is_power_of_two());
+        let mut top = self.top.load(Ordering::Relaxed);
+        loop {
+            let addr = (top + offset).next_multiple_of(align) - offset;
+            let ceiling = self.ceiling.load(Ordering::Acquire);
+            let end = addr.checked_add(size).filter(|&e| e <= ceiling)?;
+            match self
+                .top
+                .compare_exchange_weak(top, end, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return Some((top, addr)),
+                Err(now) => top = now,
+            }
+        }
+    }
+
     /// Claims between `min` and `max` bytes (for a TLAB): as much as remains up to `max`.
     pub fn claim_up_to(&self, min: usize, max: usize) -> Option<Range<usize>> {
         let mut top = self.top.load(Ordering::Relaxed);
@@ -116,6 +137,18 @@ mod tests {
         assert_eq!(r.claim_up_to(8, 0x1000), None);
         r.lift_ceiling();
         assert_eq!(r.claim_up_to(8, 0x1000), Some(0x10200..0x11200));
+    }
+
+    #[test]
+    fn an_aligned_claim_puts_its_address_plus_offset_on_the_alignment() {
+        let r = BumpRegion::new(0x10000..0x20000);
+        r.claim(0x18).unwrap();
+        assert_eq!(r.claim_aligned(0x100, 0x1000, 8), Some((0x10018, 0x10ff8)));
+        assert_eq!(r.claim(8), Some(0x110f8));
+        // Already aligned: no gap.
+        r.claim(0x1000 - 0x100 - 8).unwrap();
+        assert_eq!(r.claim_aligned(0x10, 0x1000, 8), Some((0x11ff8, 0x11ff8)));
+        assert_eq!(r.claim_aligned(0x10000, 0x1000, 8), None);
     }
 
     #[test]

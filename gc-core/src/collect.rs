@@ -567,7 +567,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
                 spaces.clear_starts(base..black);
             }
             hold_pins(heap, base, black, black, &mut cycle);
-            let plan = spaces.plan(base, black);
+            let plan = plan_unread(heap, base, black, &mut cycle);
             plan_relinks(heap, kind);
             cycle.plan = t.elapsed();
             let early = Early::default();
@@ -617,7 +617,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
                 cycle.large_freed = spaces.large().sweep(|obj| spaces.is_marked(obj)).0;
                 let black = marker.black();
                 hold_pins(heap, base, black, black, &mut cycle);
-                let plan = spaces.plan(base, black);
+                let plan = plan_unread(heap, base, black, &mut cycle);
                 plan_relinks(heap, kind);
                 cycle.plan = t.elapsed();
                 let early = Early::default();
@@ -673,7 +673,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     };
     spaces.clear_starts(base..starts_end);
     let held = hold_pins(heap, base, black, black, &mut cycle);
-    let plan = spaces.plan(base, black);
+    let plan = plan_unread(heap, base, black, &mut cycle);
     plan_relinks(heap, kind);
     let early = Early {
         live: (heap.concurrent.is_some()).then(|| concurrent::LivePages::scan(&plan)),
@@ -701,8 +701,9 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
                 live: None,
                 ..early
             };
+            let plan = plan_unread(heap, base, black, &mut cycle);
             // SAFETY: as above, every object from the black line up is marked.
-            (unsafe { spaces.plan(base, black).with_top(top) }, early)
+            (unsafe { plan.with_top(top) }, early)
         };
         compaction_pause_work(
             heap, mutators, &plan, reason, &mut cycle, &mut cards, &early,
@@ -710,6 +711,40 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     });
     cycle.record_pause(PauseKind::Compaction, timing);
     finish(heap, cycle, result?)
+}
+
+/// The plan of the moving space from `base` to `black`, marking complete
+/// (and no compaction running): where reference-free objects have pages of
+/// their own ([`HeapBuilder::unread_min`](crate::HeapBuilder::unread_min)),
+/// first keeps dead words below them as fillers so that each moves a whole
+/// number of pages ([`Spaces::pad_unread`](gc_heap::Spaces::pad_unread)),
+/// plans again if it kept any, and sets the pages the compaction moves
+/// unread.
+fn plan_unread<'a>(
+    heap: &'a HeapInner,
+    base: usize,
+    black: usize,
+    cycle: &mut CycleStats,
+) -> Plan<'a> {
+    let spaces = &heap.spaces;
+    let plan = spaces.plan(base, black);
+    if spaces.unread_min() == usize::MAX {
+        return plan;
+    }
+    let cut = heap.first_survivors_end.load(Ordering::Relaxed);
+    // SAFETY: marking is complete, so the dead words below the black line
+    // are unreachable.
+    let padding = unsafe { spaces.pad_unread(&plan, cut) };
+    let plan = if padding.padded > 0 {
+        spaces.plan(base, black)
+    } else {
+        plan
+    };
+    // SAFETY: the last cycle's compaction is over: no plan reads the table.
+    cycle.unread_pages = unsafe { spaces.set_unread(&plan, &padding.objects) };
+    cycle.unread_padding = padding.padded;
+    cycle.unread_short = padding.short;
+    plan.unreading()
 }
 
 /// Plans the large objects a full cycle moves, when the large space is

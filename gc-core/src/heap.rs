@@ -38,6 +38,11 @@ pub enum Mode {
 
 /// Smallest heap the builder accepts.
 const MIN_HEAP: usize = 1 << 20;
+/// The default of [`HeapBuilder::unread_min`]: reference-free objects of two
+/// pages of body and more get pages of their own (chosen by measurement,
+/// docs/concurrent-compaction.md, *Reference-free pages*).
+pub const UNREAD_MIN: usize = 8 << 10 | 8;
+
 /// Largest heap: post-compact offsets are kept in 32-bit word counts.
 const MAX_HEAP: usize = 16 << 30;
 
@@ -70,6 +75,7 @@ pub struct HeapBuilder {
     verify: bool,
     large_threshold: usize,
     relink_large: bool,
+    unread_min: usize,
     tlab_size: usize,
     types: TypeTable,
     roots: Vec<Box<dyn RootScanner>>,
@@ -149,6 +155,20 @@ impl HeapBuilder {
         self
     }
 
+    /// Reference-free objects (bytes, words, fixed types without slots) of
+    /// at least this many bytes, below the large-object threshold, are
+    /// placed with their body on a page boundary, so that compaction moves
+    /// the pages the body covers with `UFFDIO_MOVE`, reading and writing
+    /// none of them: a swapped-out page stays swapped out (default
+    /// [`UNREAD_MIN`]: 8 KiB of body; docs/concurrent-compaction.md,
+    /// *Reference-free pages*). Only where the compaction can move pages
+    /// (`Move`, and `Copy` where the kernel has `UFFDIO_MOVE`); 0 turns it
+    /// off. At least a page and a word (a smaller body covers no page).
+    pub fn unread_min(mut self, bytes: usize) -> Self {
+        self.unread_min = bytes;
+        self
+    }
+
     /// Bytes per thread-local allocation buffer (default 32 KiB).
     pub fn tlab_size(mut self, bytes: usize) -> Self {
         self.tlab_size = bytes;
@@ -203,6 +223,12 @@ impl HeapBuilder {
                 self.large_threshold
             )));
         }
+        if self.unread_min != 0 && self.unread_min < page + gc_heap::WORD {
+            return Err(GcError::Config(format!(
+                "unread_min must be 0 (off) or at least a page and a word, not {}",
+                self.unread_min
+            )));
+        }
         if self.tlab_size < page || self.tlab_size > self.size / 16 {
             return Err(GcError::Config(format!(
                 "the TLAB size must be between one page and a sixteenth of the heap, not {}",
@@ -248,6 +274,9 @@ impl HeapBuilder {
             )?)),
             Mode::Auto | Mode::StopTheWorld => None,
         };
+        if self.unread_min != 0 && concurrent.as_ref().is_some_and(|c| c.can_relink()) {
+            spaces.set_unread_min(self.unread_min);
+        }
         let relinker = (concurrent.is_none() && self.relink_large)
             .then(crate::relink::Relinker::new)
             .flatten();
@@ -464,6 +493,7 @@ impl Heap {
             verify: false,
             large_threshold: 32 << 10,
             relink_large: true,
+            unread_min: UNREAD_MIN,
             tlab_size: 32 << 10,
             types: TypeTable::new(),
             roots: Vec::new(),

@@ -51,6 +51,7 @@ pub type SafepointSlow = unsafe extern "C" fn(thread: *mut JitThread);
 ///
 /// ```text
 /// alloc(ty, len, size):                 // size: the type's size for len, a multiple of 8
+///     if size >= unread_min and ty holds no references: return alloc_slow(t, ty, len)
 ///     cur = *(t + tlab_cursor_offset); end = cur + size
 ///     if end > *(t + tlab_limit_offset) (or end wrapped): return alloc_slow(t, ty, len)
 ///     *(t + tlab_cursor_offset) = end
@@ -92,6 +93,13 @@ pub struct JitInfo {
     pub card_clean: u8,
     /// A byte that is non-zero while the collector waits for the mutators to stop.
     pub safepoint_flag: *const u8,
+    /// Objects of a reference-free type (bytes, words, a fixed type without
+    /// slots) of this many bytes or more take the slow path, which gives
+    /// them pages of their own so that compaction moves their pages unread
+    /// ([`HeapBuilder::unread_min`](crate::HeapBuilder::unread_min));
+    /// `usize::MAX` when off. Allocating one inline in the TLAB is still
+    /// correct: its pages are then copied like any others.
+    pub unread_min: usize,
     /// The allocation's slow path.
     pub alloc_slow: AllocSlow,
     /// The write barrier's slow path before the store.
@@ -132,6 +140,7 @@ impl Mutator {
             card_shift: CARD_SHIFT,
             card_clean: 0,
             safepoint_flag: heap.0.handshake.requested_ptr(),
+            unread_min: spaces.unread_min(),
             alloc_slow,
             pre_write_slow,
             post_write_slow,

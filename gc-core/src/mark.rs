@@ -130,7 +130,13 @@ impl<'a> Marker<'a> {
         // enabled); headers do not change after allocation.
         let header = unsafe { (addr as *const u64).read() };
         match self.types.size_of(Header(header)) {
-            Some(size) => self.spaces.mark(addr, size),
+            Some(size) => {
+                let new = self.spaces.mark(addr, size);
+                if new {
+                    self.spaces.note_unread(addr, size, Header(header));
+                }
+                new
+            }
             None => false,
         }
     }

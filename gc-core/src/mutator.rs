@@ -93,6 +93,9 @@ pub struct Mutator {
     heap: Heap,
     pub(crate) shared: Arc<MutatorShared>,
     types: Arc<TypeTable>,
+    /// Reference-free objects of this many bytes or more get pages of their
+    /// own (`Spaces::claim_unread`); fixed for the heap's life.
+    unread_min: usize,
     /// Why the last allocation from generated code failed (`jit.rs`).
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) jit_error: Option<GcError>,
@@ -102,10 +105,12 @@ pub struct Mutator {
 impl Mutator {
     pub(crate) fn new(heap: Heap, shared: Arc<MutatorShared>) -> Self {
         let types = heap.0.types.clone();
+        let unread_min = heap.0.spaces.unread_min();
         Mutator {
             heap,
             shared,
             types,
+            unread_min,
             jit_error: None,
             _not_send: PhantomData,
         }
@@ -142,17 +147,27 @@ impl Mutator {
             return Err(GcError::UnknownType(ty.0));
         };
         let size = desc.size(len);
-        // SAFETY: this thread is running, so it alone touches its TLAB.
-        let tlab = unsafe { &mut *self.shared.tlab.get() };
-        if let Some(addr) = tlab.alloc(size) {
-            // SAFETY: `addr..addr + size` was just handed out to us, zeroed.
-            return Ok(unsafe { init(addr, ty, len) });
+        let unread = size >= self.unread_min && desc.is_reference_free();
+        if !unread {
+            // SAFETY: this thread is running, so it alone touches its TLAB.
+            let tlab = unsafe { &mut *self.shared.tlab.get() };
+            if let Some(addr) = tlab.alloc(size) {
+                // SAFETY: `addr..addr + size` was just handed out to us, zeroed.
+                return Ok(unsafe { init(addr, ty, len) });
+            }
         }
-        self.alloc_slow(ty, len, size)
+        self.alloc_slow(ty, len, size, unread)
     }
 
+    /// `unread`: a reference-free object that gets pages of its own.
     #[cold]
-    fn alloc_slow(&mut self, ty: TypeId, len: u32, size: usize) -> Result<ObjRef, GcError> {
+    fn alloc_slow(
+        &mut self,
+        ty: TypeId,
+        len: u32,
+        size: usize,
+        unread: bool,
+    ) -> Result<ObjRef, GcError> {
         // A walk retired this thread's TLAB, so a visitor's allocation comes
         // here, where the safepoint would wait for the walk's own pause.
         if self.inner().in_walk() {
@@ -179,7 +194,7 @@ impl Mutator {
         loop {
             // A pause may have retired the TLAB meanwhile, or left room in it.
             // SAFETY: this thread is running, so it alone touches its TLAB.
-            if let Some(addr) = unsafe { &mut *self.shared.tlab.get() }.alloc(size) {
+            if !unread && let Some(addr) = unsafe { &mut *self.shared.tlab.get() }.alloc(size) {
                 // SAFETY: `addr..addr + size` was just handed out to us, zeroed.
                 return Ok(unsafe { init(addr, ty, len) });
             }
@@ -199,7 +214,7 @@ impl Mutator {
                 crate::collect::wait_for_priority(&heap, &self.shared);
                 continue;
             }
-            if let Some(addr) = self.try_claim(size) {
+            if let Some(addr) = self.try_claim(size, unread) {
                 // SAFETY: freshly claimed, zeroed memory of `size` bytes.
                 return Ok(unsafe { init(addr, ty, len) });
             }
@@ -236,8 +251,9 @@ impl Mutator {
 
     /// Claims `size` bytes outside the TLAB fast path, if the heap has room.
     /// During a cycle the claim is allocated black: a medium object is marked
-    /// now, a TLAB's objects when it is retired.
-    fn try_claim(&mut self, size: usize) -> Option<usize> {
+    /// now, a TLAB's objects when it is retired. An `unread` object gets
+    /// pages of its own: its body starts on a page boundary.
+    fn try_claim(&mut self, size: usize, unread: bool) -> Option<usize> {
         let heap = &*self.heap.0;
         let spaces = &heap.spaces;
         if spaces.used() + size > spaces.capacity() {
@@ -257,6 +273,18 @@ impl Mutator {
                 std::thread::sleep(delay);
             }
             heap.allocated.fetch_add(size as u64, Ordering::Relaxed);
+            return Some(addr);
+        }
+        if unread {
+            let (gap, addr) = spaces.claim_unread(size, |claim| populate(heap, claim))?;
+            if black {
+                if gap < addr {
+                    spaces.mark_bitmap().set(gap);
+                }
+                spaces.mark_bitmap().set(addr);
+            }
+            heap.allocated
+                .fetch_add((addr + size - gap) as u64, Ordering::Relaxed);
             return Some(addr);
         }
         if size > heap.config.tlab_size / 4 {

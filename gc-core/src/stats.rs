@@ -132,6 +132,17 @@ pub struct CycleStats {
     /// `UFFDIO_MOVE` refused, or every page where a concurrent compaction
     /// could not start).
     pub large_pages_copied: usize,
+    /// To-space pages the plan moves unread: the body pages of reference-free
+    /// objects with pages of their own that it moves a whole number of
+    /// pages ([`HeapBuilder::unread_min`](crate::HeapBuilder::unread_min);
+    /// placed after the pause, [`CompactionStats::unread_moving`]).
+    pub unread_pages: usize,
+    /// Dead bytes kept as fillers below those objects so that they move a
+    /// whole number of pages: under a page each.
+    pub unread_padding: usize,
+    /// Those objects that could not be kept a whole number of pages from
+    /// their destination (too few dead bytes below them): copied.
+    pub unread_short: usize,
     /// Objects pinned when the cycle planned ([`Mutator::pin`](crate::Mutator::pin)).
     pub pinned: usize,
     /// Bytes of dead objects below the highest pinned object that the cycle
@@ -202,6 +213,15 @@ impl fmt::Display for CycleStats {
         )?;
         if self.in_place {
             write!(f, "; moved nothing, {} dead kept", mib(self.dead_kept))?;
+        }
+        if self.unread_pages + self.unread_short > 0 {
+            write!(
+                f,
+                "; {} pages to move unread ({} padding, {} objects short of it)",
+                self.unread_pages,
+                mib(self.unread_padding),
+                self.unread_short
+            )?;
         }
         if self.large_relinked > 0 {
             write!(
@@ -419,9 +439,18 @@ pub struct CompactionStats {
     pub relinked_pages: usize,
     /// Of those, pages of objects without slots, moved from their old
     /// address without being read: a swapped-out page keeps its swap entry.
+    /// Counts `unread_moving` too.
     pub relinked_unread: usize,
-    /// Pages of moving large objects that were never touched (no page
-    /// behind them), placed as the zero page.
+    /// Pages of the moving space moved unread: body pages of reference-free
+    /// objects with pages of their own
+    /// ([`HeapBuilder::unread_min`](crate::HeapBuilder::unread_min)), moved
+    /// with `UFFDIO_MOVE` from their source a whole number of pages above
+    /// instead of built (counted in `relinked_pages`, `relinked_unread` and
+    /// `moved` too, and in [`bytes_not_copied`](Self::bytes_not_copied)).
+    pub unread_moving: usize,
+    /// Pages of moving large objects, or moving-space pages moved unread,
+    /// that were never touched (no page behind them), placed as the zero
+    /// page.
     pub relink_holes: usize,
     /// A young cycle's old pages holding its dirty cards, whose references
     /// to young objects were rewritten after the pause (in their shadow
@@ -461,8 +490,9 @@ impl CompactionStats {
         (self.copied as f64 + self.gc_minor_faults as f64) / self.pages.max(1) as f64
     }
 
-    /// Bytes of large objects that moved without being copied: their pages
-    /// relinked ([`relinked_pages`](Self::relinked_pages)).
+    /// Bytes that moved without being copied: pages relinked
+    /// ([`relinked_pages`](Self::relinked_pages)), large objects' and the
+    /// moving space's reference-free pages.
     pub fn bytes_not_copied(&self) -> usize {
         self.relinked_pages * gc_uffd::page_size()
     }
@@ -475,7 +505,7 @@ impl fmt::Display for CompactionStats {
             "gc #{} compaction: {} pages ({} by GC{}{}, {} by mutators), {} moved in {} calls, \
              {} copied; buffers {} free + {} recycled, {} released early; allocation pages {} \
              recycled + {} fresh, \
-             {} zero-filled; {}{}{}\
+             {} zero-filled; {}{}{}{}\
              wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; \
              mutator faults {}{}{}{}",
             self.cycle,
@@ -509,7 +539,12 @@ impl fmt::Display for CompactionStats {
             } else {
                 String::new()
             },
-            if self.large_moved > 0 {
+            if self.unread_moving > 0 {
+                format!("reference-free pages {} moved unread; ", self.unread_moving)
+            } else {
+                String::new()
+            },
+            if self.large_moved + self.unread_moving > 0 {
                 format!(
                     "large objects {} moved: {} pages relinked ({} unread, {} not copied), \
                      {} holes; ",
@@ -660,8 +695,12 @@ pub struct Stats {
     /// Of those, pages moved without being read
     /// ([`CompactionStats::relinked_unread`]; stop-the-world, all of them).
     pub pages_relinked_unread: u64,
-    /// Concurrent modes: pages of moving large objects never touched, placed
-    /// as the zero page ([`CompactionStats::relink_holes`]).
+    /// Concurrent modes: pages of the moving space moved unread
+    /// ([`CompactionStats::unread_moving`]), all cycles.
+    pub pages_unread_moving: u64,
+    /// Concurrent modes: pages of moving large objects (or moving-space
+    /// pages moved unread) never touched, placed as the zero page
+    /// ([`CompactionStats::relink_holes`]).
     pub pages_relink_holes: u64,
 }
 
@@ -742,6 +781,7 @@ impl Stats {
         self.pages_relinked += c.relinked_pages as u64;
         self.pages_relinked_unread += c.relinked_unread as u64;
         self.pages_relink_holes += c.relink_holes as u64;
+        self.pages_unread_moving += c.unread_moving as u64;
         self.last_compaction = Some(c);
     }
 }

@@ -27,7 +27,9 @@ pub mod walk;
 pub use bitmap::Bitmap;
 pub use cards::{CARD, CARD_SHIFT, CardTable};
 pub use object::{Header, ObjRef, WORD};
-pub use spaces::{CHUNK, HEAP_ALIGN, Plan, PlanParts, Release, Spaces, prefetch};
+pub use spaces::{
+    CHUNK, HEAP_ALIGN, Padding, Plan, PlanParts, Release, Spaces, UnreadRun, prefetch,
+};
 pub use types::{
     Layout, RegistrationLock, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable,
 };

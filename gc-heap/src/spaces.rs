@@ -13,6 +13,10 @@ use crate::cards::CardTable;
 use crate::object::{Header, WORD};
 use crate::types::{SlotKind, TypeTable};
 
+mod unread;
+pub use unread::{Padding, UnreadRun};
+use unread::UnreadRuns;
+
 /// The reservation is aligned to this, so that a shadow at the same alignment
 /// can be remapped by moving whole upper page-table entries (docs/kernel-layer.md).
 pub const HEAP_ALIGN: usize = 1 << 30;
@@ -56,6 +60,14 @@ pub struct Spaces {
     resident_end: AtomicUsize,
     /// The large objects the current cycle moves, by source address.
     relinks: Relinks,
+    /// Reference-free objects of at least this many bytes are placed with
+    /// their body on a page boundary, to move unread (`usize::MAX`: none).
+    unread_min: AtomicUsize,
+    /// One bit per page of the moving space: marking found a reference-free
+    /// object of `unread_min` bytes or more whose header ends the page.
+    unread_pages: Summary,
+    /// The pages the current cycle moves unread.
+    unread: UnreadRuns,
 }
 
 /// The large objects a cycle moves, sorted by source address: what
@@ -114,6 +126,9 @@ impl Spaces {
             zeroed_from: AtomicUsize::new(start),
             resident_end: AtomicUsize::new(start),
             relinks: Relinks::default(),
+            unread_min: AtomicUsize::new(usize::MAX),
+            unread_pages: Summary::new(capacity / page),
+            unread: UnreadRuns::default(),
             reservation,
             prefix,
             types,
@@ -783,6 +798,8 @@ impl Spaces {
                 chunks: chunks.max(first),
                 relink_from: 0,
                 relink_span: 0,
+                unread_from: 0,
+                unread_span: 0,
             },
         }
     }
@@ -829,6 +846,10 @@ pub struct PlanParts {
     /// lie in a block that moves ([`Plan::relinking`]); 0 bytes: none moves.
     relink_from: usize,
     relink_span: usize,
+    /// The to-space pages from here, for `unread_span` bytes, may be moved
+    /// unread ([`Plan::unreading`]); 0 bytes: none is.
+    unread_from: usize,
+    unread_span: usize,
 }
 
 impl Spaces {

@@ -118,6 +118,16 @@ impl TypeDescriptor {
         &self.layout
     }
 
+    /// Whether the type's objects never hold a reference (bytes, words, a
+    /// fixed type without slots): their pages may move unread.
+    pub fn is_reference_free(&self) -> bool {
+        match &self.layout {
+            Layout::Fixed { slots, .. } => slots.is_empty(),
+            Layout::Array(_) => false,
+            Layout::Bytes | Layout::Words => true,
+        }
+    }
+
     /// Whether the type's objects carry a length in the header.
     pub fn is_array(&self) -> bool {
         !matches!(self.layout, Layout::Fixed { .. })

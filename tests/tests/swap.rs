@@ -149,3 +149,196 @@ fn swapped_out_large_objects_relink_without_swap_in() {
     drop(heap);
     drop(swap);
 }
+
+/// Byte arrays below the large-object threshold, with pages of their own.
+const MEDIUM: usize = 1024;
+/// Bytes of each: a body of 4 pages.
+const MEDIUM_LEN: usize = 16 << 10;
+
+/// What [`medium_cycle`] saw: pages of the moved arrays' bodies swapped out
+/// before the cycle and at their new addresses after it, swap-ins during it,
+/// and the compaction's count of pages moved unread.
+struct Medium {
+    out_then: usize,
+    out_now: usize,
+    swapped_in: u64,
+    unread_moving: usize,
+    moved: usize,
+}
+
+/// Reference-free byte arrays below the large threshold (some dying, small
+/// objects between them), their bodies pushed out with `MADV_PAGEOUT`, then
+/// a full cycle in Move mode; the data checked afterwards. `unread_min` as
+/// for the heap builder. `None` where it skips.
+fn medium_cycle(name: &str, unread_min: usize) -> Option<Medium> {
+    let swap = match SwapFile::enable(name, 64 << 20) {
+        Ok(swap) => swap,
+        Err(why) if !on_ci() => {
+            eprintln!("skipped: {why}");
+            return None;
+        }
+        Err(why) => panic!("no swap file: {why}"),
+    };
+    let policy = Policy::default()
+        .young_budget(Some(1 << 30))
+        .young_slide_limit(0)
+        .young_pause_objects(0);
+    let (heap, types) = concurrent_heap(Mode::Move, 256 << 20, |b| {
+        b.policy(policy).verify(false).unread_min(unread_min)
+    })?;
+    let pagemap = File::open("/proc/self/pagemap").expect("/proc/self/pagemap");
+    let body = MEDIUM_LEN / PAGE;
+    let mut m = heap.attach().unwrap();
+    let seen = m.scope(|s| {
+        let arrays: Vec<Local<'_>> = (0..MEDIUM)
+            .map(|id| {
+                // Small objects between them, some dying too: the padding
+                // comes from their garbage and from the alignment gaps.
+                for j in 0..id % 5 {
+                    let small = s.alloc(types.blob, 40 + 24 * j as u32).unwrap();
+                    if j % 2 == 0 {
+                        s.set(small, None);
+                    }
+                }
+                let a = s.alloc(types.blob, MEDIUM_LEN as u32).unwrap();
+                let obj = s.get(a).unwrap();
+                if unread_min != 0 {
+                    assert_eq!((obj.addr() + 8) % PAGE, 0, "body not on a page boundary");
+                }
+                for k in 0..MEDIUM_LEN / 8 {
+                    // SAFETY: a live byte array; no safepoint since it was read.
+                    unsafe { obj.write_word(8 + k * 8, word(id, k)) };
+                }
+                a
+            })
+            .collect();
+        let mut live = Vec::new();
+        for (id, &a) in arrays.iter().enumerate() {
+            if id % 3 == 0 {
+                s.set(a, None);
+            } else {
+                live.push((a, id));
+            }
+        }
+        // The pages wholly inside each body.
+        let body_pages = |obj: usize| (obj + 8).next_multiple_of(PAGE);
+        let pages_of = |obj: usize| (obj + 8 + MEDIUM_LEN) / PAGE - body_pages(obj) / PAGE;
+        let before: Vec<usize> = live
+            .iter()
+            .map(|&(a, _)| s.get(a).unwrap().addr())
+            .collect();
+        for &obj in &before {
+            // SAFETY: a live array's whole body pages, in the heap's mapping.
+            unsafe { page_out(body_pages(obj), pages_of(obj) * PAGE) }.expect("MADV_PAGEOUT");
+        }
+        let out: Vec<usize> = before
+            .iter()
+            .map(|&a| swapped(&pagemap, body_pages(a), pages_of(a)))
+            .collect();
+        let out_before: usize = out.iter().sum();
+        assert!(
+            out_before > live.len() * (body - 1) / 2,
+            "MADV_PAGEOUT swapped out {out_before} of {} pages",
+            live.len() * body
+        );
+        let swapped_in = pswpin().expect("pswpin in /proc/vmstat");
+        s.mutator().collect().unwrap();
+        while heap.stats().compactions < heap.stats().collections {
+            s.mutator()
+                .native(|| std::thread::sleep(std::time::Duration::from_millis(5)));
+        }
+        let swapped_in = pswpin().expect("pswpin in /proc/vmstat") - swapped_in;
+        let st = heap.stats();
+        let c = st.last_compaction.clone().unwrap();
+        eprintln!("{}\n{c}", st.last.as_ref().unwrap());
+        let after: Vec<usize> = live
+            .iter()
+            .map(|&(a, _)| s.get(a).unwrap().addr())
+            .collect();
+        let moved: Vec<usize> = (0..live.len()).filter(|&i| before[i] != after[i]).collect();
+        assert!(
+            moved.len() > live.len() / 2,
+            "{} of {} arrays moved: {c}",
+            moved.len(),
+            live.len()
+        );
+        if unread_min != 0 {
+            assert!(
+                after.iter().all(|&a| (a + 8) % PAGE == 0),
+                "a body lost its alignment"
+            );
+        }
+        let seen = Medium {
+            out_then: moved.iter().map(|&i| out[i]).sum(),
+            out_now: moved
+                .iter()
+                .map(|&i| swapped(&pagemap, body_pages(after[i]), pages_of(after[i])))
+                .sum(),
+            swapped_in,
+            unread_moving: c.unread_moving,
+            moved: moved.len(),
+        };
+        eprintln!(
+            "{} arrays moved: {} body pages swapped out at their new addresses, {} at the \
+             old ones before the cycle; pswpin +{swapped_in} during the cycle",
+            seen.moved, seen.out_now, seen.out_then,
+        );
+        for &(a, id) in &live {
+            let obj: ObjRef = s.get(a).unwrap();
+            for k in 0..MEDIUM_LEN / 8 {
+                // SAFETY: a live byte array; no safepoint in the loop.
+                let got = unsafe { obj.read_word(8 + k * 8) };
+                assert_eq!(got, word(id, k), "array {id} word {k}");
+            }
+        }
+        seen
+    });
+    drop(m);
+    drop(heap);
+    drop(swap);
+    Some(seen)
+}
+
+/// Reference-free objects below the large threshold move unread too: their
+/// body pages, pushed out, are still swapped out at their new addresses
+/// after a Move-mode cycle, with next to no swap-in, and read back intact.
+#[test]
+fn swapped_out_reference_free_objects_move_unread() {
+    let Some(seen) = medium_cycle("swap-test-medium", gc_core::UNREAD_MIN) else {
+        return;
+    };
+    let body = MEDIUM_LEN / PAGE;
+    assert!(
+        seen.unread_moving >= seen.moved * body,
+        "the moved arrays' body pages were not moved unread: {} pages",
+        seen.unread_moving
+    );
+    assert!(
+        seen.out_now >= seen.out_then * 9 / 10,
+        "only {} of {} pages still swapped out after moving",
+        seen.out_now,
+        seen.out_then
+    );
+    assert!(
+        seen.swapped_in <= (seen.moved / 10 + 16) as u64,
+        "the cycle swapped in {} pages",
+        seen.swapped_in
+    );
+}
+
+/// The same heap with the feature off (`unread_min(0)`): every page is
+/// built, so the moved arrays' pages are read (swapped in) and copied. What
+/// the test above would see if pages were not moved unread.
+#[test]
+fn with_unread_off_the_same_pages_are_swapped_in() {
+    let Some(seen) = medium_cycle("swap-test-medium-off", 0) else {
+        return;
+    };
+    assert_eq!(seen.unread_moving, 0);
+    assert!(
+        seen.out_now < seen.out_then / 10,
+        "{} of {} pages still swapped out with the feature off",
+        seen.out_now,
+        seen.out_then
+    );
+}

@@ -98,6 +98,8 @@ struct Counts {
     /// Pages of moving large objects that were never touched (holes), placed
     /// as zero pages.
     relink_holes: AtomicUsize,
+    /// Of `relinked_unread`, the moving space's reference-free pages.
+    unread_moving: AtomicUsize,
 }
 
 /// One cycle's compaction.
@@ -174,6 +176,17 @@ struct Built {
     failed: usize,
     /// Pages claimed, built and placed (or not).
     built: usize,
+}
+
+/// Where a sliding page's contents come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// Built into a buffer page, moved in.
+    Buffer,
+    /// Built into the thread's scratch page, copied in.
+    Scratch,
+    /// Its source page in the shadow, moved in unread.
+    Unread,
 }
 
 /// A page-aligned page, for building when no buffer page is free.
@@ -647,7 +660,7 @@ impl Compaction {
     fn place_large(&self, object: &LargeObject, k: usize, n: usize) -> bool {
         let (dst, old) = (object.placed(k), object.start + k * PAGE);
         if !object.in_shadow {
-            return self.relink(dst, old, n);
+            return self.relink(dst, old, n, false);
         }
         let (placed, moved) = self.place_counted(dst, self.shadow(old), n);
         if object.moves() {
@@ -668,11 +681,12 @@ impl Compaction {
         self.place_large(&object, k, 1)
     }
 
-    /// Moves the `n` pages of a moving large object at `src`, its old
-    /// address, to `dst`, without reading them: a swapped-out page moves
-    /// as its swap entry. A page never touched (a hole in the source) is
-    /// placed as the zero page; a run MOVE refuses with `EBUSY` is copied.
-    fn relink(&self, dst: usize, src: usize, n: usize) -> bool {
+    /// Moves `n` pages at `src` to `dst` without reading them (a swapped-out
+    /// page moves as its swap entry): a moving large object's, from its old
+    /// address, or (`moving`) the moving space's reference-free pages, from
+    /// their shadow pages. A page never touched (a hole in the source) is
+    /// placed as the zero page; a page MOVE refuses with `EBUSY` is copied.
+    fn relink(&self, dst: usize, src: usize, n: usize, moving: bool) -> bool {
         let c = self.concurrent();
         let mut done = 0;
         while done < n {
@@ -689,6 +703,9 @@ impl Compaction {
             self.counts
                 .relinked_unread
                 .fetch_add(moved, Ordering::Relaxed);
+            if moving {
+                self.counts.unread_moving.fetch_add(moved, Ordering::Relaxed);
+            }
             match p.outcome {
                 Outcome::Complete => return true,
                 Outcome::Again => {
@@ -769,6 +786,9 @@ impl Compaction {
             } else {
                 self.copy(page, own, 1)
             };
+        }
+        if let Some(src) = plan.unread_source(page) {
+            return self.relink(page, self.shadow(src), 1, true);
         }
         if let Some(buffer) = self.take_buffer() {
             self.build(&plan, index, buffer);
@@ -1147,32 +1167,38 @@ impl Compaction {
     /// with one call. Returns the pages that could not be placed.
     fn sliding_run(&self, plan: &Plan<'_>, lo: usize, hi: usize, scratch: usize) -> usize {
         let n = hi - lo + 1;
-        let mut buffers = [(0usize, false); RUN];
+        let mut buffers = [(0usize, Source::Scratch); RUN];
         for (k, b) in buffers.iter_mut().enumerate().take(n) {
+            if let Some(src) = plan.unread_source(self.page(lo + k)) {
+                *b = (self.shadow(src), Source::Unread);
+                continue;
+            }
             *b = match self.take_buffer() {
-                Some(page) => (page, true),
+                Some(page) => (page, Source::Buffer),
                 None => {
                     self.counts.without_buffer.fetch_add(1, Ordering::Relaxed);
-                    (scratch + k * PAGE, false)
+                    (scratch + k * PAGE, Source::Scratch)
                 }
             };
         }
         for k in (0..n).rev() {
-            self.build(plan, lo + k, buffers[k].0);
+            if buffers[k].1 != Source::Unread {
+                self.build(plan, lo + k, buffers[k].0);
+            }
         }
         let mut failed = 0;
         let mut k = 0;
         while k < n {
-            let (first, recycled) = buffers[k];
+            let (first, source) = buffers[k];
             let mut e = k + 1;
-            while e < n && buffers[e] == (first + (e - k) * PAGE, recycled) {
+            while e < n && buffers[e] == (first + (e - k) * PAGE, source) {
                 e += 1;
             }
             let dst = self.page(lo + k);
-            let ok = if recycled {
-                self.place(dst, first, e - k)
-            } else {
-                self.copy(dst, first, e - k)
+            let ok = match source {
+                Source::Buffer => self.place(dst, first, e - k),
+                Source::Scratch => self.copy(dst, first, e - k),
+                Source::Unread => self.relink(dst, first, e - k, true),
             };
             for j in k..e {
                 self.pages.finish(lo + j, ok);
@@ -1235,7 +1261,11 @@ impl Compaction {
     fn publish_live(&self, from: usize, producer: &mut Producer) {
         let plan = self.plan();
         for page in (from..producer.recycled_from).step_by(PAGE) {
-            if plan.page_has_live(page) && self.buffers.push(self.shadow(page)) {
+            // A page moved unread left the shadow.
+            if plan.page_has_live(page)
+                && !plan.is_unread_source(page)
+                && self.buffers.push(self.shadow(page))
+            {
                 producer.recycled += 1;
             }
         }
@@ -1483,6 +1513,7 @@ impl Compaction {
             relinked_pages: n(&k.relinked),
             relinked_unread: n(&k.relinked_unread),
             relink_holes: n(&k.relink_holes),
+            unread_moving: n(&k.unread_moving),
             gc_minor_faults: now.minor_faults.saturating_sub(usage.minor_faults),
             faults: self.faults.summary(),
             fault_kinds: FaultKinds {
