@@ -294,7 +294,10 @@ impl<'a> Plan<'a> {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::types::{TypeDescriptor, TypeTable};
 
     #[test]
     fn body_pages_are_those_the_body_wholly_covers() {
@@ -305,7 +308,7 @@ mod tests {
         // A body of under a page covers none.
         assert!(body_pages(page - 8, 8 + page - 8, page).is_empty());
         // A header elsewhere: the pages after the first boundary.
-        assert_eq!(body_pages(16, 3 * page, page), page..2 * page);
+        assert_eq!(body_pages(16, 3 * page, page), page..3 * page);
     }
 
     #[test]
@@ -318,5 +321,111 @@ mod tests {
         assert_eq!(take_from_gaps(&gaps, 0x80), Some(vec![0x980..0xa00]));
         assert_eq!(take_from_gaps(&gaps, 0x281), None);
         assert_eq!(take_from_gaps(&gaps, 0x280).map(|t| t.len()), Some(3));
+    }
+
+    /// Byte arrays with pages of their own among small objects, some of
+    /// each dead: after padding every live array with the dead bytes below
+    /// it for it lies a whole number of pages below where it was (or where
+    /// it was), keeping under a page of dead bytes each; its body pages are the plan's pages moved unread,
+    /// from their own old pages; and the plan without padding would have
+    /// moved most of them by a part of a page. Walking the padded range by
+    /// headers meets only live objects and fillers.
+    #[test]
+    fn padding_keeps_each_array_a_whole_number_of_pages_from_its_destination() {
+        const SMALL: usize = 48;
+        const LEN: usize = 3 * 4096 + 104;
+        let types = TypeTable::new();
+        let small = types
+            .register(TypeDescriptor::fixed("small", SMALL, &[], &[]))
+            .unwrap();
+        let bytes = types.register(TypeDescriptor::bytes("bytes")).unwrap();
+        let spaces = Spaces::new(64 << 20, Arc::new(types)).unwrap();
+        let page = gc_uffd::page_size();
+        spaces.set_unread_min(page + WORD);
+        let mut objs = Vec::new();
+        for i in 0..300 {
+            for _ in 0..i % 7 {
+                let a = spaces.claim(SMALL, |_| {}).unwrap();
+                // SAFETY: fresh memory of ours.
+                unsafe { (a as *mut u64).write(Header::new(small.0, 0).0) };
+                objs.push((a, SMALL, false));
+            }
+            let (_, a) = spaces.claim_unread(WORD + LEN, |_| {}).unwrap();
+            assert_eq!((a + WORD) % page, 0);
+            // SAFETY: fresh memory of ours.
+            unsafe { (a as *mut u64).write(Header::new(bytes.0, LEN as u32).0) };
+            objs.push((a, WORD + LEN, true));
+        }
+        let (start, top) = (spaces.moving().start(), spaces.moving().top());
+        spaces.clear_marks(start..top, top);
+        let mut live = Vec::new();
+        for (k, &(a, size, array)) in objs.iter().enumerate() {
+            if k % 3 != 1 {
+                assert!(spaces.mark(a, size));
+                let header = Header(unsafe { (a as *const u64).read() });
+                spaces.note_unread(a, size, header);
+                live.push((a, size, array));
+            }
+        }
+        let unpadded = spaces.plan(start, top);
+        let misplaced = live
+            .iter()
+            .filter(|&&(a, _, array)| array && (a - unpadded.forward(a)) % page != 0)
+            .count();
+        assert!(misplaced > 50, "{misplaced}");
+        // SAFETY: the unmarked words are dead, and nothing else reads them.
+        let padding = unsafe { spaces.pad_unread(&unpadded, start) };
+        // The dead bytes since the last array aligned always suffice.
+        let arrays = live.iter().filter(|l| l.2).count();
+        assert_eq!(padding.short, 0);
+        assert_eq!(padding.objects.len(), arrays);
+        assert!(padding.padded < arrays * page);
+        let plan = spaces.plan(start, top);
+        assert_eq!(
+            plan.new_top(),
+            unpadded.new_top() + padding.padded,
+            "the padding is all the plan keeps more"
+        );
+        // SAFETY: no plan reads the table yet.
+        let pages = unsafe { spaces.set_unread(&plan, &padding.objects) };
+        let plan = plan.unreading();
+        // Those in the dense prefix stay, and their pages are moved back.
+        let moving = live
+            .iter()
+            .filter(|l| l.2 && l.0 >= plan.dense_end())
+            .count();
+        assert!(moving > arrays / 2);
+        assert_eq!(pages, moving * 3);
+        for &(a, size, array) in &live {
+            let to = plan.forward(a);
+            if !array {
+                continue;
+            }
+            if a < plan.dense_end() {
+                assert_eq!(plan.unread_source(to + WORD), None);
+                continue;
+            }
+            for p in body_pages(to, size, page).step_by(page) {
+                assert_eq!(plan.unread_source(p), Some(p + (a - to)));
+                assert!(plan.is_unread_source(p + (a - to)));
+            }
+            // The header's page and the tail's are built.
+            assert_eq!(plan.unread_source(to / page * page), None);
+            assert_eq!(plan.unread_source((to + size) / page * page), None);
+        }
+        // Walk the planned range: live objects and fillers only.
+        let mut at = start;
+        let mut k = 0;
+        while at < top {
+            let header = Header(unsafe { (at as *const u64).read() });
+            let size = spaces.types().size_of(header).unwrap();
+            assert!(size > 0);
+            if spaces.is_marked(at) && header.type_id() != crate::object::FILLER {
+                assert_eq!(at, live[k].0);
+                k += 1;
+            }
+            at += size;
+        }
+        assert_eq!(k, live.len());
     }
 }
