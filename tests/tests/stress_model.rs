@@ -1455,6 +1455,7 @@ struct Totals {
     /// Large objects moved by relinking, and their pages relinked unread.
     relinked: u64,
     relinked_unread: u64,
+    unread_moving: u64,
 }
 
 /// Sends the thread's number when it ends, even by a panic.
@@ -1486,12 +1487,15 @@ fn run_once(
     let mut rng = Rng::new(mix(seed, run as u64 ^ (mode as u64) << 40));
     let large = [8 << 10, 16 << 10, 32 << 10][rng.below(3)];
     let verify = run % 2 == 1;
+    // Reference-free objects of one page of body and more, or of two, get
+    // pages of their own and move unread.
+    let unread_min = [4096 + 8, gc_core::UNREAD_MIN][rng.below(2)];
     // One, two or three compaction threads, run after run.
     let compaction_threads = 1 + run % 3;
     let ctx = format!(
         "seed {seed:#x} (MOVEGC_STRESS_SEED), mode {mode:?}, run {run} \
-         (large-object threshold {} KiB, verify {verify}, {compaction_threads} compaction \
-         threads)",
+         (large-object threshold {} KiB, unread from {unread_min} bytes, verify {verify}, \
+         {compaction_threads} compaction threads)",
         large >> 10
     );
     let (table, types) = types();
@@ -1503,6 +1507,7 @@ fn run_once(
         .compaction_threads(compaction_threads)
         .verify(verify)
         .large_object_threshold(large)
+        .unread_min(unread_min)
         .types(table)
         .root_scanner(Box::new(GlobalRoot(array.clone())))
         .build()
@@ -1631,6 +1636,7 @@ fn run_once(
     totals.stalls += stats.allocation_stalls;
     totals.relinked += stats.large_relinked;
     totals.relinked_unread += stats.pages_relinked_unread;
+    totals.unread_moving += stats.pages_unread_moving;
     let lines = std::mem::take(&mut *logged());
     totals.warnings += lines.len() as u64;
     for l in &lines {
@@ -1724,7 +1730,8 @@ fn stress(mode: Mode, secs: f64, thread_local: bool) {
          ({} dropped their mutator in native code, {} thread-local), {} cycles \
          ({} explicit collects), {} batches, {} objects verified, {:.1} GiB allocated, \
          at most {:.1} MiB reachable by the model ({:.1} MiB marked by a cycle), max pause {:.2} ms, {} allocation stalls, \
-         {} mutator faults, {} large objects relinked ({} pages unread), {} warnings logged",
+         {} mutator faults, {} large objects relinked ({} pages unread), {} reference-free \
+         pages moved unread, {} warnings logged",
         start.elapsed().as_secs_f64(),
         totals.runs,
         totals.threads,
@@ -1742,10 +1749,18 @@ fn stress(mode: Mode, secs: f64, thread_local: bool) {
         totals.mutator_faults,
         totals.relinked,
         totals.relinked_unread,
+        totals.unread_moving,
         totals.warnings,
     );
     if let Err(e) = result {
         panic!("{e}");
+    }
+    // The model's reference-free objects of 4 KiB and more did move unread.
+    if mode != Mode::StopTheWorld && totals.cycles >= 20 {
+        assert!(
+            totals.unread_moving > 0,
+            "stress_model {mode:?}{variant}: no reference-free page moved unread"
+        );
     }
 }
 
