@@ -38,10 +38,10 @@ pub enum Mode {
 
 /// Smallest heap the builder accepts.
 const MIN_HEAP: usize = 1 << 20;
-/// The default of [`HeapBuilder::unread_min`]: reference-free objects of two
+/// The default of [`HeapBuilder::unread_min`]: reference-free objects of three
 /// pages of body and more get pages of their own (chosen by measurement,
 /// docs/concurrent-compaction.md, *Reference-free pages*).
-pub const UNREAD_MIN: usize = 8 << 10 | 8;
+pub const UNREAD_MIN: usize = 12 << 10 | 8;
 
 /// Largest heap: post-compact offsets are kept in 32-bit word counts.
 const MAX_HEAP: usize = 16 << 30;
@@ -160,7 +160,7 @@ impl HeapBuilder {
     /// placed with their body on a page boundary, so that compaction moves
     /// the pages the body covers with `UFFDIO_MOVE`, reading and writing
     /// none of them: a swapped-out page stays swapped out (default
-    /// [`UNREAD_MIN`]: 8 KiB of body; docs/concurrent-compaction.md,
+    /// [`UNREAD_MIN`]: 12 KiB of body; docs/concurrent-compaction.md,
     /// *Reference-free pages*). Only where the compaction can move pages
     /// (`Move`, and `Copy` where the kernel has `UFFDIO_MOVE`); 0 turns it
     /// off. At least a page and a word (a smaller body covers no page).

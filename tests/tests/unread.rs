@@ -1,5 +1,5 @@
 //! Reference-free objects below the large-object threshold move unread:
-//! byte arrays of 8–24 KiB get pages of their own (their body on a page
+//! byte arrays of 12–28 KiB get pages of their own (their body on a page
 //! boundary), the planner keeps each a whole number of pages from its
 //! destination, and the compaction moves their body pages with
 //! `UFFDIO_MOVE` instead of building them. A mutator that touches such a
@@ -19,9 +19,10 @@ use movegc_tests::{Types, concurrent_heap};
 const ARRAYS: usize = 600;
 const PAGE: usize = 4096;
 
-/// The length of array `id`: 8 to 24 KiB, rarely a whole number of pages.
+/// The length of array `id`: 12 to 28 KiB (from the default threshold up),
+/// rarely a whole number of pages.
 fn len(id: usize) -> usize {
-    (8 << 10) + (id * 4_104) % (16 << 10)
+    gc_core::UNREAD_MIN - 8 + (id * 4_104) % (16 << 10)
 }
 
 /// Arrays never written past their header: their body pages stay

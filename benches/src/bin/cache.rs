@@ -5,9 +5,17 @@
 //! stop-the-world modes (`-off`: the baseline); and the same with half of the cache swapped out.
 //! One `name: value` line per figure.
 //!
-//! `cargo run --release -p movegc-benches --bin cache [--quick] [--gc-log] [SIZE]`
-//! where SIZE is the cache's size (default `1GiB`); `--quick` runs a 64 MiB
-//! cache for three cycles (a smoke test of a few seconds).
+//! `cargo run --release -p movegc-benches --bin cache [--quick] [--gc-log]
+//! [--medium [--unread-min=BYTES]] [SIZE]` where SIZE is the cache's size
+//! (default `1GiB`); `--quick` runs a 64 MiB cache for three cycles (a
+//! smoke test of a few seconds).
+//!
+//! `--medium`: the arrays are 4–24 KiB, below the large-object threshold,
+//! in the moving space; the variants then compare reference-free objects
+//! with pages of their own, moving unread (`HeapBuilder::unread_min`,
+//! BYTES or its default), against `unread_min(0)` (`-off`: every page
+//! built, as before), and the figures add the pages moved unread, the
+//! padding kept for them and the live bytes after the cycle.
 //!
 //! Each variant runs in a child process of its own: the heap (three times
 //! the cache, every cycle full, no cycle but the bench's own) is filled with
@@ -43,11 +51,25 @@ const PAGE: usize = 4096;
 const MIN_ARRAY: usize = 32 << 10;
 /// ... and below this.
 const MAX_ARRAY: usize = 256 << 10;
+/// `--medium`: arrays are this size and up ...
+const MIN_MEDIUM: usize = 4 << 10;
+/// ... and below this.
+const MAX_MEDIUM: usize = 24 << 10;
 /// Percent of the arrays dying per cycle.
 const DYING: u64 = 30;
 
-/// The variants: a name, the mode, whether large objects relink, whether
-/// half the cache is swapped out before each cycle.
+/// What the child measures, from its arguments.
+#[derive(Clone, Copy)]
+struct Setup {
+    /// Arrays of 4–24 KiB instead of 32–256 KiB.
+    medium: bool,
+    /// `HeapBuilder::unread_min` for the variants with the feature on.
+    unread_min: usize,
+}
+
+/// The variants: a name, the mode, whether large objects relink (with
+/// `--medium`: whether reference-free objects move unread), whether half
+/// the cache is swapped out before each cycle.
 const VARIANTS: [(&str, Mode, bool, bool); 8] = [
     ("move", Mode::Move, true, false),
     ("move-off", Mode::Move, false, false),
@@ -119,7 +141,7 @@ fn allocate(
         s.mutator().alloc(types.1, (len / 8) as u32)
     }
     .unwrap_or_else(|e| fail("allocate an array", e));
-    for page in 0..len / PAGE {
+    for page in 0..len.div_ceil(PAGE) {
         // SAFETY: a live array of `len` bytes after its header; no safepoint.
         unsafe { obj.write_word(8 + page * PAGE, stamp(id, page)) };
     }
@@ -131,20 +153,30 @@ fn intact(s: &gc_core::HandleScope<'_>, entry: &Entry<'_>) -> bool {
     let Some(obj) = s.get(entry.local) else {
         return false;
     };
-    (0..entry.len / PAGE).all(|page| {
+    (0..entry.len.div_ceil(PAGE)).all(|page| {
         // SAFETY: a live array of `entry.len` bytes after its header.
         unsafe { obj.read_word(8 + page * PAGE) == stamp(entry.id, page) }
     })
 }
 
+/// Pushes out the pages wholly inside the array's body (a large array's
+/// header page too: it starts one).
 fn page_out(obj: ObjRef, len: usize) {
-    // SAFETY: a live, page-aligned large array's pages in the heap's mapping.
-    // A refusal leaves them resident: measured as such.
-    let _ = unsafe { swap::page_out(obj.addr(), (len + 8).next_multiple_of(PAGE)) };
+    let (from, end) = if obj.addr() % PAGE == 0 {
+        (obj.addr(), (obj.addr() + 8 + len).next_multiple_of(PAGE))
+    } else {
+        let body = obj.addr() + 8;
+        (body.next_multiple_of(PAGE), (body + len) / PAGE * PAGE)
+    };
+    if end > from {
+        // SAFETY: a live array's pages in the heap's mapping. A refusal
+        // leaves them resident: measured as such.
+        let _ = unsafe { swap::page_out(from, end - from) };
+    }
 }
 
-fn child(variant: &str, cache: usize, cycles: usize) {
-    let &(_, mode, relink, swap) = VARIANTS
+fn child(variant: &str, cache: usize, cycles: usize, setup: Setup) {
+    let &(_, mode, on, swap) = VARIANTS
         .iter()
         .find(|v| v.0 == variant)
         .unwrap_or_else(|| fail("variant", variant));
@@ -155,10 +187,16 @@ fn child(variant: &str, cache: usize, cycles: usize) {
     let words = t
         .register(TypeDescriptor::words("string"))
         .unwrap_or_else(|e| fail("register", e));
+    let (relink, unread_min) = match (setup.medium, on) {
+        (false, _) => (on, gc_core::UNREAD_MIN),
+        (true, true) => (true, setup.unread_min),
+        (true, false) => (true, 0),
+    };
     let heap = match Heap::builder()
         .size(3 * cache)
         .mode(mode)
         .relink_large_objects(relink)
+        .unread_min(unread_min)
         .policy(
             Policy::default()
                 .generational(false)
@@ -177,7 +215,11 @@ fn child(variant: &str, cache: usize, cycles: usize) {
     let mut m = heap.attach().unwrap_or_else(|e| fail("attach", e));
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let size = |rng: &mut Rng| {
-        (MIN_ARRAY as u64 + rng.below((MAX_ARRAY - MIN_ARRAY) as u64)) as usize / PAGE * PAGE
+        if setup.medium {
+            (MIN_MEDIUM as u64 + rng.below((MAX_MEDIUM - MIN_MEDIUM) as u64)) as usize & !7
+        } else {
+            (MIN_ARRAY as u64 + rng.below((MAX_ARRAY - MIN_ARRAY) as u64)) as usize / PAGE * PAGE
+        }
     };
     let mut results: Vec<Figures> = Vec::new();
     m.scope(|s| {
@@ -236,12 +278,17 @@ fn child(variant: &str, cache: usize, cycles: usize) {
             put("holes_mib", st.large_holes as f64 / MIB as f64);
             put("relinked", gc.large_relinked as f64);
             put("pause_ms", ms(gc.compact));
+            put("live_mib", gc.used_after as f64 / MIB as f64);
+            put("padding_mib", gc.unread_padding as f64 / MIB as f64);
+            put("short", gc.unread_short as f64);
             match st.last_compaction.filter(|c| c.cycle == gc.index) {
                 Some(c) => {
                     put("cpu_ms", ms(c.gc_cpu + c.mutator_time));
                     put("wall_ms", ms(c.wall));
                     put("relinked_pages", c.relinked_pages as f64);
                     put("unread", c.relinked_unread as f64);
+                    put("unread_moving", c.unread_moving as f64);
+                    put("pages_read", (c.pages - c.unread_moving) as f64);
                     put("not_copied_mib", c.bytes_not_copied() as f64 / MIB as f64);
                     put(
                         "copied_mib",
@@ -254,6 +301,8 @@ fn child(variant: &str, cache: usize, cycles: usize) {
                     put("wall_ms", ms(gc.compact));
                     put("relinked_pages", gc.large_pages_relinked as f64);
                     put("unread", gc.large_pages_relinked as f64);
+                    put("unread_moving", 0.0);
+                    put("pages_read", gc.pages_compacted as f64);
                     put(
                         "not_copied_mib",
                         (gc.large_pages_relinked * PAGE) as f64 / MIB as f64,
@@ -297,11 +346,21 @@ fn child(variant: &str, cache: usize, cycles: usize) {
 
 // ------------------------------------------------------------ the parent
 
-fn spawn(variant: &str, cache: usize, cycles: usize, gc_log: bool) -> Result<Figures, String> {
+fn spawn(
+    variant: &str,
+    cache: usize,
+    cycles: usize,
+    gc_log: bool,
+    setup: Setup,
+) -> Result<Figures, String> {
     let (cache, cycles) = (cache.to_string(), cycles.to_string());
-    let mut args = vec!["--child", variant, &cache, &cycles];
+    let unread = format!("--unread-min={}", setup.unread_min);
+    let mut args = vec!["--child", variant, &cache, &cycles, &unread];
     if gc_log {
         args.push("--gc-log");
+    }
+    if setup.medium {
+        args.push("--medium");
     }
     child_figures(&format!("cache: {variant}"), &args)
 }
@@ -312,13 +371,21 @@ fn main() {
     if gc_log {
         movegc_benches::install_gc_log();
     }
+    let setup = Setup {
+        medium: args.iter().any(|a| a == "--medium"),
+        unread_min: args
+            .iter()
+            .find_map(|a| a.strip_prefix("--unread-min="))
+            .map(|n| n.parse().unwrap_or_else(|_| fail("--unread-min", n)))
+            .unwrap_or(gc_core::UNREAD_MIN),
+    };
     if args.first().map(String::as_str) == Some("--child") {
         let arg = |i: usize| -> usize {
             args.get(i)
                 .and_then(|a| a.parse().ok())
                 .unwrap_or_else(|| fail("child arguments", format!("{args:?}")))
         };
-        child(&args[1], arg(2), arg(3));
+        child(&args[1], arg(2), arg(3), setup);
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
@@ -328,14 +395,28 @@ fn main() {
         .map(|a| gc_core::heap::parse_size(a).unwrap_or_else(|| fail("size", a)))
         .unwrap_or(if quick { 64 * MIB } else { 1 << 30 });
     let cycles = if quick { 3 } else { 5 };
-    let title = format!("{} MiB", cache / MIB);
+    let title = if setup.medium {
+        format!("{} MiB medium", cache / MIB)
+    } else {
+        format!("{} MiB", cache / MIB)
+    };
+    let (min, max) = if setup.medium {
+        (MIN_MEDIUM, MAX_MEDIUM)
+    } else {
+        (MIN_ARRAY, MAX_ARRAY)
+    };
     line(
         &format!("setup, {title}"),
         format!(
-            "heap {} MiB, arrays of {}-{} KiB, {DYING}% dying per cycle, {cycles} cycles",
+            "heap {} MiB, arrays of {}-{} KiB, {DYING}% dying per cycle, {cycles} cycles{}",
             3 * cache / MIB,
-            MIN_ARRAY >> 10,
-            MAX_ARRAY >> 10
+            min >> 10,
+            max >> 10,
+            if setup.medium {
+                format!(", unread from {} bytes", setup.unread_min)
+            } else {
+                String::new()
+            }
         ),
     );
     // Half the cache out, with room to spare.
@@ -346,7 +427,7 @@ fn main() {
             line(&format!("{variant}, {title}"), format!("skipped: {why}"));
             continue;
         }
-        match spawn(variant, cache, cycles, gc_log) {
+        match spawn(variant, cache, cycles, gc_log, setup) {
             Ok(f) => {
                 figures.insert(variant, f);
             }
@@ -382,6 +463,24 @@ fn main() {
                 get(v, "unread")
             ),
         );
+        if setup.medium {
+            line(
+                &name("pages built (read) / moved unread"),
+                format!(
+                    "{:.0} / {:.0}",
+                    get(v, "pages_read"),
+                    get(v, "unread_moving")
+                ),
+            );
+            line(
+                &name("padding kept, MiB (objects short of it)"),
+                format!("{:.2} ({:.0})", get(v, "padding_mib"), get(v, "short")),
+            );
+            line(
+                &name("live after the cycle, MiB"),
+                format!("{:.1}", get(v, "live_mib")),
+            );
+        }
         line(
             &name("bytes not copied, MiB"),
             format!("{:.1}", get(v, "not_copied_mib")),
@@ -443,6 +542,11 @@ fn main() {
             ),
         );
         ratio("cycle", "cycle_ms");
+        if setup.medium {
+            ratio("compaction cpu", "cpu_ms");
+            ratio("bytes copied", "copied_mib");
+            ratio("live after the cycle", "live_mib");
+        }
         ratio("compaction pause", "pause_ms");
         ratio("RSS after the cycle", "rss_mib");
         ratio("large space extent", "span_mib");
