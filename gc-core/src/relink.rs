@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use allocator::Relink;
-use gc_uffd::{Capabilities, Capability, Features, MoveMode, Outcome, Userfaultfd, Wake};
+use gc_uffd::{Capabilities, Capability, Features, MoveMode, Userfaultfd};
 
 use crate::error::GcError;
 
@@ -121,51 +121,16 @@ impl Relinker {
     /// Moves `r`'s pages; returns how many of them are in place, from the
     /// first.
     fn move_object(&self, r: &Relink, done: &mut Relinked) -> usize {
-        let page = gc_uffd::page_size();
         let (dst, src) = (r.destination(), r.source());
-        let n = dst.len() / page;
-        let mut at = 0;
-        while at < n {
-            let off = at * page;
-            // SAFETY: the pages of a block that moves, referenced by no one any
-            // more (forwarded), in the pause.
-            let p = unsafe {
-                self.uffd.move_pages(
-                    dst.start + off,
-                    src.start + off,
-                    (n - at) * page,
-                    MoveMode::empty(),
-                )
-            };
-            at += p.placed / page;
-            done.pages += p.placed / page;
-            match p.outcome {
-                Outcome::Complete | Outcome::Again => {}
-                Outcome::SourceHole => {
-                    let z = self.uffd.zero_pages(dst.start + at * page, page, Wake::No);
-                    if z.outcome != Outcome::Complete {
-                        return at;
-                    }
-                    done.holes += 1;
-                    at += 1;
-                }
-                Outcome::Busy => {
-                    let c = self.uffd.copy_pages(
-                        dst.start + at * page,
-                        src.start + at * page,
-                        page,
-                        Wake::No,
-                    );
-                    if c.outcome != Outcome::Complete {
-                        return at;
-                    }
-                    done.copied += 1;
-                    at += 1;
-                }
-                Outcome::Exists | Outcome::Failed(_) => return at,
-            }
-        }
-        n
+        let placed = self.uffd.relink(dst.start, src.start, dst.len(), |d, s, len| {
+            // SAFETY: the pages of a block that moves, referenced by no one
+            // any more (forwarded), in the pause.
+            unsafe { self.uffd.move_pages(d, s, len, MoveMode::empty()) }
+        });
+        done.pages += placed.moved;
+        done.holes += placed.holes;
+        done.copied += placed.copied;
+        placed.placed
     }
 }
 

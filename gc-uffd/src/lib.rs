@@ -60,7 +60,9 @@ mod uffd;
 pub use error::{Error, ErrorKind, Op, Result};
 pub use probe::{Capabilities, Capability};
 pub use reservation::Reservation;
-pub use uffd::{Features, MoveMode, OpenedVia, Outcome, Placement, RangeIoctls, Userfaultfd, Wake};
+pub use uffd::{
+    Features, MoveMode, OpenedVia, Outcome, Placement, RangeIoctls, Relinked, Userfaultfd, Wake,
+};
 
 /// The calling thread's resource use so far: for a GC thread's per-cycle
 /// statistics. Where the platform cannot tell, zero.

@@ -159,6 +159,26 @@ pub struct Placement {
     pub outcome: Outcome,
 }
 
+/// What [`Userfaultfd::relink`] did: pages placed from the start of the
+/// range, in order, and how.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Relinked {
+    /// Pages in place from the start of the range: all of them, or it
+    /// stopped at the first it could not place.
+    pub placed: usize,
+    /// Of those, moved with `UFFDIO_MOVE`: not read.
+    pub moved: usize,
+    /// Of those, holes in the source (never touched) placed as the zero page.
+    pub holes: usize,
+    /// Of those, refused by MOVE with `EBUSY` (not exclusive to this
+    /// process), copied with `UFFDIO_COPY`.
+    pub copied: usize,
+    /// MOVE calls made.
+    pub calls: usize,
+    /// Of those, ended by `EAGAIN` with the rest to move again.
+    pub retries: usize,
+}
+
 impl Placement {
     /// Whether the whole range was placed.
     pub fn is_complete(&self) -> bool {
@@ -433,6 +453,55 @@ impl Userfaultfd {
     pub fn wake(&self, range: Range<usize>) -> Result<()> {
         let len = check_range(Op::Wake, &range)?;
         sys::uffd_wake(&self.fd, range.start, len).map_err(|e| Error::os(Op::Wake, e, ""))
+    }
+
+    /// Places the pages at `src..src + len` at `dst..dst + len` without
+    /// reading them, as far as the kernel lets it: moved by `mv` (a MOVE of
+    /// the remainder, which the caller makes: [`move_pages`](Self::move_pages),
+    /// or a wrapper of it), a hole in the source placed as the zero page, a
+    /// page MOVE refuses with `EBUSY` copied. Stops at the first page none of
+    /// those places (its destination populated, or a call failed): the caller
+    /// decides what to do with the rest.
+    ///
+    /// Async-signal-safe if `mv` is: ioctls only, no allocation.
+    pub fn relink(
+        &self,
+        dst: usize,
+        src: usize,
+        len: usize,
+        mut mv: impl FnMut(usize, usize, usize) -> Placement,
+    ) -> Relinked {
+        let page = crate::page_size();
+        let n = len / page;
+        let mut done = Relinked::default();
+        while done.placed < n {
+            let at = done.placed * page;
+            let p = mv(dst + at, src + at, len - at);
+            done.calls += 1;
+            done.moved += p.placed / page;
+            done.placed += p.placed / page;
+            let at = done.placed * page;
+            let one = match p.outcome {
+                Outcome::Complete => continue,
+                Outcome::Again => {
+                    done.retries += 1;
+                    continue;
+                }
+                Outcome::SourceHole => self.zero_pages(dst + at, page, Wake::No),
+                Outcome::Busy => self.copy_pages(dst + at, src + at, page, Wake::No),
+                Outcome::Exists | Outcome::Failed(_) => break,
+            };
+            if !one.is_complete() {
+                break;
+            }
+            if p.outcome == Outcome::SourceHole {
+                done.holes += 1;
+            } else {
+                done.copied += 1;
+            }
+            done.placed += 1;
+        }
+        done
     }
 
     /// Moves the pages at `src..src + len` to `dst..dst + len` (`UFFDIO_MOVE`):

@@ -687,52 +687,32 @@ impl Compaction {
     /// their shadow pages. A page never touched (a hole in the source) is
     /// placed as the zero page; a page MOVE refuses with `EBUSY` is copied.
     fn relink(&self, dst: usize, src: usize, n: usize, moving: bool) -> bool {
-        let c = self.concurrent();
-        let mut done = 0;
-        while done < n {
-            let at = done * PAGE;
-            // `src` holds pages of a large object that moves: every reference
-            // to it was forwarded in the pause, so nothing reads them, and only
-            // the claimer of these pages moves them.
-            let p = self.ioctl(dst + at, src + at, (n - done) * PAGE, true);
-            let moved = p.placed / PAGE;
-            done += moved;
-            self.counts.move_calls.fetch_add(1, Ordering::Relaxed);
-            self.counts.moved.fetch_add(moved, Ordering::Relaxed);
-            self.counts.relinked.fetch_add(moved, Ordering::Relaxed);
-            self.counts
-                .relinked_unread
-                .fetch_add(moved, Ordering::Relaxed);
-            if moving {
-                self.counts.unread_moving.fetch_add(moved, Ordering::Relaxed);
-            }
-            match p.outcome {
-                Outcome::Complete => return true,
-                Outcome::Again => {
-                    self.counts.retries.fetch_add(1, Ordering::Relaxed);
-                }
-                Outcome::SourceHole => {
-                    let at = dst + done * PAGE;
-                    let zero = c.uffd.zero_pages(at, PAGE, Wake::No);
-                    if !matches!(zero.outcome, Outcome::Complete | Outcome::Exists) {
-                        return self.copy(at, self.concurrent().zero.start(), 1);
-                    }
-                    self.counts.relink_holes.fetch_add(1, Ordering::Relaxed);
-                    done += 1;
-                }
-                Outcome::Busy => {
-                    self.counts.busy.fetch_add(1, Ordering::Relaxed);
-                    if !self.copy(dst + done * PAGE, src + done * PAGE, 1) {
-                        return false;
-                    }
-                    done += 1;
-                }
-                Outcome::Exists | Outcome::Failed(_) => {
-                    return self.copy(dst + done * PAGE, src + done * PAGE, n - done);
-                }
-            }
+        // `src` holds pages nothing reads any more (a moving large object's,
+        // every reference to it forwarded in the pause; or shadow pages of a
+        // body moved whole), and only the claimer of these pages moves them.
+        let r = self
+            .concurrent()
+            .uffd
+            .relink(dst, src, n * PAGE, |d, s, len| self.ioctl(d, s, len, true));
+        let k = &self.counts;
+        k.move_calls.fetch_add(r.calls, Ordering::Relaxed);
+        k.retries.fetch_add(r.retries, Ordering::Relaxed);
+        k.moved.fetch_add(r.moved, Ordering::Relaxed);
+        k.relinked.fetch_add(r.moved, Ordering::Relaxed);
+        k.relinked_unread.fetch_add(r.moved, Ordering::Relaxed);
+        if moving {
+            k.unread_moving.fetch_add(r.moved, Ordering::Relaxed);
         }
-        true
+        k.relink_holes.fetch_add(r.holes, Ordering::Relaxed);
+        k.copied.fetch_add(r.copied, Ordering::Relaxed);
+        k.busy.fetch_add(r.copied, Ordering::Relaxed);
+        if r.placed == n {
+            return true;
+        }
+        // The destination populated, or a call failed: what is left is copied
+        // (a hole in the source reads as zero), and a failure logged once.
+        let at = r.placed * PAGE;
+        self.copy(dst + at, src + at, n - r.placed)
     }
 
     /// The compaction thread's large-object pages, in runs of an object's
