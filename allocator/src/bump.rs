@@ -45,7 +45,12 @@ impl BumpRegion {
     /// == 0`, preceded by the gap it takes to get there (under `align`
     /// bytes, which the caller covers); returns the gap's start and `addr`,
     /// or `None` when too few bytes remain. `align` is a power of two.
-    pub fn claim_aligned(&self, size: usize, align: usize, offset: usize) -> Option<(usize, usize)> {
+    pub fn claim_aligned(
+        &self,
+        size: usize,
+        align: usize,
+        offset: usize,
+    ) -> Option<(usize, usize)> {
         debug_assert!(align.is_power_of_two());
         let mut top = self.top.load(Ordering::Relaxed);
         loop {

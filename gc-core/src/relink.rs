@@ -122,11 +122,13 @@ impl Relinker {
     /// first.
     fn move_object(&self, r: &Relink, done: &mut Relinked) -> usize {
         let (dst, src) = (r.destination(), r.source());
-        let placed = self.uffd.relink(dst.start, src.start, dst.len(), |d, s, len| {
-            // SAFETY: the pages of a block that moves, referenced by no one
-            // any more (forwarded), in the pause.
-            unsafe { self.uffd.move_pages(d, s, len, MoveMode::empty()) }
-        });
+        let placed = self
+            .uffd
+            .relink(dst.start, src.start, dst.len(), |d, s, len| {
+                // SAFETY: the pages of a block that moves, referenced by no one
+                // any more (forwarded), in the pause.
+                unsafe { self.uffd.move_pages(d, s, len, MoveMode::empty()) }
+            });
         done.pages += placed.moved;
         done.holes += placed.holes;
         done.copied += placed.copied;

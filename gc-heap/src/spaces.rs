@@ -14,8 +14,8 @@ use crate::object::{Header, WORD};
 use crate::types::{SlotKind, TypeTable};
 
 mod unread;
-pub use unread::{Padding, UnreadRun};
 use unread::UnreadRuns;
+pub use unread::{Padding, UnreadRun};
 
 /// The reservation is aligned to this, so that a shadow at the same alignment
 /// can be remapped by moving whole upper page-table entries (docs/kernel-layer.md).

@@ -130,7 +130,11 @@ fn cycle_reading(
             s.mutator().safepoint();
             std::thread::yield_now();
         }
-        assert_ne!(heap.stats().collections, seen, "the cycle ended before a read");
+        assert_ne!(
+            heap.stats().collections,
+            seen,
+            "the cycle ended before a read"
+        );
         for &(obj, id) in live {
             check_and_write(s, obj, id, round, Some(round + 1), "in flight");
         }
@@ -231,8 +235,9 @@ fn with_unread_off_every_page_is_built() {
     });
 }
 
-/// Stop-the-world the arrays are placed as in any mode but copied by the
-/// slide (no page moved unread), the heap verified before and after.
+/// Stop-the-world ignores `unread_min`: the arrays are allocated in TLABs
+/// and copied by the slide (no page moved unread), the heap verified before
+/// and after.
 #[test]
 fn stop_the_world_copies_reference_free_objects() {
     let (table, types) = Types::table();

@@ -687,6 +687,10 @@ impl Compaction {
     /// their shadow pages. A page never touched (a hole in the source) is
     /// placed as the zero page; a page MOVE refuses with `EBUSY` is copied.
     fn relink(&self, dst: usize, src: usize, n: usize, moving: bool) -> bool {
+        if self.copy_only.load(Ordering::Relaxed) {
+            // Most MOVEs met EBUSY: one more each would only precede the copy.
+            return self.copy(dst, src, n);
+        }
         // `src` holds pages nothing reads any more (a moving large object's,
         // every reference to it forwarded in the pause; or shadow pages of a
         // body moved whole), and only the claimer of these pages moves them.
@@ -705,7 +709,9 @@ impl Compaction {
         }
         k.relink_holes.fetch_add(r.holes, Ordering::Relaxed);
         k.copied.fetch_add(r.copied, Ordering::Relaxed);
-        k.busy.fetch_add(r.copied, Ordering::Relaxed);
+        if r.copied > 0 {
+            self.note_busy(r.copied);
+        }
         if r.placed == n {
             return true;
         }
@@ -818,18 +824,7 @@ impl Compaction {
                 .fetch_add(put.calls, Ordering::Relaxed);
             match put.outcome {
                 Outcome::Complete => return (true, done),
-                Outcome::Busy => {
-                    let busy = self.counts.busy.fetch_add(n - done, Ordering::Relaxed) + n - done;
-                    if busy >= BUSY_SWITCH
-                        && busy > self.counts.moved.load(Ordering::Relaxed)
-                        && !self.copy_only.swap(true, Ordering::Relaxed)
-                    {
-                        log::warn!(
-                            "movegc: UFFDIO_MOVE met EBUSY for most pages (shared with another \
-                             process since a fork?): copying the rest of this cycle's pages"
-                        );
-                    }
-                }
+                Outcome::Busy => self.note_busy(n - done),
                 _ => {}
             }
         }
@@ -837,6 +832,22 @@ impl Compaction {
             self.copy(dst + done * PAGE, src + done * PAGE, n - done),
             done,
         )
+    }
+
+    /// Counts `n` pages MOVE refused with `EBUSY` (copied instead): past
+    /// [`BUSY_SWITCH`] of them, and more than were moved, the rest of the
+    /// cycle copies.
+    fn note_busy(&self, n: usize) {
+        let busy = self.counts.busy.fetch_add(n, Ordering::Relaxed) + n;
+        if busy >= BUSY_SWITCH
+            && busy > self.counts.moved.load(Ordering::Relaxed)
+            && !self.copy_only.swap(true, Ordering::Relaxed)
+        {
+            log::warn!(
+                "movegc: UFFDIO_MOVE met EBUSY for most pages (shared with another \
+                 process since a fork?): copying the rest of this cycle's pages"
+            );
+        }
     }
 
     /// Copies `n` built pages from `src` to `dst`.

@@ -318,7 +318,8 @@ mod tests {
             take_from_gaps(&gaps, 0x140),
             Some(vec![0x900..0xa00, 0x440..0x480])
         );
-        assert_eq!(take_from_gaps(&gaps, 0x80), Some(vec![0x980..0xa00]));
+        let top: Vec<Range<usize>> = std::iter::once(0x980..0xa00).collect();
+        assert_eq!(take_from_gaps(&gaps, 0x80), Some(top));
         assert_eq!(take_from_gaps(&gaps, 0x281), None);
         assert_eq!(take_from_gaps(&gaps, 0x280).map(|t| t.len()), Some(3));
     }
@@ -362,6 +363,7 @@ mod tests {
         for (k, &(a, size, array)) in objs.iter().enumerate() {
             if k % 3 != 1 {
                 assert!(spaces.mark(a, size));
+                // SAFETY: the header written above.
                 let header = Header(unsafe { (a as *const u64).read() });
                 spaces.note_unread(a, size, header);
                 live.push((a, size, array));
@@ -417,6 +419,8 @@ mod tests {
         let mut at = start;
         let mut k = 0;
         while at < top {
+            // SAFETY: every object from the start to the top has its header
+            // written (live, dead or a filler), and nothing overwrote them.
             let header = Header(unsafe { (at as *const u64).read() });
             let size = spaces.types().size_of(header).unwrap();
             assert!(size > 0);
