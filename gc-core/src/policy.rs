@@ -27,11 +27,12 @@
 //!   live-data budget.
 //!
 //! Either way the budget is capped at three quarters of the free heap. The
-//! memory kept resident for allocation follows the budget up at once and down
-//! by half every 30 seconds, so that a budget that swings does not fault its
-//! pages in again every time it grows (ZGC and Shenandoah uncommit memory
-//! unused for five minutes). A
-//! full cycle costs in proportion to all live data, so full cycles come when
+//! memory kept resident for allocation is the budget plus what the mutators
+//! allocate while the next cycle marks (the bytes allocated black, smoothed):
+//! those pages are needed before the next compaction frees any. It follows
+//! that up at once and down by half every 30 seconds, so that a budget that
+//! swings does not fault its pages in again every time it grows (ZGC and
+//! Shenandoah uncommit memory unused for five minutes). A full cycle costs in proportion to all live data, so full cycles come when
 //! the old generation has grown by [`Policy::old_growth`] times what the last
 //! full cycle left (promoted survivors that have since died are only found by
 //! a full cycle), when the heap is too full for another young budget, and
@@ -215,6 +216,10 @@ pub(crate) struct Governor {
     /// and when it was decided.
     kept: usize,
     kept_at: Option<Instant>,
+    /// Bytes the mutators allocated while a cycle marked, smoothed over the
+    /// last cycles: what they will allocate above the next trigger before
+    /// the next compaction frees anything.
+    black: f64,
     /// Objects the last young cycle traced: its survivors.
     pub(crate) young_traced: usize,
 }
@@ -249,6 +254,7 @@ impl Governor {
             cost: 0.0,
             kept: 0,
             kept_at: None,
+            black: 0.0,
             young_traced: 0,
         }
     }
@@ -362,12 +368,15 @@ impl Governor {
         let halves = since.as_secs_f64() / KEPT_HALF_LIFE.as_secs_f64();
         let decayed = (self.kept as f64 * 0.5f64.powf(halves)) as usize;
         let free = capacity.saturating_sub(used);
-        self.kept = decayed.max(self.budget()).min(free);
+        self.black = smooth(self.black, black as f64);
+        let wanted = self.budget().saturating_add(self.black as usize);
+        self.kept = decayed.max(wanted).min(free);
         self.trigger()
     }
 
     /// Bytes above the data in use to keep resident for allocation after the
-    /// cycle that just ended: its budget, or a larger recent one decaying.
+    /// cycle that just ended: its budget and what the mutators allocate while
+    /// the next cycle marks, or a larger recent figure decaying.
     pub(crate) fn kept(&self) -> usize {
         self.kept
     }
@@ -541,6 +550,31 @@ mod tests {
         assert_eq!(g.kept(), 300 << 20, "up at once");
         g.cycle_ended_at(later, CycleKind::Young, heap, heap - (50 << 20), 0);
         assert_eq!(g.kept(), 50 << 20, "never more than the free heap");
+    }
+
+    #[test]
+    fn memory_kept_covers_what_the_mutators_allocate_while_the_next_cycle_marks() {
+        let (heap, used) = (4usize << 30, 300usize << 20);
+        let mut g = Governor::new(Policy::default().young_budget(Some(100 << 20)), heap);
+        let t = Instant::now();
+        g.cycle_ended_at(t, CycleKind::Full, heap, used, 80 << 20);
+        assert_eq!(
+            g.kept(),
+            180 << 20,
+            "the budget and the bytes allocated black"
+        );
+        assert_eq!(
+            g.trigger(),
+            used + (100 << 20),
+            "the trigger stays the budget"
+        );
+        let later = t + KEPT_HALF_LIFE * 20;
+        g.cycle_ended_at(later, CycleKind::Young, heap, used, 0);
+        assert_eq!(
+            g.kept(),
+            160 << 20,
+            "smoothed: a cycle that marked in its pause weighs a quarter"
+        );
     }
 
     #[test]
