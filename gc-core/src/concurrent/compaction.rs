@@ -61,6 +61,16 @@ pub(crate) struct Outside {
     pub(crate) old: OldPages,
 }
 
+/// Where a compaction's pages of the moving space end.
+pub(crate) struct Ends {
+    /// The end of the pages that may be resident: every page from here up is
+    /// missing.
+    pub(crate) dirty: usize,
+    /// The bytes above the new top kept resident for the allocations after
+    /// the cycle ([`Governor::kept`](crate::policy::Governor::kept)).
+    pub(crate) keep: usize,
+}
+
 /// Counters of one compaction.
 #[derive(Default)]
 struct Counts {
@@ -114,7 +124,10 @@ pub(crate) struct Compaction {
     moving: Range<usize>,
     /// Where `moving` starts in the shadow reservation.
     shadow_offset: usize,
-    new_top: usize,
+    /// The end of the pages kept resident for the allocations after the
+    /// cycle: the new top plus what the policy keeps (the next budget, and
+    /// what the mutators allocate while the next cycle marks).
+    allocation_end: usize,
     /// The end of the pages that were resident: every page from here up is
     /// missing.
     dirty_end: usize,
@@ -208,14 +221,17 @@ struct Producer {
 
 impl Compaction {
     /// A compaction of the moving space from the plan's base (pages below
-    /// `dirty_end` hold anything) into the post-compact layout `plan`,
+    /// `ends.dirty` hold anything) into the post-compact layout `plan`,
     /// reading old bytes from the shadow, at the same offset from its start
     /// as in the heap, where the pages `remapped` are moved.
     pub(super) fn new(
         heap: Arc<HeapInner>,
         machinery: Arc<Concurrent>,
         plan: &Plan<'_>,
-        dirty_end: usize,
+        Ends {
+            dirty: dirty_end,
+            keep,
+        }: Ends,
         remapped: Remapped,
         Outside { large, old }: Outside,
         pinned: &[Range<usize>],
@@ -242,11 +258,16 @@ impl Compaction {
                 pages.finish(i, true);
             }
         }
+        let allocation_end = plan
+            .new_top()
+            .saturating_add(keep)
+            .next_multiple_of(PAGE)
+            .min(moving.end);
         Ok(Compaction {
             parts: plan.parts(),
             moving,
             shadow_offset: start - heap_start,
-            new_top: plan.new_top(),
+            allocation_end,
             dirty_end,
             remapped,
             paused_scan,
@@ -447,11 +468,7 @@ impl Compaction {
     fn on_moving_fault(&self, page: usize) -> bool {
         let index = (page - self.moving.start) / PAGE;
         if index < self.pages.len() {
-            // A mutator builds its page alone: a dense page whose header the
-            // pages above still need is copied, not moved, rather than built
-            // with them (reference arrays end to end, as the latency bench's
-            // slot arrays, made each fault build four pages).
-            let (mapped, mine) = self.pages.serve(index, || self.build_at(index, 0));
+            let (mapped, mine) = self.pages.serve(index, || self.build_for_mutator(index));
             if mine {
                 self.counts.by_mutators.fetch_add(1, Ordering::Relaxed);
             }
@@ -572,14 +589,7 @@ impl Compaction {
     /// chains deep, and waits for the rest (waits only go upward, so they
     /// cannot form a cycle). Returns false if that was too deep: then the
     /// caller copies instead of moving.
-    fn release_header(
-        &self,
-        plan: &Plan<'_>,
-        lo: usize,
-        hi: usize,
-        depth: usize,
-        by: &AtomicUsize,
-    ) -> bool {
+    fn release_header(&self, plan: &Plan<'_>, lo: usize, hi: usize, depth: usize) -> bool {
         let next = self.page(hi + 1);
         let Some(obj) = plan
             .first_object(next)
@@ -598,7 +608,7 @@ impl Compaction {
             }
             let (mapped, mine) = self.pages.serve(k, || self.build_at(k, depth - 1));
             if mine {
-                by.fetch_add(1, Ordering::Relaxed);
+                self.counts.by_gc.fetch_add(1, Ordering::Relaxed);
             }
             mapped
         })
@@ -759,15 +769,47 @@ impl Compaction {
         failed
     }
 
-    /// One page, for a mutator (`depth` 0) or for a thread releasing a
-    /// header: build it and place it, releasing headers `depth` pages deep.
+    /// A mutator's page: built alone and copied into place, never moved.
+    ///
+    /// A MOVE flushes the old entry from the TLB of every other core running
+    /// the heap's threads: an IPI round, a hypervisor exit on a VM, most of
+    /// a 20 µs fault there (binary-trees 21; the latency bench's dense pages
+    /// took 23 µs in Move mode, 6.5 µs in Copy). A COPY fills an empty entry
+    /// and flushes nothing; it costs a fresh page, but takes no buffer from
+    /// the compaction thread, and needs no page above built first: a dense
+    /// page's shadow page, where the pages above read a header, stays (the
+    /// shadow's pages are released at the compaction's end). Reference
+    /// arrays end to end, as the latency bench's slot arrays, made each
+    /// fault build four pages when dense pages were moved.
+    fn build_for_mutator(&self, index: usize) -> bool {
+        let plan = self.plan();
+        let page = self.page(index);
+        if index < self.dense_pages {
+            let own = self.shadow(page);
+            self.build(&plan, index, own);
+            return self.copy(page, own, 1);
+        }
+        if let Some(src) = plan.unread_source(page) {
+            // A reference-free body's page, which the mutator is about to
+            // read anyway: copied in whole, no build and no TLB shootdown.
+            return self.copy(page, self.shadow(src), 1);
+        }
+        // The SIGBUS handler runs on the thread's own stack (no SA_ONSTACK).
+        let mut private = PageBuf([0; PAGE]);
+        let buffer = private.0.as_mut_ptr() as usize;
+        self.build(&plan, index, buffer);
+        self.copy(page, buffer, 1)
+    }
+
+    /// One page, for a thread releasing a header: build it and place it,
+    /// releasing headers `depth` pages deep.
     fn build_at(&self, index: usize, depth: usize) -> bool {
         let plan = self.plan();
         let page = self.page(index);
         if index < self.dense_pages {
             let own = self.shadow(page);
             self.build(&plan, index, own);
-            return if self.release_header(&plan, index, index, depth, &self.counts.by_mutators) {
+            return if self.release_header(&plan, index, index, depth) {
                 self.place(page, own, 1)
             } else {
                 self.copy(page, own, 1)
@@ -780,7 +822,6 @@ impl Compaction {
             self.build(&plan, index, buffer);
             return self.place(page, buffer, 1);
         }
-        // The SIGBUS handler runs on the thread's own stack (no SA_ONSTACK).
         self.counts.without_buffer.fetch_add(1, Ordering::Relaxed);
         let mut private = PageBuf([0; PAGE]);
         let buffer = private.0.as_mut_ptr() as usize;
@@ -1142,7 +1183,7 @@ impl Compaction {
         let dst = self.page(lo);
         // Pages above were claimed before this run (top-down), or are built
         // here if not (a run of hot pages, built first): this waits.
-        let ok = if self.release_header(plan, lo, hi, CHAIN, &self.counts.by_gc) {
+        let ok = if self.release_header(plan, lo, hi, CHAIN) {
             self.place(dst, self.shadow(dst), hi - lo + 1)
         } else {
             self.copy(dst, self.shadow(dst), hi - lo + 1)
@@ -1269,19 +1310,6 @@ impl Compaction {
         2 * RUN * self.heap.config.compaction_threads
     }
 
-    /// The end of the pages kept resident for the allocations after the
-    /// cycle: the new top plus the next budget.
-    fn allocation_end(&self) -> usize {
-        let heap = &self.heap;
-        let budget = heap
-            .trigger
-            .load(Ordering::Relaxed)
-            .saturating_sub(heap.live_after.load(Ordering::Relaxed));
-        (self.new_top + budget)
-            .next_multiple_of(PAGE)
-            .min(self.moving.end)
-    }
-
     /// Returns to the kernel the free buffer pages beyond those the builders
     /// and the allocation pages still to prepare may use, a run at a time, as
     /// the compaction thread recycles them: the shadow otherwise held its
@@ -1293,7 +1321,7 @@ impl Compaction {
             .prepared_to
             .load(Ordering::Relaxed)
             .max(self.spaces().moving().top());
-        let wanted = self.allocation_end().saturating_sub(prepared) / PAGE;
+        let wanted = self.allocation_end.saturating_sub(prepared) / PAGE;
         let keep = wanted + self.builders_reserve();
         let c = self.concurrent();
         let release = |first: usize, n: usize| {
@@ -1331,7 +1359,7 @@ impl Compaction {
         if !c.use_move || self.copy_only.load(Ordering::Relaxed) {
             return;
         }
-        let end = self.allocation_end();
+        let end = self.allocation_end;
         let mut dst = self
             .prepared_to
             .load(Ordering::Relaxed)

@@ -40,7 +40,7 @@ use gc_uffd::sigbus::{self, Fault, FaultAction, SigbusRange};
 use gc_uffd::{Capabilities, Capability, Features, Reservation, Userfaultfd};
 
 pub(crate) use compaction::Compaction;
-use compaction::Outside;
+use compaction::{Ends, Outside};
 pub(crate) use large::{LargePages, choose as choose_large};
 pub(crate) use old::OldPages;
 pub(crate) use remap::LivePages;
@@ -304,7 +304,10 @@ pub(crate) fn start(
         heap.clone(),
         c.clone(),
         plan,
-        dirty_end,
+        Ends {
+            dirty: dirty_end,
+            keep,
+        },
         remapped,
         Outside { large, old },
         pinned,
