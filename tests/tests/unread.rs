@@ -272,3 +272,45 @@ fn stop_the_world_copies_reference_free_objects() {
         }
     });
 }
+
+/// With every MOVE refused (`EBUSY`, as after a fork sharing the heap) and
+/// every few calls placing only part of their range (`EAGAIN`), the pages
+/// to move unread are copied instead, once each, and every word is intact.
+#[test]
+fn refused_moves_copy_reference_free_pages() {
+    let inject = Injection {
+        move_busy_after: Some(0),
+        again_every: Some(3),
+        ..Injection::default()
+    };
+    let policy = Policy::default()
+        .young_budget(Some(1 << 30))
+        .young_slide_limit(0)
+        .young_pause_objects(0);
+    let Some((heap, types)) =
+        concurrent_heap(Mode::Move, 256 << 20, |b| b.inject(inject).policy(policy))
+    else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    m.scope(|s| {
+        let live = arrays(s, types);
+        s.mutator().collect().unwrap();
+        while heap.stats().compactions < heap.stats().collections {
+            s.mutator()
+                .native(|| std::thread::sleep(Duration::from_millis(5)));
+        }
+        let st = heap.stats();
+        let cycle = st.last.clone().unwrap();
+        let c = st.last_compaction.clone().unwrap();
+        eprintln!("{cycle}\n{c}");
+        assert!(cycle.unread_pages > 0, "{cycle}");
+        assert_eq!(c.unread_moving, 0, "{c}");
+        assert!(c.copied >= cycle.unread_pages - c.relink_holes, "{c}");
+        for &(obj, id) in &live {
+            check_and_write(s, obj, id, 0, None, "after the cycle");
+        }
+    });
+    drop(m);
+    movegc_tests::check_page_accounting(&heap);
+}
