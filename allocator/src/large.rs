@@ -65,8 +65,7 @@ pub struct Fragmentation {
 
 #[derive(Debug, Default)]
 struct Table {
-    /// Start to (size, generation of its allocation).
-    blocks: BTreeMap<usize, (usize, u64)>,
+    blocks: BTreeMap<usize, Block>,
     /// Blocks allocated in this generation (some maybe freed since).
     young: Vec<usize>,
     generation: u64,
@@ -74,6 +73,17 @@ struct Table {
     refused: usize,
     /// Free runs set aside while moves are planned: (start, bytes).
     gaps: Vec<(usize, usize)>,
+}
+
+/// An allocated block, by its start in [`Table::blocks`].
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    size: usize,
+    /// The generation of its allocation.
+    generation: u64,
+    /// Whether its object may hold references: the collector reads and
+    /// rewrites only those, and moves the others without reading them.
+    slots: bool,
 }
 
 /// A [`LargeObjects`]' locks, held until dropped (from [`LargeObjects::lock`]).
@@ -98,13 +108,14 @@ impl LargeObjects {
         self.pool.range()
     }
 
-    /// A zeroed, page-aligned block of `size` bytes, or `None` when the space is full.
+    /// A zeroed, page-aligned block of `size` bytes, or `None` when the space
+    /// is full. `slots` says whether its object may hold references.
     ///
     /// `publish` runs on the block's address while the table is locked, before
     /// any [`sweep`](Self::sweep) can see the block: a collector that sweeps
     /// while mutators allocate marks a block born live there (allocated
     /// black), so that no sweep judges it between its allocation and its mark.
-    pub fn alloc(&self, size: usize, publish: impl FnOnce(usize)) -> Option<usize> {
+    pub fn alloc(&self, size: usize, slots: bool, publish: impl FnOnce(usize)) -> Option<usize> {
         let Some(start) = self.pool.alloc(size) else {
             if self.pool.free_below_extent() + (self.range().end - self.extent()) >= size {
                 self.objects.lock().refused += 1;
@@ -114,7 +125,14 @@ impl LargeObjects {
         let mut table = self.objects.lock();
         publish(start);
         let generation = table.generation;
-        table.blocks.insert(start, (size, generation));
+        table.blocks.insert(
+            start,
+            Block {
+                size,
+                generation,
+                slots,
+            },
+        );
         table.young.push(start);
         Some(start)
     }
@@ -126,27 +144,37 @@ impl LargeObjects {
         table.young.clear();
     }
 
-    /// The young blocks still allocated, as (start, size), in address order.
-    pub fn young_objects(&self) -> Vec<(usize, usize)> {
+    /// The blocks still allocated whose objects may hold references, as
+    /// (start, size), in address order: the young ones, or all. Its work
+    /// grows with the young blocks, or with all.
+    pub fn with_slots(&self, young: bool) -> Vec<(usize, usize)> {
         let table = self.objects.lock();
-        let mut young: Vec<(usize, usize)> = table
+        if !young {
+            return table
+                .blocks
+                .iter()
+                .filter(|(_, b)| b.slots)
+                .map(|(&a, b)| (a, b.size))
+                .collect();
+        }
+        let mut objects: Vec<(usize, usize)> = table
             .young
             .iter()
             .filter_map(|a| match table.blocks.get(a) {
-                Some(&(size, g)) if g == table.generation => Some((*a, size)),
+                Some(b) if b.generation == table.generation && b.slots => Some((*a, b.size)),
                 _ => None,
             })
             .collect();
-        young.sort_unstable();
-        young.dedup();
-        young
+        objects.sort_unstable();
+        objects.dedup();
+        objects
     }
 
     /// The block holding `addr`, as (start, size, whether it is young).
     pub fn block_containing(&self, addr: usize) -> Option<(usize, usize, bool)> {
         let table = self.objects.lock();
-        let (&start, &(size, g)) = table.blocks.range(..=addr).next_back()?;
-        (addr < start + size).then_some((start, size, g == table.generation))
+        let (&start, b) = table.blocks.range(..=addr).next_back()?;
+        (addr < start + b.size).then_some((start, b.size, b.generation == table.generation))
     }
 
     /// Holds the space's locks (its table's, then its pages') until the
@@ -167,7 +195,7 @@ impl LargeObjects {
 
     /// Bytes in allocated blocks (their sizes, not rounded to pages).
     pub fn bytes(&self) -> usize {
-        self.objects.lock().blocks.values().map(|&(s, _)| s).sum()
+        self.objects.lock().blocks.values().map(|b| b.size).sum()
     }
 
     /// The part of the space ever used: every block lies below this address.
@@ -188,7 +216,7 @@ impl LargeObjects {
     /// Every allocated block as (start, size), in address order.
     pub fn objects(&self) -> Vec<(usize, usize)> {
         let table = self.objects.lock();
-        table.blocks.iter().map(|(&a, &(s, _))| (a, s)).collect()
+        table.blocks.iter().map(|(&a, b)| (a, b.size)).collect()
     }
 
     /// How fragmented the space is now.
@@ -221,7 +249,7 @@ impl LargeObjects {
         let mut table = self.objects.lock();
         table.refused = 0;
         let mut moves: Vec<Relink> = Vec::new();
-        for (&from, &(size, _)) in table.blocks.iter().rev() {
+        for (&from, &Block { size, .. }) in table.blocks.iter().rev() {
             if moves.len() >= max_moves {
                 break;
             }
@@ -288,7 +316,7 @@ impl LargeObjects {
                 .blocks
                 .iter()
                 .filter(|&(&a, _)| !is_live(a))
-                .map(|(&a, &(s, _))| (a, s))
+                .map(|(&a, b)| (a, b.size))
                 .collect();
             for (a, _) in &dead {
                 table.blocks.remove(a);
@@ -311,8 +339,8 @@ mod tests {
         let page = gc_uffd::page_size();
         let r = Arc::new(Reservation::new(64 * page, page).unwrap());
         let los = LargeObjects::new(r.clone(), r.range());
-        let a = los.alloc(3 * page, |_| ()).unwrap();
-        let b = los.alloc(40_000, |_| ()).unwrap();
+        let a = los.alloc(3 * page, true, |_| ()).unwrap();
+        let b = los.alloc(40_000, true, |_| ()).unwrap();
         assert_eq!(a % page, 0);
         assert_eq!(b % page, 0);
         assert!(los.is_object(b) && !los.is_object(b + 8));
@@ -320,10 +348,25 @@ mod tests {
         assert_eq!(los.sweep(|o| o == b), (1, 3 * page));
         assert_eq!(los.objects(), vec![(b, 40_000)]);
         assert_eq!(
-            los.alloc(3 * page, |_| ()),
+            los.alloc(3 * page, true, |_| ()),
             Some(a),
             "the freed run is reused"
         );
+    }
+
+    #[test]
+    fn blocks_with_slots_are_listed_young_or_all_and_the_others_not() {
+        let page = gc_uffd::page_size();
+        let r = Arc::new(Reservation::new(64 * page, page).unwrap());
+        let los = LargeObjects::new(r.clone(), r.range());
+        let old = los.alloc(page, true, |_| ()).unwrap();
+        los.alloc(page, false, |_| ()).unwrap();
+        los.promote();
+        let young = los.alloc(2 * page, true, |_| ()).unwrap();
+        los.alloc(2 * page, false, |_| ()).unwrap();
+        assert_eq!(los.with_slots(true), vec![(young, 2 * page)]);
+        assert_eq!(los.with_slots(false), vec![(old, page), (young, 2 * page)]);
+        assert_eq!(los.objects().len(), 4, "a walk sees them all");
     }
 
     /// Blocks of 2, 3, 1, 2 and 3 pages, the second and fourth freed: the
@@ -339,7 +382,7 @@ mod tests {
         let sizes = [2, 3, 1, 2, 3];
         let b: Vec<usize> = sizes
             .iter()
-            .map(|&n| los.alloc(n * page - 8, |_| ()).unwrap())
+            .map(|&n| los.alloc(n * page - 8, true, |_| ()).unwrap())
             .collect();
         los.sweep(|a| a != b[1] && a != b[3]);
         let frag = los.fragmentation();
@@ -373,7 +416,7 @@ mod tests {
             }]
         );
         assert_eq!(
-            los.alloc(3 * page, |_| ()),
+            los.alloc(3 * page, true, |_| ()),
             Some(b[4] + 3 * page),
             "a reserved destination is not handed out (nor, as it is too small, \
              the rest of its hole): the allocation goes past the extent"
@@ -390,7 +433,7 @@ mod tests {
         let r = Arc::new(Reservation::new(64 * page, page).unwrap());
         let los = LargeObjects::new(r.clone(), r.range());
         let b: Vec<usize> = (0..4)
-            .map(|_| los.alloc(2 * page, |_| ()).unwrap())
+            .map(|_| los.alloc(2 * page, true, |_| ()).unwrap())
             .collect();
         los.sweep(|a| a != b[1] && a != b[2]);
         let committed = los.committed();
@@ -424,7 +467,7 @@ mod tests {
             let los = LargeObjects::new(r.clone(), r.range());
             let b: Vec<usize> = [1, 1, 1, 1, 2, 2]
                 .iter()
-                .map(|&n| los.alloc(n * page, |_| ()).unwrap())
+                .map(|&n| los.alloc(n * page, true, |_| ()).unwrap())
                 .collect();
             los.sweep(|a| ![b[0], b[2], b[4]].contains(&a));
             (los, b)
@@ -433,14 +476,14 @@ mod tests {
         let moves = los.plan_relinks(|_, _| true, 16);
         let pairs: Vec<(usize, usize)> = moves.iter().map(|m| (m.from, m.to)).collect();
         assert_eq!(pairs, vec![(b[3], b[0]), (b[5], b[4])]);
-        let fresh = los.alloc(page, |_| ()).unwrap();
+        let fresh = los.alloc(page, true, |_| ()).unwrap();
         assert_eq!(fresh, b[5] + 2 * page, "the hole between is set aside");
         for m in &moves {
             los.relink(m);
             los.free_source(m);
         }
         los.end_relinks();
-        assert_eq!(los.alloc(page, |_| ()), Some(b[2]), "given back");
+        assert_eq!(los.alloc(page, true, |_| ()), Some(b[2]), "given back");
 
         let (los, b) = fragmented();
         let moves = los.plan_relinks(|_, _| true, 1);
@@ -455,10 +498,12 @@ mod tests {
         let page = gc_uffd::page_size();
         let r = Arc::new(Reservation::new(8 * page, page).unwrap());
         let los = LargeObjects::new(r.clone(), r.range());
-        let b: Vec<usize> = (0..8).map(|_| los.alloc(page, |_| ()).unwrap()).collect();
+        let b: Vec<usize> = (0..8)
+            .map(|_| los.alloc(page, true, |_| ()).unwrap())
+            .collect();
         los.sweep(|a| a != b[1] && a != b[4]);
-        assert_eq!(los.alloc(2 * page, |_| ()), None);
-        assert_eq!(los.alloc(3 * page, |_| ()), None, "not free at all");
+        assert_eq!(los.alloc(2 * page, true, |_| ()), None);
+        assert_eq!(los.alloc(3 * page, true, |_| ()), None, "not free at all");
         assert_eq!(los.fragmentation().refused, 1);
         let _ = los.plan_relinks(|_, _| false, 16);
         assert_eq!(los.fragmentation().refused, 0);
@@ -487,7 +532,7 @@ mod tests {
                     s.spawn(|| {
                         for _ in 0..2000 {
                             let a = los
-                                .alloc(page, |a| {
+                                .alloc(page, true, |a| {
                                     marked.lock().insert(a);
                                 })
                                 .unwrap();

@@ -122,7 +122,11 @@ impl<'a> Marker<'a> {
     /// that is not marked yet; returns whether it must be scanned.
     #[inline]
     pub(crate) fn mark_new(&self, addr: usize) -> bool {
-        if !self.traced(addr) {
+        // A marked object's header is not read: references to marked
+        // objects are common (shared nodes, roots marked again in the final
+        // pause), and the header is a miss where the bitmap word is one the
+        // set below would load anyway.
+        if !self.traced(addr) || self.spaces.is_marked(addr) {
             return false;
         }
         // SAFETY: `addr` lies in an allocated part of the heap and, as a

@@ -214,7 +214,7 @@ impl Mutator {
                 crate::collect::wait_for_priority(&heap, &self.shared);
                 continue;
             }
-            if let Some(addr) = self.try_claim(size, unread) {
+            if let Some(addr) = self.try_claim(ty, len, size, unread) {
                 // SAFETY: freshly claimed, zeroed memory of `size` bytes.
                 return Ok(unsafe { init(addr, ty, len) });
             }
@@ -253,7 +253,7 @@ impl Mutator {
     /// During a cycle the claim is allocated black: a medium object is marked
     /// now, a TLAB's objects when it is retired. An `unread` object gets
     /// pages of its own: its body starts on a page boundary.
-    fn try_claim(&mut self, size: usize, unread: bool) -> Option<usize> {
+    fn try_claim(&mut self, ty: TypeId, len: u32, size: usize, unread: bool) -> Option<usize> {
         let heap = &*self.heap.0;
         let spaces = &heap.spaces;
         if spaces.used() + size > spaces.capacity() {
@@ -263,7 +263,9 @@ impl Mutator {
         if size >= heap.config.large_threshold {
             // Marked before the large space's table shows the block: a sweep
             // running concurrently with this allocation must find it live.
-            let addr = spaces.large().alloc(size, |addr| {
+            // The collector reads and rewrites only large objects with slots.
+            let slots = self.types.has_slots(Header::new(ty.0, len));
+            let addr = spaces.large().alloc(size, slots, |addr| {
                 if black {
                     spaces.mark_bitmap().set(addr);
                 }

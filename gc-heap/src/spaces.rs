@@ -1425,7 +1425,7 @@ mod tests {
             assert!(spaces.mark(o, SIZE));
         }
         let blocks: Vec<usize> = (0..6)
-            .map(|_| spaces.large().alloc(8 * page, |_| ()).unwrap())
+            .map(|_| spaces.large().alloc(8 * page, true, |_| ()).unwrap())
             .collect();
         let (start, top) = (spaces.moving().start(), spaces.moving().top());
         let plain = spaces.plan(start, top);
@@ -1486,9 +1486,9 @@ mod tests {
     fn a_moved_large_objects_mark_moves_with_it() {
         let spaces = Spaces::new(4 << 20, Arc::new(TypeTable::new())).unwrap();
         let page = gc_uffd::page_size();
-        let a = spaces.large().alloc(8 * page, |_| ()).unwrap();
-        let b = spaces.large().alloc(8 * page, |_| ()).unwrap();
-        let c = spaces.large().alloc(8 * page, |_| ()).unwrap();
+        let a = spaces.large().alloc(8 * page, true, |_| ()).unwrap();
+        let b = spaces.large().alloc(8 * page, true, |_| ()).unwrap();
+        let c = spaces.large().alloc(8 * page, true, |_| ()).unwrap();
         assert!(spaces.mark(c, 8 * page));
         assert!(spaces.mark(b, 8 * page));
         spaces.move_large_mark(&Relink {
@@ -1513,7 +1513,7 @@ mod tests {
         let capacity = (1 << 20) + 4096;
         let spaces = Spaces::new(capacity, Arc::new(types)).unwrap();
         assert!(capacity % (BLOCK_CHUNKS * CHUNK) != 0);
-        let large = spaces.large().alloc(64 << 10, |_| ()).unwrap();
+        let large = spaces.large().alloc(64 << 10, true, |_| ()).unwrap();
         // SAFETY: fresh memory of ours.
         unsafe { (large as *mut u64).write(Header::new(blob.0, 0).0) };
         assert!(spaces.mark(large, 64 << 10));

@@ -648,7 +648,7 @@ impl Compaction {
     }
 
     /// Rewrites page `k` of large object `object` in its own shadow page.
-    fn rewrite_large(&self, plan: &Plan<'_>, object: &LargeObject, k: usize) {
+    fn rewrite_large(&self, plan: &Plan<'_>, object: &LargeObject, header: Header, k: usize) {
         let page = object.start + k * PAGE;
         // SAFETY: marking and planning are done; the page's shadow page holds its
         // contents, and only this page's claimer touches it.
@@ -657,7 +657,7 @@ impl Compaction {
                 plan,
                 object.start,
                 object.to,
-                object.header,
+                header,
                 page,
                 self.shadow(page),
             )
@@ -669,7 +669,7 @@ impl Compaction {
     /// from their old address.
     fn place_large(&self, object: &LargeObject, k: usize, n: usize) -> bool {
         let (dst, old) = (object.placed(k), object.start + k * PAGE);
-        if !object.in_shadow {
+        if object.rewritten.is_none() {
             return self.relink(dst, old, n, false);
         }
         let (placed, moved) = self.place_counted(dst, self.shadow(old), n);
@@ -685,8 +685,8 @@ impl Compaction {
         let Some((object, k)) = self.large.page_at(index) else {
             return false;
         };
-        if object.in_shadow {
-            self.rewrite_large(&self.plan(), &object, k);
+        if let Some(header) = object.rewritten {
+            self.rewrite_large(&self.plan(), &object, header, k);
         }
         self.place_large(&object, k, 1)
     }
@@ -752,9 +752,9 @@ impl Compaction {
                     i += 1;
                 }
                 let k = lo - pages.start;
-                if object.in_shadow {
+                if let Some(header) = object.rewritten {
                     for k in k..i - pages.start {
-                        self.rewrite_large(plan, object, k);
+                        self.rewrite_large(plan, object, header, k);
                     }
                 }
                 let ok = self.place_large(object, k, i - lo);
