@@ -246,6 +246,14 @@ fn mutators_build_pages_they_touch_first() {
         s.pages_by_gc > 0,
         "no page was built by the compaction thread: {s:?}"
     );
+    // A mutator's page is copied in, never moved: a MOVE would flush the
+    // TLB of every other core running the heap's threads.
+    assert!(
+        s.pages_copied >= s.pages_by_mutators,
+        "{} pages built by mutators, {} copied: {s:?}",
+        s.pages_by_mutators,
+        s.pages_copied
+    );
     let kinds = s.faults_by_kind;
     let by_kind: u64 = kinds.named().iter().map(|(_, k)| k.count).sum();
     assert_eq!(
