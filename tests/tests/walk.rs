@@ -227,6 +227,8 @@ fn walks_count_every_object_per_type_and_only_the_kept_after_collections() {
 fn walks_stop_allocating_threads_and_see_a_consistent_heap() {
     const THREADS: usize = 2;
     const WALKS: usize = 12;
+    // 200,000 nodes of 48 bytes a thread: 18 MiB of the 64 MiB heap.
+    const MAX_NODES: usize = 200_000;
     for mode in MODES {
         let Some((heap, t)) = heap(mode) else {
             continue;
@@ -247,19 +249,24 @@ fn walks_stop_allocating_threads_and_see_a_consistent_heap() {
                         let head = s.local(None);
                         let mut n = 0;
                         while !stop.load(Ordering::Relaxed) {
-                            let node = s.mutator().alloc(t.node, 0).unwrap();
-                            let next = s.get(head);
-                            // SAFETY: a fresh node: 8 is a reference slot,
-                            // 32 and 40 data words; no safepoint until the
-                            // count is published.
-                            unsafe {
-                                s.mutator().write_ref(node, 8, next);
-                                node.write_word(32, id + 1);
-                                node.write_word(40, n + 1);
+                            // The chain stops growing at a bound, so that a
+                            // slow walker (a loaded machine) cannot let it
+                            // outgrow the heap; the garbage goes on.
+                            if n < MAX_NODES {
+                                let node = s.mutator().alloc(t.node, 0).unwrap();
+                                let next = s.get(head);
+                                // SAFETY: a fresh node: 8 is a reference slot,
+                                // 32 and 40 data words; no safepoint until the
+                                // count is published.
+                                unsafe {
+                                    s.mutator().write_ref(node, 8, next);
+                                    node.write_word(32, id + 1);
+                                    node.write_word(40, n + 1);
+                                }
+                                s.set(head, Some(node));
+                                n += 1;
+                                count.store(n, Ordering::Relaxed);
                             }
-                            s.set(head, Some(node));
-                            n += 1;
-                            count.store(n, Ordering::Relaxed);
                             let _ = s.mutator().alloc(t.blob, 3000).unwrap();
                             s.mutator().safepoint();
                         }
