@@ -58,8 +58,9 @@ impl Drop for SetOnDrop<'_> {
 /// one, while its compaction is still placing pages and the other mutator
 /// walks its data (faulting on pages in flight), thread 0 forks. The child
 /// exits at once; the parent's graphs keep their digests, the cycle
-/// completes, and MOVE keeps working: that cycle and every later one moves
-/// pages and none switches to COPY.
+/// completes, and MOVE keeps working: in that cycle and every later one MOVE
+/// refuses no page and none switches to COPY, and the forked cycles move
+/// pages (those the mutators placed are copied in, not moved).
 ///
 /// Whether a fork lands before its compaction ends is the scheduler's call
 /// (about one in two here): the rounds go on past `ROUNDS` until one has, so
@@ -75,7 +76,10 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
     let heap_page = heap.moving_space().start;
     let done = Barrier::new(2);
     // Per fork: (the cycle in flight, whether it was still in flight when the
-    // child had exited, that cycle's pages moved).
+    // child had exited, that cycle's pages moved, and copied because MOVE
+    // refused them). Mutators' faults copy their pages in, and the
+    // compaction thread copies a page it has no buffer for: a cycle whose
+    // pages the mutators placed may move none.
     let forks = std::sync::Mutex::new(Vec::new());
     // Set by thread 0 once it has forked its last time (or failed).
     let forking_done = AtomicBool::new(false);
@@ -95,7 +99,7 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
                         .lock()
                         .unwrap()
                         .iter()
-                        .any(|f: &(u64, bool, usize)| f.1);
+                        .any(|f: &(u64, bool, usize, usize)| f.1);
                     round < ROUNDS || (!landed && round < MAX_ROUNDS)
                 } else {
                     // Thread 1 goes on walking while thread 0 forks.
@@ -132,7 +136,10 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
                     };
                     assert_eq!(last.cycle, cycle, "the compaction reported: {last}");
                     assert!(!last.switched_to_copy, "the fork made MOVE fail: {last}");
-                    forks.lock().unwrap().push((cycle, in_flight, last.moved));
+                    forks
+                        .lock()
+                        .unwrap()
+                        .push((cycle, in_flight, last.moved, last.copied_busy));
                 } else {
                     check_ballast(s.get(head), SEED, NODES)
                         .map_err(|e| format!("round {round}: {e}"))?;
@@ -158,16 +165,25 @@ fn fork_during_a_concurrent_compaction_keeps_move_working() {
     });
     let s = movegc_tests::check_page_accounting(&heap);
     let forks = forks.into_inner().unwrap();
-    eprintln!("forks (cycle, in flight when the child had exited, pages moved): {forks:?}");
+    eprintln!(
+        "forks (cycle, in flight when the child had exited, pages moved, refused): {forks:?}"
+    );
     assert!(forks.len() >= ROUNDS, "{} forks", forks.len());
     assert!(
-        forks.iter().any(|&(_, in_flight, _)| in_flight),
+        forks.iter().any(|&(_, in_flight, _, _)| in_flight),
         "in {MAX_ROUNDS} rounds no fork landed while a compaction was in flight: the test \
          proved nothing"
     );
-    for &(cycle, _, moved) in &forks {
-        assert!(moved > 0, "cycle {cycle}, forked during: nothing moved");
+    for &(cycle, _, _, refused) in &forks {
+        assert_eq!(
+            refused, 0,
+            "cycle {cycle}, forked during: MOVE refused pages"
+        );
     }
+    assert!(
+        forks.iter().any(|&(_, _, moved, _)| moved > 0),
+        "no cycle forked during moved a page: {forks:?}"
+    );
     assert_eq!(s.switched_to_copy, 0, "MOVE met EBUSY after a fork: {s:?}");
     let last = s.last_compaction.as_ref().expect("a compaction");
     assert!(
