@@ -32,9 +32,10 @@
 //! those pages are needed before the next compaction frees any. It follows
 //! that up at once and down by half every 30 seconds, so that a budget that
 //! swings does not fault its pages in again every time it grows (ZGC and
-//! Shenandoah uncommit memory unused for five minutes). A full cycle costs in proportion to all live data, so full cycles come when
-//! the old generation has grown by [`Policy::old_growth`] times what the last
-//! full cycle left (promoted survivors that have since died are only found by
+//! Shenandoah uncommit memory unused for five minutes). A full cycle costs
+//! in proportion to all live data, so full cycles come when the old
+//! generation has grown by [`Policy::old_growth`] times what the last full
+//! cycle traced (promoted survivors that have since died are only found by
 //! a full cycle), when the heap is too full for another young budget, and
 //! when asked (`collect()`, or an allocation that found the heap full).
 
@@ -361,9 +362,7 @@ impl Governor {
             // What the full cycle left old is what it traced: the objects
             // allocated while it marked stay young, and most die soon after
             // (binary-trees 21 allocates 45–140 MiB during a mark). Counted
-            // as old, they pushed the next full cycle out by as much, and a
-            // structure that died right after (its 200 MiB stretch tree) sat
-            // in the old generation for the whole run in about half the runs.
+            // as old, they pushed the next full cycle out by as much.
             let old = self.traced;
             let growth = ((old as f64 * self.policy.old_growth) as usize).max(MIN_OLD_GROWTH);
             self.full_at = old.saturating_add(growth);
