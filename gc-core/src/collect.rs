@@ -436,14 +436,8 @@ fn mark_roots(
     mutators: &[Arc<MutatorShared>],
     marker: &Marker<'_>,
 ) -> Vec<usize> {
-    let mut grey = Vec::new();
-    for_each_root(heap, mutators, &mut |slot, kind| {
-        // SAFETY: root slots are valid for reads during the pause.
-        let value = unsafe { slot.read() };
-        if marker.mark_value(kind, value) {
-            grey.push(value);
-        }
-    });
+    let mut grey = root_values(heap, mutators);
+    grey.retain(|&v| marker.mark_new(v));
     grey
 }
 

@@ -175,13 +175,6 @@ impl<'a> Marker<'a> {
         }
     }
 
-    /// Marks a root or a logged reference of slot kind `kind`; returns
-    /// whether it must be scanned.
-    #[inline]
-    pub(crate) fn mark_value(&self, kind: gc_heap::SlotKind, value: usize) -> bool {
-        self.types.is_ref(kind, value) && self.mark_new(value)
-    }
-
     /// Visits the references of the object at `obj`: notes its weak slots,
     /// and calls `found` with the value of each other reference slot.
     /// Returns the object's size.

@@ -530,6 +530,27 @@ pub fn allocate_until_collection(m: &mut Mutator, types: Types, seen: u64) -> Re
     }
 }
 
+/// A policy under which only the cycles a test asks for run: a young budget
+/// no test allocates, and no young cycle that slides or traces in its pause.
+pub fn requested_cycles_only() -> gc_core::Policy {
+    gc_core::Policy::default()
+        .young_budget(Some(1 << 30))
+        .young_slide_limit(0)
+        .young_pause_objects(0)
+}
+
+/// Runs a full collection and waits for its compaction to end: a requested
+/// collection returns after its pause, with a concurrent compaction still
+/// placing pages. The mutator waits in native code, so the compaction's
+/// end needs nothing from it.
+pub fn collect_and_wait_for_compaction(m: &mut Mutator) -> Result<(), GcError> {
+    m.collect()?;
+    while m.heap().stats().compactions < m.heap().stats().collections {
+        m.native(|| std::thread::sleep(std::time::Duration::from_millis(5)));
+    }
+    Ok(())
+}
+
 /// The shape of a [`run_budget_threads`] run.
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {

@@ -146,11 +146,7 @@ fn heap(mode: Mode, relink: bool) -> Option<(Heap, Types)> {
         compaction_delay: Some(Duration::from_millis(300)),
         ..Injection::default()
     };
-    // A budget no test allocates: only the test's cycles run.
-    let policy = Policy::default()
-        .young_budget(Some(1 << 30))
-        .young_slide_limit(0)
-        .young_pause_objects(0);
+    let policy = movegc_tests::requested_cycles_only();
     concurrent_heap(mode, 256 << 20, |b| {
         b.inject(inject).relink_large_objects(relink).policy(policy)
     })

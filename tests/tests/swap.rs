@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
-use gc_core::{Local, Mode, ObjRef, Policy};
+use gc_core::{Local, Mode, ObjRef};
 use movegc_tests::logs::serial;
 use movegc_tests::swap::{SwapFile, page_out, pswpin};
 use movegc_tests::{concurrent_heap, on_ci};
@@ -47,10 +47,7 @@ fn swapped_out_large_objects_relink_without_swap_in() {
         }
         Err(why) => panic!("no swap file: {why}"),
     };
-    let policy = Policy::default()
-        .young_budget(Some(1 << 30))
-        .young_slide_limit(0)
-        .young_pause_objects(0);
+    let policy = movegc_tests::requested_cycles_only();
     let Some((heap, types)) =
         concurrent_heap(Mode::Move, 256 << 20, |b| b.policy(policy).verify(false))
     else {
@@ -98,12 +95,7 @@ fn swapped_out_large_objects_relink_without_swap_in() {
             live.len() * pages
         );
         let swapped_in = pswpin().expect("pswpin in /proc/vmstat");
-        s.mutator().collect().unwrap();
-        // A requested collection returns after the pause: wait for the compaction.
-        while heap.stats().compactions < heap.stats().collections {
-            s.mutator()
-                .native(|| std::thread::sleep(std::time::Duration::from_millis(5)));
-        }
+        movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
         let swapped_in = pswpin().expect("pswpin in /proc/vmstat") - swapped_in;
         let st = heap.stats();
         let c = st.last_compaction.clone().unwrap();
@@ -186,10 +178,7 @@ fn medium_cycle(name: &str, unread_min: usize) -> Option<Medium> {
         }
         Err(why) => panic!("no swap file: {why}"),
     };
-    let policy = Policy::default()
-        .young_budget(Some(1 << 30))
-        .young_slide_limit(0)
-        .young_pause_objects(0);
+    let policy = movegc_tests::requested_cycles_only();
     let (heap, types) = concurrent_heap(Mode::Move, 256 << 20, |b| {
         b.policy(policy).verify(false).unread_min(unread_min)
     })?;
@@ -249,11 +238,7 @@ fn medium_cycle(name: &str, unread_min: usize) -> Option<Medium> {
             live.len() * body
         );
         let swapped_in = pswpin().expect("pswpin in /proc/vmstat");
-        s.mutator().collect().unwrap();
-        while heap.stats().compactions < heap.stats().collections {
-            s.mutator()
-                .native(|| std::thread::sleep(std::time::Duration::from_millis(5)));
-        }
+        movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
         let swapped_in = pswpin().expect("pswpin in /proc/vmstat") - swapped_in;
         let st = heap.stats();
         let c = st.last_compaction.clone().unwrap();

@@ -96,11 +96,7 @@ fn heap(mode: Mode, unread_min: usize) -> Option<(Heap, Types)> {
         compaction_delay: Some(Duration::from_millis(200)),
         ..Injection::default()
     };
-    // A budget no test allocates: only the test's cycles run.
-    let policy = Policy::default()
-        .young_budget(Some(1 << 30))
-        .young_slide_limit(0)
-        .young_pause_objects(0);
+    let policy = movegc_tests::requested_cycles_only();
     concurrent_heap(mode, 256 << 20, |b| {
         b.inject(inject).unread_min(unread_min).policy(policy)
     })
@@ -283,10 +279,7 @@ fn refused_moves_copy_reference_free_pages() {
         again_every: Some(3),
         ..Injection::default()
     };
-    let policy = Policy::default()
-        .young_budget(Some(1 << 30))
-        .young_slide_limit(0)
-        .young_pause_objects(0);
+    let policy = movegc_tests::requested_cycles_only();
     let Some((heap, types)) =
         concurrent_heap(Mode::Move, 256 << 20, |b| b.inject(inject).policy(policy))
     else {
@@ -295,11 +288,7 @@ fn refused_moves_copy_reference_free_pages() {
     let mut m = heap.attach().unwrap();
     m.scope(|s| {
         let live = arrays(s, types);
-        s.mutator().collect().unwrap();
-        while heap.stats().compactions < heap.stats().collections {
-            s.mutator()
-                .native(|| std::thread::sleep(Duration::from_millis(5)));
-        }
+        movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
         let st = heap.stats();
         let cycle = st.last.clone().unwrap();
         let c = st.last_compaction.clone().unwrap();
