@@ -1,6 +1,9 @@
 //! What movegc's measurement binaries share: their output format, peak-RSS
 //! readings, the GC log, and their children's figures.
 
+use std::sync::OnceLock;
+use std::time::Instant;
+
 /// The pause a HotSpot `-Xlog:gc` line reports, in milliseconds, if it
 /// reports one (`... Pause Young (Normal) ... 12.345ms`).
 pub fn hotspot_pause_ms(line: &str) -> Option<f64> {
@@ -36,7 +39,15 @@ pub fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// Prints movegc's GC log (its `log::info!` lines) on stderr.
+/// When [`install_gc_log`] was called: the GC log's lines give their time
+/// from it, so that a benchmark can place its own events among them.
+pub fn gc_log_epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Prints movegc's GC log (its `log::info!` lines) on stderr, each with its
+/// time in ms since [`gc_log_epoch`].
 pub fn install_gc_log() {
     struct GcLog;
 
@@ -48,12 +59,19 @@ pub fn install_gc_log() {
             use std::io::Write;
             // Not `eprintln!`: its panic on a closed stderr (`| head`) would
             // unwind a GC thread, and the heap would wait for it forever.
-            let _ = writeln!(std::io::stderr(), "[{}] {}", record.level(), record.args());
+            let at = gc_log_epoch().elapsed().as_secs_f64() * 1e3;
+            let _ = writeln!(
+                std::io::stderr(),
+                "[{} {at:.3}] {}",
+                record.level(),
+                record.args()
+            );
         }
         fn flush(&self) {}
     }
 
     static LOGGER: GcLog = GcLog;
+    gc_log_epoch();
     if log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(log::LevelFilter::Info);
     }

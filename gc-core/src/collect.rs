@@ -1094,6 +1094,7 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
     // these pages until they are given back.
     if let Some(release) = release {
         heap.spaces.release(release);
+        heap.ahead.after_release();
     }
     heap.cycle.bump();
     cycle.index = heap.collections.fetch_add(1, Ordering::AcqRel) + 1;
@@ -1120,6 +1121,7 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
             log_promoted_cards(heap, o.to..o.to + o.size);
         }
     }
+    heap.ahead.cycle_ended();
     heap.spaces.clear_marks(marked, black);
     // The cycle's whole cost is known now: the next trigger follows it.
     let allocated = heap.allocated.load(Ordering::Relaxed);
@@ -1434,6 +1436,11 @@ fn compaction_pause_work(
     if compaction.is_none() {
         release = spaces.finish_compaction(plan.new_top(), keep);
     }
+    // The top moved, and pages above it may have gone with the shadow. A
+    // requested collection keeps nothing, but the allocations after it use
+    // as much as after any other.
+    heap.ahead
+        .after_pause(plan.new_top().saturating_add(keep_resident));
     cycle.compact = t.elapsed();
     heap.live_after.store(cycle.used_after, Ordering::Relaxed);
     heap.live_bytes.store(cycle.live_bytes, Ordering::Relaxed);

@@ -284,7 +284,7 @@ impl HeapBuilder {
         let moving_start = spaces.moving().start();
         self.policy.check().map_err(GcError::Config)?;
         let governor = Governor::new(self.policy, capacity);
-        Ok(Heap(Arc::new(HeapInner {
+        let heap = Arc::new_cyclic(|weak| HeapInner {
             trigger: AtomicUsize::new(governor.trigger()),
             policy: Mutex::new(governor),
             spaces,
@@ -333,8 +333,11 @@ impl HeapBuilder {
             pacer: Pacer::default(),
             cycle: CycleControl::default(),
             references: References::default(),
+            ahead: crate::ahead::Ahead::new(capacity, weak.clone()),
             concurrent,
-        })))
+        });
+        heap.ahead.start();
+        Ok(Heap(heap))
     }
 }
 
@@ -410,6 +413,8 @@ pub(crate) struct HeapInner {
     pub(crate) cycle: CycleControl,
     /// Weak handles, ephemerons, finalization and cleaners.
     pub(crate) references: References,
+    /// Allocation pages made resident ahead of the mutators.
+    pub(crate) ahead: crate::ahead::Ahead,
 }
 
 thread_local! {
@@ -584,6 +589,7 @@ impl Heap {
         let large = self.0.spaces.large().fragmentation();
         (s.large_span, s.large_holes) = (large.span, large.holes);
         s.bytes_allocated = self.0.allocated.load(Ordering::Relaxed);
+        s.pages_ahead = self.0.ahead.pages();
         s.sizing = self.0.policy.lock().sizing();
         s
     }

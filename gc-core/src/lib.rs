@@ -30,6 +30,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod ahead;
 mod collect;
 mod concurrent;
 mod error;

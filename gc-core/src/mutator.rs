@@ -615,11 +615,13 @@ unsafe fn init(addr: usize, ty: TypeId, len: u32) -> ObjRef {
 }
 
 /// Places the pages of a fresh claim that a compaction in progress left
-/// missing.
+/// missing, and wakes the thread that makes the pages after it resident if
+/// it falls behind.
 fn populate(heap: &HeapInner, claim: Range<usize>) {
     if let Some(c) = &heap.concurrent {
-        c.populate(claim);
+        c.populate(claim.clone());
     }
+    heap.ahead.claimed(claim.end);
 }
 
 /// Abandons a TLAB, covering its unused tail with a filler so the heap stays

@@ -640,6 +640,10 @@ pub struct Stats {
     pub objects_moved: u64,
     /// Bytes allocated since the heap was built (counted per TLAB and large object).
     pub bytes_allocated: u64,
+    /// Moving-space pages made resident above the top ahead of the
+    /// allocations, off the mutators' path (the pages asked for between
+    /// cycles, those placed during a concurrent compaction).
+    pub pages_ahead: u64,
     /// Bytes in use now (both spaces).
     pub used: usize,
     /// The large-object space's extent now: bytes from its start to the

@@ -39,6 +39,8 @@ pub enum Op {
     SignalHandler,
     /// Adding a range to the SIGBUS dispatcher.
     SigbusRange,
+    /// Setting the calling thread's scheduling policy (`sched_setscheduler`).
+    Schedule,
 }
 
 impl Op {
@@ -59,6 +61,7 @@ impl Op {
             Op::Wake => "waking faulting threads (UFFDIO_WAKE)",
             Op::SignalHandler => "installing the SIGBUS handler (sigaction)",
             Op::SigbusRange => "adding a range to the SIGBUS dispatcher",
+            Op::Schedule => "setting the thread's scheduling policy (sched_setscheduler)",
         }
     }
 }

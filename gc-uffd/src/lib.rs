@@ -82,6 +82,13 @@ impl ThreadUsage {
     }
 }
 
+/// Makes the calling thread run only on CPUs nothing else wants
+/// (`SCHED_IDLE`): for work that can wait, so that it never takes a CPU
+/// from a mutator or a GC thread.
+pub fn run_when_idle() -> Result<()> {
+    sys::sched_idle().map_err(|e| Error::os(Op::Schedule, e, ""))
+}
+
 /// The size of a base page, in bytes.
 pub fn page_size() -> usize {
     sys::page_size()

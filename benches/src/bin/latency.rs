@@ -783,6 +783,14 @@ fn report(o: &Outcome) {
         );
     }
     out("peak_rss_mib", peak_rss_mib());
+    // Where the stalls' time base starts on the GC log's clock.
+    out(
+        "t0_log_ms",
+        rec.t0
+            .saturating_duration_since(movegc_benches::gc_log_epoch())
+            .as_secs_f64()
+            * 1e3,
+    );
     out("from_ns", ns(rec.from) as f64);
     out("to_ns", ns(rec.to) as f64);
     for &(start, end) in &rec.stalls {

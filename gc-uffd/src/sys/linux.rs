@@ -61,6 +61,21 @@ pub(crate) fn thread_usage() -> (std::time::Duration, u64) {
     )
 }
 
+/// Puts the calling thread in `SCHED_IDLE`: it runs only on a CPU nothing
+/// else wants, and never preempts another thread.
+pub(crate) fn sched_idle() -> SysResult<()> {
+    // SAFETY: a plain `sched_param`; pid 0 is the calling thread.
+    let r = unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param)
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    }
+}
+
 pub(crate) fn classify(errno: i32) -> ErrorKind {
     match Errno::from_raw_os_error(errno) {
         Errno::NOSYS | Errno::NOTTY | Errno::OPNOTSUPP => ErrorKind::Unsupported,

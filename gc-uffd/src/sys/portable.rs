@@ -45,6 +45,10 @@ pub(crate) fn thread_usage() -> (std::time::Duration, u64) {
     (std::time::Duration::ZERO, 0)
 }
 
+pub(crate) fn sched_idle() -> SysResult<()> {
+    Err(UNSUPPORTED)
+}
+
 pub(crate) fn classify(_errno: i32) -> ErrorKind {
     ErrorKind::Unsupported
 }

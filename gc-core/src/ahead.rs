@@ -1,0 +1,273 @@
+//! Allocation pages made resident ahead of the mutators.
+//!
+//! The first touch of a page the kernel has not supplied yet costs the
+//! toucher a fault, and on a VM whose guest hands free memory back to the
+//! host (page reporting), once per reported block (8 MiB on the project's
+//! VM) a wait for the host of 0.2–0.65 ms: the latency bench's longest
+//! stalls, wherever the heap grows or a compaction left its allocation range
+//! without pages (docs/kernel-layer.md). A thread of the heap's own
+//! (`movegc-ahead`) keeps the pages just above the moving space's top
+//! resident instead, so that mutators allocate into memory that is there,
+//! with `MADV_POPULATE_WRITE`, between cycles. During a concurrent compaction
+//! the compaction thread does it between its runs, as the mutators' claims
+//! would place their pages (`Concurrent::populate_ahead`: its registered range
+//! cannot be populated). A mutator's claim that comes within half the window
+//! of the prepared end asks for a round; it does nothing else on their path.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::Thread;
+
+use gc_uffd::ErrorKind;
+
+use crate::heap::HeapInner;
+use crate::sync::ForkSafeMutex;
+
+/// How far above the top pages are kept resident, at most: two of the host's
+/// reported blocks, so that the thread crosses into the next one while the
+/// mutators still allocate in the one before.
+const WINDOW: usize = 16 << 20;
+
+/// The most a heap keeps resident ahead, as a share of its size: a small
+/// heap's window would otherwise be most of it.
+const WINDOW_SHARE: usize = 16;
+
+/// Pages made resident per call: the thread checks between calls whether the
+/// heap moved on (a cycle reset the top).
+const CHUNK: usize = 1 << 20;
+
+/// The heap's side of the thread.
+pub(crate) struct Ahead {
+    shared: Arc<Shared>,
+    window: usize,
+    /// The heap this is part of, for the thread to reach while it works.
+    heap: Weak<HeapInner>,
+}
+
+/// What the heap and its thread share: the thread holds this, not the heap,
+/// between rounds, so that dropping the heap is not kept waiting.
+#[derive(Default)]
+struct Shared {
+    /// Pages below this (and above the top) were made resident ahead. A hint:
+    /// a cycle that takes them away resets it.
+    end: AtomicUsize,
+    /// No page from here up is made resident ahead: the end of what the last
+    /// cycle kept for the allocations before the next (0: no cycle yet, no
+    /// bound). Pages past it would be given back by the next cycle unused.
+    bound: AtomicUsize,
+    /// A claim came close to `end`: the thread has a round to run.
+    wanted: AtomicBool,
+    /// The heap is gone: the thread exits.
+    closed: AtomicBool,
+    /// The thread could not make pages resident here (no
+    /// `MADV_POPULATE_WRITE`): claims stop waking it.
+    off: AtomicBool,
+    pages: AtomicU64,
+    thread: ForkSafeMutex<Option<Thread>>,
+}
+
+impl Ahead {
+    /// The pages ahead of `heap`'s moving space of `capacity` bytes; no
+    /// thread yet (see [`start`](Self::start)).
+    pub(crate) fn new(capacity: usize, heap: Weak<HeapInner>) -> Self {
+        Ahead {
+            shared: Arc::default(),
+            window: WINDOW.min(capacity / WINDOW_SHARE) & !(gc_uffd::page_size() - 1),
+            heap,
+        }
+    }
+
+    /// Starts the heap's thread; without one (it could not be spawned)
+    /// mutators fault their pages in as before.
+    pub(crate) fn start(&self) {
+        if self.window == 0 {
+            return;
+        }
+        let shared = self.shared.clone();
+        let heap = self.heap.clone();
+        let spawned = std::thread::Builder::new()
+            .name("movegc-ahead".into())
+            .spawn(move || run(&shared, &heap));
+        match spawned {
+            Ok(handle) => *self.shared.thread.lock() = Some(handle.thread().clone()),
+            Err(e) => log::warn!("movegc: cannot start the allocation-ahead thread: {e}"),
+        }
+    }
+
+    /// In a forked child: the thread does not exist here. Starts another.
+    pub(crate) fn renew_in_child(&self) {
+        *self.shared.thread.lock() = None;
+        self.start();
+    }
+
+    /// A mutator claimed memory up to `end`: wakes the thread if the
+    /// prepared pages end less than half a window above it. One load when
+    /// they do not.
+    #[inline]
+    pub(crate) fn claimed(&self, end: usize) {
+        let s = &*self.shared;
+        if end + self.window / 2 <= s.end.load(Ordering::Relaxed)
+            || s.off.load(Ordering::Relaxed)
+            || s.wanted.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        if let Some(t) = &*s.thread.lock() {
+            t.unpark();
+        }
+    }
+
+    /// On a GC thread that runs anyway (the compaction thread, between its
+    /// runs): the round a claim asked for, which the thread of its own leaves
+    /// to it during a cycle.
+    pub(crate) fn help(&self, heap: &HeapInner) {
+        let s = &*self.shared;
+        if s.wanted.load(Ordering::Relaxed) && s.wanted.swap(false, Ordering::AcqRel) {
+            round(s, heap, false);
+        }
+    }
+
+    /// A cycle ended: the round the claims asked for meanwhile, if any, can
+    /// run now.
+    pub(crate) fn cycle_ended(&self) {
+        let s = &*self.shared;
+        if s.wanted.load(Ordering::Acquire)
+            && let Some(t) = &*s.thread.lock()
+        {
+            t.unpark();
+        }
+    }
+
+    /// A cycle's pause moved the top, and kept resident what the
+    /// allocations until the next cycle use, up to `keep_end`: what lies
+    /// ahead is to be made resident again from the top, up to there.
+    pub(crate) fn after_pause(&self, keep_end: usize) {
+        self.shared.bound.store(keep_end, Ordering::Relaxed);
+        self.shared.end.store(0, Ordering::Relaxed);
+    }
+
+    /// A cycle gave pages above the top back: they are to be made resident
+    /// again.
+    pub(crate) fn after_release(&self) {
+        self.shared.end.store(0, Ordering::Relaxed);
+    }
+
+    /// Pages made resident ahead of the mutators so far.
+    pub(crate) fn pages(&self) -> u64 {
+        self.shared.pages.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.shared.closed.store(true, Ordering::Release);
+        if let Some(t) = &*self.shared.thread.lock() {
+            t.unpark();
+        }
+    }
+}
+
+/// The thread: a round each time a claim wants one, between cycles, until
+/// the heap is gone. It runs only on an idle CPU: on the project's 2-core VM,
+/// a third runnable thread beside a mutator and a GC thread took the
+/// mutator's CPU for whole time slices (stalls of 4–5 ms). During a cycle it
+/// waits (the compaction thread does its rounds, [`Ahead::help`]): holding
+/// the address space's lock in its system calls while no CPU was idle for it
+/// to finish them, it held up the compaction pause's remap (pauses of 2.6 ms).
+fn run(shared: &Shared, heap: &Weak<HeapInner>) {
+    match gc_uffd::run_when_idle() {
+        Ok(()) => {}
+        // Not Linux (the portable backend): nothing here makes pages resident.
+        Err(e) if e.kind() == ErrorKind::Unsupported => {
+            shared.off.store(true, Ordering::Relaxed);
+            return;
+        }
+        Err(e) => log::debug!("movegc: the allocation-ahead thread runs at normal priority: {e}"),
+    }
+    loop {
+        if shared.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let Some(heap) = heap.upgrade() else {
+            return;
+        };
+        // Left wanted during a cycle: claims do not wake it again meanwhile,
+        // and the cycle's end does.
+        if collecting(&heap) || !shared.wanted.swap(false, Ordering::AcqRel) {
+            drop(heap);
+            std::thread::park();
+            continue;
+        }
+        round(shared, &heap, true);
+    }
+}
+
+/// Whether a cycle is marking or compacting: the mutators' CPUs are not to
+/// be shared with a third thread then.
+fn collecting(heap: &HeapInner) -> bool {
+    heap.marking.load(Ordering::Relaxed) || heap.concurrent.as_ref().is_some_and(|c| c.is_live())
+}
+
+/// Makes resident the pages from the prepared end (or the top) up to a
+/// window above the top, a chunk at a time; on the thread of its own
+/// (`own`), stops when a cycle starts, and leaves the rest wanted.
+fn round(shared: &Shared, heap: &HeapInner, own: bool) {
+    let spaces = &heap.spaces;
+    let moving = spaces.moving();
+    let page = gc_uffd::page_size();
+    loop {
+        let end = shared.end.load(Ordering::Relaxed);
+        let top = moving.top().next_multiple_of(page);
+        let from = end.max(top);
+        let bound = match shared.bound.load(Ordering::Relaxed) {
+            0 => moving.limit(),
+            b => b.min(moving.limit()),
+        };
+        let to = (top + heap.ahead.window).min(bound);
+        if from >= to || shared.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        if own && collecting(heap) {
+            shared.wanted.store(true, Ordering::Release);
+            return;
+        }
+        let chunk = from..(from + CHUNK).min(to);
+        // Before the pages exist: a pause reading the resident end meanwhile
+        // must cover them (they are zero, so a pause that missed them would
+        // still be right, but would not give them back).
+        spaces.note_resident(chunk.end);
+        let Some(placed) = make_resident(heap, chunk.clone()) else {
+            return;
+        };
+        shared.pages.fetch_add(placed as u64, Ordering::Relaxed);
+        // A cycle that reset the end meanwhile moved the top: start again from it.
+        let _ = shared
+            .end
+            .compare_exchange(end, chunk.end, Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
+/// Makes `range` (pages above the top) resident; returns the pages it
+/// placed (between cycles: the range's), or `None` if it could not.
+fn make_resident(heap: &HeapInner, range: Range<usize>) -> Option<usize> {
+    if let Some(placed) = heap
+        .concurrent
+        .as_ref()
+        .and_then(|c| c.populate_ahead(range.clone()))
+    {
+        return Some(placed);
+    }
+    let reservation = heap.spaces.reservation();
+    match reservation.commit(range.start - reservation.start(), range.len()) {
+        Ok(()) => Some(range.len() / gc_uffd::page_size()),
+        Err(e) if matches!(e.kind(), ErrorKind::Unsupported | ErrorKind::InvalidInput) => {
+            log::debug!("movegc: pages ahead of the allocations: {e}; not made resident ahead");
+            heap.ahead.shared.off.store(true, Ordering::Relaxed);
+            None
+        }
+        // A compaction registered the range meanwhile (its missing pages
+        // fail with EFAULT), or memory is short: the next round tries again.
+        Err(_) => None,
+    }
+}
