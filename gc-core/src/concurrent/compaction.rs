@@ -780,6 +780,7 @@ impl Compaction {
     /// could not be placed.
     fn large_runs(&self, plan: &Plan<'_>) -> usize {
         let mut failed = 0;
+        let mut cost = RunCost::default();
         for object in self.large.objects() {
             let pages = object.indices();
             let mut i = pages.start;
@@ -788,9 +789,16 @@ impl Compaction {
                     i += 1;
                     continue;
                 }
+                // Pages rewritten cost what dense pages do; those relinked
+                // unread, only the call.
+                let run = match object.rewritten {
+                    Some(_) => cost.pages(true),
+                    None => RUN,
+                };
                 let lo = i;
+                let t = Instant::now();
                 i += 1;
-                while i < pages.end && i - lo < RUN && self.large.states.try_claim(i) {
+                while i < pages.end && i - lo < run && self.large.states.try_claim(i) {
                     i += 1;
                 }
                 let k = lo - pages.start;
@@ -802,6 +810,9 @@ impl Compaction {
                 let ok = self.place_large(object, k, i - lo);
                 for k in lo..i {
                     self.large.states.finish(k, ok);
+                }
+                if object.rewritten.is_some() {
+                    cost.note(true, i - lo, t.elapsed());
                 }
                 failed += if ok { 0 } else { i - lo };
                 self.counts.by_gc.fetch_add(i - lo, Ordering::Relaxed);
