@@ -22,10 +22,21 @@ use super::{Concurrent, PAGE};
 use crate::heap::HeapInner;
 use crate::stats::{CompactionStats, FaultKinds};
 
-/// The most pages the compaction thread claims, builds and places as one run.
-/// A mutator faulting on one of them waits for the whole run to be built, so
-/// it stays short: 16 pages build in tens of microseconds.
-const RUN: usize = 16;
+/// The most pages a compaction thread claims, builds and places as one run.
+/// Each MOVE call flushes the moved entries from the TLBs of every other core
+/// running the process (an IPI round the caller waits for, ~18 µs on the
+/// project's VM), so longer runs cost less per page; [`RUN_TIME`] keeps them
+/// short where pages are slow to build.
+const RUN: usize = 64;
+
+/// How long a run may take to build: a mutator faulting on one of its pages
+/// waits for the whole run. Runs are sized from the time the thread's last
+/// runs of the same kind took per page ([`RunCost`]).
+const RUN_TIME: Duration = Duration::from_micros(150);
+
+/// The pages of a run before any of its kind was timed: what runs were
+/// before they were sized by time.
+const FIRST_RUN: usize = 16;
 
 /// The longest run of hot pages (see [`Compaction::hot_runs`]) built and
 /// placed together: the mutators are likely to touch these while they are
@@ -190,6 +201,37 @@ struct Built {
     failed: usize,
     /// Pages claimed, built and placed (or not).
     built: usize,
+}
+
+/// A thread's time to build and place a page, by kind (sliding, dense),
+/// smoothed over its last runs: the next run's length.
+#[derive(Default)]
+struct RunCost {
+    /// Nanoseconds a page, sliding and dense; 0 until a run was timed.
+    per_page: [u64; 2],
+}
+
+impl RunCost {
+    /// The pages of the next run of its kind: as many as build in
+    /// [`RUN_TIME`], at least one and at most [`RUN`].
+    fn pages(&self, dense: bool) -> usize {
+        match self.per_page[usize::from(dense)] {
+            0 => FIRST_RUN,
+            ns => {
+                let fit = RUN_TIME.as_nanos() / u128::from(ns);
+                usize::try_from(fit).unwrap_or(RUN).clamp(1, RUN)
+            }
+        }
+    }
+
+    /// Notes that a run of `n` pages of its kind took `took`.
+    fn note(&mut self, dense: bool, n: usize, took: Duration) {
+        let ns = u64::try_from(took.as_nanos() / n.max(1) as u128)
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let e = &mut self.per_page[usize::from(dense)];
+        *e = if *e == 0 { ns } else { (3 * *e + ns) / 4 };
+    }
 }
 
 /// Where a sliding page's contents come from.
@@ -770,6 +812,7 @@ impl Compaction {
     /// could not be placed.
     fn large_runs(&self, plan: &Plan<'_>) -> usize {
         let mut failed = 0;
+        let mut cost = RunCost::default();
         for object in self.large.objects() {
             let pages = object.indices();
             let mut i = pages.start;
@@ -778,9 +821,16 @@ impl Compaction {
                     i += 1;
                     continue;
                 }
+                // Pages rewritten cost what dense pages do; those relinked
+                // unread, only the call.
+                let run = match object.rewritten {
+                    Some(_) => cost.pages(true),
+                    None => RUN,
+                };
                 let lo = i;
+                let t = Instant::now();
                 i += 1;
-                while i < pages.end && i - lo < RUN && self.large.states.try_claim(i) {
+                while i < pages.end && i - lo < run && self.large.states.try_claim(i) {
                     i += 1;
                 }
                 let k = lo - pages.start;
@@ -792,6 +842,9 @@ impl Compaction {
                 let ok = self.place_large(object, k, i - lo);
                 for k in lo..i {
                     self.large.states.finish(k, ok);
+                }
+                if object.rewritten.is_some() {
+                    cost.note(true, i - lo, t.elapsed());
                 }
                 failed += if ok { 0 } else { i - lo };
                 self.counts.by_gc.fetch_add(i - lo, Ordering::Relaxed);
@@ -1101,6 +1154,7 @@ impl Compaction {
     /// compaction thread) are skipped: every thread goes down the same pages.
     fn build_runs(&self, plan: &Plan<'_>, scratch: usize, mut after_run: impl FnMut()) -> Built {
         let (mut failed, mut built) = (0, 0);
+        let mut cost = RunCost::default();
         let mut i = self.pages.len();
         while i > 0 {
             i -= 1;
@@ -1109,7 +1163,9 @@ impl Compaction {
             }
             let hi = i;
             let dense = hi < self.dense_pages;
-            while hi - i + 1 < RUN
+            let run = cost.pages(dense);
+            let t = Instant::now();
+            while hi - i + 1 < run
                 && i > 0
                 && (i - 1 < self.dense_pages) == dense
                 && self.pages.try_claim(i - 1)
@@ -1121,6 +1177,7 @@ impl Compaction {
             } else {
                 self.sliding_run(plan, i, hi, scratch)
             };
+            cost.note(dense, hi - i + 1, t.elapsed());
             built += hi - i + 1;
             self.counts.by_gc.fetch_add(hi - i + 1, Ordering::Relaxed);
             self.heap
@@ -1593,5 +1650,33 @@ impl Compaction {
         };
         log::info!("movegc: {stats}");
         self.heap.stats.lock().record_compaction(stats);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs are as long as pages of their kind build in `RUN_TIME`: long for
+    /// cheap pages (fewer MOVE calls, each a TLB shootdown), short for dear
+    /// ones (a mutator faulting on a claimed page waits for its whole run),
+    /// never empty nor longer than the scratch space.
+    #[test]
+    fn runs_are_sized_by_the_time_their_pages_took() {
+        let mut cost = RunCost::default();
+        assert_eq!(cost.pages(false), FIRST_RUN);
+        assert_eq!(cost.pages(true), FIRST_RUN);
+        let per_page = RUN_TIME / 10;
+        cost.note(true, 4, per_page * 4);
+        assert_eq!(cost.pages(true), 10, "dense pages as dear as timed");
+        assert_eq!(cost.pages(false), FIRST_RUN, "kinds are timed apart");
+        cost.note(false, 16, Duration::from_nanos(16));
+        assert_eq!(cost.pages(false), RUN, "at most a run's scratch pages");
+        for _ in 0..20 {
+            cost.note(true, 1, RUN_TIME * 2);
+        }
+        assert_eq!(cost.pages(true), 1, "a slow page is a run of its own");
+        cost.note(true, 0, Duration::ZERO);
+        assert!(cost.pages(true) >= 1);
     }
 }
