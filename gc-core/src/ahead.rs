@@ -8,11 +8,10 @@
 //! without pages (docs/kernel-layer.md). A thread of the heap's own
 //! (`movegc-ahead`) keeps the pages just above the moving space's top
 //! resident instead, so that mutators allocate into memory that is there,
-//! with `MADV_POPULATE_WRITE`, between cycles. During a concurrent compaction
-//! the compaction thread does it between its runs, as the mutators' claims
-//! would place their pages (`Concurrent::populate_ahead`: its registered range
-//! cannot be populated). A mutator's claim that comes within half the window
-//! of the prepared end asks for a round; it does nothing else on their path.
+//! with `MADV_POPULATE_WRITE`, between cycles (a compaction's registered
+//! range cannot be populated that way). A mutator's claim that comes within
+//! half the window of the prepared end asks for a round; it does nothing else
+//! on their path.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -21,21 +20,23 @@ use std::thread::Thread;
 
 use gc_uffd::ErrorKind;
 
-use crate::heap::HeapInner;
+use crate::heap::{HeapInner, Mode};
 use crate::sync::ForkSafeMutex;
 
-/// How far above the top pages are kept resident, at most: two of the host's
-/// reported blocks, so that the thread crosses into the next one while the
-/// mutators still allocate in the one before.
-const WINDOW: usize = 16 << 20;
+/// How far above the top pages are kept resident, at most. The host's wait
+/// is for the thread, not the mutators, as long as it crosses into the next
+/// reported block before they get there: at the latency bench's 37 MiB/s,
+/// 0.65 ms is 24 KiB. A wider window only adds pages that a cycle may take away
+/// again unused.
+const WINDOW: usize = 2 << 20;
 
 /// The most a heap keeps resident ahead, as a share of its size: a small
 /// heap's window would otherwise be most of it.
 const WINDOW_SHARE: usize = 16;
 
-/// Pages made resident per call: the thread checks between calls whether the
-/// heap moved on (a cycle reset the top).
-const CHUNK: usize = 1 << 20;
+/// Pages made resident per call: the thread checks between calls whether a
+/// cycle started.
+const CHUNK: usize = 512 << 10;
 
 /// The heap's side of the thread.
 pub(crate) struct Ahead {
@@ -68,12 +69,20 @@ struct Shared {
 }
 
 impl Ahead {
-    /// The pages ahead of `heap`'s moving space of `capacity` bytes; no
-    /// thread yet (see [`start`](Self::start)).
-    pub(crate) fn new(capacity: usize, heap: Weak<HeapInner>) -> Self {
+    /// The pages ahead of `heap`'s moving space of `capacity` bytes, in
+    /// `mode`; no thread yet (see [`start`](Self::start)). None in `Move`
+    /// mode: its compactions move the shadow's pages into the allocation
+    /// range, so only the heap's first growth finds fresh pages, and there
+    /// the thread cost binary-trees 21 0.2–0.3 s of system time and as much
+    /// wall time (five interleaved runs each), for a cause not found yet.
+    pub(crate) fn new(capacity: usize, mode: Mode, heap: Weak<HeapInner>) -> Self {
+        let window = match mode {
+            Mode::Move => 0,
+            _ => WINDOW.min(capacity / WINDOW_SHARE) & !(gc_uffd::page_size() - 1),
+        };
         Ahead {
             shared: Arc::default(),
-            window: WINDOW.min(capacity / WINDOW_SHARE) & !(gc_uffd::page_size() - 1),
+            window,
             heap,
         }
     }
@@ -108,6 +117,7 @@ impl Ahead {
     pub(crate) fn claimed(&self, end: usize) {
         let s = &*self.shared;
         if end + self.window / 2 <= s.end.load(Ordering::Relaxed)
+            || self.window == 0
             || s.off.load(Ordering::Relaxed)
             || s.wanted.swap(true, Ordering::AcqRel)
         {
@@ -115,16 +125,6 @@ impl Ahead {
         }
         if let Some(t) = &*s.thread.lock() {
             t.unpark();
-        }
-    }
-
-    /// On a GC thread that runs anyway (the compaction thread, between its
-    /// runs): the round a claim asked for, which the thread of its own leaves
-    /// to it during a cycle.
-    pub(crate) fn help(&self, heap: &HeapInner) {
-        let s = &*self.shared;
-        if s.wanted.load(Ordering::Relaxed) && s.wanted.swap(false, Ordering::AcqRel) {
-            round(s, heap, false);
         }
     }
 
@@ -172,9 +172,9 @@ impl Drop for Ahead {
 /// the heap is gone. It runs only on an idle CPU: on the project's 2-core VM,
 /// a third runnable thread beside a mutator and a GC thread took the
 /// mutator's CPU for whole time slices (stalls of 4–5 ms). During a cycle it
-/// waits (the compaction thread does its rounds, [`Ahead::help`]): holding
-/// the address space's lock in its system calls while no CPU was idle for it
-/// to finish them, it held up the compaction pause's remap (pauses of 2.6 ms).
+/// waits: holding the address space's lock in its system calls while no CPU
+/// was idle for it to finish them, it held up the compaction pause's remap
+/// (pauses of 2.6 ms).
 fn run(shared: &Shared, heap: &Weak<HeapInner>) {
     match gc_uffd::run_when_idle() {
         Ok(()) => {}
@@ -199,7 +199,7 @@ fn run(shared: &Shared, heap: &Weak<HeapInner>) {
             std::thread::park();
             continue;
         }
-        round(shared, &heap, true);
+        round(shared, &heap);
     }
 }
 
@@ -210,9 +210,9 @@ fn collecting(heap: &HeapInner) -> bool {
 }
 
 /// Makes resident the pages from the prepared end (or the top) up to a
-/// window above the top, a chunk at a time; on the thread of its own
-/// (`own`), stops when a cycle starts, and leaves the rest wanted.
-fn round(shared: &Shared, heap: &HeapInner, own: bool) {
+/// window above the top, a chunk at a time; stops when a cycle starts, and
+/// leaves the rest wanted.
+fn round(shared: &Shared, heap: &HeapInner) {
     let spaces = &heap.spaces;
     let moving = spaces.moving();
     let page = gc_uffd::page_size();
@@ -228,7 +228,7 @@ fn round(shared: &Shared, heap: &HeapInner, own: bool) {
         if from >= to || shared.closed.load(Ordering::Relaxed) {
             return;
         }
-        if own && collecting(heap) {
+        if collecting(heap) {
             shared.wanted.store(true, Ordering::Release);
             return;
         }
@@ -251,16 +251,22 @@ fn round(shared: &Shared, heap: &HeapInner, own: bool) {
 /// Makes `range` (pages above the top) resident; returns the pages it
 /// placed (between cycles: the range's), or `None` if it could not.
 fn make_resident(heap: &HeapInner, range: Range<usize>) -> Option<usize> {
-    if let Some(placed) = heap
-        .concurrent
-        .as_ref()
-        .and_then(|c| c.populate_ahead(range.clone()))
-    {
-        return Some(placed);
-    }
     let reservation = heap.spaces.reservation();
-    match reservation.commit(range.start - reservation.start(), range.len()) {
-        Ok(()) => Some(range.len() / gc_uffd::page_size()),
+    // Only the missing pages: most of a window is often resident already (a
+    // compaction's prepared pages, garbage a young cycle left mapped), and
+    // populating it page by page cost binary-trees 0.15 s of system time.
+    let mut placed = 0;
+    let mut failed = None;
+    let found = reservation.missing_runs(range.start - reservation.start(), range.len(), |run| {
+        if failed.is_none() {
+            match reservation.commit(run.start, run.len()) {
+                Ok(()) => placed += run.len() / gc_uffd::page_size(),
+                Err(e) => failed = Some(e),
+            }
+        }
+    });
+    match found.and_then(|()| failed.map_or(Ok(()), Err)) {
+        Ok(()) => Some(placed),
         Err(e) if matches!(e.kind(), ErrorKind::Unsupported | ErrorKind::InvalidInput) => {
             log::debug!("movegc: pages ahead of the allocations: {e}; not made resident ahead");
             heap.ahead.shared.off.store(true, Ordering::Relaxed);

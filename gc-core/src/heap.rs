@@ -333,7 +333,7 @@ impl HeapBuilder {
             pacer: Pacer::default(),
             cycle: CycleControl::default(),
             references: References::default(),
-            ahead: crate::ahead::Ahead::new(capacity, weak.clone()),
+            ahead: crate::ahead::Ahead::new(capacity, mode, weak.clone()),
             concurrent,
         });
         heap.ahead.start();

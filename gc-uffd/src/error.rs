@@ -41,6 +41,8 @@ pub enum Op {
     SigbusRange,
     /// Setting the calling thread's scheduling policy (`sched_setscheduler`).
     Schedule,
+    /// Asking which pages are resident (`mincore`).
+    Resident,
 }
 
 impl Op {
@@ -62,6 +64,7 @@ impl Op {
             Op::SignalHandler => "installing the SIGBUS handler (sigaction)",
             Op::SigbusRange => "adding a range to the SIGBUS dispatcher",
             Op::Schedule => "setting the thread's scheduling policy (sched_setscheduler)",
+            Op::Resident => "asking which pages are resident (mincore)",
         }
     }
 }

@@ -129,6 +129,43 @@ impl Reservation {
         })
     }
 
+    /// Calls `f` with each run of pages of `offset..offset + len` (at most
+    /// 64 pages, a multiple of the page size) that is not resident (`mincore`),
+    /// as offsets into the reservation: what [`commit`](Self::commit) would
+    /// have to populate, found without walking the resident pages' faults.
+    pub fn missing_runs(
+        &self,
+        offset: usize,
+        len: usize,
+        mut f: impl FnMut(Range<usize>),
+    ) -> Result<()> {
+        const PAGES: usize = 64;
+        let r = self.subrange(offset, len, Op::Resident)?;
+        let page = crate::page_size();
+        let mut at = r.start;
+        while at < r.end {
+            let n = ((r.end - at) / page).min(PAGES);
+            let mut resident = [0u8; PAGES];
+            sys::mincore(at, n * page, &mut resident[..n])
+                .map_err(|e| Error::os(Op::Resident, e, ""))?;
+            let mut i = 0;
+            while i < n {
+                if resident[i] & 1 != 0 {
+                    i += 1;
+                    continue;
+                }
+                let first = i;
+                while i < n && resident[i] & 1 == 0 {
+                    i += 1;
+                }
+                let start = at - self.start + first * page;
+                f(start..start + (i - first) * page);
+            }
+            at += n * page;
+        }
+        Ok(())
+    }
+
     /// Returns the pages of `offset..offset + len` to the kernel
     /// (`MADV_DONTNEED`): the memory is freed at once and reads as zero again.
     pub fn decommit(&self, offset: usize, len: usize) -> Result<()> {

@@ -157,9 +157,8 @@ pub(crate) struct Compaction {
     buffers: Buffers,
     copy_only: AtomicBool,
     /// Pages from `prepared_from` to `prepared_to` were placed (zeroed) for
-    /// allocations by the compaction thread, ahead of them: a claim there
-    /// needs no call. A hint only: a page missing there still faults and is
-    /// served.
+    /// allocations by the compaction thread: a claim there needs no call. A
+    /// hint only: a page missing there still faults and is served.
     prepared_from: usize,
     prepared_to: AtomicUsize,
     counts: Counts,
@@ -561,38 +560,8 @@ impl Compaction {
         if (self.prepared_from..prepared).contains(&start) {
             start = prepared.min(end);
         }
-        self.place_missing(start..end);
-    }
-
-    /// For a round ahead of the mutators (`crate::ahead`, on the compaction
-    /// thread): places the missing pages of `range` (above the top) past
-    /// those prepared already, and counts them prepared, so that the claims
-    /// there make no call, nor does
-    /// [`prepare_allocation`](Self::prepare_allocation) meet them. Returns the
-    /// pages placed.
-    pub(super) fn populate_ahead(&self, range: Range<usize>) -> usize {
-        let mut start = range.start.max(self.page(self.pages.len()));
-        let prepared = self.prepared_to.load(Ordering::Acquire);
-        if (self.prepared_from..prepared).contains(&start) {
-            start = prepared;
-        }
-        if start >= range.end {
-            return 0;
-        }
-        let placed = self.place_missing(start..range.end);
-        if range.end > self.prepared_from {
-            self.prepared_to.fetch_max(range.end, Ordering::AcqRel);
-        }
-        placed
-    }
-
-    /// Places the missing pages of `range` (above the new top): zeroed
-    /// buffers moved in while spare ones last, then zero pages. Returns how
-    /// many.
-    fn place_missing(&self, range: Range<usize>) -> usize {
-        let mut start = range.start;
         let (mut placed, mut recycled) = (0, 0);
-        while let Some(missing) = self.remapped.next_missing(start..range.end, self.dirty_end) {
+        while let Some(missing) = self.remapped.next_missing(start..end, self.dirty_end) {
             let reused = self.place_recycled(missing.clone());
             recycled += reused;
             placed += self.zero_fill(missing.start + reused * PAGE..missing.end);
@@ -604,7 +573,6 @@ impl Compaction {
         self.counts
             .allocation_recycled
             .fetch_add(recycled, Ordering::Relaxed);
-        placed + recycled
     }
 
     /// Moves zeroed buffer pages into `range` (missing pages above the new
@@ -1125,7 +1093,6 @@ impl Compaction {
                 .build_runs(&plan, scratch, || {
                     self.recycle(&plan, &mut producer);
                     self.release_surplus();
-                    self.heap.ahead.help(&self.heap);
                 })
                 .failed;
             for thread in spawned {
@@ -1459,12 +1426,9 @@ impl Compaction {
         let mut zeroed: Option<(usize, usize)> = None;
         let mut left = max;
         loop {
-            // Mutators claim from the top meanwhile, and place their own pages,
-            // as do the rounds ahead of them (up to `prepared_to`): stay ahead
-            // of both, or every MOVE meets a page that exists.
-            dst = dst
-                .max(self.spaces().moving().top().next_multiple_of(PAGE))
-                .max(self.prepared_to.load(Ordering::Acquire));
+            // Mutators claim from the top meanwhile, and place their own pages:
+            // stay ahead of them, or every MOVE meets a page that exists.
+            dst = dst.max(self.spaces().moving().top().next_multiple_of(PAGE));
             // Only missing pages: those left in place are there already.
             let Some(missing) = self.remapped.next_missing(dst..end, self.dirty_end) else {
                 break;
@@ -1513,7 +1477,7 @@ impl Compaction {
                 }
                 _ => break,
             }
-            self.prepared_to.fetch_max(dst, Ordering::AcqRel);
+            self.prepared_to.store(dst, Ordering::Release);
             self.spaces().note_resident(dst);
         }
     }

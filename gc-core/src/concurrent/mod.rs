@@ -252,17 +252,6 @@ impl Concurrent {
     pub(crate) fn is_live(&self) -> bool {
         self.current.state.load(Ordering::Relaxed) & LIVE != 0
     }
-
-    /// For a round that makes allocation pages resident ahead of the
-    /// mutators (`crate::ahead`): while a compaction is live, places the
-    /// pages of `range` (above the top) that it left missing, and returns
-    /// how many; `None` without a compaction.
-    pub(crate) fn populate_ahead(&self, range: Range<usize>) -> Option<usize> {
-        if self.current.state.load(Ordering::Relaxed) & LIVE == 0 {
-            return None;
-        }
-        self.current.with(|c| c.populate_ahead(range))
-    }
 }
 
 /// The compaction pause's work, after roots are rewritten: publish the cycle

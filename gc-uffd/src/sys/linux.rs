@@ -182,6 +182,19 @@ pub(crate) unsafe fn advise(addr: usize, len: usize, advice: Advice) -> SysResul
     unsafe { mm::madvise(addr as *mut c_void, len, advice) }.map_err(raw)
 }
 
+/// Which pages of `addr..addr + len` are resident: bit 0 of `out[i]` for page `i`.
+pub(crate) fn mincore(addr: usize, len: usize, out: &mut [u8]) -> SysResult<()> {
+    debug_assert!(out.len() >= len.div_ceil(page_size()));
+    // SAFETY: `out` has a byte per page of the range; mincore reads no memory
+    // of the range and writes only `out`.
+    let r = unsafe { libc::mincore(addr as *mut c_void, len, out.as_mut_ptr()) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    }
+}
+
 /// Moves the page-table entries of `src..src + len` to `dst`, leaving `src` mapped and empty.
 ///
 /// # Safety
