@@ -1150,12 +1150,13 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
 /// references (a young cycle: the young large objects', and the old objects'
 /// on dirty `cards`), then start the concurrent compaction or slide in place.
 ///
-/// Promotion: a full cycle makes old every object marking found, and keeps
-/// young those allocated while it ran (most of which die soon: promoted,
-/// they would fill the old generation until the next full cycle). A young
-/// cycle makes old the survivors of an earlier young cycle (below the last
-/// cycle's new top) and keeps young those surviving their first, so that
-/// what dies soon after one cycle dies young. Old slots that reference young
+/// Promotion: a cycle, young or full, makes old the survivors of an earlier
+/// cycle (below the last cycle's new top) and keeps young those surviving
+/// their first, and those allocated while it ran, so that what dies soon
+/// after one cycle dies young (promoted, it would fill the old generation
+/// until the next full cycle). A full cycle the VM asked for (or run for an
+/// allocation that found the heap full, or with generations off) makes
+/// every object it found old. Old slots that reference young
 /// objects afterwards keep (or get) dirty cards: the listed cards that still
 /// do, the young large objects' slots, and the slots of promoted objects,
 /// whose cards the page builder dirties and [`finish`] logs.
@@ -1188,11 +1189,25 @@ fn compaction_pause_work(
     let plan = if in_place { plan.in_place() } else { *plan };
     let plan = &confirm_relinks(heap, plan, !in_place && cycle.kind == CycleKind::Full);
     let first_survivors_end = heap.first_survivors_end.load(Ordering::Relaxed);
+    let generational = heap.policy.lock().policy.generational;
     let young_end = match cycle.kind {
         // With nothing allocated since the last cycle, every survivor had
         // survived it.
         CycleKind::Young if first_survivors_end >= plan.old_top() => plan.new_top(),
         CycleKind::Young => plan.forward(first_survivors_end),
+        // A full cycle the policy ran ages objects as a young one does:
+        // what it found allocated since the last cycle stays young. A
+        // structure built and dropped while it marked (binary-trees 21's
+        // 200 MiB stretch tree, in the snapshot, dead by the cycle's end)
+        // then dies in the next young cycle instead of filling the old
+        // generation, and swelling the young budget that follows the data in
+        // use, until the next full one. One the VM asked for, or an
+        // allocation that found the heap full, leaves every survivor old.
+        CycleKind::Full
+            if generational && reason == Reason::Budget && first_survivors_end < plan.old_top() =>
+        {
+            plan.forward(first_survivors_end)
+        }
         CycleKind::Full => plan.marked_top(),
     };
     let plan = &plan.promoting_to(young_end);

@@ -4,7 +4,7 @@
 //! in every mode; a barrier that drops old-to-young records is caught.
 
 use gc_core::inject::Injection;
-use gc_core::{CycleKind, GcError, Heap, Mode, Policy};
+use gc_core::{CycleKind, GcError, Heap, Mode, Policy, Reason};
 use movegc_tests::{Types, concurrent_heap};
 
 const LARGE_LEN: u32 = 5000;
@@ -640,6 +640,76 @@ fn a_cycle_that_finds_nearly_nothing_dead_moves_nothing() {
                 }
             }
             assert_eq!(expect, 0, "{mode:?}: the list lost nodes");
+        });
+    }
+}
+
+/// A full cycle the policy runs (a heap's first is one) ages objects as a
+/// young one does: what it found allocated since the last cycle stays young,
+/// and the next cycle promotes what survives it. Its data arrives intact, and
+/// the verifier (on in these heaps) checks the old generation's cards after
+/// each cycle.
+#[test]
+fn a_full_cycle_the_policy_runs_keeps_new_objects_young() {
+    const NODES: usize = 2000;
+    for mode in MODES {
+        let Some((heap, types)) = concurrent_heap(mode, 64 << 20, |b| {
+            b.policy(
+                Policy::default()
+                    .young_slide_limit(0)
+                    .young_pause_objects(0)
+                    .young_budget(Some(1 << 20)),
+            )
+        }) else {
+            return;
+        };
+        let mut m = heap.attach().unwrap();
+        m.scope(|s| {
+            let head = s.local(None);
+            for i in 0..NODES {
+                let node = s.mutator().alloc(types.node, 0).unwrap();
+                let next = s.get(head);
+                // SAFETY: a new object, current: no safepoint since.
+                unsafe {
+                    node.write_word(DATA, i);
+                    s.mutator().write_ref(node, A, next);
+                }
+                s.set(head, Some(node));
+            }
+            while s.mutator().heap().stats().collections == 0 {
+                s.mutator().alloc(types.node, 0).unwrap();
+                s.mutator().safepoint();
+            }
+            let first = s.mutator().heap().stats().last.expect("a cycle ended");
+            assert_eq!(
+                first.kind,
+                CycleKind::Full,
+                "{mode:?}: a heap's first cycle"
+            );
+            assert_eq!(first.reason, Some(Reason::Budget), "{mode:?}");
+            assert!(first.live_bytes >= NODES * 32, "{mode:?}: {first:?}");
+            assert_eq!(
+                first.promoted_bytes, 0,
+                "{mode:?}: nothing it found had survived a cycle: {first:?}"
+            );
+            s.mutator().collect_young().unwrap();
+            let second = s.mutator().heap().stats().last.expect("a cycle ended");
+            assert_eq!(second.kind, CycleKind::Young, "{mode:?}");
+            assert!(
+                second.promoted_bytes >= NODES * 32,
+                "{mode:?}: the list survived two cycles: {second:?}"
+            );
+            let mut node = s.get(head);
+            let mut count = 0;
+            while let Some(n) = node {
+                // SAFETY: our objects, current: no safepoint since the collection.
+                unsafe {
+                    assert_eq!(n.read_word(DATA), NODES - 1 - count, "{mode:?}");
+                    node = s.mutator().read_ref(n, A);
+                }
+                count += 1;
+            }
+            assert_eq!(count, NODES, "{mode:?}");
         });
     }
 }
