@@ -641,8 +641,8 @@ pub struct Stats {
     /// Bytes allocated since the heap was built (counted per TLAB and large object).
     pub bytes_allocated: u64,
     /// Moving-space pages made resident above the top ahead of the
-    /// allocations, off the mutators' path (the pages asked for between
-    /// cycles, those placed during a concurrent compaction).
+    /// allocations, off the mutators' path, between cycles (Copy and
+    /// stop-the-world modes).
     pub pages_ahead: u64,
     /// Bytes in use now (both spaces).
     pub used: usize,
