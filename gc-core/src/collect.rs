@@ -1189,7 +1189,7 @@ fn compaction_pause_work(
     let plan = if in_place { plan.in_place() } else { *plan };
     let plan = &confirm_relinks(heap, plan, !in_place && cycle.kind == CycleKind::Full);
     let first_survivors_end = heap.first_survivors_end.load(Ordering::Relaxed);
-    let generational = heap.policy.lock().policy.generational;
+    let settings = heap.policy.lock().policy;
     let young_end = match cycle.kind {
         // With nothing allocated since the last cycle, every survivor had
         // survived it.
@@ -1204,7 +1204,9 @@ fn compaction_pause_work(
         // use, until the next full one. One the VM asked for, or an
         // allocation that found the heap full, leaves every survivor old.
         CycleKind::Full
-            if generational && reason == Reason::Budget && first_survivors_end < plan.old_top() =>
+            if settings.generational
+                && reason == Reason::Budget
+                && first_survivors_end < plan.old_top() =>
         {
             plan.forward(first_survivors_end)
         }
@@ -1225,11 +1227,10 @@ fn compaction_pause_work(
     // HotSpot's young collections copy theirs: cheaper than remapping the
     // young range, and the pages above stay resident for the allocations to
     // come. The pause grows with the bytes moved, which this bounds.
-    let slide_limit = heap.policy.lock().policy.young_slide_limit;
     let slide = cycle.kind == CycleKind::Young
         && !in_place
-        && slide_limit > 0
-        && plan.new_top() - plan.base() <= slide_limit;
+        && settings.young_slide_limit > 0
+        && plan.new_top() - plan.base() <= settings.young_slide_limit;
     // The remembered set's cards in the old part of the moving space, when
     // a concurrent compaction follows: their pages join it, and it rewrites
     // them after the pause (`concurrent::OldPages`).
