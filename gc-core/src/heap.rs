@@ -57,6 +57,8 @@ pub(crate) struct Config {
     pub(crate) no_keep_alive: bool,
     #[cfg(feature = "fault-injection")]
     pub(crate) large_alloc_delay: Option<std::time::Duration>,
+    #[cfg(feature = "fault-injection")]
+    pub(crate) memo_delay: Option<std::time::Duration>,
     pub(crate) large_threshold: usize,
     pub(crate) relink_large: bool,
     pub(crate) tlab_size: usize,
@@ -300,6 +302,8 @@ impl HeapBuilder {
                 no_keep_alive: self.inject.no_keep_alive,
                 #[cfg(feature = "fault-injection")]
                 large_alloc_delay: self.inject.large_alloc_delay,
+                #[cfg(feature = "fault-injection")]
+                memo_delay: self.inject.memo_delay,
                 large_threshold: self.large_threshold,
                 relink_large: self.relink_large,
                 tlab_size: self.tlab_size,

@@ -40,4 +40,8 @@ pub struct Injection {
     /// every page they touch meanwhile themselves, and the other compaction
     /// threads (`compaction_threads`), which start at once, the rest.
     pub compaction_delay: Option<std::time::Duration>,
+    /// A full cycle that forwarded references ahead of its compaction pause
+    /// sleeps this long before the pause, as a thread preempted there: the
+    /// mutators then store meanwhile into the pages it forwarded.
+    pub memo_delay: Option<std::time::Duration>,
 }

@@ -458,6 +458,13 @@ pub struct CompactionStats {
     pub old_pages: usize,
     /// Of those, rewritten by mutators in their SIGBUS handlers.
     pub old_by_mutators: usize,
+    /// Dense pages with a dirty card (written since the last cycle) whose
+    /// references were forwarded before the pause, while the mutators ran:
+    /// their builds take those forwardings instead of looking them up
+    /// (docs/concurrent-compaction.md, *Forwarding ahead*).
+    pub forwarded_ahead: usize,
+    /// The references forwarded so.
+    pub references_ahead: usize,
     /// Minor page faults the compaction thread took (a recycled or free buffer
     /// page costs none: it is already resident).
     pub gc_minor_faults: u64,
@@ -502,7 +509,7 @@ impl fmt::Display for CompactionStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "gc #{} compaction: {} pages ({} by GC{}{}, {} by mutators), {} moved in {} calls, \
+            "gc #{} compaction: {} pages ({} by GC{}{}{}, {} by mutators), {} moved in {} calls, \
              {} copied; buffers {} free + {} recycled, {} released early; allocation pages {} \
              recycled + {} fresh, \
              {} zero-filled; {}{}{}{}\
@@ -518,6 +525,14 @@ impl fmt::Display for CompactionStats {
             },
             if self.hot > 0 {
                 format!(", {} hot first", self.hot)
+            } else {
+                String::new()
+            },
+            if self.forwarded_ahead > 0 {
+                format!(
+                    ", {} with {} references forwarded ahead",
+                    self.forwarded_ahead, self.references_ahead
+                )
             } else {
                 String::new()
             },

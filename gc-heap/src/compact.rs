@@ -8,9 +8,21 @@
 //! stop-the-world slide, from the shadow mapping into a buffer page for
 //! concurrent compaction.
 
-use crate::object::Header;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::object::{Header, WORD};
 use crate::spaces::{Plan, Spaces};
 use crate::types::SlotKind;
+
+/// A reference forwarded ahead of its page's build: the value a slot held,
+/// and that value forwarded. `(0, 0)` for a word with nothing forwarded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Forwarded {
+    /// The slot's value when it was forwarded.
+    pub old: usize,
+    /// Its post-compact address.
+    pub new: usize,
+}
 
 /// Where the page builder reads an object's old bytes.
 pub trait PageSource {
@@ -129,6 +141,26 @@ impl Spaces {
         src: &impl PageSource,
         dst: usize,
     ) -> PageWork {
+        // SAFETY: as the caller guarantees.
+        unsafe { self.build_page_memo(plan, page_start, src, dst, None) }
+    }
+
+    /// As [`build_page`](Self::build_page), taking the forwarding of each
+    /// slot whose value is still the one `memo` holds for it from there
+    /// ([`forward_ahead`](Self::forward_ahead)) instead of looking it up.
+    ///
+    /// # Safety
+    /// As for [`build_page`](Self::build_page); `memo` must have been filled
+    /// for this page with this plan's parts (the black line and the dense end
+    /// as they are now).
+    pub unsafe fn build_page_memo(
+        &self,
+        plan: &Plan<'_>,
+        page_start: usize,
+        src: &impl PageSource,
+        dst: usize,
+        memo: Option<&[Forwarded]>,
+    ) -> PageWork {
         let page = gc_uffd::page_size();
         let page_end = (page_start + page).min(plan.new_top());
         let types = self.types();
@@ -151,6 +183,7 @@ impl Spaces {
             return work;
         };
         let mut slots = Slots::new(plan, page_start, dst);
+        slots.memo = memo;
         let mut new = plan.forward(old);
         while new < page_end {
             let header = src.header(old, new, page_start);
@@ -200,6 +233,80 @@ impl Spaces {
         // SAFETY: every slot queued lies in a piece written to `dst`.
         unsafe { slots.flush() };
         work
+    }
+}
+
+impl Spaces {
+    /// Forwards, while the mutators still run, the references on the page at
+    /// `page` (below the plan's dense end: nothing on it moves) to objects
+    /// that move, into `memo` (one entry per word of the page; the others are
+    /// left as they are), and returns how many it forwarded. The page's build
+    /// then takes those from `memo` ([`build_page_memo`](Self::build_page_memo))
+    /// instead of looking each one up in the plan's metadata, two cache misses
+    /// a reference: a page of references to random targets is most of a
+    /// mutator's fault. A slot a mutator writes meanwhile holds another value
+    /// at the build, which forwards that one: forwarding is a function of the
+    /// value alone, for one plan. Only objects below the black line are
+    /// forwarded here: the compaction pause extends the plan over those above.
+    ///
+    /// # Safety
+    /// Marking and [`Spaces::plan`] must be complete, no compaction running,
+    /// and `page` a whole page below the plan's dense end. Mutators may run
+    /// (slots and headers are read atomically).
+    pub unsafe fn forward_ahead(
+        &self,
+        plan: &Plan<'_>,
+        page: usize,
+        memo: &mut [Forwarded],
+    ) -> usize {
+        let page_end = page + gc_uffd::page_size();
+        debug_assert!(page_end <= plan.dense_end());
+        let types = self.types();
+        let read = |at: usize| {
+            // SAFETY: a word of a live object in the dense prefix; mutators may
+            // store to it, hence the atomic load.
+            unsafe { (*(at as *const AtomicUsize)).load(Ordering::Relaxed) }
+        };
+        let Some(mut at) = plan.first_object(page) else {
+            return 0;
+        };
+        let mut queued = [(0usize, 0usize); BATCH];
+        let mut len = 0;
+        let mut forwarded = 0;
+        let mut flush = |queued: &[(usize, usize)], memo: &mut [Forwarded]| {
+            for &(w, old) in queued {
+                if let Some(entry) = memo.get_mut(w) {
+                    *entry = Forwarded {
+                        old,
+                        new: plan.forward(old),
+                    };
+                }
+            }
+            forwarded += queued.len();
+        };
+        while at < page_end {
+            let header = Header(read(at) as u64);
+            let Some(size) = types.size_of(header) else {
+                debug_assert!(false, "unknown type {} at {at:#x}", header.type_id());
+                break;
+            };
+            let from = at.max(page) - at;
+            let to = (at + size).min(page_end) - at;
+            types.for_each_slot_in(header, from, to, |offset, kind| {
+                let value = read(at + offset);
+                if plan.prefetch_forward(value, kind) {
+                    queued[len] = ((at + offset - page) / WORD, value);
+                    len += 1;
+                    if len == BATCH {
+                        flush(&queued, memo);
+                        len = 0;
+                    }
+                }
+            });
+            at += size;
+        }
+        flush(&queued[..len], memo);
+        forwarded
     }
 }
 
@@ -312,6 +419,8 @@ struct Slots<'p, 'a> {
     /// Byte offsets in the page, old values and kinds of the slots waiting.
     queued: [(usize, usize, SlotKind); BATCH],
     len: usize,
+    /// The page's references forwarded ahead, one entry per word.
+    memo: Option<&'p [Forwarded]>,
 }
 
 impl<'p, 'a> Slots<'p, 'a> {
@@ -322,6 +431,7 @@ impl<'p, 'a> Slots<'p, 'a> {
             dst,
             queued: [(0, 0, SlotKind::Ref); BATCH],
             len: 0,
+            memo: None,
         }
     }
 
@@ -335,6 +445,16 @@ impl<'p, 'a> Slots<'p, 'a> {
         let slot = (self.dst + offset) as *mut usize;
         // SAFETY: the slot lies in `dst`'s page, as the caller guarantees.
         let value = unsafe { slot.read() };
+        if let Some(&Forwarded { old, new }) = self.memo.and_then(|m| m.get(offset / WORD))
+            && old == value
+            && old != 0
+        {
+            // SAFETY: as above.
+            unsafe { slot.write(new) };
+            self.plan
+                .remember_placed(self.page_start + offset, new, kind);
+            return;
+        }
         if !self.plan.prefetch_forward(value, kind) {
             // SAFETY: as above.
             let value = unsafe { self.plan.rewrite_slot(slot, kind) };
@@ -738,6 +858,132 @@ mod tests {
         let rewritten = unsafe { std::slice::from_raw_parts(base as *const usize, words) };
         for (w, (r, e)) in rewritten.iter().zip(&expected).enumerate() {
             assert_eq!(r, e, "old word {w} ({:#x})", base + 8 * w);
+        }
+    }
+
+    /// References forwarded ahead of the pause, while mutators store, give
+    /// the build they are taken into the same page as forwarding each slot at
+    /// the build: a slot stored to after the memo was made (another object,
+    /// one allocated black, null) is forwarded from what it holds then.
+    #[test]
+    fn references_forwarded_ahead_build_the_same_pages() {
+        let types = TypeTable::new();
+        let pair = types
+            .register(TypeDescriptor::fixed("pair", 32, &[8], &[16]))
+            .unwrap();
+        let refs = types
+            .register(TypeDescriptor::array("refs", SlotKind::Ref))
+            .unwrap();
+        let tagged = types
+            .register(TypeDescriptor::array("tagged", SlotKind::Tagged))
+            .unwrap();
+        let spaces = Spaces::new(32 << 20, Arc::new(types)).unwrap();
+        let types = spaces.types().clone();
+        let page = gc_uffd::page_size();
+        let mut rng = 0xfeed_u64;
+        let mut objects = Vec::new();
+        let mut allocate = |rng: &mut u64| {
+            let (header, size) = match next(rng) % 8 {
+                0 | 1 => {
+                    let len = (next(rng) % 1_200) as u32;
+                    (Header::new(refs.0, len), 8 + 8 * len as usize)
+                }
+                2 => {
+                    let len = (next(rng) % 48) as u32;
+                    (Header::new(tagged.0, len), 8 + 8 * len as usize)
+                }
+                _ => (Header::new(pair.0, 0), 32),
+            };
+            let at = spaces.claim(size, |_| {}).unwrap();
+            // SAFETY: fresh memory of ours, `size` bytes.
+            unsafe { (at as *mut u64).write(header.0) };
+            objects.push((at, header, size));
+        };
+        for _ in 0..12_000 {
+            allocate(&mut rng);
+        }
+        let black = spaces.moving().top();
+        for _ in 0..1_000 {
+            allocate(&mut rng);
+        }
+        let top = spaces.moving().top();
+        let live: Vec<bool> = (0..objects.len())
+            .map(|i| objects[i].0 >= black || i < 2_000 || next(&mut rng) % 2 == 0)
+            .collect();
+        let targets: Vec<usize> = objects
+            .iter()
+            .zip(&live)
+            .filter(|&(_, &l)| l)
+            .map(|(&(at, ..), _)| at)
+            .collect();
+        for &object in &objects {
+            // SAFETY: an object of ours, as allocated above.
+            unsafe { fill_slots(&types, object, &targets, &mut rng) };
+        }
+        spaces.clear_marks(spaces.moving().start()..top, top);
+        for (&(at, _, size), _) in objects
+            .iter()
+            .zip(&live)
+            .filter(|&(o, &l)| l && o.0 < black)
+        {
+            assert!(spaces.mark(at, size));
+        }
+        let base = spaces.moving().start();
+        let plan = spaces.plan(base, black);
+        let dense: Vec<usize> = (base..plan.dense_end() / page * page)
+            .step_by(page)
+            .collect();
+        assert!(dense.len() >= 8, "a dense prefix of {} pages", dense.len());
+        let mut memo = vec![Forwarded::default(); dense.len() * page / WORD];
+        let mut forwarded = 0;
+        for (&p, m) in dense.iter().zip(memo.chunks_exact_mut(page / WORD)) {
+            // SAFETY: marking and planning are complete; `p` is below the dense end.
+            forwarded += unsafe { spaces.forward_ahead(&plan, p, m) };
+        }
+        assert!(forwarded > 1_000, "{forwarded} references forwarded ahead");
+        // The mutators store after the memo, before the pause: to other
+        // objects, to objects allocated black, null.
+        let mut stale = 0;
+        for (w, f) in memo.iter().enumerate() {
+            if f.old == 0 || w % 5 != 0 {
+                continue;
+            }
+            let value = match w % 3 {
+                0 => 0,
+                1 => objects[objects.len() - 1 - w % 1_000].0,
+                _ => targets[w % targets.len()],
+            };
+            let slot = dense[w * WORD / page] + w * WORD % page;
+            // SAFETY: a reference slot of a live object of ours in the prefix.
+            unsafe { (slot as *mut usize).write(value) };
+            stale += 1;
+        }
+        assert!(stale > 100, "{stale} slots stored to after the memo");
+        // SAFETY: the objects from the black line up lie end to end.
+        unsafe { spaces.mark_black(black..top) };
+        // SAFETY: every object from the black line to the top is marked.
+        let plan = unsafe { plan.with_top(top) };
+        let mut with = vec![0u8; 2 * page];
+        let mut without = vec![0u8; 2 * page];
+        let a = (with.as_mut_ptr() as usize).next_multiple_of(page);
+        let b = (without.as_mut_ptr() as usize).next_multiple_of(page);
+        for (&p, m) in dense.iter().zip(memo.chunks_exact(page / WORD)) {
+            // SAFETY: nothing else runs; `a` and `b` are pages of ours that the
+            // in-place source does not read.
+            unsafe {
+                spaces.build_page_memo(&plan, p, &InPlace, a, Some(m));
+                spaces.build_page(&plan, p, &InPlace, b);
+            }
+            // SAFETY: both are pages of ours, just built.
+            let (x, y) = unsafe {
+                (
+                    std::slice::from_raw_parts(a as *const usize, page / WORD),
+                    std::slice::from_raw_parts(b as *const usize, page / WORD),
+                )
+            };
+            for (w, (x, y)) in x.iter().zip(y).enumerate() {
+                assert_eq!(x, y, "page {p:#x} word {w}");
+            }
         }
     }
 

@@ -180,6 +180,99 @@ fn pages_written_since_the_last_cycle_are_built_first() {
     });
 }
 
+/// A full cycle forwards the references on the pages the mutators wrote
+/// since the last cycle ahead of its compaction pause, while they run. The
+/// cycle held there (an injected delay), the mutator goes on storing nodes
+/// of a pool into an old list's cells: each cell must read back the node
+/// stored last, not where the node it held when the references were
+/// forwarded went.
+#[test]
+fn stores_after_references_were_forwarded_ahead_are_kept() {
+    let inject = gc_core::inject::Injection {
+        memo_delay: Some(std::time::Duration::from_millis(100)),
+        ..Default::default()
+    };
+    let Some((heap, types)) = movegc_tests::concurrent_heap(Mode::Move, 64 << 20, |b| {
+        b.inject(inject)
+            .policy(gc_core::Policy::default().generational(false))
+    }) else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    const CELLS: usize = 20_000;
+    const POOL: usize = 1_000;
+    m.scope(|s| {
+        let head = numbered_list(s, types, CELLS);
+        movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
+        movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
+        // Young nodes (the list is old now): storing them dirties the cells'
+        // cards, which makes their pages the ones forwarded ahead.
+        let pool = s.alloc(types.refs, POOL as u32).unwrap();
+        for k in 0..POOL {
+            let node = s.mutator().alloc(types.node, 0).unwrap();
+            // SAFETY: a fresh node; 32 is a data word.
+            unsafe { node.write_word(32, k) };
+            s.mutator().alloc(types.blob, 64).unwrap();
+            let array = s.get(pool).unwrap();
+            // SAFETY: read since the allocation's safepoint; slot k + 1 of POOL.
+            unsafe { s.mutator().write_ref(array, 8 * (k + 1), Some(node)) };
+        }
+        let mut stored = vec![None; CELLS];
+        let mut k = 0;
+        let seen = s.mutator().heap().stats().collections;
+        let walk = s.local(None);
+        // Until a budget cycle's compaction pause: through its marking, the
+        // forwarding ahead and the delay. (Stores after the pause would
+        // overwrite what the pages' builds wrote.) Stores
+        // allocate nothing; a blob a walk drives the budget slowly enough that
+        // the delay ends before the next cycle's trigger (an allocation there
+        // would wait for this cycle).
+        while s.mutator().heap().stats().collections == seen {
+            s.set(walk, s.get(head));
+            // A walk stores other nodes than the last (CELLS is a multiple
+            // of POOL).
+            k += 1;
+            let mut i = 0;
+            while let Some(cell) = s.get(walk) {
+                k = (k + 7) % POOL;
+                let array = s.get(pool).unwrap();
+                // SAFETY: the pool array and the cell are read since the last
+                // safepoint; slot k + 1 of POOL; 16 and 8 are reference slots.
+                let after = unsafe {
+                    let node = s.mutator().read_ref(array, 8 * (k + 1));
+                    s.mutator().write_ref(cell, 16, node);
+                    s.mutator().read_ref(cell, 8)
+                };
+                s.set(walk, after);
+                stored[i] = Some(k);
+                i += 1;
+            }
+            s.mutator().alloc(types.blob, 4096).unwrap();
+        }
+        while s.mutator().heap().stats().compactions < s.mutator().heap().stats().collections {
+            s.mutator()
+                .native(|| std::thread::sleep(std::time::Duration::from_millis(5)));
+        }
+        let mut at = s.get(head);
+        let mut i = 0;
+        while let Some(cell) = at {
+            // SAFETY: reachable cells and nodes; no safepoint in the loop.
+            unsafe {
+                let value = s.mutator().read_ref(cell, 16);
+                assert_eq!(value.map(|v| v.read_word(32)), stored[i], "cell {i}");
+                at = s.mutator().read_ref(cell, 8);
+            }
+            i += 1;
+        }
+        assert_eq!(i, CELLS);
+    });
+    let last = heap.stats().last_compaction.expect("a compaction ran");
+    assert!(
+        last.forwarded_ahead > 0 && last.references_ahead > 0,
+        "the cells' pages were forwarded ahead: {last}"
+    );
+}
+
 #[test]
 fn move_mode_one_thread() {
     graphs_survive(Mode::Move, 1, 24, 1);

@@ -15,6 +15,7 @@ use gc_uffd::{MoveMode, Outcome, Placement, ThreadUsage, Wake};
 use super::buffers::Buffers;
 use super::large::{LargeObject, LargePages};
 use super::latency::Histogram;
+use super::memo::Memo;
 use super::old::OldPages;
 use super::pages::PageStates;
 use super::remap::Remapped;
@@ -63,13 +64,16 @@ const ALLOCATION_RUN: usize = 64;
 /// outnumber the pages moved, the rest of the cycle copies.
 const BUSY_SWITCH: usize = 32;
 
-/// The pages outside the moving space's compacted range whose references a
-/// compaction rewrites after the pause.
+/// What a compaction takes besides its plan: the pages outside the moving
+/// space's compacted range whose references it rewrites after the pause, and
+/// the references forwarded before it.
 pub(crate) struct Outside {
     /// Large objects' pages.
     pub(crate) large: LargePages,
     /// Old pages holding a young cycle's dirty cards.
     pub(crate) old: OldPages,
+    /// Dense pages' references forwarded before the pause.
+    pub(crate) memo: Memo,
 }
 
 /// Where a compaction's pages of the moving space end.
@@ -154,6 +158,8 @@ pub(crate) struct Compaction {
     large: LargePages,
     /// Old pages whose dirty cards' references are rewritten after the pause.
     old: OldPages,
+    /// Dense pages' references forwarded before the pause.
+    memo: Memo,
     buffers: Buffers,
     copy_only: AtomicBool,
     /// Pages from `prepared_from` to `prepared_to` were placed (zeroed) for
@@ -275,7 +281,7 @@ impl Compaction {
             keep,
         }: Ends,
         remapped: Remapped,
-        Outside { large, old }: Outside,
+        Outside { large, old, memo }: Outside,
         pinned: &[Range<usize>],
     ) -> gc_uffd::Result<Self> {
         let shadow_start = machinery.shadow.start();
@@ -319,6 +325,7 @@ impl Compaction {
             pages,
             large,
             old,
+            memo,
             buffers,
             copy_only: AtomicBool::new(false),
             prepared_from: (plan.new_top() + ALLOCATION_SLACK).next_multiple_of(PAGE),
@@ -659,13 +666,17 @@ impl Compaction {
     /// Builds to-space page `index` into the page at `dst`.
     fn build(&self, plan: &Plan<'_>, index: usize, dst: usize) {
         let page = self.page(index);
+        let memo = (index < self.dense_pages)
+            .then(|| self.memo.get(page))
+            .flatten();
         // SAFETY: marking and planning are done; `dst` is this page's own shadow
         // page (dense: nothing on it moves, so rewriting it in place disturbs no
-        // other page's sources) or a buffer that is no page's source.
+        // other page's sources) or a buffer that is no page's source. The memo
+        // was made with this plan's parts (`Memo::holds_for`).
         let work = unsafe {
-            let work = self
-                .spaces()
-                .build_page(plan, page, &Shadow { delta: self.delta }, dst);
+            let work =
+                self.spaces()
+                    .build_page_memo(plan, page, &Shadow { delta: self.delta }, dst, memo);
             self.zero_tail(plan, page, dst);
             work
         };
@@ -1585,6 +1596,8 @@ impl Compaction {
             large_by_mutators: n(&k.large_by_mutators),
             old_pages: self.old.states.len(),
             old_by_mutators: n(&k.old_by_mutators),
+            forwarded_ahead: self.memo.pages(),
+            references_ahead: self.memo.references,
             large_moved: self.large.objects().iter().filter(|o| o.moves()).count(),
             relinked_pages: n(&k.relinked),
             relinked_unread: n(&k.relinked_unread),

@@ -27,6 +27,7 @@ mod buffers;
 mod compaction;
 mod large;
 mod latency;
+mod memo;
 mod old;
 mod pages;
 mod remap;
@@ -40,8 +41,10 @@ use gc_uffd::sigbus::{self, Fault, FaultAction, SigbusRange};
 use gc_uffd::{Capabilities, Capability, Features, Reservation, Userfaultfd};
 
 pub(crate) use compaction::Compaction;
-use compaction::{Ends, Outside};
-pub(crate) use large::{LargePages, choose as choose_large};
+use compaction::Ends;
+pub(crate) use compaction::Outside;
+pub(crate) use large::choose as choose_large;
+pub(crate) use memo::Memo;
 pub(crate) use old::OldPages;
 pub(crate) use remap::LivePages;
 use remap::Remapped;
@@ -268,8 +271,7 @@ impl Concurrent {
 pub(crate) fn start(
     heap: &Arc<HeapInner>,
     plan: &Plan<'_>,
-    large: LargePages,
-    old: OldPages,
+    outside: Outside,
     keep: usize,
     pinned: &[Range<usize>],
     scanned: Option<&LivePages>,
@@ -314,7 +316,7 @@ pub(crate) fn start(
             keep,
         },
         remapped,
-        Outside { large, old },
+        outside,
         pinned,
     )?);
     // Registered to the space's end: mutators' claims above the new top get
