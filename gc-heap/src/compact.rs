@@ -497,7 +497,7 @@ mod tests {
     use super::*;
     use crate::cards::CARD;
     use crate::object::{FILLER, ObjRef};
-    use crate::types::{TypeDescriptor, TypeTable};
+    use crate::types::{TypeDescriptor, TypeId, TypeTable};
 
     /// Slides every third object out of a chain and checks the survivors are
     /// packed in order with their references rewritten, across many pages.
@@ -607,6 +607,103 @@ mod tests {
         });
     }
 
+    /// The types of [`random_heap`]'s objects.
+    struct Layouts {
+        /// A reference slot and a tagged one.
+        pair: TypeId,
+        refs: TypeId,
+        tagged: TypeId,
+        words: TypeId,
+    }
+
+    /// A 32 MiB heap with [`Layouts`]' types.
+    fn random_heap_spaces() -> (Spaces, Layouts) {
+        let types = TypeTable::new();
+        let layouts = Layouts {
+            pair: types
+                .register(TypeDescriptor::fixed("pair", 32, &[8], &[16]))
+                .unwrap(),
+            refs: types
+                .register(TypeDescriptor::array("refs", SlotKind::Ref))
+                .unwrap(),
+            tagged: types
+                .register(TypeDescriptor::array("tagged", SlotKind::Tagged))
+                .unwrap(),
+            words: types.register(TypeDescriptor::words("words")).unwrap(),
+        };
+        (Spaces::new(32 << 20, Arc::new(types)).unwrap(), layouts)
+    }
+
+    /// A random heap for the page builds' tests: its objects as (address,
+    /// header, size), which are live, the live ones that are not fillers, its
+    /// black line and top.
+    struct RandomHeap {
+        objects: Vec<(usize, Header, usize)>,
+        live: Vec<bool>,
+        targets: Vec<usize>,
+        black: usize,
+        top: usize,
+    }
+
+    /// Allocates `before` objects of the layouts `layout` picks (a header
+    /// and a size), then `after` above the black line; marks the first
+    /// `prefix`, those above the line (live by construction, not marked) and
+    /// a random half of the rest; fills every slot with null, a
+    /// non-reference or a live object.
+    fn random_heap(
+        spaces: &Spaces,
+        rng: &mut u64,
+        (before, after, prefix): (usize, usize, usize),
+        layout: impl Fn(&mut u64) -> (Header, usize),
+    ) -> RandomHeap {
+        let mut objects = Vec::new();
+        let mut allocate = |rng: &mut u64| {
+            let (header, size) = layout(rng);
+            let at = spaces.claim(size, |_| {}).unwrap();
+            // SAFETY: fresh memory of ours, `size` bytes.
+            unsafe { (at as *mut u64).write(header.0) };
+            objects.push((at, header, size));
+        };
+        for _ in 0..before {
+            allocate(rng);
+        }
+        let black = spaces.moving().top();
+        for _ in 0..after {
+            allocate(rng);
+        }
+        let top = spaces.moving().top();
+        let live: Vec<bool> = objects
+            .iter()
+            .enumerate()
+            .map(|(i, &(at, ..))| at >= black || i < prefix || next(rng) % 2 == 0)
+            .collect();
+        let targets: Vec<usize> = objects
+            .iter()
+            .zip(&live)
+            .filter(|&(&(_, h, _), &l)| l && h.type_id() != FILLER)
+            .map(|(&(at, ..), _)| at)
+            .collect();
+        for &object in &objects {
+            // SAFETY: an object of ours, as allocated above.
+            unsafe { fill_slots(spaces.types(), object, &targets, rng) };
+        }
+        spaces.clear_marks(spaces.moving().start()..top, top);
+        for (&(at, _, size), _) in objects
+            .iter()
+            .zip(&live)
+            .filter(|&(o, &l)| l && o.0 < black)
+        {
+            assert!(spaces.mark(at, size));
+        }
+        RandomHeap {
+            objects,
+            live,
+            targets,
+            black,
+            top,
+        }
+    }
+
     /// The batched page build against the plain per-slot forwarding, on a
     /// random heap: objects of every layout (pairs with a reference and a
     /// tagged slot, reference arrays up to three pages long, tagged arrays,
@@ -618,24 +715,26 @@ mod tests {
     /// must be exactly those holding an old slot that references a young object.
     #[test]
     fn batched_build_equals_forwarding_each_slot() {
-        let types = TypeTable::new();
-        let pair = types
-            .register(TypeDescriptor::fixed("pair", 32, &[8], &[16]))
-            .unwrap();
-        let refs = types
-            .register(TypeDescriptor::array("refs", SlotKind::Ref))
-            .unwrap();
-        let tagged = types
-            .register(TypeDescriptor::array("tagged", SlotKind::Tagged))
-            .unwrap();
-        let words = types.register(TypeDescriptor::words("words")).unwrap();
-        let spaces = Spaces::new(32 << 20, Arc::new(types)).unwrap();
+        let (
+            spaces,
+            Layouts {
+                pair,
+                refs,
+                tagged,
+                words,
+            },
+        ) = random_heap_spaces();
         let types = spaces.types().clone();
         let page = gc_uffd::page_size();
         let mut rng = 0x0ddba11_u64;
-        let mut objects = Vec::new();
-        let mut allocate = |rng: &mut u64| {
-            let (header, size) = match next(rng) % 16 {
+        let RandomHeap {
+            objects,
+            live,
+            black,
+            top,
+            ..
+        } = random_heap(&spaces, &mut rng, (20_000, 2_000, 3_000), |rng| {
+            match next(rng) % 16 {
                 0 => {
                     let len = (next(rng) % (3 * page as u64 / 8)) as u32;
                     (Header::new(refs.0, len), 8 + 8 * len as usize)
@@ -657,46 +756,13 @@ mod tests {
                     (Header::new(FILLER, words as u32), 8 * words as usize)
                 }
                 _ => (Header::new(pair.0, 0), 32),
-            };
-            let at = spaces.claim(size, |_| {}).unwrap();
-            // SAFETY: fresh memory of ours, `size` bytes.
-            unsafe { (at as *mut u64).write(header.0) };
-            objects.push((at, header, size));
-        };
-        for _ in 0..20_000 {
-            allocate(&mut rng);
-        }
-        let black = spaces.moving().top();
-        for _ in 0..2_000 {
-            allocate(&mut rng);
-        }
-        let top = spaces.moving().top();
-        let live: Vec<bool> = objects
-            .iter()
-            .enumerate()
-            .map(|(i, &(at, ..))| at >= black || i < 3_000 || next(&mut rng) % 2 == 0)
-            .collect();
-        let targets: Vec<usize> = objects
-            .iter()
-            .zip(&live)
-            .filter(|&(&(_, h, _), &l)| l && h.type_id() != FILLER)
-            .map(|(&(at, ..), _)| at)
-            .collect();
-        for &(at, header, size) in &objects {
-            // SAFETY: an object of ours, `size` bytes at `at`.
-            unsafe { fill_slots(&types, (at, header, size), &targets, &mut rng) };
+            }
+        });
+        for &(at, header, _) in &objects {
             if header.type_id() == pair.0 {
                 // SAFETY: the pair's data word.
                 unsafe { ((at + 24) as *mut usize).write(next(&mut rng) as usize) };
             }
-        }
-        spaces.clear_marks(spaces.moving().start()..top, top);
-        for (&(at, _, size), _) in objects
-            .iter()
-            .zip(&live)
-            .filter(|&(o, &l)| l && o.0 < black)
-        {
-            assert!(spaces.mark(at, size));
         }
         let plan = spaces.plan(spaces.moving().start(), black);
         // SAFETY: the objects from the black line up lie end to end.
@@ -867,23 +933,22 @@ mod tests {
     /// one allocated black, null) is forwarded from what it holds then.
     #[test]
     fn references_forwarded_ahead_build_the_same_pages() {
-        let types = TypeTable::new();
-        let pair = types
-            .register(TypeDescriptor::fixed("pair", 32, &[8], &[16]))
-            .unwrap();
-        let refs = types
-            .register(TypeDescriptor::array("refs", SlotKind::Ref))
-            .unwrap();
-        let tagged = types
-            .register(TypeDescriptor::array("tagged", SlotKind::Tagged))
-            .unwrap();
-        let spaces = Spaces::new(32 << 20, Arc::new(types)).unwrap();
-        let types = spaces.types().clone();
+        let (
+            spaces,
+            Layouts {
+                pair, refs, tagged, ..
+            },
+        ) = random_heap_spaces();
         let page = gc_uffd::page_size();
         let mut rng = 0xfeed_u64;
-        let mut objects = Vec::new();
-        let mut allocate = |rng: &mut u64| {
-            let (header, size) = match next(rng) % 8 {
+        let RandomHeap {
+            objects,
+            targets,
+            black,
+            top,
+            ..
+        } = random_heap(&spaces, &mut rng, (12_000, 1_000, 2_000), |rng| {
+            match next(rng) % 8 {
                 0 | 1 => {
                     let len = (next(rng) % 1_200) as u32;
                     (Header::new(refs.0, len), 8 + 8 * len as usize)
@@ -893,41 +958,8 @@ mod tests {
                     (Header::new(tagged.0, len), 8 + 8 * len as usize)
                 }
                 _ => (Header::new(pair.0, 0), 32),
-            };
-            let at = spaces.claim(size, |_| {}).unwrap();
-            // SAFETY: fresh memory of ours, `size` bytes.
-            unsafe { (at as *mut u64).write(header.0) };
-            objects.push((at, header, size));
-        };
-        for _ in 0..12_000 {
-            allocate(&mut rng);
-        }
-        let black = spaces.moving().top();
-        for _ in 0..1_000 {
-            allocate(&mut rng);
-        }
-        let top = spaces.moving().top();
-        let live: Vec<bool> = (0..objects.len())
-            .map(|i| objects[i].0 >= black || i < 2_000 || next(&mut rng) % 2 == 0)
-            .collect();
-        let targets: Vec<usize> = objects
-            .iter()
-            .zip(&live)
-            .filter(|&(_, &l)| l)
-            .map(|(&(at, ..), _)| at)
-            .collect();
-        for &object in &objects {
-            // SAFETY: an object of ours, as allocated above.
-            unsafe { fill_slots(&types, object, &targets, &mut rng) };
-        }
-        spaces.clear_marks(spaces.moving().start()..top, top);
-        for (&(at, _, size), _) in objects
-            .iter()
-            .zip(&live)
-            .filter(|&(o, &l)| l && o.0 < black)
-        {
-            assert!(spaces.mark(at, size));
-        }
+            }
+        });
         let base = spaces.moving().start();
         let plan = spaces.plan(base, black);
         let dense: Vec<usize> = (base..plan.dense_end() / page * page)
