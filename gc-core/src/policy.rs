@@ -93,14 +93,14 @@ pub struct Policy {
     pub old_growth: f64,
     /// In the concurrent modes, a young cycle whose survivors to move take at
     /// most this many bytes slides them in its compaction pause instead of
-    /// compacting concurrently (default 128 KiB, about 0.15 ms of sliding
+    /// compacting concurrently (default 128 KiB, about 0.2 ms of sliding
     /// and rewriting): no remapping, no faults, and the young range's pages
     /// stay resident for allocation. 0 compacts every young cycle
     /// concurrently.
     pub young_slide_limit: usize,
     /// Objects a young cycle traces in its first pause, from the roots and
     /// the dirty cards, before it lets marking go on concurrently (default
-    /// 4,000, about 0.15 ms). A young cycle that finds its survivors
+    /// 4,000: at most about 0.3 ms). A young cycle that finds its survivors
     /// within it is a single pause. 0 marks every young cycle concurrently.
     /// A young cycle after one that traced more than this marks concurrently
     /// from the start: its pause would most likely trace the budget in vain.
