@@ -81,6 +81,16 @@ struct Early {
 /// (1/32) moves nothing ([`Plan::in_place`]).
 const IN_PLACE_DEAD: usize = 32;
 
+/// The most bytes of large objects such a cycle rewrites in its pause.
+const IN_PLACE_LARGE: usize = 256 << 10;
+
+/// Whether a cycle the policy ran found next to nothing dead: at most
+/// 1/[`IN_PLACE_DEAD`] of what `plan` covers. With few large objects to
+/// rewrite, it moves nothing ([`Plan::in_place`]).
+fn finds_little_dead(reason: Reason, plan: &Plan<'_>) -> bool {
+    reason == Reason::Budget && plan.dead_bytes() <= (plan.black() - plan.base()) / IN_PLACE_DEAD
+}
+
 /// A full cycle forwards ahead the references of at most a page per this many
 /// bytes of heap (its memo takes two words a word: 16 MiB for a 1 GiB heap,
 /// 2,048 pages, enough for the latency bench's 1,957 pages of slot arrays).
@@ -91,9 +101,6 @@ const MEMO_SHARE: usize = 512 << 10;
 /// heap full waits for it (the latency bench unthrottled: allocation stalls
 /// of 16–17 ms, none without it).
 const MEMO_ROOM: usize = 8;
-
-/// The most bytes of large objects such a cycle rewrites in its pause.
-const IN_PLACE_LARGE: usize = 256 << 10;
 
 /// A full cycle moves large objects down when the holes below the large
 /// space's extent make at least this fraction of it (1/4), and ...
@@ -706,9 +713,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     let held = hold_pins(heap, base, black, black, &mut cycle);
     let plan = plan_unread(heap, base, black, &mut cycle);
     plan_relinks(heap, kind);
-    let compacts_concurrently = heap.concurrent.is_some()
-        && !(reason == Reason::Budget
-            && plan.dead_bytes() <= (plan.black() - plan.base()) / IN_PLACE_DEAD);
+    let compacts_concurrently = heap.concurrent.is_some() && !finds_little_dead(reason, &plan);
     let early = Early {
         live: (heap.concurrent.is_some()).then(|| concurrent::LivePages::scan(&plan)),
         starts_cleared: true,
@@ -1216,8 +1221,7 @@ fn compaction_pause_work(
     // objects are rewritten in the pause, so it must have few. Requested
     // cycles and those run for an allocation that found the heap full
     // compact as ever.
-    let in_place = reason == Reason::Budget
-        && plan.dead_bytes() <= (plan.black() - plan.base()) / IN_PLACE_DEAD
+    let in_place = finds_little_dead(reason, plan)
         && candidates.iter().map(|&(_, size)| size).sum::<usize>() <= IN_PLACE_LARGE;
     let dead = plan.dead_bytes();
     let plan = if in_place { plan.in_place() } else { *plan };
