@@ -1026,6 +1026,12 @@ impl Plan<'_> {
             // Old objects below the base, which stay.
             return true;
         }
+        if page_start >= self.p.old_top {
+            // Nothing lies above the top: no bitmap line to read (the compaction
+            // pause asks about the garbage pages kept above it, 25 us of cold
+            // lines for 512 pages).
+            return false;
+        }
         self.spaces.live_words_on_page(page_start)
     }
 
