@@ -724,16 +724,29 @@ impl Spaces {
     /// no one else is allocating in.
     pub unsafe fn mark_black(&self, range: Range<usize>) {
         let mut at = range.start;
-        while at < range.end {
+        // Objects of one type and length come in runs: the same header word,
+        // the same size, without the type table's lookup and layout match.
+        let mut last = (u64::MAX, 0);
+        self.mark.set_ascending(std::iter::from_fn(|| {
+            if at >= range.end {
+                return None;
+            }
             // SAFETY: as the caller guarantees, `at` starts an object.
             let header = crate::object::Header(unsafe { (at as *const u64).read() });
-            let Some(size) = self.types.size_of(header) else {
-                debug_assert!(false, "unknown type {} at {at:#x}", header.type_id());
-                return;
+            let size = if header.0 == last.0 {
+                last.1
+            } else {
+                let Some(size) = self.types.size_of(header) else {
+                    debug_assert!(false, "unknown type {} at {at:#x}", header.type_id());
+                    return None;
+                };
+                last = (header.0, size);
+                size
             };
-            self.mark.set(at);
+            let object = at;
             at += size;
-        }
+            Some(object)
+        }));
     }
 
     /// Computes the compaction plan from the live-words bitmap after marking,
