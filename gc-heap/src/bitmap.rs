@@ -157,6 +157,13 @@ impl Bitmap {
         self.word(index).load(Ordering::Relaxed)
     }
 
+    /// Asks the processor for the cache line holding the bit of `addr`
+    /// (covered): a hint, nothing is read.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, addr: usize) {
+        crate::spaces::prefetch(self.word_addr(self.bit(addr) / BITS));
+    }
+
     /// The address of bitmap word `index`, for a prefetch; nothing is read.
     #[inline(always)]
     pub(crate) fn word_addr(&self, index: usize) -> usize {

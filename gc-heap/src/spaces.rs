@@ -700,6 +700,19 @@ impl Spaces {
         }
     }
 
+    /// Asks the processor for the object at `addr` (in the moving or the
+    /// large space) and for what marking it reads and sets: its header, and
+    /// its words in the mark and live bitmaps, three lines that miss apart on
+    /// a heap larger than the cache.
+    #[inline(always)]
+    pub fn prefetch_for_marking(&self, addr: usize) {
+        prefetch(addr);
+        self.mark.prefetch(addr);
+        if self.in_moving(addr) {
+            self.live.prefetch(addr);
+        }
+    }
+
     /// Whether the object at `addr` is marked.
     #[inline]
     pub fn is_marked(&self, addr: usize) -> bool {
