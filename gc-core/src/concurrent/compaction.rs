@@ -666,9 +666,7 @@ impl Compaction {
     /// Builds to-space page `index` into the page at `dst`.
     fn build(&self, plan: &Plan<'_>, index: usize, dst: usize) {
         let page = self.page(index);
-        let memo = (index < self.dense_pages)
-            .then(|| self.memo.get(page))
-            .flatten();
+        let memo = self.memo.get(page);
         // SAFETY: marking and planning are done; `dst` is this page's own shadow
         // page (dense: nothing on it moves, so rewriting it in place disturbs no
         // other page's sources) or a buffer that is no page's source. The memo
