@@ -71,6 +71,8 @@ fn check_numbered_list(s: &mut HandleScope<'_>, head: Local<'_>, cells: usize, w
     let mut at = s.get(head);
     let mut n = 0;
     while let Some(cell) = at {
+        // A corrupted list may loop.
+        assert!(n < cells, "{what}: more than {cells} cells");
         // SAFETY: reachable cells; no safepoint in the loop.
         unsafe {
             assert_eq!(cell.read_word(32), n, "{what}");
@@ -132,6 +134,66 @@ fn a_gigabyte_moved_out_whole_keeps_every_page() {
             }
             movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
             check_numbered_list(s, head, CELLS, &format!("{mode:?}, again"));
+        });
+    }
+}
+
+/// A compaction builds the pages of the objects marking found before those
+/// of the objects allocated black, and recycles the shadow behind both (two
+/// frontiers): a list whose cells slide, and another one built while the
+/// cycles mark (allocated black), read back whole after cycles that had both
+/// kinds of pages, the mutator building its list all along.
+#[test]
+fn marked_and_black_pages_recycle_behind_their_own_frontiers() {
+    const OLD: usize = 30_000;
+    for mode in [Mode::Move, Mode::Copy] {
+        let Some((heap, types)) = heap(mode, 48 << 20, 1) else {
+            return;
+        };
+        let mut m = heap.attach().unwrap();
+        m.scope(|s| {
+            let old = numbered_list(s, types, OLD);
+            let head = s.local(None);
+            let tail = s.local(None);
+            let mut cells = 0;
+            let seen = s.mutator().heap().stats().compactions;
+            let mut both = 0;
+            let mut counted = 0;
+            while both < 3 {
+                let cell = s.mutator().alloc(types.node, 0).unwrap();
+                // SAFETY: a fresh node; 32 is a data word, 8 a reference slot.
+                unsafe { cell.write_word(32, cells) };
+                match s.get(tail) {
+                    // SAFETY: the live tail; no allocation since it was read.
+                    Some(last) => unsafe { s.mutator().write_ref(last, 8, Some(cell)) },
+                    None => s.set(head, Some(cell)),
+                }
+                s.set(tail, Some(cell));
+                cells += 1;
+                s.mutator().alloc(types.blob, 200).unwrap();
+                if cells % 256 == 0 {
+                    let st = s.mutator().heap().stats();
+                    if let Some(last) = st.last.as_ref().filter(|c| c.index > counted) {
+                        counted = last.index;
+                        // A concurrent compaction of marked and black pages.
+                        if last.pages_remapped > 0 && last.allocated_black > 1 << 20 {
+                            both += 1;
+                        }
+                    }
+                    assert!(
+                        st.compactions - seen < 200,
+                        "{mode:?}: no cycle with black pages"
+                    );
+                }
+            }
+            movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
+            check_numbered_list(s, old, OLD, &format!("{mode:?}, the old list"));
+            check_numbered_list(
+                s,
+                head,
+                cells,
+                &format!("{mode:?}, the list built meanwhile"),
+            );
         });
     }
 }
