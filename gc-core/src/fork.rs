@@ -49,6 +49,8 @@ use crate::GcError;
 use crate::global::GlobalRoots;
 use crate::heap::{Heap, HeapInner, thread_number};
 use crate::mutator::{Mutator, MutatorShared, retire};
+use crate::pin::Table as PinTable;
+use crate::policy::Governor;
 use crate::safepoint::MutatorState;
 use crate::stats::Stats;
 use crate::sync::ForkSafeMutex;
@@ -133,6 +135,8 @@ struct Held<'a> {
     stats: MutexGuard<'a, Stats>,
     large: allocator::LargeLock<'a>,
     types: gc_heap::RegistrationLock<'a>,
+    policy: MutexGuard<'a, Governor>,
+    pins: MutexGuard<'a, PinTable>,
 }
 
 impl std::fmt::Debug for ForkGuard<'_> {
@@ -174,6 +178,10 @@ impl<'a> ForkGuard<'a> {
         // holding registrations off: ahead of those, which may take the lock
         // again as soon as they let it go.
         let types = heap.types.lock_registrations_ahead();
+        // Any thread may read or set the policy (`Heap::stats` reads it), or
+        // drop a pin.
+        let policy = heap.policy.lock();
+        let pins = heap.pins.lock_for_fork();
         let guard = ForkGuard {
             heap,
             me,
@@ -190,6 +198,8 @@ impl<'a> ForkGuard<'a> {
                 stats,
                 large,
                 types,
+                policy,
+                pins,
             }),
         };
         // Dropped on failure: the guard undoes this and resumes the world.
@@ -301,8 +311,12 @@ impl<'a> ForkGuard<'a> {
             stats,
             large,
             types,
+            policy,
+            pins,
         } = held;
-        drop((types, large, stats, references, roots, freed, threads));
+        drop((
+            pins, policy, types, large, stats, references, roots, freed, threads,
+        ));
         self.heap.handshake.resume_locked(handshake);
         drop(mutators);
         drop(collector);

@@ -612,6 +612,7 @@ impl Heap {
 
     /// The collection policy in force.
     pub fn policy(&self) -> Policy {
+        self.0.fork_gate.wait(ForkPhase::Stopped);
         self.0.policy.lock().policy
     }
 
@@ -619,6 +620,7 @@ impl Heap {
     /// once. A policy that cannot work is refused with [`GcError::Config`].
     pub fn set_policy(&self, policy: Policy) -> Result<(), GcError> {
         policy.check().map_err(GcError::Config)?;
+        self.0.fork_gate.wait(ForkPhase::Stopped);
         let mut governor = self.0.policy.lock();
         // Listing starts before a young cycle may run: cards dirtied from now
         // on are listed, and those dirtied before are cleaned by the full
