@@ -1045,7 +1045,16 @@ impl Plan<'_> {
             let dead_block = at >= self.p.base
                 && (at < black_page || at >= self.p.old_top)
                 && !self.spaces.blocks.is_noted((at - start) / block);
-            let (live, next) = if dead_block {
+            // Allocated black, all of it: in the compaction pause, a page at a
+            // time cost 80 us for the 140 MiB a full cycle's mutators had
+            // allocated meanwhile (the latency bench).
+            let black = at >= black_page && at < self.p.old_top;
+            let (live, next) = if black {
+                (true, self.p.old_top.next_multiple_of(page).min(range.end))
+            } else if at >= self.p.old_top && at >= self.p.base {
+                // Nothing lies above the top.
+                (false, range.end)
+            } else if dead_block {
                 let block_end = start + ((at - start) / block + 1) * block;
                 let next = if at < black_page {
                     block_end.min(black_page)

@@ -28,6 +28,7 @@ mod compaction;
 mod large;
 mod latency;
 mod memo;
+mod moving_out;
 mod old;
 mod pages;
 mod remap;
@@ -45,6 +46,7 @@ use compaction::Ends;
 pub(crate) use compaction::Outside;
 pub(crate) use large::choose as choose_large;
 pub(crate) use memo::Memo;
+use moving_out::{Shadowed, Step};
 pub(crate) use old::OldPages;
 pub(crate) use remap::LivePages;
 use remap::Remapped;
@@ -359,12 +361,22 @@ pub(crate) fn start(
     // tables one page at a time (3 ms per GiB here, against 10 us per GiB
     // unregistered). Every mutator is stopped, so nothing touches the empty
     // ranges in between.
-    for (i, range) in remaps.iter().enumerate() {
-        let offset = range.start - start;
-        if let Err(e) = heap_pages.remap_into(offset, range.len(), &c.shadow, offset) {
-            undo(&remaps[..i], &[]);
+    let mut out = Shadowed::default();
+    for step in moving_out::steps(&remaps, start..spaces.moving().limit(), pinned) {
+        let moved = match &step {
+            Step::Out(r) => {
+                heap_pages.remap_into(r.start - start, r.len(), &c.shadow, r.start - start)
+            }
+            Step::Back(r) => {
+                c.shadow
+                    .remap_into(r.start - start, r.len(), heap_pages, r.start - start)
+            }
+        };
+        if let Err(e) = moved {
+            undo(out.ranges(), &[]);
             return Err(e.into());
         }
+        out.apply(&step);
     }
     let mut registered = Vec::new();
     for range in registers {
