@@ -19,10 +19,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use gc_heap::ObjRef;
+
 use crate::fork::ForkPhase;
 use crate::heap::HeapInner;
 use crate::sync::ForkSafeMutex as Mutex;
-use gc_heap::ObjRef;
 
 /// A pinned object: until this is dropped, `object()` is its address, and
 /// it stays reachable. From [`Mutator::pin`](crate::Mutator::pin).
