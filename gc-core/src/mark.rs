@@ -270,7 +270,7 @@ impl<'a> Marker<'a> {
                 if !self.traced(c) {
                     return;
                 }
-                gc_heap::prefetch(c);
+                self.spaces.prefetch_for_marking(c);
                 if let Some(oldest) = pending.push(c)
                     && self.mark_new(oldest)
                 {

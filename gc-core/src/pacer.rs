@@ -3,7 +3,9 @@
 //!
 //! When a cycle starts, the heap has `room` bytes left. Half of it is free to
 //! use; the other half is handed out as marking progresses (bytes scanned
-//! against the live bytes the last cycle found). An allocation that finds the
+//! against the live bytes the last cycle found). A concurrent compaction
+//! frees an eighth at once (the pages it frees are those the allocations
+//! reuse). An allocation that finds the
 //! mutators ahead of that waits, in short sleeps, until marking catches up or
 //! [`MAX_DELAY`] passes: the further ahead the mutators run, the longer they
 //! wait. Marking ends in a pause; the memory is freed at the compaction
@@ -30,6 +32,8 @@ pub(crate) struct Pacer {
     active: AtomicBool,
     base: AtomicUsize,
     room: AtomicUsize,
+    /// The share of `room` free at once, as a divisor.
+    upfront: AtomicUsize,
     work: AtomicUsize,
     /// Bytes the markers have scanned this cycle.
     pub(crate) progress: AtomicUsize,
@@ -39,6 +43,12 @@ impl Pacer {
     /// A phase of a cycle begins with `used` bytes in use, and the mutators
     /// may reach `limit` by its end; it has `live` bytes' worth of work.
     pub(crate) fn begin(&self, used: usize, limit: usize, live: usize) {
+        self.begin_with(used, limit, live, 2);
+    }
+
+    /// As [`begin`](Self::begin), with `1 / upfront` of the room free at once.
+    pub(crate) fn begin_with(&self, used: usize, limit: usize, live: usize, upfront: usize) {
+        self.upfront.store(upfront.max(1), Ordering::Relaxed);
         self.base.store(used, Ordering::Relaxed);
         self.room
             .store(limit.saturating_sub(used), Ordering::Relaxed);
@@ -57,7 +67,8 @@ impl Pacer {
         let room = self.room.load(Ordering::Relaxed);
         let work = self.work.load(Ordering::Relaxed);
         let done = self.progress.load(Ordering::Relaxed).min(work);
-        room / 2 + ((room / 2) as u128 * done as u128 / work as u128) as usize
+        let now = room / self.upfront.load(Ordering::Relaxed).max(1);
+        now + ((room - now) as u128 * done as u128 / work as u128) as usize
     }
 
     /// Whether an allocation with `used` bytes in use must slow down.
@@ -98,6 +109,22 @@ mod tests {
         assert!(!p.ahead(300 << 20), "marking done: the whole room");
         p.end();
         assert!(!p.ahead(usize::MAX));
+    }
+
+    #[test]
+    fn a_smaller_share_is_free_at_once_and_the_rest_follows() {
+        let p = Pacer::default();
+        p.begin_with(100 << 20, 900 << 20, 40 << 20, 8);
+        assert!(!p.ahead((100 << 20) + (100 << 20)));
+        assert!(p.ahead((100 << 20) + (100 << 20) + 1));
+        p.progress.store(20 << 20, Ordering::Relaxed);
+        assert!(!p.ahead((100 << 20) + (450 << 20)));
+        assert!(p.ahead((100 << 20) + (450 << 20) + 1));
+        p.progress.store(40 << 20, Ordering::Relaxed);
+        assert!(!p.ahead(900 << 20), "the work done: the whole room");
+        // A new phase with the default share.
+        p.begin(100 << 20, 300 << 20, 40 << 20);
+        assert!(!p.ahead((100 << 20) + (100 << 20)));
     }
 
     #[test]

@@ -108,6 +108,29 @@ impl Bitmap {
         self.word(b / BITS).load(Ordering::Relaxed) & (1 << (b % BITS)) != 0
     }
 
+    /// Sets the bits of `addrs`, given in ascending order, with one atomic OR
+    /// per bitmap word they fall in instead of one per bit: a thread marking
+    /// the objects of its own TLAB (allocated black, 24 bytes each in
+    /// binary-trees) spent most of the walk in the ORs.
+    pub fn set_ascending(&self, addrs: impl IntoIterator<Item = usize>) {
+        let mut word = usize::MAX;
+        let mut bits = 0u64;
+        for addr in addrs {
+            let b = self.bit(addr);
+            if b / BITS != word {
+                if bits != 0 {
+                    self.word(word).fetch_or(bits, Ordering::Relaxed);
+                }
+                word = b / BITS;
+                bits = 0;
+            }
+            bits |= 1 << (b % BITS);
+        }
+        if bits != 0 {
+            self.word(word).fetch_or(bits, Ordering::Relaxed);
+        }
+    }
+
     /// Sets the bits of every word in `range`.
     pub fn set_range(&self, range: Range<usize>) {
         if range.is_empty() {
@@ -132,6 +155,13 @@ impl Bitmap {
     #[inline]
     pub fn raw_word(&self, index: usize) -> u64 {
         self.word(index).load(Ordering::Relaxed)
+    }
+
+    /// Asks the processor for the cache line holding the bit of `addr`
+    /// (covered): a hint, nothing is read.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, addr: usize) {
+        crate::spaces::prefetch(self.word_addr(self.bit(addr) / BITS));
     }
 
     /// The address of bitmap word `index`, for a prefetch; nothing is read.
@@ -341,6 +371,32 @@ mod tests {
         seen.clear();
         s.take(0..200, |b| seen.push(b));
         assert_eq!(seen, [3, 199]);
+    }
+
+    #[test]
+    fn bits_set_word_at_a_time_equal_bits_set_one_by_one() {
+        let base = 1 << 20;
+        let one = Bitmap::new(base..base + 64 * 1024).unwrap();
+        let batched = Bitmap::new(base..base + 64 * 1024).unwrap();
+        // Bits already set stay set; objects of 1 to 9 words, across words.
+        one.set(base + 16);
+        batched.set(base + 16);
+        let mut addrs = Vec::new();
+        let mut at = base + 8;
+        for k in 0..2000 {
+            addrs.push(at);
+            at += (1 + k * 7 % 9) * WORD;
+        }
+        for &a in &addrs {
+            one.set(a);
+        }
+        batched.set_ascending(addrs.iter().copied());
+        batched.set_ascending(std::iter::empty());
+        let words = (at - base) / WORD / 64 + 1;
+        for w in 0..words {
+            assert_eq!(batched.raw_word(w), one.raw_word(w), "word {w}");
+        }
+        assert!(one.raw_word(0) & (1 << 2) != 0);
     }
 
     #[test]

@@ -237,22 +237,26 @@ impl Spaces {
 }
 
 impl Spaces {
-    /// Forwards, while the mutators still run, the references on the page at
-    /// `page` (below the plan's dense end: nothing on it moves) to objects
-    /// that move, into `memo` (one entry per word of the page; the others are
-    /// left as they are), and returns how many it forwarded. The page's build
-    /// then takes those from `memo` ([`build_page_memo`](Self::build_page_memo))
-    /// instead of looking each one up in the plan's metadata, two cache misses
-    /// a reference: a page of references to random targets is most of a
+    /// Forwards, while the mutators still run, the references that the
+    /// to-space page at `page` will hold to objects that move, into `memo`
+    /// (one entry per word of the page; the others are left as they are),
+    /// and returns how many it forwarded. The objects are read where they
+    /// are now: on the page itself below the plan's dense end (nothing there
+    /// moves), at their old addresses above it. The page's build then takes
+    /// those from `memo` ([`build_page_memo`](Self::build_page_memo)) instead
+    /// of looking each one up in the plan's metadata, two cache misses a
+    /// reference: a page of references to random targets is most of a
     /// mutator's fault. A slot a mutator writes meanwhile holds another value
     /// at the build, which forwards that one: forwarding is a function of the
     /// value alone, for one plan. Only objects below the black line are
-    /// forwarded here: the compaction pause extends the plan over those above.
+    /// forwarded here, and only pages they fill: the compaction pause extends
+    /// the plan over those above.
     ///
     /// # Safety
     /// Marking and [`Spaces::plan`] must be complete, no compaction running,
-    /// and `page` a whole page below the plan's dense end. Mutators may run
-    /// (slots and headers are read atomically).
+    /// and `page` a whole page from the base's page up that ends at or below
+    /// the plan's marked top. Mutators may run (slots and headers are read
+    /// atomically).
     pub unsafe fn forward_ahead(
         &self,
         plan: &Plan<'_>,
@@ -260,16 +264,17 @@ impl Spaces {
         memo: &mut [Forwarded],
     ) -> usize {
         let page_end = page + gc_uffd::page_size();
-        debug_assert!(page_end <= plan.dense_end());
+        debug_assert!(page >= plan.base() && page_end <= plan.marked_top());
         let types = self.types();
         let read = |at: usize| {
-            // SAFETY: a word of a live object in the dense prefix; mutators may
-            // store to it, hence the atomic load.
+            // SAFETY: a word of a live object below the black line; mutators
+            // may store to it, hence the atomic load.
             unsafe { (*(at as *const AtomicUsize)).load(Ordering::Relaxed) }
         };
-        let Some(mut at) = plan.first_object(page) else {
+        let Some(mut old) = plan.first_object(page) else {
             return 0;
         };
+        let mut new = plan.forward(old);
         let mut queued = [(0usize, 0usize); BATCH];
         let mut len = 0;
         let mut forwarded = 0;
@@ -284,18 +289,18 @@ impl Spaces {
             }
             forwarded += queued.len();
         };
-        while at < page_end {
-            let header = Header(read(at) as u64);
+        while new < page_end {
+            let header = Header(read(old) as u64);
             let Some(size) = types.size_of(header) else {
-                debug_assert!(false, "unknown type {} at {at:#x}", header.type_id());
+                debug_assert!(false, "unknown type {} at {old:#x}", header.type_id());
                 break;
             };
-            let from = at.max(page) - at;
-            let to = (at + size).min(page_end) - at;
+            let from = new.max(page) - new;
+            let to = (new + size).min(page_end) - new;
             types.for_each_slot_in(header, from, to, |offset, kind| {
-                let value = read(at + offset);
+                let value = read(old + offset);
                 if plan.prefetch_forward(value, kind) {
-                    queued[len] = ((at + offset - page) / WORD, value);
+                    queued[len] = ((new + offset - page) / WORD, value);
                     len += 1;
                     if len == BATCH {
                         flush(&queued, memo);
@@ -303,7 +308,14 @@ impl Spaces {
                     }
                 }
             });
-            at += size;
+            new += size;
+            if new >= page_end {
+                break;
+            }
+            match plan.next_live(old + size, new) {
+                Some(next) => old = next,
+                None => break,
+            }
         }
         flush(&queued[..len], memo);
         forwarded
@@ -929,8 +941,9 @@ mod tests {
 
     /// References forwarded ahead of the pause, while mutators store, give
     /// the build they are taken into the same page as forwarding each slot at
-    /// the build: a slot stored to after the memo was made (another object,
-    /// one allocated black, null) is forwarded from what it holds then.
+    /// the build, on the dense prefix's pages and on those that slide: a slot
+    /// stored to after the memo was made (another object, one allocated
+    /// black, null) is forwarded from what it holds then.
     #[test]
     fn references_forwarded_ahead_build_the_same_pages() {
         let (
@@ -943,10 +956,10 @@ mod tests {
         let mut rng = 0xfeed_u64;
         let RandomHeap {
             objects,
+            live,
             targets,
             black,
             top,
-            ..
         } = random_heap(&spaces, &mut rng, (12_000, 1_000, 2_000), |rng| {
             match next(rng) % 8 {
                 0 | 1 => {
@@ -962,35 +975,54 @@ mod tests {
         });
         let base = spaces.moving().start();
         let plan = spaces.plan(base, black);
-        let dense: Vec<usize> = (base..plan.dense_end() / page * page)
+        let dense_pages = (plan.dense_end() - base) / page;
+        let pages: Vec<usize> = (base..plan.marked_top() / page * page)
             .step_by(page)
             .collect();
-        assert!(dense.len() >= 8, "a dense prefix of {} pages", dense.len());
-        let mut memo = vec![Forwarded::default(); dense.len() * page / WORD];
+        assert!(dense_pages >= 8, "a dense prefix of {dense_pages} pages");
+        assert!(
+            pages.len() > dense_pages + 8,
+            "{} pages slide",
+            pages.len() - dense_pages
+        );
+        let mut memo = vec![Forwarded::default(); pages.len() * page / WORD];
         let mut forwarded = 0;
-        for (&p, m) in dense.iter().zip(memo.chunks_exact_mut(page / WORD)) {
-            // SAFETY: marking and planning are complete; `p` is below the dense end.
+        for (&p, m) in pages.iter().zip(memo.chunks_exact_mut(page / WORD)) {
+            // SAFETY: marking and planning are complete; `p` ends below the marked top.
             forwarded += unsafe { spaces.forward_ahead(&plan, p, m) };
         }
+        let memoized = memo.iter().filter(|f| f.old != 0).count();
+        let sliding = memo[dense_pages * page / WORD..]
+            .iter()
+            .filter(|f| f.old != 0)
+            .count();
         assert!(forwarded > 1_000, "{forwarded} references forwarded ahead");
-        // The mutators store after the memo, before the pause: to other
-        // objects, to objects allocated black, null.
-        let mut stale = 0;
-        for (w, f) in memo.iter().enumerate() {
-            if f.old == 0 || w % 5 != 0 {
-                continue;
-            }
-            let value = match w % 3 {
-                0 => 0,
-                1 => objects[objects.len() - 1 - w % 1_000].0,
-                _ => targets[w % targets.len()],
-            };
-            let slot = dense[w * WORD / page] + w * WORD % page;
-            // SAFETY: a reference slot of a live object of ours in the prefix.
-            unsafe { (slot as *mut usize).write(value) };
-            stale += 1;
+        assert!(sliding > 1_000, "{sliding} on pages that slide");
+        // The mutators store after the memo, before the pause, to every third
+        // reference slot of the live objects below the black line: other
+        // objects, objects allocated black, null.
+        let mut stores = 0;
+        for (&(at, header, size), _) in objects
+            .iter()
+            .zip(&live)
+            .filter(|&(o, &l)| l && o.0 < black)
+        {
+            spaces
+                .types()
+                .for_each_slot_in(header, 0, size, |offset, kind| {
+                    stores += 1;
+                    if kind != SlotKind::Ref || stores % 3 != 0 {
+                        return;
+                    }
+                    let value = match stores % 9 {
+                        0 => 0,
+                        3 => objects[objects.len() - 1 - stores % 1_000].0,
+                        _ => targets[stores % targets.len()],
+                    };
+                    // SAFETY: a reference slot of a live object of ours.
+                    unsafe { ((at + offset) as *mut usize).write(value) };
+                });
         }
-        assert!(stale > 100, "{stale} slots stored to after the memo");
         // SAFETY: the objects from the black line up lie end to end.
         unsafe { spaces.mark_black(black..top) };
         // SAFETY: every object from the black line to the top is marked.
@@ -999,12 +1031,16 @@ mod tests {
         let mut without = vec![0u8; 2 * page];
         let a = (with.as_mut_ptr() as usize).next_multiple_of(page);
         let b = (without.as_mut_ptr() as usize).next_multiple_of(page);
-        for (&p, m) in dense.iter().zip(memo.chunks_exact(page / WORD)) {
+        // The heap is not written: every object is read where it is, as from
+        // a shadow at no distance.
+        let source = Shadow { delta: 0 };
+        let mut taken = 0;
+        for (&p, m) in pages.iter().zip(memo.chunks_exact(page / WORD)) {
             // SAFETY: nothing else runs; `a` and `b` are pages of ours that the
-            // in-place source does not read.
+            // source does not read.
             unsafe {
-                spaces.build_page_memo(&plan, p, &InPlace, a, Some(m));
-                spaces.build_page(&plan, p, &InPlace, b);
+                spaces.build_page_memo(&plan, p, &source, a, Some(m));
+                spaces.build_page(&plan, p, &source, b);
             }
             // SAFETY: both are pages of ours, just built.
             let (x, y) = unsafe {
@@ -1015,8 +1051,16 @@ mod tests {
             };
             for (w, (x, y)) in x.iter().zip(y).enumerate() {
                 assert_eq!(x, y, "page {p:#x} word {w}");
+                if m[w].old != 0 && m[w].new == *x {
+                    taken += 1;
+                }
             }
         }
+        assert!(
+            taken > memoized / 2 && taken < memoized,
+            "{taken} of {memoized} memoized references built as memoized: the stores \
+             after the memo changed none or all"
+        );
     }
 
     /// Objects allocated black (above the black line, marked by walking

@@ -240,9 +240,9 @@ fn pages_written_since_the_last_cycle_are_built_first() {
 /// cycle held there (an injected delay), the mutator goes on storing nodes
 /// of a pool into an old list's cells: each cell must read back the node
 /// stored last, not where the node it held when the references were
-/// forwarded went.
-#[test]
-fn stores_after_references_were_forwarded_ahead_are_kept() {
+/// forwarded went. The list's pages stay in place (the dense prefix), or
+/// slide behind an array that died below them.
+fn stores_after_references_were_forwarded_ahead_are_kept(slide: bool) {
     let inject = gc_core::inject::Injection {
         memo_delay: Some(std::time::Duration::from_millis(100)),
         ..Default::default()
@@ -257,9 +257,13 @@ fn stores_after_references_were_forwarded_ahead_are_kept() {
     const CELLS: usize = 20_000;
     const POOL: usize = 1_000;
     m.scope(|s| {
+        let below = s.alloc(types.refs, 2_000).unwrap();
         let head = numbered_list(s, types, CELLS);
         movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
         movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
+        if slide {
+            s.set(below, None);
+        }
         // Young nodes (the list is old now): storing them dirties the cells'
         // cards, which makes their pages the ones forwarded ahead.
         let pool = s.alloc(types.refs, POOL as u32).unwrap();
@@ -326,6 +330,21 @@ fn stores_after_references_were_forwarded_ahead_are_kept() {
         last.forwarded_ahead > 0 && last.references_ahead > 0,
         "the cells' pages were forwarded ahead: {last}"
     );
+    assert_eq!(
+        last.objects_moved >= CELLS,
+        slide,
+        "the list's cells moved (or stayed): {last}"
+    );
+}
+
+#[test]
+fn stores_after_references_were_forwarded_ahead_are_kept_in_place() {
+    stores_after_references_were_forwarded_ahead_are_kept(false);
+}
+
+#[test]
+fn stores_after_references_were_forwarded_ahead_are_kept_sliding() {
+    stores_after_references_were_forwarded_ahead_are_kept(true);
 }
 
 #[test]

@@ -259,12 +259,41 @@ struct PageBuf([u8; PAGE]);
 struct Producer {
     /// The free-page scan has looked at every page below this.
     scan: usize,
-    /// Pages from here up have been recycled (or held no live data).
-    recycled_from: usize,
-    /// Every to-space page from this index up is mapped.
-    mapped_from: usize,
+    /// The pages of the objects marking found, built first, below the split
+    /// (see [`Compaction::split`]).
+    marked: Frontier,
+    /// All to-space pages, from the top: the objects allocated black, then
+    /// down through the marked ones' pages once those are mapped.
+    top: Frontier,
     free: usize,
     recycled: usize,
+}
+
+/// Shadow pages recycled behind to-space pages built top down.
+struct Frontier {
+    /// Every to-space page from this index up to where the frontier began
+    /// is mapped.
+    mapped_from: usize,
+    /// The shadow pages from here up to `end` were published (or held no
+    /// live data).
+    recycled_from: usize,
+    end: usize,
+}
+
+/// Which [`Frontier`] of the [`Producer`].
+#[derive(Clone, Copy)]
+enum Side {
+    Marked,
+    Top,
+}
+
+impl Producer {
+    fn frontier(&mut self, side: Side) -> &mut Frontier {
+        match side {
+            Side::Marked => &mut self.marked,
+            Side::Top => &mut self.top,
+        }
+    }
 }
 
 impl Compaction {
@@ -666,9 +695,7 @@ impl Compaction {
     /// Builds to-space page `index` into the page at `dst`.
     fn build(&self, plan: &Plan<'_>, index: usize, dst: usize) {
         let page = self.page(index);
-        let memo = (index < self.dense_pages)
-            .then(|| self.memo.get(page))
-            .flatten();
+        let memo = self.memo.get(page);
         // SAFETY: marking and planning are done; `dst` is this page's own shadow
         // page (dense: nothing on it moves, so rewriting it in place disturbs no
         // other page's sources) or a buffer that is no page's source. The memo
@@ -1061,10 +1088,26 @@ impl Compaction {
         let plan = self.plan();
         let mut scratch: Box<[PageBuf]> = (0..RUN).map(|_| PageBuf([0; PAGE])).collect();
         let scratch = scratch.as_mut_ptr() as usize;
+        let split = self.split(&plan);
+        let top = plan.old_top().next_multiple_of(PAGE);
+        // The marked objects' pages need no shadow page from the first source
+        // of the split's page up: the black objects' pages (and the split's)
+        // read those.
+        let marked_end = plan
+            .first_object(self.page(split))
+            .map_or(top, |obj| obj / PAGE * PAGE);
         let mut producer = Producer {
             scan: self.moving.start,
-            recycled_from: plan.old_top().next_multiple_of(PAGE),
-            mapped_from: self.pages.len(),
+            marked: Frontier {
+                mapped_from: split,
+                recycled_from: marked_end,
+                end: marked_end,
+            },
+            top: Frontier {
+                mapped_from: self.pages.len(),
+                recycled_from: top,
+                end: top,
+            },
             free: self.paused_free,
             recycled: 0,
         };
@@ -1118,7 +1161,9 @@ impl Compaction {
         });
         failed += self.pages.wait_all() + self.large.states.wait_all() + self.old.states.wait_all();
         // Every page is in place: what is left in the shadow is garbage.
-        self.publish_live(self.page(self.dense_pages), &mut producer);
+        let dense_end = self.page(self.dense_pages);
+        self.publish_live(dense_end, &mut producer, Side::Marked);
+        self.publish_live(dense_end, &mut producer, Side::Top);
         let t = Instant::now();
         self.prepare_allocation(usize::MAX);
         spent.allocation_prep += t.elapsed();
@@ -1133,9 +1178,11 @@ impl Compaction {
     fn build_runs(&self, plan: &Plan<'_>, scratch: usize, mut after_run: impl FnMut()) -> Built {
         let (mut failed, mut built) = (0, 0);
         let mut cost = RunCost::default();
-        let mut i = self.pages.len();
-        while i > 0 {
-            i -= 1;
+        let split = self.split(plan);
+        // The marked objects' pages first, then the black objects': each top
+        // down (see `split`).
+        let order = (0..split).rev().chain((split..self.pages.len()).rev());
+        for mut i in order {
             if !self.pages.try_claim(i) {
                 continue;
             }
@@ -1325,25 +1372,49 @@ impl Compaction {
         }
     }
 
-    /// Publishes, as buffers, the shadow pages no page still to be built reads.
+    /// The index of the to-space page where the objects allocated black
+    /// begin (the page holding the marked objects' end): the pages below
+    /// hold only objects marking found, and are built first.
     ///
+    /// The black objects slide as one block, all of them live, so each
+    /// page of theirs built takes a buffer and frees one source page: built
+    /// first (the top of the heap), they freed none for the mutators'
+    /// allocations, which took fresh pages meanwhile (the latency bench,
+    /// unthrottled: 140–190 MiB allocated black a cycle, 60,000 fresh pages in
+    /// the compaction's first 300 ms). The marked objects' pages, about half
+    /// garbage, free nearly two source pages each.
+    fn split(&self, plan: &Plan<'_>) -> usize {
+        (plan.marked_top().saturating_sub(self.moving.start) / PAGE)
+            .clamp(self.dense_pages, self.pages.len())
+    }
+
+    /// Publishes, as buffers, the shadow pages no page still to be built
+    /// reads, behind each frontier.
+    fn recycle(&self, plan: &Plan<'_>, producer: &mut Producer) {
+        for side in [Side::Marked, Side::Top] {
+            if let Some(from) = self.recyclable(plan, producer.frontier(side)) {
+                self.publish_live(from, producer, side);
+            }
+        }
+    }
+
     /// Objects keep their order, so the sources of to-space pages below index
     /// `m` lie below the end of the first object overlapping page `m`. Once
-    /// every page from `m` up is mapped (not merely claimed: a mutator may be
-    /// reading sources for one right now), the live pages above that end are
-    /// sources of nothing more.
-    fn recycle(&self, plan: &Plan<'_>, producer: &mut Producer) {
-        while producer.mapped_from > 0 && self.pages.is_mapped(producer.mapped_from - 1) {
-            producer.mapped_from -= 1;
+    /// every page from `m` up to where the frontier began is mapped (not
+    /// merely claimed: a mutator may be reading sources for one right now),
+    /// the live pages from that end up to the frontier's end are sources of
+    /// nothing more: the pages above its beginning read only from its end up.
+    /// Returns that end's page.
+    fn recyclable(&self, plan: &Plan<'_>, f: &mut Frontier) -> Option<usize> {
+        while f.mapped_from > 0 && self.pages.is_mapped(f.mapped_from - 1) {
+            f.mapped_from -= 1;
         }
-        let m = producer.mapped_from;
+        let m = f.mapped_from;
         // Dense pages' shadow pages are moved back, never recycled.
         if m <= self.dense_pages {
-            return;
+            return None;
         }
-        let Some(obj) = plan.first_object(self.page(m)) else {
-            return;
-        };
+        let obj = plan.first_object(self.page(m))?;
         let end = if plan.forward(obj) >= self.page(m) {
             obj
         } else {
@@ -1352,24 +1423,30 @@ impl Compaction {
             let header = Header(unsafe { (self.shadow(obj) as *const u64).read() });
             obj + self.spaces().types().size_of(header).unwrap_or(0)
         };
-        let from = end.next_multiple_of(PAGE).max(self.page(self.dense_pages));
-        self.publish_live(from, producer);
+        Some(end.next_multiple_of(PAGE).max(self.page(self.dense_pages)))
     }
 
     /// Publishes the shadow pages with live data from `from` up to those
-    /// published before.
-    fn publish_live(&self, from: usize, producer: &mut Producer) {
+    /// `side` published before, less those the marked frontier published.
+    fn publish_live(&self, from: usize, producer: &mut Producer, side: Side) {
         let plan = self.plan();
-        for page in (from..producer.recycled_from).step_by(PAGE) {
+        let done = match side {
+            Side::Marked => 0..0,
+            Side::Top => producer.marked.recycled_from..producer.marked.end,
+        };
+        let f = producer.frontier(side);
+        let upto = f.recycled_from;
+        f.recycled_from = f.recycled_from.min(from);
+        for page in (from..upto).step_by(PAGE) {
             // A page moved unread left the shadow.
-            if plan.page_has_live(page)
+            if !done.contains(&page)
+                && plan.page_has_live(page)
                 && !plan.is_unread_source(page)
                 && self.buffers.push(self.shadow(page))
             {
                 producer.recycled += 1;
             }
         }
-        producer.recycled_from = producer.recycled_from.min(from);
     }
 
     /// Free buffers kept for the builders, which take one per sliding page:

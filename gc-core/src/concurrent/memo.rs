@@ -1,14 +1,16 @@
-//! References forwarded before the compaction pause, for the dense pages the
+//! References forwarded before the compaction pause, for the pages the
 //! mutators wrote since the last cycle.
 //!
-//! A dense page's build is mostly forwarding: a page of references to random
-//! targets costs two cache misses a reference, 18 µs for the latency bench's
-//! slot arrays, and right after a full cycle's pause the mutators fault on
+//! A page of references is mostly forwarding to build: references to random
+//! targets cost two cache misses each, 18 µs for the latency bench's slot
+//! arrays, and right after a full cycle's pause the mutators fault on
 //! hundreds of them (the pages they wrote lately are those they touch next).
-//! The plan is known before the pause, and nothing on a dense page moves: so
-//! between planning and the pause the cycle's thread forwards those pages'
-//! references, while the mutators still run, into a memo of (value, forwarded
-//! value) per word. The build, after the pause, takes a slot's forwarding from
+//! The plan is known before the pause, and with it which objects each
+//! to-space page will hold: so between planning and the pause the cycle's
+//! thread forwards those pages' references, reading the objects where they
+//! are while the mutators still run, into a memo of (value, forwarded value)
+//! per word of the page to be built. Whether the page is of the dense prefix
+//! (nothing on it moves) or slides, the build after the pause takes a slot's forwarding from
 //! the memo when the slot still holds the value memoized, and looks up any
 //! other value as before: a store in between is not lost, whatever its
 //! timing, since forwarding is a function of the value alone for one plan.
@@ -38,10 +40,11 @@ pub(crate) struct Memo {
 }
 
 impl Memo {
-    /// Forwards the references of the dense pages of `plan` with a dirty card,
-    /// the lowest first, up to `budget` pages, while `room()` says the
-    /// mutators' allocations can wait for the pause: the time this takes
-    /// (about 10 µs a page) delays it, and with it the memory it frees.
+    /// Forwards the references of the to-space pages of `plan` whose
+    /// objects lie on a page with a dirty card now, the lowest first, up to
+    /// `budget` pages, while `room()` says the mutators' allocations can wait
+    /// for the pause: the time this takes (about 10 µs a page) delays it, and
+    /// with it the memory it frees.
     ///
     /// # Safety
     /// Marking and planning must be complete and no compaction running.
@@ -51,13 +54,7 @@ impl Memo {
         budget: usize,
         room: impl Fn() -> bool,
     ) -> Self {
-        let cards = spaces.cards();
-        let dense_end = plan.dense_end() / PAGE * PAGE;
-        let pages: Vec<usize> = (plan.base().next_multiple_of(PAGE)..dense_end)
-            .step_by(PAGE)
-            .filter(|&p| (p..p + PAGE).step_by(CARD).any(|c| cards.is_dirty(c)))
-            .take(budget)
-            .collect();
+        let pages = written_pages(spaces, plan, budget);
         let mut entries = vec![Forwarded::default(); pages.len() * WORDS];
         let mut references = 0;
         let mut done = 0;
@@ -97,4 +94,34 @@ impl Memo {
         let i = self.pages.binary_search(&page).ok()?;
         self.entries.get(i * WORDS..(i + 1) * WORDS)
     }
+}
+/// The to-space pages, up to `budget` of them in address order, that will
+/// hold the objects now on a page with a dirty card below the black line:
+/// the pages the mutators wrote since the last cycle, which they will likely
+/// touch first after the pause. Only pages that the objects found live by
+/// marking fill: those allocated black are placed in the pause. A page of
+/// the dense prefix stays where it is; any other page's objects land from
+/// the rank of its first live word to that of the next page's.
+fn written_pages(spaces: &Spaces, plan: &Plan<'_>, budget: usize) -> Vec<usize> {
+    let cards = spaces.cards();
+    let first = plan.base().next_multiple_of(PAGE);
+    let filled = plan.marked_top() / PAGE * PAGE;
+    let written = |p: usize| (p..p + PAGE).step_by(CARD).any(|c| cards.is_dirty(c));
+    let mut pages = Vec::new();
+    for p in (first..plan.black() / PAGE * PAGE).step_by(PAGE) {
+        if pages.len() >= budget {
+            break;
+        }
+        if !written(p) {
+            continue;
+        }
+        // Forwarding keeps the order: the pages come in address order.
+        let to = plan.forward(p)..plan.forward(p + PAGE).min(filled);
+        for d in (to.start / PAGE * PAGE..to.end).step_by(PAGE) {
+            if pages.last() != Some(&d) && pages.len() < budget {
+                pages.push(d);
+            }
+        }
+    }
+    pages
 }
