@@ -18,6 +18,7 @@ use gc_heap::{Plan, PlanParts, Release, SlotKind, Spaces};
 
 use crate::concurrent::{self, Compaction};
 use crate::error::GcError;
+use crate::fork::ForkPhase;
 use crate::heap::HeapInner;
 use crate::mark::Marker;
 use crate::mutator::{MutatorShared, retire};
@@ -235,6 +236,7 @@ pub(crate) fn request(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) {
         .name("movegc-cycle".into())
         .spawn(move || {
             let result = {
+                mine.fork_gate.wait(ForkPhase::Stopping);
                 let _collector = mine.collector.lock();
                 // A cycle that ran while this one waited for the lock did the work.
                 if mine.collections.load(Ordering::Acquire) == seen {
@@ -268,6 +270,7 @@ pub(crate) fn collect(heap: &Arc<HeapInner>, reason: Reason) -> Result<(), GcErr
     if heap.in_walk() {
         return Err(GcError::InWalk);
     }
+    heap.fork_gate.wait(ForkPhase::Stopping);
     let result = {
         let _collector = heap.collector.lock();
         run_and_record(heap, reason)

@@ -19,6 +19,7 @@
 
 use gc_heap::ObjRef;
 
+use crate::fork::ForkPhase;
 use crate::heap::Heap;
 use crate::mutator::Mutator;
 
@@ -73,6 +74,7 @@ impl Heap {
     /// Takes the tokens of the cleaners whose objects cycles found
     /// unreachable since the last call. Any thread may call it.
     pub fn take_cleaned(&self) -> Vec<u64> {
+        self.0.fork_gate.wait(ForkPhase::Stopped);
         std::mem::take(&mut self.0.references.lock().cleaned)
     }
 }

@@ -42,12 +42,15 @@
 //! exclusive again by then, so only the rest are copied, in the first cycle
 //! after the fork; the next cycle moves everything.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, MutexGuard};
 
 use crate::GcError;
 use crate::global::GlobalRoots;
 use crate::heap::{Heap, HeapInner, thread_number};
 use crate::mutator::{Mutator, MutatorShared, retire};
+use crate::pin::Table as PinTable;
+use crate::policy::Governor;
 use crate::safepoint::MutatorState;
 use crate::stats::Stats;
 use crate::sync::ForkSafeMutex;
@@ -64,6 +67,11 @@ impl Heap {
     /// then [`ForkGuard::parent`] or [`ForkGuard::child`] at once, and nothing
     /// else of this heap in between. The child inherits the heap with the
     /// forking thread only: other threads' mutators are gone there.
+    ///
+    /// Threads that use the heap meanwhile (collecting, attaching or
+    /// detaching, reading the statistics, registering types, dropping weak
+    /// handles) wait until the guard is done, so that they cannot keep its
+    /// locks from this one by taking them again and again.
     ///
     /// Without it, a `fork` gives the child no heap (see the module
     /// documentation): cheaper, and right for fork + exec.
@@ -115,6 +123,8 @@ pub struct ForkGuard<'a> {
 /// hands the lock to no one: in the child, threads of the parent that were
 /// waiting for them are not waiting any more (see `ForkSafeMutex`).
 struct Held<'a> {
+    /// Taken first and let go last (see [`ForkGate`]).
+    gate: GateGuard<'a>,
     collector: MutexGuard<'a, ()>,
     mutators: MutexGuard<'a, Vec<Arc<MutatorShared>>>,
     threads: MutexGuard<'a, Vec<u64>>,
@@ -125,6 +135,8 @@ struct Held<'a> {
     stats: MutexGuard<'a, Stats>,
     large: allocator::LargeLock<'a>,
     types: gc_heap::RegistrationLock<'a>,
+    policy: MutexGuard<'a, Governor>,
+    pins: MutexGuard<'a, PinTable>,
 }
 
 impl std::fmt::Debug for ForkGuard<'_> {
@@ -139,12 +151,16 @@ impl std::fmt::Debug for ForkGuard<'_> {
 impl<'a> ForkGuard<'a> {
     /// `me`, if any, is the calling thread's mutator, already in native code.
     fn prepare(heap: &'a HeapInner, me: Option<&'a MutatorState>) -> Result<Self, GcError> {
-        // The collector lock first: a cycle in progress (its compaction too)
-        // ends before this returns, and none starts while it is held. Then
-        // the world stops, as for a pause.
+        // The gate first, so that no thread taking the locks below in a loop
+        // can keep them from this one (see `ForkGate`).
+        let gate = heap.fork_gate.close();
+        // The collector lock: a cycle in progress (its compaction too) ends
+        // before this returns, and none starts while it is held. Then the
+        // world stops, as for a pause.
         let collector = heap.collector.lock();
         let mutators = heap.mutators.lock();
         heap.handshake.stop(mutators.iter().map(|m| &m.state));
+        gate.stopped();
         let threads = heap.threads.lock();
         // A parked mutator takes the handshake's lock for a moment whenever it
         // wakes; a stalled allocation (in native code) takes the wait lock
@@ -158,13 +174,20 @@ impl<'a> ForkGuard<'a> {
         let references = heap.references.lock();
         let stats = heap.stats.lock();
         let large = heap.spaces.large().lock();
-        // A thread registering a type (any thread, attached or not).
-        let types = heap.types.lock_registrations();
+        // A thread registering a type (any thread, attached or not), or
+        // holding registrations off: ahead of those, which may take the lock
+        // again as soon as they let it go.
+        let types = heap.types.lock_registrations_ahead();
+        // Any thread may read or set the policy (`Heap::stats` reads it), or
+        // drop a pin.
+        let policy = heap.policy.lock();
+        let pins = heap.pins.lock_for_fork();
         let guard = ForkGuard {
             heap,
             me,
             pid: std::process::id(),
             held: Some(Held {
+                gate,
                 collector,
                 mutators,
                 threads,
@@ -175,6 +198,8 @@ impl<'a> ForkGuard<'a> {
                 stats,
                 large,
                 types,
+                policy,
+                pins,
             }),
         };
         // Dropped on failure: the guard undoes this and resumes the world.
@@ -275,6 +300,7 @@ impl<'a> ForkGuard<'a> {
             );
         }
         let Held {
+            gate,
             collector,
             mutators,
             threads,
@@ -285,11 +311,16 @@ impl<'a> ForkGuard<'a> {
             stats,
             large,
             types,
+            policy,
+            pins,
         } = held;
-        drop((types, large, stats, references, roots, freed, threads));
+        drop((
+            pins, policy, types, large, stats, references, roots, freed, threads,
+        ));
         self.heap.handshake.resume_locked(handshake);
         drop(mutators);
         drop(collector);
+        drop(gate);
         if let Some(me) = self.me {
             self.heap.handshake.leave_native(me);
         }
@@ -299,6 +330,96 @@ impl<'a> ForkGuard<'a> {
 impl Drop for ForkGuard<'_> {
     fn drop(&mut self) {
         self.finish();
+    }
+}
+
+/// Keeps a fork's preparer from being starved by threads that take the
+/// heap's locks in a loop (`Heap::collect`, `Heap::stats`, attaching and
+/// detaching, dropping weak handles). The locks are std mutexes (see
+/// `ForkSafeMutex`), which hand themselves to no waiter: a thread that lets
+/// one go and takes it again at once gets it back before the waiter it woke
+/// runs, and on an idle machine it does so time after time (seen: a
+/// preparer waiting minutes for the collector lock while a thread ran
+/// `Heap::collect` in a loop). So the preparer closes the gate (takes its
+/// lock) before any of the heap's locks and keeps it closed until the guard
+/// is done; the heap's entry points wait for an open gate before taking
+/// theirs, and the preparer waits only for threads already holding or
+/// waiting for one, once each.
+///
+/// The gate is a std mutex too, held by the forking thread across the fork:
+/// threads of the parent waiting for it do not wait in the child, where the
+/// forking thread opens it.
+pub(crate) struct ForkGate {
+    gate: ForkSafeMutex<()>,
+    /// How far the preparation holding the gate has come: 0 (none), or a
+    /// [`ForkPhase`].
+    phase: AtomicU8,
+}
+
+/// How far a fork's preparation has come, for [`ForkGate::wait`].
+#[derive(Clone, Copy)]
+pub(crate) enum ForkPhase {
+    /// The preparer is stopping the world. Threads waiting here are no
+    /// running mutator (the preparer waits for those to stop), and take the
+    /// collector lock or the mutators' list: a cycle, `Heap::collect`, a
+    /// heap walk, attaching, detaching.
+    Stopping = 1,
+    /// The world is stopped: no mutator runs, so any thread may wait here,
+    /// before any of the heap's other locks (`Heap::stats`, global roots,
+    /// weak handles, whether a thread is attached).
+    Stopped = 2,
+}
+
+impl ForkGate {
+    pub(crate) fn new() -> Self {
+        ForkGate {
+            gate: ForkSafeMutex::new(()),
+            phase: AtomicU8::new(0),
+        }
+    }
+
+    /// Waits while a fork's preparation holds the gate and has come as far
+    /// as `phase`. The caller must hold none of the heap's locks (the
+    /// preparer may be waiting for it) and, for [`ForkPhase::Stopping`],
+    /// must not be a running mutator (the preparer waits for it to stop).
+    pub(crate) fn wait(&self, phase: ForkPhase) {
+        if self.phase.load(Ordering::Acquire) >= phase as u8 {
+            drop(self.gate.lock());
+        }
+    }
+
+    /// Closes the gate for a fork's preparation, waiting for another one to
+    /// end first.
+    fn close(&self) -> GateGuard<'_> {
+        let held = self.gate.lock();
+        self.phase
+            .store(ForkPhase::Stopping as u8, Ordering::Release);
+        GateGuard {
+            phase: &self.phase,
+            _held: held,
+        }
+    }
+}
+
+/// The gate, closed until dropped.
+struct GateGuard<'a> {
+    phase: &'a AtomicU8,
+    _held: MutexGuard<'a, ()>,
+}
+
+impl GateGuard<'_> {
+    /// The world is stopped: every entry point waits from now on.
+    fn stopped(&self) {
+        self.phase
+            .store(ForkPhase::Stopped as u8, Ordering::Release);
+    }
+}
+
+impl Drop for GateGuard<'_> {
+    fn drop(&mut self) {
+        // Before the lock is let go (after this): threads that come after
+        // take the heap's locks at once, those waiting for the gate next.
+        self.phase.store(0, Ordering::Release);
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Weak};
 
 use gc_heap::{ObjRef, SlotKind};
 
+use crate::fork::ForkPhase;
 use crate::heap::Heap;
 use crate::roots::{RootScanner, RootVisitor};
 
@@ -86,6 +87,7 @@ impl Heap {
     /// the world is stopped then, so this never waits for a pause.
     pub fn global(&self, value: Option<ObjRef>) -> Global {
         let slot = Arc::new(GlobalSlot(AtomicUsize::new(ObjRef::to_word(value))));
+        self.0.fork_gate.wait(ForkPhase::Stopped);
         let mut roots = self.0.global_roots.lock();
         roots.slots.retain(|w| w.strong_count() > 0);
         roots.slots.push(Arc::downgrade(&slot));

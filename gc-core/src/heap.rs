@@ -9,7 +9,7 @@ use gc_heap::{Spaces, TypeDescriptor, TypeId, TypeTable};
 
 use crate::collect::CycleControl;
 use crate::error::{GcError, mib};
-use crate::fork::GcPool;
+use crate::fork::{ForkGate, ForkPhase, GcPool};
 use crate::global::GlobalRoots;
 use crate::mutator::{Mutator, MutatorShared};
 use crate::pacer::Pacer;
@@ -314,6 +314,7 @@ impl HeapBuilder {
             mutators: Mutex::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
             collector: Mutex::new(()),
+            fork_gate: ForkGate::new(),
             walker: AtomicU64::new(0),
             global_roots: Mutex::new(GlobalRoots::new(self.roots)),
             pins: crate::pin::Pins::default(),
@@ -375,6 +376,9 @@ pub(crate) struct HeapInner {
     /// is never held in a pause, so a thread may ask while its mutator runs.
     pub(crate) threads: Mutex<Vec<u64>>,
     pub(crate) collector: Mutex<()>,
+    /// Waited for before taking the heap's locks while a fork is prepared,
+    /// so that threads taking them in a loop cannot starve the preparer.
+    pub(crate) fork_gate: ForkGate,
     /// The [`thread_number`] of the thread walking the heap (0: none), which
     /// holds `collector` and `mutators` while its visitor runs.
     pub(crate) walker: AtomicU64,
@@ -444,6 +448,7 @@ impl HeapInner {
     /// asks `threads`, not `mutators`: a pause holds `mutators` while it waits
     /// for this very thread's mutator to stop.
     pub(crate) fn is_attached(&self) -> bool {
+        self.fork_gate.wait(ForkPhase::Stopped);
         self.threads.lock().contains(&thread_number())
     }
 
@@ -529,6 +534,9 @@ impl Heap {
             }
             threads.push(me);
         }
+        // Not before: a running mutator asking is refused above, and must
+        // not wait for a preparer that waits for it to stop.
+        self.0.fork_gate.wait(ForkPhase::Stopping);
         let shared = Arc::new(MutatorShared::new(me));
         self.0.mutators.lock().push(shared.clone());
         let mutator = Mutator::new(self.clone(), shared);
@@ -558,6 +566,7 @@ impl Heap {
 
     /// Adds a scanner for roots that belong to no thread.
     pub fn add_root_scanner(&self, scanner: Box<dyn RootScanner>) {
+        self.0.fork_gate.wait(ForkPhase::Stopped);
         self.0.global_roots.lock().scanners.push(scanner);
     }
 
@@ -586,8 +595,11 @@ impl Heap {
 
     /// Statistics so far. Any thread may ask, a mutator's too, at any time:
     /// it takes a lock the collector holds only to record a cycle, and never
-    /// waits for a collection.
+    /// waits for a collection (a thread other than a running mutator may wait
+    /// for a fork being prepared, until its guard is done: see
+    /// [`prepare_to_fork`](Self::prepare_to_fork)).
     pub fn stats(&self) -> Stats {
+        self.0.fork_gate.wait(ForkPhase::Stopped);
         let mut s = self.0.stats.lock().clone();
         s.used = self.0.spaces.used();
         let large = self.0.spaces.large().fragmentation();
@@ -600,6 +612,7 @@ impl Heap {
 
     /// The collection policy in force.
     pub fn policy(&self) -> Policy {
+        self.0.fork_gate.wait(ForkPhase::Stopped);
         self.0.policy.lock().policy
     }
 
@@ -607,6 +620,7 @@ impl Heap {
     /// once. A policy that cannot work is refused with [`GcError::Config`].
     pub fn set_policy(&self, policy: Policy) -> Result<(), GcError> {
         policy.check().map_err(GcError::Config)?;
+        self.0.fork_gate.wait(ForkPhase::Stopped);
         let mut governor = self.0.policy.lock();
         // Listing starts before a young cycle may run: cards dirtied from now
         // on are listed, and those dirtied before are cleaned by the full

@@ -11,6 +11,7 @@ use allocator::Tlab;
 use gc_heap::{Header, ObjRef, SlotKind, Spaces, TypeId, TypeTable};
 
 use crate::error::GcError;
+use crate::fork::ForkPhase;
 use crate::heap::{Heap, HeapInner};
 use crate::root_slots::ScanSlots;
 use crate::roots::RootScanner;
@@ -594,6 +595,8 @@ impl Drop for Mutator {
                 (*self.shared.cards.get()).flush(&heap.remembered);
             }
         });
+        // In native code now, so it may wait out a fork being prepared.
+        heap.fork_gate.wait(ForkPhase::Stopping);
         heap.mutators
             .lock()
             .retain(|m| !Arc::ptr_eq(m, &self.shared));

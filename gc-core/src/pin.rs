@@ -20,9 +20,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gc_heap::ObjRef;
-use parking_lot::Mutex;
 
+use crate::fork::ForkPhase;
 use crate::heap::HeapInner;
+use crate::sync::ForkSafeMutex as Mutex;
 
 /// A pinned object: until this is dropped, `object()` is its address, and
 /// it stays reachable. From [`Mutator::pin`](crate::Mutator::pin).
@@ -48,6 +49,8 @@ impl Pinned {
 
 impl Drop for Pinned {
     fn drop(&mut self) {
+        // Any thread may unpin: none while a fork is prepared (fork.rs).
+        self.heap.fork_gate.wait(ForkPhase::Stopped);
         self.heap.pins.unpin(self.obj.addr());
     }
 }
@@ -67,14 +70,15 @@ impl Pinned {
 
 /// The pinned objects, with a count per object (pins nest), and a version
 /// that changes with every pin, so that a cycle that planned concurrently
-/// sees in its pause whether a pin came since.
+/// sees in its pause whether a pin came since. A std mutex (`ForkSafeMutex`):
+/// a thread unpinning at a fork leaves it held in no child.
 #[derive(Default)]
 pub(crate) struct Pins {
     table: Mutex<Table>,
 }
 
 #[derive(Default)]
-struct Table {
+pub(crate) struct Table {
     counts: BTreeMap<usize, usize>,
     version: u64,
 }
@@ -105,5 +109,10 @@ impl Pins {
     /// The version: it changes whenever an object is pinned.
     pub(crate) fn version(&self) -> u64 {
         self.table.lock().version
+    }
+
+    /// Holds off pinning and unpinning, for a fork (fork.rs).
+    pub(crate) fn lock_for_fork(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock()
     }
 }

@@ -16,6 +16,7 @@ use gc_heap::{ObjRef, TypeId};
 
 use crate::collect::{pause, retire_all};
 use crate::error::{GcError, mib};
+use crate::fork::ForkPhase;
 use crate::heap::{Heap, HeapInner, thread_number};
 use crate::mutator::Mutator;
 use crate::stats::Reason;
@@ -265,6 +266,7 @@ fn walk(
     if heap.in_walk() {
         return Err(GcError::InWalk);
     }
+    heap.fork_gate.wait(ForkPhase::Stopping);
     let collector = heap.collector.lock();
     let collected = match live {
         Live::Reachable => crate::collect::run_and_record(heap, Reason::Requested),

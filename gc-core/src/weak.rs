@@ -22,6 +22,7 @@ use std::sync::Arc;
 use gc_heap::ObjRef;
 
 use crate::error::GcError;
+use crate::fork::ForkPhase;
 use crate::heap::Heap;
 use crate::mutator::{HandleScope, Local, Mutator};
 use crate::references::Tables;
@@ -172,6 +173,7 @@ impl Weak {
 
 impl Drop for Weak {
     fn drop(&mut self) {
+        self.heap.0.fork_gate.wait(ForkPhase::Stopped);
         self.heap.0.references.lock().weak.remove(self.index);
     }
 }
@@ -189,6 +191,7 @@ impl Soft {
 
 impl Drop for Soft {
     fn drop(&mut self) {
+        self.heap.0.fork_gate.wait(ForkPhase::Stopped);
         self.heap.0.references.lock().soft.remove(self.index);
     }
 }
@@ -217,6 +220,7 @@ impl Ephemeron {
 
 impl Drop for Ephemeron {
     fn drop(&mut self) {
+        self.heap.0.fork_gate.wait(ForkPhase::Stopped);
         self.heap.0.references.lock().ephemerons.remove(self.index);
     }
 }

@@ -12,12 +12,37 @@
 
 use std::mem::MaybeUninit;
 
-use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering, UnsafeCell};
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, UnsafeCell};
 
 pub(crate) struct AppendOnly<T> {
     items: Box<[UnsafeCell<MaybeUninit<T>>]>,
     len: AtomicUsize,
     writer: Mutex<()>,
+    /// Held by a writer going ahead of the others ([`lock_writers_ahead`]:
+    /// a fork's preparer), which raises `ahead_raised` meanwhile; other
+    /// writers wait for it before taking `writer`. std's mutex hands itself
+    /// to no waiter: a thread that lets `writer` go and takes it again at
+    /// once gets it back before the waiter it woke runs, time after time.
+    ///
+    /// [`lock_writers_ahead`]: Self::lock_writers_ahead
+    ahead: Mutex<()>,
+    ahead_raised: AtomicBool,
+}
+
+/// The writers' lock, held until dropped.
+pub(crate) struct Writers<'a> {
+    _writer: MutexGuard<'a, ()>,
+    /// From [`AppendOnly::lock_writers_ahead`]: the flag it raised, lowered
+    /// on drop, and the lock the others wait for until then.
+    ahead: Option<(&'a AtomicBool, MutexGuard<'a, ()>)>,
+}
+
+impl Drop for Writers<'_> {
+    fn drop(&mut self) {
+        if let Some((raised, _)) = &self.ahead {
+            raised.store(false, Ordering::Release);
+        }
+    }
 }
 
 // SAFETY: entries are written once, by one writer at a time (the mutex),
@@ -60,6 +85,8 @@ impl<T> AppendOnly<T> {
             items,
             len: AtomicUsize::new(1),
             writer: Mutex::new(()),
+            ahead: Mutex::new(()),
+            ahead_raised: AtomicBool::new(false),
         })
     }
 
@@ -90,9 +117,28 @@ impl<T> AppendOnly<T> {
         })
     }
 
-    /// Holds off writers until the guard is dropped.
-    pub(crate) fn lock_writers(&self) -> MutexGuard<'_, ()> {
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    /// Holds off writers until the guard is dropped; first waits for a
+    /// writer going ahead, if one is.
+    pub(crate) fn lock_writers(&self) -> Writers<'_> {
+        if self.ahead_raised.load(Ordering::Acquire) {
+            drop(lock(&self.ahead));
+        }
+        Writers {
+            _writer: lock(&self.writer),
+            ahead: None,
+        }
+    }
+
+    /// [`lock_writers`](Self::lock_writers), ahead of the writers waiting
+    /// for it: those that come after wait until the guard is dropped, so it
+    /// waits only for those already waiting, once each.
+    pub(crate) fn lock_writers_ahead(&self) -> Writers<'_> {
+        let ahead = lock(&self.ahead);
+        self.ahead_raised.store(true, Ordering::Release);
+        Writers {
+            _writer: lock(&self.writer),
+            ahead: Some((&self.ahead_raised, ahead)),
+        }
     }
 
     /// Appends `value` and returns its index, or gives it back if the array is full.
@@ -108,6 +154,11 @@ impl<T> AppendOnly<T> {
         self.len.store(n + 1, Ordering::Release);
         Ok(n)
     }
+}
+
+/// Locks `m`, ignoring poisoning: the locks here guard no data.
+fn lock(m: &Mutex<()>) -> MutexGuard<'_, ()> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl<T> Drop for AppendOnly<T> {
@@ -178,6 +229,27 @@ mod loom_tests {
             assert_eq!(mine.max(theirs), 2);
             assert!(reader.join().unwrap() >= 1);
             assert_eq!(a.push(vec![9]), Err(vec![9]));
+        });
+    }
+
+    /// A writer going ahead (a fork's preparer) races a writer pushing: both
+    /// get the lock whatever the interleaving (loom reports a deadlock
+    /// otherwise), and none pushes while the one ahead holds it.
+    #[test]
+    fn a_writer_going_ahead_holds_off_the_others() {
+        loom::model(|| {
+            let a = Arc::new(AppendOnly::new(0, 2).unwrap());
+            let writer = {
+                let a = a.clone();
+                loom::thread::spawn(move || a.push(1).unwrap())
+            };
+            let held = a.lock_writers_ahead();
+            let len = a.len();
+            loom::thread::yield_now();
+            assert_eq!(a.len(), len, "a push while the lock was held");
+            drop(held);
+            assert_eq!(writer.join().unwrap(), 1);
+            assert_eq!(a.push(2), Ok(2), "the lock is free again");
         });
     }
 }

@@ -5,9 +5,8 @@
 
 use std::fmt;
 
-use crate::append::AppendOnly;
+use crate::append::{AppendOnly, Writers};
 use crate::object::{FILLER, Header, WORD};
-use crate::sync::MutexGuard;
 use crate::types::{Layout, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId};
 
 /// Every type the VM registered, indexed by [`TypeId`]. Types may be added at
@@ -22,7 +21,7 @@ pub struct TypeTable {
 /// [`TypeTable::lock_registrations`]).
 #[must_use = "registrations resume when this is dropped"]
 pub struct RegistrationLock<'a> {
-    _writers: MutexGuard<'a, ()>,
+    _writers: Writers<'a>,
 }
 
 impl fmt::Debug for RegistrationLock<'_> {
@@ -96,6 +95,18 @@ impl TypeTable {
     pub fn lock_registrations(&self) -> RegistrationLock<'_> {
         RegistrationLock {
             _writers: self.types.lock_writers(),
+        }
+    }
+
+    /// [`lock_registrations`](Self::lock_registrations) ahead of the threads
+    /// waiting for it: registrations and locks asked for after this wait
+    /// until the result is dropped, so this waits only for those already
+    /// waiting. For a fork's preparer: a thread that holds the lock and takes
+    /// it again at once (one registering types in a loop) would otherwise
+    /// keep it from the preparer for as long as it goes on.
+    pub fn lock_registrations_ahead(&self) -> RegistrationLock<'_> {
+        RegistrationLock {
+            _writers: self.types.lock_writers_ahead(),
         }
     }
 

@@ -487,10 +487,13 @@ fn a_thread_without_a_mutator_prepares_the_fork() {
 /// `Heap::stats` (the statistics' lock, then the large-object space's), one
 /// attaches and detaches a mutator (the mutators' list), one registers types
 /// and one holds registrations off for a millisecond at a time (the type
-/// table's writers' lock). They are queued on those locks at the
-/// fork, and do not exist in the child, which must still get every lock: it
-/// collects from a mutator and from a new thread, reads the statistics,
-/// registers a type, and attaches a new thread.
+/// table's writers' lock). They are queued on those locks (or on the fork
+/// gate before them) at the fork, and do not exist in the child, which must
+/// still get every lock: it collects from a mutator and from a new thread,
+/// reads the statistics, registers a type, and attaches a new thread. Each
+/// takes its lock again as soon as it lets it go: the preparation must still
+/// get every lock at once (without the gate it waited minutes on an idle
+/// machine).
 #[test]
 fn threads_waiting_for_the_heap_at_the_fork_leave_no_lock_held() {
     let _serial = serial();
