@@ -219,14 +219,8 @@ impl Spaces {
                     unsafe { slots.push(new + offset - page_start, kind) };
                 },
             );
-            new += size;
-            if new >= page_end {
-                // Past the last live object the next one may lie megabytes of
-                // bitmap away: do not search for it.
-                break;
-            }
-            match plan.next_live(old + size, new) {
-                Some(next) => old = next,
+            match next_on_page(plan, old, new, size, page_end) {
+                Some(next) => (old, new) = next,
                 None => break,
             }
         }
@@ -308,12 +302,8 @@ impl Spaces {
                     }
                 }
             });
-            new += size;
-            if new >= page_end {
-                break;
-            }
-            match plan.next_live(old + size, new) {
-                Some(next) => old = next,
+            match next_on_page(plan, old, new, size, page_end) {
+                Some(next) => (old, new) = next,
                 None => break,
             }
         }
@@ -407,6 +397,25 @@ impl Spaces {
         flush(&queued[..len], &mut holds_young);
         holds_young
     }
+}
+
+/// The live object after the one of `size` bytes at `old` (to land at `new`)
+/// that lands on the to-space page ending at `page_end`, as its old and new
+/// addresses; `None` past the page.
+fn next_on_page(
+    plan: &Plan<'_>,
+    old: usize,
+    new: usize,
+    size: usize,
+    page_end: usize,
+) -> Option<(usize, usize)> {
+    let new = new + size;
+    if new >= page_end {
+        // Past the last live object the next one may lie megabytes of bitmap
+        // away: do not search for it.
+        return None;
+    }
+    plan.next_live(old + size, new).map(|old| (old, new))
 }
 
 /// References forwarded per batch: enough that the misses in flight cover the

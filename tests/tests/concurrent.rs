@@ -52,18 +52,30 @@ fn numbered_list<'s>(s: &mut HandleScope<'s>, types: Types, cells: usize) -> Loc
     let head = s.local(None);
     let tail = s.local(None);
     for i in 0..cells {
-        let cell = s.mutator().alloc(types.node, 0).unwrap();
-        // SAFETY: a fresh node; 32 is a data word, 8 a reference slot.
-        unsafe { cell.write_word(32, i) };
-        match s.get(tail) {
-            // SAFETY: `last` is the live tail; no allocation since it was read.
-            Some(last) => unsafe { s.mutator().write_ref(last, 8, Some(cell)) },
-            None => s.set(head, Some(cell)),
-        }
-        s.set(tail, Some(cell));
-        s.mutator().alloc(types.blob, 64).unwrap();
+        append_numbered(s, types, (head, tail), i, 64);
     }
     head
+}
+
+/// Appends cell `i` to the list from `head` to `tail`, then `garbage` bytes
+/// of garbage.
+fn append_numbered(
+    s: &mut HandleScope<'_>,
+    types: Types,
+    (head, tail): (Local<'_>, Local<'_>),
+    i: usize,
+    garbage: u32,
+) {
+    let cell = s.mutator().alloc(types.node, 0).unwrap();
+    // SAFETY: a fresh node; 32 is a data word, 8 a reference slot.
+    unsafe { cell.write_word(32, i) };
+    match s.get(tail) {
+        // SAFETY: `last` is the live tail; no allocation since it was read.
+        Some(last) => unsafe { s.mutator().write_ref(last, 8, Some(cell)) },
+        None => s.set(head, Some(cell)),
+    }
+    s.set(tail, Some(cell));
+    s.mutator().alloc(types.blob, garbage).unwrap();
 }
 
 /// Walks the list from `head`: `cells` cells, numbered in order.
@@ -104,16 +116,7 @@ fn a_gigabyte_moved_out_whole_keeps_every_page() {
             let head = s.local(None);
             let tail = s.local(None);
             for i in 0..CELLS {
-                let cell = s.mutator().alloc(types.node, 0).unwrap();
-                // SAFETY: a fresh node; 32 is a data word, 8 a reference slot.
-                unsafe { cell.write_word(32, i) };
-                match s.get(tail) {
-                    // SAFETY: the live tail; no allocation since it was read.
-                    Some(last) => unsafe { s.mutator().write_ref(last, 8, Some(cell)) },
-                    None => s.set(head, Some(cell)),
-                }
-                s.set(tail, Some(cell));
-                s.mutator().alloc(types.blob, 4000).unwrap();
+                append_numbered(s, types, (head, tail), i, 4000);
             }
             movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
             let st = heap.stats();
@@ -146,8 +149,14 @@ fn a_gigabyte_moved_out_whole_keeps_every_page() {
 #[test]
 fn marked_and_black_pages_recycle_behind_their_own_frontiers() {
     const OLD: usize = 30_000;
+    /// About 30 MiB of cells, with 120 MiB of garbage between them.
+    const MOST: usize = 600_000;
     for mode in [Mode::Move, Mode::Copy] {
-        let Some((heap, types)) = heap(mode, 48 << 20, 1) else {
+        // A cycle every 8 MiB allocated.
+        let policy = movegc_tests::requested_cycles_only().young_budget(Some(8 << 20));
+        let Some((heap, types)) =
+            movegc_tests::concurrent_heap(mode, 96 << 20, |b| b.policy(policy))
+        else {
             return;
         };
         let mut m = heap.attach().unwrap();
@@ -159,33 +168,26 @@ fn marked_and_black_pages_recycle_behind_their_own_frontiers() {
             let seen = s.mutator().heap().stats().compactions;
             let mut both = 0;
             let mut counted = 0;
-            while both < 3 {
-                let cell = s.mutator().alloc(types.node, 0).unwrap();
-                // SAFETY: a fresh node; 32 is a data word, 8 a reference slot.
-                unsafe { cell.write_word(32, cells) };
-                match s.get(tail) {
-                    // SAFETY: the live tail; no allocation since it was read.
-                    Some(last) => unsafe { s.mutator().write_ref(last, 8, Some(cell)) },
-                    None => s.set(head, Some(cell)),
-                }
-                s.set(tail, Some(cell));
+            while both < 2 && cells < MOST {
+                append_numbered(s, types, (head, tail), cells, 200);
                 cells += 1;
-                s.mutator().alloc(types.blob, 200).unwrap();
                 if cells % 256 == 0 {
                     let st = s.mutator().heap().stats();
                     if let Some(last) = st.last.as_ref().filter(|c| c.index > counted) {
                         counted = last.index;
                         // A concurrent compaction of marked and black pages.
-                        if last.pages_remapped > 0 && last.allocated_black > 1 << 20 {
+                        if last.pages_remapped > 0 && last.allocated_black > 256 << 10 {
                             both += 1;
                         }
                     }
-                    assert!(
-                        st.compactions - seen < 200,
-                        "{mode:?}: no cycle with black pages"
-                    );
                 }
             }
+            let st = s.mutator().heap().stats();
+            assert!(
+                both > 0,
+                "{mode:?}: no concurrent compaction with pages allocated black in {} cycles",
+                st.compactions - seen
+            );
             movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
             check_numbered_list(s, old, OLD, &format!("{mode:?}, the old list"));
             check_numbered_list(
