@@ -739,22 +739,23 @@ impl Spaces {
         let mut at = range.start;
         // Objects of one type and length come in runs: the same header word,
         // the same size, without the type table's lookup and layout match.
-        let mut last = (u64::MAX, 0);
+        let mut last: Option<(u64, usize)> = None;
         self.mark.set_ascending(std::iter::from_fn(|| {
             if at >= range.end {
                 return None;
             }
             // SAFETY: as the caller guarantees, `at` starts an object.
             let header = crate::object::Header(unsafe { (at as *const u64).read() });
-            let size = if header.0 == last.0 {
-                last.1
-            } else {
-                let Some(size) = self.types.size_of(header) else {
-                    debug_assert!(false, "unknown type {} at {at:#x}", header.type_id());
-                    return None;
-                };
-                last = (header.0, size);
-                size
+            let size = match last {
+                Some((word, size)) if word == header.0 => size,
+                _ => {
+                    let Some(size) = self.types.size_of(header) else {
+                        debug_assert!(false, "unknown type {} at {at:#x}", header.type_id());
+                        return None;
+                    };
+                    last = Some((header.0, size));
+                    size
+                }
             };
             let object = at;
             at += size;
@@ -1054,8 +1055,7 @@ impl Plan<'_> {
         }
         if page_start >= self.p.old_top {
             // Nothing lies above the top: no bitmap line to read (the compaction
-            // pause asks about the garbage pages kept above it, 25 us of cold
-            // lines for 512 pages).
+            // pause asks about the garbage pages kept above it).
             return false;
         }
         self.spaces.live_words_on_page(page_start)

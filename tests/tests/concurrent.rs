@@ -143,59 +143,64 @@ fn a_gigabyte_moved_out_whole_keeps_every_page() {
 
 /// A compaction builds the pages of the objects marking found before those
 /// of the objects allocated black, and recycles the shadow behind both (two
-/// frontiers): a list whose cells slide, and another one built while the
-/// cycles mark (allocated black), read back whole after cycles that had both
-/// kinds of pages, the mutator building its list all along.
+/// frontiers): a list whose cells slide, and lists built while the cycles
+/// mark (allocated black: another thread asks for cycles, one after
+/// another), each read back whole before the next, until two cycles had
+/// both kinds of pages.
 #[test]
 fn marked_and_black_pages_recycle_behind_their_own_frontiers() {
     const OLD: usize = 30_000;
-    /// About 30 MiB of cells, with 120 MiB of garbage between them.
-    const MOST: usize = 600_000;
+    /// Cells of each list built meanwhile: about 10 MiB, and 40 MiB of garbage.
+    const CELLS: usize = 200_000;
     for mode in [Mode::Move, Mode::Copy] {
-        // A cycle every 8 MiB allocated.
-        let policy = movegc_tests::requested_cycles_only().young_budget(Some(8 << 20));
-        let Some((heap, types)) =
-            movegc_tests::concurrent_heap(mode, 96 << 20, |b| b.policy(policy))
-        else {
+        let Some((heap, types)) = movegc_tests::concurrent_heap(mode, 256 << 20, |b| {
+            b.policy(movegc_tests::requested_cycles_only())
+        }) else {
             return;
         };
-        let mut m = heap.attach().unwrap();
-        m.scope(|s| {
-            let old = numbered_list(s, types, OLD);
-            let head = s.local(None);
-            let tail = s.local(None);
-            let mut cells = 0;
-            let seen = s.mutator().heap().stats().compactions;
-            let mut both = 0;
-            let mut counted = 0;
-            while both < 2 && cells < MOST {
-                append_numbered(s, types, (head, tail), cells, 200);
-                cells += 1;
-                if cells % 256 == 0 {
-                    let st = s.mutator().heap().stats();
-                    if let Some(last) = st.last.as_ref().filter(|c| c.index > counted) {
-                        counted = last.index;
-                        // A concurrent compaction of marked and black pages.
-                        if last.pages_remapped > 0 && last.allocated_black > 256 << 10 {
-                            both += 1;
-                        }
-                    }
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    heap.collect().unwrap();
                 }
-            }
-            let st = s.mutator().heap().stats();
-            assert!(
-                both > 0,
-                "{mode:?}: no concurrent compaction with pages allocated black in {} cycles",
-                st.compactions - seen
-            );
-            movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
-            check_numbered_list(s, old, OLD, &format!("{mode:?}, the old list"));
-            check_numbered_list(
-                s,
-                head,
-                cells,
-                &format!("{mode:?}, the list built meanwhile"),
-            );
+            });
+            let mut m = heap.attach().unwrap();
+            m.scope(|s| {
+                let old = numbered_list(s, types, OLD);
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                let mut both = 0;
+                let mut counted = 0;
+                while both < 2 && std::time::Instant::now() < deadline {
+                    s.scope(|s| {
+                        let head = s.local(None);
+                        let tail = s.local(None);
+                        for cells in 0..CELLS {
+                            append_numbered(s, types, (head, tail), cells, 200);
+                            if cells % 256 != 0 {
+                                continue;
+                            }
+                            let st = s.mutator().heap().stats();
+                            if let Some(last) = st.last.as_ref().filter(|c| c.index > counted) {
+                                counted = last.index;
+                                // A concurrent compaction of marked and black pages.
+                                if last.pages_remapped > 0 && last.allocated_black > 256 << 10 {
+                                    both += 1;
+                                }
+                            }
+                        }
+                        check_numbered_list(s, head, CELLS, &format!("{mode:?}, a new list"));
+                    });
+                }
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+                assert!(
+                    both > 0,
+                    "{mode:?}: no concurrent compaction with pages allocated black in {} cycles",
+                    s.mutator().heap().stats().compactions
+                );
+                movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
+                check_numbered_list(s, old, OLD, &format!("{mode:?}, the old list"));
+            });
         });
     }
 }

@@ -9,11 +9,12 @@
 //! to-space page will hold: so between planning and the pause the cycle's
 //! thread forwards those pages' references, reading the objects where they
 //! are while the mutators still run, into a memo of (value, forwarded value)
-//! per word of the page to be built. Whether the page is of the dense prefix
-//! (nothing on it moves) or slides, the build after the pause takes a slot's forwarding from
-//! the memo when the slot still holds the value memoized, and looks up any
-//! other value as before: a store in between is not lost, whatever its
-//! timing, since forwarding is a function of the value alone for one plan.
+//! per word of the page to be built, whether the page is of the dense prefix
+//! (nothing on it moves) or slides. The build, after the pause, takes a
+//! slot's forwarding from the memo when the slot still holds the value
+//! memoized, and looks up any other value as before: a store in between is
+//! not lost, whatever its timing, since forwarding is a function of the value
+//! alone for one plan.
 //! A cycle that plans again in its pause (an object pinned meanwhile) drops
 //! the memo.
 
@@ -117,7 +118,7 @@ fn written_pages(spaces: &Spaces, plan: &Plan<'_>, budget: usize) -> Vec<usize> 
         }
         // Forwarding keeps the order: the pages come in address order.
         let to = plan.forward(p)..plan.forward(p + PAGE).min(filled);
-        for d in (to.start / PAGE * PAGE..to.end).step_by(PAGE) {
+        for d in ((to.start / PAGE * PAGE).max(first)..to.end).step_by(PAGE) {
             if pages.last() != Some(&d) && pages.len() < budget {
                 pages.push(d);
             }
