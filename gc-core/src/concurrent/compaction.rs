@@ -1181,35 +1181,38 @@ impl Compaction {
         let split = self.split(plan);
         // The marked objects' pages first, then the black objects': each top
         // down (see `split`).
-        let order = (0..split).rev().chain((split..self.pages.len()).rev());
-        for mut i in order {
-            if !self.pages.try_claim(i) {
-                continue;
-            }
-            let hi = i;
-            let dense = hi < self.dense_pages;
-            let run = cost.pages(dense);
-            let t = Instant::now();
-            while hi - i + 1 < run
-                && i > 0
-                && (i - 1 < self.dense_pages) == dense
-                && self.pages.try_claim(i - 1)
-            {
+        for part in [0..split, split..self.pages.len()] {
+            let mut i = part.end;
+            while i > part.start {
                 i -= 1;
+                if !self.pages.try_claim(i) {
+                    continue;
+                }
+                let hi = i;
+                let dense = hi < self.dense_pages;
+                let run = cost.pages(dense);
+                let t = Instant::now();
+                while hi - i + 1 < run
+                    && i > part.start
+                    && (i - 1 < self.dense_pages) == dense
+                    && self.pages.try_claim(i - 1)
+                {
+                    i -= 1;
+                }
+                failed += if dense {
+                    self.dense_run(plan, i, hi)
+                } else {
+                    self.sliding_run(plan, i, hi, scratch)
+                };
+                cost.note(dense, hi - i + 1, t.elapsed());
+                built += hi - i + 1;
+                self.counts.by_gc.fetch_add(hi - i + 1, Ordering::Relaxed);
+                self.heap
+                    .pacer
+                    .progress
+                    .fetch_add((hi - i + 1) * PAGE, Ordering::Relaxed);
+                after_run();
             }
-            failed += if dense {
-                self.dense_run(plan, i, hi)
-            } else {
-                self.sliding_run(plan, i, hi, scratch)
-            };
-            cost.note(dense, hi - i + 1, t.elapsed());
-            built += hi - i + 1;
-            self.counts.by_gc.fetch_add(hi - i + 1, Ordering::Relaxed);
-            self.heap
-                .pacer
-                .progress
-                .fetch_add((hi - i + 1) * PAGE, Ordering::Relaxed);
-            after_run();
         }
         Built { failed, built }
     }
