@@ -1397,6 +1397,7 @@ fn compaction_pause_work(
             spaces.capacity(),
             cycle.used_after,
             cycle.allocated_black,
+            cycle.used_before + cycle.allocated_black,
         );
         if cycle.kind == CycleKind::Young {
             policy.young_traced = cycle.objects_marked;
