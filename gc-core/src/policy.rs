@@ -32,9 +32,12 @@
 //! those pages are needed before the next compaction frees any; or, if more,
 //! what the last cycle freed (the heap had those pages in use at its
 //! compaction pause, and a program's next phase is likely to need them
-//! again). It follows that up at once and down by half every 30 seconds, so that a budget that
-//! swings does not fault its pages in again every time it grows (ZGC and
-//! Shenandoah uncommit memory unused for five minutes). A full cycle costs
+//! again). It follows that up at once; what the last cycle kept resident
+//! above the data in use now stays, down by half every 30 seconds, whether
+//! the budget or the data shrank, so that a budget that swings, or a phase
+//! of the program that needs as much memory as an earlier one, does not
+//! fault its pages in again (ZGC and Shenandoah uncommit memory unused for
+//! five minutes). A full cycle costs
 //! in proportion to all live data, so full cycles come when the old
 //! generation has grown by [`Policy::old_growth`] times what the last full
 //! cycle traced (promoted survivors that have since died are only found by
@@ -215,10 +218,10 @@ pub(crate) struct Governor {
     /// pause to clean). No cycle is young until a full one has cleaned the
     /// whole table.
     pub(crate) unlisted: bool,
-    /// Bytes above the data in use that a cycle keeps resident for the
-    /// allocations to come: the budget, or more while a larger one decays;
-    /// and when it was decided.
-    kept: usize,
+    /// The bytes in use up to which a cycle keeps memory resident for the
+    /// allocations to come (the data in use plus the budget, or more while a
+    /// larger figure decays), and when it was decided.
+    kept_end: usize,
     kept_at: Option<Instant>,
     /// Bytes the mutators allocated while a cycle marked, smoothed over the
     /// last cycles: what they will allocate above the next trigger before
@@ -256,7 +259,7 @@ impl Governor {
             ended: None,
             rate: 0.0,
             cost: 0.0,
-            kept: 0,
+            kept_end: 0,
             kept_at: None,
             black: 0.0,
             young_traced: 0,
@@ -377,7 +380,10 @@ impl Governor {
             .map_or(Duration::ZERO, |then| now.saturating_duration_since(then));
         self.kept_at = Some(now);
         let halves = since.as_secs_f64() / KEPT_HALF_LIFE.as_secs_f64();
-        let decayed = (self.kept as f64 * 0.5f64.powf(halves)) as usize;
+        // What the last cycle kept above what this one left in use: the
+        // pages stay whether the data shrank or the budget did.
+        let carried = self.kept_end.saturating_sub(used);
+        let decayed = (carried as f64 * 0.5f64.powf(halves)) as usize;
         let free = capacity.saturating_sub(used);
         self.black = smooth(self.black, black as f64);
         let wanted = self.budget().saturating_add(self.black as usize);
@@ -386,7 +392,7 @@ impl Governor {
         // 21: the pages its dead stretch tree held, needed again by its last
         // trees, 40,000 minor faults a run).
         let freed = peak.saturating_sub(used);
-        self.kept = decayed.max(wanted).max(freed).min(free);
+        self.kept_end = used + decayed.max(wanted).max(freed).min(free);
         self.trigger()
     }
 
@@ -394,7 +400,7 @@ impl Governor {
     /// cycle that just ended: its budget and what the mutators allocate while
     /// the next cycle marks, or a larger recent figure decaying.
     pub(crate) fn kept(&self) -> usize {
-        self.kept
+        self.kept_end - self.used_after
     }
 
     /// The bytes in use at which the next cycle starts.
@@ -578,8 +584,8 @@ mod tests {
         g.policy = g.policy.young_budget(Some(300 << 20));
         g.cycle_ended_at(later, CycleKind::Young, heap, used, 0, 0);
         assert_eq!(g.kept(), 300 << 20, "up at once");
-        g.cycle_ended_at(later, CycleKind::Young, heap, heap - (50 << 20), 0, 0);
-        assert_eq!(g.kept(), 50 << 20, "never more than the free heap");
+        g.cycle_ended_at(later, CycleKind::Young, used + (250 << 20), used, 0, 0);
+        assert_eq!(g.kept(), 250 << 20, "never more than the free heap");
     }
 
     #[test]
@@ -626,6 +632,35 @@ mod tests {
         assert_eq!(g.kept(), 200 << 20, "halved in a half-life");
         g.cycle_ended_at(t, CycleKind::Young, heap, heap - (30 << 20), 0, heap);
         assert_eq!(g.kept(), 30 << 20, "never more than the free heap");
+    }
+
+    #[test]
+    fn memory_kept_stays_resident_when_the_data_shrinks() {
+        let (heap, budget) = (4usize << 30, 50usize << 20);
+        let mut g = Governor::new(Policy::default().young_budget(Some(budget)), heap);
+        let t = Instant::now();
+        let used = 300usize << 20;
+        g.cycle_ended_at(t, CycleKind::Young, heap, used, 0, used + budget);
+        assert_eq!(g.kept(), budget);
+        g.cycle_ended_at(t, CycleKind::Young, heap, 100 << 20, 0, used + budget);
+        assert_eq!(
+            g.kept(),
+            250 << 20,
+            "the pages resident up to the last end stay, the data below them having died"
+        );
+        g.cycle_ended_at(
+            t + KEPT_HALF_LIFE,
+            CycleKind::Young,
+            heap,
+            200 << 20,
+            0,
+            250 << 20,
+        );
+        assert_eq!(
+            g.kept(),
+            75 << 20,
+            "what lies above the data in use now decays"
+        );
     }
 
     #[test]
