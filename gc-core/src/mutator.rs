@@ -203,9 +203,17 @@ impl Mutator {
             if used + size > heap.trigger.load(Ordering::Relaxed) {
                 crate::collect::request(&heap, &self.shared);
             }
-            if heap.pacer.ahead(used) {
+            // A claim that would take fresh pages while a compaction has
+            // yet to free the shadow's garbage waits for it instead.
+            let short = || {
+                heap.concurrent.as_ref().is_some_and(|c| {
+                    let top = heap.spaces.moving().top();
+                    c.short_of_pages(top..top.saturating_add(size.max(heap.config.tlab_size)))
+                })
+            };
+            if heap.pacer.ahead(used) || short() {
                 self.enter_native();
-                let waited = heap.pacer.pace(|| heap.spaces.used());
+                let waited = heap.pacer.pace(|| heap.spaces.used()) + heap.pacer.wait_while(short);
                 self.leave_native();
                 let mut stats = heap.stats.lock();
                 stats.paced += 1;

@@ -11,9 +11,12 @@
 //! wait. Marking ends in a pause; the memory is freed at the compaction
 //! pause, and a concurrent compaction is paced the same way against the pages
 //! it has placed, with the room up to the next cycle's trigger (the next cycle
-//! cannot start before it ends, and must find room for its marking). Only an
-//! allocation that finds the heap truly full waits for the cycle itself (an
-//! allocation stall).
+//! cannot start before it ends, and must find room for its marking). In Move
+//! mode an allocation that would take fresh pages from the kernel while the
+//! compaction has none of the shadow's to spare waits the same way, once the
+//! compaction's share of fresh pages is taken (see
+//! [`wait_while`](Pacer::wait_while)). Only an allocation that finds the heap
+//! truly full waits for the cycle itself (an allocation stall).
 
 use std::time::{Duration, Instant};
 
@@ -80,11 +83,18 @@ impl Pacer {
     /// Slows an allocation down while the mutators are ahead, with `used()`
     /// the bytes in use; returns how long it waited (zero when not ahead).
     pub(crate) fn pace(&self, used: impl Fn() -> usize) -> Duration {
-        if !self.ahead(used()) {
+        self.wait_while(|| self.ahead(used()))
+    }
+
+    /// Slows an allocation down while `short()` says the memory it would
+    /// take is not free yet, at most [`MAX_DELAY`]; returns how long it
+    /// waited (zero when it need not).
+    pub(crate) fn wait_while(&self, short: impl Fn() -> bool) -> Duration {
+        if !short() {
             return Duration::ZERO;
         }
         let start = Instant::now();
-        while self.ahead(used()) && start.elapsed() < MAX_DELAY {
+        while short() && start.elapsed() < MAX_DELAY {
             std::thread::sleep(STEP);
         }
         start.elapsed()

@@ -205,6 +205,60 @@ fn marked_and_black_pages_recycle_behind_their_own_frontiers() {
     }
 }
 
+/// While a compaction has freed nothing yet (its thread held back by an
+/// injected delay, the heap's pages all part live), a mutator allocating as
+/// fast as it can takes at most the compaction's share of fresh pages (a
+/// 128th of the heap), then waits for recycled ones: each wait that ran out
+/// (10 ms) let one claim through. Without the waits it took what the pacer
+/// frees at once, an eighth of the young budget.
+#[test]
+fn allocations_during_a_compaction_wait_for_recycled_pages() {
+    const HEAP: usize = 64 << 20;
+    const PAGE: usize = 4096;
+    const TLAB: usize = 32 << 10;
+    let inject = gc_core::inject::Injection {
+        compaction_delay: Some(std::time::Duration::from_millis(100)),
+        ..Default::default()
+    };
+    let Some((heap, types)) = movegc_tests::concurrent_heap(Mode::Move, HEAP, |b| {
+        b.inject(inject).tlab_size(TLAB).policy(
+            gc_core::Policy::default()
+                .young_budget(Some(24 << 20))
+                .young_slide_limit(0)
+                .young_pause_objects(0),
+        )
+    }) else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    const CELLS: usize = 100_000;
+    m.scope(|s| {
+        let head = numbered_list(s, types, CELLS);
+        let before = s.mutator().heap().stats().compactions;
+        let seen = s.mutator().heap().stats().collections;
+        while s.mutator().heap().stats().collections == seen {
+            s.mutator().alloc(types.node, 0).unwrap();
+        }
+        while s.mutator().heap().stats().compactions == before {
+            s.mutator().alloc(types.node, 0).unwrap();
+        }
+        check_numbered_list(s, head, CELLS, "");
+    });
+    let stats = heap.stats();
+    let last = stats.last_compaction.expect("a compaction ran");
+    let share = HEAP / 128 / PAGE;
+    let ran_out = (stats.pacing_time.as_millis() / 10) as usize;
+    assert!(
+        last.allocation_pages <= share + (ran_out + 1) * (TLAB / PAGE),
+        "{} fresh pages, {ran_out} waits ran out: {last}",
+        last.allocation_pages
+    );
+    assert!(
+        last.allocation_recycled > 0,
+        "the allocations reused no shadow page: {last}"
+    );
+}
+
 /// With the cycle's compaction thread held back (an injected delay) and the
 /// mutator idle, the second compaction thread builds the pages: every cell
 /// of a list whose cells all move reads back as written.

@@ -253,6 +253,14 @@ impl Concurrent {
         }
     }
 
+    /// Whether a claim of `claim` now would take fresh pages from the
+    /// kernel: a compaction is live, some of the claim's pages are missing,
+    /// and it has no shadow page to spare for them.
+    pub(crate) fn short_of_pages(&self, claim: Range<usize>) -> bool {
+        self.current.state.load(Ordering::Relaxed) & LIVE != 0
+            && self.current.with(|c| c.short_of_pages(claim)) == Some(true)
+    }
+
     /// Whether a compaction is live (its range registered).
     pub(crate) fn is_live(&self) -> bool {
         self.current.state.load(Ordering::Relaxed) & LIVE != 0
