@@ -263,11 +263,19 @@ fn generated_code_allocates_and_stores(mode: Mode) {
         model: vec![Vec::new(); SLOTS],
         next_id: 0,
     };
-    for b in 0..BATCHES {
+    // The batches go on, up to ten times as many, until the cycles have run
+    // often enough to meet every slow path: on a loaded machine the cycle
+    // thread runs less often, and marks while fewer stores run.
+    let mut b = 0;
+    while b < BATCHES
+        || (b < 10 * BATCHES
+            && (heap.stats().collections < 10 || code.pre_slow == 0 || code.post_slow == 0))
+    {
         batch(&mut m, &mut code, &mut w).unwrap_or_else(|e| panic!("{mode:?} batch {b}: {e}"));
         // SAFETY: the frame holds the live root array.
         check(unsafe { frame_ptr.read() }, node, &w.model)
             .unwrap_or_else(|e| panic!("{mode:?} batch {b}: {e}"));
+        b += 1;
     }
     m.collect().expect("a full collection");
     // SAFETY: as above.
