@@ -18,6 +18,8 @@ use std::ops::Range;
 
 use gc_heap::HEAP_ALIGN;
 
+use super::remap::without;
+
 /// The bytes one middle-level page table maps: a move costs a TLB flush
 /// per such extent it touches.
 const EXTENT: usize = 2 << 20;
@@ -64,7 +66,7 @@ pub(super) fn steps(
             }
             i += 1;
         }
-        let gaps = gaps(&parts, chunk.clone());
+        let gaps = without(vec![chunk.clone()], &parts);
         let whole = chunk.start >= space.start
             && chunk.end <= space.end
             && !stay
@@ -79,23 +81,6 @@ pub(super) fn steps(
         }
     }
     steps
-}
-
-/// The parts of `chunk` that none of `parts` (sorted, disjoint, inside it)
-/// covers.
-fn gaps(parts: &[Range<usize>], chunk: Range<usize>) -> Vec<Range<usize>> {
-    let mut gaps = Vec::new();
-    let mut from = chunk.start;
-    for p in parts {
-        if p.start > from {
-            gaps.push(from..p.start);
-        }
-        from = p.end;
-    }
-    if from < chunk.end {
-        gaps.push(from..chunk.end);
-    }
-    gaps
 }
 
 /// How many table extents moving `ranges` touches.

@@ -151,7 +151,7 @@ fn join(runs: &mut Vec<Range<usize>>, r: Range<usize>, gap: usize) {
 }
 
 /// `runs` less the ranges `holes` (sorted, disjoint).
-fn without(runs: Vec<Range<usize>>, holes: &[Range<usize>]) -> Vec<Range<usize>> {
+pub(super) fn without(runs: Vec<Range<usize>>, holes: &[Range<usize>]) -> Vec<Range<usize>> {
     let mut out = Vec::with_capacity(runs.len() + holes.len());
     for r in runs {
         let mut from = r.start;
