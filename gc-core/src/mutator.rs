@@ -213,7 +213,10 @@ impl Mutator {
             };
             if heap.pacer.ahead(used) || short() {
                 self.enter_native();
-                let waited = heap.pacer.pace(|| heap.spaces.used()) + heap.pacer.wait_while(short);
+                // One wait for both, at most the pacer's longest.
+                let waited = heap
+                    .pacer
+                    .wait_while(|| heap.pacer.ahead(heap.spaces.used()) || short());
                 self.leave_native();
                 let mut stats = heap.stats.lock();
                 stats.paced += 1;

@@ -80,15 +80,10 @@ impl Pacer {
             && used.saturating_sub(self.base.load(Ordering::Relaxed)) > self.allowance()
     }
 
-    /// Slows an allocation down while the mutators are ahead, with `used()`
-    /// the bytes in use; returns how long it waited (zero when not ahead).
-    pub(crate) fn pace(&self, used: impl Fn() -> usize) -> Duration {
-        self.wait_while(|| self.ahead(used()))
-    }
-
     /// Slows an allocation down while `short()` says the memory it would
-    /// take is not free yet, at most [`MAX_DELAY`]; returns how long it
-    /// waited (zero when it need not).
+    /// take is not free yet (the mutators are [`ahead`](Self::ahead), or a
+    /// compaction has no page to spare), at most [`MAX_DELAY`]; returns how
+    /// long it waited (zero when it need not).
     pub(crate) fn wait_while(&self, short: impl Fn() -> bool) -> Duration {
         if !short() {
             return Duration::ZERO;
@@ -141,8 +136,8 @@ mod tests {
     fn an_allocation_ahead_waits_for_marking_or_the_cap() {
         let p = Pacer::default();
         p.begin(0, 100 << 20, 10 << 20);
-        assert_eq!(p.pace(|| 10 << 20), Duration::ZERO);
-        let waited = p.pace(|| 90 << 20);
+        assert_eq!(p.wait_while(|| p.ahead(10 << 20)), Duration::ZERO);
+        let waited = p.wait_while(|| p.ahead(90 << 20));
         assert!(waited >= MAX_DELAY, "waited {waited:?}");
     }
 }
