@@ -398,7 +398,8 @@ impl Governor {
 
     /// Bytes above the data in use to keep resident for allocation after the
     /// cycle that just ended: its budget and what the mutators allocate while
-    /// the next cycle marks, or a larger recent figure decaying.
+    /// the next cycle marks, or what it freed, or what the cycle before kept
+    /// above the data now in use (decaying), whichever is most.
     pub(crate) fn kept(&self) -> usize {
         self.kept_end - self.used_after
     }

@@ -254,8 +254,9 @@ impl Concurrent {
     }
 
     /// Whether a claim of `claim` now would take fresh pages from the
-    /// kernel: a compaction is live, some of the claim's pages are missing,
-    /// and it has no shadow page to spare for them.
+    /// kernel beyond the compaction's share of them: a compaction is live,
+    /// some of the claim's pages are missing, and it has no shadow page to
+    /// spare for them.
     pub(crate) fn short_of_pages(&self, claim: Range<usize>) -> bool {
         self.current.state.load(Ordering::Relaxed) & LIVE != 0
             && self.current.with(|c| c.short_of_pages(claim)) == Some(true)
