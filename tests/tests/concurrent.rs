@@ -57,6 +57,21 @@ fn numbered_list<'s>(s: &mut HandleScope<'s>, types: Types, cells: usize) -> Loc
     head
 }
 
+/// Allocates with `alloc` until a cycle has passed its compaction pause
+/// (its compaction, if concurrent, may still run); returns the compactions
+/// finished before it.
+fn allocate_into_a_compaction(
+    s: &mut HandleScope<'_>,
+    mut alloc: impl FnMut(&mut HandleScope<'_>),
+) -> u64 {
+    let before = s.mutator().heap().stats().compactions;
+    let seen = s.mutator().heap().stats().collections;
+    while s.mutator().heap().stats().collections == seen {
+        alloc(s);
+    }
+    before
+}
+
 /// Appends cell `i` to the list from `head` to `tail`, then `garbage` bytes
 /// of garbage.
 fn append_numbered(
@@ -234,11 +249,9 @@ fn allocations_during_a_compaction_wait_for_recycled_pages() {
     const CELLS: usize = 100_000;
     m.scope(|s| {
         let head = numbered_list(s, types, CELLS);
-        let before = s.mutator().heap().stats().compactions;
-        let seen = s.mutator().heap().stats().collections;
-        while s.mutator().heap().stats().collections == seen {
+        let before = allocate_into_a_compaction(s, |s| {
             s.mutator().alloc(types.node, 0).unwrap();
-        }
+        });
         while s.mutator().heap().stats().compactions == before {
             s.mutator().alloc(types.node, 0).unwrap();
         }
@@ -277,11 +290,9 @@ fn a_second_compaction_thread_builds_pages() {
     const CELLS: usize = 100_000;
     m.scope(|s| {
         let head = numbered_list(s, types, CELLS);
-        let before = s.mutator().heap().stats().compactions;
-        let seen = s.mutator().heap().stats().collections;
-        while s.mutator().heap().stats().collections == seen {
+        let before = allocate_into_a_compaction(s, |s| {
             s.mutator().alloc(types.blob, 200).unwrap();
-        }
+        });
         // Idle, in native code, until the compaction ends.
         s.mutator().native(|| {
             while heap.stats().compactions == before {

@@ -598,15 +598,7 @@ impl Compaction {
     /// Before a mutator allocates in `claim` (above the new top), places its
     /// missing pages with one call a stretch instead of a fault per page.
     pub(super) fn populate(&self, claim: Range<usize>) {
-        let above = self.page(self.pages.len());
-        // A claim's first page, if partial, was placed with the claim below it.
-        let mut start = claim.start.next_multiple_of(PAGE).max(above);
-        let end = claim.end.next_multiple_of(PAGE);
-        // The compaction thread placed these already.
-        let prepared = self.prepared_to.load(Ordering::Acquire);
-        if (self.prepared_from..prepared).contains(&start) {
-            start = prepared.min(end);
-        }
+        let Range { mut start, end } = self.unprepared(claim);
         let (mut placed, mut recycled) = (0, 0);
         while let Some(missing) = self.remapped.next_missing(start..end, self.dirty_end) {
             let reused = self.place_recycled(missing.clone());
@@ -631,6 +623,19 @@ impl Compaction {
         if !self.concurrent().use_move || self.copy_only.load(Ordering::Relaxed) {
             return false;
         }
+        let fresh = self.counts.allocation_pages.load(Ordering::Relaxed) * PAGE;
+        fresh >= self.spaces().capacity() / FRESH_SHARE
+            && self.buffers.available() <= self.builders_reserve()
+            && self
+                .remapped
+                .next_missing(self.unprepared(claim), self.dirty_end)
+                .is_some()
+    }
+
+    /// The pages of a mutator's `claim` (above the new top) that may be
+    /// missing: not its first page if partial, which was placed with the
+    /// claim below it, nor those the compaction thread prepared.
+    fn unprepared(&self, claim: Range<usize>) -> Range<usize> {
         let above = self.page(self.pages.len());
         let mut start = claim.start.next_multiple_of(PAGE).max(above);
         let end = claim.end.next_multiple_of(PAGE);
@@ -638,13 +643,7 @@ impl Compaction {
         if (self.prepared_from..prepared).contains(&start) {
             start = prepared.min(end);
         }
-        let fresh = self.counts.allocation_pages.load(Ordering::Relaxed) * PAGE;
-        fresh >= self.spaces().capacity() / FRESH_SHARE
-            && self.buffers.available() <= self.builders_reserve()
-            && self
-                .remapped
-                .next_missing(start..end, self.dirty_end)
-                .is_some()
+        start..end
     }
 
     /// Moves zeroed buffer pages into `range` (missing pages above the new
