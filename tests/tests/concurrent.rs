@@ -57,6 +57,21 @@ fn numbered_list<'s>(s: &mut HandleScope<'s>, types: Types, cells: usize) -> Loc
     head
 }
 
+/// The size of [`held_back_heap`]'s heaps.
+const HELD_BACK_HEAP: usize = 64 << 20;
+
+/// A Move heap whose compaction thread waits 100 ms before it builds
+/// anything (an injected delay), configured further by `configure`.
+fn held_back_heap(
+    configure: impl Fn(gc_core::HeapBuilder) -> gc_core::HeapBuilder,
+) -> Option<(Heap, Types)> {
+    let inject = gc_core::inject::Injection {
+        compaction_delay: Some(std::time::Duration::from_millis(100)),
+        ..Default::default()
+    };
+    movegc_tests::concurrent_heap(Mode::Move, HELD_BACK_HEAP, |b| configure(b.inject(inject)))
+}
+
 /// Allocates with `alloc` until a cycle has passed its compaction pause
 /// (its compaction, if concurrent, may still run); returns the compactions
 /// finished before it.
@@ -228,15 +243,10 @@ fn marked_and_black_pages_recycle_behind_their_own_frontiers() {
 /// frees at once, an eighth of the young budget.
 #[test]
 fn allocations_during_a_compaction_wait_for_recycled_pages() {
-    const HEAP: usize = 64 << 20;
     const PAGE: usize = 4096;
     const TLAB: usize = 32 << 10;
-    let inject = gc_core::inject::Injection {
-        compaction_delay: Some(std::time::Duration::from_millis(100)),
-        ..Default::default()
-    };
-    let Some((heap, types)) = movegc_tests::concurrent_heap(Mode::Move, HEAP, |b| {
-        b.inject(inject).tlab_size(TLAB).policy(
+    let Some((heap, types)) = held_back_heap(|b| {
+        b.tlab_size(TLAB).policy(
             gc_core::Policy::default()
                 .young_budget(Some(24 << 20))
                 .young_slide_limit(0)
@@ -259,7 +269,7 @@ fn allocations_during_a_compaction_wait_for_recycled_pages() {
     });
     let stats = heap.stats();
     let last = stats.last_compaction.expect("a compaction ran");
-    let share = HEAP / 128 / PAGE;
+    let share = HELD_BACK_HEAP / 128 / PAGE;
     let ran_out = (stats.pacing_time.as_millis() / 10) as usize;
     assert!(
         last.allocation_pages <= share + (ran_out + 1) * (TLAB / PAGE),
@@ -277,13 +287,7 @@ fn allocations_during_a_compaction_wait_for_recycled_pages() {
 /// of a list whose cells all move reads back as written.
 #[test]
 fn a_second_compaction_thread_builds_pages() {
-    let inject = gc_core::inject::Injection {
-        compaction_delay: Some(std::time::Duration::from_millis(100)),
-        ..Default::default()
-    };
-    let Some((heap, types)) = movegc_tests::concurrent_heap(Mode::Move, 64 << 20, |b| {
-        b.inject(inject).compaction_threads(2)
-    }) else {
+    let Some((heap, types)) = held_back_heap(|b| b.compaction_threads(2)) else {
         return;
     };
     let mut m = heap.attach().unwrap();
