@@ -49,12 +49,25 @@ fn graphs_survive(mode: Mode, threads: usize, rounds: usize, compaction_threads:
 /// 8), garbage between them so that they move: its head, the oldest cell, at
 /// the lowest address.
 fn numbered_list<'s>(s: &mut HandleScope<'s>, types: Types, cells: usize) -> Local<'s> {
+    spaced_list(s, types, cells, 64)
+}
+
+/// A numbered list as [`numbered_list`]'s, each cell followed by `garbage`
+/// bytes of garbage.
+fn spaced_list<'s>(s: &mut HandleScope<'s>, types: Types, cells: usize, garbage: u32) -> Local<'s> {
     let head = s.local(None);
     let tail = s.local(None);
     for i in 0..cells {
-        append_numbered(s, types, (head, tail), i, 64);
+        append_numbered(s, types, (head, tail), i, garbage);
     }
     head
+}
+
+/// A heap of `size` in `mode` whose cycles run only when asked.
+fn requested_heap(mode: Mode, size: usize) -> Option<(Heap, Types)> {
+    movegc_tests::concurrent_heap(mode, size, |b| {
+        b.policy(movegc_tests::requested_cycles_only())
+    })
 }
 
 /// The size of [`held_back_heap`]'s heaps.
@@ -136,18 +149,12 @@ fn a_gigabyte_moved_out_whole_keeps_every_page() {
     const CELLS: usize = 175_000;
     const PAGE: usize = 4096;
     for mode in [Mode::Move, Mode::Copy] {
-        let Some((heap, types)) = movegc_tests::concurrent_heap(mode, 1 << 30, |b| {
-            b.policy(movegc_tests::requested_cycles_only())
-        }) else {
+        let Some((heap, types)) = requested_heap(mode, 1 << 30) else {
             return;
         };
         let mut m = heap.attach().unwrap();
         m.scope(|s| {
-            let head = s.local(None);
-            let tail = s.local(None);
-            for i in 0..CELLS {
-                append_numbered(s, types, (head, tail), i, 4000);
-            }
+            let head = spaced_list(s, types, CELLS, 4000);
             movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
             let st = heap.stats();
             let last = st.last.as_ref().unwrap();
@@ -183,9 +190,7 @@ fn marked_and_black_pages_recycle_behind_their_own_frontiers() {
     /// Cells of each list built meanwhile: about 10 MiB, and 40 MiB of garbage.
     const CELLS: usize = 200_000;
     for mode in [Mode::Move, Mode::Copy] {
-        let Some((heap, types)) = movegc_tests::concurrent_heap(mode, 256 << 20, |b| {
-            b.policy(movegc_tests::requested_cycles_only())
-        }) else {
+        let Some((heap, types)) = requested_heap(mode, 256 << 20) else {
             return;
         };
         let done = std::sync::atomic::AtomicBool::new(false);
