@@ -206,7 +206,7 @@ fn run(shared: &Shared, heap: &Weak<HeapInner>) {
 /// Whether a cycle is marking or compacting: the mutators' CPUs are not to
 /// be shared with a third thread then.
 fn collecting(heap: &HeapInner) -> bool {
-    heap.marking.load(Ordering::Relaxed) || heap.concurrent.as_ref().is_some_and(|c| c.is_live())
+    heap.pre_write.marking() || heap.concurrent.as_ref().is_some_and(|c| c.is_live())
 }
 
 /// Makes resident the pages from the prepared end (or the top) up to a

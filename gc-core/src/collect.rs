@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use gc_heap::compact::InPlace;
-use gc_heap::{Plan, PlanParts, Release, SlotKind, Spaces};
+use gc_heap::{CleanRun, Plan, PlanParts, Release, SlotKind, Spaces};
 
 use crate::concurrent::{self, Compaction};
 use crate::error::GcError;
@@ -22,6 +22,7 @@ use crate::fork::ForkPhase;
 use crate::heap::HeapInner;
 use crate::mark::Marker;
 use crate::mutator::{MutatorShared, retire};
+use crate::pre_write::PreWrite;
 use crate::references::{ReferenceStats, Stage};
 use crate::roots::RootVisitor;
 use crate::stats::{CycleKind, CycleStats, Pause, PauseKind, Reason};
@@ -76,6 +77,11 @@ struct Early {
     /// The references of the dense pages written since the last cycle,
     /// forwarded (a full cycle's, for a concurrent compaction).
     memo: concurrent::Memo,
+    /// How far from the base the pages of a full cycle's dense prefix
+    /// reached whose objects referenced nothing that moves when marking
+    /// scanned them: the compaction pause leaves those without a listed card
+    /// mapped ([`keep_clean_prefix`]).
+    clean: Option<CleanRun>,
 }
 
 /// A cycle whose dead bytes are at most this fraction of what it planned
@@ -562,6 +568,16 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         CycleKind::Young => spaces.young_start(),
         CycleKind::Full => spaces.moving().start(),
     };
+    // A full cycle leaves mapped the pages of its dense prefix whose objects
+    // reference nothing that moves and were not written since marking
+    // scanned them. Those are old objects, below the young start: marking
+    // notes what each references on its pages, and from the initial mark to
+    // the compaction pause a store to one dirties its card. Without listed
+    // cards (generations off) a written page could not be told.
+    let keep_line = (kind == CycleKind::Full && keeps_prefix(heap)).then(|| spaces.young_start());
+    if let Some(line) = keep_line {
+        spaces.targets().clear(base..line);
+    }
     let mut cycle = CycleStats {
         reason: Some(reason),
         kind,
@@ -585,7 +601,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
 
     if !heap.config.concurrent_mark {
         let (result, timing) = pause(heap, |mutators| {
-            let marker = begin_marking(heap, mutators, progress, base)?;
+            let marker = begin_marking(heap, mutators, progress, base, keep_line)?;
             let black = marker.black();
             let t = Instant::now();
             let mut grey = mark_roots(heap, mutators, &marker);
@@ -611,14 +627,18 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             cycle.mark = t.elapsed();
             let t = Instant::now();
             cycle.large_freed = spaces.large().sweep(|obj| spaces.is_marked(obj)).0;
-            if kind == CycleKind::Full {
-                spaces.clear_starts(base..black);
-            }
             hold_pins(heap, base, black, black, &mut cycle);
             let plan = plan_unread(heap, base, black, &mut cycle);
+            let clean = keep_line.map(|line| clean_run(spaces, &plan, line));
+            if kind == CycleKind::Full {
+                spaces.clear_starts(starts_kept(spaces, &plan, clean)..black);
+            }
             plan_relinks(heap, kind);
             cycle.plan = t.elapsed();
-            let mut early = Early::default();
+            let mut early = Early {
+                clean,
+                ..Early::default()
+            };
             compaction_pause_work(
                 heap, mutators, &plan, reason, &mut cycle, &mut cards, &mut early,
             )
@@ -634,7 +654,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     // write barrier logs overwritten references, and every object allocated
     // is live this cycle.
     let (result, timing) = pause(heap, |mutators| {
-        let marker = begin_marking(heap, mutators, progress, base)?;
+        let marker = begin_marking(heap, mutators, progress, base, keep_line)?;
         take_cards(heap, mutators, &mut cards);
         let mut grey = root_values(heap, mutators);
         // The cards' young objects are traced here only when they are few
@@ -682,7 +702,9 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             heap.live_after.load(Ordering::Relaxed),
         );
         heap.black_alloc.store(true, Ordering::Relaxed);
-        heap.marking.store(true, Ordering::Relaxed);
+        heap.pre_write.set(PreWrite::SATB, true);
+        heap.pre_write
+            .set(PreWrite::OLD_STORES, keep_line.is_some());
         Ok::<_, GcError>(Start::Marking(marker, grey, in_pause))
     });
     let (marker, grey, traced_in_pause) = match result? {
@@ -714,23 +736,28 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     // Nothing reads those from the base up before it (cards are read below
     // the young start only), so they are cleared here, not in its pause
     // (0.07–0.23 ms of the latency bench's young compaction pauses).
-    let starts_end = match kind {
-        CycleKind::Full => black,
-        // The last cycle recorded none above its new top, nor did the cycles
-        // before above theirs, which the last cleared.
-        CycleKind::Young => heap
-            .first_survivors_end
-            .load(Ordering::Relaxed)
-            .clamp(base, black),
-    };
-    spaces.clear_starts(base..starts_end);
     let held = hold_pins(heap, base, black, black, &mut cycle);
     let plan = plan_unread(heap, base, black, &mut cycle);
+    let clean = keep_line.map(|line| clean_run(spaces, &plan, line));
+    let starts = match kind {
+        // The pages the compaction may leave mapped keep theirs.
+        CycleKind::Full => starts_kept(spaces, &plan, clean)..black,
+        // The last cycle recorded none above its new top, nor did the cycles
+        // before above theirs, which the last cleared.
+        CycleKind::Young => {
+            base..heap
+                .first_survivors_end
+                .load(Ordering::Relaxed)
+                .clamp(base, black)
+        }
+    };
+    spaces.clear_starts(starts);
     plan_relinks(heap, kind);
     let compacts_concurrently = heap.concurrent.is_some() && !finds_little_dead(reason, &plan);
     let early = Early {
         live: (heap.concurrent.is_some()).then(|| concurrent::LivePages::scan(&plan)),
         starts_cleared: true,
+        clean,
         memo: if compacts_concurrently && kind == CycleKind::Full {
             // SAFETY: marking and planning are complete; no compaction runs.
             unsafe {
@@ -743,8 +770,9 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         },
     };
     #[cfg(feature = "fault-injection")]
-    if let Some(delay) = heap.config.memo_delay
-        && early.memo.pages() > 0
+    if let Some(delay) = heap.config.pause_delay
+        && compacts_concurrently
+        && kind == CycleKind::Full
     {
         std::thread::sleep(delay);
     }
@@ -769,6 +797,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             let early = Early {
                 live: None,
                 memo: concurrent::Memo::default(),
+                clean: None,
                 ..early
             };
             let plan = plan_unread(heap, base, black, &mut cycle);
@@ -1021,13 +1050,80 @@ fn begin_marking<'a>(
     mutators: &[Arc<MutatorShared>],
     progress: &'a crate::sync::AtomicUsize,
     base: usize,
+    keep_line: Option<usize>,
 ) -> Result<Marker<'a>, GcError> {
     let spaces = &heap.spaces;
     retire_all(spaces, mutators, false);
     if heap.config.verify {
         verify(heap, mutators)?;
     }
-    Ok(Marker::new(spaces, base, spaces.moving().top(), progress))
+    let marker = Marker::new(spaces, base, spaces.moving().top(), progress);
+    Ok(match keep_line {
+        Some(line) => marker.noting_targets_below(line),
+        None => marker,
+    })
+}
+
+/// Whether a full cycle may leave its dense prefix's clean pages mapped: the
+/// mutators list every card they dirty.
+fn keeps_prefix(heap: &HeapInner) -> bool {
+    let policy = heap.policy.lock();
+    policy.policy.generational && !policy.unlisted && heap.list_cards.load(Ordering::Relaxed)
+}
+
+/// How far from `plan`'s base the pages reach whose objects, all live and
+/// below the young start `line` (marking noted what they referenced),
+/// reference nothing that moves.
+fn clean_run(spaces: &Spaces, plan: &Plan<'_>, line: usize) -> CleanRun {
+    let page = gc_uffd::page_size();
+    let limit = plan.dense_end().min(line) / page * page;
+    spaces.targets().clean_run(
+        plan.base_page(),
+        limit.max(plan.base_page()),
+        plan.dense_end(),
+    )
+}
+
+/// Where the starts must be cleared from for the compaction to record them
+/// anew: the object crossing the end of the `clean` run, if any, whose
+/// pages keep theirs (and what is below it, if left mapped, stays as it is).
+fn starts_kept(spaces: &Spaces, plan: &Plan<'_>, clean: Option<CleanRun>) -> usize {
+    clean
+        .filter(|c| c.end > plan.base_page())
+        .and_then(|c| spaces.starts().prev_set(c.end, plan.base()))
+        .unwrap_or(plan.base())
+}
+
+/// The object from which `plan` (a full cycle's, not in place) must build:
+/// the one crossing the end of the `clean` run, or of the pages below the
+/// first with a listed card (written since marking scanned it, or holding a
+/// reference to a young object), if that leaves any page mapped. Objects
+/// below it are old, live, reference nothing that moves (large objects
+/// included when the plan moves any), and their starts are recorded.
+fn keep_clean_prefix(
+    spaces: &Spaces,
+    plan: &Plan<'_>,
+    clean: CleanRun,
+    cards: &[usize],
+) -> Option<usize> {
+    let page = gc_uffd::page_size();
+    let mut end = if plan.relinks().is_empty() {
+        clean.end
+    } else {
+        clean.end_without_large
+    };
+    let table = spaces.cards();
+    for &card in cards {
+        let at = table.range(card).start;
+        if at < end {
+            end = at / page * page;
+        }
+    }
+    if end <= plan.base_page() {
+        return None;
+    }
+    let from = spaces.starts().prev_set(end, plan.base())?;
+    (from / page * page > plan.base_page()).then_some(from)
 }
 
 /// Traces concurrently, draining the write barrier's buffers, until a
@@ -1074,7 +1170,7 @@ fn mark_concurrently(
             );
             cycle.objects_marked += scanned;
             if finished {
-                heap.marking.store(false, Ordering::Relaxed);
+                heap.pre_write.set(PreWrite::SATB, false);
                 heap.pacer.end();
             }
             finished
@@ -1225,6 +1321,7 @@ fn compaction_pause_work(
     let spaces = &heap.spaces;
     let types = spaces.types();
     let t = Instant::now();
+    heap.pre_write.set(PreWrite::OLD_STORES, false);
     // Only large objects with slots are read and rewritten: the others move
     // unread, if at all.
     let candidates = spaces.large().with_slots(cycle.kind == CycleKind::Young);
@@ -1239,7 +1336,15 @@ fn compaction_pause_work(
         && candidates.iter().map(|&(_, size)| size).sum::<usize>() <= IN_PLACE_LARGE;
     let dead = plan.dead_bytes();
     let plan = if in_place { plan.in_place() } else { *plan };
-    let plan = &confirm_relinks(heap, plan, !in_place && cycle.kind == CycleKind::Full);
+    let plan = confirm_relinks(heap, plan, !in_place && cycle.kind == CycleKind::Full);
+    let planned_from = plan.base();
+    let plan = &match early.clean.filter(|_| !in_place) {
+        Some(clean) => match keep_clean_prefix(spaces, &plan, clean, cards) {
+            Some(from) => plan.keeping(from),
+            None => plan,
+        },
+        None => plan,
+    };
     let first_survivors_end = heap.first_survivors_end.load(Ordering::Relaxed);
     let settings = heap.policy.lock().policy;
     let young_end = match cycle.kind {
@@ -1385,7 +1490,7 @@ fn compaction_pause_work(
     heap.first_survivors_end
         .store(plan.new_top(), Ordering::Relaxed);
     let page = gc_uffd::page_size();
-    cycle.promoted_bytes = young_end - plan.base();
+    cycle.promoted_bytes = young_end - planned_from;
     cycle.pages_in_place = (plan.base_page() - spaces.moving().start()) / page;
     cycle.pages_compacted = (plan.new_top() - plan.base_page()).div_ceil(page);
     cycle.live_bytes = plan.live_bytes() + spaces.large().bytes();
@@ -1542,7 +1647,7 @@ fn compaction_pause_work(
     Ok(Started {
         compaction,
         settle: settle_later.then(|| plan.parts()),
-        marked: plan.base()..plan.old_top(),
+        marked: planned_from..plan.old_top(),
         black: plan.black(),
         promoted,
         release,

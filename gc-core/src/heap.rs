@@ -14,6 +14,7 @@ use crate::global::GlobalRoots;
 use crate::mutator::{Mutator, MutatorShared};
 use crate::pacer::Pacer;
 use crate::policy::{Governor, Policy};
+use crate::pre_write::PreWrite;
 use crate::references::References;
 use crate::roots::RootScanner;
 use crate::safepoint::Handshake;
@@ -58,7 +59,9 @@ pub(crate) struct Config {
     #[cfg(feature = "fault-injection")]
     pub(crate) large_alloc_delay: Option<std::time::Duration>,
     #[cfg(feature = "fault-injection")]
-    pub(crate) memo_delay: Option<std::time::Duration>,
+    pub(crate) pause_delay: Option<std::time::Duration>,
+    #[cfg(feature = "fault-injection")]
+    pub(crate) no_old_store_cards: bool,
     pub(crate) large_threshold: usize,
     pub(crate) relink_large: bool,
     pub(crate) tlab_size: usize,
@@ -303,7 +306,9 @@ impl HeapBuilder {
                 #[cfg(feature = "fault-injection")]
                 large_alloc_delay: self.inject.large_alloc_delay,
                 #[cfg(feature = "fault-injection")]
-                memo_delay: self.inject.memo_delay,
+                pause_delay: self.inject.pause_delay,
+                #[cfg(feature = "fault-injection")]
+                no_old_store_cards: self.inject.no_old_store_cards,
                 large_threshold: self.large_threshold,
                 relink_large: self.relink_large,
                 tlab_size: self.tlab_size,
@@ -330,7 +335,7 @@ impl HeapBuilder {
             pool,
             concurrent_pool,
             relinker,
-            marking: AtomicBool::new(false),
+            pre_write: PreWrite::default(),
             black_alloc: AtomicBool::new(false),
             list_cards: AtomicBool::new(self.policy.generational),
             satb: SatbQueue::new(),
@@ -405,8 +410,9 @@ pub(crate) struct HeapInner {
     pub(crate) pool: GcPool,
     /// Threads for concurrent marking.
     pub(crate) concurrent_pool: GcPool,
-    /// The write barrier logs overwritten references (marking is on).
-    pub(crate) marking: AtomicBool,
+    /// What the write barrier does before a store: log overwritten
+    /// references (marking is on), dirty old objects' cards.
+    pub(crate) pre_write: PreWrite,
     /// Objects allocated now are live this cycle: a retired TLAB's are marked.
     pub(crate) black_alloc: AtomicBool,
     /// The write barrier lists the cards it dirties (generations are on; see

@@ -40,8 +40,13 @@ pub struct Injection {
     /// every page they touch meanwhile themselves, and the other compaction
     /// threads (`compaction_threads`), which start at once, the rest.
     pub compaction_delay: Option<std::time::Duration>,
-    /// A full cycle that forwarded references ahead of its compaction pause
-    /// sleeps this long before the pause, as a thread preempted there: the
-    /// mutators then store meanwhile into the pages it forwarded.
-    pub memo_delay: Option<std::time::Duration>,
+    /// A full cycle that compacts concurrently sleeps this long before its
+    /// compaction pause (marking done, references forwarded ahead), as a
+    /// thread preempted there: the mutators then store meanwhile into pages
+    /// marking scanned and pages whose references it forwarded.
+    pub pause_delay: Option<std::time::Duration>,
+    /// The write barrier does not dirty the cards of old objects stored to
+    /// during a full cycle: the cycle then leaves mapped pages that reference
+    /// objects it moves (to show that the tests catch it).
+    pub no_old_store_cards: bool,
 }

@@ -28,10 +28,12 @@ pub struct JitThread {
 /// stale after it.
 pub type AllocSlow = unsafe extern "C" fn(thread: *mut JitThread, ty: u32, len: u32) -> usize;
 
-/// The write barrier's slow path before a store, while a cycle marks: logs
-/// `old`, the value the store overwrites, if it is a reference (`kind` is
-/// [`JitInfo::SLOT_REF`] or [`JitInfo::SLOT_TAGGED`]). It never collects.
-pub type PreWriteSlow = unsafe extern "C" fn(thread: *mut JitThread, old: usize, kind: u32);
+/// The write barrier's slow path before a store to the slot at `slot` (its
+/// address, `kind` [`JitInfo::SLOT_REF`] or [`JitInfo::SLOT_TAGGED`]), when
+/// the byte at [`JitInfo::marking_flag`] is not zero: while a cycle marks, logs
+/// the value the store overwrites if it is a reference; during a full
+/// cycle, dirties the card of a slot in an old object. It never collects.
+pub type PreWriteSlow = unsafe extern "C" fn(thread: *mut JitThread, slot: usize, kind: u32);
 
 /// The write barrier's slow path after a store that may have made an old
 /// slot reference a young object and found its card clean: dirties and logs
@@ -59,7 +61,7 @@ pub type SafepointSlow = unsafe extern "C" fn(thread: *mut JitThread);
 ///
 /// store(obj, offset, value, kind):      // every reference (or tagged) slot store
 ///     slot = obj + offset
-///     if *marking_flag != 0: pre_write_slow(t, *slot, kind)
+///     if *marking_flag != 0: pre_write_slow(t, slot, kind)
 ///     *slot = value
 ///     young = *young_start
 ///     if value >= young && !(young <= slot && slot < large_start):
@@ -75,8 +77,9 @@ pub struct JitInfo {
     pub tlab_cursor_offset: usize,
     /// Byte offset of the TLAB's limit from the [`JitThread`] pointer.
     pub tlab_limit_offset: usize,
-    /// A byte that is non-zero while a cycle marks: the store's pre-barrier
-    /// then calls [`pre_write_slow`](Self::pre_write_slow) with the old value.
+    /// A byte that is non-zero while a cycle marks, and during a full cycle
+    /// until its compaction: the store's pre-barrier then calls
+    /// [`pre_write_slow`](Self::pre_write_slow) with the slot.
     pub marking_flag: *const u8,
     /// The word holding the young generation's start: objects at or above it
     /// (and below `large_start`) are young.
@@ -133,7 +136,7 @@ impl Mutator {
         JitInfo {
             tlab_cursor_offset: tlab + Tlab::CURSOR_OFFSET,
             tlab_limit_offset: tlab + Tlab::LIMIT_OFFSET,
-            marking_flag: heap.0.marking.as_ptr().cast(),
+            marking_flag: heap.0.pre_write.as_ptr(),
             young_start: spaces.young_start_ptr(),
             large_start: spaces.large().range().start,
             card_table_biased: spaces.cards().biased_base(),
@@ -205,14 +208,28 @@ unsafe extern "C" fn alloc_slow(thread: *mut JitThread, ty: u32, len: u32) -> us
     done.unwrap_or(0)
 }
 
-unsafe extern "C" fn pre_write_slow(thread: *mut JitThread, old: usize, kind: u32) {
+unsafe extern "C" fn pre_write_slow(thread: *mut JitThread, slot: usize, kind: u32) {
     let kind = if kind == JitInfo::SLOT_REF {
         SlotKind::Ref
     } else {
         SlotKind::Tagged
     };
     // SAFETY: as `PreWriteSlow` requires of the generated code.
-    unsafe { with_mutator(thread, |m| m.log_overwritten(old, kind)) };
+    unsafe {
+        with_mutator(thread, |m| {
+            let spaces = &m.heap().0.spaces;
+            // A slot outside the heap is not read: generated code that names
+            // one gets nothing done.
+            if !(spaces.moving().start()..spaces.large().range().end).contains(&slot) {
+                return;
+            }
+            let duties = m.heap().0.pre_write.get();
+            // SAFETY: a slot of a live object (as the store requires), which
+            // this thread is about to overwrite.
+            let old = (slot as *const usize).read();
+            m.pre_write(duties, slot, old, kind);
+        })
+    };
 }
 
 unsafe extern "C" fn post_write_slow(thread: *mut JitThread, slot: usize) {

@@ -25,8 +25,9 @@
 //!   [`finalize`]: finalization and cleaners; `identity`: identity hashes
 //!   that survive moves ([`Mutator::identity_hash`]).
 //! - `inject` (cargo feature `fault-injection`): simulated kernel failures, for tests.
-//! - `safepoint`, `satb`, `mark`, `pacer`, `collect`: the handshake, the
-//!   write barrier's buffers, parallel marking, pacing, and the cycle.
+//! - `safepoint`, `pre_write`, `satb`, `mark`, `pacer`, `collect`: the handshake,
+//!   the write barrier's duties before a store and its buffers, parallel
+//!   marking, pacing, and the cycle.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -48,6 +49,7 @@ pub mod mutator;
 mod pacer;
 pub mod pin;
 pub mod policy;
+mod pre_write;
 mod references;
 mod relink;
 mod report;

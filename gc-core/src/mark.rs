@@ -74,6 +74,10 @@ pub(crate) struct Marker<'a> {
     /// Moving-space objects below here are old, and live in a young cycle
     /// (the space's start in a full one).
     old_end: usize,
+    /// Moving-space objects below here note on their pages what they
+    /// reference (a full cycle's old objects, for the dense prefix it leaves
+    /// mapped); zero: none do.
+    targets_below: usize,
     /// Bytes of objects scanned so far, for pacing.
     progress: &'a AtomicUsize,
     /// The non-null weak slots of the objects scanned: reference processing
@@ -95,8 +99,21 @@ impl<'a> Marker<'a> {
             types: spaces.types(),
             black,
             old_end,
+            targets_below: 0,
             progress,
             weak_slots: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The marking, with the objects below `line` noting what they reference
+    /// on their pages ([`gc_heap::PageTargets`]), whose notes from the last
+    /// such marking it clears.
+    pub(crate) fn noting_targets_below(self, line: usize) -> Self {
+        let start = self.spaces.moving().start();
+        self.spaces.targets().clear(start..line.max(start));
+        Marker {
+            targets_below: line,
+            ..self
         }
     }
 
@@ -182,6 +199,8 @@ impl<'a> Marker<'a> {
     fn scan(&self, obj: usize, mut found: impl FnMut(usize)) -> usize {
         // SAFETY: `obj` is a marked object's start.
         let header = Header(unsafe { (obj as *const u64).read() });
+        let note = obj < self.targets_below;
+        let (mut highest, mut large) = (0, false);
         self.types.for_each_slot(header, |offset, kind| {
             // SAFETY: the slot lies inside the object, word-aligned; mutators
             // store to it atomically (the write barrier), so an atomic load
@@ -195,8 +214,20 @@ impl<'a> Marker<'a> {
             } else if self.types.is_ref(kind, value) {
                 found(value);
             }
+            // A weak slot's object may move too.
+            if note && self.types.is_ref(kind, value) {
+                if self.spaces.in_moving(value) {
+                    highest = highest.max(value);
+                } else {
+                    large |= self.spaces.in_large(value);
+                }
+            }
         });
-        self.types.size_of(header).unwrap_or(0)
+        let size = self.types.size_of(header).unwrap_or(0);
+        if note && size > 0 {
+            self.spaces.targets().note(obj..obj + size, highest, large);
+        }
+        size
     }
 
     /// Traces from `grey` (objects already marked) until every object

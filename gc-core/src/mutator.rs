@@ -13,6 +13,7 @@ use gc_heap::{Header, ObjRef, SlotKind, Spaces, TypeId, TypeTable};
 use crate::error::GcError;
 use crate::fork::ForkPhase;
 use crate::heap::{Heap, HeapInner};
+use crate::pre_write::PreWrite;
 use crate::root_slots::ScanSlots;
 use crate::roots::RootScanner;
 use crate::safepoint::MutatorState;
@@ -503,9 +504,14 @@ impl Mutator {
         // SAFETY: the slot is a word-aligned reference slot of a live object, which
         // markers read atomically while the mutators run.
         let slot = unsafe { std::sync::atomic::AtomicUsize::from_ptr(slot) };
-        // A weak slot's old value was no strong reference of the snapshot.
-        if kind != SlotKind::Weak && self.heap.0.marking.load(Ordering::Relaxed) {
-            self.log_overwritten(slot.load(Ordering::Relaxed), kind);
+        let duties = self.heap.0.pre_write.get();
+        if duties != 0 {
+            self.pre_write(
+                duties,
+                slot.as_ptr() as usize,
+                slot.load(Ordering::Relaxed),
+                kind,
+            );
         }
         slot.store(value, Ordering::Relaxed);
         if let Some(card) = self.heap.0.spaces.remember(slot.as_ptr() as usize, value) {
@@ -529,10 +535,34 @@ impl Mutator {
         unsafe { &mut *self.shared.cards.get() }.log(card, &self.heap.0.remembered);
     }
 
-    /// The write barrier's slow path: logs `old` if it is a reference.
+    /// The write barrier's slow path before a store of a slot of `kind` at
+    /// `slot`, which holds `old`: while a cycle marks, logs `old` if it is a
+    /// strong reference; while a full cycle may leave its dense prefix's
+    /// clean pages mapped, dirties and logs the card of a slot in an old
+    /// object of the moving space.
     #[cold]
     #[inline(never)]
-    pub(crate) fn log_overwritten(&mut self, old: usize, kind: SlotKind) {
+    pub(crate) fn pre_write(&mut self, duties: u8, slot: usize, old: usize, kind: SlotKind) {
+        // A weak slot's old value was no strong reference of the snapshot.
+        if duties & PreWrite::SATB != 0 && kind != SlotKind::Weak {
+            self.log_overwritten(old, kind);
+        }
+        #[cfg(feature = "fault-injection")]
+        if self.heap.0.config.no_old_store_cards {
+            return;
+        }
+        let spaces = &self.heap.0.spaces;
+        if duties & PreWrite::OLD_STORES != 0
+            && slot >= spaces.moving().start()
+            && slot < spaces.young_start()
+            && let Some(card) = spaces.cards().dirty(slot)
+        {
+            self.log_card(card);
+        }
+    }
+
+    /// Logs `old` if it is a reference.
+    fn log_overwritten(&mut self, old: usize, kind: SlotKind) {
         #[cfg(feature = "fault-injection")]
         if self.heap.0.config.no_write_barrier {
             return;
@@ -553,7 +583,7 @@ impl Mutator {
         if self.heap.0.config.no_keep_alive {
             return;
         }
-        let marking = self.heap.0.marking.load(Ordering::Relaxed);
+        let marking = self.heap.0.pre_write.marking();
         // SAFETY: this thread is running, so it alone touches its buffer.
         let buffer = unsafe { &mut *self.shared.satb.get() };
         crate::weak::keep_alive(marking, value, buffer, &self.heap.0.satb);

@@ -9,6 +9,8 @@
 //!   compaction [`Plan`].
 //! - [`cards`]: the card table, the young cycles' remembered set.
 //! - [`compact`]: building a to-space page, shared by every compaction mode.
+//! - [`PageTargets`]: what each page's objects referenced when a full cycle
+//!   marked them, for the dense prefix it leaves mapped.
 //! - [`walk`]: walking the heap and verifying it.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -20,6 +22,7 @@ pub mod compact;
 pub mod object;
 mod spaces;
 mod sync;
+mod targets;
 mod type_table;
 pub mod types;
 pub mod walk;
@@ -30,6 +33,7 @@ pub use object::{Header, ObjRef, WORD};
 pub use spaces::{
     CHUNK, HEAP_ALIGN, Padding, Plan, PlanParts, Release, Spaces, UnreadRun, prefetch,
 };
+pub use targets::{CleanRun, PageTargets};
 pub use types::{
     Layout, RegistrationLock, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable,
 };

@@ -11,6 +11,7 @@ use gc_uffd::Reservation;
 use crate::bitmap::{Bitmap, HUGE_PAGE, Summary};
 use crate::cards::CardTable;
 use crate::object::{Header, WORD};
+use crate::targets::PageTargets;
 use crate::types::{SlotKind, TypeTable};
 
 mod unread;
@@ -39,6 +40,8 @@ pub struct Spaces {
     /// compaction places it: how a card's objects are found.
     starts: Bitmap,
     cards: CardTable,
+    /// What each page's objects referenced when a full cycle marked them.
+    targets: PageTargets,
     /// Moving-space objects from here up are young: allocated since the last
     /// cycle, or survivors of one young cycle. An object boundary.
     young_start: AtomicUsize,
@@ -115,6 +118,7 @@ impl Spaces {
             mark: Bitmap::new(start..large_range.end)?,
             live,
             starts: Bitmap::new(moving_range.clone())?,
+            targets: PageTargets::new(moving_range.clone()),
             cards: CardTable::new(start..large_range.end)?,
             young_start: AtomicUsize::new(start),
             blocks: Summary::new(chunks.div_ceil(BLOCK_CHUNKS)),
@@ -192,6 +196,11 @@ impl Spaces {
     /// The card table.
     pub fn cards(&self) -> &CardTable {
         &self.cards
+    }
+
+    /// What each page's objects referenced when a full cycle marked them.
+    pub fn targets(&self) -> &PageTargets {
+        &self.targets
     }
 
     /// Where the moving space's young objects begin: every object below is
@@ -975,6 +984,19 @@ impl Plan<'_> {
     /// The first page compaction builds: the base's.
     pub fn base_page(&self) -> usize {
         self.p.base / gc_uffd::page_size() * gc_uffd::page_size()
+    }
+
+    /// The plan with its base raised to `base`, an object's start in the
+    /// dense prefix: the pages below `base`'s are left as they are, and its
+    /// page's bytes below it are copied as they are. Nothing below the dense
+    /// end moves, so the forwarding is the same; the objects below `base`
+    /// must reference nothing that moves, and their starts must be recorded.
+    pub fn keeping(self, base: usize) -> Self {
+        debug_assert!(base >= self.p.base && base <= self.p.dense_end);
+        Plan {
+            p: PlanParts { base, ..self.p },
+            ..self
+        }
     }
 
     /// The plan with the generations after compaction set: objects placed

@@ -545,10 +545,15 @@ pub fn requested_cycles_only() -> gc_core::Policy {
 /// end needs nothing from it.
 pub fn collect_and_wait_for_compaction(m: &mut Mutator) -> Result<(), GcError> {
     m.collect()?;
+    wait_for_compaction(m);
+    Ok(())
+}
+
+/// Waits, in native code, until every cycle's compaction has ended.
+pub fn wait_for_compaction(m: &mut Mutator) {
     while m.heap().stats().compactions < m.heap().stats().collections {
         m.native(|| std::thread::sleep(std::time::Duration::from_millis(5)));
     }
-    Ok(())
 }
 
 /// The shape of a [`run_budget_threads`] run.

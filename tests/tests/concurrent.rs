@@ -387,7 +387,7 @@ fn pages_written_since_the_last_cycle_are_built_first() {
 /// slide behind an array that died below them.
 fn stores_after_references_were_forwarded_ahead_are_kept(slide: bool) {
     let inject = gc_core::inject::Injection {
-        memo_delay: Some(std::time::Duration::from_millis(100)),
+        pause_delay: Some(std::time::Duration::from_millis(100)),
         ..Default::default()
     };
     let Some((heap, types)) = movegc_tests::concurrent_heap(Mode::Move, 64 << 20, |b| {
@@ -451,10 +451,7 @@ fn stores_after_references_were_forwarded_ahead_are_kept(slide: bool) {
             }
             s.mutator().alloc(types.blob, 4096).unwrap();
         }
-        while s.mutator().heap().stats().compactions < s.mutator().heap().stats().collections {
-            s.mutator()
-                .native(|| std::thread::sleep(std::time::Duration::from_millis(5)));
-        }
+        movegc_tests::wait_for_compaction(s.mutator());
         let mut at = s.get(head);
         let mut i = 0;
         while let Some(cell) = at {

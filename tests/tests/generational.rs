@@ -713,3 +713,211 @@ fn a_full_cycle_the_policy_runs_keeps_new_objects_young() {
         });
     }
 }
+
+/// A list of `n` nodes numbered from 0 (data word), each referencing the one
+/// before it (slot A): its newest node.
+fn old_list<'s>(s: &mut gc_core::HandleScope<'s>, types: Types, n: usize) -> gc_core::Local<'s> {
+    let head = s.local(None);
+    for i in 0..n {
+        // No handle: the list's nodes die with it.
+        let node = s.mutator().alloc(types.node, 0).unwrap();
+        let before = s.get(head);
+        // SAFETY: a fresh node of ours, read since the allocation.
+        unsafe {
+            node.write_word(DATA, i);
+            s.mutator().write_ref(node, A, before);
+        }
+        s.set(head, Some(node));
+    }
+    head
+}
+
+/// Walks [`old_list`]'s nodes from `head`: they must be numbered down from
+/// `n - 1`.
+fn check_old_list(s: &mut gc_core::HandleScope<'_>, head: gc_core::Local<'_>, n: usize) {
+    let mut at = s.get(head);
+    let mut i = n;
+    while let Some(node) = at {
+        i -= 1;
+        // SAFETY: our nodes; no safepoint in the loop.
+        unsafe {
+            assert_eq!(node.read_word(DATA), i);
+            at = s.mutator().read_ref(node, A);
+        }
+    }
+    assert_eq!(i, 0);
+}
+
+/// A full cycle leaves mapped the pages of its dense prefix whose objects
+/// reference nothing that moves and were not written since marking scanned
+/// them: an old list at the bottom of the heap, below old garbage and a
+/// survivor that slides over it. In Move mode those pages are made
+/// read-only for the cycle: remapped, they would take the protection into
+/// the shadow, where their builds could not write (with the prefix
+/// remapped, the list reads back broken).
+#[test]
+fn a_full_cycle_leaves_its_clean_dense_prefix_mapped() {
+    for mode in MODES {
+        let Some((heap, types)) = heap_sliding_nothing(mode, 128 << 20) else {
+            return;
+        };
+        let mut m = heap.attach().unwrap();
+        m.scope(|s| {
+            const NODES: usize = 20_000;
+            let head = old_list(s, types, NODES);
+            let garbage = old_list(s, types, NODES / 4);
+            let survivor = s.alloc(types.node, 0).unwrap();
+            let h = s.get(head);
+            let node = s.get(survivor).unwrap();
+            // SAFETY: our node.
+            unsafe { s.mutator().write_ref(node, A, h) };
+            s.mutator().collect().unwrap();
+            if mode != Mode::StopTheWorld {
+                movegc_tests::wait_for_compaction(s.mutator());
+            }
+            let start = s.mutator().heap().moving_space().start;
+            let page = 4096;
+            // The dead list's oldest node, its lowest.
+            let dead = s.get(head).unwrap().addr() + 48;
+            s.set(garbage, None);
+            let before = s.get(survivor).unwrap().addr();
+            // The page the object crossing the dead array's page holds is built.
+            let kept = start..(dead / page - 1) * page;
+            assert!(kept.len() >= 100 * page, "{kept:x?}");
+            if mode == Mode::Move {
+                protect(kept.clone(), libc::PROT_READ);
+            }
+            let collected = s.mutator().collect();
+            if mode == Mode::Move {
+                protect(kept.clone(), libc::PROT_READ | libc::PROT_WRITE);
+            }
+            collected.unwrap();
+            if mode != Mode::StopTheWorld {
+                movegc_tests::wait_for_compaction(s.mutator());
+            }
+            let st = s.mutator().heap().stats();
+            let last = st.last.unwrap();
+            assert_eq!(last.kind, CycleKind::Full);
+            assert!(
+                last.pages_in_place >= kept.len() / page,
+                "{mode:?}: {} pages kept: {last}",
+                kept.len() / page
+            );
+            check_old_list(s, head, NODES);
+            let node = s.get(survivor).unwrap();
+            assert!(
+                node.addr() < before,
+                "{mode:?}: the survivor slid down: {last}"
+            );
+            // SAFETY: our node.
+            assert_eq!(unsafe { s.mutator().read_ref(node, A) }, s.get(head));
+        });
+    }
+}
+
+/// A store to an old object after a full cycle's marking scanned it, of a
+/// reference to an object the cycle moves, keeps the object's page out of
+/// the dense prefix the cycle leaves mapped: the store dirties the page's
+/// card. An old list at the bottom of the heap (its second slots null),
+/// old garbage above it, then a pool of old nodes, which slide over the
+/// garbage. A thread runs a full cycle that waits before its compaction
+/// pause (an injected delay); once its marking is over, the main thread
+/// stores pool nodes into the list's second slots. Every slot must then
+/// hold its node's new address. With the barrier's card injected away, the
+/// list's pages are left mapped with the nodes' old addresses: caught.
+fn stores_during_a_full_cycle_reach_pages_it_would_leave_mapped(drop_cards: bool) {
+    let inject = Injection {
+        pause_delay: Some(std::time::Duration::from_millis(300)),
+        no_old_store_cards: drop_cards,
+        ..Default::default()
+    };
+    let Some((heap, types)) = concurrent_heap(Mode::Move, 64 << 20, |b| {
+        b.inject(inject)
+            .policy(movegc_tests::requested_cycles_only())
+    }) else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    const NODES: usize = 20_000;
+    const POOL: usize = 1_000;
+    let stale = m.scope(|s| {
+        let head = old_list(s, types, NODES);
+        let garbage = old_list(s, types, NODES / 4);
+        let pool = s.alloc(types.refs, POOL as u32).unwrap();
+        for k in 0..POOL {
+            let node = s.mutator().alloc(types.node, 0).unwrap();
+            let array = s.get(pool).unwrap();
+            // SAFETY: our array, read since the allocation; slot k of POOL.
+            unsafe { s.mutator().write_ref(array, 8 + 8 * k, Some(node)) };
+        }
+        movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
+        s.set(garbage, None);
+        let flag = s.mutator().jit_info().marking_flag;
+        let marking = || {
+            // SAFETY: the heap's pre-barrier byte, valid while it lives.
+            unsafe { std::sync::atomic::AtomicU8::from_ptr(flag.cast_mut()) }
+                .load(std::sync::atomic::Ordering::Relaxed)
+                != 0
+        };
+        std::thread::scope(|scope| {
+            let cycle = scope.spawn(|| heap.attach().unwrap().collect());
+            s.mutator().native(|| {
+                while !marking() {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                // Marking 2 MiB takes milliseconds; the delay before the
+                // pause, 300.
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            });
+            let walk = s.local(s.get(head));
+            let mut k = 0;
+            while let Some(node) = s.get(walk) {
+                let array = s.get(pool).unwrap();
+                // SAFETY: our objects, read since the last safepoint.
+                unsafe {
+                    let stored = s.mutator().read_ref(array, 8 + 8 * k);
+                    s.mutator().write_ref(node, A + 8, stored);
+                    let next = s.mutator().read_ref(node, A);
+                    s.set(walk, next);
+                }
+                k = (k + 1) % POOL;
+            }
+            s.mutator().native(|| cycle.join().unwrap()).unwrap();
+        });
+        movegc_tests::wait_for_compaction(s.mutator());
+        assert_eq!(
+            s.mutator().heap().stats().last.unwrap().kind,
+            CycleKind::Full
+        );
+        let walk = s.local(s.get(head));
+        let (mut k, mut stale) = (0, 0);
+        while let Some(node) = s.get(walk) {
+            let array = s.get(pool).unwrap();
+            // SAFETY: our objects; the second slots are compared, not followed.
+            unsafe {
+                if s.mutator().read_ref(node, A + 8) != s.mutator().read_ref(array, 8 + 8 * k) {
+                    stale += 1;
+                }
+                let next = s.mutator().read_ref(node, A);
+                s.set(walk, next);
+            }
+            k = (k + 1) % POOL;
+        }
+        stale
+    });
+    if drop_cards {
+        assert!(stale > 0, "no stale reference with the cards dropped");
+    } else {
+        assert_eq!(stale, 0, "slots that missed their node's move");
+    }
+}
+
+#[test]
+fn stores_during_a_full_cycle_reach_the_pages_it_leaves_mapped() {
+    stores_during_a_full_cycle_reach_pages_it_would_leave_mapped(false);
+}
+
+#[test]
+fn a_barrier_that_drops_old_stores_during_a_full_cycle_is_caught() {
+    stores_during_a_full_cycle_reach_pages_it_would_leave_mapped(true);
+}

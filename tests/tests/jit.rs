@@ -93,11 +93,7 @@ impl Generated {
             let cell = AtomicUsize::from_ptr(slot as *mut usize);
             if AtomicU8::from_ptr(self.info.marking_flag.cast_mut()).load(Ordering::Relaxed) != 0 {
                 self.pre_slow += 1;
-                (self.info.pre_write_slow)(
-                    self.thread,
-                    cell.load(Ordering::Relaxed),
-                    JitInfo::SLOT_REF,
-                );
+                (self.info.pre_write_slow)(self.thread, slot, JitInfo::SLOT_REF);
             }
             cell.store(value, Ordering::Relaxed);
             let young =
