@@ -1096,29 +1096,24 @@ fn starts_kept(spaces: &Spaces, plan: &Plan<'_>, clean: Option<CleanRun>) -> usi
 
 /// The object from which `plan` (a full cycle's, not in place) must build:
 /// the one crossing the end of the `clean` run, or of the pages below the
-/// first with a listed card (written since marking scanned it, or holding a
-/// reference to a young object), if that leaves any page mapped. Objects
+/// first with a listed card (`first_card`, its address: written since
+/// marking scanned it, or holding a reference to a young object), if that
+/// leaves any page mapped. Objects
 /// below it are old, live, reference nothing that moves (large objects
 /// included when the plan moves any), and their starts are recorded.
 fn keep_clean_prefix(
     spaces: &Spaces,
     plan: &Plan<'_>,
     clean: CleanRun,
-    cards: &[usize],
+    first_card: Option<usize>,
 ) -> Option<usize> {
     let page = gc_uffd::page_size();
-    let mut end = if plan.relinks().is_empty() {
+    let end = if plan.relinks().is_empty() {
         clean.end
     } else {
         clean.end_without_large
     };
-    let table = spaces.cards();
-    for &card in cards {
-        let at = table.range(card).start;
-        if at < end {
-            end = at / page * page;
-        }
-    }
+    let end = first_card.map_or(end, |at| end.min(at / page * page));
     if end <= plan.base_page() {
         return None;
     }
@@ -1338,13 +1333,7 @@ fn compaction_pause_work(
     let plan = if in_place { plan.in_place() } else { *plan };
     let plan = confirm_relinks(heap, plan, !in_place && cycle.kind == CycleKind::Full);
     let planned_from = plan.base();
-    let plan = &match early.clean.filter(|_| !in_place) {
-        Some(clean) => match keep_clean_prefix(spaces, &plan, clean, cards) {
-            Some(from) => plan.keeping(from),
-            None => plan,
-        },
-        None => plan,
-    };
+    let plan = &plan;
     let first_survivors_end = heap.first_survivors_end.load(Ordering::Relaxed);
     let settings = heap.policy.lock().policy;
     let young_end = match cycle.kind {
@@ -1394,6 +1383,7 @@ fn compaction_pause_work(
     let mut old_cards = Vec::new();
     let defer_old = heap.concurrent.is_some() && !slide && !in_place;
     let mut candidates = candidates;
+    let mut kept_base = None;
     match cycle.kind {
         CycleKind::Young => {
             // A card listed twice must be rewritten once: a rewritten
@@ -1428,13 +1418,27 @@ fn compaction_pause_work(
                     Err(e) => log::warn!("movegc: the card table was not cleaned: {e}"),
                 }
             } else {
-                cycle.remembered_cards = cards
-                    .iter()
-                    .filter(|&&card| spaces.cards().clean(card))
-                    .count();
+                let table = spaces.cards();
+                // The lowest listed card ends the pages left mapped (cards
+                // are numbered in address order).
+                let mut lowest = usize::MAX;
+                for &card in cards.iter() {
+                    cycle.remembered_cards += usize::from(table.clean(card));
+                    lowest = lowest.min(card);
+                }
+                let first_card = (lowest != usize::MAX).then(|| table.range(lowest).start);
+                if let Some(clean) = early.clean.filter(|_| !in_place)
+                    && let Some(from) = keep_clean_prefix(spaces, plan, clean, first_card)
+                {
+                    kept_base = Some(from);
+                }
             }
         }
     }
+    let plan = &match kept_base {
+        Some(from) => plan.keeping(from),
+        None => *plan,
+    };
     // What the mutators wrote since the last cycle they will likely touch
     // again: a full cycle's concurrent compaction builds those pages first.
     let hot = match cycle.kind {

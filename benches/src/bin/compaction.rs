@@ -4,10 +4,13 @@
 //! compacted page, and a mutator's fault latency on pages still in flight. One
 //! `name: value` line per figure.
 //!
-//! `cargo run --release -p movegc-benches --bin compaction [--quick] [--gc-log] [SIZE...]`
+//! `cargo run --release -p movegc-benches --bin compaction [--quick] [--stable] [--gc-log] [SIZE...]`
 //! where SIZE is `64MiB`, `256MiB`, `1GiB` or `4GiB` (default: all four);
 //! `--quick` runs 64 MiB with one cycle per mode (a smoke test), `--gc-log`
-//! prints the GC log on stderr.
+//! prints the GC log on stderr. `--stable` keeps the older half of the nodes
+//! (the bottom of the heap) from being replaced, with generations on and every
+//! measured cycle a full one the program asks for: what a full cycle costs
+//! when half the live data did not change, which it leaves mapped.
 //!
 //! The variants: `stw`, `move` and `copy` (the modes), and `move-2`, Move
 //! with two compaction threads (`HeapBuilder::compaction_threads`).
@@ -135,8 +138,12 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
     sorted[rank - 1]
 }
 
-/// Whether the node numbered `id` is replaced by a fresh copy before cycle `cycle`.
-fn replaced(id: usize, cycle: usize) -> bool {
+/// Whether the node numbered `id` (of `nodes`) is replaced by a fresh copy
+/// before cycle `cycle`; with `stable`, only nodes of the newer half are.
+fn replaced(id: usize, nodes: usize, stable: bool, cycle: usize) -> bool {
+    if stable && id < nodes / 2 {
+        return false;
+    }
     let h = (id as u64 ^ (cycle as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
         .wrapping_mul(0xbf58_476d_1ce4_e5b9);
     (h >> 40) & 1 == 1
@@ -202,6 +209,7 @@ fn churn(
     prev: Local<'_>,
     keep: Local<'_>,
     node_ty: TypeId,
+    (nodes, stable): (usize, bool),
     cycle: usize,
 ) -> usize {
     let mut replaced_nodes = 0;
@@ -211,7 +219,7 @@ fn churn(
         while let Some(node) = cur {
             // SAFETY: `node` is current: read after the last allocation.
             let id = unsafe { node.read_word(ID) };
-            if !replaced(id, cycle) {
+            if !replaced(id, nodes, stable, cycle) {
                 s.set(prev, Some(node));
                 // SAFETY: as above.
                 cur = unsafe { s.mutator().read_ref(node, NEXT) };
@@ -250,7 +258,7 @@ fn churn(
 
 /// Builds the heap for `size` in `mode`, runs `cycles` measured cycles, and
 /// prints the figures for the parent, one `key value` line each.
-fn child(size: &Size, mode: Mode, compaction_threads: usize, cycles: usize) {
+fn child(size: &Size, mode: Mode, compaction_threads: usize, cycles: usize, stable: bool) {
     reset_peak_rss();
     let started = Instant::now();
     let t = TypeTable::new();
@@ -266,12 +274,18 @@ fn child(size: &Size, mode: Mode, compaction_threads: usize, cycles: usize) {
         .register(TypeDescriptor::words("junk"))
         .unwrap_or_else(|e| fail("register the junk type", e));
     // Every cycle full: this measures the compaction of the whole live set
-    // (a young cycle would leave it in place).
+    // (a young cycle would leave it in place). Stable, the cycles are the
+    // program's requests, with generations on (and no budget cycles).
+    let policy = if stable {
+        gc_core::Policy::default().young_budget(Some(size.heap))
+    } else {
+        gc_core::Policy::default().generational(false)
+    };
     let heap = Heap::builder()
         .size(size.heap)
         .mode(mode)
         .compaction_threads(compaction_threads)
-        .policy(gc_core::Policy::default().generational(false))
+        .policy(policy)
         .types(t)
         .build()
         .unwrap_or_else(|e| fail("build the heap", e));
@@ -315,10 +329,13 @@ fn child(size: &Size, mode: Mode, compaction_threads: usize, cycles: usize) {
             fail("after building", "the lists are not what was built");
         }
         for cycle in 0..cycles {
-            churn(s, &heads, prev, keep, node_ty, cycle);
+            churn(s, &heads, prev, keep, node_ty, (nodes, stable), cycle);
             let before = heap.stats();
+            if stable {
+                s.mutator().collect().unwrap_or_else(|e| fail("collect", e));
+            }
             let mut n = 0u64;
-            loop {
+            while !stable {
                 s.mutator()
                     .alloc(junk_ty, JUNK_WORDS)
                     .unwrap_or_else(|e| fail("allocate garbage", e));
@@ -382,6 +399,8 @@ fn report(results: &[Cycle], mut slow: Vec<Duration>, build: Duration, wall: Dur
     out("mark_ms", med(&|c| ms(c.gc.mark)));
     out("plan_ms", med(&|c| ms(c.gc.plan)));
     out("live_mib", med(&|c| c.gc.live_bytes as f64 / MIB as f64));
+    out("in_place", med(&|c| c.gc.pages_in_place as f64));
+    out("remapped", med(&|c| c.gc.pages_remapped as f64));
     out("walk_ms", med(&|c| ms(c.walk)));
     if results.iter().any(|c| c.compaction.is_none()) {
         return;
@@ -431,23 +450,30 @@ fn report(results: &[Cycle], mut slow: Vec<Duration>, build: Duration, wall: Dur
 
 // ------------------------------------------------------------ the parent
 
-fn spawn(size: &Size, mode: &str, cycles: usize, gc_log: bool) -> Figures {
+fn spawn(size: &Size, mode: &str, cycles: usize, stable: bool, gc_log: bool) -> Figures {
     let cycles = cycles.to_string();
     let mut args = vec!["--child", size.name, mode, &cycles];
     if gc_log {
         args.push("--gc-log");
+    }
+    if stable {
+        args.push("--stable");
     }
     let what = format!("compaction: {} {mode}", size.title);
     child_figures(&what, &args).unwrap_or_else(|why| fail(&what, why))
 }
 
 /// Prints one size's figures, every mode's, with the ratios.
-fn run(size: &Size, cycles: usize, gc_log: bool) -> BTreeMap<&'static str, Figures> {
+fn run(size: &Size, cycles: usize, stable: bool, gc_log: bool) -> BTreeMap<&'static str, Figures> {
     let figures: BTreeMap<&'static str, Figures> = MODES
         .iter()
-        .map(|&(mode, _, _)| (mode, spawn(size, mode, cycles, gc_log)))
+        .map(|&(mode, _, _)| (mode, spawn(size, mode, cycles, stable, gc_log)))
         .collect();
-    let title = size.title;
+    let title = &if stable {
+        format!("{}, half stable", size.title)
+    } else {
+        size.title.to_owned()
+    };
     let get = |mode: &str, key: &str| figures[mode].get(key).copied().unwrap_or(f64::NAN);
     let concurrent = ["move", "move-2", "copy"];
     line(
@@ -472,6 +498,14 @@ fn run(size: &Size, cycles: usize, gc_log: bool) -> BTreeMap<&'static str, Figur
         line(
             &format!("peak RSS, {title}, {mode}, MiB"),
             format!("{:.0}", get(mode, "peak_rss_mib")),
+        );
+        line(
+            &format!("pages left in place, {title}, {mode}"),
+            format!(
+                "{:.0} ({:.0} remapped)",
+                get(mode, "in_place"),
+                get(mode, "remapped")
+            ),
         );
     }
     for &(mode, _, _) in &MODES {
@@ -637,9 +671,13 @@ fn main() {
             .and_then(|n| MODES.iter().find(|m| m.0 == n));
         let cycles = args.get(at + 3).and_then(|n| n.parse().ok());
         match (size, mode, cycles) {
-            (Some(size), Some(&(_, mode, threads)), Some(cycles)) => {
-                child(size, mode, threads, cycles)
-            }
+            (Some(size), Some(&(_, mode, threads)), Some(cycles)) => child(
+                size,
+                mode,
+                threads,
+                cycles,
+                args.iter().any(|a| a == "--stable"),
+            ),
             _ => {
                 eprintln!("compaction: bad child arguments {args:?}");
                 std::process::exit(2);
@@ -648,6 +686,7 @@ fn main() {
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
+    let stable = args.iter().any(|a| a == "--stable");
     let names: Vec<&str> = args
         .iter()
         .filter(|a| !a.starts_with("--"))
@@ -673,7 +712,7 @@ fn main() {
     };
     let mut all = Vec::new();
     for size in SIZES.iter().filter(|s| wanted.contains(&s.name)) {
-        let figures = run(size, cycles, gc_log);
+        let figures = run(size, cycles, stable, gc_log);
         all.push((size, figures));
     }
     summary(&all);
