@@ -333,16 +333,17 @@ fn child(size: &Size, mode: Mode, compaction_threads: usize, cycles: usize, stab
             let before = heap.stats();
             if stable {
                 s.mutator().collect().unwrap_or_else(|e| fail("collect", e));
-            }
-            let mut n = 0u64;
-            while !stable {
-                s.mutator()
-                    .alloc(junk_ty, JUNK_WORDS)
-                    .unwrap_or_else(|e| fail("allocate garbage", e));
-                n += 1;
-                // A collection starts only when a TLAB is refilled, every 16 arrays.
-                if n % 4 == 0 && heap.stats().collections != before.collections {
-                    break;
+            } else {
+                let mut n = 0u64;
+                loop {
+                    s.mutator()
+                        .alloc(junk_ty, JUNK_WORDS)
+                        .unwrap_or_else(|e| fail("allocate garbage", e));
+                    n += 1;
+                    // A collection starts only when a TLAB is refilled, every 16 arrays.
+                    if n % 4 == 0 && heap.stats().collections != before.collections {
+                        break;
+                    }
                 }
             }
             let t = Instant::now();
