@@ -82,6 +82,9 @@ struct Early {
     /// scanned them: the compaction pause leaves those without a listed card
     /// mapped ([`keep_clean_prefix`]).
     clean: Option<CleanRun>,
+    /// The cards listed before the compaction pause: how many, and the lowest.
+    cards_seen: usize,
+    lowest_card: Option<usize>,
 }
 
 /// A cycle whose dead bytes are at most this fraction of what it planned
@@ -758,6 +761,8 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         live: (heap.concurrent.is_some()).then(|| concurrent::LivePages::scan(&plan)),
         starts_cleared: true,
         clean,
+        cards_seen: cards.len(),
+        lowest_card: cards.iter().copied().min(),
         memo: if compacts_concurrently && kind == CycleKind::Full {
             // SAFETY: marking and planning are complete; no compaction runs.
             unsafe {
@@ -1419,14 +1424,18 @@ fn compaction_pause_work(
                 }
             } else {
                 let table = spaces.cards();
+                cycle.remembered_cards = cards.iter().filter(|&&card| table.clean(card)).count();
                 // The lowest listed card ends the pages left mapped (cards
-                // are numbered in address order).
-                let mut lowest = usize::MAX;
-                for &card in cards.iter() {
-                    cycle.remembered_cards += usize::from(table.clean(card));
-                    lowest = lowest.min(card);
-                }
-                let first_card = (lowest != usize::MAX).then(|| table.range(lowest).start);
+                // are numbered in address order); those listed before the
+                // pause were looked at before it.
+                let first_card = cards
+                    .get(early.cards_seen..)
+                    .unwrap_or_default()
+                    .iter()
+                    .copied()
+                    .chain(early.lowest_card)
+                    .min()
+                    .map(|card| table.range(card).start);
                 if let Some(clean) = early.clean.filter(|_| !in_place)
                     && let Some(from) = keep_clean_prefix(spaces, plan, clean, first_card)
                 {
