@@ -863,7 +863,8 @@ pub struct Plan<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct PlanParts {
     /// Nothing below this moves or is planned: the old generation in a young
-    /// cycle, the space's start in a full one.
+    /// cycle, the space's start in a full one (or the end of the clean pages
+    /// of its dense prefix it leaves mapped, [`Plan::keeping`]).
     base: usize,
     /// After compaction everything below this is old, everything from here up
     /// young ([`Plan::promoting_to`]; by default everything is old).

@@ -2,14 +2,15 @@
 //! cycle's marking scanned them: how the cycle finds the pages of its dense
 //! prefix that reference nothing that moves, which it leaves mapped.
 
+use crate::sync::{AtomicU32, Ordering};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The page's objects reference a large object (which the cycle may move).
 const LARGE: u32 = 1 << 31;
 
 /// One word per page of the moving space: the highest moving-space page its
-/// objects referenced, plus one (zero: none), and [`LARGE`].
+/// objects referenced, plus one (zero: none), and a bit for a reference
+/// to a large object.
 #[derive(Debug)]
 pub struct PageTargets {
     start: usize,
@@ -142,5 +143,46 @@ mod tests {
         targets.clear(at(0)..at(4));
         let run = targets.clean_run(at(0), at(8), at(1));
         assert_eq!((run.end, run.end_without_large), (at(8), at(8)));
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+
+    /// Two markers note what objects on one page reference, one a
+    /// moving-space page, the other a higher one and a large object: the
+    /// word ends with the higher page and the large object's bit, whatever
+    /// the interleaving of their compare-exchanges.
+    #[test]
+    fn notes_on_one_page_keep_the_highest_and_the_large_bit() {
+        loom::model(|| {
+            let page = gc_uffd::page_size();
+            let start = 1 << 30;
+            let targets = Arc::new(PageTargets::new(start..start + 8 * page));
+            let other = {
+                let targets = targets.clone();
+                loom::thread::spawn(move || {
+                    targets.note(start + 64..start + 128, start + 5 * page, true)
+                })
+            };
+            targets.note(start..start + 64, start + 3 * page, false);
+            other.join().unwrap();
+            assert_eq!(
+                targets.clean_run(start, start + 8 * page, start + 5 * page),
+                CleanRun {
+                    end: start,
+                    end_without_large: start,
+                }
+            );
+            assert_eq!(
+                targets.clean_run(start, start + 8 * page, start + 6 * page),
+                CleanRun {
+                    end: start + 8 * page,
+                    end_without_large: start,
+                }
+            );
+        });
     }
 }
