@@ -22,6 +22,7 @@ use crate::fork::ForkPhase;
 use crate::heap::HeapInner;
 use crate::mark::Marker;
 use crate::mutator::{MutatorShared, retire};
+use crate::policy::Governor;
 use crate::pre_write::PreWrite;
 use crate::references::{ReferenceStats, Stage};
 use crate::roots::RootVisitor;
@@ -577,7 +578,8 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     // notes what each references on its pages, and from the initial mark to
     // the compaction pause a store to one dirties its card. Without listed
     // cards (generations off) a written page could not be told.
-    let keep_line = (kind == CycleKind::Full && keeps_prefix(heap)).then(|| spaces.young_start());
+    let keep_line = (kind == CycleKind::Full && keeps_prefix(heap, &heap.policy.lock()))
+        .then(|| spaces.young_start());
     if let Some(line) = keep_line {
         spaces.targets().clear(base..line);
     }
@@ -1070,10 +1072,10 @@ fn begin_marking<'a>(
 }
 
 /// Whether a full cycle may leave its dense prefix's clean pages mapped: the
-/// mutators list every card they dirty.
-fn keeps_prefix(heap: &HeapInner) -> bool {
-    let policy = heap.policy.lock();
-    policy.policy.generational && !policy.unlisted && heap.list_cards.load(Ordering::Relaxed)
+/// mutators list every card they dirty (asked again in the compaction
+/// pause: generations may have been turned off meanwhile).
+fn keeps_prefix(heap: &HeapInner, governor: &Governor) -> bool {
+    governor.policy.generational && !governor.unlisted && heap.list_cards.load(Ordering::Relaxed)
 }
 
 /// How far from `plan`'s base the pages reach whose objects, all live and
@@ -1437,6 +1439,7 @@ fn compaction_pause_work(
                     .min()
                     .map(|card| table.range(card).start);
                 if let Some(clean) = early.clean.filter(|_| !in_place)
+                    && keeps_prefix(heap, &policy)
                     && let Some(from) = keep_clean_prefix(spaces, plan, clean, first_card)
                 {
                     kept_base = Some(from);

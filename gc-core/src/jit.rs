@@ -218,15 +218,18 @@ unsafe extern "C" fn pre_write_slow(thread: *mut JitThread, slot: usize, kind: u
     unsafe {
         with_mutator(thread, |m| {
             let spaces = &m.heap().0.spaces;
-            // A slot outside the heap is not read: generated code that names
-            // one gets nothing done.
-            if !(spaces.moving().start()..spaces.large().range().end).contains(&slot) {
+            // A slot outside the heap, or not a word's, is not read:
+            // generated code that names one gets nothing done.
+            if !(spaces.moving().start()..spaces.large().range().end).contains(&slot)
+                || slot % std::mem::size_of::<usize>() != 0
+            {
                 return;
             }
             let duties = m.heap().0.pre_write.get();
-            // SAFETY: a slot of a live object (as the store requires), which
-            // this thread is about to overwrite.
-            let old = (slot as *const usize).read();
+            // SAFETY: a word-aligned slot of a live object (as the store
+            // requires), which markers read atomically.
+            let old = std::sync::atomic::AtomicUsize::from_ptr(slot as *mut usize)
+                .load(std::sync::atomic::Ordering::Relaxed);
             m.pre_write(duties, slot, old, kind);
         })
     };
