@@ -106,11 +106,9 @@ impl<'a> Marker<'a> {
     }
 
     /// The marking, with the objects below `line` noting what they reference
-    /// on their pages ([`gc_heap::PageTargets`]), whose notes from the last
-    /// such marking it clears.
+    /// on their pages ([`gc_heap::PageTargets`]; the cycle clears those pages'
+    /// notes before its first pause).
     pub(crate) fn noting_targets_below(self, line: usize) -> Self {
-        let start = self.spaces.moving().start();
-        self.spaces.targets().clear(start..line.max(start));
         Marker {
             targets_below: line,
             ..self
@@ -209,13 +207,14 @@ impl<'a> Marker<'a> {
                 std::sync::atomic::AtomicUsize::from_ptr((obj + offset) as *mut usize)
                     .load(std::sync::atomic::Ordering::Relaxed)
             };
+            let is_ref = self.types.is_ref(kind, value);
             if kind == SlotKind::Weak {
                 self.discover_weak(obj + offset, value);
-            } else if self.types.is_ref(kind, value) {
+            } else if is_ref {
                 found(value);
             }
             // A weak slot's object may move too.
-            if note && self.types.is_ref(kind, value) {
+            if note && is_ref {
                 if self.spaces.in_moving(value) {
                     highest = highest.max(value);
                 } else {

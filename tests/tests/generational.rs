@@ -665,17 +665,7 @@ fn a_full_cycle_the_policy_runs_keeps_new_objects_young() {
         };
         let mut m = heap.attach().unwrap();
         m.scope(|s| {
-            let head = s.local(None);
-            for i in 0..NODES {
-                let node = s.mutator().alloc(types.node, 0).unwrap();
-                let next = s.get(head);
-                // SAFETY: a new object, current: no safepoint since.
-                unsafe {
-                    node.write_word(DATA, i);
-                    s.mutator().write_ref(node, A, next);
-                }
-                s.set(head, Some(node));
-            }
+            let head = old_list(s, types, NODES);
             while s.mutator().heap().stats().collections == 0 {
                 s.mutator().alloc(types.node, 0).unwrap();
                 s.mutator().safepoint();
@@ -699,17 +689,7 @@ fn a_full_cycle_the_policy_runs_keeps_new_objects_young() {
                 second.promoted_bytes >= NODES * 32,
                 "{mode:?}: the list survived two cycles: {second:?}"
             );
-            let mut node = s.get(head);
-            let mut count = 0;
-            while let Some(n) = node {
-                // SAFETY: our objects, current: no safepoint since the collection.
-                unsafe {
-                    assert_eq!(n.read_word(DATA), NODES - 1 - count, "{mode:?}");
-                    node = s.mutator().read_ref(n, A);
-                }
-                count += 1;
-            }
-            assert_eq!(count, NODES, "{mode:?}");
+            check_old_list(s, head, NODES);
         });
     }
 }
