@@ -241,17 +241,7 @@ fn old_pages_are_not_touched_by_a_young_cycle() {
     let mut m = heap.attach().unwrap();
     m.scope(|s| {
         // Old data: a list of 20,000 nodes (about 1 MiB), promoted by a full cycle.
-        let head = s.local(None);
-        for i in 0..20_000usize {
-            let n = s.alloc(types.node, 0).unwrap();
-            let (node, next) = (s.get(n).unwrap(), s.get(head));
-            // SAFETY: fresh node of ours.
-            unsafe {
-                node.write_word(DATA, i);
-                s.mutator().write_ref(node, A, next);
-            }
-            s.set(head, Some(node));
-        }
+        let head = old_list(s, types, 20_000);
         s.mutator().collect().unwrap();
         let old = s.mutator().heap().moving_space();
         // Young garbage, and survivors that reference old objects (no card).
@@ -281,17 +271,7 @@ fn old_pages_are_not_touched_by_a_young_cycle() {
             "the young pages, to-space and what was allocated above it, are remapped: {last}"
         );
         // The old list is intact, and the survivors reference it.
-        let mut at = s.get(head);
-        let mut n = 20_000;
-        while let Some(node) = at {
-            n -= 1;
-            // SAFETY: our nodes.
-            unsafe {
-                assert_eq!(node.read_word(DATA), n);
-                at = s.mutator().read_ref(node, A);
-            }
-        }
-        assert_eq!(n, 0);
+        check_old_list(s, head, 20_000);
         let kept = s.get(keep).unwrap();
         // SAFETY: our node.
         assert_eq!(unsafe { s.mutator().read_ref(kept, A) }, s.get(head));
