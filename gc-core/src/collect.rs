@@ -764,7 +764,7 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         starts_cleared: true,
         clean,
         cards_seen: cards.len(),
-        lowest_card: cards.iter().copied().min(),
+        lowest_card: clean.and_then(|_| cards.iter().copied().min()),
         memo: if compacts_concurrently && kind == CycleKind::Full {
             // SAFETY: marking and planning are complete; no compaction runs.
             unsafe {
@@ -1064,11 +1064,8 @@ fn begin_marking<'a>(
     if heap.config.verify {
         verify(heap, mutators)?;
     }
-    let marker = Marker::new(spaces, base, spaces.moving().top(), progress);
-    Ok(match keep_line {
-        Some(line) => marker.noting_targets_below(line),
-        None => marker,
-    })
+    Ok(Marker::new(spaces, base, spaces.moving().top(), progress)
+        .noting_targets_below(keep_line.unwrap_or(0)))
 }
 
 /// Whether a full cycle may leave its dense prefix's clean pages mapped: the

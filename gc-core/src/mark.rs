@@ -105,9 +105,9 @@ impl<'a> Marker<'a> {
         }
     }
 
-    /// The marking, with the objects below `line` noting what they reference
-    /// on their pages ([`gc_heap::PageTargets`]; the cycle clears those pages'
-    /// notes before its first pause).
+    /// The marking, with the objects below `line` (zero: none) noting what
+    /// they reference on their pages ([`gc_heap::PageTargets`]; the cycle
+    /// clears those pages' notes before its first pause).
     pub(crate) fn noting_targets_below(self, line: usize) -> Self {
         Marker {
             targets_below: line,

@@ -258,8 +258,7 @@ impl Concurrent {
     /// some of the claim's pages are missing, and it has no shadow page to
     /// spare for them.
     pub(crate) fn short_of_pages(&self, claim: Range<usize>) -> bool {
-        self.current.state.load(Ordering::Relaxed) & LIVE != 0
-            && self.current.with(|c| c.short_of_pages(claim)) == Some(true)
+        self.is_live() && self.current.with(|c| c.short_of_pages(claim)) == Some(true)
     }
 
     /// Whether a compaction is live (its range registered).
