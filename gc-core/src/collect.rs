@@ -1061,8 +1061,18 @@ fn begin_marking<'a>(
 ) -> Result<Marker<'a>, GcError> {
     let spaces = &heap.spaces;
     retire_all(spaces, mutators, false);
-    if heap.config.verify {
-        verify(heap, mutators)?;
+    if heap.config.verify
+        && let Err(e) = verify(heap, mutators)
+    {
+        // What the heap went through last: the corruption is likely its.
+        let stats = heap.stats.lock();
+        if let Some(last) = &stats.last {
+            log::error!("movegc: the heap verifier failed after {last}");
+        }
+        if let Some(compaction) = &stats.last_compaction {
+            log::error!("movegc: the last compaction: {compaction}");
+        }
+        return Err(e);
     }
     Ok(Marker::new(spaces, base, spaces.moving().top(), progress)
         .noting_targets_below(keep_line.unwrap_or(0)))

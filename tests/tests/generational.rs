@@ -5,6 +5,7 @@
 
 use gc_core::inject::Injection;
 use gc_core::{CycleKind, GcError, Heap, Mode, Policy, Reason};
+use movegc_tests::logs::{lines as log_lines, serial};
 use movegc_tests::{Types, concurrent_heap};
 
 const LARGE_LEN: u32 = 5000;
@@ -286,10 +287,13 @@ fn protect(range: std::ops::Range<usize>, prot: i32) {
 }
 
 /// The barrier injected to drop old-to-young records: the verifier, at the
-/// next cycle's start, names the old object whose slot is not remembered.
+/// next cycle's start, names the old object whose slot is not remembered,
+/// and the log names the cycle before, whose work it checked.
 #[test]
 fn a_barrier_that_drops_old_to_young_records_is_caught() {
+    let _serial = serial();
     for mode in MODES {
+        log_lines().clear();
         let inject = Injection {
             no_card_marking: true,
             ..Injection::default()
@@ -315,6 +319,12 @@ fn a_barrier_that_drops_old_to_young_records_is_caught() {
                 assert!(
                     text.iter().any(|t| t.contains("card is clean")),
                     "{mode:?}: {text:?}"
+                );
+                let logged = log_lines();
+                assert!(
+                    logged.iter().any(|l| l.starts_with("ERROR")
+                        && l.contains("the heap verifier failed after gc #1 full (Requested)")),
+                    "{mode:?}: {logged:?}"
                 );
             }
             other => panic!("{mode:?}: the dropped record went unnoticed: {other:?}"),

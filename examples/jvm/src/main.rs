@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! jvm [-cp DIR[:DIR...]] [--heap SIZE | -XmxSIZE] [--gc-mode auto|move|copy|stw]
-//!     [--gc-stats] [--gc-log] [--gc-threads N] [--gc-verify] MainClass [ARG...]
+//!     [--gc-stats] [--gc-log] [--gc-threads N] [--gc-verify]
+//!     [--gc-stress N] MainClass [ARG...]
 //! ```
 
 use std::io::BufWriter;
@@ -13,14 +14,15 @@ use std::time::Instant;
 use gc_core::Mode;
 use jvm::{Error, Jvm, Options};
 
-const USAGE: &str = "usage: jvm [-cp DIR[:DIR...]] [--heap SIZE | -XmxSIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-log] [--gc-threads N] [--gc-verify] MainClass [ARG...]
+const USAGE: &str = "usage: jvm [-cp DIR[:DIR...]] [--heap SIZE | -XmxSIZE] [--gc-mode auto|move|copy|stw] [--gc-stats] [--gc-log] [--gc-threads N] [--gc-verify] [--gc-stress N] MainClass [ARG...]
   -cp, -classpath  directories of .class files (default: .)
   --heap, -Xmx     the heap's size, e.g. 64M or 1G (default 256M)
   --gc-mode        the collector's mode (default auto)
   --gc-stats       print the collector's figures and a pause histogram at exit (stderr)
   --gc-log         print a line per collection (stderr)
   --gc-threads     threads that mark in parallel in pauses
-  --gc-verify      check the heap before and after every collection (slow)";
+  --gc-verify      check the heap before and after every collection (slow)
+  --gc-stress      collect every N allocations (finds natives that hold a reference across one)";
 
 struct Cli {
     options: Options,
@@ -67,6 +69,15 @@ fn parse_args() -> Result<Cli, String> {
                 options.gc_threads = Some(
                     v.parse()
                         .map_err(|_| format!("--gc-threads: bad count {v:?}"))?,
+                );
+            }
+            "--gc-stress" => {
+                let v = value("--gc-stress")?;
+                options.gc_stress = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| format!("--gc-stress: bad count {v:?}"))?,
                 );
             }
             "-h" | "--help" => return Err(String::new()),

@@ -57,6 +57,46 @@ fn gc_stats_go_to_stderr() {
 }
 
 #[test]
+fn gc_stress_collects_every_nth_allocation() {
+    let cp = classes("arrays");
+    let expected = std::fs::read_to_string(common::programs().join("arrays/expected.out")).unwrap();
+    let collections = |stress: &[&str]| {
+        let mut args = vec![
+            "--heap",
+            "4M",
+            "--gc-mode",
+            "stw",
+            "--gc-verify",
+            "--gc-stats",
+        ];
+        args.extend(stress);
+        args.extend(["-cp", &cp, "Main"]);
+        let out = jvm(&args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        err.lines()
+            .find_map(|l| {
+                l.strip_prefix("gc: ")?
+                    .split(" collections in")
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("{args:?}: no collection count in {err}"))
+    };
+    let (alone, stressed) = (collections(&[]), collections(&["--gc-stress", "50"]));
+    assert!(
+        stressed > alone,
+        "{stressed} collections with --gc-stress 50, {alone} without"
+    );
+}
+
+#[test]
 fn an_uncaught_exception_exits_1_with_its_stack_trace() {
     let cp = classes("uncaught");
     let out = jvm(&["-cp", &cp, "Main"]);
@@ -89,6 +129,14 @@ fn bad_command_lines_exit_2_with_a_reason() {
             "is not a directory",
         ),
         (vec!["--heap", "64K", "-cp", &cp, "Main"], "heap"),
+        (
+            vec!["--gc-stress", "0", "-cp", &cp, "Main"],
+            "--gc-stress: bad count",
+        ),
+        (
+            vec!["--gc-stress", "-cp", &cp, "Main"],
+            "--gc-stress: bad count",
+        ),
     ] {
         let out = jvm(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -65,8 +65,11 @@ pub(crate) struct Run {
 }
 
 /// Runs `main_class` from `class_path` with `args`, on a thread with a big
-/// stack as the `jvm` binary does.
+/// stack as the `jvm` binary does, with the collector's warnings on stderr.
 pub(crate) fn run(class_path: &Path, main_class: &str, args: &[String], options: Options) -> Run {
+    // The collector's warnings and errors go to the test's captured output,
+    // shown if it fails: what went wrong in the heap, next to the symptom.
+    gc_core::install_stderr_log(false);
     let (cp, main_class, args) = (
         class_path.to_path_buf(),
         main_class.to_owned(),
