@@ -8,7 +8,7 @@ use std::mem::offset_of;
 use std::sync::Arc;
 
 use allocator::Tlab;
-use gc_heap::{CARD_SHIFT, Header, SlotKind, TypeId};
+use gc_heap::{CARD_SHIFT, Header, SlotKind, TypeId, WORD};
 
 use crate::error::GcError;
 use crate::mutator::{Mutator, MutatorShared};
@@ -221,7 +221,7 @@ unsafe extern "C" fn pre_write_slow(thread: *mut JitThread, slot: usize, kind: u
             // A slot outside the heap, or not a word's, is not read:
             // generated code that names one gets nothing done.
             if !(spaces.moving().start()..spaces.large().range().end).contains(&slot)
-                || slot % std::mem::size_of::<usize>() != 0
+                || slot % WORD != 0
             {
                 return;
             }
