@@ -12,6 +12,15 @@
 //! range cannot be populated that way). A mutator's claim that comes within
 //! half the window of the prepared end asks for a round; it does nothing else
 //! on their path.
+//!
+//! Between cycles only: a compaction's pause moves the pages out to the
+//! shadow before it registers their range, and a page made resident in
+//! between would be a fresh zero page that the compaction cannot place its
+//! contents over, its objects lost. The thread, at idle priority, may run
+//! long after it chose its pages, so it checks for a cycle and makes a chunk
+//! resident under a gate, which each cycle passes through at its start
+//! ([`Ahead::hold_off`]): a chunk in progress then ends before the cycle
+//! goes on, and none starts until it ends.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -61,6 +70,11 @@ struct Shared {
     wanted: AtomicBool,
     /// The heap is gone: the thread exits.
     closed: AtomicBool,
+    /// Cycles (or forks) under way, which no chunk may overlap.
+    held_off: AtomicUsize,
+    /// Held by the thread while it checks `held_off` and makes a chunk
+    /// resident; passed through by [`Ahead::hold_off`].
+    gate: ForkSafeMutex<()>,
     /// The thread could not make pages resident here (no
     /// `MADV_POPULATE_WRITE`): claims stop waking it.
     off: AtomicBool,
@@ -128,15 +142,16 @@ impl Ahead {
         }
     }
 
-    /// A cycle ended: the round the claims asked for meanwhile, if any, can
-    /// run now.
-    pub(crate) fn cycle_ended(&self) {
+    /// Keeps the thread from making pages resident until the guard drops: a
+    /// cycle's (or a fork's) first step. Waits for the chunk in progress, if
+    /// any, to end.
+    pub(crate) fn hold_off(&self) -> HeldOff<'_> {
         let s = &*self.shared;
-        if s.wanted.load(Ordering::Acquire)
-            && let Some(t) = &*s.thread.lock()
-        {
-            t.unpark();
-        }
+        // The gate orders it: a chunk that takes the gate after this passed
+        // through sees it.
+        s.held_off.fetch_add(1, Ordering::Relaxed);
+        drop(s.gate.lock());
+        HeldOff(s)
     }
 
     /// A cycle's pause moved the top, and kept resident what the
@@ -156,6 +171,22 @@ impl Ahead {
     /// Pages made resident ahead of the mutators so far.
     pub(crate) fn pages(&self) -> u64 {
         self.shared.pages.load(Ordering::Relaxed)
+    }
+}
+
+/// A cycle (or a fork) under way: no page is made resident ahead until this
+/// drops; then the round the claims asked for meanwhile, if any, runs.
+pub(crate) struct HeldOff<'a>(&'a Shared);
+
+impl Drop for HeldOff<'_> {
+    fn drop(&mut self) {
+        let s = self.0;
+        if s.held_off.fetch_sub(1, Ordering::Relaxed) == 1
+            && s.wanted.load(Ordering::Acquire)
+            && let Some(t) = &*s.thread.lock()
+        {
+            t.unpark();
+        }
     }
 }
 
@@ -194,7 +225,7 @@ fn run(shared: &Shared, heap: &Weak<HeapInner>) {
         };
         // Left wanted during a cycle: claims do not wake it again meanwhile,
         // and the cycle's end does.
-        if collecting(&heap) || !shared.wanted.swap(false, Ordering::AcqRel) {
+        if held_off(shared, &heap) || !shared.wanted.swap(false, Ordering::AcqRel) {
             drop(heap);
             std::thread::park();
             continue;
@@ -203,10 +234,12 @@ fn run(shared: &Shared, heap: &Weak<HeapInner>) {
     }
 }
 
-/// Whether a cycle is marking or compacting: the mutators' CPUs are not to
-/// be shared with a third thread then.
-fn collecting(heap: &HeapInner) -> bool {
-    heap.pre_write.marking() || heap.concurrent.as_ref().is_some_and(|c| c.is_live())
+/// Whether a cycle is under way (its compaction too): the mutators' CPUs
+/// are not to be shared with a third thread then, and its pause may have
+/// moved the pages above the top out to the shadow.
+fn held_off(shared: &Shared, heap: &HeapInner) -> bool {
+    shared.held_off.load(Ordering::Relaxed) > 0
+        || heap.concurrent.as_ref().is_some_and(|c| c.is_live())
 }
 
 /// Makes resident the pages from the prepared end (or the top) up to a
@@ -217,6 +250,11 @@ fn round(shared: &Shared, heap: &HeapInner) {
     let moving = spaces.moving();
     let page = gc_uffd::page_size();
     loop {
+        let _gate = shared.gate.lock();
+        if held_off(shared, heap) {
+            shared.wanted.store(true, Ordering::Release);
+            return;
+        }
         let end = shared.end.load(Ordering::Relaxed);
         let top = moving.top().next_multiple_of(page);
         let from = end.max(top);
@@ -228,11 +266,11 @@ fn round(shared: &Shared, heap: &HeapInner) {
         if from >= to || shared.closed.load(Ordering::Relaxed) {
             return;
         }
-        if collecting(heap) {
-            shared.wanted.store(true, Ordering::Release);
-            return;
-        }
         let chunk = from..(from + CHUNK).min(to);
+        #[cfg(feature = "fault-injection")]
+        if let Some(delay) = heap.config.ahead_delay {
+            std::thread::sleep(delay);
+        }
         // Before the pages exist: a pause reading the resident end meanwhile
         // must cover them (they are zero, so a pause that missed them would
         // still be right, but would not give them back).

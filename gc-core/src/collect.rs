@@ -561,6 +561,9 @@ fn mark_cards(heap: &HeapInner, marker: &Marker<'_>, cards: &[usize]) -> Vec<usi
 }
 
 fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
+    // Before anything moves: the pause may move the pages above the top out
+    // to the shadow (see `ahead`).
+    let _ahead = heap.ahead.hold_off();
     let spaces: &Spaces = &heap.spaces;
     let kind = heap.policy.lock().kind(reason, heap.remembered.logged());
     // A full cycle traces every object: old large objects lose their marks,
@@ -1279,7 +1282,6 @@ fn finish(heap: &HeapInner, mut cycle: CycleStats, started: Started) -> Result<u
             log_promoted_cards(heap, o.to..o.to + o.size);
         }
     }
-    heap.ahead.cycle_ended();
     heap.spaces.clear_marks(marked, black);
     // The cycle's whole cost is known now: the next trigger follows it.
     let allocated = heap.allocated.load(Ordering::Relaxed);

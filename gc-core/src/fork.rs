@@ -126,6 +126,9 @@ struct Held<'a> {
     /// Taken first and let go last (see [`ForkGate`]).
     gate: GateGuard<'a>,
     collector: MutexGuard<'a, ()>,
+    /// No page made resident ahead across the fork: the thread may not be
+    /// left holding its gate in the child, which does not have it.
+    ahead: crate::ahead::HeldOff<'a>,
     mutators: MutexGuard<'a, Vec<Arc<MutatorShared>>>,
     threads: MutexGuard<'a, Vec<u64>>,
     handshake: crate::sync::MutexGuard<'a, ()>,
@@ -158,6 +161,7 @@ impl<'a> ForkGuard<'a> {
         // before this returns, and none starts while it is held. Then the
         // world stops, as for a pause.
         let collector = heap.collector.lock();
+        let ahead = heap.ahead.hold_off();
         let mutators = heap.mutators.lock();
         heap.handshake.stop(mutators.iter().map(|m| &m.state));
         gate.stopped();
@@ -189,6 +193,7 @@ impl<'a> ForkGuard<'a> {
             held: Some(Held {
                 gate,
                 collector,
+                ahead,
                 mutators,
                 threads,
                 handshake,
@@ -302,6 +307,7 @@ impl<'a> ForkGuard<'a> {
         let Held {
             gate,
             collector,
+            ahead,
             mutators,
             threads,
             handshake,
@@ -319,6 +325,7 @@ impl<'a> ForkGuard<'a> {
         ));
         self.heap.handshake.resume_locked(handshake);
         drop(mutators);
+        drop(ahead);
         drop(collector);
         drop(gate);
         if let Some(me) = self.me {

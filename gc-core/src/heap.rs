@@ -62,6 +62,8 @@ pub(crate) struct Config {
     pub(crate) pause_delay: Option<std::time::Duration>,
     #[cfg(feature = "fault-injection")]
     pub(crate) no_old_store_cards: bool,
+    #[cfg(feature = "fault-injection")]
+    pub(crate) ahead_delay: Option<std::time::Duration>,
     pub(crate) large_threshold: usize,
     pub(crate) relink_large: bool,
     pub(crate) tlab_size: usize,
@@ -309,6 +311,8 @@ impl HeapBuilder {
                 pause_delay: self.inject.pause_delay,
                 #[cfg(feature = "fault-injection")]
                 no_old_store_cards: self.inject.no_old_store_cards,
+                #[cfg(feature = "fault-injection")]
+                ahead_delay: self.inject.ahead_delay,
                 large_threshold: self.large_threshold,
                 relink_large: self.relink_large,
                 tlab_size: self.tlab_size,

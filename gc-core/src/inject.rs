@@ -49,4 +49,15 @@ pub struct Injection {
     /// during a full cycle: the cycle then leaves mapped pages that reference
     /// objects it moves (to show that the tests catch it).
     pub no_old_store_cards: bool,
+    /// The allocation-ahead thread (Copy and stop-the-world modes) sleeps
+    /// this long between choosing the pages above the top it makes resident
+    /// and making them so, as the idle-priority thread it is, which the
+    /// scheduler may not run for a long time there: cycles then run
+    /// meanwhile, and the top moves under the pages it chose.
+    pub ahead_delay: Option<std::time::Duration>,
+    /// The compaction pause sleeps this long between moving the pages out to
+    /// the shadow and registering their range, as a pause preempted there:
+    /// no mutator runs, and a thread of the heap's that makes pages resident
+    /// meanwhile would find them missing.
+    pub remap_delay: Option<std::time::Duration>,
 }

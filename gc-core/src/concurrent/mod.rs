@@ -386,6 +386,10 @@ pub(crate) fn start(
         }
         out.apply(&step);
     }
+    #[cfg(feature = "fault-injection")]
+    if let Some(delay) = c.inject.remap_delay {
+        std::thread::sleep(delay);
+    }
     let mut registered = Vec::new();
     for range in registers {
         if let Err(e) = c.uffd.register(range.clone()) {
