@@ -1659,7 +1659,8 @@ impl Compaction {
         if failed > 0 {
             let at = self.counts.unplaced.load(Ordering::Relaxed);
             log::error!(
-                "movegc: {failed} page(s) could not be placed; their accesses will fault \
+                "movegc: {failed} page(s) could not be placed: the objects they held are lost, \
+                 the pages read as whatever the kernel put there (zeroes) \
                  (the first at {at:#x}, page {} of {} from {:#x}, {} dense; outcome {})",
                 (at.saturating_sub(self.moving.start)) / PAGE,
                 self.pages.len(),
