@@ -392,7 +392,8 @@ pub struct CompactionStats {
     pub copied_busy: usize,
     /// Placements retried after `EAGAIN`.
     pub retries: usize,
-    /// Pages built in a private page and copied because no buffer page was free.
+    /// Pages built in a private page and copied because no buffer page was
+    /// free (moving; copying, every page is built in a private page).
     pub copied_without_buffer: usize,
     /// `UFFDIO_MOVE` calls (contiguous runs go in one).
     pub move_calls: usize,

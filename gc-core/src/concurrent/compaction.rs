@@ -616,16 +616,24 @@ impl Compaction {
 
     /// Whether a mutator's claim of `claim` now would take fresh pages beyond
     /// the compaction's share of them ([`FRESH_SHARE`]): some of its pages
-    /// are missing, and no buffer is free beyond the builders' reserve (in
-    /// Move mode; otherwise every missing page is fresh, and waiting would
-    /// not change that).
+    /// are missing, and, moving, no buffer is free beyond the builders'
+    /// reserve. Copying, every page placed is fresh, the claims' and the
+    /// builders' alike, and the shadow gives its pages back behind the
+    /// builders: the claims may take the share and what the shadow gave back
+    /// beyond the pages built. Not less: the dense pages built first (hot),
+    /// whose shadow pages stay until the end, would hold up a paced mutator
+    /// (docs/concurrent-compaction.md, *Copy mode's shadow*).
     pub(super) fn short_of_pages(&self, claim: Range<usize>) -> bool {
-        if !self.concurrent().use_move || self.copy_only.load(Ordering::Relaxed) {
-            return false;
-        }
-        let fresh = self.counts.allocation_pages.load(Ordering::Relaxed) * PAGE;
-        fresh >= self.spaces().capacity() / FRESH_SHARE
-            && self.buffers.available() <= self.builders_reserve()
+        let k = &self.counts;
+        let fresh = k.allocation_pages.load(Ordering::Relaxed);
+        let share = self.spaces().capacity() / FRESH_SHARE / PAGE;
+        let short = if self.moves() {
+            fresh >= share && self.buffers.available() <= self.builders_reserve()
+        } else {
+            let given_back = k.released.load(Ordering::Relaxed);
+            fresh >= share + given_back.saturating_sub(k.copied.load(Ordering::Relaxed))
+        };
+        short
             && self
                 .remapped
                 .next_missing(self.unprepared(claim), self.dirty_end)
@@ -653,8 +661,7 @@ impl Compaction {
     /// otherwise took fresh pages while it held its own until the end: the
     /// latency bench, unthrottled, peaked at 1.5 GiB of RSS for a 1 GiB heap.
     fn place_recycled(&self, range: Range<usize>) -> usize {
-        let c = self.concurrent();
-        if !c.use_move || self.copy_only.load(Ordering::Relaxed) {
+        if !self.moves() {
             return 0;
         }
         let reserve = self.builders_reserve();
@@ -944,11 +951,15 @@ impl Compaction {
         if let Some(src) = plan.unread_source(page) {
             return self.relink(page, self.shadow(src), 1, true);
         }
-        if let Some(buffer) = self.take_buffer() {
+        if self.moves()
+            && let Some(buffer) = self.take_buffer()
+        {
             self.build(&plan, index, buffer);
             return self.place(page, buffer, 1);
         }
-        self.counts.without_buffer.fetch_add(1, Ordering::Relaxed);
+        if self.moves() {
+            self.counts.without_buffer.fetch_add(1, Ordering::Relaxed);
+        }
         let mut private = PageBuf([0; PAGE]);
         let buffer = private.0.as_mut_ptr() as usize;
         self.build(&plan, index, buffer);
@@ -961,6 +972,12 @@ impl Compaction {
             return None;
         }
         self.buffers.take()
+    }
+
+    /// Whether built pages are moved into place now (else copied): MOVE
+    /// works here, and this cycle did not switch to copying.
+    fn moves(&self) -> bool {
+        self.concurrent().use_move && !self.copy_only.load(Ordering::Relaxed)
     }
 
     /// Places `n` built pages from `src` at `dst`: moved where MOVE works,
@@ -982,7 +999,7 @@ impl Compaction {
     /// [`place`](Self::place), also saying how many of the pages it moved.
     fn place_counted(&self, dst: usize, src: usize, n: usize) -> (bool, usize) {
         let mut done = 0;
-        if self.concurrent().use_move && !self.copy_only.load(Ordering::Relaxed) {
+        if self.moves() {
             let put = self.put(dst, src, n, true);
             done = put.pages;
             self.counts.moved.fetch_add(done, Ordering::Relaxed);
@@ -1151,6 +1168,9 @@ impl Compaction {
         let spare = self.buffers.available().saturating_sub(sliding);
         let t = Instant::now();
         self.prepare_allocation(spare);
+        // Copying, the free pages go back now: the mutators' claims wait for
+        // the shadow's pages to go back (`short_of_pages`).
+        self.release_surplus();
         let mut spent = Spent {
             allocation_prep: t.elapsed(),
             helpers: Duration::ZERO,
@@ -1358,6 +1378,12 @@ impl Compaction {
                 *b = (self.shadow(src), Source::Unread);
                 continue;
             }
+            // Copied from a buffer, the page would stay behind in the shadow
+            // until the compaction's end: the scratch page serves again.
+            if !self.moves() {
+                *b = (scratch + k * PAGE, Source::Scratch);
+                continue;
+            }
             *b = match self.take_buffer() {
                 Some(page) => (page, Source::Buffer),
                 None => {
@@ -1494,19 +1520,25 @@ impl Compaction {
     }
 
     /// Returns to the kernel the free buffer pages beyond those the builders
-    /// and the allocation pages still to prepare may use, a run at a time, as
+    /// and the allocation pages still to prepare may use (copying: all of
+    /// them), a run at a time, as
     /// the compaction thread recycles them: the shadow otherwise held its
     /// garbage until the end, while the mutators' allocations took fresh
     /// pages (the latency bench, unthrottled: 1.4–1.5 GiB of RSS for a 1 GiB
     /// heap).
     fn release_surplus(&self) {
-        let prepared = self
-            .prepared_to
-            .load(Ordering::Relaxed)
-            .max(self.spaces().moving().top());
-        let wanted = self.allocation_end.saturating_sub(prepared) / PAGE;
-        let keep = wanted + self.builders_reserve();
         let c = self.concurrent();
+        // Copying, nothing takes a buffer: the builders build in their own
+        // scratch pages, and the allocations take fresh pages.
+        let keep = if self.moves() {
+            let prepared = self
+                .prepared_to
+                .load(Ordering::Relaxed)
+                .max(self.spaces().moving().top());
+            self.allocation_end.saturating_sub(prepared) / PAGE + self.builders_reserve()
+        } else {
+            0
+        };
         let release = |first: usize, n: usize| {
             if let Err(e) = c.shadow.decommit(first - c.shadow.start(), n * PAGE) {
                 log::warn!("movegc: releasing shadow pages: {e}");
@@ -1538,8 +1570,7 @@ impl Compaction {
     /// heap stays resident as in the stop-the-world mode. Claims racing with
     /// this are safe either way: MOVE never replaces a page that exists.
     fn prepare_allocation(&self, max: usize) {
-        let c = self.concurrent();
-        if !c.use_move || self.copy_only.load(Ordering::Relaxed) {
+        if !self.moves() {
             return;
         }
         let end = self.allocation_end;
