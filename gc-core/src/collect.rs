@@ -1704,13 +1704,6 @@ fn rewrite_remembered(
     kept
 }
 
-/// Of the remembered set's `cards` (sorted), those on old large objects of
-/// [`OLD_LARGE_AFTER`] bytes or more, which it removes and cleans: those
-/// objects' references are rewritten with the young large objects', after
-/// the pause (whose rewrite re-dirties, and the compaction's end lists, the
-/// cards that still reference young objects), not card by card in it (the
-/// JVM example's churn: 313 cards of one old slot array, 0.3–0.7 ms of its
-/// young pauses). Returns the objects as (start, size).
 /// Drops from a young cycle's `cards` those of the young large objects with
 /// slots (`young_large`, in address order), and cleans them: the cycle
 /// rewrites those objects whole, and the card rewrite skips them; the
@@ -1739,6 +1732,13 @@ fn drop_young_large_cards(spaces: &Spaces, young_large: &[(usize, usize)], cards
     });
 }
 
+/// Of the remembered set's `cards` (sorted), those on old large objects of
+/// [`OLD_LARGE_AFTER`] bytes or more, which it removes and cleans: those
+/// objects' references are rewritten with the young large objects', after
+/// the pause (whose rewrite re-dirties, and the compaction's end lists, the
+/// cards that still reference young objects), not card by card in it (the
+/// JVM example's churn: 313 cards of one old slot array, 0.3–0.7 ms of its
+/// young pauses). Returns the objects as (start, size).
 fn old_large_objects(spaces: &Spaces, cards: &mut Vec<usize>) -> Vec<(usize, usize)> {
     let table = spaces.cards();
     let large = spaces.large();

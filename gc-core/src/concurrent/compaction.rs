@@ -951,13 +951,12 @@ impl Compaction {
         if let Some(src) = plan.unread_source(page) {
             return self.relink(page, self.shadow(src), 1, true);
         }
-        if self.moves()
-            && let Some(buffer) = self.take_buffer()
-        {
-            self.build(&plan, index, buffer);
-            return self.place(page, buffer, 1);
-        }
+        // Copying, a buffer would stay behind in the shadow.
         if self.moves() {
+            if let Some(buffer) = self.take_buffer() {
+                self.build(&plan, index, buffer);
+                return self.place(page, buffer, 1);
+            }
             self.counts.without_buffer.fetch_add(1, Ordering::Relaxed);
         }
         let mut private = PageBuf([0; PAGE]);
@@ -1521,11 +1520,10 @@ impl Compaction {
 
     /// Returns to the kernel the free buffer pages beyond those the builders
     /// and the allocation pages still to prepare may use (copying: all of
-    /// them), a run at a time, as
-    /// the compaction thread recycles them: the shadow otherwise held its
-    /// garbage until the end, while the mutators' allocations took fresh
-    /// pages (the latency bench, unthrottled: 1.4–1.5 GiB of RSS for a 1 GiB
-    /// heap).
+    /// them), a run at a time, as the compaction thread recycles them: the
+    /// shadow otherwise held its garbage until the end, while the mutators'
+    /// allocations took fresh pages (the latency bench, unthrottled: 1.4–1.5
+    /// GiB of RSS for a 1 GiB heap).
     fn release_surplus(&self) {
         let c = self.concurrent();
         // Copying, nothing takes a buffer: the builders build in their own
