@@ -564,6 +564,12 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
     // Before anything moves: the pause may move the pages above the top out
     // to the shadow (see `ahead`).
     let _ahead = heap.ahead.hold_off();
+    // Objects were lost: tracing or moving what references them would read
+    // whatever the kernel left there.
+    let lost = heap.stats.lock().pages_lost;
+    if lost > 0 {
+        return Err(GcError::PagesLost { pages: lost });
+    }
     let spaces: &Spaces = &heap.spaces;
     let kind = heap.policy.lock().kind(reason, heap.remembered.logged());
     // A full cycle traces every object: old large objects lose their marks,

@@ -76,6 +76,15 @@ pub enum GcError {
     OtherHeap,
     /// The verifier found the heap corrupt; the collection was abandoned.
     Corrupt(Vec<HeapError>),
+    /// Concurrent compactions could not put `pages` pages in place: the
+    /// kernel refused them, or found them populated by something outside
+    /// the collector (the log says which, and where, at error level). The
+    /// objects on them are lost, so the heap runs no collection any more:
+    /// every one, and every allocation that needs one, fails with this.
+    PagesLost {
+        /// Pages lost, all cycles.
+        pages: u64,
+    },
 }
 
 impl fmt::Display for GcError {
@@ -138,6 +147,11 @@ impl fmt::Display for GcError {
             GcError::OtherHeap => {
                 f.write_str("a weak handle or an ephemeron was read with a mutator of another heap")
             }
+            GcError::PagesLost { pages } => write!(
+                f,
+                "{pages} page(s) of the heap could not be put in place by a compaction: \
+                 the objects on them are lost, and the heap collects no more"
+            ),
             GcError::Corrupt(errors) => {
                 write!(f, "the heap verifier found {} problem(s)", errors.len())?;
                 for e in errors.iter().take(5) {

@@ -60,4 +60,9 @@ pub struct Injection {
     /// no mutator runs, and a thread of the heap's that makes pages resident
     /// meanwhile would find them missing.
     pub remap_delay: Option<std::time::Duration>,
+    /// After this many page-placing calls (MOVE or COPY) in a cycle, every
+    /// further one places nothing and reports `EEXIST`, as if something
+    /// outside the collector had populated each destination first: the
+    /// pages are lost (to show that the heap says so and stops).
+    pub place_exists_after: Option<usize>,
 }

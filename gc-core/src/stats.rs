@@ -411,6 +411,11 @@ pub struct CompactionStats {
     /// beyond those the builders and the allocation pages still to prepare
     /// might use (the rest go when it ends).
     pub shadow_released: usize,
+    /// Pages that could not be placed (the kernel refused them, or found
+    /// them populated by something outside the collector): the objects on
+    /// them are lost, and the heap collects no more
+    /// ([`GcError::PagesLost`](crate::GcError::PagesLost)).
+    pub lost: usize,
     /// Of the compaction thread's time, zeroing and moving in those pages:
     /// allocation's work done ahead (in `Copy` mode the mutators' page faults
     /// do it, outside the compaction).
@@ -515,7 +520,7 @@ impl fmt::Display for CompactionStats {
              recycled + {} fresh, \
              {} zero-filled; {}{}{}{}\
              wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; \
-             mutator faults {}{}{}{}",
+             mutator faults {}{}{}{}{}",
             self.cycle,
             self.pages,
             self.by_gc,
@@ -598,6 +603,11 @@ impl fmt::Display for CompactionStats {
             } else {
                 String::new()
             },
+            if self.lost > 0 {
+                format!("; {} page(s) LOST", self.lost)
+            } else {
+                String::new()
+            },
             if self.switched_to_copy {
                 "; MOVE met EBUSY, the rest was copied"
             } else {
@@ -652,6 +662,9 @@ pub struct Stats {
     pub pacing_time: Duration,
     /// Bytes freed, all cycles.
     pub bytes_freed: u64,
+    /// Pages compactions could not place, all cycles: nonzero, the heap is
+    /// corrupt and collects no more ([`CompactionStats::lost`]).
+    pub pages_lost: u64,
     /// Objects moved, all cycles.
     pub objects_moved: u64,
     /// Bytes allocated since the heap was built (counted per TLAB and large object).
@@ -760,6 +773,7 @@ impl Stats {
 
     pub(crate) fn record_compaction(&mut self, c: CompactionStats) {
         self.compactions += 1;
+        self.pages_lost += c.lost as u64;
         self.objects_moved += c.objects_moved as u64;
         self.pages_by_gc += c.by_gc as u64;
         self.pages_by_helpers += c.by_helpers as u64;

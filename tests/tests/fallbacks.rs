@@ -233,3 +233,61 @@ fn no_userfaultfd_means_stop_the_world() {
     assert_eq!(s.compactions, 0, "no concurrent compaction: {s:?}");
     assert_eq!(s.pages_moved + s.pages_copied, 0, "{s:?}");
 }
+
+/// Pages a compaction cannot place hold objects that are lost: here every
+/// placing call after the twentieth of a cycle finds its destination
+/// populated (`EEXIST`, as if something outside the collector had put pages
+/// there). The heap says so — in its statistics, at error level in the log,
+/// and by refusing every later collection with `GcError::PagesLost` — rather
+/// than going on with whatever the kernel left where the objects were. The
+/// mutator waits in native code meanwhile: it touches none of the pages.
+#[test]
+fn pages_that_cannot_be_placed_stop_the_heap() {
+    let _serial = serial();
+    for mode in [Mode::Move, Mode::Copy] {
+        let inject = Injection {
+            place_exists_after: Some(20),
+            ..Default::default()
+        };
+        let Some((heap, types)) = movegc_tests::concurrent_heap(mode, 32 << 20, |b| {
+            b.inject(inject)
+                .policy(movegc_tests::requested_cycles_only())
+        }) else {
+            return;
+        };
+        let mut m = heap.attach().unwrap();
+        let before = logged("could not be placed");
+        m.scope(|s| {
+            let list = s.local(None);
+            // Each node after its size in garbage: every page slides.
+            for _ in 0..20_000 {
+                s.mutator().alloc(types.blob, 40).unwrap();
+                let node = s.mutator().alloc(types.node, 0).unwrap();
+                let next = s.get(list);
+                // SAFETY: a fresh node; 8 is a reference slot.
+                unsafe { s.mutator().write_ref(node, 8, next) };
+                s.set(list, Some(node));
+            }
+            movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
+        });
+        let stats = heap.stats();
+        let last = stats.last_compaction.expect("a compaction ran");
+        assert!(last.lost > 0, "{mode:?}: {last}");
+        assert_eq!(stats.pages_lost, last.lost as u64, "{mode:?}");
+        assert_eq!(
+            logged("could not be placed"),
+            before + 1,
+            "{mode:?}: {:?}",
+            log_lines()
+        );
+        let from_mutator = m.collect();
+        drop(m);
+        for attempt in [from_mutator, heap.collect()] {
+            match attempt {
+                Err(GcError::PagesLost { pages }) => assert_eq!(pages, stats.pages_lost),
+                other => panic!("{mode:?}: a collection after lost pages: {other:?}"),
+            }
+        }
+        assert_eq!(heap.stats().collections, stats.collections, "{mode:?}");
+    }
+}

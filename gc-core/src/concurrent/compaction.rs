@@ -1097,6 +1097,12 @@ impl Compaction {
         {
             let call = self.counts.calls.fetch_add(1, Ordering::Relaxed) + 1;
             let inject = &c.inject;
+            if inject.place_exists_after.is_some_and(|after| call > after) {
+                return Placement {
+                    placed: 0,
+                    outcome: Outcome::Exists,
+                };
+            }
             if mov
                 && let Some(after) = inject.move_busy_after
                 && self.counts.move_calls.load(Ordering::Relaxed) >= after
@@ -1732,6 +1738,7 @@ impl Compaction {
             allocation_pages: n(&k.allocation_pages),
             allocation_recycled: n(&k.allocation_recycled),
             shadow_released: n(&k.released),
+            lost: failed,
             allocation_prep: spent.allocation_prep,
             zero_filled: n(&k.zero_filled),
             objects_moved: n(&k.objects_moved),
