@@ -24,6 +24,16 @@ fn heap_sliding_nothing(mode: Mode, size: usize) -> Option<(Heap, Types)> {
 
 const MODES: [Mode; 3] = [Mode::StopTheWorld, Mode::Move, Mode::Copy];
 
+/// A 64 MiB heap in `mode` whose young cycles slide their survivors in the
+/// pause (`slide`), or do not.
+fn heap_sliding_or_not(mode: Mode, slide: bool) -> Option<(Heap, Types)> {
+    if slide {
+        heap(mode, 64 << 20, Injection::default())
+    } else {
+        heap_sliding_nothing(mode, 64 << 20)
+    }
+}
+
 /// The model tests, young and full cycles mixed, on `threads` threads; young
 /// cycles slide their survivors in the pause, and (concurrent modes) do not.
 fn mixed(mode: Mode, threads: usize, rounds: usize) {
@@ -91,12 +101,7 @@ const LAST: usize = 8 + (LARGE_LEN as usize - 1) * 8;
 #[test]
 fn old_to_young_references_are_followed_and_rewritten() {
     for (mode, slide) in MODES.into_iter().flat_map(|m| [(m, true), (m, false)]) {
-        let built = if slide {
-            heap(mode, 64 << 20, Injection::default())
-        } else {
-            heap_sliding_nothing(mode, 64 << 20)
-        };
-        let Some((heap, types)) = built else {
+        let Some((heap, types)) = heap_sliding_or_not(mode, slide) else {
             return;
         };
         let mut m = heap.attach().unwrap();
@@ -161,12 +166,7 @@ fn old_to_young_references_are_followed_and_rewritten() {
 fn a_young_large_arrays_cards_are_dropped_then_dirtied_again() {
     const N: usize = LARGE_LEN as usize;
     for (mode, slide) in MODES.into_iter().flat_map(|m| [(m, true), (m, false)]) {
-        let built = if slide {
-            heap(mode, 64 << 20, Injection::default())
-        } else {
-            heap_sliding_nothing(mode, 64 << 20)
-        };
-        let Some((heap, types)) = built else {
+        let Some((heap, types)) = heap_sliding_or_not(mode, slide) else {
             return;
         };
         let mut m = heap.attach().unwrap();
