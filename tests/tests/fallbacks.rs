@@ -235,7 +235,7 @@ fn no_userfaultfd_means_stop_the_world() {
 }
 
 /// Pages a compaction cannot place hold objects that are lost: here every
-/// placing call after the twentieth of a cycle finds its destination
+/// placing call after the second of a cycle finds its destination
 /// populated (`EEXIST`, as if something outside the collector had put pages
 /// there). The heap says so — in its statistics, at error level in the log,
 /// and by refusing every later collection with `GcError::PagesLost` — rather
@@ -246,7 +246,8 @@ fn pages_that_cannot_be_placed_stop_the_heap() {
     let _serial = serial();
     for mode in [Mode::Move, Mode::Copy] {
         let inject = Injection {
-            place_exists_after: Some(20),
+            // A cycle places its 200-odd pages in runs of up to 64: at least four calls.
+            place_exists_after: Some(2),
             ..Default::default()
         };
         let Some((heap, types)) = movegc_tests::concurrent_heap(mode, 32 << 20, |b| {
