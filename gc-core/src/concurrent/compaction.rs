@@ -1378,14 +1378,15 @@ impl Compaction {
     fn sliding_run(&self, plan: &Plan<'_>, lo: usize, hi: usize, scratch: usize) -> usize {
         let n = hi - lo + 1;
         let mut buffers = [(0usize, Source::Scratch); RUN];
+        // Copied from a buffer, a page would stay behind in the shadow until
+        // the compaction's end: the scratch pages serve again.
+        let copying = !self.moves();
         for (k, b) in buffers.iter_mut().enumerate().take(n) {
             if let Some(src) = plan.unread_source(self.page(lo + k)) {
                 *b = (self.shadow(src), Source::Unread);
                 continue;
             }
-            // Copied from a buffer, the page would stay behind in the shadow
-            // until the compaction's end: the scratch page serves again.
-            if !self.moves() {
+            if copying {
                 *b = (scratch + k * PAGE, Source::Scratch);
                 continue;
             }
