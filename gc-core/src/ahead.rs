@@ -1,26 +1,34 @@
-//! Allocation pages made resident ahead of the mutators.
+//! Allocation memory prepared ahead of the mutators: zeroed, and resident.
+//!
+//! What a cycle frees above the new top it keeps resident for the
+//! allocations to come, garbage until a claim zeroes it: on an
+//! allocation-heavy program that memset was a tenth of the mutator's time
+//! (binary-trees 21, `perf`). A thread of the heap's own (`movegc-ahead`)
+//! zeroes it after each cycle instead, from the far end down towards the
+//! top, through the zero line's protocol (`gc_heap`'s `zero_line`), which
+//! keeps it and the claims from ever writing the same memory.
 //!
 //! The first touch of a page the kernel has not supplied yet costs the
 //! toucher a fault, and on a VM whose guest hands free memory back to the
 //! host (page reporting), once per reported block (8 MiB on the project's
 //! VM) a wait for the host of 0.2–0.65 ms: the latency bench's longest
 //! stalls, wherever the heap grows or a compaction left its allocation range
-//! without pages (docs/kernel-layer.md). A thread of the heap's own
-//! (`movegc-ahead`) keeps the pages just above the moving space's top
-//! resident instead, so that mutators allocate into memory that is there,
-//! with `MADV_POPULATE_WRITE`, between cycles (a compaction's registered
-//! range cannot be populated that way). A mutator's claim that comes within
-//! half the window of the prepared end asks for a round; it does nothing else
-//! on their path.
+//! without pages (docs/kernel-layer.md). In Copy and stop-the-world modes
+//! the thread also keeps the pages just above the moving space's top
+//! resident, so that mutators allocate into memory that is there, with
+//! `MADV_POPULATE_WRITE` (a compaction's registered range cannot be
+//! populated that way). A mutator's claim that comes within half the window
+//! of the prepared end asks for a round; it does nothing else on their path.
 //!
 //! Between cycles only: a compaction's pause moves the pages out to the
 //! shadow before it registers their range, and a page made resident in
 //! between would be a fresh zero page that the compaction cannot place its
-//! contents over, its objects lost. The thread, at idle priority, may run
-//! long after it chose its pages, so it checks for a cycle and makes a chunk
-//! resident under a gate, which each cycle passes through at its start
-//! ([`Ahead::hold_off`]): a chunk in progress then ends before the cycle
-//! goes on, and none starts until it ends.
+//! contents over, its objects lost; and a cycle moves the top and the zero
+//! line. The thread, at idle priority, may run long after it chose its
+//! pages, so it checks for a cycle and works on a chunk under a gate, which
+//! each cycle passes through at its start ([`Ahead::hold_off`]): a chunk in
+//! progress then ends before the cycle goes on, and none starts until it
+//! ends.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -46,6 +54,14 @@ const WINDOW_SHARE: usize = 16;
 /// Pages made resident per call: the thread checks between calls whether a
 /// cycle started.
 const CHUNK: usize = 512 << 10;
+
+/// Bytes zeroed per step: a claim that reaches the chunk being zeroed waits
+/// for it (a few microseconds), and a cycle's start for the step to end.
+const ZERO_CHUNK: usize = 64 << 10;
+
+/// How far above the top the zeroing stops: a claim waits for it only if
+/// the top climbs this far within one chunk's memset.
+const ZERO_MARGIN: usize = 256 << 10;
 
 /// The heap's side of the thread.
 pub(crate) struct Ahead {
@@ -79,16 +95,17 @@ struct Shared {
     /// `MADV_POPULATE_WRITE`): claims stop waking it.
     off: AtomicBool,
     pages: AtomicU64,
+    zeroed: AtomicU64,
     thread: ForkSafeMutex<Option<Thread>>,
 }
 
 impl Ahead {
-    /// The pages ahead of `heap`'s moving space of `capacity` bytes, in
-    /// `mode`; no thread yet (see [`start`](Self::start)). None in `Move`
-    /// mode: its compactions move the shadow's pages into the allocation
-    /// range, so only the heap's first growth finds fresh pages, and there
-    /// the thread cost binary-trees 21 system time (1.36 s against 1.20 s on
-    /// average, five interleaved runs each).
+    /// The memory ahead of `heap`'s moving space of `capacity` bytes, in
+    /// `mode`; no thread yet (see [`start`](Self::start)). No pages made
+    /// resident in `Move` mode: its compactions move the shadow's pages into
+    /// the allocation range, so only the heap's first growth finds fresh
+    /// pages, and there making them resident cost binary-trees 21 system
+    /// time (1.36 s against 1.20 s on average, five interleaved runs each).
     pub(crate) fn new(capacity: usize, mode: Mode, heap: Weak<HeapInner>) -> Self {
         let window = match mode {
             Mode::Move => 0,
@@ -104,9 +121,6 @@ impl Ahead {
     /// Starts the heap's thread; without one (it could not be spawned)
     /// mutators fault their pages in as before.
     pub(crate) fn start(&self) {
-        if self.window == 0 {
-            return;
-        }
         let shared = self.shared.clone();
         let heap = self.heap.clone();
         let spawned = std::thread::Builder::new()
@@ -156,10 +170,12 @@ impl Ahead {
 
     /// A cycle's pause moved the top, and kept resident what the
     /// allocations until the next cycle use, up to `keep_end`: what lies
-    /// ahead is to be made resident again from the top, up to there.
+    /// ahead is to be zeroed, and made resident again from the top up to
+    /// there, once the cycle ends.
     pub(crate) fn after_pause(&self, keep_end: usize) {
         self.shared.bound.store(keep_end, Ordering::Relaxed);
         self.shared.end.store(0, Ordering::Relaxed);
+        self.shared.wanted.store(true, Ordering::Release);
     }
 
     /// A cycle gave pages above the top back: they are to be made resident
@@ -171,6 +187,11 @@ impl Ahead {
     /// Pages made resident ahead of the mutators so far.
     pub(crate) fn pages(&self) -> u64 {
         self.shared.pages.load(Ordering::Relaxed)
+    }
+
+    /// Bytes zeroed ahead of the mutators so far.
+    pub(crate) fn zeroed(&self) -> u64 {
+        self.shared.zeroed.load(Ordering::Relaxed)
     }
 }
 
@@ -209,7 +230,9 @@ impl Drop for Ahead {
 fn run(shared: &Shared, heap: &Weak<HeapInner>) {
     match gc_uffd::run_when_idle() {
         Ok(()) => {}
-        // Not Linux (the portable backend): nothing here makes pages resident.
+        // Not Linux (the portable backend): nothing here makes pages resident,
+        // and without an idle priority the zeroing would take the mutators'
+        // CPUs as often as it saved them work.
         Err(e) if e.kind() == ErrorKind::Unsupported => {
             shared.off.store(true, Ordering::Relaxed);
             return;
@@ -230,7 +253,9 @@ fn run(shared: &Shared, heap: &Weak<HeapInner>) {
             std::thread::park();
             continue;
         }
-        round(shared, &heap);
+        if zero_round(shared, &heap) {
+            round(shared, &heap);
+        }
     }
 }
 
@@ -242,10 +267,37 @@ fn held_off(shared: &Shared, heap: &HeapInner) -> bool {
         || heap.concurrent.as_ref().is_some_and(|c| c.is_live())
 }
 
+/// Zeroes the garbage kept above the top, a chunk at a time, until the
+/// zeroing reaches the top; stops when a cycle starts, and leaves the rest
+/// wanted (returns false).
+fn zero_round(shared: &Shared, heap: &HeapInner) -> bool {
+    loop {
+        let _gate = shared.gate.lock();
+        if held_off(shared, heap) {
+            shared.wanted.store(true, Ordering::Release);
+            return false;
+        }
+        if shared.closed.load(Ordering::Relaxed) {
+            return false;
+        }
+        // SAFETY: between cycles: a cycle passes through the gate before it
+        // moves the top or the line, and none was under way under it. This
+        // thread alone zeroes ahead.
+        let zeroed = unsafe { heap.spaces.zero_ahead(ZERO_CHUNK, ZERO_MARGIN) };
+        if zeroed == 0 {
+            return true;
+        }
+        shared.zeroed.fetch_add(zeroed as u64, Ordering::Relaxed);
+    }
+}
+
 /// Makes resident the pages from the prepared end (or the top) up to a
 /// window above the top, a chunk at a time; stops when a cycle starts, and
 /// leaves the rest wanted.
 fn round(shared: &Shared, heap: &HeapInner) {
+    if heap.ahead.window == 0 {
+        return;
+    }
     let spaces = &heap.spaces;
     let moving = spaces.moving();
     let page = gc_uffd::page_size();

@@ -616,6 +616,7 @@ impl Heap {
         (s.large_span, s.large_holes) = (large.span, large.holes);
         s.bytes_allocated = self.0.allocated.load(Ordering::Relaxed);
         s.pages_ahead = self.0.ahead.pages();
+        s.bytes_zeroed_ahead = self.0.ahead.zeroed();
         s.sizing = self.0.policy.lock().sizing();
         s
     }

@@ -673,6 +673,10 @@ pub struct Stats {
     /// allocations, off the mutators' path, between cycles (Copy and
     /// stop-the-world modes).
     pub pages_ahead: u64,
+    /// Bytes of the garbage cycles kept above the top for the allocations
+    /// to come that were zeroed off the mutators' path, between cycles,
+    /// rather than by the claims that took them.
+    pub bytes_zeroed_ahead: u64,
     /// Bytes in use now (both spaces).
     pub used: usize,
     /// The large-object space's extent now: bytes from its start to the

@@ -15,8 +15,10 @@ use crate::targets::PageTargets;
 use crate::types::{SlotKind, TypeTable};
 
 mod unread;
+mod zero_line;
 use unread::UnreadRuns;
 pub use unread::{Padding, UnreadRun};
+use zero_line::ZeroLine;
 
 /// The reservation is aligned to this, so that a shadow at the same alignment
 /// can be remapped by moving whole upper page-table entries (docs/kernel-layer.md).
@@ -55,9 +57,10 @@ pub struct Spaces {
     block_prefix: Box<[AtomicU32]>,
     types: Arc<TypeTable>,
     capacity: usize,
-    /// Moving-space memory from here up reads as zero (never touched, or
-    /// returned to the kernel); below it and above the top, it may hold garbage.
-    zeroed_from: AtomicUsize,
+    /// Moving-space memory from its line up reads as zero (never touched,
+    /// zeroed ahead, or returned to the kernel); below it and above the top,
+    /// it may hold garbage.
+    zeroed_from: ZeroLine,
     /// Moving-space pages above the top and `zeroed_from` may be resident (and
     /// zero) up to here: pages a concurrent compaction placed for allocations.
     resident_end: AtomicUsize,
@@ -127,7 +130,7 @@ impl Spaces {
                 .collect(),
             moving: BumpRegion::new(moving_range),
             large: LargeObjects::new(reservation.clone(), large_range),
-            zeroed_from: AtomicUsize::new(start),
+            zeroed_from: ZeroLine::new(start),
             resident_end: AtomicUsize::new(start),
             relinks: Relinks::default(),
             unread_min: AtomicUsize::new(usize::MAX),
@@ -346,42 +349,73 @@ impl Spaces {
         Some(range)
     }
 
-    /// Zeroes the part of a fresh claim that lies below `zeroed_from`.
+    /// Zeroes the part of a fresh claim that lies below the zero line.
     fn zero(&self, range: Range<usize>) {
-        let dirty_end = range.end.min(self.zeroed_from.load(Ordering::Relaxed));
-        if dirty_end > range.start {
-            // SAFETY: the range was just claimed by the caller alone, in the mapped moving space.
-            unsafe { std::ptr::write_bytes(range.start as *mut u8, 0, dirty_end - range.start) };
+        let dirty = self.zeroed_from.dirty_part(range);
+        if !dirty.is_empty() {
+            // SAFETY: the range was just claimed by the caller alone, in the
+            // mapped moving space, and no zeroing ahead overlaps it.
+            unsafe { std::ptr::write_bytes(dirty.start as *mut u8, 0, dirty.len()) };
         }
+    }
+
+    /// Zeroes up to `chunk` bytes of the garbage kept above the top, from
+    /// the zero line down to no closer than `margin` above the top, so that
+    /// claims there need not; returns the bytes zeroed (0: none left, or a
+    /// claim came near). Claims meanwhile are safe: see `zero_line`.
+    ///
+    /// # Safety
+    /// One thread at a time, between cycles: not while a cycle moves the
+    /// top or the zero line, or a compaction takes the pages above the top.
+    pub unsafe fn zero_ahead(&self, chunk: usize, margin: usize) -> usize {
+        // The pages stay resident: whatever gives back or takes what lies
+        // above the top must still cover them.
+        self.resident_end
+            .fetch_max(self.zeroed_from.get(), Ordering::Relaxed);
+        self.zeroed_from.lower(
+            chunk,
+            margin,
+            || self.moving.top(),
+            |range| {
+                // SAFETY: below the line and above the top, so mapped (the
+                // caller excludes a compaction) and no claim's: the line
+                // keeps claims out while this runs.
+                unsafe { std::ptr::write_bytes(range.start as *mut u8, 0, range.len()) }
+            },
+        )
     }
 
     /// After compaction: the moving space now ends at `new_top`. The pages
     /// from there up to `keep` bytes above it stay resident for the allocations
-    /// to come, which zero them one claim at a time (a memset costs far less
-    /// than faulting in a fresh page); every dirty page above that goes back to
-    /// the kernel, with [`release`](Self::release), after the pause: until
-    /// then no claim reaches them. With `keep` 0, the resident set falls to
-    /// the live data.
+    /// to come, zeroed ahead of them or by their claims (a memset costs far
+    /// less than faulting in a fresh page); every dirty page above that goes
+    /// back to the kernel, with [`release`](Self::release), after the pause:
+    /// until then no claim reaches them. With `keep` 0, the resident set
+    /// falls to the live data.
     ///
     /// Only while no mutator allocates.
     pub fn finish_compaction(&self, new_top: usize, keep: usize) -> Option<Release> {
         let dirty_end = self.dirty_end();
-        self.resident_end.store(new_top, Ordering::Relaxed);
+        // Garbage now: what was allocated, and what lay below the zero line
+        // above the top. Memory above both still reads as zero, though it may
+        // be resident.
+        let garbage_end = self.moving.top().max(self.zeroed_from.get());
+        self.resident_end.store(dirty_end, Ordering::Relaxed);
         self.moving.reset(new_top);
-        // Until the release, everything below the dirty end may hold garbage.
-        self.zeroed_from.store(dirty_end, Ordering::Relaxed);
+        self.zeroed_from.set(garbage_end);
         let page = gc_uffd::page_size();
         let release_from = new_top.saturating_add(keep).next_multiple_of(page);
         if release_from >= dirty_end {
             return None;
         }
-        let zeroed_from = if keep == 0 && release_from > new_top {
+        let dirty_kept = release_from.min(garbage_end);
+        let zeroed_from = if keep == 0 && dirty_kept > new_top {
             // SAFETY: the bytes between the new top and the page boundary are
             // garbage now, in the mapped moving space.
-            unsafe { std::ptr::write_bytes(new_top as *mut u8, 0, release_from - new_top) };
+            unsafe { std::ptr::write_bytes(new_top as *mut u8, 0, dirty_kept - new_top) };
             new_top
         } else {
-            release_from
+            dirty_kept
         };
         self.moving.set_ceiling(release_from);
         Some(Release {
@@ -404,9 +438,10 @@ impl Spaces {
             .is_ok()
         {
             // Everything from the zeroed line up reads as zero now; below it
-            // (down to the new top) the pages kept are dirty.
-            self.zeroed_from
-                .store(release.zeroed_from, Ordering::Relaxed);
+            // (down to the new top) the pages kept are dirty, and none is
+            // resident from the range given back up.
+            self.zeroed_from.set(release.zeroed_from);
+            self.resident_end.store(range.start, Ordering::Relaxed);
         }
         self.moving.lift_ceiling();
     }
@@ -418,9 +453,13 @@ impl Spaces {
     ///
     /// Only while no mutator allocates.
     pub fn begin_concurrent_compaction(&self, new_top: usize, mapped_end: usize) {
+        // What was allocated, and what lay below the zero line, is garbage;
+        // what lay above both still reads as zero.
+        let garbage_end = self.moving.top().max(self.zeroed_from.get());
         self.moving.reset(new_top);
         let mapped_end = mapped_end.max(new_top);
-        self.zeroed_from.store(mapped_end, Ordering::Relaxed);
+        self.zeroed_from
+            .set(mapped_end.min(garbage_end).max(new_top));
         self.resident_end.store(mapped_end, Ordering::Relaxed);
     }
 
@@ -429,7 +468,7 @@ impl Spaces {
     pub fn dirty_end(&self) -> usize {
         self.moving
             .top()
-            .max(self.zeroed_from.load(Ordering::Relaxed))
+            .max(self.zeroed_from.get())
             .max(self.resident_end.load(Ordering::Relaxed))
     }
 

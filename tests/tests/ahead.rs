@@ -1,14 +1,15 @@
-//! The pages above the moving space's top are made resident ahead of the
-//! allocations, off the mutators' path (gc-core's `ahead`), in the modes whose
+//! The memory above the moving space's top is prepared ahead of the
+//! allocations, off the mutators' path (gc-core's `ahead`): the garbage a
+//! cycle kept there for them is zeroed, in every mode; and in the modes whose
 //! allocation pages are otherwise fresh (not Move, whose compactions recycle
-//! the shadow's): as the heap first grows, and after a compaction, whose
-//! allocation range Copy mode otherwise leaves to fresh pages faulted in by
-//! the mutators.
+//! the shadow's) the pages are made resident: as the heap first grows, and
+//! after a compaction, whose allocation range Copy mode otherwise leaves to
+//! fresh pages faulted in by the mutators.
 
 use std::time::{Duration, Instant};
 
 use gc_core::{Heap, Mode, Mutator};
-use movegc_tests::{Types, collect_and_wait_for_compaction, requested_cycles_only};
+use movegc_tests::{Rng, Types, collect_and_wait_for_compaction, requested_cycles_only, run_each};
 
 /// Pages the tests expect resident above the top: what the window a 256 MiB
 /// heap keeps is at least, half of it.
@@ -153,4 +154,102 @@ fn pages_chosen_before_a_cycle_are_not_made_resident_during_its_pause() {
         heap.stats().pages_ahead > 0,
         "the thread never made a page resident: nothing was tested"
     );
+}
+
+/// Word `k` of the `i`th blob of thread `t`: never zero.
+fn word(t: usize, i: usize, k: usize) -> u64 {
+    ((t as u64) << 56) ^ ((i as u64) << 20) ^ (k as u64) ^ 0x5a5a_0000_0000_0001
+}
+
+/// After each cycle the thread zeroes the garbage the cycle kept above the
+/// top, from its far end down, while the mutators claim from the top up;
+/// they meet near the top. Every fresh blob must read zero (the thread's
+/// zeroing or the claim's own), and every blob must keep what was written
+/// into it (a zero the thread stored after a claim's write would show), on
+/// more threads than the machine has cores, until the thread has zeroed
+/// `ZEROED` bytes (it runs at idle priority: a loaded machine may keep it
+/// waiting).
+fn blobs_read_zero_and_keep_what_is_written(mode: Mode) {
+    const THREADS: usize = 4;
+    const KEPT: usize = 64;
+    const ROUND: usize = 5_000;
+    const ZEROED: u64 = 16 << 20;
+    let (_, types) = Types::table();
+    let Some(heap) = movegc_tests::build_or_skip(|| {
+        Heap::builder()
+            .size(32 << 20)
+            .mode(mode)
+            .types(Types::table().0)
+    }) else {
+        return;
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    run_each(THREADS, |t| {
+        let mut m = heap.attach().map_err(|e| e.to_string())?;
+        let mut rng = Rng::new(t as u64 + 1);
+        m.scope(|s| {
+            let ring = s.alloc(types.refs, KEPT as u32).unwrap();
+            let mut lens = [0usize; KEPT];
+            for i in 0.. {
+                if i % ROUND == 0 && s.mutator().heap().stats().bytes_zeroed_ahead >= ZEROED {
+                    return Ok(());
+                }
+                if Instant::now() > deadline {
+                    let zeroed = s.mutator().heap().stats().bytes_zeroed_ahead;
+                    return Err(format!("{mode:?}: {zeroed} bytes zeroed ahead in a minute"));
+                }
+                let words = 1 + rng.below(125);
+                let blob = s.mutator().alloc(types.blob, (8 * words) as u32).unwrap();
+                for k in 0..words {
+                    let w = blob.byte_ptr(8 + 8 * k).cast::<u64>();
+                    // SAFETY: word `k` of the fresh blob's `words`, from
+                    // offset 8; aligned, as every object is.
+                    let read = unsafe { w.read() };
+                    if read != 0 {
+                        return Err(format!(
+                            "{mode:?}: blob {i}, word {k} of a fresh blob reads {read:#x}"
+                        ));
+                    }
+                    // SAFETY: as above.
+                    unsafe { w.write(word(t, i, k)) };
+                }
+                let slot = i % KEPT;
+                let array = s.get(ring).unwrap();
+                if i >= KEPT {
+                    // SAFETY: slot `slot` of the live ring, written `KEPT` blobs ago.
+                    let old = unsafe { s.mutator().read_ref(array, 8 + 8 * slot) }.unwrap();
+                    for k in 0..lens[slot] {
+                        // SAFETY: word `k` of the live blob's, from offset 8.
+                        let read = unsafe { old.byte_ptr(8 + 8 * k).cast::<u64>().read() };
+                        let want = word(t, i - KEPT, k);
+                        if read != want {
+                            return Err(format!(
+                                "{mode:?}: blob {}, word {k} reads {read:#x}, not {want:#x}",
+                                i - KEPT
+                            ));
+                        }
+                    }
+                }
+                // SAFETY: the live ring of `KEPT` reference slots.
+                unsafe { s.mutator().write_ref(array, 8 + 8 * slot, Some(blob)) };
+                lens[slot] = words;
+            }
+            unreachable!("the loop returns")
+        })
+    });
+}
+
+#[test]
+fn blobs_read_zero_and_keep_what_is_written_move_mode() {
+    blobs_read_zero_and_keep_what_is_written(Mode::Move);
+}
+
+#[test]
+fn blobs_read_zero_and_keep_what_is_written_copy_mode() {
+    blobs_read_zero_and_keep_what_is_written(Mode::Copy);
+}
+
+#[test]
+fn blobs_read_zero_and_keep_what_is_written_stop_the_world() {
+    blobs_read_zero_and_keep_what_is_written(Mode::StopTheWorld);
 }
