@@ -215,9 +215,14 @@ impl Mutator {
             if heap.pacer.ahead(used) || short() {
                 self.enter_native();
                 // One wait for both, at most the pacer's longest.
-                let waited = heap
-                    .pacer
-                    .wait_while(|| heap.pacer.ahead(heap.spaces.used()) || short());
+                let waited = heap.pacer.wait_while(
+                    || heap.pacer.ahead(heap.spaces.used()) || short(),
+                    |still_paced| {
+                        if let Some(c) = heap.concurrent.as_ref() {
+                            c.assist(still_paced);
+                        }
+                    },
+                );
                 self.leave_native();
                 let mut stats = heap.stats.lock();
                 stats.paced += 1;

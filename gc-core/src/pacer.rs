@@ -83,12 +83,19 @@ impl Pacer {
     /// Slows an allocation down while `short()` says the memory it would
     /// take is not free yet (the mutators are [`ahead`](Self::ahead), or a
     /// compaction has no page to spare), at most [`MAX_DELAY`]; returns how
-    /// long it waited (zero when it need not).
-    pub(crate) fn wait_while(&self, short: impl Fn() -> bool) -> Duration {
+    /// long it waited (zero when it need not). `help` works for the cycle
+    /// first, while the predicate it is given holds: the waiting thread's
+    /// CPU then advances what it waits for.
+    pub(crate) fn wait_while(
+        &self,
+        short: impl Fn() -> bool,
+        help: impl FnOnce(&mut dyn FnMut() -> bool),
+    ) -> Duration {
         if !short() {
             return Duration::ZERO;
         }
         let start = Instant::now();
+        help(&mut || short() && start.elapsed() < MAX_DELAY);
         while short() && start.elapsed() < MAX_DELAY {
             std::thread::sleep(STEP);
         }
@@ -136,8 +143,27 @@ mod tests {
     fn an_allocation_ahead_waits_for_marking_or_the_cap() {
         let p = Pacer::default();
         p.begin(0, 100 << 20, 10 << 20);
-        assert_eq!(p.wait_while(|| p.ahead(10 << 20)), Duration::ZERO);
-        let waited = p.wait_while(|| p.ahead(90 << 20));
+        assert_eq!(p.wait_while(|| p.ahead(10 << 20), |_| {}), Duration::ZERO);
+        let waited = p.wait_while(|| p.ahead(90 << 20), |_| {});
         assert!(waited >= MAX_DELAY, "waited {waited:?}");
+    }
+
+    #[test]
+    fn an_allocation_ahead_helps_before_it_sleeps() {
+        let p = Pacer::default();
+        p.begin(0, 100 << 20, 10 << 20);
+        let mut helped = 0;
+        let waited = p.wait_while(
+            || p.ahead(90 << 20),
+            |still| {
+                while still() {
+                    helped += 1;
+                    // The help is the marking's progress here.
+                    p.progress.fetch_add(1 << 20, Ordering::Relaxed);
+                }
+            },
+        );
+        assert!(waited < MAX_DELAY, "waited {waited:?} for its own progress");
+        assert_eq!(helped, 8, "helped until no longer ahead");
     }
 }

@@ -376,6 +376,10 @@ pub struct CompactionStats {
     /// cycle's own
     /// ([`HeapBuilder::compaction_threads`](crate::HeapBuilder::compaction_threads)).
     pub by_helpers: usize,
+    /// Of `by_gc`, pages built by mutators the pacer held back, in its
+    /// stead: they build runs as the compaction threads do, until their
+    /// allocation may go on.
+    pub by_assists: usize,
     /// Of `pages` and the large objects' pages, built by mutators in their
     /// SIGBUS handlers.
     pub by_mutators: usize,
@@ -515,7 +519,7 @@ impl fmt::Display for CompactionStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "gc #{} compaction: {} pages ({} by GC{}{}{}, {} by mutators), {} moved in {} calls, \
+            "gc #{} compaction: {} pages ({} by GC{}{}{}{}, {} by mutators), {} moved in {} calls, \
              {} copied; buffers {} free + {} recycled, {} released early; allocation pages {} \
              recycled + {} fresh, \
              {} zero-filled; {}{}{}{}\
@@ -526,6 +530,11 @@ impl fmt::Display for CompactionStats {
             self.by_gc,
             if self.by_helpers > 0 {
                 format!(" ({} by helpers)", self.by_helpers)
+            } else {
+                String::new()
+            },
+            if self.by_assists > 0 {
+                format!(", {} by paced mutators", self.by_assists)
             } else {
                 String::new()
             },
@@ -700,6 +709,9 @@ pub struct Stats {
     /// Concurrent modes: of those, pages built by the compaction threads
     /// besides the cycle's own.
     pub pages_by_helpers: u64,
+    /// Concurrent modes: of those, pages built by paced mutators
+    /// ([`CompactionStats::by_assists`]).
+    pub pages_by_assists: u64,
     /// Concurrent modes: to-space pages built by mutators in their SIGBUS handlers.
     pub pages_by_mutators: u64,
     /// Concurrent modes: pages placed with `UFFDIO_MOVE`.
@@ -781,6 +793,7 @@ impl Stats {
         self.objects_moved += c.objects_moved as u64;
         self.pages_by_gc += c.by_gc as u64;
         self.pages_by_helpers += c.by_helpers as u64;
+        self.pages_by_assists += c.by_assists as u64;
         self.pages_by_mutators += c.by_mutators as u64;
         self.pages_moved += c.moved as u64;
         self.pages_copied += c.copied as u64;

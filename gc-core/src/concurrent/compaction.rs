@@ -106,6 +106,7 @@ struct Counts {
     unplaced_outcome: AtomicUsize,
     by_gc: AtomicUsize,
     by_helpers: AtomicUsize,
+    by_assists: AtomicUsize,
     by_mutators: AtomicUsize,
     hot: AtomicUsize,
     moved: AtomicUsize,
@@ -178,6 +179,11 @@ pub(crate) struct Compaction {
     /// hint only: a page missing there still faults and is served.
     prepared_from: usize,
     prepared_to: AtomicUsize,
+    /// Per part of the pages (see `split`), the lowest page a compaction
+    /// thread claimed going down: where paced mutators start theirs.
+    claimed_down_to: [AtomicUsize; 2],
+    /// Scratch pages for paced mutators' runs, kept for the next.
+    assist_scratch: parking_lot::Mutex<Vec<Box<[PageBuf]>>>,
     counts: Counts,
     faults: Histogram,
     /// The same by the kind of page faulted on.
@@ -370,6 +376,8 @@ impl Compaction {
             copy_only: AtomicBool::new(false),
             prepared_from: (plan.new_top() + ALLOCATION_SLACK).next_multiple_of(PAGE),
             prepared_to: AtomicUsize::new(0),
+            claimed_down_to: [AtomicUsize::new(usize::MAX), AtomicUsize::new(usize::MAX)],
+            assist_scratch: parking_lot::Mutex::new(Vec::new()),
             counts: Counts::default(),
             faults: Histogram::new(),
             fault_kinds: FaultKinds {
@@ -1204,9 +1212,10 @@ impl Compaction {
             failed += self.large_runs(&plan);
             failed += self.hot_runs(&plan, scratch, hot);
             failed += self
-                .build_runs(&plan, scratch, || {
+                .build_runs(&plan, scratch, false, || {
                     self.recycle(&plan, &mut producer);
                     self.release_surplus();
+                    true
                 })
                 .failed;
             for thread in spawned {
@@ -1232,17 +1241,29 @@ impl Compaction {
     }
 
     /// Claims runs of pages from the top down, builds and places them, and
-    /// calls `after_run` after each; returns the pages it built and those it
-    /// could not place. Pages claimed already (by a mutator's fault, or by another
-    /// compaction thread) are skipped: every thread goes down the same pages.
-    fn build_runs(&self, plan: &Plan<'_>, scratch: usize, mut after_run: impl FnMut()) -> Built {
+    /// calls `after_run` after each, until it says stop; returns the pages it
+    /// built and those it could not place. Pages claimed already (by a
+    /// mutator's fault, or by another compaction thread) are skipped: every
+    /// thread goes down the same pages. `below_claimed`: start below the
+    /// lowest page a compaction thread claimed (a paced mutator's help, which
+    /// need not look at every page).
+    fn build_runs(
+        &self,
+        plan: &Plan<'_>,
+        scratch: usize,
+        below_claimed: bool,
+        mut after_run: impl FnMut() -> bool,
+    ) -> Built {
         let (mut failed, mut built) = (0, 0);
         let mut cost = RunCost::default();
         let split = self.split(plan);
         // The marked objects' pages first, then the black objects': each top
         // down (see `split`).
-        for part in [0..split, split..self.pages.len()] {
+        for (p, part) in [0..split, split..self.pages.len()].into_iter().enumerate() {
             let mut i = part.end;
+            if below_claimed {
+                i = i.min(self.claimed_down_to[p].load(Ordering::Relaxed).max(part.start));
+            }
             while i > part.start {
                 i -= 1;
                 if !self.pages.try_claim(i) {
@@ -1259,6 +1280,7 @@ impl Compaction {
                 {
                     i -= 1;
                 }
+                self.claimed_down_to[p].fetch_min(i, Ordering::Relaxed);
                 failed += if dense {
                     self.dense_run(plan, i, hi)
                 } else {
@@ -1271,10 +1293,34 @@ impl Compaction {
                     .pacer
                     .progress
                     .fetch_add((hi - i + 1) * PAGE, Ordering::Relaxed);
-                after_run();
+                if !after_run() {
+                    return Built { failed, built };
+                }
             }
         }
         Built { failed, built }
+    }
+
+    /// A paced mutator's turn (in native code): rather than sleep until the
+    /// compaction has placed enough pages for its allocation, it builds runs
+    /// itself, below where the compaction threads have got to, while
+    /// `still_paced()`. On two cores, the waiting mutator's CPU is the one
+    /// a second compaction thread would have taken from it. Returns the
+    /// pages it built (those it could not place the cycle's end counts, as
+    /// every builder's).
+    pub(crate) fn assist(&self, still_paced: impl FnMut() -> bool) -> usize {
+        let plan = self.plan();
+        let mut scratch = self
+            .assist_scratch
+            .lock()
+            .pop()
+            .unwrap_or_else(|| (0..RUN).map(|_| PageBuf([0; PAGE])).collect());
+        let done = self.build_runs(&plan, scratch.as_mut_ptr() as usize, true, still_paced);
+        self.assist_scratch.lock().push(scratch);
+        self.counts
+            .by_assists
+            .fetch_add(done.built, Ordering::Relaxed);
+        done.built
     }
 
     /// The to-space pages of the objects on `cards`, in order.
@@ -1342,7 +1388,7 @@ impl Compaction {
         let usage = ThreadUsage::now();
         let plan = self.plan();
         let mut scratch: Box<[PageBuf]> = (0..RUN).map(|_| PageBuf([0; PAGE])).collect();
-        let done = self.build_runs(&plan, scratch.as_mut_ptr() as usize, || {});
+        let done = self.build_runs(&plan, scratch.as_mut_ptr() as usize, false, || true);
         self.counts
             .by_helpers
             .fetch_add(done.built, Ordering::Relaxed);
@@ -1726,6 +1772,7 @@ impl Compaction {
             pages: self.pages.len(),
             by_gc: n(&k.by_gc),
             by_helpers: n(&k.by_helpers),
+            by_assists: n(&k.by_assists),
             by_mutators: n(&k.by_mutators),
             hot: n(&k.hot),
             moved: n(&k.moved),

@@ -261,6 +261,15 @@ impl Concurrent {
         self.is_live() && self.current.with(|c| c.short_of_pages(claim)) == Some(true)
     }
 
+    /// A paced mutator builds pages for the live compaction, if one is,
+    /// while `still_paced()` ([`Compaction::assist`]); returns the pages it
+    /// built.
+    pub(crate) fn assist(&self, still_paced: impl FnMut() -> bool) -> usize {
+        self.current
+            .with(|c| c.assist(still_paced))
+            .unwrap_or(0)
+    }
+
     /// Whether a compaction is live (its range registered).
     pub(crate) fn is_live(&self) -> bool {
         self.current.state.load(Ordering::Relaxed) & LIVE != 0
