@@ -13,8 +13,6 @@ pub(crate) use loom::thread::yield_now;
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering, fence};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
-#[cfg(not(loom))]
-pub(crate) use std::thread::yield_now;
 
 /// std's `UnsafeCell` with loom's access API, so the code that reads and
 /// writes cells is the same in both builds and loom checks every access.

@@ -1262,7 +1262,11 @@ impl Compaction {
         for (p, part) in [0..split, split..self.pages.len()].into_iter().enumerate() {
             let mut i = part.end;
             if below_claimed {
-                i = i.min(self.claimed_down_to[p].load(Ordering::Relaxed).max(part.start));
+                i = i.min(
+                    self.claimed_down_to[p]
+                        .load(Ordering::Relaxed)
+                        .max(part.start),
+                );
             }
             while i > part.start {
                 i -= 1;

@@ -265,9 +265,7 @@ impl Concurrent {
     /// while `still_paced()` ([`Compaction::assist`]); returns the pages it
     /// built.
     pub(crate) fn assist(&self, still_paced: impl FnMut() -> bool) -> usize {
-        self.current
-            .with(|c| c.assist(still_paced))
-            .unwrap_or(0)
+        self.current.with(|c| c.assist(still_paced)).unwrap_or(0)
     }
 
     /// Whether a compaction is live (its range registered).

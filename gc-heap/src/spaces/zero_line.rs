@@ -22,7 +22,7 @@
 
 use std::ops::Range;
 
-use crate::sync::{AtomicUsize, Ordering, fence, yield_now};
+use crate::sync::{AtomicUsize, Ordering, fence};
 
 /// No chunk is being zeroed.
 const IDLE: usize = usize::MAX;
@@ -68,7 +68,7 @@ impl ZeroLine {
                 std::hint::spin_loop();
                 spins += 1;
             } else {
-                yield_now();
+                pause();
             }
         }
     }
@@ -115,6 +115,19 @@ impl ZeroLine {
         self.zeroing_from.store(IDLE, Ordering::Release);
         line - from
     }
+}
+
+/// A claim's wait for the chunk in progress, past the first spins: a sleep,
+/// not a yield, so that this CPU falls idle and the zeroing thread, which
+/// runs at idle priority, may finish its chunk here.
+#[cfg(not(loom))]
+fn pause() {
+    std::thread::sleep(std::time::Duration::from_micros(20));
+}
+
+#[cfg(loom)]
+fn pause() {
+    crate::sync::yield_now();
 }
 
 #[cfg(all(test, not(loom)))]
