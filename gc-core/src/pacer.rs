@@ -16,7 +16,9 @@
 //! compaction has none of the shadow's to spare waits the same way, once the
 //! compaction's share of fresh pages is taken (see
 //! [`wait_while`](Pacer::wait_while)). Only an allocation that finds the heap
-//! truly full waits for the cycle itself (an allocation stall).
+//! truly full waits for the cycle itself (an allocation stall). A paced
+//! allocation works before it sleeps: during a concurrent compaction it
+//! builds pages (`Compaction::assist`), which is what it waits for.
 
 use std::time::{Duration, Instant};
 

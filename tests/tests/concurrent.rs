@@ -318,6 +318,35 @@ fn a_second_compaction_thread_builds_pages() {
     );
 }
 
+/// With the cycle's compaction thread held back (an injected delay) and the
+/// mutator allocating, the pacer holds the mutator back, and the mutator
+/// builds pages in the meantime rather than sleep: every cell of a list
+/// whose cells all move reads back as written.
+#[test]
+fn a_paced_mutator_builds_pages() {
+    let Some((heap, types)) = held_back_heap(|b| b) else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    const CELLS: usize = 100_000;
+    m.scope(|s| {
+        let head = numbered_list(s, types, CELLS);
+        let before = allocate_into_a_compaction(s, |s| {
+            s.mutator().alloc(types.blob, 200).unwrap();
+        });
+        while s.mutator().heap().stats().compactions == before {
+            s.mutator().alloc(types.blob, 200).unwrap();
+        }
+        check_numbered_list(s, head, CELLS, "");
+    });
+    let s = heap.stats();
+    let last = s.last_compaction.expect("a compaction ran");
+    assert!(
+        last.by_assists > 0 && s.pages_by_assists >= last.by_assists as u64,
+        "the paced mutator built no page: {last}"
+    );
+}
+
 /// The pages that the mutators wrote young references into since the last
 /// cycle are built first: a full cycle after such writes to an old list's
 /// cells builds their pages before the rest (the compaction thread alone:
