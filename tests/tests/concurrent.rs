@@ -3,7 +3,7 @@
 //! rest. Needs userfaultfd: on CI (`CI=true`) its absence fails these tests;
 //! elsewhere they skip, saying why.
 
-use gc_core::{GcError, HandleScope, Heap, Local, Mode};
+use gc_core::{GcError, HandleScope, Heap, Local, Mode, Mutator};
 use movegc_tests::Types;
 
 const LARGE_LEN: u32 = 5000;
@@ -98,6 +98,22 @@ fn allocate_into_a_compaction(
         alloc(s);
     }
     before
+}
+
+/// Builds a numbered list of 100,000 cells, allocates with `alloc` into a
+/// compaction and on until it ends, then checks that every cell reads back
+/// as written.
+fn allocate_through_a_compaction(heap: &Heap, types: Types, mut alloc: impl FnMut(&mut Mutator)) {
+    const CELLS: usize = 100_000;
+    let mut m = heap.attach().unwrap();
+    m.scope(|s| {
+        let head = numbered_list(s, types, CELLS);
+        let before = allocate_into_a_compaction(s, |s| alloc(s.mutator()));
+        while s.mutator().heap().stats().compactions == before {
+            alloc(s.mutator());
+        }
+        check_numbered_list(s, head, CELLS, "");
+    });
 }
 
 /// Appends cell `i` to the list from `head` to `tail`, then `garbage` bytes
@@ -260,17 +276,8 @@ fn allocations_during_a_compaction_wait_for_recycled_pages() {
     }) else {
         return;
     };
-    let mut m = heap.attach().unwrap();
-    const CELLS: usize = 100_000;
-    m.scope(|s| {
-        let head = numbered_list(s, types, CELLS);
-        let before = allocate_into_a_compaction(s, |s| {
-            s.mutator().alloc(types.node, 0).unwrap();
-        });
-        while s.mutator().heap().stats().compactions == before {
-            s.mutator().alloc(types.node, 0).unwrap();
-        }
-        check_numbered_list(s, head, CELLS, "");
+    allocate_through_a_compaction(&heap, types, |m| {
+        m.alloc(types.node, 0).unwrap();
     });
     let stats = heap.stats();
     let last = stats.last_compaction.expect("a compaction ran");
@@ -327,17 +334,8 @@ fn a_paced_mutator_builds_pages() {
     let Some((heap, types)) = held_back_heap(|b| b) else {
         return;
     };
-    let mut m = heap.attach().unwrap();
-    const CELLS: usize = 100_000;
-    m.scope(|s| {
-        let head = numbered_list(s, types, CELLS);
-        let before = allocate_into_a_compaction(s, |s| {
-            s.mutator().alloc(types.blob, 200).unwrap();
-        });
-        while s.mutator().heap().stats().compactions == before {
-            s.mutator().alloc(types.blob, 200).unwrap();
-        }
-        check_numbered_list(s, head, CELLS, "");
+    allocate_through_a_compaction(&heap, types, |m| {
+        m.alloc(types.blob, 200).unwrap();
     });
     let s = heap.stats();
     let last = s.last_compaction.expect("a compaction ran");

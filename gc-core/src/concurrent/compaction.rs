@@ -1309,10 +1309,9 @@ impl Compaction {
     /// compaction has placed enough pages for its allocation, it builds runs
     /// itself, below where the compaction threads have got to, while
     /// `still_paced()`. On two cores, the waiting mutator's CPU is the one
-    /// a second compaction thread would have taken from it. Returns the
-    /// pages it built (those it could not place the cycle's end counts, as
-    /// every builder's).
-    pub(crate) fn assist(&self, still_paced: impl FnMut() -> bool) -> usize {
+    /// a second compaction thread would have taken from it. The pages it
+    /// could not place the compaction's end counts, as every builder's.
+    pub(crate) fn assist(&self, still_paced: impl FnMut() -> bool) {
         let plan = self.plan();
         let mut scratch = self
             .assist_scratch
@@ -1324,7 +1323,6 @@ impl Compaction {
         self.counts
             .by_assists
             .fetch_add(done.built, Ordering::Relaxed);
-        done.built
     }
 
     /// The to-space pages of the objects on `cards`, in order.

@@ -262,10 +262,9 @@ impl Concurrent {
     }
 
     /// A paced mutator builds pages for the live compaction, if one is,
-    /// while `still_paced()` ([`Compaction::assist`]); returns the pages it
-    /// built.
-    pub(crate) fn assist(&self, still_paced: impl FnMut() -> bool) -> usize {
-        self.current.with(|c| c.assist(still_paced)).unwrap_or(0)
+    /// while `still_paced()` ([`Compaction::assist`]).
+    pub(crate) fn assist(&self, still_paced: impl FnMut() -> bool) {
+        self.current.with(|c| c.assist(still_paced));
     }
 
     /// Whether a compaction is live (its range registered).
