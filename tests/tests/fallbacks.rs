@@ -282,6 +282,11 @@ fn pages_that_cannot_be_placed_stop_the_heap() {
         let stats = heap.stats();
         let last = stats.last_compaction.expect("a compaction ran");
         assert!(last.lost > 0, "{mode:?}: {last}");
+        // Each page counted once, whoever failed it.
+        assert!(
+            last.lost <= last.pages + last.large_pages + last.old_pages,
+            "{mode:?}: more pages lost than the compaction had: {last}"
+        );
         assert_eq!(stats.pages_lost, last.lost as u64, "{mode:?}");
         assert_eq!(
             logged("could not be placed"),

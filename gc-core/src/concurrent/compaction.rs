@@ -217,14 +217,6 @@ struct Spent {
     helpers: Duration,
 }
 
-/// What a thread's [`Compaction::build_runs`] did.
-struct Built {
-    /// Pages that could not be placed.
-    failed: usize,
-    /// Pages claimed, built and placed (or not).
-    built: usize,
-}
-
 /// A thread's time to build and place a page, by kind (sliding, dense),
 /// smoothed over its last runs: the next run's length.
 #[derive(Default)]
@@ -533,20 +525,16 @@ impl Compaction {
     }
 
     /// The compaction thread's old pages, one at a time: rewritten in their
-    /// shadow pages and copied back. Returns the pages that could not be
-    /// placed.
-    fn old_runs(&self) -> usize {
-        let mut failed = 0;
+    /// shadow pages and copied back.
+    fn old_runs(&self) {
         for index in 0..self.old.states.len() {
             if !self.old.states.try_claim(index) {
                 continue;
             }
             let ok = self.build_old(index);
             self.old.states.finish(index, ok);
-            failed += usize::from(!ok);
             self.counts.by_gc.fetch_add(1, Ordering::Relaxed);
         }
-        failed
     }
 
     /// A fault on large-object page `index`: rewrite and place it.
@@ -864,10 +852,8 @@ impl Compaction {
     /// The compaction thread's large-object pages, in runs of an object's
     /// pages that nobody has claimed: rewritten in their shadow pages and
     /// moved back, or to the object's new address, with one call (relinked
-    /// unread, for a moving object without slots). Returns the pages that
-    /// could not be placed.
-    fn large_runs(&self, plan: &Plan<'_>) -> usize {
-        let mut failed = 0;
+    /// unread, for a moving object without slots).
+    fn large_runs(&self, plan: &Plan<'_>) {
         let mut cost = RunCost::default();
         for object in self.large.objects() {
             let pages = object.indices();
@@ -902,12 +888,10 @@ impl Compaction {
                 if object.rewritten.is_some() {
                     cost.note(true, i - lo, t.elapsed());
                 }
-                failed += if ok { 0 } else { i - lo };
                 self.counts.by_gc.fetch_add(i - lo, Ordering::Relaxed);
                 self.counts.large_by_gc.fetch_add(i - lo, Ordering::Relaxed);
             }
         }
-        failed
     }
 
     /// A mutator's page: built alone and copied into place, never moved.
@@ -1188,7 +1172,6 @@ impl Compaction {
             allocation_prep: t.elapsed(),
             helpers: Duration::ZERO,
         };
-        let mut failed = 0;
         let helpers = self.heap.config.compaction_threads - 1;
         std::thread::scope(|scope| {
             let spawned: Vec<_> = (1..=helpers)
@@ -1208,27 +1191,27 @@ impl Compaction {
             // them lately. Then large objects' pages: they are few, cheap
             // (nothing is copied) and long-lived tables that mutators read
             // all over.
-            failed += self.old_runs();
-            failed += self.large_runs(&plan);
-            failed += self.hot_runs(&plan, scratch, hot);
-            failed += self
-                .build_runs(&plan, scratch, false, || {
-                    self.recycle(&plan, &mut producer);
-                    self.release_surplus();
-                    true
-                })
-                .failed;
+            self.old_runs();
+            self.large_runs(&plan);
+            self.hot_runs(&plan, scratch, hot);
+            self.build_runs(&plan, scratch, false, || {
+                self.recycle(&plan, &mut producer);
+                self.release_surplus();
+                true
+            });
             for thread in spawned {
                 // A helper's panic (a bug) would leave its claimed pages
                 // unplaced, and their faults waiting, as one of this thread's
-                // would: there is no result to count then.
-                if let Ok((f, cpu)) = thread.join() {
-                    failed += f;
+                // would: there is no time to count then.
+                if let Ok(cpu) = thread.join() {
                     spent.helpers += cpu;
                 }
             }
         });
-        failed += self.pages.wait_all() + self.large.states.wait_all() + self.old.states.wait_all();
+        // Counted from the pages' states alone: every builder, a mutator's
+        // fault too, leaves a page it could not place failed there.
+        let failed =
+            self.pages.wait_all() + self.large.states.wait_all() + self.old.states.wait_all();
         // Every page is in place: what is left in the shadow is garbage.
         let dense_end = self.page(self.dense_pages);
         self.publish_live(dense_end, &mut producer, Side::Marked);
@@ -1242,7 +1225,7 @@ impl Compaction {
 
     /// Claims runs of pages from the top down, builds and places them, and
     /// calls `after_run` after each, until it says stop; returns the pages it
-    /// built and those it could not place. Pages claimed already (by a
+    /// built (placed or not). Pages claimed already (by a
     /// mutator's fault, or by another compaction thread) are skipped: every
     /// thread goes down the same pages. `below_claimed`: start below the
     /// lowest page a compaction thread claimed (a paced mutator's help, which
@@ -1253,8 +1236,8 @@ impl Compaction {
         scratch: usize,
         below_claimed: bool,
         mut after_run: impl FnMut() -> bool,
-    ) -> Built {
-        let (mut failed, mut built) = (0, 0);
+    ) -> usize {
+        let mut built = 0;
         let mut cost = RunCost::default();
         let split = self.split(plan);
         // The marked objects' pages first, then the black objects': each top
@@ -1285,11 +1268,11 @@ impl Compaction {
                     i -= 1;
                 }
                 self.claimed_down_to[p].fetch_min(i, Ordering::Relaxed);
-                failed += if dense {
-                    self.dense_run(plan, i, hi)
+                if dense {
+                    self.dense_run(plan, i, hi);
                 } else {
-                    self.sliding_run(plan, i, hi, scratch)
-                };
+                    self.sliding_run(plan, i, hi, scratch);
+                }
                 cost.note(dense, hi - i + 1, t.elapsed());
                 built += hi - i + 1;
                 self.counts.by_gc.fetch_add(hi - i + 1, Ordering::Relaxed);
@@ -1298,11 +1281,11 @@ impl Compaction {
                     .progress
                     .fetch_add((hi - i + 1) * PAGE, Ordering::Relaxed);
                 if !after_run() {
-                    return Built { failed, built };
+                    return built;
                 }
             }
         }
-        Built { failed, built }
+        built
     }
 
     /// A paced mutator's turn (in native code): rather than sleep until the
@@ -1318,11 +1301,9 @@ impl Compaction {
             .lock()
             .pop()
             .unwrap_or_else(|| (0..RUN).map(|_| PageBuf([0; PAGE])).collect());
-        let done = self.build_runs(&plan, scratch.as_mut_ptr() as usize, true, still_paced);
+        let built = self.build_runs(&plan, scratch.as_mut_ptr() as usize, true, still_paced);
         self.assist_scratch.lock().push(scratch);
-        self.counts
-            .by_assists
-            .fetch_add(done.built, Ordering::Relaxed);
+        self.counts.by_assists.fetch_add(built, Ordering::Relaxed);
     }
 
     /// The to-space pages of the objects on `cards`, in order.
@@ -1344,11 +1325,9 @@ impl Compaction {
     /// others: what a mutator wrote lately it is likely to touch again soon
     /// (the latency bench's slot arrays: 1,957 pages of references at the
     /// bottom of the heap, which the compaction, going top-down, reached
-    /// last, and every one of which a mutator faulted on first). Returns the
-    /// pages it could not place.
-    fn hot_runs(&self, plan: &Plan<'_>, scratch: usize, cards: Vec<usize>) -> usize {
+    /// last, and every one of which a mutator faulted on first).
+    fn hot_runs(&self, plan: &Plan<'_>, scratch: usize, cards: Vec<usize>) {
         let hot = self.hot_pages(plan, cards);
-        let mut failed = 0;
         let mut k = hot.len();
         while k > 0 {
             k -= 1;
@@ -1367,11 +1346,11 @@ impl Compaction {
                 lo -= 1;
                 k -= 1;
             }
-            failed += if dense {
-                self.dense_run(plan, lo, hi)
+            if dense {
+                self.dense_run(plan, lo, hi);
             } else {
-                self.sliding_run(plan, lo, hi, scratch)
-            };
+                self.sliding_run(plan, lo, hi, scratch);
+            }
             let n = hi - lo + 1;
             self.counts.by_gc.fetch_add(n, Ordering::Relaxed);
             self.counts.hot.fetch_add(n, Ordering::Relaxed);
@@ -1380,29 +1359,23 @@ impl Compaction {
                 .progress
                 .fetch_add(n * PAGE, Ordering::Relaxed);
         }
-        failed
     }
 
     /// A compaction thread besides the cycle's: builds runs as it does,
     /// leaving it the buffers' publication and the allocation pages. Returns
-    /// the pages it could not place and its CPU time.
-    fn help(&self) -> (usize, Duration) {
+    /// its CPU time.
+    fn help(&self) -> Duration {
         let usage = ThreadUsage::now();
         let plan = self.plan();
         let mut scratch: Box<[PageBuf]> = (0..RUN).map(|_| PageBuf([0; PAGE])).collect();
-        let done = self.build_runs(&plan, scratch.as_mut_ptr() as usize, false, || true);
-        self.counts
-            .by_helpers
-            .fetch_add(done.built, Ordering::Relaxed);
-        (
-            done.failed,
-            ThreadUsage::now().cpu.saturating_sub(usage.cpu),
-        )
+        let built = self.build_runs(&plan, scratch.as_mut_ptr() as usize, false, || true);
+        self.counts.by_helpers.fetch_add(built, Ordering::Relaxed);
+        ThreadUsage::now().cpu.saturating_sub(usage.cpu)
     }
 
     /// Builds dense pages `lo..=hi` in their own shadow pages and moves them
-    /// back with one call. Returns the pages that could not be placed.
-    fn dense_run(&self, plan: &Plan<'_>, lo: usize, hi: usize) -> usize {
+    /// back with one call.
+    fn dense_run(&self, plan: &Plan<'_>, lo: usize, hi: usize) {
         for k in (lo..=hi).rev() {
             self.build(plan, k, self.shadow(self.page(k)));
         }
@@ -1417,13 +1390,12 @@ impl Compaction {
         for k in lo..=hi {
             self.pages.finish(k, ok);
         }
-        if ok { 0 } else { hi - lo + 1 }
     }
 
     /// Builds sliding pages `lo..=hi` into buffer pages (or the thread's
     /// scratch pages when none is free) and places each contiguous stretch
-    /// with one call. Returns the pages that could not be placed.
-    fn sliding_run(&self, plan: &Plan<'_>, lo: usize, hi: usize, scratch: usize) -> usize {
+    /// with one call.
+    fn sliding_run(&self, plan: &Plan<'_>, lo: usize, hi: usize, scratch: usize) {
         let n = hi - lo + 1;
         let mut buffers = [(0usize, Source::Scratch); RUN];
         // Copied from a buffer, a page would stay behind in the shadow until
@@ -1451,7 +1423,6 @@ impl Compaction {
                 self.build(plan, lo + k, buffers[k].0);
             }
         }
-        let mut failed = 0;
         let mut k = 0;
         while k < n {
             let (first, source) = buffers[k];
@@ -1468,10 +1439,8 @@ impl Compaction {
             for j in k..e {
                 self.pages.finish(lo + j, ok);
             }
-            failed += if ok { 0 } else { e - k };
             k = e;
         }
-        failed
     }
 
     /// Publishes every free shadow page (no live data): a scan of the live
