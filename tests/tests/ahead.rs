@@ -173,7 +173,7 @@ fn blobs_read_zero_and_keep_what_is_written(mode: Mode) {
     const THREADS: usize = 4;
     const KEPT: usize = 64;
     const ROUND: usize = 5_000;
-    const ZEROED: u64 = 16 << 20;
+    const ZEROED: u64 = 4 << 20;
     let (_, types) = Types::table();
     let Some(heap) = movegc_tests::build_or_skip(|| {
         Heap::builder()

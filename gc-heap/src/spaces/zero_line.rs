@@ -48,8 +48,9 @@ impl ZeroLine {
         self.line.load(Ordering::Acquire)
     }
 
-    /// Moves the line to `at`: a cycle's, while no chunk is being zeroed
-    /// (the zeroing thread is held off) and claims stay below both lines.
+    /// Moves the line to `at`, from which memory up reads as zero: a
+    /// cycle's, while no chunk is being zeroed (the zeroing thread is held
+    /// off).
     pub(crate) fn set(&self, at: usize) {
         debug_assert_eq!(self.zeroing_from.load(Ordering::Relaxed), IDLE);
         self.line.store(at, Ordering::Release);
