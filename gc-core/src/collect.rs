@@ -245,6 +245,7 @@ pub(crate) fn request(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) {
     let spawned = std::thread::Builder::new()
         .name("movegc-cycle".into())
         .spawn(move || {
+            let _abort = AbortOnPanic;
             let result = {
                 mine.fork_gate.wait(ForkPhase::Stopping);
                 let _collector = mine.collector.lock();
@@ -269,6 +270,20 @@ pub(crate) fn request(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) {
         heap.handshake.leave_native(&me.state);
         if let Err(e) = result {
             log::error!("movegc: a collection failed: {e}");
+        }
+    }
+}
+
+/// Ends the process if the cycle thread panics: its cycle stopped part-way,
+/// perhaps with the mutators stopped or the heap's pages in the shadow, and
+/// a thread waiting for it to free memory would wait for ever.
+struct AbortOnPanic;
+
+impl Drop for AbortOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            log::error!("movegc: the cycle thread panicked part-way through a cycle: aborting");
+            std::process::abort();
         }
     }
 }

@@ -3,6 +3,7 @@
 //! logging of their own.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -25,8 +26,10 @@ impl log::Log for GcLog {
     }
 
     fn log(&self, record: &log::Record<'_>) {
+        // Not `eprintln!`, which panics when stderr is closed (a reader that
+        // went away): the log's lines come from the collector's threads.
         if self.enabled(record.metadata()) {
-            eprintln!("{}", record.args());
+            let _ = writeln!(std::io::stderr().lock(), "{}", record.args());
         }
     }
 
