@@ -37,6 +37,7 @@ impl log::Log for GcLog {
 }
 
 /// Installs the logger; with `cycles`, every collection writes its line.
+/// Lines that cannot be written (stderr closed) are dropped.
 pub fn install_stderr_log(cycles: bool) {
     LOG.cycles.store(cycles, Ordering::Relaxed);
     if log::set_logger(&LOG).is_ok() {
