@@ -1156,6 +1156,71 @@ fn heaps_built_and_dropped_on_two_threads_at_once() {
 /// garbage that the pages still to prepare for the allocations were to use
 /// (which only MOVE does): half of them here. The latency bench,
 /// unthrottled: peak RSS 1.7–1.8 GiB for its 1 GiB heap then, 1.1 GiB now.
+/// Moving, a page placed new (copied in from a private page, or zero-filled)
+/// is one more than the heap held at the pause: when the heap was full, the
+/// shadow gives one back for it as soon as a buffer is free, not at the
+/// compaction's end while the allocations and the builders take the others.
+/// Here a full heap whose every page holds live data (no buffer is free at
+/// first) and a mutator that faults on the lower half of the to-space while
+/// the compaction thread is held back: each of those pages is built in a
+/// private page and copied. Before, the shadow gave back early only the
+/// buffers beyond what the allocation range still to prepare would take
+/// (3,776 pages here for 3,981 placed new).
+#[test]
+fn moving_gives_back_a_page_for_each_placed_new_as_the_compaction_goes() {
+    // About 41 MiB of the 64 MiB heap (a node and a 40-byte blob per cell),
+    // below its first cycle's trigger.
+    const CELLS: usize = 450_000;
+    let Some((heap, types)) = held_back_heap(|b| b.policy(movegc_tests::requested_cycles_only()))
+    else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    m.scope(|s| {
+        let head = spaced_list(s, types, CELLS, 40);
+        // The cell a quarter down the list, where the mutator starts.
+        let mut at = s.get(head);
+        for _ in 0..CELLS / 4 {
+            // SAFETY: reachable cells; no safepoint in the loop.
+            at = unsafe { s.mutator().read_ref(at.expect("the list is whole"), 8) };
+        }
+        let quarter = s.local(at);
+        // A budget of one page, and a cycle it starts: the allocation range
+        // kept above the new top is what the cycle frees (a requested one
+        // keeps none), and the heap was full up to its end.
+        let small = movegc_tests::requested_cycles_only().young_budget(Some(4096));
+        s.mutator().heap().set_policy(small).unwrap();
+        allocate_into_a_compaction(s, |s| {
+            s.mutator().alloc(types.node, 0).unwrap();
+        });
+        // The list's last three quarters, within the compaction thread's
+        // delay: the compaction thread then builds the first quarter, top
+        // down, and recycles the sources of the pages above behind it.
+        let mut at = s.get(quarter);
+        for n in CELLS / 4..CELLS {
+            let cell = at.expect("the list is whole");
+            // SAFETY: reachable cells; no safepoint in the loop.
+            unsafe {
+                assert_eq!(cell.read_word(32), n);
+                at = s.mutator().read_ref(cell, 8);
+            }
+        }
+        movegc_tests::wait_for_compaction(s.mutator());
+        check_numbered_list(s, head, CELLS, "");
+    });
+    let last = heap.stats().last_compaction.expect("a compaction ran");
+    let placed_new = last.copied + last.allocation_pages + last.zero_filled;
+    assert!(placed_new >= 1_000, "too few pages placed new: {last}");
+    // Less two runs of slack: the shadow gives its pages back 64 at a time,
+    // and the range kept for allocations may end a few pages above what was
+    // resident at the pause (the objects allocated black).
+    assert!(
+        last.shadow_released + 128 >= placed_new,
+        "{} shadow pages given back early for {placed_new} placed new: {last}",
+        last.shadow_released,
+    );
+}
+
 #[test]
 fn copying_gives_the_shadow_back_as_the_compaction_goes() {
     let Some((heap, types)) = movegc_tests::concurrent_heap(Mode::Copy, 64 << 20, |b| {
