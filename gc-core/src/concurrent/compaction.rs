@@ -1797,7 +1797,18 @@ impl Compaction {
             switched_to_copy: self.copy_only.load(Ordering::Relaxed),
         };
         log::info!("movegc: {stats}");
-        self.heap.stats.lock().record_compaction(stats);
+        let kinds = &self.fault_kinds;
+        let distributions = FaultKinds {
+            dense: kinds.dense.distribution(),
+            sliding: kinds.sliding.distribution(),
+            large: kinds.large.distribution(),
+            old: kinds.old.distribution(),
+            allocation: kinds.allocation.distribution(),
+        };
+        self.heap
+            .stats
+            .lock()
+            .record_compaction(stats, distributions);
     }
 }
 
