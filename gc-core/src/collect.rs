@@ -147,6 +147,11 @@ const MAX_OLD_LARGE: usize = 16;
 /// updates and the forwarding table's lookups stay bounded.
 const MAX_RELINKS: usize = 4096;
 
+/// Listed cards per page of the card table from which a full cycle cleans
+/// the whole table at once rather than card by card: a page returned to the
+/// kernel costs about as much as 64 stores to random cards.
+const CLEAN_ALL_PER_PAGE: usize = 64;
+
 /// Heap beyond the top whose marking bitmaps a cycle makes resident before
 /// it starts, for the objects allocated while it runs: what a huge page of
 /// the live bitmap covers.
@@ -1457,7 +1462,21 @@ fn compaction_pause_work(
                 }
             } else {
                 let table = spaces.cards();
-                cycle.remembered_cards = cards.iter().filter(|&&card| table.clean(card)).count();
+                // Every dirty card is listed, once listing has started: past
+                // a few per page of the table, returning the table's memory
+                // costs less than a store per card (`compaction --stable`'s
+                // 240,000 cards: 0.14–0.30 ms of a 0.4 ms pause).
+                let all = !policy.unlisted
+                    && cards.len() >= table.pages() * CLEAN_ALL_PER_PAGE
+                    && table
+                        .clean_all()
+                        .inspect_err(|e| log::warn!("movegc: the card table was not cleaned: {e}"))
+                        .is_ok();
+                cycle.remembered_cards = if all {
+                    cards.len()
+                } else {
+                    cards.iter().filter(|&&card| table.clean(card)).count()
+                };
                 // The lowest listed card ends the pages left mapped (cards
                 // are numbered in address order); those listed before the
                 // pause were looked at before it.

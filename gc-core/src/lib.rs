@@ -79,8 +79,8 @@ pub use report::install_stderr_log;
 pub use root_slots::{Root, RootCell, RootSet, RootVec, Rooted};
 pub use roots::{RootScanner, RootVisitor};
 pub use stats::{
-    CompactionStats, CycleKind, CycleStats, FaultKinds, FaultTotals, Latency, Pause, PauseKind,
-    Reason, ReferenceStats, Stats,
+    CompactionStats, CycleKind, CycleStats, Distribution, FaultKinds, FaultTotals, Latency, Pause,
+    PauseKind, Reason, ReferenceStats, Stats,
 };
 pub use walk::{Histogram, Live, TypeCount, WalkedObject};
 pub use weak::{Ephemeron, Soft, Weak};

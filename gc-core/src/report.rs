@@ -114,6 +114,22 @@ pub(crate) fn report(stats: &Stats, mode: crate::Mode, wall: Duration) -> String
             "gc: concurrent compaction: {} pages built by the collector, {} by the program on first touch",
             stats.pages_by_gc, stats.pages_by_mutators,
         );
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        let faults: Vec<String> = (stats.faults_by_kind.named().iter())
+            .filter(|(_, k)| k.count > 0)
+            .map(|(kind, k)| {
+                format!(
+                    "{kind} pages {} (median {:.1} us, p99 {:.1} us, max {:.1} us)",
+                    k.count,
+                    us(k.quantile(0.5)),
+                    us(k.quantile(0.99)),
+                    us(k.max),
+                )
+            })
+            .collect();
+        if !faults.is_empty() {
+            let _ = writeln!(out, "gc: mutator faults: {}", faults.join("; "));
+        }
     }
     if let Some(last) = &stats.last {
         let _ = writeln!(out, "gc: last: {last}");

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
+pub use crate::concurrent::latency::Distribution;
 use crate::error::mib;
 use crate::policy::Sizing;
 pub use crate::references::ReferenceStats;
@@ -315,7 +316,7 @@ impl<T> FaultKinds<T> {
 
 /// Faults counted and timed over any number of compactions (a [`Latency`]'s
 /// percentiles do not add up; these do).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FaultTotals {
     /// Faults handled.
     pub count: u64,
@@ -323,9 +324,28 @@ pub struct FaultTotals {
     pub time: Duration,
     /// The longest.
     pub max: Duration,
+    /// Their handlers' times: percentiles over any span of compactions.
+    pub distribution: Distribution,
 }
 
 impl FaultTotals {
+    /// The `q`th quantile of the handlers' times (0.5: the median), to
+    /// within 1/16 and no longer than the longest.
+    pub fn quantile(&self, q: f64) -> Duration {
+        self.distribution.quantile(q).min(self.max)
+    }
+
+    /// The faults handled since `earlier`, a reading of the same totals
+    /// before this one; `max` stays the longest of all.
+    pub fn since(&self, earlier: &FaultTotals) -> FaultTotals {
+        FaultTotals {
+            count: self.count.saturating_sub(earlier.count),
+            time: self.time.saturating_sub(earlier.time),
+            max: self.max,
+            distribution: self.distribution.since(&earlier.distribution),
+        }
+    }
+
     /// The mean time of a fault (zero without one).
     pub fn mean(&self) -> Duration {
         self.time
@@ -787,7 +807,12 @@ impl Stats {
         self.last = Some(cycle);
     }
 
-    pub(crate) fn record_compaction(&mut self, c: CompactionStats) {
+    /// Adds a compaction, and its faults' durations by kind of page.
+    pub(crate) fn record_compaction(
+        &mut self,
+        c: CompactionStats,
+        distributions: FaultKinds<Distribution>,
+    ) {
         self.compactions += 1;
         self.pages_lost += c.lost as u64;
         self.objects_moved += c.objects_moved as u64;
@@ -801,31 +826,48 @@ impl Stats {
         self.pages_zero_filled += (c.allocation_pages + c.zero_filled) as u64;
         self.mutator_faults += c.faults.count;
         self.max_fault = self.max_fault.max(c.faults.max);
-        for (total, (latency, time)) in [
+        for (total, (latency, time, distribution)) in [
             (
                 &mut self.faults_by_kind.dense,
-                (&c.fault_kinds.dense, c.fault_time.dense),
+                (
+                    &c.fault_kinds.dense,
+                    c.fault_time.dense,
+                    &distributions.dense,
+                ),
             ),
             (
                 &mut self.faults_by_kind.sliding,
-                (&c.fault_kinds.sliding, c.fault_time.sliding),
+                (
+                    &c.fault_kinds.sliding,
+                    c.fault_time.sliding,
+                    &distributions.sliding,
+                ),
             ),
             (
                 &mut self.faults_by_kind.large,
-                (&c.fault_kinds.large, c.fault_time.large),
+                (
+                    &c.fault_kinds.large,
+                    c.fault_time.large,
+                    &distributions.large,
+                ),
             ),
             (
                 &mut self.faults_by_kind.old,
-                (&c.fault_kinds.old, c.fault_time.old),
+                (&c.fault_kinds.old, c.fault_time.old, &distributions.old),
             ),
             (
                 &mut self.faults_by_kind.allocation,
-                (&c.fault_kinds.allocation, c.fault_time.allocation),
+                (
+                    &c.fault_kinds.allocation,
+                    c.fault_time.allocation,
+                    &distributions.allocation,
+                ),
             ),
         ] {
             total.count += latency.count;
             total.time += time;
             total.max = total.max.max(latency.max);
+            total.distribution.add(distribution);
         }
         self.switched_to_copy += u64::from(c.switched_to_copy);
         self.pages_copied_busy += c.copied_busy as u64;

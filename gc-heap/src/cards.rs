@@ -93,6 +93,11 @@ impl CardTable {
         was
     }
 
+    /// Pages of memory the table spans.
+    pub fn pages(&self) -> usize {
+        self.storage.size() / gc_uffd::page_size()
+    }
+
     /// Cleans every card, returning the table's memory to the kernel. Only
     /// while no mutator runs, as [`clean`](Self::clean).
     pub fn clean_all(&self) -> gc_uffd::Result<()> {

@@ -598,6 +598,18 @@ fn mutators_build_pages_they_touch_first() {
         kinds.sliding.count > 0 && kinds.sliding.time > std::time::Duration::ZERO,
         "the list's cells slide, and the mutator read them first: {kinds:?}"
     );
+    for (kind, k) in kinds.named() {
+        assert_eq!(
+            k.distribution.count(),
+            k.count,
+            "{kind}: every fault is in the distribution: {k:?}"
+        );
+        // A bucket's upper bound is within 1/16 of what it holds.
+        assert!(
+            k.distribution.quantile(1.0) <= k.max + k.max / 16 + std::time::Duration::from_nanos(1),
+            "{kind}: the longest in the distribution is the longest fault: {k:?}"
+        );
+    }
 }
 
 #[test]

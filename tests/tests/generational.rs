@@ -6,7 +6,7 @@
 use gc_core::inject::Injection;
 use gc_core::{CycleKind, GcError, Heap, Mode, Policy, Reason};
 use movegc_tests::logs::{lines as log_lines, serial};
-use movegc_tests::{Types, concurrent_heap};
+use movegc_tests::{Types, concurrent_heap, requested_cycles_only};
 
 const LARGE_LEN: u32 = 5000;
 
@@ -962,4 +962,93 @@ fn a_barrier_that_drops_old_stores_during_a_full_cycle_is_caught() {
     // dropped-record test looks for its own failure in the log.
     let _serial = serial();
     stores_during_a_full_cycle_reach_pages_it_would_leave_mapped(true);
+}
+
+/// A full cycle whose card list is long (thousands of old nodes given young
+/// references) cleans the table whole rather than card by card; cards the
+/// mutator dirties after it are listed again, and the young cycles that
+/// follow find every old-to-young reference through them.
+#[test]
+fn cards_dirtied_after_a_long_list_was_cleaned_are_followed() {
+    const OLD: usize = 100_000;
+    const B: usize = 16;
+    /// Gives the old node `cur` holds a young node numbered `number(i)`,
+    /// `i` the old node's number, and moves `cur` on to the next.
+    fn give_young(
+        s: &mut gc_core::HandleScope<'_>,
+        types: Types,
+        cur: gc_core::Local<'_>,
+        number: impl Fn(usize) -> usize,
+    ) {
+        let young = s.mutator().alloc(types.node, 0).unwrap();
+        let node = s.get(cur).unwrap();
+        // SAFETY: our objects, current: no safepoint since the allocation.
+        unsafe {
+            young.write_word(DATA, number(node.read_word(DATA)));
+            s.mutator().write_ref(node, B, Some(young));
+            let next = s.mutator().read_ref(node, A);
+            s.set(cur, next);
+        }
+    }
+    for mode in MODES {
+        let Some((heap, types)) =
+            concurrent_heap(mode, 32 << 20, |b| b.policy(requested_cycles_only()))
+        else {
+            return;
+        };
+        let mut m = heap.attach().unwrap();
+        m.scope(|s| {
+            let head = old_list(s, types, OLD);
+            s.mutator().collect().unwrap();
+            // Every old node gets a young one: every card of the list listed.
+            let cur = s.local(s.get(head));
+            while s.get(cur).is_some() {
+                give_young(s, types, cur, |i| i + OLD);
+            }
+            s.mutator().collect().unwrap();
+            let full = s.mutator().heap().stats().last.unwrap();
+            assert_eq!(full.kind, CycleKind::Full, "{mode:?}");
+            assert!(
+                full.remembered_cards >= OLD * 48 / 512 / 2,
+                "{mode:?}: {} cards listed",
+                full.remembered_cards
+            );
+            // Every 100th old node now references a new young node.
+            s.set(cur, s.get(head));
+            while let Some(node) = s.get(cur) {
+                // SAFETY: our node, current.
+                let i = unsafe { node.read_word(DATA) };
+                if i % 100 == 0 {
+                    give_young(s, types, cur, |i| i + 2 * OLD);
+                } else {
+                    // SAFETY: as above.
+                    let next = unsafe { s.mutator().read_ref(node, A) };
+                    s.set(cur, next);
+                }
+            }
+            for round in 0..2 {
+                for _ in 0..2000 {
+                    s.mutator().alloc(types.node, 0).unwrap();
+                }
+                s.mutator().collect_young().unwrap();
+                let last = s.mutator().heap().stats().last.unwrap();
+                assert_eq!(last.kind, CycleKind::Young, "{mode:?}");
+                if round == 0 {
+                    assert!(last.remembered_cards >= OLD / 100, "{mode:?}: {last}");
+                }
+            }
+            check_old_list(s, head, OLD);
+            let mut at = s.get(head);
+            while let Some(node) = at {
+                // SAFETY: our nodes; no safepoint in the loop.
+                unsafe {
+                    let i = node.read_word(DATA);
+                    let young = s.mutator().read_ref(node, B).expect("a young node");
+                    let want = if i % 100 == 0 { i + 2 * OLD } else { i + OLD };
+                    assert_eq!(young.read_word(DATA), want, "{mode:?}: node {i}");
+                    at = s.mutator().read_ref(node, A);
+                }
+            }
+        });
+    }
 }

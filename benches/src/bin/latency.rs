@@ -48,8 +48,9 @@
 //! not stalled. The children report their stalls, and the parent computes the
 //! MMUs, so that every variant's come from the same code. The GC's own
 //! figures (pauses by kind, allocation stalls, pacing, collections, and the
-//! mutators' faults on each kind of page: count and mean; their max is the
-//! whole run's) are the differences of the heap's statistics between the
+//! mutators' faults on each kind of page: count, mean, median, p99 and the
+//! share within 10 µs, from the heap's distributions of their handlers'
+//! times; their max is the whole run's) are the differences of the heap's statistics between the
 //! measured period's start and end. Pauses are recorded when their cycle ends, so a cycle running
 //! across either edge counts on the side it ends. The mutator's involuntary
 //! context switches in the measured period tell stalls the scheduler caused
@@ -92,8 +93,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use gc_core::{
-    FaultTotals, HandleScope, Heap, Local, Mode, Pause, PauseKind, SlotKind, Stats, TypeDescriptor,
-    TypeId, TypeTable, WORD,
+    HandleScope, Heap, Local, Mode, Pause, PauseKind, SlotKind, Stats, TypeDescriptor, TypeId,
+    TypeTable, WORD,
 };
 
 const MIB: usize = 1 << 20;
@@ -766,15 +767,21 @@ fn report(o: &Outcome) {
         out("allocation_stall_max_ms", ms(after.max_stall));
         let (was, is) = (before.faults_by_kind.named(), after.faults_by_kind.named());
         for ((kind, was), (_, is)) in was.iter().zip(&is) {
-            out(&format!("faults_{kind}"), (is.count - was.count) as f64);
-            let mean = FaultTotals {
-                count: is.count - was.count,
-                time: is.time.saturating_sub(was.time),
-                max: is.max,
-            }
-            .mean();
-            out(&format!("fault_{kind}_mean_us"), mean.as_secs_f64() * 1e6);
-            out(&format!("fault_{kind}_max_us"), is.max.as_secs_f64() * 1e6);
+            let measured = is.since(was);
+            let us = |d: Duration| d.as_secs_f64() * 1e6;
+            let d = &measured.distribution;
+            out(&format!("faults_{kind}"), measured.count as f64);
+            out(&format!("fault_{kind}_mean_us"), us(measured.mean()));
+            out(
+                &format!("fault_{kind}_median_us"),
+                us(measured.quantile(0.5)),
+            );
+            out(&format!("fault_{kind}_p99_us"), us(measured.quantile(0.99)));
+            out(
+                &format!("fault_{kind}_within_10us"),
+                d.fraction_within(Duration::from_micros(10)),
+            );
+            out(&format!("fault_{kind}_max_us"), us(is.max));
         }
         out("paced", (after.paced - before.paced) as f64);
         out(
@@ -1119,6 +1126,18 @@ fn print_figures(run: &str, variant: &str, f: &BTreeMap<String, f64>) {
                 line(
                     &name(&format!("mutator fault on {kind} pages, mean, us")),
                     format!("{:.1}", get(&format!("fault_{kind}_mean_us"))),
+                );
+                line(
+                    &name(&format!("mutator fault on {kind} pages, median, us")),
+                    format!("{:.1}", get(&format!("fault_{kind}_median_us"))),
+                );
+                line(
+                    &name(&format!("mutator fault on {kind} pages, p99, us")),
+                    format!("{:.1}", get(&format!("fault_{kind}_p99_us"))),
+                );
+                line(
+                    &name(&format!("mutator faults on {kind} pages within 10 us, %")),
+                    format!("{:.0}", 100.0 * get(&format!("fault_{kind}_within_10us"))),
                 );
                 line(
                     &name(&format!(

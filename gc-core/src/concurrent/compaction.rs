@@ -1268,18 +1268,9 @@ impl Compaction {
                     i -= 1;
                 }
                 self.claimed_down_to[p].fetch_min(i, Ordering::Relaxed);
-                if dense {
-                    self.dense_run(plan, i, hi);
-                } else {
-                    self.sliding_run(plan, i, hi, scratch);
-                }
+                self.claimed_run(plan, i, hi, scratch);
                 cost.note(dense, hi - i + 1, t.elapsed());
                 built += hi - i + 1;
-                self.counts.by_gc.fetch_add(hi - i + 1, Ordering::Relaxed);
-                self.heap
-                    .pacer
-                    .progress
-                    .fetch_add((hi - i + 1) * PAGE, Ordering::Relaxed);
                 if !after_run() {
                     return built;
                 }
@@ -1346,19 +1337,26 @@ impl Compaction {
                 lo -= 1;
                 k -= 1;
             }
-            if dense {
-                self.dense_run(plan, lo, hi);
-            } else {
-                self.sliding_run(plan, lo, hi, scratch);
-            }
-            let n = hi - lo + 1;
-            self.counts.by_gc.fetch_add(n, Ordering::Relaxed);
-            self.counts.hot.fetch_add(n, Ordering::Relaxed);
-            self.heap
-                .pacer
-                .progress
-                .fetch_add(n * PAGE, Ordering::Relaxed);
+            self.claimed_run(plan, lo, hi, scratch);
+            self.counts.hot.fetch_add(hi - lo + 1, Ordering::Relaxed);
         }
+    }
+
+    /// Builds and places pages `lo..=hi`, claimed by this thread and all
+    /// dense or all sliding, and counts them built by the compaction (its
+    /// threads' or a paced mutator's) and as the pacer's progress.
+    fn claimed_run(&self, plan: &Plan<'_>, lo: usize, hi: usize, scratch: usize) {
+        if hi < self.dense_pages {
+            self.dense_run(plan, lo, hi);
+        } else {
+            self.sliding_run(plan, lo, hi, scratch);
+        }
+        let n = hi - lo + 1;
+        self.counts.by_gc.fetch_add(n, Ordering::Relaxed);
+        self.heap
+            .pacer
+            .progress
+            .fetch_add(n * PAGE, Ordering::Relaxed);
     }
 
     /// A compaction thread besides the cycle's: builds runs as it does,
@@ -1822,7 +1820,18 @@ impl Compaction {
             switched_to_copy: self.copy_only.load(Ordering::Relaxed),
         };
         log::info!("movegc: {stats}");
-        self.heap.stats.lock().record_compaction(stats);
+        let kinds = &self.fault_kinds;
+        let distributions = FaultKinds {
+            dense: kinds.dense.distribution(),
+            sliding: kinds.sliding.distribution(),
+            large: kinds.large.distribution(),
+            old: kinds.old.distribution(),
+            allocation: kinds.allocation.distribution(),
+        };
+        self.heap
+            .stats
+            .lock()
+            .record_compaction(stats, distributions);
     }
 }
 

@@ -26,7 +26,7 @@
 mod buffers;
 mod compaction;
 mod large;
-mod latency;
+pub(crate) mod latency;
 mod memo;
 mod moving_out;
 mod old;
