@@ -1168,6 +1168,50 @@ fn heaps_built_and_dropped_on_two_threads_at_once() {
 /// garbage that the pages still to prepare for the allocations were to use
 /// (which only MOVE does): half of them here. The latency bench,
 /// unthrottled: peak RSS 1.7–1.8 GiB for its 1 GiB heap then, 1.1 GiB now.
+/// A paced mutator's assist recycles behind its runs when the compaction
+/// thread is not at it: with that thread held back (an injected delay), a
+/// list whose every page holds live data (no buffer free at first), and the
+/// mutator allocating through the compaction, the assists' runs build into
+/// the sources their first runs freed, not into scratch pages copied in.
+/// Before, only the compaction thread recycled, and the assists copied every
+/// page they built until it ran.
+#[test]
+fn assists_recycle_behind_their_runs() {
+    const CELLS: usize = 200_000;
+    let Some((heap, types)) = held_back_heap(|b| {
+        b.policy(
+            gc_core::Policy::default()
+                .young_budget(Some(24 << 20))
+                .young_slide_limit(0)
+                .young_pause_objects(0),
+        )
+    }) else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    m.scope(|s| {
+        let head = spaced_list(s, types, CELLS, 40);
+        let before = allocate_into_a_compaction(s, |s| {
+            s.mutator().alloc(types.node, 0).unwrap();
+        });
+        while s.mutator().heap().stats().compactions == before {
+            s.mutator().alloc(types.node, 0).unwrap();
+        }
+        check_numbered_list(s, head, CELLS, "");
+    });
+    let last = heap.stats().last_compaction.expect("a compaction ran");
+    assert!(
+        last.by_assists >= 500,
+        "too few pages built by assists: {last}"
+    );
+    assert!(
+        last.copied_without_buffer * 4 <= last.by_assists,
+        "{} of {} pages built by assists copied from scratch pages: {last}",
+        last.copied_without_buffer,
+        last.by_assists,
+    );
+}
+
 /// Moving, a page placed new (copied in from a private page, or zero-filled)
 /// is one more than the heap held at the pause: when the heap was full, the
 /// shadow gives one back for it as soon as a buffer is free, not at the
