@@ -14,6 +14,7 @@ use crate::object::{Header, WORD};
 use crate::targets::PageTargets;
 use crate::types::{SlotKind, TypeTable};
 
+mod relinks;
 mod unread;
 mod zero_line;
 use unread::UnreadRuns;
@@ -81,7 +82,7 @@ pub struct Spaces {
 /// the collecting thread alone, while no plan that reads it is in use
 /// ([`Spaces::set_relinks`]); read by plans from [`Plan::relinking`] on.
 #[derive(Debug, Default)]
-struct Relinks(std::cell::UnsafeCell<Box<[Relink]>>);
+struct Relinks(std::cell::UnsafeCell<relinks::RelinkTable>);
 
 // SAFETY: written only under `Spaces::set_relinks`'s contract (no reader
 // meanwhile); readers only read.
@@ -546,11 +547,15 @@ impl Spaces {
                 .all(|w| w[0].from + w[0].size <= w[1].from)
         );
         // SAFETY: no reader, as the caller guarantees.
-        unsafe { *self.relinks.0.get() = relinks.into_boxed_slice() };
+        unsafe { *self.relinks.0.get() = relinks::RelinkTable::new(relinks) };
     }
 
     /// The large objects the cycle moves, as set by [`set_relinks`](Self::set_relinks).
     pub fn relinks(&self) -> &[Relink] {
+        self.relink_table().all()
+    }
+
+    fn relink_table(&self) -> &relinks::RelinkTable {
         // SAFETY: only `set_relinks` writes it, while nothing reads it.
         unsafe { &*self.relinks.0.get() }
     }
@@ -1247,11 +1252,9 @@ impl Plan<'_> {
     /// address in no block that moves stays.
     #[cold]
     fn forward_relinked(&self, addr: usize) -> usize {
-        let relinks = self.spaces.relinks();
-        let i = relinks.partition_point(|r| r.from <= addr);
-        match i.checked_sub(1).and_then(|i| relinks.get(i)) {
-            Some(r) if addr < r.from + r.size => r.to + (addr - r.from),
-            _ => addr,
+        match self.spaces.relink_table().find(addr) {
+            Some(r) => r.to + (addr - r.from),
+            None => addr,
         }
     }
 
