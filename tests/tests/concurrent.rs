@@ -1161,13 +1161,6 @@ fn heaps_built_and_dropped_on_two_threads_at_once() {
     });
 }
 
-/// Copying (Copy mode), the pages are built in the compaction thread's own
-/// scratch pages, and the shadow's pages go back to the kernel behind the
-/// builders as the compaction goes, not at its end: built into the shadow's
-/// pages, copied, those stayed until the end, and with them the shadow's
-/// garbage that the pages still to prepare for the allocations were to use
-/// (which only MOVE does): half of them here. The latency bench,
-/// unthrottled: peak RSS 1.7–1.8 GiB for its 1 GiB heap then, 1.1 GiB now.
 /// A paced mutator's assist recycles behind its runs when the compaction
 /// thread is not at it: with that thread held back (an injected delay), a
 /// list whose every page holds live data (no buffer free at first), and the
@@ -1277,6 +1270,13 @@ fn moving_gives_back_a_page_for_each_placed_new_as_the_compaction_goes() {
     );
 }
 
+/// Copying (Copy mode), the pages are built in the compaction thread's own
+/// scratch pages, and the shadow's pages go back to the kernel behind the
+/// builders as the compaction goes, not at its end: built into the shadow's
+/// pages, copied, those stayed until the end, and with them the shadow's
+/// garbage that the pages still to prepare for the allocations were to use
+/// (which only MOVE does): half of them here. The latency bench,
+/// unthrottled: peak RSS 1.7–1.8 GiB for its 1 GiB heap then, 1.1 GiB now.
 #[test]
 fn copying_gives_the_shadow_back_as_the_compaction_goes() {
     let Some((heap, types)) = movegc_tests::concurrent_heap(Mode::Copy, 64 << 20, |b| {
