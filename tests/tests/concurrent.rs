@@ -70,6 +70,15 @@ fn requested_heap(mode: Mode, size: usize) -> Option<(Heap, Types)> {
     })
 }
 
+/// A cycle every 24 MiB allocated, its young cycles marking and compacting
+/// concurrently however few their survivors.
+fn budget_of_24_mib() -> gc_core::Policy {
+    gc_core::Policy::default()
+        .young_budget(Some(24 << 20))
+        .young_slide_limit(0)
+        .young_pause_objects(0)
+}
+
 /// The size of [`held_back_heap`]'s heaps.
 const HELD_BACK_HEAP: usize = 64 << 20;
 
@@ -266,14 +275,8 @@ fn marked_and_black_pages_recycle_behind_their_own_frontiers() {
 fn allocations_during_a_compaction_wait_for_recycled_pages() {
     const PAGE: usize = 4096;
     const TLAB: usize = 32 << 10;
-    let Some((heap, types)) = held_back_heap(|b| {
-        b.tlab_size(TLAB).policy(
-            gc_core::Policy::default()
-                .young_budget(Some(24 << 20))
-                .young_slide_limit(0)
-                .young_pause_objects(0),
-        )
-    }) else {
+    let Some((heap, types)) = held_back_heap(|b| b.tlab_size(TLAB).policy(budget_of_24_mib()))
+    else {
         return;
     };
     allocate_through_a_compaction(&heap, types, |m| {
@@ -1171,14 +1174,7 @@ fn heaps_built_and_dropped_on_two_threads_at_once() {
 #[test]
 fn assists_recycle_behind_their_runs() {
     const CELLS: usize = 200_000;
-    let Some((heap, types)) = held_back_heap(|b| {
-        b.policy(
-            gc_core::Policy::default()
-                .young_budget(Some(24 << 20))
-                .young_slide_limit(0)
-                .young_pause_objects(0),
-        )
-    }) else {
+    let Some((heap, types)) = held_back_heap(|b| b.policy(budget_of_24_mib())) else {
         return;
     };
     let mut m = heap.attach().unwrap();
