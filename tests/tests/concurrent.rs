@@ -656,7 +656,13 @@ fn stress(mode: Mode) {
     );
     assert_eq!(s.switched_to_copy, 0, "nothing shares the heap's pages");
     match mode {
-        Mode::Move => assert!(s.pages_moved > s.pages_copied, "MOVE placed pages: {s:?}"),
+        // A paced mutator's assists build with no buffer free as often as
+        // not, and copy what they build: of the compaction threads' own
+        // pages, most are moved.
+        Mode::Move => assert!(
+            s.pages_moved > (s.pages_by_gc - s.pages_by_assists) / 2,
+            "MOVE placed pages: {s:?}"
+        ),
         _ => assert!(
             s.pages_moved == s.pages_relinked && s.pages_copied > 0,
             "COPY mode: {s:?}"
