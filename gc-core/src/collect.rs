@@ -442,6 +442,7 @@ pub(crate) struct Timing {
     start: Instant,
     pub(crate) duration: Duration,
     stop: Duration,
+    cpu: Duration,
 }
 
 impl CycleStats {
@@ -450,6 +451,7 @@ impl CycleStats {
             kind,
             start: t.start,
             duration: t.duration,
+            cpu: t.cpu,
         });
         self.pause = self.pause.max(t.duration);
         self.stop = self.stop.max(t.stop);
@@ -462,17 +464,24 @@ pub(crate) fn pause<R>(
     f: impl FnOnce(&[Arc<MutatorShared>]) -> R,
 ) -> (R, Timing) {
     let start = Instant::now();
+    let cpu_before = gc_uffd::thread_cpu_time();
     let mutators = heap.mutators.lock();
     // The thread running the cycle is not a running mutator: if it is one, it
     // is in native code, which the handshake does not wait for.
     heap.handshake.stop(mutators.iter().map(|m| &m.state));
     let stop = start.elapsed();
     let result = f(&mutators);
+    // Read within the pause's span, so that the CPU time never exceeds it.
+    let cpu_after = gc_uffd::thread_cpu_time();
     // The pause ends as the mutators are let go. Timed after the wake-up, it
     // took in the time this thread waits for a core again when a mutator it
     // woke takes its own: a scheduler tick (4 ms) in every pause of the Lisp
     // demonstration while another process held the second core.
     let duration = start.elapsed();
+    let cpu = match (cpu_before, cpu_after) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => duration,
+    };
     heap.handshake.resume();
     drop(mutators);
     (
@@ -481,6 +490,7 @@ pub(crate) fn pause<R>(
             start,
             duration,
             stop,
+            cpu,
         },
     )
 }

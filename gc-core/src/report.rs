@@ -95,6 +95,16 @@ pub(crate) fn report(stats: &Stats, mode: crate::Mode, wall: Duration) -> String
         ms(percentile(&sorted, 0.99)),
         ms(stats.max_pause),
     );
+    let off = stats.pauses.iter().filter(|p| p.mostly_off_cpu());
+    if let Some(longest) = off.clone().max_by_key(|p| p.duration) {
+        let _ = writeln!(
+            out,
+            "gc: {} pauses with the collector's thread off its core for most of them, the longest {:.3} ms ({:.3} on cpu)",
+            off.count(),
+            ms(longest.duration),
+            ms(longest.cpu),
+        );
+    }
     let _ = writeln!(
         out,
         "gc: {} pauses; marking {:.2} ms in all, {} references logged by the write barrier; \

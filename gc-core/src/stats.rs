@@ -56,6 +56,20 @@ pub struct Pause {
     pub start: Instant,
     /// Mutators stopped, from the request to the resume.
     pub duration: Duration,
+    /// The pausing thread's CPU time in it (user and system): well short of
+    /// `duration` when the thread was kept off its core meanwhile, waiting
+    /// for the mutators to stop or taken off by the scheduler (another
+    /// process, a machine whose virtual CPU the host ran something else on).
+    /// Its length where the system has no per-thread CPU clock.
+    pub cpu: Duration,
+}
+
+impl Pause {
+    /// Whether the pausing thread was off its core for most of the pause:
+    /// what then made it long was not its work.
+    pub fn mostly_off_cpu(&self) -> bool {
+        self.cpu < self.duration / 2
+    }
 }
 
 /// One collection, phase by phase.
@@ -279,6 +293,9 @@ impl fmt::Display for PauseList<'_> {
                 PauseKind::Full => "full",
             };
             write!(f, " {kind} {:.3} ms", ms(p.duration))?;
+            if p.mostly_off_cpu() {
+                write!(f, " ({:.3} on cpu)", ms(p.cpu))?;
+            }
         }
         Ok(())
     }

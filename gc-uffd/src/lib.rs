@@ -82,6 +82,14 @@ impl ThreadUsage {
     }
 }
 
+/// The calling thread's CPU time to the nanosecond, for spans too short for
+/// [`ThreadUsage`] (whose figures come in microseconds, split between user
+/// and system time by the scheduler's ticks); `None` where the system has
+/// no such clock.
+pub fn thread_cpu_time() -> Option<std::time::Duration> {
+    sys::thread_cpu_time()
+}
+
 /// Makes the calling thread run only on CPUs nothing else wants
 /// (`SCHED_IDLE`): for work that can wait, so that it never takes a CPU
 /// from a mutator or a GC thread.

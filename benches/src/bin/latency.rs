@@ -47,7 +47,9 @@
 //! over every window inside the measured period, of the share of the window
 //! not stalled. The children report their stalls, and the parent computes the
 //! MMUs, so that every variant's come from the same code. The GC's own
-//! figures (pauses by kind, allocation stalls, pacing, collections, and the
+//! figures (pauses by kind, with the collector's CPU time in the longest of
+//! each, which is short of its length when the machine kept it off its
+//! core; allocation stalls, pacing, collections, and the
 //! mutators' faults on each kind of page: count, mean, median, p99 and the
 //! share within 10 µs, from the heap's distributions of their handlers'
 //! times; their max is the whole run's) are the differences of the heap's statistics between the
@@ -748,13 +750,21 @@ fn report(o: &Outcome) {
         out("gcs", (after.collections - before.collections) as f64);
         let pauses = after.pauses.get(before.pauses.len()..).unwrap_or_default();
         for (kind, name) in KINDS {
-            let of_kind = pauses.iter().filter(|p| p.kind == kind).map(|p| p.duration);
+            let of_kind = pauses.iter().filter(|p| p.kind == kind);
+            let longest = of_kind.clone().max_by_key(|p| p.duration);
             out(&format!("{name}_count"), of_kind.clone().count() as f64);
             out(
                 &format!("{name}_max_ms"),
-                ms(of_kind.clone().max().unwrap_or_default()),
+                ms(longest.map(|p| p.duration).unwrap_or_default()),
             );
-            out(&format!("{name}_total_ms"), ms(of_kind.sum()));
+            out(
+                &format!("{name}_max_cpu_ms"),
+                ms(longest.map(|p| p.cpu).unwrap_or_default()),
+            );
+            out(
+                &format!("{name}_total_ms"),
+                ms(of_kind.map(|p| p.duration).sum()),
+            );
         }
         out(
             "allocation_stalls",
@@ -1099,6 +1109,10 @@ fn print_figures(run: &str, variant: &str, f: &BTreeMap<String, f64>) {
             line(
                 &name(&format!("{kind} pause max, ms")),
                 format!("{:.3}", get(&format!("{kind}_max_ms"))),
+            );
+            line(
+                &name(&format!("{kind} pause max, collector on cpu, ms")),
+                format!("{:.3}", get(&format!("{kind}_max_cpu_ms"))),
             );
             line(
                 &name(&format!("{kind} pause total, ms")),

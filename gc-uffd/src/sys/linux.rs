@@ -61,6 +61,17 @@ pub(crate) fn thread_usage() -> (std::time::Duration, u64) {
     )
 }
 
+/// The calling thread's CPU time, to the nanosecond (`CLOCK_THREAD_CPUTIME_ID`).
+pub(crate) fn thread_cpu_time() -> Option<std::time::Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a writable timespec; the clock names the calling thread.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (r == 0).then(|| std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
 /// Puts the calling thread in `SCHED_IDLE`: it runs only on a CPU nothing
 /// else wants, and never preempts another thread.
 pub(crate) fn sched_idle() -> SysResult<()> {

@@ -45,6 +45,10 @@ pub(crate) fn thread_usage() -> (std::time::Duration, u64) {
     (std::time::Duration::ZERO, 0)
 }
 
+pub(crate) fn thread_cpu_time() -> Option<std::time::Duration> {
+    None
+}
+
 pub(crate) fn mincore(_addr: usize, _len: usize, _out: &mut [u8]) -> SysResult<()> {
     Err(UNSUPPORTED)
 }
