@@ -1052,3 +1052,58 @@ fn cards_dirtied_after_a_long_list_was_cleaned_are_followed() {
         });
     }
 }
+
+/// A young cycle whose first pause traces every survivor but finds them too
+/// many to slide there ends that pause as an initial mark and compacts them
+/// concurrently behind a pause of its own (starting the compaction in the
+/// tracing pause added its setup to that pause); a list of young nodes
+/// arrives intact. With room to slide them, the cycle is one pause.
+#[test]
+fn young_survivors_too_many_to_slide_are_compacted_after_a_pause_of_their_own() {
+    const NODES: usize = 1_000;
+    for mode in [Mode::Move, Mode::Copy] {
+        for (slide_limit, one_pause) in [(4 << 10, false), (1 << 20, true)] {
+            let Some((heap, types)) = concurrent_heap(mode, 32 << 20, |b| {
+                b.policy(
+                    Policy::default()
+                        .young_budget(Some(1 << 30))
+                        .young_slide_limit(slide_limit)
+                        .young_pause_objects(4_000),
+                )
+            }) else {
+                return;
+            };
+            let mut m = heap.attach().unwrap();
+            m.scope(|s| {
+                // Garbage between the nodes, so that they move.
+                let head = s.local(None);
+                for i in 0..NODES {
+                    s.mutator().alloc(types.node, 0).unwrap();
+                    let node = s.mutator().alloc(types.node, 0).unwrap();
+                    let before = s.get(head);
+                    // SAFETY: a fresh node of ours, read since the allocation.
+                    unsafe {
+                        node.write_word(DATA, i);
+                        s.mutator().write_ref(node, A, before);
+                    }
+                    s.set(head, Some(node));
+                }
+                s.mutator().collect_young().unwrap();
+                check_old_list(s, head, NODES);
+            });
+            let last = heap.stats().last.expect("a cycle ran");
+            assert_eq!(last.kind, CycleKind::Young, "{mode:?}");
+            let kinds: Vec<gc_core::PauseKind> = last.pauses.iter().map(|p| p.kind).collect();
+            let expected = if one_pause {
+                vec![gc_core::PauseKind::Full]
+            } else {
+                vec![
+                    gc_core::PauseKind::InitialMark,
+                    gc_core::PauseKind::FinalMark,
+                    gc_core::PauseKind::Compaction,
+                ]
+            };
+            assert_eq!(kinds, expected, "{mode:?}, slide limit {slide_limit}");
+        }
+    }
+}
