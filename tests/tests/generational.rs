@@ -1075,19 +1075,11 @@ fn young_survivors_too_many_to_slide_are_compacted_after_a_pause_of_their_own() 
             };
             let mut m = heap.attach().unwrap();
             m.scope(|s| {
-                // Garbage between the nodes, so that they move.
-                let head = s.local(None);
-                for i in 0..NODES {
+                // Garbage below the list, so that its nodes slide.
+                for _ in 0..NODES {
                     s.mutator().alloc(types.node, 0).unwrap();
-                    let node = s.mutator().alloc(types.node, 0).unwrap();
-                    let before = s.get(head);
-                    // SAFETY: a fresh node of ours, read since the allocation.
-                    unsafe {
-                        node.write_word(DATA, i);
-                        s.mutator().write_ref(node, A, before);
-                    }
-                    s.set(head, Some(node));
                 }
+                let head = old_list(s, types, NODES);
                 s.mutator().collect_young().unwrap();
                 check_old_list(s, head, NODES);
             });

@@ -51,11 +51,8 @@ fn a_pause_the_collector_spent_off_its_core_is_told_apart() {
     for p in &stats.pauses {
         assert!(p.cpu <= p.duration, "{p:?}");
     }
-    assert!(
-        stats.pauses.iter().any(|p| !p.mostly_off_cpu()),
-        "the other pauses are the collector's work: {:?}",
-        stats.pauses
-    );
+    // It remapped and registered besides: the clock counted that work.
+    assert!(compaction.cpu > Duration::ZERO, "{compaction:?}");
     let line = stats
         .last
         .as_ref()
@@ -63,8 +60,10 @@ fn a_pause_the_collector_spent_off_its_core_is_told_apart() {
         .unwrap_or_default();
     assert!(line.contains("on cpu)"), "the GC log's line: {line}");
     let report = stats.report(Mode::Move, Duration::from_secs(1));
-    assert!(
-        report.contains("1 pauses with the collector's thread off its core"),
-        "{report}"
+    // The other pauses may have been kept off the core too, on a busy machine.
+    let longest = format!(
+        "pauses with the collector's thread off its core for most of them, the longest {:.3} ms",
+        compaction.duration.as_secs_f64() * 1e3
     );
+    assert!(report.contains(&longest), "{report}");
 }
