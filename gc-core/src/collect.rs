@@ -709,13 +709,11 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
         let mut grey = root_values(heap, mutators);
         // The cards' young objects are traced here only when they are few
         // enough to fit the pause's budget; otherwise concurrently.
-        let (budget, try_it) = {
+        let (settings, try_it) = {
             let policy = heap.policy.lock();
-            (
-                policy.policy.young_pause_objects,
-                policy.trace_young_in_pause(),
-            )
+            (policy.policy, policy.trace_young_in_pause())
         };
+        let budget = settings.young_pause_objects;
         let in_pause = kind == CycleKind::Young && try_it && cards.len() * 64 <= budget;
         if in_pause {
             grey.retain(|&v| marker.mark_new(v));
@@ -736,7 +734,6 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             // one, after the trace, made the Lisp demonstration's single
             // pauses 0.32–0.54 ms. Planning writes only the plan's tables,
             // which the cycle plans again.
-            let settings = heap.policy.lock().policy;
             if finished && {
                 let survivors = spaces.plan(base, marker.black());
                 slides_in_pause(&settings, &survivors) || finds_little_dead(reason, &survivors)

@@ -85,11 +85,13 @@ pub(crate) fn wait<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, 
     cv.wait(g).unwrap_or_else(|p| p.into_inner())
 }
 
-/// A table of atomics that starts as zeroes, in memory mapped for it: the
-/// kernel provides zero pages lazily, on first touch. A compaction pause makes
-/// its per-page tables this way, so its cost does not grow with the heap (from
-/// the allocator, a table of megabytes may come from the brk heap and be
-/// zeroed, page-faulted and all, inside the pause).
+/// A table that starts as zeroes, in memory mapped for it: the kernel
+/// provides zero pages lazily, on first touch, and takes them back when the
+/// table is dropped. A compaction pause makes its per-page tables this way,
+/// so its cost does not grow with the heap (from the allocator, a table of
+/// megabytes may come from the brk heap and be zeroed, page-faulted and all,
+/// inside the pause); and a large table freed to the allocator may stay
+/// resident in its arena.
 pub(crate) struct Zeroed<A: Zeroable> {
     #[cfg(not(loom))]
     map: gc_uffd::Reservation,
@@ -100,7 +102,7 @@ pub(crate) struct Zeroed<A: Zeroable> {
 }
 
 impl<A: Zeroable> Zeroed<A> {
-    /// `n` atomics holding zero.
+    /// `n` items holding zero.
     pub(crate) fn new(n: usize) -> gc_uffd::Result<Self> {
         #[cfg(not(loom))]
         {
@@ -137,7 +139,25 @@ impl<A: Zeroable> std::ops::Deref for Zeroed<A> {
     }
 }
 
-/// An atomic whose all-zero bytes are a valid value holding zero.
+impl<A: Zeroable> std::ops::DerefMut for Zeroed<A> {
+    fn deref_mut(&mut self) -> &mut [A] {
+        #[cfg(not(loom))]
+        // SAFETY: as in `deref`; `&mut self` excludes every other access.
+        return unsafe { std::slice::from_raw_parts_mut(self.map.as_ptr().cast::<A>(), self.len) };
+        #[cfg(loom)]
+        return &mut self.items[..self.len];
+    }
+}
+
+impl<A: Zeroable> Zeroed<A> {
+    /// Keeps the first `n` items only (their memory stays mapped).
+    pub(crate) fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n);
+    }
+}
+
+/// A type whose all-zero bytes are a valid value holding zero: atomics of
+/// integers, and plain words.
 ///
 /// # Safety
 /// Implement it only for such types.
@@ -167,5 +187,38 @@ unsafe impl Zeroable for AtomicU64 {
     #[cfg(loom)]
     fn zero() -> Self {
         AtomicU64::new(0)
+    }
+}
+// SAFETY: two words, for which all-zero bytes are `(0, 0)`, its default.
+unsafe impl Zeroable for gc_heap::compact::Forwarded {
+    #[cfg(loom)]
+    fn zero() -> Self {
+        Self::default()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use gc_heap::compact::Forwarded;
+
+    use super::Zeroed;
+
+    /// A table of plain words (the forwarding-ahead memo's entries) starts
+    /// forwarding nothing, keeps what is written through it, and keeps its
+    /// first items when truncated.
+    #[test]
+    fn a_zeroed_table_starts_at_zero_and_keeps_what_is_written() {
+        const N: usize = 3 * 512 + 1;
+        let mut e = Zeroed::<Forwarded>::new(N).unwrap();
+        assert_eq!(e.len(), N);
+        assert!(e.iter().all(|f| *f == Forwarded::default()));
+        for (i, f) in e.iter_mut().enumerate() {
+            *f = Forwarded { old: i, new: i * 2 };
+        }
+        e.truncate(2 * 512);
+        assert_eq!(e.len(), 2 * 512);
+        assert!(e.iter().enumerate().all(|(i, f)| f.new == i * 2));
+        e.truncate(N);
+        assert_eq!(e.len(), 2 * 512, "truncating never lengthens");
     }
 }

@@ -20,9 +20,9 @@
 
 use gc_heap::compact::Forwarded;
 use gc_heap::{CARD, Plan, Spaces, WORD};
-use gc_uffd::Reservation;
 
 use super::PAGE;
+use crate::sync::Zeroed;
 
 /// Entries per page: one per word.
 const WORDS: usize = PAGE / WORD;
@@ -32,7 +32,10 @@ const WORDS: usize = PAGE / WORD;
 #[derive(Default)]
 pub(crate) struct Memo {
     pages: Box<[usize]>,
-    entries: Entries,
+    /// `WORDS` a page, mapped apart (a `Vec` of the latency bench's 16 MiB
+    /// stayed resident in glibc's arena between cycles); `None` when no page
+    /// was forwarded.
+    entries: Option<Zeroed<Forwarded>>,
     /// The plan's black line and dense end when the memo was made: the pause
     /// must find them so.
     black: usize,
@@ -57,7 +60,10 @@ impl Memo {
         room: impl Fn() -> bool,
     ) -> Self {
         let pages = written_pages(spaces, plan, budget);
-        let mut entries = match Entries::zeroed(pages.len() * WORDS) {
+        if pages.is_empty() {
+            return Memo::default();
+        }
+        let mut entries = match Zeroed::<Forwarded>::new(pages.len() * WORDS) {
             Ok(entries) => entries,
             Err(e) => {
                 log::debug!("movegc: no memory for forwarding ahead: {e}");
@@ -66,7 +72,7 @@ impl Memo {
         };
         let mut references = 0;
         let mut done = 0;
-        for (&page, memo) in pages.iter().zip(entries.as_mut().chunks_exact_mut(WORDS)) {
+        for (&page, memo) in pages.iter().zip(entries.chunks_exact_mut(WORDS)) {
             if !room() {
                 break;
             }
@@ -76,10 +82,10 @@ impl Memo {
         }
         let mut pages = pages;
         pages.truncate(done);
-        entries.len = done * WORDS;
+        entries.truncate(done * WORDS);
         Memo {
             pages: pages.into(),
-            entries,
+            entries: Some(entries),
             black: plan.black(),
             dense_end: plan.dense_end(),
             references,
@@ -100,52 +106,10 @@ impl Memo {
     /// The entries of the page at `page`, if it was forwarded.
     pub(crate) fn get(&self, page: usize) -> Option<&[Forwarded]> {
         let i = self.pages.binary_search(&page).ok()?;
-        self.entries.as_ref().get(i * WORDS..(i + 1) * WORDS)
+        self.entries.as_deref()?.get(i * WORDS..(i + 1) * WORDS)
     }
 }
 
-/// The entries, in memory mapped for them alone and unmapped with them, so
-/// that it goes back to the kernel when the compaction ends: a `Vec` of the
-/// latency bench's 16 MiB stayed resident in glibc's arena between cycles
-/// (freeing a mapped block raises glibc's threshold for mapping the next).
-#[derive(Default)]
-struct Entries {
-    map: Option<Reservation>,
-    /// Entries in use, from the map's start.
-    len: usize,
-}
-
-impl Entries {
-    /// `len` entries of `(0, 0)`, `Forwarded::default()`: fresh pages.
-    fn zeroed(len: usize) -> gc_uffd::Result<Entries> {
-        if len == 0 {
-            return Ok(Entries::default());
-        }
-        let bytes = (len * size_of::<Forwarded>()).next_multiple_of(gc_uffd::page_size());
-        Ok(Entries {
-            map: Some(Reservation::new(bytes, gc_uffd::page_size())?),
-            len,
-        })
-    }
-
-    fn as_ref(&self) -> &[Forwarded] {
-        match &self.map {
-            // SAFETY: the map holds at least `len` entries, zero-filled by the
-            // kernel (a valid `Forwarded`) or written through `as_mut`; it is
-            // this value's alone, and `&self` excludes a writer.
-            Some(map) => unsafe { std::slice::from_raw_parts(map.as_ptr().cast(), self.len) },
-            None => &[],
-        }
-    }
-
-    fn as_mut(&mut self) -> &mut [Forwarded] {
-        match &self.map {
-            // SAFETY: as in `as_ref`, and `&mut self` excludes any other access.
-            Some(map) => unsafe { std::slice::from_raw_parts_mut(map.as_ptr().cast(), self.len) },
-            None => &mut [],
-        }
-    }
-}
 /// The to-space pages, up to `budget` of them in address order, that will
 /// hold the objects now on a page with a dirty card below the black line:
 /// the pages the mutators wrote since the last cycle, which they will likely
@@ -175,24 +139,4 @@ fn written_pages(spaces: &Spaces, plan: &Plan<'_>, budget: usize) -> Vec<usize> 
         }
     }
     pages
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entries_start_forwarding_nothing_and_keep_what_is_written() {
-        let mut e = Entries::zeroed(3 * WORDS + 1).unwrap();
-        assert_eq!(e.as_ref().len(), 3 * WORDS + 1);
-        assert!(e.as_ref().iter().all(|f| *f == Forwarded::default()));
-        for (i, f) in e.as_mut().iter_mut().enumerate() {
-            *f = Forwarded { old: i, new: i * 2 };
-        }
-        e.len = 2 * WORDS;
-        assert_eq!(e.as_ref().len(), 2 * WORDS);
-        assert!(e.as_ref().iter().enumerate().all(|(i, f)| f.new == i * 2));
-        let mut none = Entries::zeroed(0).unwrap();
-        assert!(none.as_ref().is_empty() && none.as_mut().is_empty());
-    }
 }
