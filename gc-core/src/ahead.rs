@@ -184,6 +184,12 @@ impl Ahead {
         self.shared.end.store(0, Ordering::Relaxed);
     }
 
+    /// How far above the top the thread keeps pages resident (0 in Move
+    /// mode, where it keeps none).
+    pub(crate) fn window(&self) -> usize {
+        self.window
+    }
+
     /// Pages made resident ahead of the mutators so far.
     pub(crate) fn pages(&self) -> u64 {
         self.shared.pages.load(Ordering::Relaxed)
