@@ -126,8 +126,8 @@ impl Relinker {
             .uffd
             .relink(dst.start, src.start, dst.len(), |d, s, len| {
                 // SAFETY: the pages of a block that moves, referenced by no one
-                // any more (forwarded), in the pause.
-                unsafe { self.uffd.move_pages(d, s, len, MoveMode::empty()) }
+                // any more (forwarded), in the pause: this thread alone moves them.
+                unsafe { self.uffd.move_owned_pages(d, s, len, MoveMode::empty()) }
             });
         done.pages += placed.moved;
         done.holes += placed.holes;

@@ -118,6 +118,52 @@ pub enum Wake {
     No,
 }
 
+/// A MOVE of an owned source that ended with `EEXIST` or `EAGAIN`, checked
+/// against the page tables: a page whose destination is present and whose
+/// source is empty after the call was moved by it (no one else empties the
+/// source; a destination someone else filled leaves the source present).
+/// Returns the bytes moved from the start; if more than reported, the rest of
+/// the range is left to the caller's retry (`Again`).
+fn unreported_moves(dst: usize, src: usize, len: usize, reported: Placement) -> Placement {
+    const BATCH: usize = 64;
+    let page = crate::page_size();
+    let mut placed = reported.placed;
+    while placed < len {
+        let n = ((len - placed) / page).min(BATCH);
+        let (mut at_dst, mut at_src) = ([0u8; BATCH], [0u8; BATCH]);
+        if sys::mincore(dst + placed, n * page, &mut at_dst[..n]).is_err()
+            || sys::mincore(src + placed, n * page, &mut at_src[..n]).is_err()
+        {
+            break;
+        }
+        let moved = moved_prefix(&at_dst[..n], &at_src[..n]);
+        placed += moved * page;
+        if moved < n {
+            break;
+        }
+    }
+    match placed {
+        p if p == reported.placed => reported,
+        p if p == len => Placement {
+            placed: p,
+            outcome: Outcome::Complete,
+        },
+        p => Placement {
+            placed: p,
+            outcome: Outcome::Again,
+        },
+    }
+}
+
+/// How many pages from the first have their destination resident and their
+/// source empty (`mincore` bytes: bit 0 set when resident).
+fn moved_prefix(dst: &[u8], src: &[u8]) -> usize {
+    dst.iter()
+        .zip(src)
+        .take_while(|&(&d, &s)| d & 1 == 1 && s & 1 == 0)
+        .count()
+}
+
 impl Wake {
     fn bits(self) -> u64 {
         match self {
@@ -539,6 +585,36 @@ impl Userfaultfd {
         })
     }
 
+    /// [`move_pages`](Self::move_pages) for a caller that alone takes pages
+    /// from `src`: a call that ends with `EEXIST` or `EAGAIN` is checked
+    /// against the page tables (`mincore` of both ranges), and the pages it
+    /// moved count as placed even where the kernel did not say so. Linux 6.18
+    /// was seen to move every page of a call and report `EEXIST` with none
+    /// moved: a caller that then placed those pages again met its own pages
+    /// there and took their objects for lost.
+    ///
+    /// Async-signal-safe: ioctls and `mincore`, no allocation.
+    ///
+    /// # Safety
+    ///
+    /// As for [`move_pages`](Self::move_pages); and no other thread moves,
+    /// discards or unmaps pages of `src..src + len` during the call (so a
+    /// source found empty after it was emptied by it).
+    pub unsafe fn move_owned_pages(
+        &self,
+        dst: usize,
+        src: usize,
+        len: usize,
+        mode: MoveMode,
+    ) -> Placement {
+        // SAFETY: as the caller guarantees.
+        let p = unsafe { self.move_pages(dst, src, len, mode) };
+        match p.outcome {
+            Outcome::Exists | Outcome::Again => unreported_moves(dst, src, len, p),
+            _ => p,
+        }
+    }
+
     /// Copies `src..src + len` into the missing pages at `dst..dst + len`
     /// (`UFFDIO_COPY`): the kernel allocates fresh pages and copies into them.
     /// Works where MOVE cannot (an `EBUSY` source, no free page to move).
@@ -567,5 +643,22 @@ impl Userfaultfd {
         placement(Op::ZeroPage, len, unsafe {
             sys::uffd_zeropage(&self.fd, dst, len, wake.bits())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::moved_prefix;
+
+    /// The pages a misreported MOVE took: destination resident, source
+    /// empty, from the first page on; a page another thread placed (its
+    /// source still here) or one not moved (its destination empty) ends them.
+    #[test]
+    fn the_moved_prefix_is_where_the_destination_filled_and_the_source_emptied() {
+        assert_eq!(moved_prefix(&[1, 1, 1], &[0, 0, 0]), 3);
+        assert_eq!(moved_prefix(&[1, 1, 1], &[0, 1, 0]), 1, "placed by another");
+        assert_eq!(moved_prefix(&[1, 0, 1], &[0, 0, 0]), 1, "not moved");
+        assert_eq!(moved_prefix(&[0], &[1]), 0);
+        assert_eq!(moved_prefix(&[], &[]), 0);
     }
 }

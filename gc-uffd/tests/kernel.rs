@@ -324,6 +324,49 @@ fn dontfork_keeps_move_working_across_fork() {
     assert_eq!(read_stamp(dst.start()), Some(marker(7, 0)));
 }
 
+/// A MOVE of owned pages that meets a page another thread placed counts the
+/// pages it moved before it, no more: the check of the page tables such a
+/// failed MOVE gets (the kernel was seen to misreport one) finds that page's
+/// source still in place, and stops there.
+#[test]
+fn a_move_meeting_a_placed_page_counts_only_the_pages_before_it() {
+    if !require(&[Capability::Move]) {
+        return;
+    }
+    let uffd = uffd(Features::MOVE);
+    let src = stamped(4, 20);
+    let other = stamped(1, 30);
+    let dst = empty(4);
+    uffd.register(dst.range()).unwrap();
+    let p = uffd.copy_pages(dst.start() + 2 * page(), other.start(), page(), Wake::Yes);
+    assert_eq!(p.outcome, Outcome::Complete);
+    // SAFETY: both ranges belong to this test.
+    let p =
+        unsafe { uffd.move_owned_pages(dst.start(), src.start(), 4 * page(), MoveMode::empty()) };
+    assert_eq!(p.placed, 2 * page(), "{p:?}");
+    assert!(
+        matches!(p.outcome, Outcome::Again | Outcome::Exists),
+        "{p:?}"
+    );
+    // SAFETY: as above; the caller's retry of the rest.
+    let p = unsafe {
+        uffd.move_owned_pages(
+            dst.start() + 2 * page(),
+            src.start() + 2 * page(),
+            2 * page(),
+            MoveMode::empty(),
+        )
+    };
+    assert_eq!((p.placed, p.outcome), (0, Outcome::Exists));
+    assert_eq!(read_stamp(dst.start() + page()), Some(marker(20, 1)));
+    assert_eq!(read_stamp(dst.start() + 2 * page()), Some(marker(30, 0)));
+    assert_eq!(
+        read_stamp(src.start() + 2 * page()),
+        Some(marker(20, 2)),
+        "the page not moved stays in the source"
+    );
+}
+
 #[test]
 fn copy_and_zeropage_fill_only_missing_pages() {
     if !require(&[Capability::Userfaultfd]) {

@@ -1101,8 +1101,9 @@ impl Compaction {
             if mov {
                 // SAFETY: `src` is a shadow page this thread claimed (its page's own,
                 // or a buffer), or the old page of a large object that moves whose
-                // page this thread claimed; nothing references it.
-                unsafe { c.uffd.move_pages(dst, src, len, MoveMode::empty()) }
+                // page this thread claimed; nothing references it, and no other
+                // thread takes pages from it.
+                unsafe { c.uffd.move_owned_pages(dst, src, len, MoveMode::empty()) }
             } else {
                 c.uffd.copy_pages(dst, src, len, Wake::No)
             }
