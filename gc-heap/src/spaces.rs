@@ -31,21 +31,6 @@ pub const CHUNK: usize = 64 * WORD;
 /// Chunks per block of the live-words bitmap's summary.
 const BLOCK_CHUNKS: usize = Summary::WORDS;
 
-/// What a plan keeps for a chunk: its live words, as the live bitmap had
-/// them when it was made (marking is over: they no longer change), and the
-/// live words before it from the plan's base. Forwarding a reference reads
-/// both, at random over the heap: side by side, they cost one cache miss,
-/// not one in the live bitmap and one in a table of prefix sums.
-#[derive(Clone, Copy)]
-#[repr(C, align(16))]
-struct ChunkPlan {
-    live: u64,
-    prefix: u64,
-}
-
-/// Bytes of a [`ChunkPlan`].
-const CHUNK_PLAN: usize = std::mem::size_of::<ChunkPlan>();
-
 /// The spaces and their metadata.
 #[derive(Debug)]
 pub struct Spaces {
@@ -66,7 +51,7 @@ pub struct Spaces {
     /// The blocks of the moving space where marking set live words: planning
     /// and clearing skip the others.
     blocks: Summary,
-    /// A [`ChunkPlan`] for each chunk of a noted block.
+    /// Live words before each chunk of a noted block, from the plan's base.
     prefix: Reservation,
     /// Live words before each block, from the plan's base (for a block with
     /// none, where every address of it goes).
@@ -118,7 +103,7 @@ impl Spaces {
         let large_range = start + capacity..start + 2 * capacity;
         let chunks = capacity / CHUNK;
         let page = gc_uffd::page_size();
-        let prefix_bytes = (chunks * CHUNK_PLAN).next_multiple_of(page).max(page);
+        let prefix_bytes = (chunks * 4).next_multiple_of(page).max(page);
         let align = if prefix_bytes >= HUGE_PAGE {
             HUGE_PAGE
         } else {
@@ -540,8 +525,8 @@ impl Spaces {
         self.live.commit(range.clone())?;
         self.starts.commit(range.clone())?;
         let page = gc_uffd::page_size();
-        let first = (range.start - start) / CHUNK * CHUNK_PLAN / page * page;
-        let end = ((range.end - start).div_ceil(CHUNK) * CHUNK_PLAN)
+        let first = (range.start - start) / CHUNK * 4 / page * page;
+        let end = ((range.end - start).div_ceil(CHUNK) * 4)
             .next_multiple_of(page)
             .min(self.prefix.size());
         self.prefix.commit(first, end.saturating_sub(first))
@@ -788,11 +773,10 @@ impl Spaces {
     }
 
     #[inline(always)]
-    fn chunk_plan(&self, chunk: usize) -> *mut ChunkPlan {
-        debug_assert!((chunk + 1) * CHUNK_PLAN <= self.prefix.size());
-        // SAFETY: in bounds: one entry per chunk of the moving space, and the
-        // reservation is page-aligned.
-        unsafe { self.prefix.as_ptr().cast::<ChunkPlan>().add(chunk) }
+    fn prefix_slot(&self, chunk: usize) -> *mut u32 {
+        debug_assert!(chunk * 4 < self.prefix.size());
+        // SAFETY: in bounds: one u32 per chunk of the moving space.
+        unsafe { self.prefix.as_ptr().cast::<u32>().add(chunk) }
     }
 
     /// Marks every object in `range` of the moving space, walking them by
@@ -866,15 +850,10 @@ impl Spaces {
                 continue;
             }
             for c in c..block_end {
-                let mut live = self.live.raw_word(c);
-                // SAFETY: the table has an entry per chunk and only the
+                // SAFETY: the prefix array has a slot per chunk and only the
                 // collector, one at a time, writes it.
-                unsafe {
-                    self.chunk_plan(c).write(ChunkPlan {
-                        live,
-                        prefix: u64::from(words),
-                    })
-                };
+                unsafe { self.prefix_slot(c).write(words) };
+                let mut live = self.live.raw_word(c);
                 words += live.count_ones();
                 if c == first {
                     live |= below_base;
@@ -1228,15 +1207,10 @@ impl Plan<'_> {
     }
 
     #[inline(always)]
-    fn chunk(&self, chunk: usize) -> ChunkPlan {
+    fn prefix(&self, chunk: usize) -> usize {
         // SAFETY: in bounds; written by `Spaces::plan` for every planned chunk
         // below `self.p.chunks`.
-        unsafe { self.spaces.chunk_plan(chunk).read() }
-    }
-
-    #[inline(always)]
-    fn prefix(&self, chunk: usize) -> usize {
-        self.chunk(chunk).prefix as usize
+        unsafe { self.spaces.prefix_slot(chunk).read() as usize }
     }
 
     /// The post-compact address of the live object at `addr` (unchanged
@@ -1263,9 +1237,8 @@ impl Plan<'_> {
             // No live word in its block: where the next live word goes.
             return start + self.block_prefix(c / BLOCK_CHUNKS) * WORD;
         }
-        let chunk = self.chunk(c);
-        let before = chunk.live & ((1u64 << bit) - 1);
-        start + (chunk.prefix as usize + before.count_ones() as usize) * WORD
+        let before = self.spaces.live.raw_word(c) & ((1u64 << bit) - 1);
+        start + (self.prefix(c) + before.count_ones() as usize) * WORD
     }
 
     /// Whether `addr` lies between the lowest block that moves and the end
@@ -1347,7 +1320,8 @@ impl Plan<'_> {
             return false;
         }
         let chunk = (value - self.spaces.moving.start()) / CHUNK;
-        prefetch(self.spaces.chunk_plan(chunk) as usize);
+        prefetch(self.spaces.live.word_addr(chunk));
+        prefetch(self.spaces.prefix_slot(chunk) as usize);
         true
     }
 
@@ -1404,9 +1378,8 @@ impl Plan<'_> {
             rank,
             |c| self.prefix(c),
         );
-        let chunk = self.chunk(lo);
-        let mut bits = chunk.live;
-        for _ in 0..rank - chunk.prefix as usize {
+        let mut bits = self.spaces.live.raw_word(lo);
+        for _ in 0..rank - self.prefix(lo) {
             bits &= bits - 1;
         }
         let word = start + (lo * 64 + bits.trailing_zeros() as usize) * WORD;
