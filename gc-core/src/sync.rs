@@ -123,6 +123,11 @@ impl<A: Zeroable> Zeroed<A> {
             _items: std::marker::PhantomData,
         })
     }
+
+    /// Keeps the first `n` items only (their memory stays mapped).
+    pub(crate) fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n);
+    }
 }
 
 impl<A: Zeroable> std::ops::Deref for Zeroed<A> {
@@ -146,13 +151,6 @@ impl<A: Zeroable> std::ops::DerefMut for Zeroed<A> {
         return unsafe { std::slice::from_raw_parts_mut(self.map.as_ptr().cast::<A>(), self.len) };
         #[cfg(loom)]
         return &mut self.items[..self.len];
-    }
-}
-
-impl<A: Zeroable> Zeroed<A> {
-    /// Keeps the first `n` items only (their memory stays mapped).
-    pub(crate) fn truncate(&mut self, n: usize) {
-        self.len = self.len.min(n);
     }
 }
 

@@ -118,52 +118,6 @@ pub enum Wake {
     No,
 }
 
-/// A MOVE of an owned source that ended with `EEXIST` or `EAGAIN`, checked
-/// against the page tables: a page whose destination is present and whose
-/// source is empty after the call was moved by it (no one else empties the
-/// source; a destination someone else filled leaves the source present).
-/// Returns the bytes moved from the start; if more than reported, the rest of
-/// the range is left to the caller's retry (`Again`).
-fn unreported_moves(dst: usize, src: usize, len: usize, reported: Placement) -> Placement {
-    const BATCH: usize = 64;
-    let page = crate::page_size();
-    let mut placed = reported.placed;
-    while placed < len {
-        let n = ((len - placed) / page).min(BATCH);
-        let (mut at_dst, mut at_src) = ([0u8; BATCH], [0u8; BATCH]);
-        if sys::mincore(dst + placed, n * page, &mut at_dst[..n]).is_err()
-            || sys::mincore(src + placed, n * page, &mut at_src[..n]).is_err()
-        {
-            break;
-        }
-        let moved = moved_prefix(&at_dst[..n], &at_src[..n]);
-        placed += moved * page;
-        if moved < n {
-            break;
-        }
-    }
-    match placed {
-        p if p == reported.placed => reported,
-        p if p == len => Placement {
-            placed: p,
-            outcome: Outcome::Complete,
-        },
-        p => Placement {
-            placed: p,
-            outcome: Outcome::Again,
-        },
-    }
-}
-
-/// How many pages from the first have their destination resident and their
-/// source empty (`mincore` bytes: bit 0 set when resident).
-fn moved_prefix(dst: &[u8], src: &[u8]) -> usize {
-    dst.iter()
-        .zip(src)
-        .take_while(|&(&d, &s)| d & 1 == 1 && s & 1 == 0)
-        .count()
-}
-
 impl Wake {
     fn bits(self) -> u64 {
         match self {
@@ -644,6 +598,52 @@ impl Userfaultfd {
             sys::uffd_zeropage(&self.fd, dst, len, wake.bits())
         })
     }
+}
+
+/// A MOVE of an owned source that ended with `EEXIST` or `EAGAIN`, checked
+/// against the page tables: a page whose destination is present and whose
+/// source is empty after the call was moved by it (no one else empties the
+/// source; a destination someone else filled leaves the source present).
+/// Returns the bytes moved from the start; if more than reported, the rest of
+/// the range is left to the caller's retry (`Again`).
+fn unreported_moves(dst: usize, src: usize, len: usize, reported: Placement) -> Placement {
+    const BATCH: usize = 64;
+    let page = crate::page_size();
+    let mut placed = reported.placed;
+    while placed < len {
+        let n = ((len - placed) / page).min(BATCH);
+        let (mut at_dst, mut at_src) = ([0u8; BATCH], [0u8; BATCH]);
+        if sys::mincore(dst + placed, n * page, &mut at_dst[..n]).is_err()
+            || sys::mincore(src + placed, n * page, &mut at_src[..n]).is_err()
+        {
+            break;
+        }
+        let moved = moved_prefix(&at_dst[..n], &at_src[..n]);
+        placed += moved * page;
+        if moved < n {
+            break;
+        }
+    }
+    match placed {
+        p if p == reported.placed => reported,
+        p if p == len => Placement {
+            placed: p,
+            outcome: Outcome::Complete,
+        },
+        p => Placement {
+            placed: p,
+            outcome: Outcome::Again,
+        },
+    }
+}
+
+/// How many pages from the first have their destination resident and their
+/// source empty (`mincore` bytes: bit 0 set when resident).
+fn moved_prefix(dst: &[u8], src: &[u8]) -> usize {
+    dst.iter()
+        .zip(src)
+        .take_while(|&(&d, &s)| d & 1 == 1 && s & 1 == 0)
+        .count()
 }
 
 #[cfg(test)]
