@@ -106,8 +106,10 @@ impl Ahead {
     /// the allocation range, so only the heap's first growth finds fresh
     /// pages, and there making them resident cost binary-trees 21 system
     /// time (1.36 s against 1.20 s on average, five interleaved runs each).
-    pub(crate) fn new(capacity: usize, mode: Mode, heap: Weak<HeapInner>) -> Self {
+    /// None either with `no_window` (an injected failure's test).
+    pub(crate) fn new(capacity: usize, mode: Mode, no_window: bool, heap: Weak<HeapInner>) -> Self {
         let window = match mode {
+            _ if no_window => 0,
             Mode::Move => 0,
             _ => WINDOW.min(capacity / WINDOW_SHARE) & !(gc_uffd::page_size() - 1),
         };

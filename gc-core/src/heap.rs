@@ -288,6 +288,10 @@ impl HeapBuilder {
             .then(crate::relink::Relinker::new)
             .flatten();
         let capacity = spaces.capacity();
+        #[cfg(feature = "fault-injection")]
+        let no_pages_ahead = self.inject.no_pages_ahead;
+        #[cfg(not(feature = "fault-injection"))]
+        let no_pages_ahead = false;
         let moving_start = spaces.moving().start();
         self.policy.check().map_err(GcError::Config)?;
         let governor = Governor::new(self.policy, capacity);
@@ -347,7 +351,7 @@ impl HeapBuilder {
             pacer: Pacer::default(),
             cycle: CycleControl::default(),
             references: References::default(),
-            ahead: crate::ahead::Ahead::new(capacity, mode, weak.clone()),
+            ahead: crate::ahead::Ahead::new(capacity, mode, no_pages_ahead, weak.clone()),
             concurrent,
         });
         heap.ahead.start();

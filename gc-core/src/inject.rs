@@ -65,4 +65,8 @@ pub struct Injection {
     /// outside the collector had populated each destination first: the
     /// pages are lost (to show that the heap says so and stops).
     pub place_exists_after: Option<usize>,
+    /// The allocation-ahead thread makes no page resident above the top (in
+    /// Copy and stop-the-world modes as in Move mode): the pages a test
+    /// never writes stay missing, however fast the thread ran.
+    pub no_pages_ahead: bool,
 }

@@ -90,10 +90,15 @@ fn check_and_write(
 }
 
 /// A heap in `mode` whose compaction thread starts late, so that the
-/// mutator meets pages not yet placed; `unread_min` as for the builder.
+/// mutator meets pages not yet placed; `unread_min` as for the builder. No
+/// pages are made resident ahead of the allocations (Copy mode's window):
+/// the untouched arrays' pages are then missing in every run, where the
+/// allocation-ahead thread, when it kept up, had made them all resident
+/// zeroes and the compaction found no hole to place.
 fn heap(mode: Mode, unread_min: usize) -> Option<(Heap, Types)> {
     let inject = Injection {
         compaction_delay: Some(Duration::from_millis(200)),
+        no_pages_ahead: true,
         ..Injection::default()
     };
     let policy = movegc_tests::requested_cycles_only();
@@ -194,6 +199,10 @@ fn move_unread_while_read(mode: Mode) {
             let c = st.last_compaction.clone().unwrap();
             eprintln!("{cycle}\n{c}");
             assert!(c.unread_moving > 0, "no young array moved unread: {c}");
+            assert!(
+                c.relink_holes > 0,
+                "no untouched young page placed as zero: {c}"
+            );
             for &(obj, id) in &young {
                 check_and_write(s, obj, id, 0, None, "a young array after its cycle");
             }
