@@ -69,4 +69,10 @@ pub struct Injection {
     /// Copy and stop-the-world modes as in Move mode): the pages a test
     /// never writes stay missing, however fast the thread ran.
     pub no_pages_ahead: bool,
+    /// A compaction thread sleeps this long between claiming a run of
+    /// moving-space pages and building it, as a thread preempted there: a
+    /// mutator that faults on a page of the run meanwhile waits for it, and
+    /// the thread then places that page ahead of the rest of the run. (Not
+    /// counted in the run's time, which sizes the next runs.)
+    pub run_delay: Option<std::time::Duration>,
 }

@@ -438,6 +438,10 @@ pub struct CompactionStats {
     pub copied_without_buffer: usize,
     /// `UFFDIO_MOVE` calls (contiguous runs go in one).
     pub move_calls: usize,
+    /// Pages placed ahead of the rest of their run because a mutator (or
+    /// another builder) waited for one of them: the page waited for and
+    /// those built before it.
+    pub placed_early: usize,
     /// Shadow pages with no live data, used as buffers to build pages in.
     pub buffers_free: usize,
     /// Shadow pages recycled as buffers once every object on them was in place.
@@ -557,7 +561,7 @@ impl fmt::Display for CompactionStats {
         write!(
             f,
             "gc #{} compaction: {} pages ({} by GC{}{}{}{}, {} by mutators), {} moved in {} calls, \
-             {} copied; buffers {} free + {} recycled, {} released early; allocation pages {} \
+             {} copied{}; buffers {} free + {} recycled, {} released early; allocation pages {} \
              recycled + {} fresh, \
              {} zero-filled; {}{}{}{}\
              wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; \
@@ -592,6 +596,11 @@ impl fmt::Display for CompactionStats {
             self.moved,
             self.move_calls,
             self.copied,
+            if self.placed_early > 0 {
+                format!(", {} placed early for a waiting thread", self.placed_early)
+            } else {
+                String::new()
+            },
             self.buffers_free,
             self.buffers_recycled,
             self.shadow_released,
@@ -760,6 +769,9 @@ pub struct Stats {
     /// Concurrent modes: pages above the new top filled with zeroes, for
     /// allocation claims or on a mutator's fault.
     pub pages_zero_filled: u64,
+    /// Concurrent modes: pages placed ahead of the rest of their run for a
+    /// waiting thread ([`CompactionStats::placed_early`]).
+    pub pages_placed_early: u64,
     /// Concurrent modes: mutator faults handled.
     pub mutator_faults: u64,
     /// Concurrent modes: the longest a mutator's fault handler took.
@@ -841,6 +853,7 @@ impl Stats {
         self.pages_copied += c.copied as u64;
         self.pages_recycled += c.buffers_recycled as u64;
         self.pages_zero_filled += (c.allocation_pages + c.zero_filled) as u64;
+        self.pages_placed_early += c.placed_early as u64;
         self.mutator_faults += c.faults.count;
         self.max_fault = self.max_fault.max(c.faults.max);
         for (total, (latency, time, distribution)) in [

@@ -615,6 +615,44 @@ fn mutators_build_pages_they_touch_first() {
     }
 }
 
+/// A mutator that faults on a page of a run the compaction thread claimed
+/// and has not built yet waits for that page, not for the run: the thread
+/// (held after each claim by an injected delay) builds the page next and
+/// places it ahead of the rest. The mutator walks a list from its oldest
+/// cell up while the thread works down from the top, so the walk meets the
+/// thread's runs; every cell reads back as written.
+#[test]
+fn a_page_waited_for_is_placed_ahead_of_its_run() {
+    let inject = gc_core::inject::Injection {
+        run_delay: Some(std::time::Duration::from_millis(20)),
+        ..Default::default()
+    };
+    let Some((heap, types)) =
+        movegc_tests::concurrent_heap(Mode::Move, 64 << 20, |b| b.inject(inject))
+    else {
+        return;
+    };
+    let mut m = heap.attach().unwrap();
+    const CELLS: usize = 50_000;
+    for round in 0..3 {
+        m.scope(|s| {
+            let head = numbered_list(s, types, CELLS);
+            let seen = s.mutator().heap().stats().collections;
+            while s.mutator().heap().stats().collections == seen {
+                s.mutator().alloc(types.blob, 200).unwrap();
+            }
+            check_numbered_list(s, head, CELLS, &format!("round {round}"));
+        });
+    }
+    let s = heap.stats();
+    eprintln!("{:?}", s.last_compaction);
+    assert!(
+        s.pages_placed_early > 0,
+        "no page was placed ahead of its run: {s:?}"
+    );
+    assert!(s.pages_by_mutators > 0, "the walk built no page: {s:?}");
+}
+
 #[test]
 fn unavailable_modes_are_refused_with_the_reason() {
     // Where the kernel allows both, this asserts nothing can go wrong in building;

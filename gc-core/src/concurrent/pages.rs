@@ -3,9 +3,11 @@
 //! faulting mutator, by compare-and-swap) → mapped (or failed). Only the
 //! claimer builds and places the page, so each page is built once and placed
 //! once; a mutator that faults on a page someone else claimed waits until it
-//! is mapped. Everything here is async-signal-safe: atomics and `sched_yield`.
+//! is mapped, and marks it wanted (a flag beside the state) so that a
+//! claimer building a long run places that page before the rest of the run.
+//! Everything here is async-signal-safe: atomics and `sched_yield`.
 
-use crate::sync::{AtomicU8, Ordering, Zeroed, yield_wait};
+use crate::sync::{AtomicU8, AtomicUsize, Ordering, Zeroed, yield_wait};
 
 const UNPROCESSED: u8 = 0;
 const CLAIMED: u8 = 1;
@@ -15,6 +17,12 @@ const FAILED: u8 = 3;
 /// The state of every to-space page of one compaction.
 pub(crate) struct PageStates {
     states: Zeroed<AtomicU8>,
+    /// Per page, 1 once a thread waited for it (the waiters write here, not
+    /// to the state, which only the claimer finishes).
+    wants: Zeroed<AtomicU8>,
+    /// Pages marked wanted so far: a claimer that saw it unchanged since it
+    /// last looked knows no page of its run has been marked since.
+    wanted: AtomicUsize,
 }
 
 impl PageStates {
@@ -22,6 +30,8 @@ impl PageStates {
     pub(crate) fn new(pages: usize) -> gc_uffd::Result<Self> {
         Ok(PageStates {
             states: Zeroed::new(pages)?,
+            wants: Zeroed::new(pages)?,
+            wanted: AtomicUsize::new(0),
         })
     }
 
@@ -60,10 +70,32 @@ impl PageStates {
             self.finish(i, placed);
             return (placed, true);
         }
+        self.want(i);
         (self.wait(i), false)
     }
 
-    /// Waits until page `i`'s claimer has finished; returns whether it is mapped.
+    /// Marks page `i` wanted, for its claimer to see.
+    fn want(&self, i: usize) {
+        if self.wants[i].swap(1, Ordering::Relaxed) == 0 {
+            self.wanted.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    /// Pages marked wanted so far (see [`is_wanted`](Self::is_wanted)).
+    /// Acquire: pairs with the waiter's mark, so a claimer that sees the
+    /// count moved sees the page's state wanted.
+    pub(crate) fn wanted(&self) -> usize {
+        self.wanted.load(Ordering::Acquire)
+    }
+
+    /// Whether a thread waits for page `i`, claimed and not finished.
+    pub(crate) fn is_wanted(&self, i: usize) -> bool {
+        self.wants[i].load(Ordering::Relaxed) == 1
+            && self.states[i].load(Ordering::Relaxed) == CLAIMED
+    }
+
+    /// Waits until page `i`'s claimer has finished; returns whether it is
+    /// mapped.
     pub(crate) fn wait(&self, i: usize) -> bool {
         let mut rounds = 0;
         loop {
@@ -164,6 +196,48 @@ mod loom_tests {
             for m in mutators {
                 m.join().unwrap();
             }
+            heap.check_placed_once();
+        });
+    }
+
+    /// A builder that claimed a run (both pages) and places early a page a
+    /// thread waits for, looking at the count of pages wanted before each
+    /// page it builds (as `sliding_run` does), and a mutator faulting on the
+    /// run's lower page: each page is placed exactly once, and the mutator
+    /// returns only once its page is in place.
+    #[test]
+    fn a_wanted_page_is_placed_once_ahead_of_its_run() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let heap = Heap::new();
+            assert!(heap.pages.try_claim(1) && heap.pages.try_claim(0));
+            let mutator = {
+                let heap = heap.clone();
+                loom::thread::spawn(move || heap.fault(0))
+            };
+            let mut placed = [false; PAGES];
+            let mut seen = usize::MAX;
+            for k in (0..PAGES).rev() {
+                let now = heap.pages.wanted();
+                if now != seen {
+                    seen = now;
+                    for j in 0..PAGES {
+                        if !placed[j] && heap.pages.is_wanted(j) {
+                            let ok = heap.place(j);
+                            heap.pages.finish(j, ok);
+                            placed[j] = true;
+                        }
+                    }
+                }
+                if !placed[k] {
+                    let ok = heap.place(k);
+                    heap.pages.finish(k, ok);
+                    placed[k] = true;
+                }
+            }
+            mutator.join().unwrap();
+            assert_eq!(heap.pages.wait_all(), 0);
             heap.check_placed_once();
         });
     }
