@@ -4,6 +4,7 @@
 //! thread, in a SIGBUS handler too, takes one with a compare-and-swap: no lock,
 //! so it is async-signal-safe.
 
+use super::PAGE;
 use crate::sync::{AtomicUsize, Ordering, Zeroed};
 
 /// A single-producer, multi-consumer queue of page addresses, each published
@@ -38,18 +39,31 @@ impl Buffers {
         true
     }
 
-    /// Takes a page, if one is published and not taken.
-    pub(crate) fn take(&self) -> Option<usize> {
+    /// Takes up to `max` pages (at least one) published one after the other
+    /// and each a page above the one before: the first and how many. Built
+    /// in, they go into place with one call; taken a page at a time, two
+    /// builders taking at once (a paced mutator beside the compaction
+    /// thread) got every other page, and a run a call per page.
+    pub(crate) fn take_run(&self, max: usize) -> Option<(usize, usize)> {
         let mut t = self.taken.load(Ordering::Relaxed);
         loop {
-            if t >= self.published.load(Ordering::Acquire) {
+            let published = self.published.load(Ordering::Acquire);
+            if t >= published || max == 0 {
                 return None;
+            }
+            let first = self.slots[t].load(Ordering::Relaxed);
+            let mut n = 1;
+            while n < max
+                && t + n < published
+                && self.slots[t + n].load(Ordering::Relaxed) == first + n * PAGE
+            {
+                n += 1;
             }
             match self
                 .taken
-                .compare_exchange_weak(t, t + 1, Ordering::Relaxed, Ordering::Relaxed)
+                .compare_exchange_weak(t, t + n, Ordering::Relaxed, Ordering::Relaxed)
             {
-                Ok(_) => return Some(self.slots[t].load(Ordering::Relaxed)),
+                Ok(_) => return Some((first, n)),
                 Err(now) => t = now,
             }
         }
@@ -78,7 +92,7 @@ mod loom_tests {
             let consumers: Vec<_> = (0..2)
                 .map(|_| {
                     let q = q.clone();
-                    loom::thread::spawn(move || q.take())
+                    loom::thread::spawn(move || q.take_run(1).map(|(page, _)| page))
                 })
                 .collect();
             assert!(q.push(0x1000));
@@ -88,12 +102,62 @@ mod loom_tests {
                 .into_iter()
                 .filter_map(|c| c.join().unwrap())
                 .collect();
-            while let Some(p) = q.take() {
+            while let Some((p, _)) = q.take_run(1) {
                 got.push(p);
             }
             got.sort();
             assert_eq!(got, [0x1000, 0x2000]);
             assert_eq!(q.available(), 0);
         });
+    }
+
+    /// Two consumers taking runs while the producer publishes three
+    /// contiguous pages: each page is taken once, every run is contiguous
+    /// and no longer than asked.
+    #[test]
+    fn runs_are_taken_whole_and_once() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let q = Arc::new(Buffers::new(3).unwrap());
+            let consumers: Vec<_> = (0..2)
+                .map(|_| {
+                    let q = q.clone();
+                    loom::thread::spawn(move || q.take_run(2))
+                })
+                .collect();
+            for k in 1..=3 {
+                assert!(q.push(k * PAGE));
+            }
+            let mut got = Vec::new();
+            for run in consumers.into_iter().filter_map(|c| c.join().unwrap()) {
+                assert!((1..=2).contains(&run.1), "{run:?}");
+                got.extend((0..run.1).map(|k| run.0 + k * PAGE));
+            }
+            while let Some((first, n)) = q.take_run(3) {
+                got.extend((0..n).map(|k| first + k * PAGE));
+            }
+            got.sort();
+            assert_eq!(got, [PAGE, 2 * PAGE, 3 * PAGE]);
+        });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A run ends where the next page published is not the next page up.
+    #[test]
+    fn a_run_stops_at_a_gap() {
+        let q = Buffers::new(8).unwrap();
+        for page in [1, 2, 3, 5, 6, 4] {
+            assert!(q.push(page * PAGE));
+        }
+        assert_eq!(q.take_run(2), Some((PAGE, 2)));
+        assert_eq!(q.take_run(8), Some((3 * PAGE, 1)));
+        assert_eq!(q.take_run(8), Some((5 * PAGE, 2)));
+        assert_eq!(q.take_run(1), Some((4 * PAGE, 1)));
+        assert_eq!(q.take_run(8), None);
     }
 }

@@ -193,9 +193,9 @@ pub(crate) struct Compaction {
     /// hint only: a page missing there still faults and is served.
     prepared_from: usize,
     prepared_to: AtomicUsize,
-    /// Per part of the pages (see `split`), the lowest page a compaction
-    /// thread claimed going down: where paced mutators start theirs.
-    claimed_down_to: [AtomicUsize; 2],
+    /// Per part of the pages (see `split`), the top of the pages no builder
+    /// has taken in a chunk yet (`usize::MAX`: the part's end).
+    cursors: [AtomicUsize; 2],
     /// Scratch pages for paced mutators' runs, kept for the next.
     assist_scratch: parking_lot::Mutex<Vec<Box<[PageBuf]>>>,
     /// Which shadow pages were published, from the compaction thread's
@@ -416,7 +416,7 @@ impl Compaction {
             copy_only: AtomicBool::new(false),
             prepared_from: (plan.new_top() + ALLOCATION_SLACK).next_multiple_of(PAGE),
             prepared_to: AtomicUsize::new(0),
-            claimed_down_to: [AtomicUsize::new(usize::MAX), AtomicUsize::new(usize::MAX)],
+            cursors: [AtomicUsize::new(usize::MAX), AtomicUsize::new(usize::MAX)],
             assist_scratch: parking_lot::Mutex::new(Vec::new()),
             producer: parking_lot::Mutex::new(Producer::idle()),
             counts: Counts::default(),
@@ -714,34 +714,18 @@ impl Compaction {
         let mut done = 0;
         while done < want && self.buffers.available() > reserve {
             // A run of buffers contiguous in the shadow goes in with one call.
-            let Some(first) = self.take_buffer() else {
+            let Some((src, k)) = self.take_buffers((want - done).min(ALLOCATION_RUN)) else {
                 break;
             };
-            let mut n = 1;
-            let mut next = None;
-            while done + n < want.min(done + ALLOCATION_RUN) {
-                match self.take_buffer() {
-                    Some(b) if b == first + n * PAGE => n += 1,
-                    other => {
-                        next = other;
-                        break;
-                    }
-                }
-            }
-            for (src, k) in [Some((first, n)), next.map(|b| (b, 1))]
-                .into_iter()
-                .flatten()
-            {
-                // SAFETY: taken buffers are garbage shadow pages this thread
-                // alone holds.
-                unsafe { std::ptr::write_bytes(src as *mut u8, 0, k * PAGE) };
-                let put = self.put(range.start + done * PAGE, src, k, true);
-                done += put.pages;
-                if put.outcome != Outcome::Complete {
-                    // Placed meanwhile by someone else, or the cycle is ending:
-                    // what is left takes zero pages.
-                    return done;
-                }
+            // SAFETY: taken buffers are garbage shadow pages this thread
+            // alone holds.
+            unsafe { std::ptr::write_bytes(src as *mut u8, 0, k * PAGE) };
+            let put = self.put(range.start + done * PAGE, src, k, true);
+            done += put.pages;
+            if put.outcome != Outcome::Complete {
+                // Placed meanwhile by someone else, or the cycle is ending:
+                // what is left takes zero pages.
+                return done;
             }
         }
         done
@@ -1007,11 +991,17 @@ impl Compaction {
     }
 
     fn take_buffer(&self) -> Option<usize> {
+        self.take_buffers(1).map(|(page, _)| page)
+    }
+
+    /// Takes up to `max` buffer pages contiguous in the shadow (see
+    /// [`Buffers::take_run`]): the first and how many.
+    fn take_buffers(&self, max: usize) -> Option<(usize, usize)> {
         #[cfg(feature = "fault-injection")]
         if self.concurrent().inject.no_buffers {
             return None;
         }
-        self.buffers.take()
+        self.buffers.take_run(max)
     }
 
     /// Whether built pages are moved into place now (else copied): MOVE
@@ -1274,68 +1264,46 @@ impl Compaction {
         self.faults.total()
     }
 
-    /// Claims runs of pages from the top down, builds and places them, and
-    /// calls `after_run` after each, until it says stop; returns the pages it
-    /// built (placed or not). Pages claimed already (by a
-    /// mutator's fault, or by another compaction thread) are skipped: every
-    /// thread goes down the same pages. `below_claimed`: start below the
-    /// lowest page a compaction thread claimed (a paced mutator's help, which
-    /// need not look at every page).
+    /// Takes chunks of pages from the top down (see [`take_chunk`](Self::take_chunk)),
+    /// claims, builds and places their pages in runs, and calls `after_run`
+    /// after each chunk, until it says stop; returns the pages it built
+    /// (placed or not). Pages of a chunk claimed already (by a mutator's
+    /// fault, a hot run, a dense page's header) are skipped, and split it
+    /// into runs. `assist`: a paced mutator's, whose runs take [`RUN_TIME`].
     fn build_runs(
         &self,
         plan: &Plan<'_>,
         scratch: usize,
-        below_claimed: bool,
+        assist: bool,
         mut after_run: impl FnMut() -> bool,
     ) -> usize {
         let mut built = 0;
         // A paced mutator goes back to its allocation only after its run.
-        let mut cost = RunCost::new(if below_claimed {
-            RUN_TIME
-        } else {
-            SLIDING_RUN_TIME
-        });
+        let mut cost = RunCost::new(if assist { RUN_TIME } else { SLIDING_RUN_TIME });
         let split = self.split(plan);
         // The marked objects' pages first, then the black objects': each top
         // down (see `split`).
         for (p, part) in [0..split, split..self.pages.len()].into_iter().enumerate() {
-            let mut i = part.end;
-            if below_claimed {
-                i = i.min(
-                    self.claimed_down_to[p]
-                        .load(Ordering::Relaxed)
-                        .max(part.start),
-                );
-            }
-            while i > part.start {
-                i -= 1;
-                if !self.pages.try_claim(i) {
-                    continue;
-                }
-                let hi = i;
-                let dense = hi < self.dense_pages;
-                let run = cost.pages(dense);
-                while hi - i + 1 < run
-                    && i > part.start
-                    && (i - 1 < self.dense_pages) == dense
-                    && self.pages.try_claim(i - 1)
-                {
+            while let Some(chunk) = self.take_chunk(p, &part, &cost) {
+                let mut i = chunk.end;
+                while i > chunk.start {
                     i -= 1;
+                    if !self.pages.try_claim(i) {
+                        continue;
+                    }
+                    let hi = i;
+                    while i > chunk.start && self.pages.try_claim(i - 1) {
+                        i -= 1;
+                    }
+                    #[cfg(feature = "fault-injection")]
+                    if let Some(delay) = self.concurrent().inject.run_delay.filter(|_| !assist) {
+                        std::thread::sleep(delay);
+                    }
+                    let t = Instant::now();
+                    self.claimed_run(plan, i, hi, scratch);
+                    cost.note(hi < self.dense_pages, hi - i + 1, t.elapsed());
+                    built += hi - i + 1;
                 }
-                self.claimed_down_to[p].fetch_min(i, Ordering::Relaxed);
-                #[cfg(feature = "fault-injection")]
-                if let Some(delay) = self
-                    .concurrent()
-                    .inject
-                    .run_delay
-                    .filter(|_| !below_claimed)
-                {
-                    std::thread::sleep(delay);
-                }
-                let t = Instant::now();
-                self.claimed_run(plan, i, hi, scratch);
-                cost.note(dense, hi - i + 1, t.elapsed());
-                built += hi - i + 1;
                 if !after_run() {
                     return built;
                 }
@@ -1344,10 +1312,39 @@ impl Compaction {
         built
     }
 
+    /// The next chunk of part `p` (`part`) going down, for this thread
+    /// alone: as many pages as a run of the kind at its top builds in its
+    /// time (`cost`), all dense or all sliding; `None` once the part is
+    /// taken. Every builder takes its chunks from the same cursor, so their
+    /// runs never interleave: when a paced mutator started its runs below
+    /// the lowest page the compaction thread had claimed, the two claimed
+    /// the same pages at once and cut each other's runs (binary-trees 21's
+    /// sliding runs averaged 29 pages of the 64 they could take).
+    fn take_chunk(&self, p: usize, part: &Range<usize>, cost: &RunCost) -> Option<Range<usize>> {
+        let cursor = &self.cursors[p];
+        let mut at = cursor.load(Ordering::Relaxed);
+        loop {
+            let top = at.min(part.end);
+            if top <= part.start {
+                return None;
+            }
+            let dense = top - 1 < self.dense_pages;
+            let floor = match dense {
+                true => part.start,
+                false => part.start.max(self.dense_pages),
+            };
+            let lo = top.saturating_sub(cost.pages(dense)).max(floor);
+            match cursor.compare_exchange_weak(at, lo, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return Some(lo..top),
+                Err(now) => at = now,
+            }
+        }
+    }
+
     /// A paced mutator's turn (in native code): rather than sleep until the
     /// compaction has placed enough pages for its allocation, it builds runs
-    /// itself, below where the compaction threads have got to, while
-    /// `still_paced()`. On two cores, the waiting mutator's CPU is the one
+    /// itself, taking the next chunks down as the compaction threads do,
+    /// while `still_paced()`. On two cores, the waiting mutator's CPU is the one
     /// a second compaction thread would have taken from it. The pages it
     /// could not place the compaction's end counts, as every builder's.
     pub(crate) fn assist(&self, still_paced: impl FnMut() -> bool) {
@@ -1472,22 +1469,33 @@ impl Compaction {
         // Copied from a buffer, a page would stay behind in the shadow until
         // the compaction's end: the scratch pages serve again.
         let copying = !self.moves();
+        let mut need = 0;
         for (k, b) in buffers.iter_mut().enumerate().take(n) {
-            if let Some(src) = plan.unread_source(self.page(lo + k)) {
-                *b = (self.shadow(src), Source::Unread);
-                continue;
-            }
-            if copying {
-                *b = (scratch + k * PAGE, Source::Scratch);
-                continue;
-            }
-            *b = match self.take_buffer() {
-                Some(page) => (page, Source::Buffer),
+            *b = match plan.unread_source(self.page(lo + k)) {
+                Some(src) => (self.shadow(src), Source::Unread),
                 None => {
-                    self.counts.without_buffer.fetch_add(1, Ordering::Relaxed);
+                    need += usize::from(!copying);
                     (scratch + k * PAGE, Source::Scratch)
                 }
             };
+        }
+        // Buffers in stretches contiguous in the shadow, so that the run
+        // goes into place with few calls.
+        let mut stretch = (0, 0);
+        for b in buffers.iter_mut().take(n) {
+            if b.1 == Source::Unread || copying {
+                continue;
+            }
+            if stretch.1 == 0 {
+                stretch = self.take_buffers(need).unwrap_or((0, 0));
+            }
+            if stretch.1 == 0 {
+                self.counts.without_buffer.fetch_add(1, Ordering::Relaxed);
+            } else {
+                *b = (stretch.0, Source::Buffer);
+                stretch = (stretch.0 + PAGE, stretch.1 - 1);
+            }
+            need -= 1;
         }
         let buffers = &buffers[..n];
         let build = |k: usize| {
@@ -1710,20 +1718,9 @@ impl Compaction {
             self.counts.released.fetch_add(n, Ordering::Relaxed);
         };
         while self.buffers.available() > keep + ALLOCATION_RUN {
-            let Some(first) = self.take_buffer() else {
+            let Some((first, n)) = self.take_buffers(ALLOCATION_RUN) else {
                 return;
             };
-            let mut n = 1;
-            while n < ALLOCATION_RUN {
-                match self.take_buffer() {
-                    Some(b) if b == first + n * PAGE => n += 1,
-                    Some(b) => {
-                        release(b, 1);
-                        break;
-                    }
-                    None => break,
-                }
-            }
             release(first, n);
         }
     }
@@ -1762,7 +1759,6 @@ impl Compaction {
             .prepared_to
             .load(Ordering::Relaxed)
             .max(self.prepared_from);
-        let mut pending = None;
         // Zeroed pages a MOVE left behind, for the next one: (first, count).
         let mut zeroed: Option<(usize, usize)> = None;
         let mut left = max;
@@ -1782,19 +1778,10 @@ impl Compaction {
                     if left == 0 {
                         break;
                     }
-                    let Some(first) = pending.take().or_else(|| self.take_buffer()) else {
+                    let Some((first, n)) = self.take_buffers(ALLOCATION_RUN.min(left).min(room))
+                    else {
                         break;
                     };
-                    let mut n = 1;
-                    while n < ALLOCATION_RUN.min(left).min(room) {
-                        match self.take_buffer() {
-                            Some(b) if b == first + n * PAGE => n += 1,
-                            other => {
-                                pending = other;
-                                break;
-                            }
-                        }
-                    }
                     left -= n;
                     // SAFETY: taken buffers are garbage shadow pages this thread
                     // alone holds.
