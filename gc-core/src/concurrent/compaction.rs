@@ -40,12 +40,14 @@ const RUN_TIME: Duration = Duration::from_micros(150);
 /// How long a compaction thread's run of sliding pages may take to build: a
 /// mutator that waits for one of its pages has it placed ahead of the rest
 /// (`PageStates::is_wanted`), after the page being built, so the run's
-/// length costs no mutator its wait, and is bounded only so that the pages
-/// it frees are recycled as the compaction goes. Binary-trees 21 in Move
-/// mode, runs of 150 µs against 600 µs (three interleaved runs each): 27,000–
-/// 36,000 TLB shootdowns against 15,000–18,000, system time 1.44–1.49 s
-/// against 0.98–1.08 s.
-const SLIDING_RUN_TIME: Duration = Duration::from_micros(300);
+/// length costs no mutator its wait, and is bounded only so that a run of
+/// pages slow to build frees its sources for recycling as the compaction
+/// goes; most runs are [`RUN`] pages. Binary-trees 21 in Move mode, runs of
+/// 150 µs against 600 µs (three interleaved runs each): 27,000–36,000 TLB
+/// shootdowns against 15,000–18,000, system time 1.44–1.49 s against
+/// 0.98–1.08 s; 300 µs against 2 ms (four each): 27–29 pages a MOVE call
+/// against 30–32.
+const SLIDING_RUN_TIME: Duration = Duration::from_millis(2);
 
 /// The pages of a run before any of its kind was timed: what runs were
 /// before they were sized by time.
