@@ -75,4 +75,9 @@ pub struct Injection {
     /// the thread then places that page ahead of the rest of the run. (Not
     /// counted in the run's time, which sizes the next runs.)
     pub run_delay: Option<std::time::Duration>,
+    /// A paced mutator sleeps this long between taking a chunk of pages to
+    /// build and claiming them, as a thread preempted there: the compaction
+    /// thread meanwhile runs out of chunks, and must still see those pages
+    /// built before the compaction ends.
+    pub chunk_delay: Option<std::time::Duration>,
 }

@@ -348,6 +348,30 @@ fn a_paced_mutator_builds_pages() {
     );
 }
 
+/// A paced mutator that took a chunk of pages and was preempted before
+/// claiming them (an injected delay, longer than the compaction) leaves
+/// them to the compaction thread, which claims what nobody has before it
+/// ends: every cell of the list reads back as written. (Without that last
+/// pass, the compaction ended with the chunk unbuilt.)
+#[test]
+fn a_chunk_a_paced_mutator_holds_is_built_by_the_compaction() {
+    let Some((heap, types)) = held_back_heap(|b| {
+        b.inject(gc_core::inject::Injection {
+            compaction_delay: Some(std::time::Duration::from_millis(100)),
+            chunk_delay: Some(std::time::Duration::from_millis(400)),
+            ..Default::default()
+        })
+    }) else {
+        return;
+    };
+    allocate_through_a_compaction(&heap, types, |m| {
+        m.alloc(types.blob, 200).unwrap();
+    });
+    let s = heap.stats();
+    assert_eq!(s.pages_lost, 0, "{s:?}");
+    assert!(s.paced > 0, "the mutator was never paced: {s:?}");
+}
+
 /// The pages that the mutators wrote young references into since the last
 /// cycle are built first: a full cycle after such writes to an old list's
 /// cells builds their pages before the rest (the compaction thread alone:

@@ -1272,6 +1272,12 @@ impl Compaction {
     /// (placed or not). Pages of a chunk claimed already (by a mutator's
     /// fault, a hot run, a dense page's header) are skipped, and split it
     /// into runs. `assist`: a paced mutator's, whose runs take [`RUN_TIME`].
+    ///
+    /// A compaction thread then goes down each part once more, claiming
+    /// what nobody has: a chunk another builder took and has not claimed
+    /// yet. The compaction ends once no page is claimed and unfinished
+    /// (`PageStates::wait_all`), and an unclaimed page would be left
+    /// unbuilt.
     fn build_runs(
         &self,
         plan: &Plan<'_>,
@@ -1282,34 +1288,71 @@ impl Compaction {
         let mut built = 0;
         // A paced mutator goes back to its allocation only after its run.
         let mut cost = RunCost::new(if assist { RUN_TIME } else { SLIDING_RUN_TIME });
+        #[cfg(feature = "fault-injection")]
+        let (hold, taken) = {
+            let inject = &self.concurrent().inject;
+            (
+                inject.run_delay.filter(|_| !assist),
+                inject.chunk_delay.filter(|_| assist),
+            )
+        };
+        #[cfg(not(feature = "fault-injection"))]
+        let (hold, taken): (_, Option<Duration>) = (None, None);
         let split = self.split(plan);
         // The marked objects' pages first, then the black objects': each top
         // down (see `split`).
         for (p, part) in [0..split, split..self.pages.len()].into_iter().enumerate() {
             while let Some(chunk) = self.take_chunk(p, &part, &cost) {
-                let mut i = chunk.end;
-                while i > chunk.start {
-                    i -= 1;
-                    if !self.pages.try_claim(i) {
-                        continue;
-                    }
-                    let hi = i;
-                    while i > chunk.start && self.pages.try_claim(i - 1) {
-                        i -= 1;
-                    }
-                    #[cfg(feature = "fault-injection")]
-                    if let Some(delay) = self.concurrent().inject.run_delay.filter(|_| !assist) {
-                        std::thread::sleep(delay);
-                    }
-                    let t = Instant::now();
-                    self.claimed_run(plan, i, hi, scratch);
-                    cost.note(hi < self.dense_pages, hi - i + 1, t.elapsed());
-                    built += hi - i + 1;
+                if let Some(delay) = taken {
+                    std::thread::sleep(delay);
                 }
+                built += self.claimed_runs(plan, chunk, scratch, hold, &mut cost);
                 if !after_run() {
                     return built;
                 }
             }
+            if !assist {
+                built += self.claimed_runs(plan, part, scratch, hold, &mut cost);
+            }
+        }
+        built
+    }
+
+    /// Claims the pages of `range` nobody has claimed, top down, and builds
+    /// and places them in runs (all dense or all sliding, at most [`RUN`]
+    /// pages), after holding each run claimed for `hold` (an injected
+    /// delay); returns how many.
+    fn claimed_runs(
+        &self,
+        plan: &Plan<'_>,
+        range: Range<usize>,
+        scratch: usize,
+        hold: Option<Duration>,
+        cost: &mut RunCost,
+    ) -> usize {
+        let mut built = 0;
+        let mut i = range.end;
+        while i > range.start {
+            i -= 1;
+            if !self.pages.try_claim(i) {
+                continue;
+            }
+            let hi = i;
+            let dense = hi < self.dense_pages;
+            while hi - i + 1 < RUN
+                && i > range.start
+                && (i - 1 < self.dense_pages) == dense
+                && self.pages.try_claim(i - 1)
+            {
+                i -= 1;
+            }
+            if let Some(delay) = hold {
+                std::thread::sleep(delay);
+            }
+            let t = Instant::now();
+            self.claimed_run(plan, i, hi, scratch);
+            cost.note(dense, hi - i + 1, t.elapsed());
+            built += hi - i + 1;
         }
         built
     }
