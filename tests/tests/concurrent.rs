@@ -568,6 +568,29 @@ fn copy_mode_two_compaction_threads() {
     graphs_survive(Mode::Copy, 2, 16, 2);
 }
 
+/// A 64 MiB Move heap with `inject`, through three rounds: a numbered list
+/// of `cells` cells built, allocation until a collection the budget
+/// triggers has run (it returns right after its pause, its compaction under
+/// way), and the list walked from its oldest cell, at the bottom of the
+/// heap, while the compaction works from the top, every cell checked.
+/// `None` where the heap cannot run.
+fn walk_lists_into_compactions(inject: gc_core::inject::Injection, cells: usize) -> Option<Heap> {
+    let (heap, types) = movegc_tests::concurrent_heap(Mode::Move, 64 << 20, |b| b.inject(inject))?;
+    let mut m = heap.attach().unwrap();
+    for round in 0..3 {
+        m.scope(|s| {
+            let head = numbered_list(s, types, cells);
+            let seen = s.mutator().heap().stats().collections;
+            while s.mutator().heap().stats().collections == seen {
+                s.mutator().alloc(types.blob, 200).unwrap();
+            }
+            check_numbered_list(s, head, cells, &format!("round {round}"));
+        });
+    }
+    drop(m);
+    Some(heap)
+}
+
 /// Right after a pause, a mutator walks a long list from its oldest cell (at
 /// the bottom of the heap) while the compaction thread works from the top:
 /// the pages the mutator reaches first it builds itself, and every cell reads
@@ -579,25 +602,9 @@ fn mutators_build_pages_they_touch_first() {
         compaction_delay: Some(std::time::Duration::from_millis(20)),
         ..Default::default()
     };
-    let Some((heap, types)) =
-        movegc_tests::concurrent_heap(Mode::Move, 64 << 20, |b| b.inject(inject))
-    else {
+    let Some(heap) = walk_lists_into_compactions(inject, 200_000) else {
         return;
     };
-    let mut m = heap.attach().unwrap();
-    const CELLS: usize = 200_000;
-    for round in 0..3 {
-        m.scope(|s| {
-            let head = numbered_list(s, types, CELLS);
-            // Allocate until a collection triggered by the budget has run: it
-            // returns right after its pause, with compaction under way.
-            let seen = s.mutator().heap().stats().collections;
-            while s.mutator().heap().stats().collections == seen {
-                s.mutator().alloc(types.blob, 200).unwrap();
-            }
-            check_numbered_list(s, head, CELLS, &format!("round {round}"));
-        });
-    }
     let s = heap.stats();
     assert!(
         s.pages_by_mutators > 0,
@@ -651,25 +658,10 @@ fn a_page_waited_for_is_placed_ahead_of_its_run() {
         run_delay: Some(std::time::Duration::from_millis(20)),
         ..Default::default()
     };
-    let Some((heap, types)) =
-        movegc_tests::concurrent_heap(Mode::Move, 64 << 20, |b| b.inject(inject))
-    else {
+    let Some(heap) = walk_lists_into_compactions(inject, 50_000) else {
         return;
     };
-    let mut m = heap.attach().unwrap();
-    const CELLS: usize = 50_000;
-    for round in 0..3 {
-        m.scope(|s| {
-            let head = numbered_list(s, types, CELLS);
-            let seen = s.mutator().heap().stats().collections;
-            while s.mutator().heap().stats().collections == seen {
-                s.mutator().alloc(types.blob, 200).unwrap();
-            }
-            check_numbered_list(s, head, CELLS, &format!("round {round}"));
-        });
-    }
     let s = heap.stats();
-    eprintln!("{:?}", s.last_compaction);
     assert!(
         s.pages_placed_early > 0,
         "no page was placed ahead of its run: {s:?}"

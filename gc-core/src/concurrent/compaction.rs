@@ -1359,8 +1359,9 @@ impl Compaction {
 
     /// The next chunk of part `p` (`part`) going down, for this thread
     /// alone: as many pages as a run of the kind at its top builds in its
-    /// time (`cost`), all dense or all sliding; `None` once the part is
-    /// taken. Every builder takes its chunks from the same cursor, so their
+    /// time (`cost`), sliding ones no more than there are buffers free (at
+    /// least [`FIRST_RUN`]), all dense or all sliding; `None` once the part
+    /// is taken. Every builder takes its chunks from the same cursor, so their
     /// runs never interleave: when a paced mutator started its runs below
     /// the lowest page the compaction thread had claimed, the two claimed
     /// the same pages at once and cut each other's runs (binary-trees 21's
@@ -1378,7 +1379,14 @@ impl Compaction {
                 true => part.start,
                 false => part.start.max(self.dense_pages),
             };
-            let lo = top.saturating_sub(cost.pages(dense)).max(floor);
+            let mut n = cost.pages(dense);
+            if !dense && self.moves() {
+                // Pages beyond the buffers free are built in scratch pages
+                // and copied in, a fresh page each: a shorter run recycles
+                // its sources sooner.
+                n = n.min(self.buffers.available().max(FIRST_RUN));
+            }
+            let lo = top.saturating_sub(n).max(floor);
             match cursor.compare_exchange_weak(at, lo, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => return Some(lo..top),
                 Err(now) => at = now,

@@ -82,8 +82,8 @@ impl PageStates {
     }
 
     /// Pages marked wanted so far (see [`is_wanted`](Self::is_wanted)).
-    /// Acquire: pairs with the waiter's mark, so a claimer that sees the
-    /// count moved sees the page's state wanted.
+    /// Acquire: pairs with the waiter's count, so a claimer that sees the
+    /// count moved sees the page's flag set.
     pub(crate) fn wanted(&self) -> usize {
         self.wanted.load(Ordering::Acquire)
     }
