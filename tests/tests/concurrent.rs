@@ -355,13 +355,14 @@ fn a_paced_mutator_builds_pages() {
 /// pass, the compaction ended with the chunk unbuilt.)
 #[test]
 fn a_chunk_a_paced_mutator_holds_is_built_by_the_compaction() {
-    let Some((heap, types)) = held_back_heap(|b| {
-        b.inject(gc_core::inject::Injection {
-            compaction_delay: Some(std::time::Duration::from_millis(100)),
-            chunk_delay: Some(std::time::Duration::from_millis(400)),
-            ..Default::default()
-        })
-    }) else {
+    let inject = gc_core::inject::Injection {
+        compaction_delay: Some(std::time::Duration::from_millis(100)),
+        chunk_delay: Some(std::time::Duration::from_millis(400)),
+        ..Default::default()
+    };
+    let Some((heap, types)) =
+        movegc_tests::concurrent_heap(Mode::Move, HELD_BACK_HEAP, |b| b.inject(inject))
+    else {
         return;
     };
     allocate_through_a_compaction(&heap, types, |m| {

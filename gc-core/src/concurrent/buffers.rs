@@ -1,8 +1,8 @@
 //! Buffer pages to build sliding pages in: shadow pages that hold no live
 //! data (found by a scan of the live bitmap) or whose objects are all in
 //! place already (recycled). The compaction thread alone publishes them; any
-//! thread, in a SIGBUS handler too, takes one with a compare-and-swap: no lock,
-//! so it is async-signal-safe.
+//! thread, in a SIGBUS handler too, takes a stretch of them with a
+//! compare-and-swap: no lock, so it is async-signal-safe.
 
 use super::PAGE;
 use crate::sync::{AtomicUsize, Ordering, Zeroed};
@@ -39,8 +39,9 @@ impl Buffers {
         true
     }
 
-    /// Takes up to `max` pages (at least one) published one after the other
-    /// and each a page above the one before: the first and how many. Built
+    /// Takes up to `max` pages (at least one; none when `max` is 0 or no
+    /// page is published and not taken) published one after the other and
+    /// each a page above the one before: the first and how many. Built
     /// in, they go into place with one call; taken a page at a time, two
     /// builders taking at once (a paced mutator beside the compaction
     /// thread) got every other page, and a run a call per page.
