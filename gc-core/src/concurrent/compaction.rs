@@ -1365,7 +1365,8 @@ impl Compaction {
     /// runs never interleave: when a paced mutator started its runs below
     /// the lowest page the compaction thread had claimed, the two claimed
     /// the same pages at once and cut each other's runs (binary-trees 21's
-    /// sliding runs averaged 29 pages of the 64 they could take).
+    /// first compaction, runs of 300 µs: 29 pages on average, 46 with the
+    /// cursor).
     fn take_chunk(&self, p: usize, part: &Range<usize>, cost: &RunCost) -> Option<Range<usize>> {
         let cursor = &self.cursors[p];
         let mut at = cursor.load(Ordering::Relaxed);
