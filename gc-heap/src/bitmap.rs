@@ -8,11 +8,15 @@ use gc_uffd::Reservation;
 
 use crate::object::WORD;
 
-/// One bit per word of `covered`.
+/// One bit per word of `covered`, optionally with a side word beside each
+/// bitmap word ([`with_side_words`](Self::with_side_words)).
 #[derive(Debug)]
 pub struct Bitmap {
     covered: Range<usize>,
     storage: Reservation,
+    /// Bitmap word `i` lies at word `i << shift` of the storage: 0, or 1
+    /// with side words.
+    shift: u32,
 }
 
 const BITS: usize = 64;
@@ -23,14 +27,31 @@ pub(crate) const HUGE_PAGE: usize = 2 << 20;
 impl Bitmap {
     /// A cleared bitmap for the words of `covered` (word-aligned).
     pub fn new(covered: Range<usize>) -> gc_uffd::Result<Self> {
+        Self::with_shift(covered, 0)
+    }
+
+    /// A cleared bitmap for the words of `covered` with a side word after
+    /// each bitmap word, in the same 16 bytes and so in the same cache line:
+    /// for a value looked up together with the bits, the live words before
+    /// the bitmap word in the live bitmap ([`side_word`](Self::side_word)).
+    /// The clears zero the side words of the bitmap words they clear whole.
+    pub fn with_side_words(covered: Range<usize>) -> gc_uffd::Result<Self> {
+        Self::with_shift(covered, 1)
+    }
+
+    fn with_shift(covered: Range<usize>, shift: u32) -> gc_uffd::Result<Self> {
         let words = (covered.end - covered.start) / WORD;
-        let bytes = words.div_ceil(BITS) * 8;
+        let bytes = (words.div_ceil(BITS) * 8) << shift;
         let page = gc_uffd::page_size();
         // Aligned to a huge page, so that one asked for covers the storage whole.
         let align = if bytes >= HUGE_PAGE { HUGE_PAGE } else { page };
         let storage = Reservation::new(bytes.next_multiple_of(page).max(page), align)?;
         storage.exclude_from_fork()?;
-        Ok(Bitmap { covered, storage })
+        Ok(Bitmap {
+            covered,
+            storage,
+            shift,
+        })
     }
 
     /// Whether a child forked from now on inherits the bitmap (by default it
@@ -57,8 +78,8 @@ impl Bitmap {
             return Ok(());
         }
         let page = gc_uffd::page_size();
-        let first = self.bit(start) / 8 / page * page;
-        let last = ((self.bit(end - WORD) / 8) + 1)
+        let first = ((self.bit(start) / BITS * 8) << self.shift) / page * page;
+        let last = (((self.bit(end - WORD) / BITS + 1) * 8) << self.shift)
             .next_multiple_of(page)
             .min(self.storage.size());
         self.storage.commit(first, last - first)
@@ -74,13 +95,23 @@ impl Bitmap {
         self.storage.as_ptr().cast()
     }
 
-    /// The bitmap word holding the bit of `index`.
+    /// Bitmap word `index`.
     #[inline(always)]
     fn word(&self, index: usize) -> &AtomicU64 {
-        debug_assert!(index * 8 < self.storage.size());
+        debug_assert!((index << self.shift) * 8 < self.storage.size());
         // SAFETY: `index` is in bounds of the storage (callers check `addr` is
         // covered); the storage is mapped, zero-initialised, and only accessed atomically.
-        unsafe { &*self.words().add(index) }
+        unsafe { &*self.words().add(index << self.shift) }
+    }
+
+    /// The side word of bitmap word `index`, of a bitmap made by
+    /// [`with_side_words`](Self::with_side_words): its low 32 bits, which
+    /// the caller reads and writes as it likes (the bitmap only zeroes it).
+    #[inline(always)]
+    pub(crate) fn side_word(&self, index: usize) -> *mut u32 {
+        debug_assert!(self.shift == 1 && (index * 2 + 1) * 8 < self.storage.size());
+        // SAFETY: in bounds, as for `word`; the pointer is only formed here.
+        unsafe { self.words().add(index * 2 + 1).cast::<u32>().cast_mut() }
     }
 
     #[inline(always)]
@@ -167,7 +198,7 @@ impl Bitmap {
     /// The address of bitmap word `index`, for a prefetch; nothing is read.
     #[inline(always)]
     pub(crate) fn word_addr(&self, index: usize) -> usize {
-        self.storage.start() + index * 8
+        self.storage.start() + (index << self.shift) * 8
     }
 
     /// Number of bitmap words that cover `covered.start..end`.
@@ -244,11 +275,11 @@ impl Bitmap {
         if range.is_empty() {
             return;
         }
-        let first = self.bit(range.start) / BITS;
-        let last = self.words_upto(range.end).min(self.storage.size() / 8);
+        let first = (self.bit(range.start) / BITS) << self.shift;
+        let last = (self.words_upto(range.end) << self.shift).min(self.storage.size() / 8);
         if last > first {
-            // SAFETY: words `first..last` lie in the storage, and the caller
-            // guarantees no concurrent access.
+            // SAFETY: storage words `first..last` lie in the storage, and the
+            // caller guarantees no concurrent access.
             unsafe { std::ptr::write_bytes(self.words().add(first).cast_mut(), 0, last - first) };
         }
     }
@@ -276,9 +307,10 @@ impl Bitmap {
         self.word(fw).fetch_and(keep_low, Ordering::Relaxed);
         self.word(lw).fetch_and(keep_high, Ordering::Relaxed);
         if lw > fw + 1 {
-            // SAFETY: words `fw + 1..lw` lie in the storage, and nothing else
-            // uses them meanwhile.
-            unsafe { std::ptr::write_bytes(self.words().add(fw + 1).cast_mut(), 0, lw - fw - 1) };
+            let (from, to) = ((fw + 1) << self.shift, lw << self.shift);
+            // SAFETY: storage words `from..to` lie in the storage, and nothing
+            // else uses them meanwhile.
+            unsafe { std::ptr::write_bytes(self.words().add(from).cast_mut(), 0, to - from) };
         }
     }
 
@@ -403,7 +435,15 @@ mod tests {
     #[test]
     fn set_range_scan_and_clear() {
         let base = 1 << 20;
-        let m = Bitmap::new(base..base + 64 * 1024).unwrap();
+        for m in [
+            Bitmap::new(base..base + 64 * 1024).unwrap(),
+            Bitmap::with_side_words(base..base + 64 * 1024).unwrap(),
+        ] {
+            set_range_scan_and_clear_in(base, &m);
+        }
+    }
+
+    fn set_range_scan_and_clear_in(base: usize, m: &Bitmap) {
         assert!(!m.set(base + 8));
         assert!(m.set(base + 8));
         m.set_range(base + 504..base + 1040);
@@ -425,5 +465,42 @@ mod tests {
         assert_eq!(m.next_set(base, base + 64 * 1024), Some(base + 8));
         m.clear_all();
         assert_eq!(m.next_set(base, base + 64 * 1024), None);
+    }
+
+    /// Side words keep what is written to them, beside bits set and cleared
+    /// in their bitmap words and their neighbours'; a clear of whole
+    /// bitmap words zeroes their side words, not those of the words it
+    /// leaves.
+    #[test]
+    fn side_words_sit_beside_their_bitmap_words() {
+        let base = 1 << 20;
+        let words = 64 * 1024 / WORD / BITS;
+        let m = Bitmap::with_side_words(base..base + 64 * 1024).unwrap();
+        m.commit(base..base + 64 * 1024).unwrap();
+        let side = |i: usize| {
+            // SAFETY: a side word of `m`, which only this thread uses.
+            unsafe { m.side_word(i).read() }
+        };
+        for i in 0..words {
+            // SAFETY: as above.
+            unsafe { m.side_word(i).write(!(i as u32)) };
+        }
+        m.set_range(base..base + 64 * 1024);
+        for i in 0..words {
+            assert_eq!((m.raw_word(i), side(i)), (!0, !(i as u32)), "word {i}");
+        }
+        // Words 2 and 3 whole, and the upper half of word 4.
+        m.clear(base + 2 * 512..base + 4 * 512);
+        m.clear_exact(base + 4 * 512 + 256..base + 5 * 512);
+        assert_eq!((m.raw_word(1), side(1)), (!0, !1));
+        assert_eq!((m.raw_word(2), side(2)), (0, 0));
+        assert_eq!((m.raw_word(3), side(3)), (0, 0));
+        assert_eq!((m.raw_word(4), side(4)), (!0 >> 32, !4));
+        assert_eq!((m.raw_word(5), side(5)), (!0, !5));
+        assert_eq!(m.next_clear(base, base + 64 * 1024), Some(base + 2 * 512));
+        assert_eq!(
+            m.next_set(base + 2 * 512, base + 64 * 1024),
+            Some(base + 4 * 512)
+        );
     }
 }

@@ -277,7 +277,7 @@ impl Spaces {
                 if let Some(entry) = memo.get_mut(w) {
                     *entry = Forwarded {
                         old,
-                        new: plan.forward(old),
+                        new: plan.forward_planned(old),
                     };
                 }
             }
@@ -369,7 +369,7 @@ impl Spaces {
         let mut len = 0;
         let flush = |queued: &[(usize, usize, SlotKind, usize)], holds_young: &mut [bool]| {
             for &(slot, value, kind, card) in queued {
-                let new = plan.forward(value);
+                let new = plan.forward_planned(value);
                 // SAFETY: an old object's slot, as the caller guarantees.
                 unsafe { (slot as *mut usize).write(new) };
                 holds_young[card] |= young(kind, new);
@@ -501,7 +501,7 @@ impl<'p, 'a> Slots<'p, 'a> {
     #[inline(always)]
     unsafe fn flush(&mut self) {
         for &(offset, value, kind) in &self.queued[..self.len] {
-            let new = self.plan.forward(value);
+            let new = self.plan.forward_planned(value);
             // SAFETY: the slot lies in `dst`'s page, as `push`'s caller guarantees.
             unsafe { ((self.dst + offset) as *mut usize).write(new) };
             self.plan

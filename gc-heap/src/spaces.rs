@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use allocator::{BumpRegion, LargeObjects, Relink};
 use gc_uffd::Reservation;
 
-use crate::bitmap::{Bitmap, HUGE_PAGE, Summary};
+use crate::bitmap::{Bitmap, Summary};
 use crate::cards::CardTable;
 use crate::object::{Header, WORD};
 use crate::targets::PageTargets;
@@ -51,8 +51,6 @@ pub struct Spaces {
     /// The blocks of the moving space where marking set live words: planning
     /// and clearing skip the others.
     blocks: Summary,
-    /// Live words before each chunk of a noted block, from the plan's base.
-    prefix: Reservation,
     /// Live words before each block, from the plan's base (for a block with
     /// none, where every address of it goes).
     block_prefix: Box<[AtomicU32]>,
@@ -103,20 +101,14 @@ impl Spaces {
         let large_range = start + capacity..start + 2 * capacity;
         let chunks = capacity / CHUNK;
         let page = gc_uffd::page_size();
-        let prefix_bytes = (chunks * 4).next_multiple_of(page).max(page);
-        let align = if prefix_bytes >= HUGE_PAGE {
-            HUGE_PAGE
-        } else {
-            page
-        };
-        let prefix = Reservation::new(prefix_bytes, align)?;
-        let live = Bitmap::new(moving_range.clone())?;
-        // Forwarding reads a word of each at random for every reference a page
-        // build rewrites: with 4 KiB pages each read also missed in the TLB, and
-        // on a large heap those misses were most of the build
-        // (docs/concurrent-compaction.md, "Page builds"). Only a hint: without
-        // transparent huge pages the heap works as before.
-        let _ = prefix.enable_huge_pages();
+        // Each chunk's prefix sum is the side word of its live-bitmap word:
+        // forwarding reads both at random for every reference a page build
+        // rewrites, one cache line instead of two (docs/concurrent-compaction.md,
+        // "Page builds").
+        let live = Bitmap::with_side_words(moving_range.clone())?;
+        // With 4 KiB pages each of those reads also missed in the TLB, and on
+        // a large heap those misses were most of the build. Only a hint:
+        // without transparent huge pages the heap works as before.
         let _ = live.prefer_huge_pages();
         Ok(Spaces {
             mark: Bitmap::new(start..large_range.end)?,
@@ -138,7 +130,6 @@ impl Spaces {
             unread_pages: Summary::new(capacity / page),
             unread: UnreadRuns::default(),
             reservation,
-            prefix,
             types,
             capacity,
         })
@@ -523,13 +514,7 @@ impl Spaces {
         }
         self.mark.commit(range.clone())?;
         self.live.commit(range.clone())?;
-        self.starts.commit(range.clone())?;
-        let page = gc_uffd::page_size();
-        let first = (range.start - start) / CHUNK * 4 / page * page;
-        let end = ((range.end - start).div_ceil(CHUNK) * 4)
-            .next_multiple_of(page)
-            .min(self.prefix.size());
-        self.prefix.commit(first, end.saturating_sub(first))
+        self.starts.commit(range)
     }
 
     /// Sets the large objects the cycle moves (sorted by source, ranges
@@ -772,11 +757,10 @@ impl Spaces {
         self.mark.is_set(addr)
     }
 
+    /// Where chunk `chunk`'s prefix sum lies: beside its live-bitmap word.
     #[inline(always)]
     fn prefix_slot(&self, chunk: usize) -> *mut u32 {
-        debug_assert!(chunk * 4 < self.prefix.size());
-        // SAFETY: in bounds: one u32 per chunk of the moving space.
-        unsafe { self.prefix.as_ptr().cast::<u32>().add(chunk) }
+        self.live.side_word(chunk)
     }
 
     /// Marks every object in `range` of the moving space, walking them by
@@ -1231,12 +1215,25 @@ impl Plan<'_> {
             return addr - (self.p.black - self.p.marked_top);
         }
         let start = self.spaces.moving.start();
-        let w = (addr - start) / WORD;
-        let (c, bit) = (w / 64, w % 64);
+        let c = (addr - start) / CHUNK;
         if !self.chunk_planned(c) {
             // No live word in its block: where the next live word goes.
             return start + self.block_prefix(c / BLOCK_CHUNKS) * WORD;
         }
+        self.forward_planned(addr)
+    }
+
+    /// [`forward`](Self::forward) of a reference that
+    /// [`prefetch_forward`](Self::prefetch_forward) accepted: a marked object
+    /// below the black line that moves, whose chunk is planned (its block has
+    /// live words). The batched builds call it for every reference they
+    /// look up, without `forward`'s tests.
+    #[inline(always)]
+    pub(crate) fn forward_planned(&self, addr: usize) -> usize {
+        let start = self.spaces.moving.start();
+        let w = (addr - start) / WORD;
+        let (c, bit) = (w / 64, w % 64);
+        debug_assert!(addr >= self.p.dense_end && addr < self.p.old_top && self.chunk_planned(c));
         let before = self.spaces.live.raw_word(c) & ((1u64 << bit) - 1);
         start + (self.prefix(c) + before.count_ones() as usize) * WORD
     }
@@ -1320,8 +1317,8 @@ impl Plan<'_> {
             return false;
         }
         let chunk = (value - self.spaces.moving.start()) / CHUNK;
+        // The chunk's prefix sum lies in the same line.
         prefetch(self.spaces.live.word_addr(chunk));
-        prefetch(self.spaces.prefix_slot(chunk) as usize);
         true
     }
 
@@ -1361,6 +1358,11 @@ impl Plan<'_> {
         if page_start >= self.p.marked_top {
             let old = page_start + (self.p.black - self.p.marked_top);
             return self.spaces.mark.prev_set(old, self.p.black);
+        }
+        if page_start < self.p.dense_end {
+            // Every word below the dense end is live and stays: the page's
+            // first word is its own, in the object that holds it.
+            return self.spaces.mark.prev_set(page_start, self.p.base);
         }
         let rank = (page_start - start) / WORD;
         // The last block whose prefix is <= rank: one with live words (the
@@ -1503,6 +1505,45 @@ mod tests {
         spaces.clear_marks(base..top, top);
         assert_eq!(spaces.mark_bitmap().next_set(start, top), None);
         assert_eq!(spaces.live_bitmap().next_set(start, top), None);
+    }
+
+    /// A page of the dense prefix (every word live, nothing moves) or across
+    /// its end begins with the object holding its first word, as for the
+    /// pages that slide: first objects found by a scan of the live objects.
+    #[test]
+    fn the_first_object_of_a_page_of_the_dense_prefix_holds_its_first_word() {
+        const SIZE: usize = 56;
+        const N: usize = 20_000;
+        let types = TypeTable::new();
+        let blob = types
+            .register(TypeDescriptor::fixed("blob", SIZE, &[], &[]))
+            .unwrap();
+        let spaces = Spaces::new(64 << 20, Arc::new(types)).unwrap();
+        let objs: Vec<usize> = (0..N)
+            .map(|_| {
+                let a = spaces.moving().claim(SIZE).unwrap();
+                // SAFETY: fresh memory of ours.
+                unsafe { (a as *mut u64).write(Header::new(blob.0, 0).0) };
+                a
+            })
+            .collect();
+        let (start, top) = (spaces.moving().start(), spaces.moving().top());
+        // The first 5,000 objects live (273 KiB), then one in three.
+        let live: Vec<usize> = (0..N).filter(|&i| i < 5000 || i % 3 == 0).collect();
+        spaces.clear_marks(start..top, top);
+        for &i in &live {
+            assert!(spaces.mark(objs[i], SIZE));
+        }
+        let plan = spaces.plan(start, top);
+        assert_eq!(plan.dense_end(), objs[5000]);
+        let page = gc_uffd::page_size();
+        for p in (start..plan.new_top()).step_by(page) {
+            let expected = live
+                .iter()
+                .map(|&i| objs[i])
+                .find(|&o| plan.forward(o) + SIZE > p);
+            assert_eq!(plan.first_object(p), expected, "page {p:#x}");
+        }
     }
 
     /// The large objects a plan relinks forward by the table, interior

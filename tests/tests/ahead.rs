@@ -278,6 +278,10 @@ fn a_requested_collection_leaves_the_window_ahead_resident() {
     };
     let window = 2 << 20;
     let mut m = heap.attach().unwrap();
+    // Counted from the start: the thread fills the window from the first
+    // top on, and may have made some of it resident before the blobs are
+    // allocated.
+    let before = m.heap().stats().pages_ahead;
     m.scope(|s| {
         let blobs = s.alloc(types.refs, 64).unwrap();
         for i in 0..64 {
@@ -287,7 +291,6 @@ fn a_requested_collection_leaves_the_window_ahead_resident() {
             // SAFETY: slot `i` of the live array of 64 reference slots.
             unsafe { s.mutator().write_ref(array, 8 + 8 * i, Some(blob)) };
         }
-        let before = s.mutator().heap().stats().pages_ahead;
         allocate_and_wait_ahead(s.mutator(), types, 64 << 10, before, (window / 4096) as u64);
         movegc_tests::collect_and_wait_for_compaction(s.mutator()).unwrap();
         let st = s.mutator().heap().stats();

@@ -657,6 +657,14 @@ fn a_cycle_that_finds_nearly_nothing_dead_moves_nothing() {
             let mut n = 0usize;
             let mut grow = |s: &mut gc_core::HandleScope<'_>, until: u64| {
                 while heap.stats().collections < until {
+                    // Past half the heap, wait for the cycle under way: on a
+                    // loaded machine the first cycle's marking fell behind
+                    // and the heap filled (a cycle of reason Full, then, not
+                    // the budget's this test is about).
+                    if n % 4096 == 0 && heap.stats().used > (64 << 20) / 2 {
+                        s.mutator()
+                            .native(|| std::thread::sleep(std::time::Duration::from_millis(1)));
+                    }
                     let node = s.mutator().alloc(types.node, 0).unwrap();
                     let old = s.get(head);
                     // SAFETY: a fresh node and a live one; no safepoint since
