@@ -238,7 +238,7 @@ impl Spaces {
     /// are now: on the page itself below the plan's dense end (nothing there
     /// moves), at their old addresses above it. The page's build then takes
     /// those from `memo` ([`build_page_memo`](Self::build_page_memo)) instead
-    /// of looking each one up in the plan's metadata, two cache misses a
+    /// of looking each one up in the plan's metadata, a cache miss a
     /// reference: a page of references to random targets is most of a
     /// mutator's fault. A slot a mutator writes meanwhile holds another value
     /// at the build, which forwards that one: forwarding is a function of the
@@ -419,19 +419,19 @@ fn next_on_page(
 }
 
 /// References forwarded per batch: enough that the misses in flight cover the
-/// memory latency (two lines per reference; the prefetches queue behind the
+/// memory latency (a line per reference; the prefetches queue behind the
 /// core's line fill buffers), few enough that the lines prefetched first are
 /// still cached when used. Measured (`page-build` bench, references to random
-/// targets in 1 GiB): 30 ns per reference with 16, 25.5 with 32, 23.5 with 64
-/// and with 128.
+/// targets in 1 GiB, cold): 23.0–23.3 ns per reference with 32, 19.7–20.7
+/// with 64, 19.3–19.5 with 128, 19.7–19.9 with 256.
 const BATCH: usize = 64;
 
 /// The reference slots of a page being built, rewritten so that the cache
 /// misses of their lookups overlap: a slot whose target needs the plan's
 /// metadata has that metadata prefetched and waits in a batch, which is
 /// forwarded once full (or at the page's end); every other slot is done at
-/// once. One reference after another, each waited for its own two misses: on
-/// a page of references to random targets in a large heap that was most of a
+/// once. One reference after another, each waited for its own misses: on a
+/// page of references to random targets in a large heap that was most of a
 /// mutator's fault.
 struct Slots<'p, 'a> {
     plan: &'p Plan<'a>,

@@ -4,9 +4,9 @@
 //! - [`types`]: the [`TypeTable`] of [`TypeDescriptor`]s the VM registers, which grows
 //!   while the heap runs.
 //! - [`Spaces`]: one reservation holding the moving space and the large-object
-//!   space, with the side metadata: mark bitmap, live-words [`Bitmap`] and its
-//!   summary of blocks with live words, and the prefix sums of the
-//!   compaction [`Plan`].
+//!   space, with the side metadata: mark bitmap, live-words [`Bitmap`] (with
+//!   the prefix sums of the compaction [`Plan`] beside its words) and its
+//!   summary of blocks with live words.
 //! - [`cards`]: the card table, the young cycles' remembered set.
 //! - [`compact`]: building a to-space page, shared by every compaction mode.
 //! - [`PageTargets`]: what each page's objects referenced when a full cycle

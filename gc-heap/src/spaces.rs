@@ -834,7 +834,7 @@ impl Spaces {
                 continue;
             }
             for c in c..block_end {
-                // SAFETY: the prefix array has a slot per chunk and only the
+                // SAFETY: the live bitmap has a side word per chunk and only the
                 // collector, one at a time, writes it.
                 unsafe { self.prefix_slot(c).write(words) };
                 let mut live = self.live.raw_word(c);

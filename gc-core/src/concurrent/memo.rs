@@ -2,7 +2,7 @@
 //! mutators wrote since the last cycle.
 //!
 //! A page of references is mostly forwarding to build: references to random
-//! targets cost two cache misses each, 18 µs for the latency bench's slot
+//! targets cost a cache miss each, 10–13 µs for the latency bench's slot
 //! arrays, and right after a full cycle's pause the mutators fault on
 //! hundreds of them (the pages they wrote lately are those they touch next).
 //! The plan is known before the pause, and with it which objects each
