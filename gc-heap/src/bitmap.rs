@@ -17,7 +17,16 @@ pub struct Bitmap {
     /// Bitmap word `i` lies at word `i << shift` of the storage: 0, or 1
     /// with side words.
     shift: u32,
+    /// A bit per [`COMMIT_UNIT`] bytes of storage made resident by
+    /// [`commit`](Self::commit), which asks the kernel only for the others:
+    /// `MADV_POPULATE_WRITE` walks every page of its range, resident or not,
+    /// and a cycle commits the range it marks (binary-trees 21: 370 calls
+    /// over 3.7 GB of resident bitmaps, about a tenth of its system time).
+    committed: Box<[AtomicU64]>,
 }
+
+/// Bytes of storage [`Bitmap::commit`] makes resident at a time, at least.
+const COMMIT_UNIT: usize = 64 << 10;
 
 const BITS: usize = 64;
 
@@ -47,10 +56,14 @@ impl Bitmap {
         let align = if bytes >= HUGE_PAGE { HUGE_PAGE } else { page };
         let storage = Reservation::new(bytes.next_multiple_of(page).max(page), align)?;
         storage.exclude_from_fork()?;
+        let units = storage.size().div_ceil(COMMIT_UNIT);
         Ok(Bitmap {
             covered,
             storage,
             shift,
+            committed: (0..units.div_ceil(BITS))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
         })
     }
 
@@ -70,19 +83,40 @@ impl Bitmap {
     /// Makes resident the bitmap's pages for the words of `range` (clipped
     /// to `covered`), whole huge pages where the storage prefers them: a
     /// first touch of a huge page zeroes 2 MiB, and may first compact memory
-    /// to find one, for a millisecond or more.
+    /// to find one, for a millisecond or more. Storage is made resident
+    /// [`COMMIT_UNIT`] bytes at a time, once: what an earlier call made
+    /// resident stays so until [`clear_all`](Self::clear_all), and is not
+    /// asked for again.
     pub fn commit(&self, range: Range<usize>) -> gc_uffd::Result<()> {
         let start = range.start.max(self.covered.start);
         let end = range.end.min(self.covered.end);
         if start >= end {
             return Ok(());
         }
-        let page = gc_uffd::page_size();
-        let first = ((self.bit(start) / BITS * 8) << self.shift) / page * page;
-        let last = (((self.bit(end - WORD) / BITS + 1) * 8) << self.shift)
-            .next_multiple_of(page)
-            .min(self.storage.size());
-        self.storage.commit(first, last - first)
+        let first = ((self.bit(start) / BITS * 8) << self.shift) / COMMIT_UNIT;
+        let last = (((self.bit(end - WORD) / BITS + 1) * 8) << self.shift).div_ceil(COMMIT_UNIT);
+        let mut unit = first;
+        while unit < last {
+            if self.is_committed(unit) {
+                unit += 1;
+                continue;
+            }
+            let run = unit;
+            while unit < last && !self.is_committed(unit) {
+                unit += 1;
+            }
+            let to = (unit * COMMIT_UNIT).min(self.storage.size());
+            self.storage
+                .commit(run * COMMIT_UNIT, to - run * COMMIT_UNIT)?;
+            for u in run..unit {
+                self.committed[u / BITS].fetch_or(1 << (u % BITS), Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    fn is_committed(&self, unit: usize) -> bool {
+        self.committed[unit / BITS].load(Ordering::Relaxed) & (1 << (unit % BITS)) != 0
     }
 
     /// The addresses covered.
@@ -316,6 +350,9 @@ impl Bitmap {
 
     /// Clears the whole bitmap by returning its pages to the kernel.
     pub fn clear_all(&self) {
+        for word in &self.committed {
+            word.store(0, Ordering::Relaxed);
+        }
         // Decommitting our own, page-aligned storage cannot fail for a reason the
         // caller could act on.
         let _ = self.storage.decommit(0, self.storage.size());
@@ -502,5 +539,34 @@ mod tests {
             m.next_set(base + 2 * 512, base + 64 * 1024),
             Some(base + 4 * 512)
         );
+    }
+
+    /// What `commit` made resident is resident, a range committed already
+    /// is committed again without error, and after `clear_all` a commit
+    /// makes the storage resident again (it is not taken as committed).
+    #[test]
+    fn committed_storage_is_resident_until_cleared_whole() {
+        let base = 1 << 30;
+        let m = Bitmap::new(base..base + (256 << 20)).unwrap();
+        let size = m.storage.size();
+        let missing = |m: &Bitmap| {
+            let mut pages = 0;
+            m.storage
+                .missing_runs(0, size, |run| pages += run.len() / gc_uffd::page_size())
+                .unwrap();
+            pages
+        };
+        let all = size / gc_uffd::page_size();
+        assert_eq!(missing(&m), all);
+        // The words of the second 64 MiB: a quarter of the storage.
+        m.commit(base + (64 << 20)..base + (128 << 20)).unwrap();
+        assert_eq!(missing(&m), all - all / 4);
+        m.commit(base + (64 << 20)..base + (96 << 20)).unwrap();
+        m.commit(base..base + (128 << 20)).unwrap();
+        assert_eq!(missing(&m), all / 2);
+        m.clear_all();
+        assert_eq!(missing(&m), all);
+        m.commit(base + (64 << 20)..base + (128 << 20)).unwrap();
+        assert_eq!(missing(&m), all - all / 4);
     }
 }
