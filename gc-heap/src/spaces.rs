@@ -1449,6 +1449,25 @@ mod tests {
         assert_eq!(before, start + objs.len() / 2 * SIZE);
     }
 
+    /// A 64 MiB heap holding `n` reference-free objects of `size` bytes end
+    /// to end from the moving space's start, and their addresses.
+    fn blobs(size: usize, n: usize) -> (Spaces, Vec<usize>) {
+        let types = TypeTable::new();
+        let blob = types
+            .register(TypeDescriptor::fixed("blob", size, &[], &[]))
+            .unwrap();
+        let spaces = Spaces::new(64 << 20, Arc::new(types)).unwrap();
+        let objs = (0..n)
+            .map(|_| {
+                let a = spaces.moving().claim(size).unwrap();
+                // SAFETY: fresh memory of ours.
+                unsafe { (a as *mut u64).write(Header::new(blob.0, 0).0) };
+                a
+            })
+            .collect();
+        (spaces, objs)
+    }
+
     /// Survivors in stretches with whole blocks between them holding none,
     /// planned from a base in the middle of a block: every live object, and
     /// every dead address, forwards where a plain count of the live objects
@@ -1458,19 +1477,7 @@ mod tests {
     fn a_plan_skipping_blocks_without_live_words_forwards_as_a_full_count_does() {
         const SIZE: usize = 48;
         const N: usize = 40_000;
-        let types = TypeTable::new();
-        let blob = types
-            .register(TypeDescriptor::fixed("blob", SIZE, &[], &[]))
-            .unwrap();
-        let spaces = Spaces::new(64 << 20, Arc::new(types)).unwrap();
-        let objs: Vec<usize> = (0..N)
-            .map(|_| {
-                let a = spaces.moving().claim(SIZE).unwrap();
-                // SAFETY: fresh memory of ours.
-                unsafe { (a as *mut u64).write(Header::new(blob.0, 0).0) };
-                a
-            })
-            .collect();
+        let (spaces, objs) = blobs(SIZE, N);
         let (start, top) = (spaces.moving().start(), spaces.moving().top());
         let base = objs[1000];
         assert!(base % (BLOCK_CHUNKS * CHUNK) != 0);
@@ -1514,19 +1521,7 @@ mod tests {
     fn the_first_object_of_a_page_of_the_dense_prefix_holds_its_first_word() {
         const SIZE: usize = 56;
         const N: usize = 20_000;
-        let types = TypeTable::new();
-        let blob = types
-            .register(TypeDescriptor::fixed("blob", SIZE, &[], &[]))
-            .unwrap();
-        let spaces = Spaces::new(64 << 20, Arc::new(types)).unwrap();
-        let objs: Vec<usize> = (0..N)
-            .map(|_| {
-                let a = spaces.moving().claim(SIZE).unwrap();
-                // SAFETY: fresh memory of ours.
-                unsafe { (a as *mut u64).write(Header::new(blob.0, 0).0) };
-                a
-            })
-            .collect();
+        let (spaces, objs) = blobs(SIZE, N);
         let (start, top) = (spaces.moving().start(), spaces.moving().top());
         // The first 5,000 objects live (273 KiB), then one in three.
         let live: Vec<usize> = (0..N).filter(|&i| i < 5000 || i % 3 == 0).collect();
