@@ -41,8 +41,8 @@ impl Bitmap {
 
     /// A cleared bitmap for the words of `covered` with a side word after
     /// each bitmap word, in the same 16 bytes and so in the same cache line:
-    /// for a value looked up together with the bits, the live words before
-    /// the bitmap word in the live bitmap ([`side_word`](Self::side_word)).
+    /// for a value looked up together with the bits (the live bitmap's: the
+    /// live words before each bitmap word, its chunk's prefix sum).
     /// The clears zero the side words of the bitmap words they clear whole.
     pub fn with_side_words(covered: Range<usize>) -> gc_uffd::Result<Self> {
         Self::with_shift(covered, 1)
@@ -83,10 +83,9 @@ impl Bitmap {
     /// Makes resident the bitmap's pages for the words of `range` (clipped
     /// to `covered`), whole huge pages where the storage prefers them: a
     /// first touch of a huge page zeroes 2 MiB, and may first compact memory
-    /// to find one, for a millisecond or more. Storage is made resident
-    /// [`COMMIT_UNIT`] bytes at a time, once: what an earlier call made
-    /// resident stays so until [`clear_all`](Self::clear_all), and is not
-    /// asked for again.
+    /// to find one, for a millisecond or more. Storage is made resident 64
+    /// KiB at a time, once: what an earlier call made resident stays so
+    /// until [`clear_all`](Self::clear_all), and is not asked for again.
     pub fn commit(&self, range: Range<usize>) -> gc_uffd::Result<()> {
         let start = range.start.max(self.covered.start);
         let end = range.end.min(self.covered.end);
@@ -139,8 +138,8 @@ impl Bitmap {
     }
 
     /// The side word of bitmap word `index`, of a bitmap made by
-    /// [`with_side_words`](Self::with_side_words): its low 32 bits, which
-    /// the caller reads and writes as it likes (the bitmap only zeroes it).
+    /// [`with_side_words`](Self::with_side_words): a `u32` in it, which the
+    /// caller reads and writes as it likes (the bitmap only zeroes it).
     #[inline(always)]
     pub(crate) fn side_word(&self, index: usize) -> *mut u32 {
         debug_assert!(self.shift == 1 && (index * 2 + 1) * 8 < self.storage.size());
