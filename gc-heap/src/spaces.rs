@@ -501,11 +501,12 @@ impl Spaces {
 
     /// Makes resident the side tables' pages for `range` of the moving
     /// space that a cycle marking, planning and compacting it writes (mark,
-    /// live and starts bitmaps, the chunks' prefix sums), so that its pauses
-    /// do not fault them in: in binary-trees 21, the first touches of the
-    /// live bitmap and the prefix sums (huge pages, zeroed 2 MiB at a time,
-    /// each time the heap had grown past what they covered) took 0.25–10 ms
-    /// of pauses.
+    /// live bitmap with the chunks' prefix sums, starts bitmap), so that its
+    /// pauses do not fault them in (each bitmap asks only for what it has
+    /// not made resident before): in binary-trees 21, the first touches of
+    /// the live bitmap and the prefix sums (huge pages, zeroed 2 MiB at a
+    /// time, each time the heap had grown past what they covered) took
+    /// 0.25–10 ms of pauses.
     pub fn prepare_marking(&self, range: Range<usize>) -> gc_uffd::Result<()> {
         let start = self.moving.start();
         let range = range.start.max(start)..range.end.min(self.moving.limit());
@@ -1303,8 +1304,9 @@ impl Plan<'_> {
     /// Whether the word `value` found in a slot of `kind` is a reference that
     /// [`forward`](Self::forward) looks up in the metadata (a marked object
     /// that moves), and if so starts loading that metadata: the live-bitmap
-    /// word and the chunk's prefix sum, each likely a cache and a TLB miss on a
-    /// large heap. Every other value is rewritten (or not) by
+    /// word and, beside it in the same cache line, the chunk's prefix sum,
+    /// likely a cache miss on a large heap. Every other value is rewritten
+    /// (or not) by
     /// [`rewrite_slot`](Self::rewrite_slot) without a miss.
     #[inline(always)]
     pub(crate) fn prefetch_forward(&self, value: usize, kind: SlotKind) -> bool {
