@@ -107,8 +107,9 @@ impl Spaces {
         let types = self.types();
         let mut at = plan.base();
         let mut objects = 0;
+        let mut starts = self.starts().ascending();
         while at < end {
-            self.starts().set(at);
+            starts.set(at);
             // SAFETY: the dense prefix is a run of live objects; `at` is the start of one.
             let header = Header(unsafe { (at as *const u64).read() });
             let Some(size) = types.size_of(header) else {
@@ -184,8 +185,11 @@ impl Spaces {
         };
         let mut slots = Slots::new(plan, page_start, dst);
         slots.memo = memo;
+        let mut starts = self.starts().ascending();
+        let mut ahead = HeadersAhead::new(plan, old, src);
         let mut new = plan.forward(old);
         while new < page_end {
+            ahead.step();
             let header = src.header(old, new, page_start);
             let Some(size) = types.size_of(header) else {
                 debug_assert!(false, "unknown type {} at {old:#x}", header.type_id());
@@ -196,7 +200,7 @@ impl Spaces {
             let at = dst + (piece_start - page_start);
             let from = src.old_bytes(old) + (piece_start - new);
             if new >= page_start {
-                self.starts().set(new);
+                starts.set(new);
                 work.objects += 1;
                 if new != old {
                     work.moved += 1;
@@ -416,6 +420,50 @@ fn next_on_page(
         return None;
     }
     plan.next_live(old + size, new).map(|old| (old, new))
+}
+
+/// Objects whose headers a page build asks for ahead of the one it reads.
+/// Each object's header tells its size, which finds the next object: one
+/// miss after another where the live objects lie apart (the latency bench's
+/// sliding pages: its largest share of the compaction thread's time).
+const HEADERS_AHEAD: usize = 8;
+
+/// The mark-bitmap cursor of a page build's header prefetches, kept
+/// [`HEADERS_AHEAD`] objects ahead of the build. It stops at the first gap
+/// it does not cross ([`Plan::next_marked_near`]) and at the black line,
+/// above which the objects lie end to end, which the hardware prefetcher
+/// follows.
+struct HeadersAhead<'p, 'a, S> {
+    plan: &'p Plan<'a>,
+    src: &'p S,
+    /// The last object asked for; `None` once stopped.
+    at: Option<usize>,
+}
+
+impl<'p, 'a, S: PageSource> HeadersAhead<'p, 'a, S> {
+    /// A cursor `HEADERS_AHEAD - 1` objects past `first`, the build's first object.
+    fn new(plan: &'p Plan<'a>, first: usize, src: &'p S) -> Self {
+        let mut ahead = HeadersAhead {
+            plan,
+            src,
+            at: Some(first),
+        };
+        for _ in 1..HEADERS_AHEAD {
+            ahead.step();
+        }
+        ahead
+    }
+
+    /// Asks for the header of the next object past the cursor.
+    #[inline]
+    fn step(&mut self) {
+        if let Some(at) = self.at {
+            self.at = self.plan.next_marked_near(at);
+            if let Some(next) = self.at {
+                crate::spaces::prefetch(self.src.old_bytes(next));
+            }
+        }
+    }
 }
 
 /// References forwarded per batch: enough that the misses in flight cover the

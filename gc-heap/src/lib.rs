@@ -27,7 +27,7 @@ mod type_table;
 pub mod types;
 pub mod walk;
 
-pub use bitmap::Bitmap;
+pub use bitmap::{AscendingSetter, Bitmap};
 pub use cards::{CARD, CARD_SHIFT, CardTable};
 pub use object::{Header, ObjRef, WORD};
 pub use spaces::{

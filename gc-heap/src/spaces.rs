@@ -638,8 +638,9 @@ impl Spaces {
         // line unreachable: no mutator touches them.
         let filled = unsafe { self.fill_dead(base..black, promoted_end) };
         let mut at = base;
+        let mut starts = self.starts.ascending();
         while at < promoted_end {
-            self.starts.set(at);
+            starts.set(at);
             // SAFETY: from the base (an object boundary) every word up to the
             // old top is an object's, live, filler or allocated black.
             let header = Header(unsafe { (at as *const u64).read() });
@@ -718,9 +719,10 @@ impl Spaces {
         // The range ends at a page boundary, the objects at the top: the words
         // between are no object's, and their page may not even be mapped.
         let end = range.end.min(plan.old_top());
+        let mut starts = self.starts.ascending();
         while at < end {
             if at >= from {
-                self.starts.set(at);
+                starts.set(at);
             }
             // SAFETY: `at` starts a marked object (or filler), which nothing moves.
             let header = Header(unsafe { (at as *const u64).read() });
@@ -1405,6 +1407,19 @@ impl Plan<'_> {
             .mark
             .next_set(end, near)
             .or_else(|| self.first_object(new))
+    }
+
+    /// The first marked object after the one at `old`, if one starts within
+    /// [`NEAR_GAP`] of it below the black line: found in the mark bitmap
+    /// alone, without the object's size, so a walk can ask for the headers
+    /// of the objects it reaches next before it reads this one's.
+    #[inline]
+    pub fn next_marked_near(&self, old: usize) -> Option<usize> {
+        let end = old
+            .saturating_add(NEAR_GAP)
+            .min(self.p.black)
+            .min(self.p.old_top);
+        self.spaces.mark.next_set(old + WORD, end)
     }
 
     /// The address range the moving space's live data occupies after compaction.
