@@ -214,15 +214,10 @@ impl Spaces {
                 };
                 work.bytes_moved += piece_end - piece_start;
             }
-            types.for_each_slot_in(
-                header,
-                piece_start - new,
-                piece_end - new,
-                |offset, kind| {
-                    // SAFETY: the slot lies in the piece just written to `dst`.
-                    unsafe { slots.push(new + offset - page_start, kind) };
-                },
-            );
+            for (offset, kind) in types.slots_in(header, piece_start - new, piece_end - new) {
+                // SAFETY: the slot lies in the piece just written to `dst`.
+                unsafe { slots.push(new + offset - page_start, kind) };
+            }
             match next_on_page(plan, old, new, size, page_end) {
                 Some(next) => (old, new) = next,
                 None => break,
@@ -548,6 +543,35 @@ impl<'p, 'a> Slots<'p, 'a> {
     /// As for [`push`](Self::push), for every slot waiting.
     #[inline(always)]
     unsafe fn flush(&mut self) {
+        // Forwarding counts the live words below each target in its bitmap
+        // word: one instruction with `popcnt`, which x86_64's baseline lacks,
+        // a dozen without (page-build: 6.8 -> 5.7 ns a reference warm).
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the processor has `popcnt`; as the caller guarantees.
+            return unsafe { self.flush_popcnt() };
+        }
+        // SAFETY: as the caller guarantees.
+        unsafe { self.flush_any() }
+    }
+
+    /// [`flush`](Self::flush), compiled with `popcnt`.
+    ///
+    /// # Safety
+    /// As for [`flush`](Self::flush), on a processor with `popcnt`.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    unsafe fn flush_popcnt(&mut self) {
+        // SAFETY: as the caller guarantees.
+        unsafe { self.flush_any() }
+    }
+
+    /// [`flush`](Self::flush)'s work, on any processor.
+    ///
+    /// # Safety
+    /// As for [`flush`](Self::flush).
+    #[inline(always)]
+    unsafe fn flush_any(&mut self) {
         for &(offset, value, kind) in &self.queued[..self.len] {
             let new = self.plan.forward_planned(value);
             // SAFETY: the slot lies in `dst`'s page, as `push`'s caller guarantees.

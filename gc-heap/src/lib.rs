@@ -35,5 +35,6 @@ pub use spaces::{
 };
 pub use targets::{CleanRun, PageTargets};
 pub use types::{
-    Layout, RegistrationLock, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable,
+    Layout, RegistrationLock, SlotKind, SlotsIn, TagScheme, TypeDescriptor, TypeError, TypeId,
+    TypeTable,
 };

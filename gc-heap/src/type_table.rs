@@ -24,6 +24,50 @@ pub struct RegistrationLock<'a> {
     _writers: Writers<'a>,
 }
 
+/// The slots of an object in a range of offsets, in address order
+/// ([`TypeTable::slots_in`]): offsets from the object's start, and kinds.
+#[derive(Debug)]
+pub enum SlotsIn<'a> {
+    /// No slots: a filler, an array of data, or an unknown type.
+    None,
+    /// A fixed layout's slots, those from `from` to `to`.
+    Fixed {
+        /// The layout's slots not visited yet.
+        slots: std::slice::Iter<'a, (u32, SlotKind)>,
+        /// The first offset visited.
+        from: usize,
+        /// The end of the offsets visited.
+        to: usize,
+    },
+    /// An array's elements from `at` to `end`, each a slot of `kind`.
+    Array {
+        /// The next element's offset.
+        at: usize,
+        /// The end of the elements visited.
+        end: usize,
+        /// The elements' kind.
+        kind: SlotKind,
+    },
+}
+
+impl Iterator for SlotsIn<'_> {
+    type Item = (usize, SlotKind);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(usize, SlotKind)> {
+        match self {
+            SlotsIn::None => None,
+            SlotsIn::Fixed { slots, from, to } => slots
+                .find(|&&(o, _)| (*from..*to).contains(&(o as usize)))
+                .map(|&(o, kind)| (o as usize, kind)),
+            SlotsIn::Array { at, end, kind } => (*at < *end).then(|| {
+                *at += WORD;
+                (*at - WORD, *kind)
+            }),
+        }
+    }
+}
+
 impl fmt::Debug for RegistrationLock<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RegistrationLock")
@@ -173,30 +217,32 @@ impl TypeTable {
         to: usize,
         mut f: impl FnMut(usize, SlotKind),
     ) {
-        if header.type_id() == FILLER {
-            return;
+        for (offset, kind) in self.slots_in(header, from, to) {
+            f(offset, kind);
         }
-        let Some(t) = self.get(header.type_id()) else {
-            return;
-        };
-        match t.layout() {
-            Layout::Fixed { slots, .. } => {
-                for &(o, kind) in slots {
-                    let o = o as usize;
-                    if o >= from && o < to {
-                        f(o, kind);
-                    }
-                }
-            }
-            Layout::Array(kind) => {
-                let end = (WORD + header.low() as usize * WORD).min(to);
-                let mut o = from.max(WORD).next_multiple_of(WORD);
-                while o < end {
-                    f(o, *kind);
-                    o += WORD;
-                }
-            }
-            Layout::Bytes | Layout::Words => {}
+    }
+
+    /// The slots of an object with `header` whose offsets lie in `from..to`,
+    /// as [`for_each_slot_in`](Self::for_each_slot_in) visits them: for a
+    /// loop whose body is too large to be inlined into both of its arms (a
+    /// page build's, which a call per slot slowed by a sixth).
+    #[inline(always)]
+    pub fn slots_in(&self, header: Header, from: usize, to: usize) -> SlotsIn<'_> {
+        if header.type_id() == FILLER {
+            return SlotsIn::None;
+        }
+        match self.get(header.type_id()).map(|t| t.layout()) {
+            Some(Layout::Fixed { slots, .. }) => SlotsIn::Fixed {
+                slots: slots.iter(),
+                from,
+                to,
+            },
+            Some(Layout::Array(kind)) => SlotsIn::Array {
+                at: from.max(WORD).next_multiple_of(WORD),
+                end: (WORD + header.low() as usize * WORD).min(to),
+                kind: *kind,
+            },
+            Some(Layout::Bytes | Layout::Words) | None => SlotsIn::None,
         }
     }
 

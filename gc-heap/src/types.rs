@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::object::WORD;
-pub use crate::type_table::{RegistrationLock, TypeTable};
+pub use crate::type_table::{RegistrationLock, SlotsIn, TypeTable};
 
 /// An index into the type table. VM types start at 1; 0 is the heap's filler.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
@@ -264,6 +264,18 @@ mod tests {
         seen.clear();
         t.for_each_slot_in(Header::new(vec.0, 3), 16, 32, |o, k| seen.push((o, k)));
         assert_eq!(seen, vec![(16, SlotKind::Tagged), (24, SlotKind::Tagged)]);
+        // The pieces a page build asks for: from mid-word, up to the
+        // object's end or past it.
+        let wide = t
+            .register(TypeDescriptor::fixed("wide", 48, &[8, 32], &[16, 40]))
+            .unwrap();
+        let piece: Vec<_> = t.slots_in(Header::new(wide.0, 0), 12, 40).collect();
+        assert_eq!(piece, vec![(16, SlotKind::Tagged), (32, SlotKind::Ref)]);
+        let piece: Vec<_> = t.slots_in(Header::new(vec.0, 3), 4, 4096).collect();
+        assert_eq!(piece.iter().map(|s| s.0).collect::<Vec<_>>(), [8, 16, 24]);
+        assert_eq!(t.slots_in(Header::new(vec.0, 3), 0, 8).count(), 0);
+        assert_eq!(t.slots_in(Header::new(bytes.0, 64), 0, 4096).count(), 0);
+        assert_eq!(t.slots_in(Header::new(FILLER, 64), 0, 4096).count(), 0);
         assert!(t.is_ref(SlotKind::Tagged, 0x1000) && !t.is_ref(SlotKind::Tagged, 0x1001));
         assert!(!t.is_ref(SlotKind::Ref, 0));
     }
