@@ -1410,7 +1410,7 @@ impl Plan<'_> {
     }
 
     /// The first marked object after the one at `old`, if one starts within
-    /// [`NEAR_GAP`] of it below the black line: found in the mark bitmap
+    /// 4 KiB of it below the black line: found in the mark bitmap
     /// alone, without the object's size, so a walk can ask for the headers
     /// of the objects it reaches next before it reads this one's.
     #[inline]
