@@ -34,9 +34,9 @@ pub enum SlotsIn<'a> {
     Fixed {
         /// The layout's slots not visited yet.
         slots: std::slice::Iter<'a, (u32, SlotKind)>,
-        /// The first offset visited.
+        /// The lowest offset visited.
         from: usize,
-        /// The end of the offsets visited.
+        /// The end of the offsets visited (excluded).
         to: usize,
     },
     /// An array's elements from `at` to `end`, each a slot of `kind`.
@@ -225,7 +225,7 @@ impl TypeTable {
     /// The slots of an object with `header` whose offsets lie in `from..to`,
     /// as [`for_each_slot_in`](Self::for_each_slot_in) visits them: for a
     /// loop whose body is too large to be inlined into both of its arms (a
-    /// page build's, which a call per slot slowed by a sixth).
+    /// page build's, which a call per slot slowed by a tenth).
     #[inline(always)]
     pub fn slots_in(&self, header: Header, from: usize, to: usize) -> SlotsIn<'_> {
         if header.type_id() == FILLER {
