@@ -1485,6 +1485,16 @@ mod tests {
         (spaces, objs)
     }
 
+    /// Clears every mark of the moving space in use and marks `objs[i]`,
+    /// `size` bytes, for each `i` of `live`.
+    fn mark_only(spaces: &Spaces, objs: &[usize], live: &[usize], size: usize) {
+        let top = spaces.moving().top();
+        spaces.clear_marks(spaces.moving().start()..top, top);
+        for &i in live {
+            assert!(spaces.mark(objs[i], size));
+        }
+    }
+
     /// Survivors in stretches with whole blocks between them holding none,
     /// planned from a base in the middle of a block: every live object, and
     /// every dead address, forwards where a plain count of the live objects
@@ -1502,10 +1512,7 @@ mod tests {
         let live: Vec<usize> = (1000..N)
             .filter(|i| (i / 3000) % 3 == 0 && i % 5 != 0)
             .collect();
-        spaces.clear_marks(start..top, top);
-        for &i in &live {
-            assert!(spaces.mark(objs[i], SIZE));
-        }
+        mark_only(&spaces, &objs, &live, SIZE);
         let plan = spaces.plan(base, top);
         assert_eq!(plan.new_top(), base + live.len() * SIZE);
         for (k, &i) in live.iter().enumerate() {
@@ -1542,10 +1549,7 @@ mod tests {
         let (start, top) = (spaces.moving().start(), spaces.moving().top());
         // The first 5,000 objects live (273 KiB), then one in three.
         let live: Vec<usize> = (0..N).filter(|&i| i < 5000 || i % 3 == 0).collect();
-        spaces.clear_marks(start..top, top);
-        for &i in &live {
-            assert!(spaces.mark(objs[i], SIZE));
-        }
+        mark_only(&spaces, &objs, &live, SIZE);
         let plan = spaces.plan(start, top);
         assert_eq!(plan.dense_end(), objs[5000]);
         let page = gc_uffd::page_size();
