@@ -307,7 +307,7 @@ fn walks_stop_allocating_threads_and_see_a_consistent_heap() {
                         }
                     }
                 })
-                .unwrap();
+                .unwrap_or_else(|e| panic!("{mode:?}: walk {w} ({live:?}): {e:?}"));
                 assert!(torn.is_empty(), "{mode:?}: nodes not whole: {torn:?}");
                 assert_eq!(
                     counts_when_stopped.unwrap(),

@@ -3,33 +3,58 @@
 //! place already (recycled). The compaction thread alone publishes them; any
 //! thread, in a SIGBUS handler too, takes a stretch of them with a
 //! compare-and-swap: no lock, so it is async-signal-safe.
+//!
+//! A page is published once in a compaction, however often it is offered:
+//! the compaction's two recycling frontiers meet and offer some pages both,
+//! and a page taken twice was built in by one thread while another zeroed it
+//! or moved it away, the build's last references landing on a fresh page
+//! (a heap walk's test found objects with only their references left).
+
+use std::ops::Range;
 
 use super::PAGE;
-use crate::sync::{AtomicUsize, Ordering, Zeroed};
+use crate::sync::{AtomicU64, AtomicUsize, Ordering, Zeroed};
 
 /// A single-producer, multi-consumer queue of page addresses, each published
-/// once and taken at most once.
+/// at most once and taken at most once.
 pub(crate) struct Buffers {
+    /// The pages that may be published.
+    range: Range<usize>,
+    /// One bit per page of `range`: published already.
+    offered: Zeroed<AtomicU64>,
     slots: Zeroed<AtomicUsize>,
     published: AtomicUsize,
     taken: AtomicUsize,
 }
 
 impl Buffers {
-    /// A queue for at most `capacity` pages, ever.
-    pub(crate) fn new(capacity: usize) -> gc_uffd::Result<Self> {
+    /// A queue for the pages of `range` (page-aligned), each at most once.
+    pub(crate) fn new(range: Range<usize>) -> gc_uffd::Result<Self> {
+        let pages = range.len() / PAGE;
         Ok(Buffers {
-            slots: Zeroed::new(capacity)?,
+            range,
+            offered: Zeroed::new(pages.div_ceil(64))?,
+            slots: Zeroed::new(pages)?,
             published: AtomicUsize::new(0),
             taken: AtomicUsize::new(0),
         })
     }
 
-    /// Publishes `page`; false when the queue is full. The producer only.
+    /// Publishes `page`; false if it was published before, or lies outside
+    /// the queue's range. The producer only.
     ///
     /// Release: a consumer that takes the page also sees everything the
     /// producer saw when deciding it was free (the builders that read it done).
     pub(crate) fn push(&self, page: usize) -> bool {
+        if !self.range.contains(&page) {
+            return false;
+        }
+        let k = (page - self.range.start) / PAGE;
+        let bit = 1u64 << (k % 64);
+        // The producer alone sets the bits: no other thread reads them.
+        if self.offered[k / 64].fetch_or(bit, Ordering::Relaxed) & bit != 0 {
+            return false;
+        }
         let n = self.published.load(Ordering::Relaxed);
         let Some(slot) = self.slots.get(n) else {
             return false;
@@ -89,16 +114,16 @@ mod loom_tests {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(3);
         builder.check(|| {
-            let q = Arc::new(Buffers::new(2).unwrap());
+            let q = Arc::new(Buffers::new(PAGE..3 * PAGE).unwrap());
             let consumers: Vec<_> = (0..2)
                 .map(|_| {
                     let q = q.clone();
                     loom::thread::spawn(move || q.take_run(1).map(|(page, _)| page))
                 })
                 .collect();
-            assert!(q.push(0x1000));
-            assert!(q.push(0x2000));
-            assert!(!q.push(0x3000), "a full queue refuses");
+            assert!(q.push(PAGE));
+            assert!(q.push(2 * PAGE));
+            assert!(!q.push(3 * PAGE), "a page outside the range is refused");
             let mut got: Vec<usize> = consumers
                 .into_iter()
                 .filter_map(|c| c.join().unwrap())
@@ -107,7 +132,7 @@ mod loom_tests {
                 got.push(p);
             }
             got.sort();
-            assert_eq!(got, [0x1000, 0x2000]);
+            assert_eq!(got, [PAGE, 2 * PAGE]);
             assert_eq!(q.available(), 0);
         });
     }
@@ -120,7 +145,7 @@ mod loom_tests {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(3);
         builder.check(|| {
-            let q = Arc::new(Buffers::new(3).unwrap());
+            let q = Arc::new(Buffers::new(PAGE..4 * PAGE).unwrap());
             let consumers: Vec<_> = (0..2)
                 .map(|_| {
                     let q = q.clone();
@@ -151,7 +176,7 @@ mod tests {
     /// A run ends where the next page published is not the next page up.
     #[test]
     fn a_run_stops_at_a_gap() {
-        let q = Buffers::new(8).unwrap();
+        let q = Buffers::new(PAGE..9 * PAGE).unwrap();
         for page in [1, 2, 3, 5, 6, 4] {
             assert!(q.push(page * PAGE));
         }
@@ -159,6 +184,25 @@ mod tests {
         assert_eq!(q.take_run(8), Some((3 * PAGE, 1)));
         assert_eq!(q.take_run(8), Some((5 * PAGE, 2)));
         assert_eq!(q.take_run(1), Some((4 * PAGE, 1)));
+        assert_eq!(q.take_run(8), None);
+    }
+
+    /// A page offered again, before or after it was taken, is not published
+    /// again; nor is one outside the range.
+    #[test]
+    fn a_page_is_published_once() {
+        let q = Buffers::new(PAGE..5 * PAGE).unwrap();
+        assert!(q.push(2 * PAGE));
+        assert!(q.push(3 * PAGE));
+        assert!(!q.push(2 * PAGE), "offered twice, before it was taken");
+        assert_eq!(q.available(), 2);
+        assert_eq!(q.take_run(1), Some((2 * PAGE, 1)));
+        assert!(!q.push(2 * PAGE), "offered again, after it was taken");
+        assert!(!q.push(5 * PAGE), "outside the range");
+        assert!(!q.push(0), "outside the range");
+        assert!(q.push(PAGE));
+        assert_eq!(q.take_run(8), Some((3 * PAGE, 1)));
+        assert_eq!(q.take_run(8), Some((PAGE, 1)));
         assert_eq!(q.take_run(8), None);
     }
 }

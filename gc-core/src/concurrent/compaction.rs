@@ -316,10 +316,9 @@ struct Frontier {
     /// Every to-space page from this index up to where the frontier began
     /// is mapped.
     mapped_from: usize,
-    /// The shadow pages from here up to `end` were published (or held no
-    /// live data).
+    /// The shadow pages from here up to where the frontier began were
+    /// published (or held no live data).
     recycled_from: usize,
-    end: usize,
 }
 
 /// Which [`Frontier`] of the [`Producer`].
@@ -336,7 +335,6 @@ impl Producer {
         let none = || Frontier {
             mapped_from: 0,
             recycled_from: 0,
-            end: 0,
         };
         Producer {
             scan: 0,
@@ -377,7 +375,7 @@ impl Compaction {
         let start = plan.base_page();
         let moving = start..heap_start + heap.spaces.capacity();
         let delta = shadow_start.wrapping_sub(heap_start);
-        let buffers = Buffers::new((dirty_end - start) / PAGE)?;
+        let buffers = Buffers::new(start.wrapping_add(delta)..dirty_end.wrapping_add(delta))?;
         let paused_scan = dirty_end.saturating_sub(PAUSE_SCAN * PAGE).max(start);
         let paused_free = (paused_scan..dirty_end)
             .step_by(PAGE)
@@ -1192,12 +1190,10 @@ impl Compaction {
             marked: Frontier {
                 mapped_from: split,
                 recycled_from: marked_end,
-                end: marked_end,
             },
             top: Frontier {
                 mapped_from: self.pages.len(),
                 recycled_from: top,
-                end: top,
             },
             free: self.paused_free,
             recycled: 0,
@@ -1713,20 +1709,18 @@ impl Compaction {
     }
 
     /// Publishes the shadow pages with live data from `from` up to those
-    /// `side` published before, less those the marked frontier published.
+    /// `side` published before. The top frontier goes on down through the
+    /// marked objects' pages, so the two frontiers offer some pages both, in
+    /// either order (a fault may map a page between their steps): the queue
+    /// publishes a page once.
     fn publish_live(&self, from: usize, producer: &mut Producer, side: Side) {
         let plan = self.plan();
-        let done = match side {
-            Side::Marked => 0..0,
-            Side::Top => producer.marked.recycled_from..producer.marked.end,
-        };
         let f = producer.frontier(side);
         let upto = f.recycled_from;
         f.recycled_from = f.recycled_from.min(from);
         for page in (from..upto).step_by(PAGE) {
             // A page moved unread left the shadow.
-            if !done.contains(&page)
-                && plan.page_has_live(page)
+            if plan.page_has_live(page)
                 && !plan.is_unread_source(page)
                 && self.buffers.push(self.shadow(page))
             {
