@@ -85,33 +85,89 @@ pub(crate) fn wait<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, 
     cv.wait(g).unwrap_or_else(|p| p.into_inner())
 }
 
-/// A table that starts as zeroes, in memory mapped for it: the kernel
-/// provides zero pages lazily, on first touch, and takes them back when the
-/// table is dropped. A compaction pause makes its per-page tables this way,
-/// so its cost does not grow with the heap (from the allocator, a table of
-/// megabytes may come from the brk heap and be zeroed, page-faulted and all,
-/// inside the pause); and a large table freed to the allocator may stay
-/// resident in its arena.
+/// A table that starts as zeroes. A large one is in memory mapped for it:
+/// the kernel provides zero pages lazily, on first touch, and takes them
+/// back when the table is dropped. A compaction pause makes its per-page
+/// tables this way, so its cost does not grow with the heap (from the
+/// allocator, a table of megabytes may come from the brk heap and be zeroed,
+/// page-faulted and all, inside the pause); and a large table freed to the
+/// allocator may stay resident in its arena. A small one comes from the
+/// allocator, zeroed, and an empty one takes nothing: a mapping costs a
+/// system call, its first touch a fault on a fresh page (on a guest that
+/// gives free memory back, a wait for the host), and its release a TLB
+/// flush, 10–50 µs of a young cycle's compaction pause for its four tables
+/// of a few pages or none (binary-trees 21).
 pub(crate) struct Zeroed<A: Zeroable> {
     #[cfg(not(loom))]
-    map: gc_uffd::Reservation,
+    table: Table,
     #[cfg(loom)]
     items: Box<[A]>,
     len: usize,
     _items: std::marker::PhantomData<A>,
 }
 
+/// Where a [`Zeroed`]'s items lie.
+#[cfg(not(loom))]
+enum Table {
+    Empty,
+    /// Zeroed by the allocator; a raw pointer, so that items written through
+    /// shared references (atomics) never alias a reference to plain memory.
+    Heap(std::ptr::NonNull<u8>, std::alloc::Layout),
+    Mapped(gc_uffd::Reservation),
+}
+
+#[cfg(not(loom))]
+impl Drop for Table {
+    fn drop(&mut self) {
+        if let Table::Heap(ptr, layout) = *self {
+            // SAFETY: allocated with this layout in `Zeroed::new`, freed once.
+            unsafe { std::alloc::dealloc(ptr.as_ptr(), layout) };
+        }
+    }
+}
+
+// SAFETY: the table is memory the `Zeroed` owns, as a `Box` would; its items
+// decide what may be shared (`Zeroed` is `Sync` only for atomics and plain
+// words, through its `PhantomData`).
+#[cfg(not(loom))]
+unsafe impl Send for Table {}
+// SAFETY: as above.
+#[cfg(not(loom))]
+unsafe impl Sync for Table {}
+
+/// The largest table taken from the allocator.
+#[cfg(not(loom))]
+const HEAP_TABLE: usize = 64 << 10;
+
 impl<A: Zeroable> Zeroed<A> {
     /// `n` items holding zero.
     pub(crate) fn new(n: usize) -> gc_uffd::Result<Self> {
         #[cfg(not(loom))]
         {
-            let page = gc_uffd::page_size();
-            let bytes = (n * std::mem::size_of::<A>())
-                .next_multiple_of(page)
-                .max(page);
+            let bytes = n * std::mem::size_of::<A>();
+            let small = std::alloc::Layout::array::<A>(n)
+                .ok()
+                .filter(|l| l.size() <= HEAP_TABLE);
+            let table = match small {
+                _ if bytes == 0 => Table::Empty,
+                Some(layout) => {
+                    // SAFETY: the layout's size is not zero.
+                    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+                    match std::ptr::NonNull::new(ptr) {
+                        Some(ptr) => Table::Heap(ptr, layout),
+                        None => std::alloc::handle_alloc_error(layout),
+                    }
+                }
+                None => {
+                    let page = gc_uffd::page_size();
+                    Table::Mapped(gc_uffd::Reservation::new(
+                        bytes.next_multiple_of(page),
+                        page,
+                    )?)
+                }
+            };
             Ok(Zeroed {
-                map: gc_uffd::Reservation::new(bytes, page)?,
+                table,
                 len: n,
                 _items: std::marker::PhantomData,
             })
@@ -124,9 +180,19 @@ impl<A: Zeroable> Zeroed<A> {
         })
     }
 
-    /// Keeps the first `n` items only (their memory stays mapped).
+    /// Keeps the first `n` items only (their memory stays allocated).
     pub(crate) fn truncate(&mut self, n: usize) {
         self.len = self.len.min(n);
+    }
+
+    /// The first item's address (dangling, but aligned, for an empty table).
+    #[cfg(not(loom))]
+    fn items(&self) -> *mut A {
+        match &self.table {
+            Table::Empty => std::ptr::NonNull::dangling().as_ptr(),
+            Table::Heap(ptr, _) => ptr.as_ptr().cast(),
+            Table::Mapped(map) => map.as_ptr().cast(),
+        }
     }
 }
 
@@ -135,10 +201,10 @@ impl<A: Zeroable> std::ops::Deref for Zeroed<A> {
 
     fn deref(&self) -> &[A] {
         #[cfg(not(loom))]
-        // SAFETY: the mapping holds `len` items' bytes, readable and writable,
+        // SAFETY: the table holds `len` items' bytes, readable and writable,
         // zero until written; all-zero bytes are a valid atomic (`Zeroable`),
         // and the atomics are only ever shared by reference.
-        return unsafe { std::slice::from_raw_parts(self.map.as_ptr().cast::<A>(), self.len) };
+        return unsafe { std::slice::from_raw_parts(self.items(), self.len) };
         #[cfg(loom)]
         return &self.items[..self.len];
     }
@@ -148,7 +214,7 @@ impl<A: Zeroable> std::ops::DerefMut for Zeroed<A> {
     fn deref_mut(&mut self) -> &mut [A] {
         #[cfg(not(loom))]
         // SAFETY: as in `deref`; `&mut self` excludes every other access.
-        return unsafe { std::slice::from_raw_parts_mut(self.map.as_ptr().cast::<A>(), self.len) };
+        return unsafe { std::slice::from_raw_parts_mut(self.items(), self.len) };
         #[cfg(loom)]
         return &mut self.items[..self.len];
     }
@@ -203,20 +269,51 @@ mod tests {
 
     /// A table of plain words (the forwarding-ahead memo's entries) starts
     /// forwarding nothing, keeps what is written through it, and keeps its
-    /// first items when truncated.
+    /// first items when truncated: empty, from the allocator, and mapped.
     #[test]
     fn a_zeroed_table_starts_at_zero_and_keeps_what_is_written() {
-        const N: usize = 3 * 512 + 1;
-        let mut e = Zeroed::<Forwarded>::new(N).unwrap();
-        assert_eq!(e.len(), N);
-        assert!(e.iter().all(|f| *f == Forwarded::default()));
-        for (i, f) in e.iter_mut().enumerate() {
-            *f = Forwarded { old: i, new: i * 2 };
+        for n in [
+            0,
+            1,
+            3 * 512 + 1,
+            (super::HEAP_TABLE / 16) + 1,
+            3 * 4096 + 5,
+        ] {
+            let mut e = Zeroed::<Forwarded>::new(n).unwrap();
+            assert_eq!(e.len(), n);
+            assert!(e.iter().all(|f| *f == Forwarded::default()), "{n}");
+            for (i, f) in e.iter_mut().enumerate() {
+                *f = Forwarded { old: i, new: i * 2 };
+            }
+            e.truncate(n / 2);
+            assert_eq!(e.len(), n / 2);
+            assert!(e.iter().enumerate().all(|(i, f)| f.new == i * 2), "{n}");
+            e.truncate(n);
+            assert_eq!(e.len(), n / 2, "truncating never lengthens");
         }
-        e.truncate(2 * 512);
-        assert_eq!(e.len(), 2 * 512);
-        assert!(e.iter().enumerate().all(|(i, f)| f.new == i * 2));
-        e.truncate(N);
-        assert_eq!(e.len(), 2 * 512, "truncating never lengthens");
+    }
+
+    /// Atomics shared between threads, in a table from the allocator and in
+    /// a mapped one, see each other's stores.
+    #[test]
+    fn a_zeroed_table_of_atomics_is_shared() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        for n in [8, super::HEAP_TABLE / 8 + 1] {
+            let t = Zeroed::<AtomicU64>::new(n).unwrap();
+            std::thread::scope(|s| {
+                for k in 0..2u64 {
+                    let t = &t;
+                    s.spawn(move || {
+                        for item in t.iter() {
+                            item.fetch_add(1 << (32 * k), Ordering::Relaxed);
+                        }
+                    });
+                }
+            });
+            assert!(
+                t.iter().all(|a| a.load(Ordering::Relaxed) == 1 | 1 << 32),
+                "{n}"
+            );
+        }
     }
 }
