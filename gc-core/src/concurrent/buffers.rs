@@ -1,6 +1,7 @@
 //! Buffer pages to build sliding pages in: shadow pages that hold no live
 //! data (found by a scan of the live bitmap) or whose objects are all in
-//! place already (recycled). The compaction thread alone publishes them; any
+//! place already (recycled). One thread at a time publishes them (the
+//! compaction thread, or an assist holding the producer's lock); any
 //! thread, in a SIGBUS handler too, takes a stretch of them with a
 //! compare-and-swap: no lock, so it is async-signal-safe.
 //!
@@ -51,7 +52,7 @@ impl Buffers {
         }
         let k = (page - self.range.start) / PAGE;
         let bit = 1u64 << (k % 64);
-        // The producer alone sets the bits: no other thread reads them.
+        // Only the producer reads and sets the bits, one thread at a time.
         if self.offered[k / 64].fetch_or(bit, Ordering::Relaxed) & bit != 0 {
             return false;
         }
