@@ -99,41 +99,19 @@ pub(crate) fn wait<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, 
 /// 21, medians) went to the four of its eight tables that were empty.
 pub(crate) struct Zeroed<A: Zeroable> {
     #[cfg(not(loom))]
-    table: Table,
+    table: Table<A>,
     #[cfg(loom)]
     items: Box<[A]>,
     len: usize,
-    _items: std::marker::PhantomData<A>,
 }
 
 /// Where a [`Zeroed`]'s items lie.
 #[cfg(not(loom))]
-enum Table {
-    Empty,
-    /// Zeroed by the allocator; a raw pointer, so that items written through
-    /// shared references (atomics) never alias a reference to plain memory.
-    Heap(std::ptr::NonNull<u8>, std::alloc::Layout),
-    Mapped(gc_uffd::Reservation),
+enum Table<A> {
+    /// Zeroed by the allocator (an empty one allocates nothing).
+    Heap(Box<[A]>),
+    Mapped(gc_uffd::Reservation, std::marker::PhantomData<A>),
 }
-
-#[cfg(not(loom))]
-impl Drop for Table {
-    fn drop(&mut self) {
-        if let Table::Heap(ptr, layout) = *self {
-            // SAFETY: allocated with this layout in `Zeroed::new`, freed once.
-            unsafe { std::alloc::dealloc(ptr.as_ptr(), layout) };
-        }
-    }
-}
-
-// SAFETY: the table is memory the `Zeroed` owns, as a `Box` would; its items
-// decide what may be shared (`Zeroed` is `Sync` only for atomics and plain
-// words, through its `PhantomData`).
-#[cfg(not(loom))]
-unsafe impl Send for Table {}
-// SAFETY: as above.
-#[cfg(not(loom))]
-unsafe impl Sync for Table {}
 
 /// The largest table taken from the allocator.
 #[cfg(not(loom))]
@@ -144,39 +122,21 @@ impl<A: Zeroable> Zeroed<A> {
     pub(crate) fn new(n: usize) -> gc_uffd::Result<Self> {
         #[cfg(not(loom))]
         {
-            let bytes = n * std::mem::size_of::<A>();
-            let small = std::alloc::Layout::array::<A>(n)
-                .ok()
-                .filter(|l| l.size() <= HEAP_TABLE);
-            let table = match small {
-                _ if bytes == 0 => Table::Empty,
-                Some(layout) => {
-                    // SAFETY: the layout's size is not zero.
-                    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
-                    match std::ptr::NonNull::new(ptr) {
-                        Some(ptr) => Table::Heap(ptr, layout),
-                        None => std::alloc::handle_alloc_error(layout),
-                    }
-                }
-                None => {
+            let table = match std::alloc::Layout::array::<A>(n) {
+                Ok(layout) if layout.size() <= HEAP_TABLE => Table::Heap(zeroed_box(layout, n)),
+                _ => {
                     let page = gc_uffd::page_size();
-                    Table::Mapped(gc_uffd::Reservation::new(
-                        bytes.next_multiple_of(page),
-                        page,
-                    )?)
+                    let bytes = (n * std::mem::size_of::<A>()).next_multiple_of(page);
+                    let map = gc_uffd::Reservation::new(bytes, page)?;
+                    Table::Mapped(map, std::marker::PhantomData)
                 }
             };
-            Ok(Zeroed {
-                table,
-                len: n,
-                _items: std::marker::PhantomData,
-            })
+            Ok(Zeroed { table, len: n })
         }
         #[cfg(loom)]
         Ok(Zeroed {
             items: (0..n).map(|_| A::zero()).collect(),
             len: n,
-            _items: std::marker::PhantomData,
         })
     }
 
@@ -184,16 +144,23 @@ impl<A: Zeroable> Zeroed<A> {
     pub(crate) fn truncate(&mut self, n: usize) {
         self.len = self.len.min(n);
     }
+}
 
-    /// The first item's address (dangling, but aligned, for an empty table).
-    #[cfg(not(loom))]
-    fn items(&self) -> *mut A {
-        match &self.table {
-            Table::Empty => std::ptr::NonNull::dangling().as_ptr(),
-            Table::Heap(ptr, _) => ptr.as_ptr().cast(),
-            Table::Mapped(map) => map.as_ptr().cast(),
-        }
+/// `n` items of `layout` (theirs), zeroed by the allocator; an empty one
+/// allocates nothing.
+#[cfg(not(loom))]
+fn zeroed_box<A: Zeroable>(layout: std::alloc::Layout, n: usize) -> Box<[A]> {
+    if layout.size() == 0 {
+        return Box::new([]);
     }
+    // SAFETY: the layout's size is not zero.
+    let items = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<A>();
+    if items.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    // SAFETY: allocated by the global allocator with the layout of `n` items,
+    // as a `Box<[A]>` of them is; all-zero bytes are a valid item (`Zeroable`).
+    unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(items, n)) }
 }
 
 impl<A: Zeroable> std::ops::Deref for Zeroed<A> {
@@ -201,10 +168,15 @@ impl<A: Zeroable> std::ops::Deref for Zeroed<A> {
 
     fn deref(&self) -> &[A] {
         #[cfg(not(loom))]
-        // SAFETY: the table holds `len` items' bytes, readable and writable,
-        // zero until written; all-zero bytes are a valid atomic (`Zeroable`),
-        // and the atomics are only ever shared by reference.
-        return unsafe { std::slice::from_raw_parts(self.items(), self.len) };
+        return match &self.table {
+            Table::Heap(items) => &items[..self.len],
+            // SAFETY: the mapping holds `len` items' bytes, readable and
+            // writable, zero until written; all-zero bytes are a valid item
+            // (`Zeroable`), and the atomics are only ever shared by reference.
+            Table::Mapped(map, _) => unsafe {
+                std::slice::from_raw_parts(map.as_ptr().cast::<A>(), self.len)
+            },
+        };
         #[cfg(loom)]
         return &self.items[..self.len];
     }
@@ -213,8 +185,13 @@ impl<A: Zeroable> std::ops::Deref for Zeroed<A> {
 impl<A: Zeroable> std::ops::DerefMut for Zeroed<A> {
     fn deref_mut(&mut self) -> &mut [A] {
         #[cfg(not(loom))]
-        // SAFETY: as in `deref`; `&mut self` excludes every other access.
-        return unsafe { std::slice::from_raw_parts_mut(self.items(), self.len) };
+        return match &mut self.table {
+            Table::Heap(items) => &mut items[..self.len],
+            // SAFETY: as in `deref`; `&mut self` excludes every other access.
+            Table::Mapped(map, _) => unsafe {
+                std::slice::from_raw_parts_mut(map.as_ptr().cast::<A>(), self.len)
+            },
+        };
         #[cfg(loom)]
         return &mut self.items[..self.len];
     }

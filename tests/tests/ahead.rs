@@ -74,7 +74,7 @@ fn pages_ahead_of_the_top(mode: Mode) {
     // keeps a window (2 MiB here) resident above its new top, and claims wake
     // the thread once they come within half a window of what it prepared:
     // allocating a whole window's worth needs it whenever it ran (1 MiB,
-    // about half, failed one run in six where its first round came before
+    // about half, failed one run in six to twelve where its first round came before
     // the allocations and found the window resident already).
     let before = m.heap().stats().pages_ahead;
     if mode == Mode::StopTheWorld {
