@@ -17,6 +17,10 @@ pub struct Injection {
     /// No buffer page is ever available: every sliding page is built in a
     /// private page and copied.
     pub no_buffers: bool,
+    /// A mutator's fault builds its own page only, even where it continues
+    /// a scan up the heap (no pages built around it): each goes in as a
+    /// fault of its own.
+    pub single_page_faults: bool,
     /// The capability probe reports userfaultfd unavailable.
     pub uffd_unavailable: bool,
     /// The write barrier logs nothing: concurrent marking then misses objects

@@ -420,6 +420,11 @@ pub struct CompactionStats {
     /// Of `pages` and the large objects' pages, built by mutators in their
     /// SIGBUS handlers.
     pub by_mutators: usize,
+    /// Of `by_mutators`, pages a fault built above the one it faulted on: a
+    /// fault right above those the thread's last fault placed continues a
+    /// scan up the heap, and builds the pages the scan reads next with its
+    /// own (twice as many as the last, up to 32), moved in with one call.
+    pub faulted_around: usize,
     /// Of `by_gc`, pages built first because the mutators wrote them (a
     /// dirty card) since the last cycle: the likeliest to be touched soon.
     pub hot: usize,
@@ -560,7 +565,7 @@ impl fmt::Display for CompactionStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "gc #{} compaction: {} pages ({} by GC{}{}{}{}, {} by mutators), {} moved in {} calls, \
+            "gc #{} compaction: {} pages ({} by GC{}{}{}{}, {} by mutators{}), {} moved in {} calls, \
              {} copied{}; buffers {} free + {} recycled, {} released early; allocation pages {} \
              recycled + {} fresh, \
              {} zero-filled; {}{}{}{}\
@@ -593,6 +598,11 @@ impl fmt::Display for CompactionStats {
                 String::new()
             },
             self.by_mutators,
+            if self.faulted_around > 0 {
+                format!(", {} of them around their faults", self.faulted_around)
+            } else {
+                String::new()
+            },
             self.moved,
             self.move_calls,
             self.copied,
@@ -760,6 +770,10 @@ pub struct Stats {
     pub pages_by_assists: u64,
     /// Concurrent modes: to-space pages built by mutators in their SIGBUS handlers.
     pub pages_by_mutators: u64,
+    /// Concurrent modes: of those, pages a fault built above the one it
+    /// faulted on, continuing a scan up the heap
+    /// ([`CompactionStats::faulted_around`]).
+    pub pages_faulted_around: u64,
     /// Concurrent modes: pages placed with `UFFDIO_MOVE`.
     pub pages_moved: u64,
     /// Concurrent modes: pages placed with `UFFDIO_COPY`.
@@ -849,6 +863,7 @@ impl Stats {
         self.pages_by_helpers += c.by_helpers as u64;
         self.pages_by_assists += c.by_assists as u64;
         self.pages_by_mutators += c.by_mutators as u64;
+        self.pages_faulted_around += c.faulted_around as u64;
         self.pages_moved += c.moved as u64;
         self.pages_copied += c.copied as u64;
         self.pages_recycled += c.buffers_recycled as u64;

@@ -615,13 +615,26 @@ fn mutators_build_pages_they_touch_first() {
         s.pages_by_gc > 0,
         "no page was built by the compaction thread: {s:?}"
     );
-    // A mutator's page is copied in, never moved: a MOVE would flush the
-    // TLB of every other core running the heap's threads.
+    // A mutator's page is copied in, not moved: a MOVE would flush the TLB
+    // of every other core running the heap's threads. Only the pages a fault
+    // built around its own go in with a MOVE, one for the run.
     assert!(
-        s.pages_copied >= s.pages_by_mutators,
-        "{} pages built by mutators, {} copied: {s:?}",
+        s.pages_copied >= s.pages_by_mutators - s.pages_faulted_around,
+        "{} pages built by mutators ({} around their faults), {} copied: {s:?}",
         s.pages_by_mutators,
+        s.pages_faulted_around,
         s.pages_copied
+    );
+    // The walk goes up the heap: a fault right above the pages the last one
+    // placed builds the pages above its own too, so there are fewer faults
+    // than pages.
+    let sliding_faults = s.faults_by_kind.sliding.count;
+    assert!(
+        s.pages_faulted_around > 0 && sliding_faults < s.pages_by_mutators,
+        "{sliding_faults} sliding-page faults, {} pages built by mutators, {} around their \
+         faults: {s:?}",
+        s.pages_by_mutators,
+        s.pages_faulted_around
     );
     let kinds = s.faults_by_kind;
     let by_kind: u64 = kinds.named().iter().map(|(_, k)| k.count).sum();
@@ -1269,16 +1282,25 @@ fn assists_recycle_behind_their_runs() {
 /// Here a full heap whose every page holds live data (no buffer is free at
 /// first) and a mutator that faults on the lower half of the to-space while
 /// the compaction thread is held back: each of those pages is built in a
-/// private page and copied. Before, the shadow gave back early only the
-/// buffers beyond what the allocation range still to prepare would take
-/// (3,776 pages here for 3,981 placed new).
+/// private page and copied (a fault at a time: the walk goes up the heap,
+/// and the faults' runs would move in recycled buffers, placing none new).
+/// Before, the shadow gave back early only the buffers beyond what the
+/// allocation range still to prepare would take (3,776 pages here for 3,981
+/// placed new).
 #[test]
 fn moving_gives_back_a_page_for_each_placed_new_as_the_compaction_goes() {
     // About 41 MiB of the 64 MiB heap (a node and a 40-byte blob per cell),
     // below its first cycle's trigger.
     const CELLS: usize = 450_000;
-    let Some((heap, types)) = held_back_heap(|b| b.policy(movegc_tests::requested_cycles_only()))
-    else {
+    let Some((heap, types)) = held_back_heap(|b| {
+        let inject = gc_core::inject::Injection {
+            compaction_delay: Some(std::time::Duration::from_millis(100)),
+            single_page_faults: true,
+            ..Default::default()
+        };
+        b.policy(movegc_tests::requested_cycles_only())
+            .inject(inject)
+    }) else {
         return;
     };
     let mut m = heap.attach().unwrap();

@@ -5,6 +5,8 @@
 //! once; a mutator that faults on a page someone else claimed waits until it
 //! is mapped, and marks it wanted (a flag beside the state) so that a
 //! claimer building a long run places that page before the rest of the run.
+//! A mutator's fault that continues a scan up the heap claims the pages
+//! above its own too, stopping at the first another thread claimed.
 //! Everything here is async-signal-safe: atomics and `sched_yield`.
 
 use crate::sync::{AtomicU8, AtomicUsize, Ordering, Zeroed, yield_wait};
@@ -23,6 +25,9 @@ pub(crate) struct PageStates {
     /// Pages marked wanted so far: a claimer that saw it unchanged since it
     /// last looked knows no page of its run has been marked since.
     wanted: AtomicUsize,
+    /// Per page, how many pages a mutator's fault placed just below it (0:
+    /// none): a fault here continues that thread's scan.
+    scans: Zeroed<AtomicU8>,
 }
 
 impl PageStates {
@@ -32,6 +37,7 @@ impl PageStates {
             states: Zeroed::new(pages)?,
             wants: Zeroed::new(pages)?,
             wanted: AtomicUsize::new(0),
+            scans: Zeroed::new(pages)?,
         })
     }
 
@@ -72,6 +78,33 @@ impl PageStates {
         }
         self.want(i);
         (self.wait(i), false)
+    }
+
+    /// Claims the pages above page `i` (the caller's) one after another,
+    /// until one another thread claimed or `i + n`; returns the end of the
+    /// run claimed.
+    pub(crate) fn claim_above(&self, i: usize, n: usize) -> usize {
+        let end = i.saturating_add(n).min(self.len());
+        (i + 1..end).find(|&j| !self.try_claim(j)).unwrap_or(end)
+    }
+
+    /// How many pages a mutator's fault on page `i` builds, from `i` up: twice
+    /// as many as a fault placed just below it, at most `max` (a program
+    /// scanning up the heap reads them next); or 1.
+    pub(crate) fn scan_run(&self, i: usize, max: usize) -> usize {
+        match usize::from(self.scans[i].load(Ordering::Relaxed)) {
+            0 => 1,
+            below => (2 * below).clamp(1, max),
+        }
+    }
+
+    /// A mutator's fault placed pages `lo..end`: a fault on `end` continues
+    /// its scan.
+    pub(crate) fn scanned(&self, lo: usize, end: usize) {
+        if let Some(next) = self.scans.get(end) {
+            let n = u8::try_from(end - lo).unwrap_or(u8::MAX);
+            next.store(n, Ordering::Relaxed);
+        }
     }
 
     /// Marks page `i` wanted, for its claimer to see.
@@ -119,6 +152,56 @@ impl PageStates {
             UNPROCESSED => true,
             _ => self.wait(i),
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::PageStates;
+
+    /// A fault right above the pages the last fault placed builds twice as
+    /// many, up to the most asked for; any other builds one.
+    #[test]
+    fn a_scan_doubles_its_runs() {
+        let pages = PageStates::new(100).unwrap();
+        assert_eq!(pages.scan_run(10, 32), 1, "no fault below");
+        pages.scanned(10, 11);
+        assert_eq!(pages.scan_run(11, 32), 2);
+        assert_eq!(pages.scan_run(12, 32), 1, "not right above");
+        pages.scanned(11, 13);
+        assert_eq!(pages.scan_run(13, 32), 4);
+        pages.scanned(13, 33);
+        assert_eq!(pages.scan_run(33, 32), 32, "at most the most asked for");
+        pages.scanned(90, 100);
+        assert_eq!(
+            pages.scan_run(99, 32),
+            1,
+            "past the last page: no hint kept"
+        );
+    }
+
+    /// Claims go up from the caller's page, and stop at a page another
+    /// thread claimed and at the last page.
+    #[test]
+    fn claims_above_stop_at_a_claimed_page_and_the_end() {
+        let pages = PageStates::new(10).unwrap();
+        assert!(pages.try_claim(5));
+        assert!(pages.try_claim(2));
+        assert_eq!(pages.claim_above(2, 8), 5, "stops below page 5, claimed");
+        assert!(
+            !pages.try_claim(3) && !pages.try_claim(4),
+            "3 and 4 claimed"
+        );
+        assert!(pages.try_claim(8));
+        assert_eq!(pages.claim_above(8, 8), 10, "stops at the last page");
+        assert!(!pages.try_claim(9));
+        assert!(pages.try_claim(0));
+        assert_eq!(
+            pages.claim_above(0, 1),
+            1,
+            "a run of one claims nothing above"
+        );
+        assert!(pages.try_claim(1));
     }
 }
 
@@ -236,6 +319,51 @@ mod loom_tests {
                     placed[k] = true;
                 }
             }
+            mutator.join().unwrap();
+            assert_eq!(heap.pages.wait_all(), 0);
+            heap.check_placed_once();
+        });
+    }
+
+    /// A mutator's fault on page 0 that continues a scan (it claims the
+    /// page above its own too, as `Compaction::fault_around` does, and
+    /// finishes it; its own page's report is `serve`'s), the compaction
+    /// thread going down the pages, and a second mutator faulting on page 1:
+    /// every page is built and placed exactly once, and neither mutator
+    /// returns before its page is in place.
+    #[test]
+    fn a_fault_claiming_the_pages_above_places_each_once() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let heap = Heap::new();
+            let scanning = {
+                let heap = heap.clone();
+                loom::thread::spawn(move || {
+                    let (mapped, _) = heap.pages.serve(0, || {
+                        let end = heap.pages.claim_above(0, PAGES);
+                        for i in 1..end {
+                            let placed = heap.place(i);
+                            heap.pages.finish(i, placed);
+                        }
+                        heap.pages.scanned(0, end);
+                        heap.place(0)
+                    });
+                    assert!(mapped);
+                    assert_eq!(heap.placed[0].load(Ordering::Relaxed), 1);
+                })
+            };
+            let mutator = {
+                let heap = heap.clone();
+                loom::thread::spawn(move || heap.fault(1))
+            };
+            for i in (0..PAGES).rev() {
+                if heap.pages.try_claim(i) {
+                    let placed = heap.place(i);
+                    heap.pages.finish(i, placed);
+                }
+            }
+            scanning.join().unwrap();
             mutator.join().unwrap();
             assert_eq!(heap.pages.wait_all(), 0);
             heap.check_placed_once();
