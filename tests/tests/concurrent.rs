@@ -299,7 +299,10 @@ fn allocations_during_a_compaction_wait_for_recycled_pages() {
 
 /// With the cycle's compaction thread held back (an injected delay) and the
 /// mutator idle, the second compaction thread builds the pages: every cell
-/// of a list whose cells all move reads back as written.
+/// of a list whose cells all move reads back as written. The cycle is
+/// requested, not started by allocations: an allocation paced against the
+/// compaction would build pages too (an assist), and on a loaded machine
+/// it built them all before the second thread first ran.
 #[test]
 fn a_second_compaction_thread_builds_pages() {
     let Some((heap, types)) = held_back_heap(|b| b.compaction_threads(2)) else {
@@ -309,9 +312,8 @@ fn a_second_compaction_thread_builds_pages() {
     const CELLS: usize = 100_000;
     m.scope(|s| {
         let head = numbered_list(s, types, CELLS);
-        let before = allocate_into_a_compaction(s, |s| {
-            s.mutator().alloc(types.blob, 200).unwrap();
-        });
+        let before = s.mutator().heap().stats().compactions;
+        s.mutator().collect().unwrap();
         // Idle, in native code, until the compaction ends.
         s.mutator().native(|| {
             while heap.stats().compactions == before {
@@ -322,6 +324,7 @@ fn a_second_compaction_thread_builds_pages() {
     });
     let s = heap.stats();
     let last = s.last_compaction.expect("a compaction ran");
+    assert_eq!(last.by_assists, 0, "no allocation was paced: {last}");
     assert!(
         last.by_helpers > 0,
         "the second thread built no page: {last}"
@@ -1079,9 +1082,16 @@ fn initial_byte(i: usize, k: usize) -> u8 {
 fn make_resident_for_a_system_call(mode: Mode) {
     const BLOBS: usize = 1500;
     // Full cycles: the blobs are old after the first, and a young cycle
-    // leaves their pages in place, so none would be in flight.
+    // leaves their pages in place, so none would be in flight. The
+    // compaction thread starts late (an injected delay), so that the walk
+    // below meets pages in flight however the scheduler runs the threads.
+    let inject = gc_core::inject::Injection {
+        compaction_delay: Some(std::time::Duration::from_millis(20)),
+        ..Default::default()
+    };
     let Some((heap, types)) = movegc_tests::concurrent_heap(mode, 32 << 20, |b| {
         b.policy(gc_core::Policy::default().generational(false))
+            .inject(inject)
     }) else {
         return;
     };
@@ -1114,8 +1124,7 @@ fn make_resident_for_a_system_call(mode: Mode) {
             }
         }
         // Three rounds, and more (up to 12) until a range was caught in
-        // flight: whether one is depends on how far the compaction thread got,
-        // which is the scheduler's call.
+        // flight.
         let mut round = 0u8;
         while round < 3 || (missing == 0 && round < 12) {
             let seen = s.mutator().heap().stats().collections;
@@ -1244,11 +1253,20 @@ fn heaps_built_and_dropped_on_two_threads_at_once() {
 /// mutator allocating through the compaction, the assists' runs build into
 /// the sources their first runs freed, not into scratch pages copied in.
 /// Before, only the compaction thread recycled, and the assists copied every
-/// page they built until it ran.
+/// page they built until it ran. Held back long enough for the assists to
+/// build every page: on a loaded machine, a mutator given little CPU built
+/// a third of them in 100 ms, and the compaction thread then competed with
+/// its runs for the buffers.
 #[test]
 fn assists_recycle_behind_their_runs() {
     const CELLS: usize = 200_000;
-    let Some((heap, types)) = held_back_heap(|b| b.policy(budget_of_24_mib())) else {
+    let inject = gc_core::inject::Injection {
+        compaction_delay: Some(std::time::Duration::from_millis(500)),
+        ..Default::default()
+    };
+    let Some((heap, types)) = movegc_tests::concurrent_heap(Mode::Move, HELD_BACK_HEAP, |b| {
+        b.policy(budget_of_24_mib()).inject(inject)
+    }) else {
         return;
     };
     let mut m = heap.attach().unwrap();
