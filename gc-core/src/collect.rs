@@ -166,7 +166,7 @@ const MARKING_SLACK: usize = 128 << 20;
 /// Whether a cycle runs, and a way to wait for it to free memory.
 #[derive(Default)]
 pub(crate) struct CycleControl {
-    /// A cycle thread has been started and has not finished.
+    /// A cycle was requested of the cycle thread and has not finished.
     running: std::sync::atomic::AtomicBool,
     /// Counts the compaction pauses and the cycles' ends: what an allocation
     /// waiting for memory waits for.
@@ -207,7 +207,8 @@ impl CycleControl {
         lock(&self.freed)
     }
 
-    /// In a forked child: no cycle thread and no other allocation exists.
+    /// In a forked child: no cycle thread and no other allocation exists
+    /// (`CycleThread::renew_in_child`).
     pub(crate) fn reset_in_child(&self) {
         self.running.store(false, Ordering::Release);
         self.priority.store(0, Ordering::Release);
@@ -245,36 +246,15 @@ pub(crate) fn wait_for_priority(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) 
     record_stall(heap, start.elapsed());
 }
 
-/// Starts a cycle on a thread of its own, unless one runs already. The
+/// Starts a cycle on the heap's cycle thread, unless one runs already. The
 /// caller, a mutator, goes on allocating.
 pub(crate) fn request(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) {
     if heap.cycle.running.swap(true, Ordering::AcqRel) {
         return;
     }
     let seen = heap.collections.load(Ordering::Acquire);
-    let mine = heap.clone();
-    let spawned = std::thread::Builder::new()
-        .name("movegc-cycle".into())
-        .spawn(move || {
-            let _abort = AbortOnPanic;
-            let result = {
-                mine.fork_gate.wait(ForkPhase::Stopping);
-                let _collector = mine.collector.lock();
-                // A cycle that ran while this one waited for the lock did the work.
-                if mine.collections.load(Ordering::Acquire) == seen {
-                    run_and_record(&mine, Reason::Budget)
-                } else {
-                    Ok(())
-                }
-            };
-            mine.cycle.running.store(false, Ordering::Release);
-            mine.cycle.bump();
-            if let Err(e) = result {
-                log::error!("movegc: a collection failed: {e}");
-            }
-        });
-    if let Err(e) = spawned {
-        log::warn!("movegc: cannot start a cycle thread ({e}): collecting on this one");
+    if let Err(e) = heap.cycle_thread.wake(seen) {
+        log::warn!("movegc: cannot start the cycle thread ({e}): collecting on this one");
         heap.cycle.running.store(false, Ordering::Release);
         heap.handshake.enter_native(&me.state);
         let result = collect(heap, Reason::Budget);
@@ -282,6 +262,27 @@ pub(crate) fn request(heap: &Arc<HeapInner>, me: &Arc<MutatorShared>) {
         if let Err(e) = result {
             log::error!("movegc: a collection failed: {e}");
         }
+    }
+}
+
+/// The cycle thread's work for a request made when `seen` collections had
+/// run: a cycle, unless one ran meanwhile.
+pub(crate) fn run_requested(heap: &Arc<HeapInner>, seen: u64) {
+    let _abort = AbortOnPanic;
+    let result = {
+        heap.fork_gate.wait(ForkPhase::Stopping);
+        let _collector = heap.collector.lock();
+        // A cycle that ran while this one waited for the lock did the work.
+        if heap.collections.load(Ordering::Acquire) == seen {
+            run_and_record(heap, Reason::Budget)
+        } else {
+            Ok(())
+        }
+    };
+    heap.cycle.running.store(false, Ordering::Release);
+    heap.cycle.bump();
+    if let Err(e) = result {
+        log::error!("movegc: a collection failed: {e}");
     }
 }
 

@@ -288,6 +288,7 @@ impl<'a> ForkGuard<'a> {
         heap.pool.renew_in_child();
         heap.concurrent_pool.renew_in_child();
         heap.ahead.renew_in_child();
+        heap.cycle_thread.renew_in_child();
         self.held = Some(held);
         // `Drop` excludes the heap from forks, releases the locks and resumes.
     }

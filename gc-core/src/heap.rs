@@ -352,6 +352,7 @@ impl HeapBuilder {
             cycle: CycleControl::default(),
             references: References::default(),
             ahead: crate::ahead::Ahead::new(capacity, mode, no_pages_ahead, weak.clone()),
+            cycle_thread: crate::cycle_thread::CycleThread::new(weak.clone()),
             concurrent,
         });
         heap.ahead.start();
@@ -437,6 +438,8 @@ pub(crate) struct HeapInner {
     pub(crate) references: References,
     /// Allocation pages made resident ahead of the mutators.
     pub(crate) ahead: crate::ahead::Ahead,
+    /// The thread the cycles that allocations request run on.
+    pub(crate) cycle_thread: crate::cycle_thread::CycleThread,
 }
 
 thread_local! {

@@ -25,15 +25,17 @@
 //!   [`finalize`]: finalization and cleaners; `identity`: identity hashes
 //!   that survive moves ([`Mutator::identity_hash`]).
 //! - `inject` (cargo feature `fault-injection`): simulated kernel failures, for tests.
-//! - `safepoint`, `pre_write`, `satb`, `mark`, `pacer`, `collect`: the handshake,
-//!   the write barrier's duties before a store and its buffers, parallel
-//!   marking, pacing, and the cycle.
+//! - `safepoint`, `pre_write`, `satb`, `mark`, `pacer`, `collect`,
+//!   `cycle_thread`: the handshake, the write barrier's duties before a
+//!   store and its buffers, parallel marking, pacing, the cycle, and the
+//!   thread the cycles allocations request run on.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod ahead;
 mod collect;
 mod concurrent;
+mod cycle_thread;
 mod error;
 pub mod finalize;
 pub mod fork;
