@@ -44,6 +44,14 @@ const MIN_HEAP: usize = 1 << 20;
 /// docs/concurrent-compaction.md, *Reference-free pages*).
 pub const UNREAD_MIN: usize = 12 << 10 | 8;
 
+/// The bytes a TLAB holds while a concurrent compaction that moves pages
+/// has free shadow pages to spare, the next ones contiguous (at most a 64th
+/// of the heap, at least [`HeapBuilder::tlab_size`]). The compaction leaves
+/// the pages above its new top missing, and a claim moves recycled shadow
+/// pages into them with a call per contiguous stretch: each a TLB
+/// shootdown, an IPI round to every other core running the process.
+pub const COMPACTION_TLAB: usize = 256 << 10;
+
 /// Largest heap: post-compact offsets are kept in 32-bit word counts.
 const MAX_HEAP: usize = 16 << 30;
 
@@ -67,6 +75,8 @@ pub(crate) struct Config {
     pub(crate) large_threshold: usize,
     pub(crate) relink_large: bool,
     pub(crate) tlab_size: usize,
+    /// The TLAB size while a concurrent compaction runs.
+    pub(crate) compaction_tlab: usize,
     pub(crate) mode: Mode,
     pub(crate) compaction_threads: usize,
 }
@@ -176,7 +186,8 @@ impl HeapBuilder {
         self
     }
 
-    /// Bytes per thread-local allocation buffer (default 32 KiB).
+    /// Bytes per thread-local allocation buffer (default 32 KiB; more while
+    /// a compaction has pages to spare, [`COMPACTION_TLAB`]).
     pub fn tlab_size(mut self, bytes: usize) -> Self {
         self.tlab_size = bytes;
         self
@@ -320,6 +331,9 @@ impl HeapBuilder {
                 large_threshold: self.large_threshold,
                 relink_large: self.relink_large,
                 tlab_size: self.tlab_size,
+                compaction_tlab: COMPACTION_TLAB
+                    .min(self.size / 64 / page * page)
+                    .max(self.tlab_size),
                 mode,
                 compaction_threads: self.compaction_threads,
             },

@@ -71,7 +71,7 @@ pub use gc_heap::{
     CARD, Header, ObjRef, SlotKind, TagScheme, TypeDescriptor, TypeError, TypeId, TypeTable, WORD,
 };
 pub use global::Global;
-pub use heap::{Heap, HeapBuilder, Mode, UNREAD_MIN};
+pub use heap::{COMPACTION_TLAB, Heap, HeapBuilder, Mode, UNREAD_MIN};
 #[cfg(not(loom))]
 pub use jit::{JitInfo, JitThread};
 pub use mutator::{HandleScope, Local, Mutator};

@@ -315,8 +315,7 @@ impl Mutator {
             heap.allocated.fetch_add(size as u64, Ordering::Relaxed);
             return Some(addr);
         }
-        let fresh =
-            spaces.claim_tlab(size, heap.config.tlab_size, |claim| populate(heap, claim))?;
+        let fresh = spaces.claim_tlab(size, tlab_size(heap), |claim| populate(heap, claim))?;
         heap.allocated
             .fetch_add(fresh.len() as u64, Ordering::Relaxed);
         // SAFETY: this thread is running, so it alone touches its TLAB.
@@ -660,6 +659,16 @@ unsafe fn init(addr: usize, ty: TypeId, len: u32) -> ObjRef {
     unsafe {
         (addr as *mut u64).write(Header::new(ty.0, len).0);
         ObjRef::from_addr_unchecked(addr)
+    }
+}
+
+/// The bytes a TLAB claimed now holds: more while a compaction has free
+/// shadow pages to place in it ([`COMPACTION_TLAB`](crate::COMPACTION_TLAB)).
+fn tlab_size(heap: &HeapInner) -> usize {
+    let large = heap.config.compaction_tlab;
+    match &heap.concurrent {
+        Some(c) if large > heap.config.tlab_size && c.has_buffers_for(large) => large,
+        _ => heap.config.tlab_size,
     }
 }
 

@@ -96,6 +96,19 @@ impl Buffers {
         }
     }
 
+    /// Whether the next `n` pages to be taken are published and each a page
+    /// above the one before, so that one [`take_run`](Self::take_run) would
+    /// get them all (a snapshot: other threads may take them first).
+    pub(crate) fn run_ahead(&self, n: usize) -> bool {
+        let t = self.taken.load(Ordering::Relaxed);
+        let published = self.published.load(Ordering::Acquire);
+        if n == 0 || t.saturating_add(n) > published {
+            return n == 0;
+        }
+        let first = self.slots[t].load(Ordering::Relaxed);
+        (1..n).all(|k| self.slots[t + k].load(Ordering::Relaxed) == first + k * PAGE)
+    }
+
     /// Pages published and not yet taken (a snapshot).
     pub(crate) fn available(&self) -> usize {
         let published = self.published.load(Ordering::Relaxed);
@@ -186,6 +199,28 @@ mod tests {
         assert_eq!(q.take_run(8), Some((5 * PAGE, 2)));
         assert_eq!(q.take_run(1), Some((4 * PAGE, 1)));
         assert_eq!(q.take_run(8), None);
+    }
+
+    /// A run ahead is the next pages to be taken, published, each a page
+    /// above the one before: what one take would get.
+    #[test]
+    fn a_run_ahead_is_what_one_take_gets() {
+        let q = Buffers::new(PAGE..9 * PAGE).unwrap();
+        assert!(q.run_ahead(0));
+        assert!(!q.run_ahead(1), "nothing published");
+        for page in [1, 2, 3, 5, 6] {
+            assert!(q.push(page * PAGE));
+        }
+        assert!(q.run_ahead(3));
+        assert!(!q.run_ahead(4), "a gap after the third");
+        assert_eq!(q.take_run(1), Some((PAGE, 1)));
+        assert!(
+            q.run_ahead(2) && !q.run_ahead(3),
+            "from the next page to take"
+        );
+        assert_eq!(q.take_run(2), Some((2 * PAGE, 2)));
+        assert!(q.run_ahead(2));
+        assert!(!q.run_ahead(3), "more than are published");
     }
 
     /// A page offered again, before or after it was taken, is not published

@@ -702,6 +702,18 @@ impl Compaction {
                 .is_some()
     }
 
+    /// Whether free buffers beyond the builders' reserve would cover a
+    /// claim of `bytes` with one call, moving: the next pages to be taken are
+    /// contiguous in the shadow (what [`place_recycled`](Self::place_recycled)
+    /// takes a stretch at a time: scattered buffers made a 256 KiB claim 64
+    /// calls, up to 2 ms).
+    pub(super) fn has_buffers_for(&self, bytes: usize) -> bool {
+        let n = bytes.div_ceil(PAGE);
+        self.moves()
+            && self.buffers.available() >= self.builders_reserve() + n
+            && self.buffers.run_ahead(n)
+    }
+
     /// The pages of a mutator's `claim` (above the new top) that may be
     /// missing: not its first page if partial, which was placed with the
     /// claim below it, nor those the compaction thread prepared.

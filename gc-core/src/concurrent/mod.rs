@@ -261,6 +261,12 @@ impl Concurrent {
         self.is_live() && self.current.with(|c| c.short_of_pages(claim)) == Some(true)
     }
 
+    /// Whether a live compaction, moving, has free shadow pages for a claim
+    /// of `bytes` beyond those its builders may need.
+    pub(crate) fn has_buffers_for(&self, bytes: usize) -> bool {
+        self.is_live() && self.current.with(|c| c.has_buffers_for(bytes)) == Some(true)
+    }
+
     /// A paced mutator builds pages for the live compaction, if one is,
     /// while `still_paced()` ([`Compaction::assist`]).
     pub(crate) fn assist(&self, still_paced: impl FnMut() -> bool) {
