@@ -82,16 +82,22 @@ fn budget_of_24_mib() -> gc_core::Policy {
 /// The size of [`held_back_heap`]'s heaps.
 const HELD_BACK_HEAP: usize = 64 << 20;
 
+/// [`held_back_heap`]'s injection: the compaction thread starts 100 ms late.
+fn held_back() -> gc_core::inject::Injection {
+    gc_core::inject::Injection {
+        compaction_delay: Some(std::time::Duration::from_millis(100)),
+        ..Default::default()
+    }
+}
+
 /// A Move heap whose compaction thread waits 100 ms before it builds
 /// anything (an injected delay), configured further by `configure`.
 fn held_back_heap(
     configure: impl Fn(gc_core::HeapBuilder) -> gc_core::HeapBuilder,
 ) -> Option<(Heap, Types)> {
-    let inject = gc_core::inject::Injection {
-        compaction_delay: Some(std::time::Duration::from_millis(100)),
-        ..Default::default()
-    };
-    movegc_tests::concurrent_heap(Mode::Move, HELD_BACK_HEAP, |b| configure(b.inject(inject)))
+    movegc_tests::concurrent_heap(Mode::Move, HELD_BACK_HEAP, |b| {
+        configure(b.inject(held_back()))
+    })
 }
 
 /// Allocates with `alloc` until a cycle has passed its compaction pause
@@ -1300,8 +1306,9 @@ fn assists_recycle_behind_their_runs() {
 /// Here a full heap whose every page holds live data (no buffer is free at
 /// first) and a mutator that faults on the lower half of the to-space while
 /// the compaction thread is held back: each of those pages is built in a
-/// private page and copied (a fault at a time: the walk goes up the heap,
-/// and the faults' runs would move in recycled buffers, placing none new).
+/// private page and copied, a fault at a time (the walk goes up the heap,
+/// and runs built around its faults would move recycled buffers in: 651–772
+/// pages placed new, not the thousands this needs).
 /// Before, the shadow gave back early only the buffers beyond what the
 /// allocation range still to prepare would take (3,776 pages here for 3,981
 /// placed new).
@@ -1310,12 +1317,11 @@ fn moving_gives_back_a_page_for_each_placed_new_as_the_compaction_goes() {
     // About 41 MiB of the 64 MiB heap (a node and a 40-byte blob per cell),
     // below its first cycle's trigger.
     const CELLS: usize = 450_000;
-    let Some((heap, types)) = held_back_heap(|b| {
-        let inject = gc_core::inject::Injection {
-            compaction_delay: Some(std::time::Duration::from_millis(100)),
-            single_page_faults: true,
-            ..Default::default()
-        };
+    let inject = gc_core::inject::Injection {
+        single_page_faults: true,
+        ..held_back()
+    };
+    let Some((heap, types)) = movegc_tests::concurrent_heap(Mode::Move, HELD_BACK_HEAP, |b| {
         b.policy(movegc_tests::requested_cycles_only())
             .inject(inject)
     }) else {
