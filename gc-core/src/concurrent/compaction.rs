@@ -1014,30 +1014,12 @@ impl Compaction {
     fn fault_around(&self, plan: &Plan<'_>, lo: usize, end: usize) -> bool {
         let n = end - lo;
         let mut buffers = [(0usize, Source::Scratch); FAULT_AROUND];
-        let mut need = 0;
         for (k, b) in buffers.iter_mut().enumerate().take(n) {
-            match plan.unread_source(self.page(lo + k)) {
-                Some(src) => *b = (self.shadow(src), Source::Unread),
-                None => need += 1,
+            if let Some(src) = plan.unread_source(self.page(lo + k)) {
+                *b = (self.shadow(src), Source::Unread);
             }
         }
-        if self.moves() {
-            let mut stretch = (0, 0);
-            for b in buffers[..n].iter_mut().filter(|b| b.1 == Source::Scratch) {
-                if stretch.1 == 0 {
-                    stretch = self.take_buffers(need).unwrap_or((0, 0));
-                    if stretch.1 == 0 {
-                        self.counts
-                            .without_buffer
-                            .fetch_add(need, Ordering::Relaxed);
-                        break;
-                    }
-                }
-                *b = (stretch.0, Source::Buffer);
-                stretch = (stretch.0 + PAGE, stretch.1 - 1);
-                need -= 1;
-            }
-        }
+        self.buffers_for_scratch(&mut buffers[..n]);
         // The SIGBUS handler runs on the thread's own stack (no SA_ONSTACK):
         // one page of it, a page at a time.
         let mut private = PageBuf([0; PAGE]);
@@ -1627,37 +1609,13 @@ impl Compaction {
         const _: () = assert!(RUN <= u64::BITS as usize, "a run's pages are bits of a u64");
         let n = hi - lo + 1;
         let mut buffers = [(0usize, Source::Scratch); RUN];
-        // Copied from a buffer, a page would stay behind in the shadow until
-        // the compaction's end: the scratch pages serve again.
-        let copying = !self.moves();
-        let mut need = 0;
         for (k, b) in buffers.iter_mut().enumerate().take(n) {
             *b = match plan.unread_source(self.page(lo + k)) {
                 Some(src) => (self.shadow(src), Source::Unread),
-                None => {
-                    need += usize::from(!copying);
-                    (scratch + k * PAGE, Source::Scratch)
-                }
+                None => (scratch + k * PAGE, Source::Scratch),
             };
         }
-        // Buffers in stretches contiguous in the shadow, so that the run
-        // goes into place with few calls.
-        let mut stretch = (0, 0);
-        for b in buffers.iter_mut().take(n) {
-            if b.1 == Source::Unread || copying {
-                continue;
-            }
-            if stretch.1 == 0 {
-                stretch = self.take_buffers(need).unwrap_or((0, 0));
-            }
-            if stretch.1 == 0 {
-                self.counts.without_buffer.fetch_add(1, Ordering::Relaxed);
-            } else {
-                *b = (stretch.0, Source::Buffer);
-                stretch = (stretch.0 + PAGE, stretch.1 - 1);
-            }
-            need -= 1;
-        }
+        self.buffers_for_scratch(&mut buffers[..n]);
         let buffers = &buffers[..n];
         let build = |k: usize| {
             if buffers[k].1 != Source::Unread {
@@ -1696,6 +1654,32 @@ impl Compaction {
             }
         }
         self.place_sliding(lo, buffers, built & !placed, 0);
+    }
+
+    /// Moving, gives the pages of a run to be built in scratch pages
+    /// (`Source::Scratch`) buffer pages instead, in stretches contiguous in
+    /// the shadow, so that the run goes into place with few calls; a page no
+    /// buffer is left for keeps its scratch page. Copying, a page copied from
+    /// a buffer would stay behind in the shadow until the compaction's end,
+    /// where a scratch page serves again.
+    fn buffers_for_scratch(&self, buffers: &mut [(usize, Source)]) {
+        if !self.moves() {
+            return;
+        }
+        let mut need = buffers.iter().filter(|b| b.1 == Source::Scratch).count();
+        let mut stretch = (0, 0);
+        for b in buffers.iter_mut().filter(|b| b.1 == Source::Scratch) {
+            if stretch.1 == 0 {
+                stretch = self.take_buffers(need).unwrap_or((0, 0));
+            }
+            if stretch.1 == 0 {
+                self.counts.without_buffer.fetch_add(1, Ordering::Relaxed);
+            } else {
+                *b = (stretch.0, Source::Buffer);
+                stretch = (stretch.0 + PAGE, stretch.1 - 1);
+            }
+            need -= 1;
+        }
     }
 
     /// Places the pages of a sliding run from `lo` whose bits `mask` sets,
