@@ -144,6 +144,50 @@ impl<A: Zeroable> Zeroed<A> {
     pub(crate) fn truncate(&mut self, n: usize) {
         self.len = self.len.min(n);
     }
+
+    /// Zeroes the first `written` items in use (all a user wrote) and puts
+    /// every item of the table in use again: a table kept for reuse holds
+    /// zero throughout, and [`truncate`](Self::truncate) hands out a prefix
+    /// of it. Costs the items written, not the table's size, and touches no
+    /// page that was never written.
+    pub(crate) fn clear(&mut self, written: usize) {
+        let written = written.min(self.len);
+        #[cfg(not(loom))]
+        {
+            let (items, room) = match &mut self.table {
+                Table::Heap(items) => (items.as_mut_ptr(), items.len()),
+                Table::Mapped(map, _) => (
+                    map.as_ptr().cast::<A>(),
+                    map.size() / std::mem::size_of::<A>(),
+                ),
+            };
+            // SAFETY: `&mut self` excludes every other access; the first
+            // `written` items lie in the table, and all-zero bytes are a valid
+            // item (`Zeroable`).
+            unsafe { std::ptr::write_bytes(items, 0, written) };
+            self.len = room;
+        }
+        #[cfg(loom)]
+        {
+            for item in &mut self.items[..written] {
+                *item = A::zero();
+            }
+            self.len = self.items.len();
+        }
+    }
+}
+
+impl<A: Zeroable> Default for Zeroed<A> {
+    /// An empty table, which allocates nothing.
+    fn default() -> Self {
+        Zeroed {
+            #[cfg(not(loom))]
+            table: Table::Heap(Box::new([])),
+            #[cfg(loom)]
+            items: Box::new([]),
+            len: 0,
+        }
+    }
 }
 
 /// `n` items of `layout` (theirs), zeroed by the allocator; an empty one
@@ -268,6 +312,33 @@ mod tests {
             e.truncate(n);
             assert_eq!(e.len(), n / 2, "truncating never lengthens");
         }
+    }
+
+    /// A cleared table reads zero throughout and has all its room in use
+    /// again, however little of it was handed out and written: empty, from
+    /// the allocator, and mapped (whose room is its pages').
+    #[test]
+    fn a_cleared_table_is_zero_and_whole_again() {
+        for n in [0, 7, (super::HEAP_TABLE / 16) + 1, 3 * 4096 + 5] {
+            let mut e = Zeroed::<Forwarded>::new(n).unwrap();
+            let room = if n * 16 > super::HEAP_TABLE {
+                (n * 16).next_multiple_of(gc_uffd::page_size()) / 16
+            } else {
+                n
+            };
+            e.truncate(n / 2);
+            for (i, f) in e.iter_mut().enumerate() {
+                *f = Forwarded { old: i + 1, new: i };
+            }
+            e.clear(n / 2);
+            assert_eq!(e.len(), room, "{n}");
+            assert!(e.iter().all(|f| *f == Forwarded::default()), "{n}");
+            e.truncate(n);
+            assert_eq!(e.len(), n, "handed out again: {n}");
+        }
+        let mut e = Zeroed::<Forwarded>::default();
+        e.clear(5);
+        assert_eq!(e.len(), 0, "the default table is empty");
     }
 
     /// Atomics shared between threads, in a table from the allocator and in

@@ -28,17 +28,73 @@ pub(crate) struct Buffers {
     taken: AtomicUsize,
 }
 
-impl Buffers {
-    /// A queue for the pages of `range` (page-aligned), each at most once.
-    pub(crate) fn new(range: Range<usize>) -> gc_uffd::Result<Self> {
-        let pages = range.len() / PAGE;
-        Ok(Buffers {
-            range,
+/// The tables behind a [`Buffers`] queue, zero throughout, with room for
+/// some number of pages: kept from one compaction to the next, as
+/// [`StateTables`](super::pages::StateTables) are.
+pub(crate) struct BufferTables {
+    offered: Zeroed<AtomicU64>,
+    slots: Zeroed<AtomicUsize>,
+}
+
+impl BufferTables {
+    /// Tables with room for `pages` pages.
+    pub(crate) fn new(pages: usize) -> gc_uffd::Result<Self> {
+        Ok(BufferTables {
             offered: Zeroed::new(pages.div_ceil(64))?,
             slots: Zeroed::new(pages)?,
+        })
+    }
+
+    /// The pages they have room for.
+    fn room(&self) -> usize {
+        self.slots.len().min(self.offered.len() * 64)
+    }
+}
+
+impl Buffers {
+    /// A queue for the pages of `range` (page-aligned), each at most once.
+    #[cfg(test)]
+    pub(crate) fn new(range: Range<usize>) -> gc_uffd::Result<Self> {
+        Self::reusing(None, range)
+    }
+
+    /// A queue for the pages of `range`, in `tables` if they have room for
+    /// them (else in new ones).
+    pub(crate) fn reusing(
+        tables: Option<BufferTables>,
+        range: Range<usize>,
+    ) -> gc_uffd::Result<Self> {
+        let pages = range.len() / PAGE;
+        let BufferTables {
+            mut offered,
+            mut slots,
+        } = match tables {
+            Some(t) if t.room() >= pages => t,
+            _ => BufferTables::new(pages)?,
+        };
+        offered.truncate(pages.div_ceil(64));
+        slots.truncate(pages);
+        Ok(Buffers {
+            range,
+            offered,
+            slots,
             published: AtomicUsize::new(0),
             taken: AtomicUsize::new(0),
         })
+    }
+
+    /// Takes the tables, zeroed where they were written, for another
+    /// compaction; leaves none.
+    pub(crate) fn take_tables(&mut self) -> BufferTables {
+        let words = self.offered.len();
+        let published = self.published.load(Ordering::Relaxed);
+        let mut offered = std::mem::take(&mut self.offered);
+        let mut slots = std::mem::take(&mut self.slots);
+        offered.clear(words);
+        slots.clear(published);
+        self.published.store(0, Ordering::Relaxed);
+        self.taken.store(0, Ordering::Relaxed);
+        BufferTables { offered, slots }
     }
 
     /// Publishes `page`; false if it was published before, or lies outside
@@ -186,6 +242,31 @@ mod loom_tests {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    /// A queue in a finished queue's tables starts empty, publishes the
+    /// pages the last one did, and refuses no page of its range; tables
+    /// without room for a range give way to new ones.
+    #[test]
+    fn reused_tables_start_an_empty_queue() {
+        let mut q =
+            Buffers::reusing(Some(BufferTables::new(200).unwrap()), PAGE..9 * PAGE).unwrap();
+        for page in 1..9 {
+            assert!(q.push(page * PAGE));
+        }
+        assert_eq!(q.take_run(3), Some((PAGE, 3)));
+        let mut q = Buffers::reusing(Some(q.take_tables()), 0..200 * PAGE).unwrap();
+        assert_eq!(q.available(), 0);
+        assert_eq!(q.take_run(8), None);
+        assert!(!q.run_ahead(1));
+        for page in (0..200).rev() {
+            assert!(q.push(page * PAGE), "{page}");
+        }
+        assert!(!q.push(7 * PAGE), "published once in this queue too");
+        assert_eq!(q.take_run(8), Some((199 * PAGE, 1)));
+        assert_eq!(q.available(), 199);
+        let q = Buffers::reusing(Some(q.take_tables()), 0..300 * PAGE).unwrap();
+        assert!(q.push(299 * PAGE), "new tables where the old lack room");
+    }
 
     /// A run ends where the next page published is not the next page up.
     #[test]

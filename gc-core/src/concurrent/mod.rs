@@ -42,8 +42,8 @@ use gc_uffd::sigbus::{self, Fault, FaultAction, SigbusRange};
 use gc_uffd::{Capabilities, Capability, Features, Reservation, Userfaultfd};
 
 pub(crate) use compaction::Compaction;
-use compaction::Ends;
 pub(crate) use compaction::Outside;
+use compaction::{Ends, SpareTables};
 pub(crate) use large::choose as choose_large;
 pub(crate) use memo::Memo;
 use moving_out::{Shadowed, Step};
@@ -77,6 +77,8 @@ pub(crate) struct Concurrent {
     #[cfg(feature = "fault-injection")]
     inject: crate::inject::Injection,
     current: Arc<Current>,
+    /// The last compaction's per-page tables, for the next.
+    spare: parking_lot::Mutex<Option<SpareTables>>,
     /// Registered for the heap's whole life, not per cycle: a fault taken just
     /// before a cycle ends can deliver its SIGBUS just after, and must still
     /// find a handler (which then lets the access retry as an ordinary fault).
@@ -211,6 +213,7 @@ impl Concurrent {
             #[cfg(feature = "fault-injection")]
             inject,
             current,
+            spare: parking_lot::Mutex::new(None),
             _range: range,
         })
     }

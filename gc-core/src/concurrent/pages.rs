@@ -30,15 +30,64 @@ pub(crate) struct PageStates {
     scans: Zeroed<AtomicU8>,
 }
 
+/// The byte tables behind a [`PageStates`], zero throughout, with room for
+/// some number of pages: a compaction's are kept for the next one, whose
+/// pause then neither maps them nor touches their pages first (a third of a
+/// young cycle's compaction pause went to making its per-page tables).
+pub(crate) struct StateTables([Zeroed<AtomicU8>; 3]);
+
+impl StateTables {
+    /// Tables with room for `pages` pages.
+    pub(crate) fn new(pages: usize) -> gc_uffd::Result<Self> {
+        Ok(StateTables([
+            Zeroed::new(pages)?,
+            Zeroed::new(pages)?,
+            Zeroed::new(pages)?,
+        ]))
+    }
+
+    /// The pages they have room for.
+    fn room(&self) -> usize {
+        self.0.iter().map(|t| t.len()).min().unwrap_or(0)
+    }
+}
+
 impl PageStates {
     /// `pages` pages, all unprocessed.
     pub(crate) fn new(pages: usize) -> gc_uffd::Result<Self> {
+        Self::reusing(None, pages)
+    }
+
+    /// `pages` pages, all unprocessed, in `tables` if they have room for
+    /// them (else in new ones).
+    pub(crate) fn reusing(tables: Option<StateTables>, pages: usize) -> gc_uffd::Result<Self> {
+        let tables = match tables {
+            Some(t) if t.room() >= pages => t,
+            _ => StateTables::new(pages)?,
+        };
+        let [mut states, mut wants, mut scans] = tables.0;
+        for t in [&mut states, &mut wants, &mut scans] {
+            t.truncate(pages);
+        }
         Ok(PageStates {
-            states: Zeroed::new(pages)?,
-            wants: Zeroed::new(pages)?,
+            states,
+            wants,
             wanted: AtomicUsize::new(0),
-            scans: Zeroed::new(pages)?,
+            scans,
         })
+    }
+
+    /// Takes the tables, zeroed where they were written, for another
+    /// compaction; leaves none.
+    pub(crate) fn take_tables(&mut self) -> StateTables {
+        StateTables(
+            [&mut self.states, &mut self.wants, &mut self.scans].map(|t| {
+                let written = t.len();
+                let mut t = std::mem::take(t);
+                t.clear(written);
+                t
+            }),
+        )
     }
 
     /// The number of pages.
@@ -157,7 +206,34 @@ impl PageStates {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::PageStates;
+    use super::{PageStates, StateTables};
+
+    /// Tables taken from a finished compaction's states serve the next one
+    /// as new ones would: every page unprocessed, none wanted, no scan hint;
+    /// tables without room for it give way to new ones.
+    #[test]
+    fn reused_tables_start_every_page_afresh() {
+        let mut first = PageStates::reusing(Some(StateTables::new(64).unwrap()), 40).unwrap();
+        assert_eq!(first.len(), 40);
+        for i in 0..40 {
+            assert!(first.try_claim(i));
+            first.finish(i, i % 2 == 0);
+            first.want(i);
+            first.scanned(i, i + 1);
+        }
+        let second = PageStates::reusing(Some(first.take_tables()), 64).unwrap();
+        assert_eq!(second.len(), 64, "the tables' whole room");
+        assert_eq!(second.wanted(), 0);
+        for i in 0..64 {
+            assert!(!second.is_mapped(i) && !second.is_wanted(i), "{i}");
+            assert_eq!(second.scan_run(i, 32), 1, "{i}");
+            assert!(second.try_claim(i), "{i}");
+        }
+        let mut third = PageStates::new(8).unwrap();
+        let fourth = PageStates::reusing(Some(third.take_tables()), 20).unwrap();
+        assert_eq!(fourth.len(), 20, "new tables where the old lack room");
+        assert!(fourth.try_claim(19));
+    }
 
     /// A fault right above the pages the last fault placed builds twice as
     /// many, up to the most asked for; any other builds one.
