@@ -693,9 +693,9 @@ impl Compaction {
         let Range { mut start, end } = self.unprepared(claim);
         let (mut placed, mut recycled) = (0, 0);
         while let Some(missing) = self.remapped.next_missing(start..end, self.dirty_end) {
-            let reused = self.place_recycled(missing.clone());
+            let (reused, reused_to) = self.place_recycled(missing.clone());
             recycled += reused;
-            placed += self.zero_fill(missing.start + reused * PAGE..missing.end);
+            placed += self.zero_fill(reused_to..missing.end);
             start = missing.end;
         }
         self.counts
@@ -760,34 +760,57 @@ impl Compaction {
 
     /// Moves zeroed buffer pages into `range` (missing pages above the new
     /// top, a mutator's claim) from its start, while more buffers are free
-    /// than the builders may need at once; returns how many. The shadow's
-    /// garbage then serves the allocations made during the compaction, which
-    /// otherwise took fresh pages while it held its own until the end: the
-    /// latency bench, unthrottled, peaked at 1.5 GiB of RSS for a 1 GiB heap.
-    fn place_recycled(&self, range: Range<usize>) -> usize {
+    /// than the builders may need at once; returns how many, and where the
+    /// pages it leaves to zero pages begin. The shadow's garbage then serves
+    /// the allocations made during the compaction, which otherwise took
+    /// fresh pages while it held its own until the end: the latency bench,
+    /// unthrottled, peaked at 1.5 GiB of RSS for a 1 GiB heap. A page placed
+    /// meanwhile (the compaction thread's allocation pages racing the claim)
+    /// is passed over, and the buffers zeroed for it serve the pages after
+    /// it, as in [`prepare_allocation`](Self::prepare_allocation): dropped,
+    /// they were lost to recycling, up to 63 pages each time.
+    fn place_recycled(&self, range: Range<usize>) -> (usize, usize) {
         if !self.moves() {
-            return 0;
+            return (0, range.start);
         }
         let reserve = self.builders_reserve();
-        let want = range.len() / PAGE;
-        let mut done = 0;
-        while done < want && self.buffers.available() > reserve {
-            // A run of buffers contiguous in the shadow goes in with one call.
-            let Some((src, k)) = self.take_buffers((want - done).min(ALLOCATION_RUN)) else {
-                break;
+        let (mut dst, mut done) = (range.start, 0);
+        // Zeroed buffers a MOVE left behind, for the next: (first, count).
+        let mut zeroed: Option<(usize, usize)> = None;
+        while dst < range.end {
+            let room = (range.end - dst) / PAGE;
+            let (src, k) = match zeroed.take() {
+                Some((src, k)) => (src, k.min(room)),
+                None => {
+                    if self.buffers.available() <= reserve {
+                        break;
+                    }
+                    // A run of buffers contiguous in the shadow goes in with one call.
+                    let Some((src, k)) = self.take_buffers(room.min(ALLOCATION_RUN)) else {
+                        break;
+                    };
+                    // SAFETY: taken buffers are garbage shadow pages this thread
+                    // alone holds.
+                    unsafe { std::ptr::write_bytes(src as *mut u8, 0, k * PAGE) };
+                    (src, k)
+                }
             };
-            // SAFETY: taken buffers are garbage shadow pages this thread
-            // alone holds.
-            unsafe { std::ptr::write_bytes(src as *mut u8, 0, k * PAGE) };
-            let put = self.put(range.start + done * PAGE, src, k, true);
+            let put = self.put(dst, src, k, true);
             done += put.pages;
-            if put.outcome != Outcome::Complete {
-                // Placed meanwhile by someone else, or the cycle is ending:
-                // what is left takes zero pages.
-                return done;
+            dst += put.pages * PAGE;
+            match put.outcome {
+                Outcome::Complete => {}
+                Outcome::Exists => {
+                    dst += PAGE;
+                    let rest = k - put.pages;
+                    zeroed = (rest > 0).then_some((src + put.pages * PAGE, rest));
+                }
+                // The cycle is ending, or the call failed: what is left takes
+                // zero pages.
+                _ => break,
             }
         }
-        done
+        (done, dst.min(range.end))
     }
 
     /// Before dense pages `lo..=hi` leave the shadow: if one of them holds
