@@ -97,6 +97,12 @@ pub fn run_when_idle() -> Result<()> {
     sys::sched_idle().map_err(|e| Error::os(Op::Schedule, e, ""))
 }
 
+/// The calling thread's kernel id (`gettid`): async-signal-safe, for a
+/// SIGBUS handler to tell threads apart by. 0 where the system has none.
+pub fn thread_id() -> u32 {
+    sys::thread_id()
+}
+
 /// The size of a base page, in bytes.
 pub fn page_size() -> usize {
     sys::page_size()

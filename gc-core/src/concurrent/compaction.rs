@@ -1039,7 +1039,8 @@ impl Compaction {
             self.build(&plan, index, own);
             return self.copy(page, own, 1);
         }
-        let run = self.pages.scan_run(index, FAULT_AROUND);
+        let tid = gc_uffd::thread_id();
+        let run = self.pages.scan_run(tid, index, FAULT_AROUND);
         #[cfg(feature = "fault-injection")]
         let run = if self.concurrent().inject.single_page_faults {
             1
@@ -1049,10 +1050,10 @@ impl Compaction {
         if run > 1 {
             let end = self.pages.claim_above(index, run);
             if end > index + 1 {
-                return self.fault_around(&plan, index, end);
+                return self.fault_around(&plan, tid, index, end);
             }
         }
-        self.pages.scanned(index, index + 1);
+        self.pages.scanned(tid, index, index + 1);
         if let Some(src) = plan.unread_source(page) {
             // A reference-free body's page, which the mutator is about to
             // read anyway: copied in whole, no build and no TLB shootdown.
@@ -1065,14 +1066,14 @@ impl Compaction {
         self.copy(page, buffer, 1)
     }
 
-    /// A mutator's fault on sliding page `lo` that continues a scan up the
-    /// heap: builds pages `lo..end` (all claimed by this thread) into buffer
+    /// Thread `tid`'s fault on sliding page `lo` that continues its scan up
+    /// the heap: builds pages `lo..end` (all claimed by this thread) into buffer
     /// pages and moves them in with one call, a TLB shootdown for the run
     /// rather than a fault a page ([`FAULT_AROUND`]); a page no buffer is
     /// left for is built on the stack and copied. Finishes the pages above
     /// `lo`; returns whether `lo` is in place (its claimer's report is the
     /// caller's).
-    fn fault_around(&self, plan: &Plan<'_>, lo: usize, end: usize) -> bool {
+    fn fault_around(&self, plan: &Plan<'_>, tid: u32, lo: usize, end: usize) -> bool {
         let n = end - lo;
         let mut buffers = [(0usize, Source::Scratch); FAULT_AROUND];
         for (k, b) in buffers.iter_mut().enumerate().take(n) {
@@ -1105,7 +1106,7 @@ impl Compaction {
             }
         }
         let placed = self.place_sliding(lo, &buffers[..n], rest, 1);
-        self.pages.scanned(lo, end);
+        self.pages.scanned(tid, lo, end);
         self.counts.by_mutators.fetch_add(n - 1, Ordering::Relaxed);
         self.counts
             .faulted_around

@@ -5,11 +5,12 @@
 //! once; a mutator that faults on a page someone else claimed waits until it
 //! is mapped, and marks it wanted (a flag beside the state) so that a
 //! claimer building a long run places that page before the rest of the run.
-//! A mutator's fault that continues a scan up the heap claims the pages
-//! above its own too, stopping at the first another thread claimed.
+//! A mutator's fault that continues its own scan up the heap (right above
+//! the pages its last fault placed) claims the pages above its own too,
+//! stopping at the first another thread claimed.
 //! Everything here is async-signal-safe: atomics and `sched_yield`.
 
-use crate::sync::{AtomicU8, AtomicUsize, Ordering, Zeroed, yield_wait};
+use crate::sync::{AtomicU8, AtomicU64, AtomicUsize, Ordering, Zeroed, yield_wait};
 
 const UNPROCESSED: u8 = 0;
 const CLAIMED: u8 = 1;
@@ -25,25 +26,49 @@ pub(crate) struct PageStates {
     /// Pages marked wanted so far: a claimer that saw it unchanged since it
     /// last looked knows no page of its run has been marked since.
     wanted: AtomicUsize,
-    /// Per page, how many pages a mutator's fault placed just below it (0:
-    /// none): a fault here continues that thread's scan.
-    scans: Zeroed<AtomicU8>,
+    /// Each mutator's last fault that placed pages.
+    last_faults: LastFaults,
+}
+
+/// Slots of [`LastFaults`].
+const LAST_FAULT_SLOTS: usize = 64;
+
+/// Where each mutator thread's last fault ended the pages it placed, and
+/// how many: a slot a thread (by id), one word, so a SIGBUS handler reads
+/// and writes it with atomics alone. Two threads sharing a slot only lose
+/// each other's runs. Per thread, not per page: a page right above one that
+/// some earlier fault placed is where random reads often land too (the
+/// latency bench's slot arrays, late in a compaction), and a run built
+/// there is read by no one.
+struct LastFaults([AtomicU64; LAST_FAULT_SLOTS]);
+
+impl LastFaults {
+    fn new() -> Self {
+        LastFaults(std::array::from_fn(|_| AtomicU64::new(0)))
+    }
+
+    /// The word for thread `tid` having placed `n` pages ending at `end`:
+    /// the id's low 24 bits, `n` (8 bits), `end` (32 bits).
+    fn word(tid: u32, end: usize, n: usize) -> u64 {
+        let n = n.min(usize::from(u8::MAX)) as u64;
+        (u64::from(tid & 0xff_ffff) << 40) | (n << 32) | (end as u64 & 0xffff_ffff)
+    }
+
+    fn slot(&self, tid: u32) -> &AtomicU64 {
+        &self.0[tid as usize % LAST_FAULT_SLOTS]
+    }
 }
 
 /// The byte tables behind a [`PageStates`], zero throughout, with room for
 /// some number of pages: a compaction's are kept for the next one, whose
 /// pause then neither maps them nor touches their pages first (a third of a
 /// young cycle's compaction pause went to making its per-page tables).
-pub(crate) struct StateTables([Zeroed<AtomicU8>; 3]);
+pub(crate) struct StateTables([Zeroed<AtomicU8>; 2]);
 
 impl StateTables {
     /// Tables with room for `pages` pages.
     pub(crate) fn new(pages: usize) -> gc_uffd::Result<Self> {
-        Ok(StateTables([
-            Zeroed::new(pages)?,
-            Zeroed::new(pages)?,
-            Zeroed::new(pages)?,
-        ]))
+        Ok(StateTables([Zeroed::new(pages)?, Zeroed::new(pages)?]))
     }
 
     /// The pages they have room for.
@@ -65,29 +90,27 @@ impl PageStates {
             Some(t) if t.room() >= pages => t,
             _ => StateTables::new(pages)?,
         };
-        let [mut states, mut wants, mut scans] = tables.0;
-        for t in [&mut states, &mut wants, &mut scans] {
+        let [mut states, mut wants] = tables.0;
+        for t in [&mut states, &mut wants] {
             t.truncate(pages);
         }
         Ok(PageStates {
             states,
             wants,
             wanted: AtomicUsize::new(0),
-            scans,
+            last_faults: LastFaults::new(),
         })
     }
 
     /// Takes the tables, zeroed where they were written, for another
     /// compaction; leaves none.
     pub(crate) fn take_tables(&mut self) -> StateTables {
-        StateTables(
-            [&mut self.states, &mut self.wants, &mut self.scans].map(|t| {
-                let written = t.len();
-                let mut t = std::mem::take(t);
-                t.clear(written);
-                t
-            }),
-        )
+        StateTables([&mut self.states, &mut self.wants].map(|t| {
+            let written = t.len();
+            let mut t = std::mem::take(t);
+            t.clear(written);
+            t
+        }))
     }
 
     /// The number of pages.
@@ -137,23 +160,24 @@ impl PageStates {
         (i + 1..end).find(|&j| !self.try_claim(j)).unwrap_or(end)
     }
 
-    /// How many pages a mutator's fault on page `i` builds, from `i` up: twice
-    /// as many as a fault placed just below it, at most `max` (a program
-    /// scanning up the heap reads them next); or 1.
-    pub(crate) fn scan_run(&self, i: usize, max: usize) -> usize {
-        match usize::from(self.scans[i].load(Ordering::Relaxed)) {
-            0 => 1,
-            below => (2 * below).clamp(1, max),
+    /// How many pages thread `tid`'s fault on page `i` builds, from `i` up:
+    /// if its last fault placed the pages just below `i`, twice as many, at
+    /// most `max` (a program scanning up the heap reads them next); or 1.
+    pub(crate) fn scan_run(&self, tid: u32, i: usize, max: usize) -> usize {
+        let last = self.last_faults.slot(tid).load(Ordering::Relaxed);
+        let below = (last >> 32) as usize & 0xff;
+        if below > 0 && last == LastFaults::word(tid, i, below) {
+            (2 * below).clamp(1, max)
+        } else {
+            1
         }
     }
 
-    /// A mutator's fault placed pages `lo..end`: a fault on `end` continues
-    /// its scan.
-    pub(crate) fn scanned(&self, lo: usize, end: usize) {
-        if let Some(next) = self.scans.get(end) {
-            let n = u8::try_from(end - lo).unwrap_or(u8::MAX);
-            next.store(n, Ordering::Relaxed);
-        }
+    /// Thread `tid`'s fault placed pages `lo..end`: its next fault continues
+    /// its scan if it comes on `end`.
+    pub(crate) fn scanned(&self, tid: u32, lo: usize, end: usize) {
+        let word = LastFaults::word(tid, end, end - lo);
+        self.last_faults.slot(tid).store(word, Ordering::Relaxed);
     }
 
     /// Marks page `i` wanted, for its claimer to see.
@@ -219,14 +243,14 @@ mod tests {
             assert!(first.try_claim(i));
             first.finish(i, i % 2 == 0);
             first.want(i);
-            first.scanned(i, i + 1);
+            first.scanned(7, i, i + 1);
         }
         let second = PageStates::reusing(Some(first.take_tables()), 64).unwrap();
         assert_eq!(second.len(), 64, "the tables' whole room");
         assert_eq!(second.wanted(), 0);
         for i in 0..64 {
             assert!(!second.is_mapped(i) && !second.is_wanted(i), "{i}");
-            assert_eq!(second.scan_run(i, 32), 1, "{i}");
+            assert_eq!(second.scan_run(7, i, 32), 1, "{i}");
             assert!(second.try_claim(i), "{i}");
         }
         let mut third = PageStates::new(8).unwrap();
@@ -235,25 +259,35 @@ mod tests {
         assert!(fourth.try_claim(19));
     }
 
-    /// A fault right above the pages the last fault placed builds twice as
-    /// many, up to the most asked for; any other builds one.
+    /// A thread's fault right above the pages its last fault placed builds
+    /// twice as many, up to the most asked for; any other builds one: above
+    /// another thread's last fault, or above an earlier fault of its own
+    /// (random reads land there too).
     #[test]
     fn a_scan_doubles_its_runs() {
         let pages = PageStates::new(100).unwrap();
-        assert_eq!(pages.scan_run(10, 32), 1, "no fault below");
-        pages.scanned(10, 11);
-        assert_eq!(pages.scan_run(11, 32), 2);
-        assert_eq!(pages.scan_run(12, 32), 1, "not right above");
-        pages.scanned(11, 13);
-        assert_eq!(pages.scan_run(13, 32), 4);
-        pages.scanned(13, 33);
-        assert_eq!(pages.scan_run(33, 32), 32, "at most the most asked for");
-        pages.scanned(90, 100);
+        assert_eq!(pages.scan_run(7, 10, 32), 1, "no fault below");
+        pages.scanned(7, 10, 11);
+        assert_eq!(pages.scan_run(7, 11, 32), 2);
+        assert_eq!(pages.scan_run(7, 12, 32), 1, "not right above");
+        assert_eq!(pages.scan_run(8, 11, 32), 1, "another thread's fault below");
+        pages.scanned(7, 11, 13);
+        assert_eq!(pages.scan_run(7, 13, 32), 4);
+        pages.scanned(7, 13, 33);
+        assert_eq!(pages.scan_run(7, 33, 32), 32, "at most the most asked for");
+        pages.scanned(8, 50, 51);
+        assert_eq!(pages.scan_run(7, 33, 32), 32, "the other thread's fault");
+        pages.scanned(7, 60, 61);
         assert_eq!(
-            pages.scan_run(99, 32),
+            pages.scan_run(7, 33, 32),
             1,
-            "past the last page: no hint kept"
+            "above an earlier fault of its own, not its last"
         );
+        assert_eq!(pages.scan_run(7, 61, 32), 2);
+        assert_eq!(pages.scan_run(8, 51, 32), 2, "each thread its own");
+        pages.scanned(7 + 64, 20, 21);
+        assert_eq!(pages.scan_run(7, 61, 32), 1, "a thread sharing the slot");
+        assert_eq!(pages.scan_run(7 + 64, 21, 32), 2);
     }
 
     /// Claims go up from the caller's page, and stop at a page another
@@ -422,7 +456,7 @@ mod loom_tests {
                             let placed = heap.place(i);
                             heap.pages.finish(i, placed);
                         }
-                        heap.pages.scanned(0, end);
+                        heap.pages.scanned(1, 0, end);
                         heap.place(0)
                     });
                     assert!(mapped);

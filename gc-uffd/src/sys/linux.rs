@@ -37,6 +37,11 @@ pub(crate) fn page_size() -> usize {
     rustix::param::page_size()
 }
 
+pub(crate) fn thread_id() -> u32 {
+    // SAFETY: `gettid` takes no argument and cannot fail.
+    unsafe { libc::gettid() }.unsigned_abs()
+}
+
 /// The kernel's release string (`uname -r`).
 pub(crate) fn kernel_release() -> String {
     rustix::system::uname()

@@ -37,6 +37,10 @@ pub(crate) fn page_size() -> usize {
     4096
 }
 
+pub(crate) fn thread_id() -> u32 {
+    0
+}
+
 pub(crate) fn kernel_release() -> String {
     std::env::consts::OS.to_owned()
 }
