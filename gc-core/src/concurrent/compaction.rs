@@ -260,6 +260,16 @@ fn outcome_code(outcome: &Outcome) -> usize {
     }
 }
 
+/// What [`Compaction::put_zeroed`] placed: pages, where the next goes, the
+/// zeroed buffers left for it (first, count), and whether the call failed
+/// (the cycle ending, or an error): then nothing more is placed.
+struct ZeroedPut {
+    placed: usize,
+    next: usize,
+    rest: Option<(usize, usize)>,
+    failed: bool,
+}
+
 /// What [`Compaction::put`] placed: pages, in how many calls, and how it ended.
 struct Put {
     pages: usize,
@@ -718,7 +728,7 @@ impl Compaction {
     pub(super) fn short_of_pages(&self, claim: Range<usize>) -> bool {
         let k = &self.counts;
         let fresh = k.allocation_pages.load(Ordering::Relaxed);
-        let share = self.spaces().capacity() / FRESH_SHARE / PAGE;
+        let share = self.fresh_share();
         let short = if self.moves() {
             fresh >= share && self.buffers.available() <= self.builders_reserve()
         } else {
@@ -730,6 +740,12 @@ impl Compaction {
                 .remapped
                 .next_missing(self.unprepared(claim), self.dirty_end)
                 .is_some()
+    }
+
+    /// The fresh pages the mutators' claims may take during this compaction
+    /// ([`FRESH_SHARE`]).
+    fn fresh_share(&self) -> usize {
+        self.spaces().capacity() / FRESH_SHARE / PAGE
     }
 
     /// Whether free buffers beyond the builders' reserve would cover a
@@ -765,16 +781,16 @@ impl Compaction {
     /// the allocations made during the compaction, which otherwise took
     /// fresh pages while it held its own until the end: the latency bench,
     /// unthrottled, peaked at 1.5 GiB of RSS for a 1 GiB heap. A page placed
-    /// meanwhile (the compaction thread's allocation pages racing the claim)
-    /// is passed over, and the buffers zeroed for it serve the pages after
-    /// it, as in [`prepare_allocation`](Self::prepare_allocation): dropped,
-    /// they were lost to recycling, up to 63 pages each time. One stretch of
-    /// buffers a claim, contiguous in the shadow (one call): early in a full
-    /// compaction the free shadow pages lie scattered, and a 32 KiB claim
-    /// took eight calls, each a TLB shootdown, 180–300 µs in all, one claim
-    /// in every TLAB the latency bench's paced mutator filled for the first
-    /// 50 ms (its MMU(10 ms) down to 0.6); what the stretch leaves takes zero
-    /// pages, one call, no shootdown.
+    /// meanwhile is passed over ([`put_zeroed`](Self::put_zeroed)): the
+    /// buffers left when a MOVE stopped there were dropped before, up to 63
+    /// lost to recycling each time. One stretch of
+    /// buffers a claim, contiguous in the shadow (one call), while the
+    /// compaction's share of fresh pages lasts: early in a full compaction
+    /// the free shadow pages lie scattered, and a 32 KiB claim took eight
+    /// calls, each a TLB shootdown, 180–300 µs in all, one claim in every
+    /// TLAB the latency bench's paced mutator filled for the first 50 ms (its
+    /// MMU(10 ms) down to 0.6); what the stretch leaves takes zero pages, one
+    /// call, no shootdown. Past the share, stretch after stretch, as before.
     fn place_recycled(&self, range: Range<usize>) -> (usize, usize) {
         if !self.moves() {
             return (0, range.start);
@@ -788,34 +804,30 @@ impl Compaction {
             let room = (range.end - dst) / PAGE;
             let (src, k) = match zeroed.take() {
                 Some((src, k)) => (src, k.min(room)),
+                None if self.buffers.available() <= reserve => break,
+                None if taken
+                    && self.counts.allocation_pages.load(Ordering::Relaxed)
+                        < self.fresh_share() =>
+                {
+                    break;
+                }
                 None => {
-                    if taken || self.buffers.available() <= reserve {
-                        break;
-                    }
                     taken = true;
                     // A run of buffers contiguous in the shadow goes in with one call.
-                    let Some((src, k)) = self.take_buffers(room.min(ALLOCATION_RUN)) else {
+                    let Some(run) = self.take_zeroed(room.min(ALLOCATION_RUN)) else {
                         break;
                     };
-                    // SAFETY: taken buffers are garbage shadow pages this thread
-                    // alone holds.
-                    unsafe { std::ptr::write_bytes(src as *mut u8, 0, k * PAGE) };
-                    (src, k)
+                    run
                 }
             };
-            let put = self.put(dst, src, k, true);
-            done += put.pages;
-            dst += put.pages * PAGE;
-            match put.outcome {
-                Outcome::Complete => {}
-                Outcome::Exists => {
-                    dst += PAGE;
-                    let rest = k - put.pages;
-                    zeroed = (rest > 0).then_some((src + put.pages * PAGE, rest));
-                }
+            let put = self.put_zeroed(dst, src, k);
+            done += put.placed;
+            dst = put.next;
+            zeroed = put.rest;
+            if put.failed {
                 // The cycle is ending, or the call failed: what is left takes
                 // zero pages.
-                _ => break,
+                break;
             }
         }
         (done, dst.min(range.end))
@@ -1157,6 +1169,50 @@ impl Compaction {
             return None;
         }
         self.buffers.take_run(max)
+    }
+
+    /// Takes up to `max` buffers contiguous in the shadow, as
+    /// [`take_buffers`](Self::take_buffers), and zeroes them: allocation
+    /// pages.
+    fn take_zeroed(&self, max: usize) -> Option<(usize, usize)> {
+        let (first, n) = self.take_buffers(max)?;
+        // SAFETY: taken buffers are garbage shadow pages this thread alone
+        // holds.
+        unsafe { std::ptr::write_bytes(first as *mut u8, 0, n * PAGE) };
+        Some((first, n))
+    }
+
+    /// Moves `n` zeroed buffers from `src` to allocation pages at `dst`. A
+    /// page placed meanwhile (a mutator's claim, or the compaction thread's
+    /// pages ahead of one: MOVE never replaces a page) is passed over, and
+    /// the buffers from the one meant for it on are left for the pages after
+    /// it.
+    fn put_zeroed(&self, dst: usize, src: usize, n: usize) -> ZeroedPut {
+        let put = self.put(dst, src, n, true);
+        let next = dst + put.pages * PAGE;
+        match put.outcome {
+            Outcome::Complete => ZeroedPut {
+                placed: put.pages,
+                next,
+                rest: None,
+                failed: false,
+            },
+            Outcome::Exists => {
+                let rest = n - put.pages;
+                ZeroedPut {
+                    placed: put.pages,
+                    next: next + PAGE,
+                    rest: (rest > 0).then_some((src + put.pages * PAGE, rest)),
+                    failed: false,
+                }
+            }
+            _ => ZeroedPut {
+                placed: put.pages,
+                next,
+                rest: None,
+                failed: true,
+            },
+        }
     }
 
     /// Whether built pages are moved into place now (else copied): MOVE
@@ -1994,36 +2050,24 @@ impl Compaction {
             let room = missing.len() / PAGE;
             let (first, n) = match zeroed.take() {
                 Some((first, n)) => (first, n.min(room)),
+                None if left == 0 => break,
                 None => {
-                    if left == 0 {
-                        break;
-                    }
-                    let Some((first, n)) = self.take_buffers(ALLOCATION_RUN.min(left).min(room))
+                    let Some((first, n)) = self.take_zeroed(ALLOCATION_RUN.min(left).min(room))
                     else {
                         break;
                     };
                     left -= n;
-                    // SAFETY: taken buffers are garbage shadow pages this thread
-                    // alone holds.
-                    unsafe { std::ptr::write_bytes(first as *mut u8, 0, n * PAGE) };
                     (first, n)
                 }
             };
-            let put = self.put(dst, first, n, true);
+            let put = self.put_zeroed(dst, first, n);
             self.counts
                 .allocation_recycled
-                .fetch_add(put.pages, Ordering::Relaxed);
-            dst += put.pages * PAGE;
-            match put.outcome {
-                Outcome::Complete => {}
-                // A mutator placed that page first: skip it, and keep the rest of
-                // the run for the pages after it.
-                Outcome::Exists => {
-                    dst += PAGE;
-                    let rest = n - put.pages;
-                    zeroed = (rest > 0).then_some((first + put.pages * PAGE, rest));
-                }
-                _ => break,
+                .fetch_add(put.placed, Ordering::Relaxed);
+            dst = put.next;
+            zeroed = put.rest;
+            if put.failed {
+                break;
             }
             self.prepared_to.store(dst, Ordering::Release);
             self.spaces().note_resident(dst);

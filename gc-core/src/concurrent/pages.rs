@@ -61,8 +61,8 @@ impl LastFaults {
 
 /// The byte tables behind a [`PageStates`], zero throughout, with room for
 /// some number of pages: a compaction's are kept for the next one, whose
-/// pause then neither maps them nor touches their pages first (a third of a
-/// young cycle's compaction pause went to making its per-page tables).
+/// pause then neither maps them nor touches their pages first (as the
+/// buffer queue's, whose making took a quarter of a young cycle's pause).
 pub(crate) struct StateTables([Zeroed<AtomicU8>; 2]);
 
 impl StateTables {
