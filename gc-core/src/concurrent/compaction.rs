@@ -783,14 +783,15 @@ impl Compaction {
     /// unthrottled, peaked at 1.5 GiB of RSS for a 1 GiB heap. A page placed
     /// meanwhile is passed over ([`put_zeroed`](Self::put_zeroed)): the
     /// buffers left when a MOVE stopped there were dropped before, up to 63
-    /// lost to recycling each time. One stretch of
-    /// buffers a claim, contiguous in the shadow (one call), while the
-    /// compaction's share of fresh pages lasts: early in a full compaction
-    /// the free shadow pages lie scattered, and a 32 KiB claim took eight
-    /// calls, each a TLB shootdown, 180–300 µs in all, one claim in every
-    /// TLAB the latency bench's paced mutator filled for the first 50 ms (its
-    /// MMU(10 ms) down to 0.6); what the stretch leaves takes zero pages, one
-    /// call, no shootdown. Past the share, stretch after stretch, as before.
+    /// lost to recycling each time.
+    ///
+    /// One stretch of buffers a claim, contiguous in the shadow (one call),
+    /// while the compaction's share of fresh pages lasts: early in a full
+    /// compaction the free shadow pages lie scattered, and a 32 KiB claim
+    /// took eight calls, each a TLB shootdown, 180–300 µs in all, one claim
+    /// in every TLAB the latency bench's paced mutator filled for the first
+    /// 50 ms (its MMU(10 ms) down to 0.6); what the stretch leaves takes zero
+    /// pages, one call, no shootdown. Past the share, stretch after stretch.
     fn place_recycled(&self, range: Range<usize>) -> (usize, usize) {
         if !self.moves() {
             return (0, range.start);
