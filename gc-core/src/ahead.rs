@@ -33,11 +33,11 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
-use std::thread::Thread;
 
 use gc_uffd::ErrorKind;
 
 use crate::heap::{HeapInner, Mode};
+use crate::parked::ParkedThread;
 use crate::sync::ForkSafeMutex;
 
 /// How far above the top pages are kept resident, at most. The host's wait
@@ -84,8 +84,6 @@ struct Shared {
     bound: AtomicUsize,
     /// A claim came close to `end`: the thread has a round to run.
     wanted: AtomicBool,
-    /// The heap is gone: the thread exits.
-    closed: AtomicBool,
     /// Cycles (or forks) under way, which no chunk may overlap.
     held_off: AtomicUsize,
     /// Held by the thread while it checks `held_off` and makes a chunk
@@ -96,7 +94,7 @@ struct Shared {
     off: AtomicBool,
     pages: AtomicU64,
     zeroed: AtomicU64,
-    thread: ForkSafeMutex<Option<Thread>>,
+    thread: ParkedThread,
 }
 
 impl Ahead {
@@ -125,18 +123,18 @@ impl Ahead {
     pub(crate) fn start(&self) {
         let shared = self.shared.clone();
         let heap = self.heap.clone();
-        let spawned = std::thread::Builder::new()
-            .name("movegc-ahead".into())
-            .spawn(move || run(&shared, &heap));
-        match spawned {
-            Ok(handle) => *self.shared.thread.lock() = Some(handle.thread().clone()),
-            Err(e) => log::warn!("movegc: cannot start the allocation-ahead thread: {e}"),
+        let started = self
+            .shared
+            .thread
+            .wake_or_spawn("movegc-ahead", move || run(&shared, &heap));
+        if let Err(e) = started {
+            log::warn!("movegc: cannot start the allocation-ahead thread: {e}");
         }
     }
 
     /// In a forked child: the thread does not exist here. Starts another.
     pub(crate) fn renew_in_child(&self) {
-        *self.shared.thread.lock() = None;
+        self.shared.thread.forget();
         self.start();
     }
 
@@ -153,9 +151,7 @@ impl Ahead {
         {
             return;
         }
-        if let Some(t) = &*s.thread.lock() {
-            t.unpark();
-        }
+        s.thread.unpark();
     }
 
     /// Keeps the thread from making pages resident until the guard drops: a
@@ -210,21 +206,15 @@ pub(crate) struct HeldOff<'a>(&'a Shared);
 impl Drop for HeldOff<'_> {
     fn drop(&mut self) {
         let s = self.0;
-        if s.held_off.fetch_sub(1, Ordering::Relaxed) == 1
-            && s.wanted.load(Ordering::Acquire)
-            && let Some(t) = &*s.thread.lock()
-        {
-            t.unpark();
+        if s.held_off.fetch_sub(1, Ordering::Relaxed) == 1 && s.wanted.load(Ordering::Acquire) {
+            s.thread.unpark();
         }
     }
 }
 
 impl Drop for Ahead {
     fn drop(&mut self) {
-        self.shared.closed.store(true, Ordering::Release);
-        if let Some(t) = &*self.shared.thread.lock() {
-            t.unpark();
-        }
+        self.shared.thread.close();
     }
 }
 
@@ -248,7 +238,7 @@ fn run(shared: &Shared, heap: &Weak<HeapInner>) {
         Err(e) => log::debug!("movegc: the allocation-ahead thread runs at normal priority: {e}"),
     }
     loop {
-        if shared.closed.load(Ordering::Acquire) {
+        if shared.thread.is_closed() {
             return;
         }
         let Some(heap) = heap.upgrade() else {
@@ -285,7 +275,7 @@ fn zero_round(shared: &Shared, heap: &HeapInner) -> bool {
             shared.wanted.store(true, Ordering::Release);
             return false;
         }
-        if shared.closed.load(Ordering::Relaxed) {
+        if shared.thread.is_closed() {
             return false;
         }
         // SAFETY: between cycles: a cycle passes through the gate before it
@@ -323,7 +313,7 @@ fn round(shared: &Shared, heap: &HeapInner) {
             b => b.min(moving.limit()),
         };
         let to = (top + heap.ahead.window).min(bound);
-        if from >= to || shared.closed.load(Ordering::Relaxed) {
+        if from >= to || shared.thread.is_closed() {
             return;
         }
         let chunk = from..(from + CHUNK).min(to);

@@ -12,12 +12,11 @@
 //! reference only, so that dropping the heap is not kept waiting, and it
 //! exits once the heap is gone.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::thread::Thread;
 
 use crate::heap::HeapInner;
-use crate::sync::ForkSafeMutex;
+use crate::parked::ParkedThread;
 
 /// The heap's side of its cycle thread.
 pub(crate) struct CycleThread {
@@ -31,10 +30,7 @@ struct Shared {
     /// A cycle to run: one more than the collections counted when it was
     /// requested (a cycle run meanwhile did its work); 0 for none.
     wanted: AtomicU64,
-    /// The heap is gone: the thread exits.
-    closed: AtomicBool,
-    /// The thread, once started.
-    thread: ForkSafeMutex<Option<Thread>>,
+    thread: ParkedThread,
 }
 
 impl CycleThread {
@@ -52,48 +48,34 @@ impl CycleThread {
     pub(crate) fn wake(&self, seen: u64) -> std::io::Result<()> {
         let shared = &*self.shared;
         shared.wanted.store(seen + 1, Ordering::Release);
-        let mut thread = shared.thread.lock();
-        if let Some(t) = &*thread {
-            t.unpark();
-            return Ok(());
-        }
         let (mine, heap) = (self.shared.clone(), self.heap.clone());
-        let spawned = std::thread::Builder::new()
-            .name("movegc-cycle".into())
-            .spawn(move || run(&mine, &heap));
-        match spawned {
-            Ok(handle) => {
-                *thread = Some(handle.thread().clone());
-                Ok(())
-            }
-            Err(e) => {
-                shared.wanted.store(0, Ordering::Relaxed);
-                Err(e)
-            }
+        let woken = shared
+            .thread
+            .wake_or_spawn("movegc-cycle", move || run(&mine, &heap));
+        if woken.is_err() {
+            shared.wanted.store(0, Ordering::Relaxed);
         }
+        woken
     }
 
     /// In a forked child: the thread does not exist here, nor does any
     /// request; the next request starts another.
     pub(crate) fn renew_in_child(&self) {
         self.shared.wanted.store(0, Ordering::Relaxed);
-        *self.shared.thread.lock() = None;
+        self.shared.thread.forget();
     }
 }
 
 impl Drop for CycleThread {
     fn drop(&mut self) {
-        self.shared.closed.store(true, Ordering::Release);
-        if let Some(t) = &*self.shared.thread.lock() {
-            t.unpark();
-        }
+        self.shared.thread.close();
     }
 }
 
 /// The thread: a cycle per request, until the heap is gone.
 fn run(shared: &Shared, heap: &Weak<HeapInner>) {
     loop {
-        if shared.closed.load(Ordering::Acquire) {
+        if shared.thread.is_closed() {
             return;
         }
         // Parked with the request not yet seen, the unpark that follows it

@@ -49,6 +49,7 @@ pub mod jit;
 mod mark;
 pub mod mutator;
 mod pacer;
+mod parked;
 pub mod pin;
 pub mod policy;
 mod pre_write;
