@@ -1127,7 +1127,8 @@ fn begin_marking<'a>(
         return Err(e);
     }
     Ok(Marker::new(spaces, base, spaces.moving().top(), progress)
-        .noting_targets_below(keep_line.unwrap_or(0)))
+        .noting_targets_below(keep_line.unwrap_or(0))
+        .sharing_with(&heap.mark_help))
 }
 
 /// Whether a full cycle may leave its dense prefix's clean pages mapped: the
@@ -1200,6 +1201,8 @@ fn mark_concurrently(
     let pool = pool.as_deref();
     let mut attempts = 0;
     loop {
+        // Paced mutators help between the pauses (mark_help.rs).
+        heap.mark_help.open(marker.lines());
         loop {
             cycle.objects_marked += marker.trace(pool, std::mem::take(&mut grey));
             grey = drain_logged(heap, marker);
@@ -1207,6 +1210,9 @@ fn mark_concurrently(
                 break;
             }
         }
+        let helped = heap.mark_help.close();
+        cycle.objects_marked += helped;
+        cycle.marked_by_mutators += helped;
         attempts += 1;
         let budget = if attempts >= FINAL_MARK_ATTEMPTS {
             usize::MAX

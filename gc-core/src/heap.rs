@@ -363,6 +363,7 @@ impl HeapBuilder {
             satb: SatbQueue::new(),
             remembered: SatbQueue::new(),
             pacer: Pacer::default(),
+            mark_help: crate::mark_help::MarkHelp::default(),
             cycle: CycleControl::default(),
             references: References::default(),
             ahead: crate::ahead::Ahead::new(capacity, mode, no_pages_ahead, weak.clone()),
@@ -447,6 +448,8 @@ pub(crate) struct HeapInner {
     /// handed over; what they still hold is taken in the pauses.
     pub(crate) remembered: SatbQueue,
     pub(crate) pacer: Pacer,
+    /// The grey objects a concurrent marking shares with paced mutators.
+    pub(crate) mark_help: crate::mark_help::MarkHelp,
     pub(crate) cycle: CycleControl,
     /// Weak handles, ephemerons, finalization and cleaners.
     pub(crate) references: References,

@@ -47,6 +47,7 @@ pub mod inject;
 #[cfg(not(loom))]
 pub mod jit;
 mod mark;
+mod mark_help;
 pub mod mutator;
 mod pacer;
 mod parked;

@@ -14,10 +14,22 @@ use crossbeam::deque::{Injector, Steal, Stealer, Worker};
 use gc_heap::{Header, SlotKind, Spaces, TypeTable};
 use parking_lot::Mutex;
 
+use crate::mark_help::{Lines, MarkHelp};
 use crate::sync::{AtomicUsize, Ordering, spin};
 
 /// Objects a worker scans between reports of its progress.
 const REPORT_EVERY: usize = 1024;
+
+/// Bytes of objects a marking thread scans between looks for paced mutators
+/// that wait for a share of its work (tens of microseconds: a helper that
+/// asked sleeps no longer).
+const SHARE_EVERY: usize = 32 << 10;
+
+/// Bytes of objects a helping mutator scans between looks at whether it is
+/// still paced, or asked to give its work back. In bytes, not objects: 256
+/// of the latency bench's 8 KiB reference arrays took a helper 10 ms, and
+/// held its allocation past the pacer's cap.
+const HELP_CHUNK: usize = 8 << 10;
 
 /// How many references a single-threaded trace has prefetched but not yet
 /// marked. Marking reads each new object's header (for its size): on a heap
@@ -83,6 +95,9 @@ pub(crate) struct Marker<'a> {
     /// The non-null weak slots of the objects scanned: reference processing
     /// clears those whose objects marking did not reach.
     weak_slots: Mutex<Vec<usize>>,
+    /// Paced mutators this marking shares its work with, when tracing on
+    /// one thread.
+    help: Option<&'a MarkHelp>,
 }
 
 impl<'a> Marker<'a> {
@@ -102,6 +117,31 @@ impl<'a> Marker<'a> {
             targets_below: 0,
             progress,
             weak_slots: Mutex::new(Vec::new()),
+            help: None,
+        }
+    }
+
+    /// A marking that draws `lines` (a helper's, tracing part of another's).
+    pub(crate) fn with_lines(spaces: &'a Spaces, lines: Lines, progress: &'a AtomicUsize) -> Self {
+        Marker::new(spaces, lines.old_end, lines.black, progress)
+            .noting_targets_below(lines.targets_below)
+    }
+
+    /// Where this marking draws its lines.
+    pub(crate) fn lines(&self) -> Lines {
+        Lines {
+            old_end: self.old_end,
+            black: self.black,
+            targets_below: self.targets_below,
+        }
+    }
+
+    /// The marking, sharing its work with the paced mutators of `help`
+    /// whenever it traces on one thread ([`trace`](Self::trace)).
+    pub(crate) fn sharing_with(self, help: &'a MarkHelp) -> Self {
+        Marker {
+            help: Some(help),
+            ..self
         }
     }
 
@@ -235,8 +275,10 @@ impl<'a> Marker<'a> {
     pub(crate) fn trace(&self, pool: Option<&rayon::ThreadPool>, grey: Vec<usize>) -> usize {
         let Some(pool) = pool.filter(|p| p.current_num_threads() > 1) else {
             let mut grey = grey;
-            let (scanned, _) = self.trace_bounded(&mut grey, usize::MAX);
-            return scanned;
+            return match self.help {
+                Some(help) => self.trace_sharing(help, grey),
+                None => self.trace_bounded(&mut grey, usize::MAX).0,
+            };
         };
         let threads = pool.current_num_threads();
         let injector = Injector::new();
@@ -277,13 +319,81 @@ impl<'a> Marker<'a> {
         scanned.into_inner()
     }
 
+    /// Traces from `grey` on this thread, handing out part of it to the
+    /// paced mutators of `help` that ask, and taking back what they have not
+    /// traced before it returns: when it does, marking from `grey` is done.
+    /// Returns how many objects this thread scanned.
+    fn trace_sharing(&self, help: &MarkHelp, mut grey: Vec<usize>) -> usize {
+        let mut scanned = 0;
+        loop {
+            let (n, finished) = self.trace_within(&mut grey, usize::MAX, SHARE_EVERY);
+            scanned += n;
+            if !finished {
+                if help.wanted() {
+                    help.share(&mut grey);
+                }
+                continue;
+            }
+            match help.reclaim() {
+                Some(batch) => grey = batch,
+                None => break,
+            }
+        }
+        self.weak_slots.lock().extend(help.take_weak());
+        scanned
+    }
+
+    /// A paced mutator's turn (in native code) while a marking thread
+    /// traces with [`trace_sharing`](Self::trace_sharing): traces batches it
+    /// hands out, while `still()` says the mutator is paced, and gives back
+    /// what is left of a batch when it stops or is asked.
+    pub(crate) fn help(
+        help: &MarkHelp,
+        spaces: &Spaces,
+        progress: &AtomicUsize,
+        still: &mut dyn FnMut() -> bool,
+    ) {
+        while still() {
+            let Some((mut grey, lines)) = help.take() else {
+                if !help.is_open() {
+                    return;
+                }
+                // Asked: the marking thread shares within SHARE_EVERY objects.
+                std::thread::sleep(std::time::Duration::from_micros(20));
+                continue;
+            };
+            let marker = Marker::with_lines(spaces, lines, progress);
+            let mut scanned = 0;
+            loop {
+                let (n, finished) = marker.trace_within(&mut grey, usize::MAX, HELP_CHUNK);
+                scanned += n;
+                if finished || help.wants_back() || !still() {
+                    break;
+                }
+            }
+            help.give_back(grey, marker.take_weak_slots(), scanned);
+        }
+    }
+
     /// Traces from `grey` on this thread, scanning at most `budget` objects;
     /// returns how many it scanned and whether it finished (`grey` is empty).
     pub(crate) fn trace_bounded(&self, grey: &mut Vec<usize>, budget: usize) -> (usize, bool) {
+        self.trace_within(grey, budget, usize::MAX)
+    }
+
+    /// As [`trace_bounded`](Self::trace_bounded), stopping also once it has
+    /// scanned `max_bytes` of objects (at least one object).
+    fn trace_within(
+        &self,
+        grey: &mut Vec<usize>,
+        budget: usize,
+        max_bytes: usize,
+    ) -> (usize, bool) {
         let mut scanned = 0;
         let mut bytes = 0;
+        let mut total = 0;
         let mut pending = Pending::new();
-        while scanned < budget {
+        while scanned < budget && total < max_bytes {
             let Some(obj) = grey.pop() else {
                 // Nothing grey: the prefetched references are next.
                 let Some(c) = pending.pop() else {
@@ -296,7 +406,7 @@ impl<'a> Marker<'a> {
                 continue;
             };
             scanned += 1;
-            bytes += self.scan(obj, |c| {
+            let size = self.scan(obj, |c| {
                 if !self.traced(c) {
                     return;
                 }
@@ -307,6 +417,8 @@ impl<'a> Marker<'a> {
                     grey.push(oldest);
                 }
             });
+            bytes += size;
+            total += size;
             if scanned % REPORT_EVERY == 0 {
                 self.progress.fetch_add(bytes, Ordering::Relaxed);
                 bytes = 0;

@@ -218,8 +218,19 @@ impl Mutator {
                 let waited = heap.pacer.wait_while(
                     || heap.pacer.ahead(heap.spaces.used()) || short(),
                     |still_paced| {
-                        if let Some(c) = heap.concurrent.as_ref() {
-                            c.assist(still_paced);
+                        // Building pages while a compaction runs, else
+                        // marking while a marking takes help.
+                        if !heap
+                            .concurrent
+                            .as_ref()
+                            .is_some_and(|c| c.assist(&mut *still_paced))
+                        {
+                            crate::mark::Marker::help(
+                                &heap.mark_help,
+                                &heap.spaces,
+                                &heap.pacer.progress,
+                                still_paced,
+                            );
                         }
                     },
                 );

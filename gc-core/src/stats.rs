@@ -126,6 +126,9 @@ pub struct CycleStats {
     pub live_bytes: usize,
     /// Objects marked live.
     pub objects_marked: usize,
+    /// Of those, the objects paced mutators scanned, helping a concurrent
+    /// marking that traces on one thread instead of sleeping.
+    pub marked_by_mutators: usize,
     /// Objects that moved to a new address.
     pub objects_moved: usize,
     /// Bytes copied to new addresses.
@@ -189,7 +192,7 @@ impl fmt::Display for CycleStats {
         write!(
             f,
             "gc #{} {} ({:?}): pauses{}; max stop {:.2} ms, mark {:.2} ms ({} barrier entries, \
-             {} remembered cards), plan {:.2}, compact {:.2}; used {} -> {}, freed {}, \
+             {} remembered cards{}), plan {:.2}, compact {:.2}; used {} -> {}, freed {}, \
              {} allocated black, {} promoted; pages {} in place, {} compacted, {} remapped; \
              {} objects live, {} moved ({}){}",
             self.index,
@@ -203,6 +206,11 @@ impl fmt::Display for CycleStats {
             ms(self.mark),
             self.satb_entries,
             self.remembered_cards,
+            if self.marked_by_mutators > 0 {
+                format!(", {} objects by paced mutators", self.marked_by_mutators)
+            } else {
+                String::new()
+            },
             ms(self.plan),
             ms(self.compact),
             mib(self.used_before),
@@ -732,6 +740,9 @@ pub struct Stats {
     pub pages_lost: u64,
     /// Objects moved, all cycles.
     pub objects_moved: u64,
+    /// Objects paced mutators scanned helping concurrent markings, all
+    /// cycles ([`CycleStats::marked_by_mutators`]).
+    pub marked_by_mutators: u64,
     /// Bytes allocated since the heap was built (counted per TLAB and large object).
     pub bytes_allocated: u64,
     /// Moving-space pages made resident above the top ahead of the
@@ -844,6 +855,7 @@ impl Stats {
         self.reference_time += cycle.references.processing + cycle.references.rewriting;
         self.bytes_freed += cycle.freed() as u64;
         self.objects_moved += cycle.objects_moved as u64;
+        self.marked_by_mutators += cycle.marked_by_mutators as u64;
         self.large_relinked += cycle.large_relinked as u64;
         self.pages_relinked += cycle.large_pages_relinked as u64;
         self.pages_relinked_unread += cycle.large_pages_relinked as u64;

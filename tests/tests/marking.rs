@@ -22,6 +22,15 @@ const CHAIN: usize = 12;
 const THREADS: usize = 3;
 
 fn heap(mode: Mode, no_barrier: bool) -> Option<(Heap, Types)> {
+    heap_with(mode, no_barrier, |b| b)
+}
+
+/// As [`heap`], with more settings.
+fn heap_with(
+    mode: Mode,
+    no_barrier: bool,
+    more: impl Fn(gc_core::HeapBuilder) -> gc_core::HeapBuilder,
+) -> Option<(Heap, Types)> {
     let (_, types) = Types::table();
     let heap = build_or_skip(|| {
         let (table, _) = Types::table();
@@ -29,16 +38,18 @@ fn heap(mode: Mode, no_barrier: bool) -> Option<(Heap, Types)> {
         // young cycle takes the promoted ones as live, and would give a
         // missing barrier fewer chances to lose one). Young cycles that mark
         // concurrently are tested in generational.rs and the concurrent tests.
-        Heap::builder()
-            .size(48 << 20)
-            .mode(mode)
-            .gc_threads(2)
-            .policy(gc_core::Policy::default().generational(false))
-            .types(table)
-            .inject(Injection {
-                no_write_barrier: no_barrier,
-                ..Injection::default()
-            })
+        more(
+            Heap::builder()
+                .size(48 << 20)
+                .mode(mode)
+                .gc_threads(2)
+                .policy(gc_core::Policy::default().generational(false))
+                .types(table)
+                .inject(Injection {
+                    no_write_barrier: no_barrier,
+                    ..Injection::default()
+                }),
+        )
     })?;
     Some((heap, types))
 }
@@ -113,7 +124,12 @@ fn check(heap: &Heap, types: Types, arrays: [ObjRef; 2], ids: &[usize]) -> Resul
 
 /// One thread's part: build two arrays of chains, then swap and allocate
 /// garbage until the heap has run `cycles` collections, checking after each.
-fn hide_and_seek(heap: &Heap, types: Types, t: usize, cycles: u64) -> Result<(), String> {
+fn hide_and_seek(
+    heap: &Heap,
+    types: Types,
+    t: usize,
+    done: &(dyn Fn() -> bool + Sync),
+) -> Result<(), String> {
     let mut m = heap.attach().map_err(|e| e.to_string())?;
     let mut rng = Rng::new(77 + t as u64);
     let base = t * 2 * SLOTS;
@@ -134,7 +150,7 @@ fn hide_and_seek(heap: &Heap, types: Types, t: usize, cycles: u64) -> Result<(),
             }
         }
         let mut checked = heap.stats().collections;
-        while heap.stats().collections < cycles {
+        while !done() {
             let (pa, qa) = (s.get(p).ok_or("lost")?, s.get(q).ok_or("lost")?);
             for _ in 0..64 {
                 let off = 8 + rng.below(SLOTS) * 8;
@@ -164,10 +180,21 @@ fn hide_and_seek(heap: &Heap, types: Types, t: usize, cycles: u64) -> Result<(),
 
 /// Runs the workload for `cycles` collections; the first failure, if any.
 fn run(heap: &Heap, types: Types, cycles: u64) -> Result<(), String> {
+    run_until(heap, types, THREADS, &|| heap.stats().collections >= cycles)
+}
+
+/// Runs the workload on `threads` threads until `done()`; the first
+/// failure, if any.
+fn run_until(
+    heap: &Heap,
+    types: Types,
+    threads: usize,
+    done: &(dyn Fn() -> bool + Sync),
+) -> Result<(), String> {
     let failed = AtomicBool::new(false);
     let result = std::sync::Mutex::new(Ok(()));
-    run_each(THREADS, |t| {
-        let r = hide_and_seek(heap, types, t, cycles);
+    run_each(threads, |t| {
+        let r = hide_and_seek(heap, types, t, done);
         if let Err(e) = &r
             && !failed.swap(true, Ordering::Relaxed)
         {
@@ -214,6 +241,36 @@ fn move_mode_barrier_keeps_hidden_objects() {
 #[test]
 fn copy_mode_barrier_keeps_hidden_objects() {
     barrier_keeps_hidden_objects(Mode::Copy);
+}
+
+/// Mutators that allocate ahead of a marking on one thread (the cycle's:
+/// one concurrent marking thread, whatever the machine) trace part of the
+/// heap instead of sleeping, while the others hide objects from it: every
+/// chain survives every cycle, and the helpers scanned objects. Eight
+/// mutator threads, more than the machine's cores here.
+#[test]
+fn paced_mutators_help_marking() {
+    const CYCLES: u64 = 100;
+    let Some((heap, types)) = heap_with(Mode::StopTheWorld, false, |b| b.concurrent_threads(1))
+    else {
+        return;
+    };
+    let done = || {
+        let s = heap.stats();
+        s.marked_by_mutators > 0 && s.collections >= 10 || s.collections >= CYCLES
+    };
+    run_until(&heap, types, 8, &done).unwrap_or_else(|e| panic!("{e}"));
+    let s = heap.stats();
+    eprintln!(
+        "{} collections, {} allocations paced, {} objects marked by them",
+        s.collections, s.paced, s.marked_by_mutators
+    );
+    assert!(
+        s.marked_by_mutators > 0,
+        "in {} collections ({} allocations paced), no paced mutator marked",
+        s.collections,
+        s.paced
+    );
 }
 
 /// The test has teeth: with the write barrier switched off, the same

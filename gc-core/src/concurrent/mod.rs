@@ -271,9 +271,9 @@ impl Concurrent {
     }
 
     /// A paced mutator builds pages for the live compaction, if one is,
-    /// while `still_paced()` ([`Compaction::assist`]).
-    pub(crate) fn assist(&self, still_paced: impl FnMut() -> bool) {
-        self.current.with(|c| c.assist(still_paced));
+    /// while `still_paced()` ([`Compaction::assist`]); returns whether one was.
+    pub(crate) fn assist(&self, still_paced: impl FnMut() -> bool) -> bool {
+        self.current.with(|c| c.assist(still_paced)).is_some()
     }
 
     /// Whether a compaction is live (its range registered).
