@@ -115,7 +115,9 @@ impl HeapBuilder {
     }
 
     /// Threads that mark while the mutators run (default: a quarter of the
-    /// machine's cores, at least one). With one, the cycle's own thread marks.
+    /// machine's cores, at least one). With one, the cycle's own thread marks,
+    /// and mutators that allocate ahead of it mark with it rather than sleep
+    /// (docs/concurrent-marking.md, *Pacing and stalls*).
     pub fn concurrent_threads(mut self, n: usize) -> Self {
         self.concurrent_threads = n;
         self

@@ -358,7 +358,7 @@ impl<'a> Marker<'a> {
                 if !help.is_open() {
                     return;
                 }
-                // Asked: the marking thread shares within SHARE_EVERY objects.
+                // Asked: the marking thread shares within SHARE_EVERY bytes of objects.
                 std::thread::sleep(std::time::Duration::from_micros(20));
                 continue;
             };

@@ -18,7 +18,8 @@
 //! [`wait_while`](Pacer::wait_while)). Only an allocation that finds the heap
 //! truly full waits for the cycle itself (an allocation stall). A paced
 //! allocation works before it sleeps: during a concurrent compaction it
-//! builds pages (`Compaction::assist`), which is what it waits for.
+//! builds pages (`Compaction::assist`), and during a marking on one thread
+//! it marks (`Marker::help`): what it waits for either way.
 
 use std::time::{Duration, Instant};
 

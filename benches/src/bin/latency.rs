@@ -22,11 +22,11 @@
 //! replaces a random slot's chain by a freshly built one. The slots live in
 //! the movegc heap, in 1,000 reference arrays of 1,000 slots (8 KiB each),
 //! whose handles are the roots. The arrays stay below the large-object
-//! threshold (32 KiB) on purpose: a large object's references are rewritten
-//! inside the compaction pause today, so one 8 MB array of a million slots
-//! would put a scan of all of it into every compaction pause, while small
-//! arrays are moved and updated by the (concurrent) compaction like any other
-//! object.
+//! threshold (32 KiB) on purpose: small arrays are moved and updated by the
+//! concurrent compaction like any other object, on the same pages as the
+//! chains, where one 8 MB array of a million slots would be a large object,
+//! which never slides (its references are rewritten after the compaction
+//! pause, page by page: docs/concurrent-compaction.md, *Large objects*).
 //!
 //! Two runs per variant, each in a child process of its own (so that its peak
 //! RSS is its own), each after building the live set:
