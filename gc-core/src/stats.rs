@@ -462,9 +462,13 @@ pub struct CompactionStats {
     /// Pages above the new top placed (zero-filled) for allocations, one call
     /// per claim of the allocation region: the kernel allocated each.
     pub allocation_pages: usize,
-    /// Shadow pages the compaction thread zeroed and moved in above the
-    /// allocation top for the allocations to come: no page allocated, no fault.
+    /// Shadow pages zeroed and moved in above the allocation top for the
+    /// allocations: no page allocated, no fault.
     pub allocation_recycled: usize,
+    /// Of those, the pages mutators' claims moved in themselves, each claim
+    /// waiting out its call's TLB shootdown (the rest the compaction thread
+    /// placed ahead of them).
+    pub claims_recycled: usize,
     /// Free shadow pages returned to the kernel while the compaction ran,
     /// beyond those the builders and the allocation pages still to prepare
     /// might use (the rest go when it ends).
@@ -575,7 +579,7 @@ impl fmt::Display for CompactionStats {
             f,
             "gc #{} compaction: {} pages ({} by GC{}{}{}{}, {} by mutators{}), {} moved in {} calls, \
              {} copied{}; buffers {} free + {} recycled, {} released early; allocation pages {} \
-             recycled + {} fresh, \
+             recycled ({} by claims) + {} fresh, \
              {} zero-filled; {}{}{}{}\
              wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; \
              mutator faults {}{}{}{}{}",
@@ -623,6 +627,7 @@ impl fmt::Display for CompactionStats {
             self.buffers_recycled,
             self.shadow_released,
             self.allocation_recycled,
+            self.claims_recycled,
             self.allocation_pages,
             self.zero_filled,
             if self.large_pages > 0 {
