@@ -20,7 +20,8 @@
 
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering};
 
-/// The least a marking thread keeps of its grey objects when it shares them.
+/// A marking thread shares its grey objects only when it holds more than
+/// this: fewer are not worth a helper's round trip.
 const KEEP: usize = 16;
 
 /// Where a marking draws its lines (see `Marker`): what a helper needs to
@@ -107,7 +108,12 @@ impl MarkHelp {
 
     /// A helper's turn: a batch to trace, with the marking's lines, or
     /// `None` (and the marking thread is asked to share) if there is none.
+    /// None either while the marking thread, out of work, asks for batches
+    /// back: a helper would take back the one it just gave.
     pub(crate) fn take(&self) -> Option<(Vec<usize>, Lines)> {
+        if self.wants_back() {
+            return None;
+        }
         let mut pool = sync::lock(&self.pool);
         let lines = pool.lines?;
         match pool.batches.pop() {
@@ -196,6 +202,12 @@ mod tests {
         help.share(&mut grey);
         assert_eq!(grey, (50..100).collect::<Vec<_>>(), "the newest half kept");
         assert!(!help.wanted());
+        help.back.store(true, Ordering::Relaxed);
+        assert!(
+            help.take().is_none(),
+            "asked back: batches are for the marking thread"
+        );
+        help.back.store(false, Ordering::Relaxed);
         let (batch, lines) = help.take().expect("a batch");
         assert_eq!((batch, lines), ((0..50).collect(), LINES));
         help.give_back(vec![7], vec![9], 3);
