@@ -129,9 +129,12 @@ pub struct CycleStats {
     /// Of those, the objects paced mutators scanned, helping a concurrent
     /// marking that traces on one thread instead of sleeping.
     pub marked_by_mutators: usize,
-    /// Objects that moved to a new address.
+    /// Objects that moved to a new address in the cycle's pauses. A
+    /// concurrent compaction moves them after the pause, and counts them in
+    /// its own statistics ([`CompactionStats::objects_moved`]), which end
+    /// after these are recorded.
     pub objects_moved: usize,
-    /// Bytes copied to new addresses.
+    /// Bytes copied to new addresses, as `objects_moved`.
     pub bytes_moved: usize,
     /// Large objects freed.
     pub large_freed: usize,
@@ -194,7 +197,7 @@ impl fmt::Display for CycleStats {
             "gc #{} {} ({:?}): pauses{}; max stop {:.2} ms, mark {:.2} ms ({} barrier entries, \
              {} remembered cards{}), plan {:.2}, compact {:.2}; used {} -> {}, freed {}, \
              {} allocated black, {} promoted; pages {} in place, {} compacted, {} remapped; \
-             {} objects live, {} moved ({}){}",
+             {} objects live, {}{}",
             self.index,
             match self.kind {
                 CycleKind::Young => "young",
@@ -222,8 +225,11 @@ impl fmt::Display for CycleStats {
             self.pages_compacted,
             self.pages_remapped,
             self.objects_marked,
-            self.objects_moved,
-            mib(self.bytes_moved),
+            if self.pages_remapped > 0 {
+                "moved by the compaction after the pause".to_owned()
+            } else {
+                format!("{} moved ({})", self.objects_moved, mib(self.bytes_moved))
+            },
             if self.pinned > 0 {
                 format!(
                     "; {} pinned, {} dead kept below them",
@@ -578,7 +584,7 @@ impl fmt::Display for CompactionStats {
         write!(
             f,
             "gc #{} compaction: {} pages ({} by GC{}{}{}{}, {} by mutators{}), {} moved in {} calls, \
-             {} copied{}; buffers {} free + {} recycled, {} released early; allocation pages {} \
+             {} copied{}; {} objects moved ({}); buffers {} free + {} recycled, {} released early; allocation pages {} \
              recycled ({} by claims) + {} fresh, \
              {} zero-filled; {}{}{}{}\
              wall {:.2} ms, GC cpu {:.2} ms ({} thread{}), {} GC minor faults; \
@@ -623,6 +629,8 @@ impl fmt::Display for CompactionStats {
             } else {
                 String::new()
             },
+            self.objects_moved,
+            mib(self.bytes_moved),
             self.buffers_free,
             self.buffers_recycled,
             self.shadow_released,
