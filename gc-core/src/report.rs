@@ -108,12 +108,17 @@ pub(crate) fn report(stats: &Stats, mode: crate::Mode, wall: Duration) -> String
     let _ = writeln!(
         out,
         "gc: {} pauses; marking {:.2} ms in all, {} references logged by the write barrier; \
-         {} allocations paced ({:.2} ms), {} stalled on a full heap ({:.2} ms, max {:.2} ms)",
+         {} allocations paced ({:.2} ms{}), {} stalled on a full heap ({:.2} ms, max {:.2} ms)",
         sorted.len(),
         ms(stats.mark_time),
         stats.satb_entries,
         stats.paced,
         ms(stats.pacing_time),
+        if stats.marked_by_mutators > 0 {
+            format!(", {} objects marked meanwhile", stats.marked_by_mutators)
+        } else {
+            String::new()
+        },
         stats.allocation_stalls,
         ms(stats.stall_time),
         ms(stats.max_stall),
