@@ -217,3 +217,99 @@ fn an_old_objects_weak_slot_follows_young_and_full_cycles() {
         });
     }
 }
+
+/// Weak slots that paced mutators find while they help a marking (on one
+/// thread: `concurrent_threads(1)`) are processed as the marking thread's:
+/// eight threads (more than cores) each hold 40,000 holders whose weak slots
+/// reference nodes, every other one also held by the holder's strong slot,
+/// and allocate garbage until paced mutators have marked through cycles;
+/// after each cycle every weak slot to an unreachable node is null, and every
+/// other one is the held node's address. (The marking is all holders, so a
+/// helper's batches are: with the helpers' weak slots dropped, it failed in
+/// four runs of six, a slot left to a dead node.)
+#[test]
+fn weak_slots_found_by_paced_mutators_are_processed() {
+    const HOLDERS: usize = 40_000;
+    let (_, t) = table();
+    let Some(heap) = build_or_skip(|| {
+        Heap::builder()
+            .size(48 << 20)
+            .mode(Mode::StopTheWorld)
+            .concurrent_threads(1)
+            .policy(Policy::default().generational(false))
+            .types(table().0)
+    }) else {
+        return;
+    };
+    std::thread::scope(|scope| {
+        for k in 0..8 {
+            let heap = &heap;
+            scope.spawn(move || {
+                let mut m = heap.attach().unwrap();
+                m.scope(|s| {
+                    let holders = s.alloc(t.vm.refs, HOLDERS as u32).unwrap();
+                    for i in 0..HOLDERS {
+                        let holder = s.alloc(t.holder, 0).unwrap();
+                        let n = node(s.mutator(), t, k * HOLDERS + i);
+                        let (h, hs) = (s.get(holder).unwrap(), s.get(holders).unwrap());
+                        // SAFETY: slots of live objects; no allocation between
+                        // the reads of the handles and the writes.
+                        unsafe {
+                            s.mutator().write_weak(h, 8, Some(n));
+                            s.mutator().write_ref(hs, 8 + i * 8, Some(h));
+                            if i % 2 == 1 {
+                                s.mutator().write_ref(h, 16, Some(n));
+                            }
+                        }
+                    }
+                    // Every weak slot to an unreachable node is null, every
+                    // other one the held node's address.
+                    let check = |s: &mut gc_core::HandleScope<'_>, after: u64| {
+                        let hs = s.get(holders).unwrap();
+                        for i in 0..HOLDERS {
+                            // SAFETY: slots of a live array and holders; no
+                            // allocation between the reads.
+                            let (weak, held) = unsafe {
+                                let h = s.mutator().read_ref(hs, 8 + i * 8).unwrap();
+                                (s.mutator().read_weak(h, 8), s.mutator().read_ref(h, 16))
+                            };
+                            assert_eq!(weak, held, "thread {k}, holder {i}, after gc {after}");
+                            if let Some(n) = weak {
+                                assert_eq!(id_of(heap, t, n), k * HOLDERS + i);
+                            }
+                        }
+                    };
+                    // Checked after each cycle (a slot left to a dead node
+                    // points to freed memory until a later cycle clears it),
+                    // for ten that began after the weak slots were written, and
+                    // until paced mutators have scanned 200,000 objects.
+                    let from = heap.stats().collections + 2;
+                    let mut checked = from - 1;
+                    loop {
+                        let st = heap.stats();
+                        if st.collections > checked {
+                            checked = st.collections;
+                            check(s, checked);
+                        }
+                        if st.collections >= from + 10
+                            && (st.marked_by_mutators >= 200_000 || st.collections >= 100)
+                        {
+                            break;
+                        }
+                        s.mutator().alloc(t.vm.blob, 1000).unwrap();
+                    }
+                });
+            });
+        }
+    });
+    let s = heap.stats();
+    eprintln!(
+        "{} collections, {} objects marked by paced mutators",
+        s.collections, s.marked_by_mutators
+    );
+    assert!(
+        s.marked_by_mutators > 0,
+        "in {} collections no paced mutator marked",
+        s.collections
+    );
+}
