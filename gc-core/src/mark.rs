@@ -14,7 +14,7 @@ use crossbeam::deque::{Injector, Steal, Stealer, Worker};
 use gc_heap::{Header, SlotKind, Spaces, TypeTable};
 use parking_lot::Mutex;
 
-use crate::mark_help::{Lines, MarkHelp};
+use crate::mark_help::{Lines, MarkHelp, Take};
 use crate::sync::{AtomicUsize, Ordering, spin};
 
 /// Objects a worker scans between reports of its progress.
@@ -354,13 +354,14 @@ impl<'a> Marker<'a> {
         still: &mut dyn FnMut() -> bool,
     ) {
         while still() {
-            let Some((mut grey, lines)) = help.take() else {
-                if !help.is_open() {
-                    return;
-                }
+            let (mut grey, lines) = match help.take() {
+                Take::Batch(grey, lines) => (grey, lines),
                 // Asked: the marking thread shares within SHARE_EVERY bytes of objects.
-                std::thread::sleep(std::time::Duration::from_micros(20));
-                continue;
+                Take::Wait => {
+                    std::thread::sleep(std::time::Duration::from_micros(20));
+                    continue;
+                }
+                Take::Closed => return,
             };
             let marker = Marker::with_lines(spaces, lines, progress);
             let mut scanned = 0;

@@ -36,6 +36,17 @@ pub(crate) struct Lines {
     pub(crate) targets_below: usize,
 }
 
+/// What a helper's [`take`](MarkHelp::take) finds.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Take {
+    /// A batch of grey objects to trace, with the marking's lines.
+    Batch(Vec<usize>, Lines),
+    /// None now: the marking thread is asked to share (or wants work back).
+    Wait,
+    /// No concurrent marking takes help.
+    Closed,
+}
+
 #[derive(Default)]
 struct Pool {
     /// Set while a concurrent marking takes help.
@@ -79,11 +90,6 @@ impl MarkHelp {
         self.scanned.swap(0, Ordering::Relaxed)
     }
 
-    /// Whether a concurrent marking takes help now.
-    pub(crate) fn is_open(&self) -> bool {
-        sync::lock(&self.pool).lines.is_some()
-    }
-
     /// Whether a helper waits for work.
     #[inline]
     pub(crate) fn wanted(&self) -> bool {
@@ -107,23 +113,25 @@ impl MarkHelp {
     }
 
     /// A helper's turn: a batch to trace, with the marking's lines, or
-    /// `None` (and the marking thread is asked to share) if there is none.
-    /// None either while the marking thread, out of work, asks for batches
-    /// back: a helper would take back the one it just gave.
-    pub(crate) fn take(&self) -> Option<(Vec<usize>, Lines)> {
-        if self.wants_back() {
-            return None;
-        }
+    /// none (and the marking thread is asked to share) if there is none. None
+    /// either while the marking thread, out of work, asks for batches back: a
+    /// helper would take back the one it just gave.
+    pub(crate) fn take(&self) -> Take {
         let mut pool = sync::lock(&self.pool);
-        let lines = pool.lines?;
+        let Some(lines) = pool.lines else {
+            return Take::Closed;
+        };
+        if self.wants_back() {
+            return Take::Wait;
+        }
         match pool.batches.pop() {
             Some(batch) => {
                 pool.helpers += 1;
-                Some((batch, lines))
+                Take::Batch(batch, lines)
             }
             None => {
                 self.wanted.store(true, Ordering::Relaxed);
-                None
+                Take::Wait
             }
         }
     }
@@ -188,13 +196,13 @@ mod tests {
     #[test]
     fn nothing_is_shared_outside_a_marking_or_unasked() {
         let help = MarkHelp::default();
-        assert!(help.take().is_none(), "no marking open");
+        assert_eq!(help.take(), Take::Closed, "no marking open");
         assert!(!help.wanted(), "a helper asks only during a marking");
         let mut grey: Vec<usize> = (0..100).collect();
         help.share(&mut grey);
         assert_eq!(grey.len(), 100, "no marking, nothing handed out");
         help.open(LINES);
-        assert!(help.take().is_none());
+        assert_eq!(help.take(), Take::Wait);
         assert!(help.wanted(), "an empty pool asks the marking thread");
         let mut few: Vec<usize> = (0..KEEP).collect();
         help.share(&mut few);
@@ -203,19 +211,19 @@ mod tests {
         assert_eq!(grey, (50..100).collect::<Vec<_>>(), "the newest half kept");
         assert!(!help.wanted());
         help.back.store(true, Ordering::Relaxed);
-        assert!(
-            help.take().is_none(),
+        assert_eq!(
+            help.take(),
+            Take::Wait,
             "asked back: batches are for the marking thread"
         );
         help.back.store(false, Ordering::Relaxed);
-        let (batch, lines) = help.take().expect("a batch");
-        assert_eq!((batch, lines), ((0..50).collect(), LINES));
+        assert_eq!(help.take(), Take::Batch((0..50).collect(), LINES));
         help.give_back(vec![7], vec![9], 3);
         assert_eq!(help.reclaim(), Some(vec![7]), "given back, taken again");
         assert_eq!(help.reclaim(), None, "none left, no helper");
         assert_eq!(help.take_weak(), vec![9]);
         assert_eq!(help.close(), 3);
-        assert!(help.take().is_none(), "closed");
+        assert_eq!(help.take(), Take::Closed);
     }
 
     /// A helper holding work makes the marking thread wait, asking it back.
@@ -225,7 +233,9 @@ mod tests {
         help.open(LINES);
         let mut grey: Vec<usize> = (0..40).collect();
         help.share(&mut grey);
-        let (batch, _) = help.take().expect("a batch");
+        let Take::Batch(batch, _) = help.take() else {
+            panic!("no batch");
+        };
         std::thread::scope(|s| {
             let waiter = s.spawn(|| help.reclaim());
             while !help.wants_back() {
@@ -272,7 +282,7 @@ mod loom_tests {
             let helper = {
                 let (help, done) = (help.clone(), done.clone());
                 loom::thread::spawn(move || {
-                    let Some((mut grey, _)) = help.take() else {
+                    let Take::Batch(mut grey, _) = help.take() else {
                         return;
                     };
                     // Traces one item, or none if asked back at once.
