@@ -1199,10 +1199,15 @@ fn mark_concurrently(
 ) {
     let pool = heap.concurrent_pool.get();
     let pool = pool.as_deref();
+    // Paced mutators help a marking on one thread between the pauses
+    // (mark_help.rs); with more, they sleep in the pacer as before instead of
+    // asking every 20 µs for work no one shares.
+    let sharing = marker.shares_on(pool);
     let mut attempts = 0;
     loop {
-        // Paced mutators help between the pauses (mark_help.rs).
-        heap.mark_help.open(marker.lines());
+        if sharing {
+            heap.mark_help.open(marker.lines());
+        }
         loop {
             cycle.objects_marked += marker.trace(pool, std::mem::take(&mut grey));
             grey = drain_logged(heap, marker);

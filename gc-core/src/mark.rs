@@ -31,6 +31,11 @@ const SHARE_EVERY: usize = 32 << 10;
 /// held its allocation past the pacer's cap.
 const HELP_CHUNK: usize = 8 << 10;
 
+/// The pool a trace splits its work over, if it has more than one thread.
+fn parallel(pool: Option<&rayon::ThreadPool>) -> Option<&rayon::ThreadPool> {
+    pool.filter(|p| p.current_num_threads() > 1)
+}
+
 /// How many references a single-threaded trace has prefetched but not yet
 /// marked. Marking reads each new object's header (for its size): on a heap
 /// larger than the cache a miss, and the one thing a marker waits for
@@ -273,7 +278,7 @@ impl<'a> Marker<'a> {
     /// reachable from them is marked, with the threads of `pool` or this one;
     /// returns how many objects were scanned.
     pub(crate) fn trace(&self, pool: Option<&rayon::ThreadPool>, grey: Vec<usize>) -> usize {
-        let Some(pool) = pool.filter(|p| p.current_num_threads() > 1) else {
+        let Some(pool) = parallel(pool) else {
             let mut grey = grey;
             return match self.help {
                 Some(help) => self.trace_sharing(help, grey),
@@ -317,6 +322,13 @@ impl<'a> Marker<'a> {
             scanned.fetch_add(count, Ordering::Relaxed);
         });
         scanned.into_inner()
+    }
+
+    /// Whether [`trace`](Self::trace) on `pool` shares its work with paced
+    /// mutators: it traces on one thread, and was made
+    /// [`sharing_with`](Self::sharing_with) them.
+    pub(crate) fn shares_on(&self, pool: Option<&rayon::ThreadPool>) -> bool {
+        self.help.is_some() && parallel(pool).is_none()
     }
 
     /// Traces from `grey` on this thread, handing out part of it to the
