@@ -282,7 +282,7 @@ impl<'a> Marker<'a> {
             let mut grey = grey;
             return match self.help {
                 Some(help) => self.trace_sharing(help, grey),
-                None => self.trace_bounded(&mut grey, usize::MAX).0,
+                None => self.trace_bounded(&mut grey, usize::MAX, usize::MAX).0,
             };
         };
         let threads = pool.current_num_threads();
@@ -338,7 +338,7 @@ impl<'a> Marker<'a> {
     fn trace_sharing(&self, help: &MarkHelp, mut grey: Vec<usize>) -> usize {
         let mut scanned = 0;
         loop {
-            let (n, finished) = self.trace_within(&mut grey, usize::MAX, SHARE_EVERY);
+            let (n, _, finished) = self.trace_bounded(&mut grey, usize::MAX, SHARE_EVERY);
             scanned += n;
             if !finished {
                 if help.wanted() {
@@ -378,7 +378,7 @@ impl<'a> Marker<'a> {
             let marker = Marker::with_lines(spaces, lines, progress);
             let mut scanned = 0;
             loop {
-                let (n, finished) = marker.trace_within(&mut grey, usize::MAX, HELP_CHUNK);
+                let (n, _, finished) = marker.trace_bounded(&mut grey, usize::MAX, HELP_CHUNK);
                 scanned += n;
                 if finished || help.wants_back() || !still() {
                     break;
@@ -388,20 +388,16 @@ impl<'a> Marker<'a> {
         }
     }
 
-    /// Traces from `grey` on this thread, scanning at most `budget` objects;
-    /// returns how many it scanned and whether it finished (`grey` is empty).
-    pub(crate) fn trace_bounded(&self, grey: &mut Vec<usize>, budget: usize) -> (usize, bool) {
-        self.trace_within(grey, budget, usize::MAX)
-    }
-
-    /// As [`trace_bounded`](Self::trace_bounded), stopping also once it has
-    /// scanned `max_bytes` of objects (at least one object).
-    fn trace_within(
+    /// Traces from `grey` on this thread, scanning at most `budget` objects,
+    /// and none once it has scanned `max_bytes` bytes of them (the last may
+    /// take it over); returns how many objects and bytes it scanned, and
+    /// whether it finished (`grey` is empty).
+    pub(crate) fn trace_bounded(
         &self,
         grey: &mut Vec<usize>,
         budget: usize,
         max_bytes: usize,
-    ) -> (usize, bool) {
+    ) -> (usize, usize, bool) {
         let mut scanned = 0;
         let mut bytes = 0;
         let mut total = 0;
@@ -411,7 +407,7 @@ impl<'a> Marker<'a> {
                 // Nothing grey: the prefetched references are next.
                 let Some(c) = pending.pop() else {
                     self.progress.fetch_add(bytes, Ordering::Relaxed);
-                    return (scanned, true);
+                    return (scanned, total, true);
                 };
                 if self.mark_new(c) {
                     grey.push(c);
@@ -444,7 +440,7 @@ impl<'a> Marker<'a> {
             }
         }
         self.progress.fetch_add(bytes, Ordering::Relaxed);
-        (scanned, grey.is_empty())
+        (scanned, total, grey.is_empty())
     }
 }
 

@@ -105,8 +105,10 @@ pub struct Policy {
     pub young_slide_limit: usize,
     /// Objects a young cycle traces in its first pause, from the roots and
     /// the dirty cards, before it lets marking go on concurrently (default
-    /// 4,000: at most about 0.3 ms). A young cycle that finds its survivors
-    /// within it is a single pause. 0 marks every young cycle concurrently.
+    /// 4,000: at most about 0.3 ms), and 64 bytes of objects for each (256
+    /// KiB: an array of references costs its slots). A young cycle that
+    /// finds its survivors within it is a single pause. 0 marks every young
+    /// cycle concurrently.
     /// A young cycle after one that traced more than this marks concurrently
     /// from the start: its pause would most likely trace the budget in vain.
     pub young_pause_objects: usize,
