@@ -1061,6 +1061,25 @@ fn cards_dirtied_after_a_long_list_was_cleaned_are_followed() {
     }
 }
 
+/// Asserts that the heap's last cycle was young, and one pause if
+/// `one_pause`, or an initial mark, a final mark and a compaction pause if
+/// not.
+fn assert_young_pauses(heap: &Heap, one_pause: bool, case: &str) {
+    let last = heap.stats().last.expect("a cycle ran");
+    assert_eq!(last.kind, CycleKind::Young, "{case}");
+    let kinds: Vec<gc_core::PauseKind> = last.pauses.iter().map(|p| p.kind).collect();
+    let expected = if one_pause {
+        vec![gc_core::PauseKind::Full]
+    } else {
+        vec![
+            gc_core::PauseKind::InitialMark,
+            gc_core::PauseKind::FinalMark,
+            gc_core::PauseKind::Compaction,
+        ]
+    };
+    assert_eq!(kinds, expected, "{case}");
+}
+
 /// A young cycle whose first pause traces every survivor but finds them too
 /// many to slide there ends that pause as an initial mark and compacts them
 /// concurrently behind a pause of its own (starting the compaction in the
@@ -1091,19 +1110,11 @@ fn young_survivors_too_many_to_slide_are_compacted_after_a_pause_of_their_own() 
                 s.mutator().collect_young().unwrap();
                 check_old_list(s, head, NODES);
             });
-            let last = heap.stats().last.expect("a cycle ran");
-            assert_eq!(last.kind, CycleKind::Young, "{mode:?}");
-            let kinds: Vec<gc_core::PauseKind> = last.pauses.iter().map(|p| p.kind).collect();
-            let expected = if one_pause {
-                vec![gc_core::PauseKind::Full]
-            } else {
-                vec![
-                    gc_core::PauseKind::InitialMark,
-                    gc_core::PauseKind::FinalMark,
-                    gc_core::PauseKind::Compaction,
-                ]
-            };
-            assert_eq!(kinds, expected, "{mode:?}, slide limit {slide_limit}");
+            assert_young_pauses(
+                &heap,
+                one_pause,
+                &format!("{mode:?}, slide limit {slide_limit}"),
+            );
         }
     }
 }
@@ -1166,19 +1177,7 @@ fn a_young_cycles_first_pause_traces_a_bounded_number_of_bytes() {
                     }
                 }
             });
-            let last = heap.stats().last.expect("a cycle ran");
-            assert_eq!(last.kind, CycleKind::Young, "{mode:?}");
-            let kinds: Vec<gc_core::PauseKind> = last.pauses.iter().map(|p| p.kind).collect();
-            let expected = if one_pause {
-                vec![gc_core::PauseKind::Full]
-            } else {
-                vec![
-                    gc_core::PauseKind::InitialMark,
-                    gc_core::PauseKind::FinalMark,
-                    gc_core::PauseKind::Compaction,
-                ]
-            };
-            assert_eq!(kinds, expected, "{mode:?}, {arrays} arrays");
+            assert_young_pauses(&heap, one_pause, &format!("{mode:?}, {arrays} arrays"));
         }
     }
 }
