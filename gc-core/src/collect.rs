@@ -575,7 +575,7 @@ fn take_cards(heap: &HeapInner, mutators: &[Arc<MutatorShared>], cards: &mut Vec
 /// mutator may hold, its memory written here, before the pause that fills
 /// it: grown in the initial-mark pause, the list took fresh pages there, a
 /// fault each (the latency bench's full cycles, 16,000 cards: 32 faults, and
-/// initial marks of 0.13–0.54 ms, where the cards took 0.07 ms otherwise).
+/// initial marks of up to 0.54 ms, where the cards take 0.07 ms).
 #[expect(
     clippy::slow_vector_initialization,
     reason = "the zeroes are written to make the pages resident: `vec![0; n]` takes zero pages untouched"
