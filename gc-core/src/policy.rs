@@ -94,7 +94,7 @@ pub struct Policy {
     /// 0.1, binary-trees 21's last cycles (mutators building the pages of
     /// the trees they walk, 17–24 ms a cycle) earned budgets of 300–420 MiB
     /// and faulted in a third more pages, for 3% less wall time
-    /// (docs/generational.md, *When, and which kind*).
+    /// (docs/generational.md, *Costs and what is left*).
     pub gc_share: f64,
     /// How much the old generation may grow, as a multiple of the bytes in
     /// use after the last full cycle, before the next cycle is full (default 1:
