@@ -770,11 +770,13 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
                 return Ok(Start::Done(done));
             }
         }
-        heap.pacer.begin(
-            spaces.used(),
-            spaces.capacity(),
-            heap.live_after.load(Ordering::Relaxed),
-        );
+        let used = spaces.used();
+        let limit = heap
+            .policy
+            .lock()
+            .marking_limit(kind, used, spaces.capacity());
+        heap.pacer
+            .begin(used, limit, heap.live_after.load(Ordering::Relaxed));
         heap.black_alloc.store(true, Ordering::Relaxed);
         heap.pre_write.set(PreWrite::SATB, true);
         heap.pre_write

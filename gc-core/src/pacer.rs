@@ -1,9 +1,12 @@
 //! Pacing: mutators that allocate faster than a cycle marks are slowed down,
 //! in proportion, instead of filling the heap before the cycle frees anything.
 //!
-//! When a cycle starts, the heap has `room` bytes left. Half of it is free to
-//! use; the other half is handed out as marking progresses (bytes scanned
-//! against the live bytes the last cycle found). A concurrent compaction
+//! When a cycle starts, the mutators have `room` bytes up to a limit: the
+//! heap's end, or for a full cycle the memory the policy keeps resident for
+//! allocation (`Governor::marking_limit`: a full cycle marks all the live
+//! data, and what is allocated meanwhile takes fresh pages). Half of the room
+//! is free to use; the other half is handed out as marking progresses (bytes
+//! scanned against the live bytes the last cycle found). A concurrent compaction
 //! frees an eighth at once (the pages it frees are those the allocations
 //! reuse). An allocation that finds the
 //! mutators ahead of that waits, in short sleeps, until marking catches up or
