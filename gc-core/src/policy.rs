@@ -421,8 +421,8 @@ impl Governor {
     /// A full cycle marks all the live data, for as long as that takes, and
     /// what the mutators allocate meanwhile is live by the snapshot rule and
     /// takes fresh pages. Paced only against the heap's end, binary-trees
-    /// 21's full cycles marked for 120–150 ms while 140–200 MiB were
-    /// allocated black, up to 50,000 minor faults each. So a full cycle
+    /// 21's full cycles marked for up to 150 ms while up to 211 MiB were
+    /// allocated black (median 113 MiB in its first second's). So a full cycle
     /// paces them against the memory kept resident for allocation
     /// ([`kept`](Self::kept)), with at least [`MIN_YOUNG`] of room: past half
     /// of the room, an allocation marks or waits in proportion to the
@@ -430,8 +430,9 @@ impl Governor {
     /// paced against the heap's end (paced against the memory kept, its
     /// shorter marks started the cycles after sooner; binary-trees 21's
     /// third cycle then found its 190 MiB stretch tree still alive and
-    /// promoted it, and its runs faulted in 170,000 pages where they had
-    /// 130,000); so is the first cycle, before any memory is kept.
+    /// promoted it, and 13 runs of 16 faulted in 170,000–198,000 pages where
+    /// they had 107,000–161,000); so is the first cycle, before any memory
+    /// is kept.
     pub(crate) fn marking_limit(&self, kind: CycleKind, used: usize, capacity: usize) -> usize {
         if kind == CycleKind::Young || self.kept_at.is_none() {
             return capacity;
