@@ -771,12 +771,14 @@ fn run(heap: &Arc<HeapInner>, reason: Reason) -> Result<u64, GcError> {
             }
         }
         let used = spaces.used();
-        let limit = heap
-            .policy
-            .lock()
-            .marking_limit(kind, used, spaces.capacity());
-        heap.pacer
-            .begin(used, limit, heap.live_after.load(Ordering::Relaxed));
+        heap.pacer.begin(
+            used,
+            spaces.capacity(),
+            heap.live_after.load(Ordering::Relaxed),
+        );
+        if let Some(limit) = heap.policy.lock().soft_marking_limit(kind, used) {
+            heap.pacer.soften(limit);
+        }
         heap.black_alloc.store(true, Ordering::Relaxed);
         heap.pre_write.set(PreWrite::SATB, true);
         heap.pre_write

@@ -238,6 +238,23 @@ impl Mutator {
                 let mut stats = heap.stats.lock();
                 stats.paced += 1;
                 stats.pacing_time += waited;
+            } else if heap.pacer.past_soft(used) {
+                self.enter_native();
+                let helped = heap.pacer.help_briefly(
+                    || heap.pacer.past_soft(heap.spaces.used()),
+                    |still_past| {
+                        crate::mark::Marker::help(
+                            &heap.mark_help,
+                            &heap.spaces,
+                            &heap.pacer.progress,
+                            still_past,
+                        );
+                    },
+                );
+                self.leave_native();
+                let mut stats = heap.stats.lock();
+                stats.paced += 1;
+                stats.pacing_time += helped;
             }
             if priority.is_none() && heap.cycle.priority_claims() {
                 crate::collect::wait_for_priority(&heap, &self.shared);

@@ -1,17 +1,19 @@
 //! Pacing: mutators that allocate faster than a cycle marks are slowed down,
 //! in proportion, instead of filling the heap before the cycle frees anything.
 //!
-//! When a cycle starts, the mutators have `room` bytes up to a limit: the
-//! heap's end, or for a full cycle the memory the policy keeps resident for
-//! allocation (`Governor::marking_limit`: a full cycle marks all the live
-//! data, and what is allocated meanwhile takes fresh pages). Half of the room
-//! is free to use; the other half is handed out as marking progresses (bytes
-//! scanned against the live bytes the last cycle found). A concurrent compaction
+//! When a cycle starts, the heap has `room` bytes left. Half of it is free to
+//! use; the other half is handed out as marking progresses (bytes scanned
+//! against the live bytes the last cycle found). A concurrent compaction
 //! frees an eighth at once (the pages it frees are those the allocations
-//! reuse). An allocation that finds the
-//! mutators ahead of that waits, in short sleeps, until marking catches up or
-//! [`MAX_DELAY`] passes: the further ahead the mutators run, the longer they
-//! wait. Marking ends in a pause; the memory is freed at the compaction
+//! reuse). An allocation that finds the mutators ahead of that waits, in
+//! short sleeps, until marking catches up or [`MAX_DELAY`] passes: the
+//! further ahead the mutators run, the longer they wait. A full cycle's
+//! marking has a soft limit too, the memory the policy keeps resident for
+//! allocation (`Governor::soft_marking_limit`: a full cycle marks all the
+//! live data, and what is allocated meanwhile takes fresh pages), its room
+//! handed out the same way: an allocation past it marks for at most
+//! [`SOFT_HELP`] and goes on ([`help_briefly`](Pacer::help_briefly)).
+//! Marking ends in a pause; the memory is freed at the compaction
 //! pause, and a concurrent compaction is paced the same way against the pages
 //! it has placed, with the room up to the next cycle's trigger (the next cycle
 //! cannot start before it ends, and must find room for its marking). In Move
@@ -37,6 +39,12 @@ const HELP_MARGIN: Duration = Duration::from_micros(500);
 const STEP: Duration = Duration::from_micros(100);
 /// The least marking work a cycle is assumed to have (bytes).
 const MIN_WORK: usize = 1 << 20;
+/// The longest an allocation past the soft limit marks, and it does not
+/// sleep: going past the memory kept costs fresh pages, not a full heap, and
+/// is not worth [`MAX_DELAY`] of a program's time. A fast allocator passes
+/// it every 32 KiB TLAB, and marks most of the time; one that allocates
+/// slowly stalls for a moment.
+const SOFT_HELP: Duration = Duration::from_micros(200);
 
 /// The heap's pacer.
 #[derive(Debug, Default)]
@@ -44,6 +52,9 @@ pub(crate) struct Pacer {
     active: AtomicBool,
     base: AtomicUsize,
     room: AtomicUsize,
+    /// The room up to the soft limit ([`soften`](Self::soften)); `usize::MAX`:
+    /// none.
+    soft_room: AtomicUsize,
     /// The share of `room` free at once, as a divisor.
     upfront: AtomicUsize,
     work: AtomicUsize,
@@ -64,9 +75,21 @@ impl Pacer {
         self.base.store(used, Ordering::Relaxed);
         self.room
             .store(limit.saturating_sub(used), Ordering::Relaxed);
+        self.soft_room.store(usize::MAX, Ordering::Relaxed);
         self.work.store(live.max(MIN_WORK), Ordering::Relaxed);
         self.progress.store(0, Ordering::Relaxed);
         self.active.store(true, Ordering::Release);
+    }
+
+    /// Sets a soft limit for the phase begun last, below its limit: past
+    /// it, in the same proportion to the work done, an allocation marks for
+    /// a moment ([`help_briefly`](Self::help_briefly)) but does not sleep.
+    pub(crate) fn soften(&self, limit: usize) {
+        let room = limit.saturating_sub(self.base.load(Ordering::Relaxed));
+        self.soft_room.store(
+            room.min(self.room.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
     }
 
     /// Marking is over: allocation goes unpaced.
@@ -76,7 +99,11 @@ impl Pacer {
 
     /// Bytes the mutators may have allocated since the cycle began, now.
     fn allowance(&self) -> usize {
-        let room = self.room.load(Ordering::Relaxed);
+        self.allowance_in(self.room.load(Ordering::Relaxed))
+    }
+
+    /// The share of `room` handed out by now.
+    fn allowance_in(&self, room: usize) -> usize {
         let work = self.work.load(Ordering::Relaxed);
         let done = self.progress.load(Ordering::Relaxed).min(work);
         let now = room / self.upfront.load(Ordering::Relaxed).max(1);
@@ -87,6 +114,31 @@ impl Pacer {
     pub(crate) fn ahead(&self, used: usize) -> bool {
         self.active.load(Ordering::Acquire)
             && used.saturating_sub(self.base.load(Ordering::Relaxed)) > self.allowance()
+    }
+
+    /// Whether an allocation with `used` bytes in use is past the soft
+    /// limit (and not [`ahead`](Self::ahead)'s).
+    pub(crate) fn past_soft(&self, used: usize) -> bool {
+        let room = self.soft_room.load(Ordering::Relaxed);
+        self.active.load(Ordering::Acquire)
+            && room != usize::MAX
+            && used.saturating_sub(self.base.load(Ordering::Relaxed)) > self.allowance_in(room)
+    }
+
+    /// Lets `help` work for the cycle while `past()` holds, at most
+    /// [`SOFT_HELP`], and never sleeps; returns how long it took (zero when
+    /// `past()` does not hold).
+    pub(crate) fn help_briefly(
+        &self,
+        past: impl Fn() -> bool,
+        help: impl FnOnce(&mut dyn FnMut() -> bool),
+    ) -> Duration {
+        if !past() {
+            return Duration::ZERO;
+        }
+        let start = Instant::now();
+        help(&mut || past() && start.elapsed() < SOFT_HELP);
+        start.elapsed()
     }
 
     /// Slows an allocation down while `short()` says the memory it would
@@ -151,6 +203,30 @@ mod tests {
         // A new phase with the default share.
         p.begin(100 << 20, 300 << 20, 40 << 20);
         assert!(!p.ahead((100 << 20) + (100 << 20)));
+    }
+
+    #[test]
+    fn past_the_soft_limit_an_allocation_helps_for_a_moment_and_never_sleeps() {
+        let p = Pacer::default();
+        p.begin(100 << 20, 900 << 20, 40 << 20);
+        assert!(!p.past_soft(usize::MAX), "no soft limit set");
+        p.soften(200 << 20);
+        assert!(!p.past_soft((100 << 20) + (50 << 20)));
+        assert!(p.past_soft((100 << 20) + (50 << 20) + 1));
+        assert!(!p.ahead((100 << 20) + (50 << 20) + 1), "far from the limit");
+        p.progress.store(20 << 20, Ordering::Relaxed);
+        assert!(!p.past_soft((100 << 20) + (75 << 20)), "half the work done");
+        assert!(p.past_soft((100 << 20) + (75 << 20) + 1));
+        // Help that never catches up is told to stop once SOFT_HELP has
+        // passed, and the allocation goes on.
+        let waited = p.help_briefly(|| p.past_soft(180 << 20), |still| while still() {});
+        assert!(waited >= SOFT_HELP, "helped for {waited:?}");
+        assert_eq!(
+            p.help_briefly(|| p.past_soft(110 << 20), |_| panic!("not past")),
+            Duration::ZERO
+        );
+        p.begin(100 << 20, 900 << 20, 40 << 20);
+        assert!(!p.past_soft((100 << 20) + (60 << 20)), "a new phase: none");
     }
 
     #[test]

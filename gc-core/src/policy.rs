@@ -38,9 +38,9 @@
 //! of the program that needs as much memory as an earlier one, does not
 //! fault its pages in again (ZGC and Shenandoah uncommit memory unused for
 //! five minutes). While a full cycle marks (all the live data: a long
-//! time, for a large heap) the mutators' allocation is paced against the
-//! memory kept, not against the heap's end as in a young cycle
-//! (`Governor::marking_limit` says why).
+//! time, for a large heap) an allocation past the memory kept marks for a
+//! moment before it goes on (`Governor::soft_marking_limit` says why, and
+//! why not in a young cycle).
 //!
 //! A full cycle costs in proportion to all live data, so full cycles come
 //! when the old generation has grown by [`Policy::old_growth`] times what the last full
@@ -414,32 +414,28 @@ impl Governor {
         self.kept_end - self.used_after
     }
 
-    /// The bytes in use the pacer lets the mutators reach while a cycle of
-    /// `kind` marks, `used` bytes in use at its start, in a heap of
-    /// `capacity` bytes ([`Pacer::begin`](crate::pacer::Pacer::begin)).
+    /// The soft limit of the pacer while a cycle of `kind` marks, `used`
+    /// bytes in use at its start ([`Pacer::soften`](crate::pacer::Pacer::soften)):
+    /// past it, an allocation marks for a moment before it goes on.
     ///
     /// A full cycle marks all the live data, for as long as that takes, and
     /// what the mutators allocate meanwhile is live by the snapshot rule and
     /// takes fresh pages. Paced only against the heap's end, binary-trees
     /// 21's full cycles marked for up to 150 ms while up to 211 MiB were
-    /// allocated black (median 113 MiB in its first second's). So a full cycle
-    /// paces them against the memory kept resident for allocation
-    /// ([`kept`](Self::kept)), with at least [`MIN_YOUNG`] of room: past half
-    /// of the room, an allocation marks or waits in proportion to the
-    /// marking left. A young cycle marks the young survivors only, and is
-    /// paced against the heap's end (paced against the memory kept, its
-    /// shorter marks started the cycles after sooner; binary-trees 21's
-    /// third cycle then found its 190 MiB stretch tree still alive and
-    /// promoted it, and 13 runs of 16 faulted in 170,000–198,000 pages where
-    /// they had 107,000–161,000); so is the first cycle, before any memory
-    /// is kept.
-    pub(crate) fn marking_limit(&self, kind: CycleKind, used: usize, capacity: usize) -> usize {
+    /// allocated black (median 113 MiB in its first second's). So a full
+    /// cycle's soft limit is the memory kept resident for allocation
+    /// ([`kept`](Self::kept)), with at least [`MIN_YOUNG`] of room. A young
+    /// cycle marks the young survivors only, and has none (with the memory
+    /// kept as theirs too, binary-trees 21's young marks in its first second
+    /// allocated less, the cycles after started sooner, its third cycle
+    /// found its 190 MiB stretch tree still alive and promoted it, and 13
+    /// runs of 16 faulted in 170,000–198,000 pages where they had
+    /// 107,000–161,000); nor has the first cycle, before any memory is kept.
+    pub(crate) fn soft_marking_limit(&self, kind: CycleKind, used: usize) -> Option<usize> {
         if kind == CycleKind::Young || self.kept_at.is_none() {
-            return capacity;
+            return None;
         }
-        self.kept_end
-            .max(used.saturating_add(MIN_YOUNG))
-            .min(capacity)
+        Some(self.kept_end.max(used.saturating_add(MIN_YOUNG)))
     }
 
     /// The bytes in use at which the next cycle starts.
@@ -628,28 +624,23 @@ mod tests {
     }
 
     #[test]
-    fn full_cycles_mark_paced_against_the_memory_kept_young_ones_against_the_heap() {
+    fn full_cycles_mark_softly_paced_against_the_memory_kept_young_ones_not() {
         let (heap, used) = (4usize << 30, 300usize << 20);
         let mut g = Governor::new(Policy::default().young_budget(Some(100 << 20)), heap);
         assert_eq!(
-            g.marking_limit(CycleKind::Full, 16 << 20, heap),
-            heap,
+            g.soft_marking_limit(CycleKind::Full, 16 << 20),
+            None,
             "the first cycle: no memory kept yet"
         );
         g.cycle_ended(CycleKind::Full, heap, used, 40 << 20, 0);
         let kept_end = used + g.kept();
         let start = g.trigger();
-        assert_eq!(g.marking_limit(CycleKind::Full, start, heap), kept_end);
-        assert_eq!(g.marking_limit(CycleKind::Young, start, heap), heap);
+        assert_eq!(g.soft_marking_limit(CycleKind::Full, start), Some(kept_end));
+        assert_eq!(g.soft_marking_limit(CycleKind::Young, start), None);
         assert_eq!(
-            g.marking_limit(CycleKind::Full, kept_end, heap),
-            kept_end + MIN_YOUNG,
+            g.soft_marking_limit(CycleKind::Full, kept_end),
+            Some(kept_end + MIN_YOUNG),
             "some room, however far past the memory kept"
-        );
-        assert_eq!(
-            g.marking_limit(CycleKind::Full, heap - (1 << 20), heap),
-            heap,
-            "never past the heap's end"
         );
     }
 
