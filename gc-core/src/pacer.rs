@@ -39,11 +39,12 @@ const HELP_MARGIN: Duration = Duration::from_micros(500);
 const STEP: Duration = Duration::from_micros(100);
 /// The least marking work a cycle is assumed to have (bytes).
 const MIN_WORK: usize = 1 << 20;
-/// The longest an allocation past the soft limit marks, and it does not
-/// sleep: going past the memory kept costs fresh pages, not a full heap, and
-/// is not worth [`MAX_DELAY`] of a program's time. A fast allocator passes
-/// it every 32 KiB TLAB, and marks most of the time; one that allocates
-/// slowly stalls for a moment.
+/// The longest an allocation past the soft limit works for the marking
+/// (traces, or waits in 20 µs naps for the marking thread to hand it work),
+/// however far past it is: going past the memory kept costs fresh pages, not
+/// a full heap, and is not worth [`MAX_DELAY`] of a program's time. A fast
+/// allocator passes it every 32 KiB TLAB, and marks most of the time; one
+/// that allocates slowly stalls for a moment.
 const SOFT_HELP: Duration = Duration::from_micros(200);
 
 /// The heap's pacer.
@@ -83,7 +84,7 @@ impl Pacer {
 
     /// Sets a soft limit for the phase begun last, below its limit: past
     /// it, in the same proportion to the work done, an allocation marks for
-    /// a moment ([`help_briefly`](Self::help_briefly)) but does not sleep.
+    /// a moment ([`help_briefly`](Self::help_briefly)) and goes on.
     pub(crate) fn soften(&self, limit: usize) {
         let room = limit.saturating_sub(self.base.load(Ordering::Relaxed));
         self.soft_room.store(
@@ -126,8 +127,8 @@ impl Pacer {
     }
 
     /// Lets `help` work for the cycle while `past()` holds, at most
-    /// [`SOFT_HELP`], and never sleeps; returns how long it took (zero when
-    /// `past()` does not hold).
+    /// [`SOFT_HELP`], and does not wait for the marking to catch up after;
+    /// returns how long it took (zero when `past()` does not hold).
     pub(crate) fn help_briefly(
         &self,
         past: impl Fn() -> bool,
@@ -206,7 +207,7 @@ mod tests {
     }
 
     #[test]
-    fn past_the_soft_limit_an_allocation_helps_for_a_moment_and_never_sleeps() {
+    fn past_the_soft_limit_an_allocation_helps_for_a_moment_and_goes_on() {
         let p = Pacer::default();
         p.begin(100 << 20, 900 << 20, 40 << 20);
         assert!(!p.past_soft(usize::MAX), "no soft limit set");

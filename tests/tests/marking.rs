@@ -9,7 +9,7 @@
 //! walks all its chains and checks every node: type, chain, position, and the
 //! set of chains.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use gc_core::{HandleScope, Heap, Mode, ObjRef, inject::Injection};
 use movegc_tests::{Rng, Types, build_or_skip, run_each};
@@ -270,6 +270,62 @@ fn paced_mutators_help_marking() {
         "in {} collections ({} allocations paced), no paced mutator marked",
         s.collections,
         s.paced
+    );
+}
+
+/// In a heap far larger than the workload, where the pacer's hard limit (the
+/// heap's end) never slows an allocation, the soft limit of a full cycle's
+/// marking (the memory kept for allocation) does: allocations past it are
+/// paced (they mark for a moment, if the marking has work to share), and
+/// every chain survives. Full cycles after a small fixed budget, three
+/// mutator threads (eight outran a debug build's marking by hundreds of
+/// megabytes, past anything kept); compactions in the pause, so that no
+/// compaction paces them either. A first cycle on the empty heap gives the
+/// others memory kept to be limited by.
+#[test]
+fn past_the_memory_kept_allocations_are_paced_softly() {
+    const CYCLES: u64 = 100;
+    const CAPACITY: usize = 1 << 30;
+    let Some((heap, types)) = heap_with(Mode::StopTheWorld, false, |b| {
+        b.size(CAPACITY).concurrent_threads(1).policy(
+            gc_core::Policy::default()
+                .generational(false)
+                .young_budget(Some(2 << 20)),
+        )
+    }) else {
+        return;
+    };
+    heap.collect().unwrap();
+    // The most bytes in use any cycle saw, from its start to its marking's end.
+    let peak = AtomicUsize::new(0);
+    let done = || {
+        let s = heap.stats();
+        if let Some(c) = &s.last {
+            peak.fetch_max(c.used_before + c.allocated_black, Ordering::Relaxed);
+        }
+        s.paced > 0 && s.collections >= 3 || s.collections >= CYCLES
+    };
+    run_until(&heap, types, THREADS, &done).unwrap_or_else(|e| panic!("{e}"));
+    let s = heap.stats();
+    let peak = peak.into_inner();
+    eprintln!(
+        "{} collections, {} allocations paced ({:?}), {} objects marked by them, \
+         at most {} MiB in use",
+        s.collections,
+        s.paced,
+        s.pacing_time,
+        s.marked_by_mutators,
+        peak >> 20
+    );
+    assert!(
+        peak < CAPACITY / 2,
+        "{} MiB in use: the hard limit may have paced them",
+        peak >> 20
+    );
+    assert!(
+        s.paced > 0,
+        "in {} collections, no allocation past the memory kept was paced",
+        s.collections
     );
 }
 
