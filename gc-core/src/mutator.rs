@@ -212,49 +212,42 @@ impl Mutator {
                     c.short_of_pages(top..top.saturating_add(size.max(heap.config.tlab_size)))
                 })
             };
-            if heap.pacer.ahead(used) || short() {
+            let paced = heap.pacer.ahead(used) || short();
+            if paced || heap.pacer.past_soft(used) {
                 self.enter_native();
-                // One wait for both, at most the pacer's longest.
-                let waited = heap.pacer.wait_while(
-                    || heap.pacer.ahead(heap.spaces.used()) || short(),
-                    |still_paced| {
-                        // Building pages while a compaction runs, else
-                        // marking while a marking takes help.
-                        if !heap
-                            .concurrent
-                            .as_ref()
-                            .is_some_and(|c| c.assist(&mut *still_paced))
-                        {
-                            crate::mark::Marker::help(
-                                &heap.mark_help,
-                                &heap.spaces,
-                                &heap.pacer.progress,
-                                still_paced,
-                            );
-                        }
-                    },
-                );
+                let mark = |still: &mut dyn FnMut() -> bool| {
+                    crate::mark::Marker::help(
+                        &heap.mark_help,
+                        &heap.spaces,
+                        &heap.pacer.progress,
+                        still,
+                    );
+                };
+                let waited = if paced {
+                    // One wait for both, at most the pacer's longest.
+                    heap.pacer.wait_while(
+                        || heap.pacer.ahead(heap.spaces.used()) || short(),
+                        |still_paced| {
+                            // Building pages while a compaction runs, else
+                            // marking while a marking takes help.
+                            if !heap
+                                .concurrent
+                                .as_ref()
+                                .is_some_and(|c| c.assist(&mut *still_paced))
+                            {
+                                mark(still_paced);
+                            }
+                        },
+                    )
+                } else {
+                    // Past a full cycle's soft limit only: a moment's marking.
+                    heap.pacer
+                        .help_briefly(|| heap.pacer.past_soft(heap.spaces.used()), mark)
+                };
                 self.leave_native();
                 let mut stats = heap.stats.lock();
                 stats.paced += 1;
                 stats.pacing_time += waited;
-            } else if heap.pacer.past_soft(used) {
-                self.enter_native();
-                let helped = heap.pacer.help_briefly(
-                    || heap.pacer.past_soft(heap.spaces.used()),
-                    |still_past| {
-                        crate::mark::Marker::help(
-                            &heap.mark_help,
-                            &heap.spaces,
-                            &heap.pacer.progress,
-                            still_past,
-                        );
-                    },
-                );
-                self.leave_native();
-                let mut stats = heap.stats.lock();
-                stats.paced += 1;
-                stats.pacing_time += helped;
             }
             if priority.is_none() && heap.cycle.priority_claims() {
                 crate::collect::wait_for_priority(&heap, &self.shared);
