@@ -118,7 +118,8 @@ impl Pacer {
     }
 
     /// Whether an allocation with `used` bytes in use is past the soft
-    /// limit (and not [`ahead`](Self::ahead)'s).
+    /// limit's share of its room by now, as [`ahead`](Self::ahead) is for
+    /// the hard limit (false when the phase has no soft limit).
     pub(crate) fn past_soft(&self, used: usize) -> bool {
         let room = self.soft_room.load(Ordering::Relaxed);
         self.active.load(Ordering::Acquire)

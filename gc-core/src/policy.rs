@@ -43,10 +43,11 @@
 //! why not in a young cycle).
 //!
 //! A full cycle costs in proportion to all live data, so full cycles come
-//! when the old generation has grown by [`Policy::old_growth`] times what the last full
-//! cycle traced (promoted survivors that have since died are only found by
-//! a full cycle), when the heap is too full for another young budget, and
-//! when asked (`collect()`, or an allocation that found the heap full).
+//! when the old generation has grown by [`Policy::old_growth`] times what
+//! the last full cycle traced (promoted survivors that have since died are
+//! only found by a full cycle), when the heap is too full for another young
+//! budget, and when asked (`collect()`, or an allocation that found the heap
+//! full).
 
 use std::time::{Duration, Instant};
 
